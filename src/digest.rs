@@ -1,0 +1,170 @@
+//! Content digests (`sha256:…`): parsing, hashing while reading, verification.
+
+use sha2::{Digest as _, Sha256, Sha512};
+use std::fmt;
+use std::str::FromStr;
+
+/// A validated `algorithm:hex` content digest (sha256 or sha512).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest {
+    algorithm: Algorithm,
+    hex: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Algorithm {
+    Sha256,
+    Sha512,
+}
+
+/// Why a string is not a digest.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid digest `{input}`: {reason}")]
+pub struct DigestError {
+    input: String,
+    reason: &'static str,
+}
+
+impl Digest {
+    /// The sha256 digest of `bytes`.
+    pub fn sha256_of(bytes: &[u8]) -> Digest {
+        Digest {
+            algorithm: Algorithm::Sha256,
+            hex: hex::encode(Sha256::digest(bytes)),
+        }
+    }
+
+    /// The digest of `bytes` computed with this digest's algorithm.
+    pub fn same_algorithm_of(&self, bytes: &[u8]) -> Digest {
+        let mut h = self.hasher();
+        h.update(bytes);
+        h.finish()
+    }
+
+    /// A streaming hasher with this digest's algorithm.
+    pub fn hasher(&self) -> Hasher {
+        match self.algorithm {
+            Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
+            Algorithm::Sha512 => Hasher::Sha512(Box::new(Sha512::new())),
+        }
+    }
+
+    /// The hex part, as used for blob file names.
+    pub fn hex(&self) -> &str {
+        &self.hex
+    }
+
+    /// The algorithm name (`sha256`).
+    pub fn algorithm(&self) -> &'static str {
+        match self.algorithm {
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha512 => "sha512",
+        }
+    }
+}
+
+/// Incremental hasher matching a [`Digest`]'s algorithm.
+pub enum Hasher {
+    /// sha256 state.
+    Sha256(Sha256),
+    /// sha512 state (boxed: it is large).
+    Sha512(Box<Sha512>),
+}
+
+impl Hasher {
+    /// Feeds bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(bytes),
+            Hasher::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    /// The digest of everything fed so far.
+    pub fn finish(self) -> Digest {
+        match self {
+            Hasher::Sha256(h) => Digest {
+                algorithm: Algorithm::Sha256,
+                hex: hex::encode(h.finalize()),
+            },
+            Hasher::Sha512(h) => Digest {
+                algorithm: Algorithm::Sha512,
+                hex: hex::encode(h.finalize()),
+            },
+        }
+    }
+}
+
+impl FromStr for Digest {
+    type Err = DigestError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = |reason| DigestError {
+            input: s.chars().take(100).collect(),
+            reason,
+        };
+        let (alg, hex) = s
+            .split_once(':')
+            .ok_or_else(|| err("expected `sha256:<64 hex digits>`"))?;
+        let (algorithm, len) = match alg {
+            "sha256" => (Algorithm::Sha256, 64),
+            "sha512" => (Algorithm::Sha512, 128),
+            _ => return Err(err("unsupported algorithm (sha256 or sha512)")),
+        };
+        if hex.len() != len
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(err("wrong length or not lowercase hex"));
+        }
+        Ok(Digest {
+            algorithm,
+            hex: hex.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.algorithm(), self.hex)
+    }
+}
+
+impl serde::Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        let d: Digest = format!("sha256:{}", "a".repeat(64)).parse().unwrap();
+        assert_eq!(d.to_string(), format!("sha256:{}", "a".repeat(64)));
+        assert!("sha256:abc".parse::<Digest>().is_err());
+        assert!(format!("md5:{}", "a".repeat(64)).parse::<Digest>().is_err());
+        assert!(format!("sha256:{}", "A".repeat(64))
+            .parse::<Digest>()
+            .is_err());
+        assert!("latest".parse::<Digest>().is_err());
+    }
+
+    #[test]
+    fn hashes_known_value() {
+        assert_eq!(
+            Digest::sha256_of(b"").to_string(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

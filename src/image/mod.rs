@@ -1,0 +1,148 @@
+//! Images: the `source` resolved to registry clients, and `check` / `get` for image resources.
+
+pub mod check;
+pub mod get;
+mod platform;
+
+use crate::protocol::ImageSource;
+use crate::registry::http::TlsSettings;
+use crate::registry::{Client, ClientOptions, Credentials, RegistryError, Repository};
+
+/// Errors of the image backend.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// A registry request failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A field uptick accepts for compatibility but does not act on yet.
+    #[error("source.{field}: {what} is not supported yet")]
+    Unsupported {
+        /// The field.
+        field: &'static str,
+        /// What it would turn on.
+        what: &'static str,
+    },
+    /// A field's value is wrong.
+    #[error("{field}: {detail}")]
+    Invalid {
+        /// Where (`source.label_regex`).
+        field: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The version asked for is no longer in the registry.
+    #[error("{reference} no longer exists in the registry")]
+    Gone {
+        /// `repo@digest`.
+        reference: String,
+    },
+    /// A manifest or config is not of the expected shape.
+    #[error("{reference}: {detail}")]
+    Malformed {
+        /// Which document.
+        reference: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// No manifest in an index matches the platform.
+    #[error("{reference} has no image for platform {wanted}; it has: {available}")]
+    Platform {
+        /// The index.
+        reference: String,
+        /// `os/arch[/variant]` asked for.
+        wanted: String,
+        /// The platforms present.
+        available: String,
+    },
+    /// A file in the destination could not be written.
+    #[error("cannot write {path}: {detail}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        detail: String,
+    },
+}
+
+/// Where to look for an image: the origin, and a mirror tried first when configured.
+pub struct Target {
+    /// The repository as the user wrote it (for metadata and the `repository` file).
+    pub name: String,
+    /// The parsed repository.
+    pub repository: Repository,
+    /// Its client.
+    pub client: Client,
+    /// `registry_mirror`, applied only to Docker Hub repositories.
+    pub mirror: Option<(Repository, Client)>,
+}
+
+impl Target {
+    /// Checks the source (fields not supported yet fail here) and builds its clients.
+    pub fn from_source(source: &ImageSource) -> Result<Target, ImageError> {
+        reject_unsupported(source)?;
+        let repository = Repository::parse(&source.repository).map_err(RegistryError::from)?;
+        let tls = TlsSettings {
+            insecure: source.insecure,
+            ca_certs: source.ca_certs.clone(),
+        };
+        let credentials = match (&source.username, &source.password) {
+            (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
+                username: u.clone(),
+                password: p.clone(),
+            }),
+            _ => None,
+        };
+        let client = Client::new(ClientOptions {
+            tls: tls.clone(),
+            credentials,
+        })?;
+        let mirror = match &source.registry_mirror {
+            Some(m) if repository.is_docker_hub() && !m.host.is_empty() => {
+                let repo = repository
+                    .on_registry(&m.host)
+                    .map_err(RegistryError::from)?;
+                let credentials = match (&m.username, &m.password) {
+                    (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
+                        username: u.clone(),
+                        password: p.clone(),
+                    }),
+                    _ => None,
+                };
+                Some((repo, Client::new(ClientOptions { tls, credentials })?))
+            }
+            _ => None,
+        };
+        Ok(Target {
+            name: source.repository.clone(),
+            repository,
+            client,
+            mirror,
+        })
+    }
+}
+
+fn reject_unsupported(s: &ImageSource) -> Result<(), ImageError> {
+    let unsupported = |field, what| Err(ImageError::Unsupported { field, what });
+    if s.aws_region.is_some()
+        || s.aws_access_key_id.is_some()
+        || s.aws_secret_access_key.is_some()
+        || s.aws_session_token.is_some()
+        || s.aws_role_arn.is_some()
+        || !s.aws_role_arns.is_empty()
+        || s.aws_account_id.is_some()
+        || s.aws_ecr_registry_id.is_some()
+    {
+        return unsupported("aws_region", "ECR authentication (aws_* fields)");
+    }
+    if s.azure_acr
+        || s.azure_client_id.is_some()
+        || s.azure_tenant_id.is_some()
+        || s.azure_environment.is_some()
+    {
+        return unsupported("azure_acr", "Azure ACR authentication (azure_* fields)");
+    }
+    if s.content_trust.is_some() {
+        return unsupported("content_trust", "Notary content trust");
+    }
+    Ok(())
+}

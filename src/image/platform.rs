@@ -1,0 +1,119 @@
+//! Choosing one image manifest out of an index for a platform.
+
+use super::ImageError;
+use crate::protocol::PlatformField;
+use serde::Deserialize;
+
+/// `os/architecture[/variant]` wanted, defaults filled in from the running binary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Platform {
+    /// `linux`.
+    pub os: String,
+    /// `amd64`.
+    pub architecture: String,
+    /// `v7`, when asked for.
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    /// Step params override source; missing parts default to the platform uptick runs on.
+    pub fn resolve(source: Option<&PlatformField>, step: Option<&PlatformField>) -> Platform {
+        let pick = step.or(source).cloned().unwrap_or_default();
+        Platform {
+            os: pick.os.unwrap_or_else(|| std::env::consts::OS.to_string()),
+            architecture: pick.architecture.unwrap_or_else(|| go_arch().to_string()),
+            variant: pick.variant,
+        }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The running architecture in OCI (Go) spelling.
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+/// An index (OCI image index or Docker manifest list), as far as uptick reads it.
+#[derive(Debug, Deserialize)]
+pub struct Index {
+    /// Child manifests.
+    pub manifests: Vec<Descriptor>,
+}
+
+/// A content descriptor.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Descriptor {
+    /// Digest of the target.
+    pub digest: crate::digest::Digest,
+    /// Platform of an index entry.
+    #[serde(default)]
+    pub platform: Option<DescriptorPlatform>,
+}
+
+/// An index entry's platform.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DescriptorPlatform {
+    /// `amd64`.
+    #[serde(default)]
+    pub architecture: String,
+    /// `linux`.
+    #[serde(default)]
+    pub os: String,
+    /// `v7`.
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+/// Picks the entry for `wanted`; a variant is matched only when asked for. Errors list what exists.
+pub fn select<'a>(
+    index: &'a Index,
+    wanted: &Platform,
+    reference: &str,
+) -> Result<&'a Descriptor, ImageError> {
+    let found = index.manifests.iter().find(|d| {
+        d.platform.as_ref().is_some_and(|p| {
+            p.os == wanted.os
+                && p.architecture == wanted.architecture
+                && wanted
+                    .variant
+                    .as_ref()
+                    .is_none_or(|v| p.variant.as_deref() == Some(v.as_str()))
+        })
+    });
+    found.ok_or_else(|| {
+        let available: Vec<String> = index
+            .manifests
+            .iter()
+            .filter_map(|d| d.platform.as_ref())
+            .filter(|p| p.architecture != "unknown")
+            .map(|p| match &p.variant {
+                Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                None => format!("{}/{}", p.os, p.architecture),
+            })
+            .collect();
+        ImageError::Platform {
+            reference: reference.to_string(),
+            wanted: wanted.to_string(),
+            available: if available.is_empty() {
+                "none".to_string()
+            } else {
+                available.join(", ")
+            },
+        }
+    })
+}

@@ -1,0 +1,75 @@
+//! uptick: a Concourse resource type for images, upstream packages, versioned tags and promotion.
+
+pub mod digest;
+pub mod image;
+pub mod log;
+pub mod protocol;
+pub mod registry;
+
+use protocol::{CheckEnvelope, ImageGetParams, ImageSource, ImageVersion, InEnvelope};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `check`: request on `stdin`, versions (oldest first) on `stdout`.
+pub fn run_check(
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    _args: &[String],
+) -> anyhow::Result<()> {
+    let request: CheckEnvelope = protocol::read_envelope(stdin)?;
+    let source: ImageSource = protocol::decode_part(request.source, "source")?;
+    log::set_debug(source.debug);
+    let cursor: Option<ImageVersion> = match request.version {
+        Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
+        _ => None,
+    };
+    let versions = image::check::check(&source, cursor)?;
+    protocol::write_json(stdout, &versions)?;
+    Ok(())
+}
+
+/// `in DEST`: request on `stdin`, files into `DEST`, `{version, metadata}` on `stdout`.
+pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> anyhow::Result<()> {
+    let request: InEnvelope = protocol::read_envelope(stdin)?;
+    let source: ImageSource = protocol::decode_part(request.source, "source")?;
+    log::set_debug(source.debug);
+    let version: ImageVersion = protocol::decode_part(request.version, "version")?;
+    let params: ImageGetParams = match request.params {
+        Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
+        _ => ImageGetParams::default(),
+    };
+    let dest = destination(args)?;
+    let response = image::get::get(&source, version, &params, &dest)?;
+    protocol::write_json(stdout, &response)?;
+    Ok(())
+}
+
+fn destination(args: &[String]) -> anyhow::Result<PathBuf> {
+    let dest = args
+        .get(1)
+        .ok_or_else(|| anyhow::anyhow!("destination path not specified (usage: in DEST)"))?;
+    let dest = PathBuf::from(dest);
+    std::fs::create_dir_all(&dest)
+        .map_err(|e| anyhow::anyhow!("cannot create destination {}: {e}", dest.display()))?;
+    Ok(dest)
+}
+
+/// The signature every command has: stdin, stdout, argv.
+pub type Command = fn(&mut dyn Read, &mut dyn Write, &[String]) -> anyhow::Result<()>;
+
+/// Runs a command with the process's stdin/stdout/args; an error is one line on stderr, exit 1.
+pub fn main_with(command: Command) -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    match command(&mut stdin, &mut stdout, &args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::info(format_args!("error: {e:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! Concourse wire types, strict request decoding and the one stdout writer.
+
+use crate::digest::Digest;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::io::{Read, Write};
+
+/// Largest request accepted on stdin.
+const MAX_REQUEST_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Why a request could not be read or a response not written.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    /// stdin could not be read.
+    #[error("invalid payload: cannot read stdin: {0}")]
+    Read(std::io::Error),
+    /// stdin was larger than we accept.
+    #[error("invalid payload: request is larger than {MAX_REQUEST_BYTES} bytes")]
+    TooLarge,
+    /// stdin is not one JSON value of the expected shape.
+    #[error("invalid payload: {0}")]
+    Json(String),
+    /// A field has the wrong type or value, or is unknown.
+    #[error("invalid payload: {path}: {message}")]
+    Field {
+        /// Dotted path to the field, from the request root (`source.platform.os`).
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// stdout could not be written.
+    #[error("cannot write response to stdout: {0}")]
+    Write(std::io::Error),
+}
+
+/// A string that must never be shown: Debug and Display print a placeholder.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret text, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Secret(String::deserialize(d)?))
+    }
+}
+
+/// The envelope of a `check` request: `{source, version}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckEnvelope {
+    /// The resource's `source`, decoded per backend later.
+    pub source: serde_json::Value,
+    /// The cursor version, absent or null on the first check.
+    #[serde(default)]
+    pub version: Option<serde_json::Value>,
+}
+
+/// The envelope of an `in` request: `{source, version, params}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InEnvelope {
+    /// The resource's `source`.
+    pub source: serde_json::Value,
+    /// The version to fetch.
+    pub version: serde_json::Value,
+    /// The step's `params` (may be absent or null).
+    #[serde(default)]
+    pub params: Option<serde_json::Value>,
+}
+
+/// A version of an image: the tag it was found under and the manifest digest.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ImageVersion {
+    /// The tag; a cursor may omit it (it is then filled in from `source.tag`).
+    #[serde(default)]
+    pub tag: String,
+    /// The manifest (or index) digest.
+    pub digest: Digest,
+}
+
+/// One `{name, value}` metadata entry shown by Concourse.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct MetadataField {
+    /// The entry's name.
+    pub name: String,
+    /// The entry's value.
+    pub value: String,
+}
+
+impl MetadataField {
+    /// A metadata entry.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        MetadataField {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// The response of `in` and `out`: `{version, metadata}`.
+#[derive(Debug, Serialize)]
+pub struct VersionResponse<V: Serialize> {
+    /// The version fetched or created.
+    pub version: V,
+    /// Entries to show in the build log (always present, maybe empty).
+    pub metadata: Vec<MetadataField>,
+}
+
+/// `platform {architecture, os, variant}`; `variant` is uptick's addition.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformField {
+    /// CPU architecture (`amd64`, `arm64`, `arm`, …).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub architecture: Option<String>,
+    /// Operating system (`linux`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub os: Option<String>,
+    /// CPU variant (`v7`, `v8`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub variant: Option<String>,
+}
+
+/// `registry_mirror {host, username, password}`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryMirror {
+    /// Mirror host (`mirror.example.com:5000`).
+    pub host: String,
+    /// Mirror user.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub username: Option<String>,
+    /// Mirror password.
+    #[serde(default)]
+    pub password: Option<Secret>,
+}
+
+/// `content_trust {…}` (accepted for compatibility; not acted on yet).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ContentTrust {
+    #[serde(default)]
+    pub server: String,
+    #[serde(default)]
+    pub repository_key_id: String,
+    #[serde(default)]
+    pub repository_key: Option<Secret>,
+    #[serde(default)]
+    pub repository_passphrase: Option<Secret>,
+    #[serde(default)]
+    pub tls_key: Option<Secret>,
+    #[serde(default)]
+    pub tls_cert: String,
+    #[serde(default)]
+    pub scopes: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: Option<Secret>,
+}
+
+/// An image resource's `source`: every field registry-image-resource accepts.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ImageSource {
+    pub repository: String,
+    #[serde(default)]
+    pub insecure: bool,
+    #[serde(default)]
+    pub pre_releases: bool,
+    #[serde(default)]
+    pub pre_release_prefixes: Vec<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub variant: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub semver_constraint: Option<String>,
+    #[serde(default, deserialize_with = "tag_string")]
+    pub tag: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub tag_regex: Option<String>,
+    #[serde(default)]
+    pub created_at_sort: bool,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub annotation_regex: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub label_regex: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub aws_access_key_id: Option<String>,
+    #[serde(default)]
+    pub aws_secret_access_key: Option<Secret>,
+    #[serde(default)]
+    pub aws_session_token: Option<Secret>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub aws_region: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub aws_ecr_registry_id: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub aws_role_arn: Option<String>,
+    #[serde(default)]
+    pub aws_role_arns: Vec<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub aws_account_id: Option<String>,
+    #[serde(default)]
+    pub azure_acr: bool,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub azure_client_id: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub azure_tenant_id: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub azure_environment: Option<String>,
+    #[serde(default)]
+    pub registry_mirror: Option<RegistryMirror>,
+    #[serde(default)]
+    pub content_trust: Option<ContentTrust>,
+    #[serde(default)]
+    pub ca_certs: Vec<String>,
+    #[serde(default)]
+    pub platform: Option<PlatformField>,
+    #[serde(default)]
+    pub debug: bool,
+}
+
+/// Get params of an image resource.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageGetParams {
+    /// `rootfs` (default), `oci` or `oci-layout`.
+    #[serde(default)]
+    pub format: Option<ImageFormat>,
+    /// Overrides `source.platform`.
+    #[serde(default)]
+    pub platform: Option<PlatformField>,
+    /// Write only `tag`, `digest` and `repository`.
+    #[serde(default)]
+    pub skip_download: bool,
+}
+
+/// The on-disk shape `in` writes an image in.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum ImageFormat {
+    /// `rootfs/` plus `metadata.json`.
+    #[serde(rename = "rootfs")]
+    Rootfs,
+    /// `image.tar`.
+    #[serde(rename = "oci")]
+    Oci,
+    /// `oci/` layout directory.
+    #[serde(rename = "oci-layout")]
+    OciLayout,
+}
+
+fn empty_is_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
+}
+
+/// `tag` may be a JSON string or number (`tag: 3.20` in YAML); a number keeps its JSON spelling.
+fn tag_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s).filter(|s| !s.is_empty())),
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected a string or number, found {}",
+            json_kind(&other)
+        ))),
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Reads the whole request from stdin and decodes its envelope strictly.
+pub fn read_envelope<T: DeserializeOwned>(stdin: &mut dyn Read) -> Result<T, ProtocolError> {
+    let mut buf = Vec::new();
+    stdin
+        .take(MAX_REQUEST_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(ProtocolError::Read)?;
+    if buf.len() as u64 > MAX_REQUEST_BYTES {
+        return Err(ProtocolError::TooLarge);
+    }
+    if buf.iter().all(u8::is_ascii_whitespace) {
+        return Err(ProtocolError::Json("empty request on stdin".into()));
+    }
+    let mut de = serde_json::Deserializer::from_slice(&buf);
+    let value = decode_with_path(&mut de, "")?;
+    de.end()
+        .map_err(|e| ProtocolError::Json(format!("trailing data after the request: {e}")))?;
+    Ok(value)
+}
+
+/// Decodes one part of the request (`source`, `version`, `params`) strictly; errors name the path.
+pub fn decode_part<T: DeserializeOwned>(
+    value: serde_json::Value,
+    prefix: &str,
+) -> Result<T, ProtocolError> {
+    decode_with_path(value, prefix)
+}
+
+fn decode_with_path<'de, T, D>(de: D, prefix: &str) -> Result<T, ProtocolError>
+where
+    T: DeserializeOwned,
+    D: Deserializer<'de, Error: fmt::Display>,
+{
+    let mut track = serde_path_to_error::Track::new();
+    let result = T::deserialize(serde_path_to_error::Deserializer::new(de, &mut track));
+    result.map_err(|e| {
+        let inner = track.path().to_string();
+        let path = match (prefix.is_empty(), inner.as_str()) {
+            (true, ".") => "request".to_string(),
+            (true, _) => inner,
+            (false, ".") => prefix.to_string(),
+            (false, _) => format!("{prefix}.{inner}"),
+        };
+        let message = shorten_serde_message(&e.to_string());
+        if message.starts_with("EOF") || message.contains("expected value at line") {
+            ProtocolError::Json(format!("not valid JSON: {message}"))
+        } else {
+            ProtocolError::Field { path, message }
+        }
+    })
+}
+
+/// serde lists every known field after an unknown one; keep the message to the point.
+fn shorten_serde_message(msg: &str) -> String {
+    match msg.find(", expected one of") {
+        Some(i) if msg.starts_with("unknown field") => msg[..i].to_string(),
+        _ => match msg.find(", expected `") {
+            Some(i) if msg.starts_with("unknown field") => msg[..i].to_string(),
+            _ => msg.to_string(),
+        },
+    }
+}
+
+/// Writes the response as one JSON document on stdout — the only writer stdout has.
+pub fn write_json<T: Serialize>(stdout: &mut dyn Write, value: &T) -> Result<(), ProtocolError> {
+    let mut text = serde_json::to_vec(value)
+        .map_err(|e| ProtocolError::Write(std::io::Error::other(e.to_string())))?;
+    text.push(b'\n');
+    stdout.write_all(&text).map_err(ProtocolError::Write)?;
+    stdout.flush().map_err(ProtocolError::Write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(json: &str) -> Result<ImageSource, ProtocolError> {
+        decode_part(serde_json::from_str(json).unwrap(), "source")
+    }
+
+    #[test]
+    fn unknown_nested_field_names_its_path() {
+        let err = source(r#"{"repository":"a","platform":{"os":"linux","cpu":"x"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("source.platform"), "{err}");
+        assert!(err.contains("unknown field `cpu`"), "{err}");
+        assert!(!err.contains("expected one of"), "{err}");
+    }
+
+    #[test]
+    fn numeric_tag_becomes_string() {
+        let s = source(r#"{"repository":"a","tag":3.2}"#).unwrap();
+        assert_eq!(s.tag.as_deref(), Some("3.2"));
+        let s = source(r#"{"repository":"a","tag":""}"#).unwrap();
+        assert_eq!(s.tag, None);
+    }
+
+    #[test]
+    fn missing_repository_is_named() {
+        let err = source(r#"{"tag":"x"}"#).unwrap_err().to_string();
+        assert!(err.contains("missing field `repository`"), "{err}");
+    }
+
+    #[test]
+    fn secret_is_redacted_in_debug() {
+        let s = source(r#"{"repository":"a","password":"hunter2"}"#).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn envelope_rejects_trailing_and_empty() {
+        let r: Result<CheckEnvelope, _> = read_envelope(&mut &b"{\"source\":{}} x"[..]);
+        assert!(r.is_err());
+        let r: Result<CheckEnvelope, _> = read_envelope(&mut &b"  "[..]);
+        assert!(r.unwrap_err().to_string().contains("empty request"));
+    }
+}

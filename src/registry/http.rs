@@ -1,0 +1,419 @@
+//! The one HTTP stack: TLS settings, timeouts, manual redirects, per-request debug lines.
+
+use super::error::RegistryError;
+use crate::log;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use std::io::Read;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_REDIRECTS: usize = 5;
+const USER_AGENT: &str = concat!("uptick/", env!("CARGO_PKG_VERSION"));
+
+/// TLS choices from `source`: `insecure` and `ca_certs`.
+#[derive(Clone, Debug, Default)]
+pub struct TlsSettings {
+    /// Skip certificate verification.
+    pub insecure: bool,
+    /// Extra PEM roots added to the system ones.
+    pub ca_certs: Vec<String>,
+}
+
+/// A response with its URL, ready to be read.
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Final URL (after redirects), without credentials.
+    pub url: String,
+    inner: ureq::Response,
+}
+
+impl Response {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.inner.header(name)
+    }
+
+    /// All values of a header.
+    pub fn headers_all(&self, name: &str) -> Vec<&str> {
+        self.inner.all(name)
+    }
+
+    /// The body as a stream.
+    pub fn into_reader(self) -> Box<dyn Read + Send + Sync + 'static> {
+        self.inner.into_reader()
+    }
+
+    /// Reads the body, failing when it is larger than `limit` bytes.
+    pub fn read_limited(self, limit: u64) -> Result<Vec<u8>, RegistryError> {
+        let url = self.url.clone();
+        let mut buf = Vec::new();
+        self.into_reader()
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| RegistryError::Read {
+                url: url.clone(),
+                detail: e.to_string(),
+            })?;
+        if buf.len() as u64 > limit {
+            return Err(RegistryError::BadResponse {
+                url,
+                detail: format!("response is larger than {limit} bytes"),
+            });
+        }
+        Ok(buf)
+    }
+}
+
+/// Transport-level failure, classified so the caller can decide on an HTTP fallback.
+#[derive(Debug)]
+pub enum SendError {
+    /// The peer did not speak TLS (a plain-HTTP server on an https URL).
+    NotTls(RegistryError),
+    /// Anything else.
+    Other(RegistryError),
+}
+
+impl SendError {
+    /// The error to report.
+    pub fn into_error(self) -> RegistryError {
+        match self {
+            SendError::NotTls(e) | SendError::Other(e) => e,
+        }
+    }
+}
+
+/// Plain and TLS agents sharing settings; the TLS one (and its root store) is built on first use.
+pub struct Http {
+    plain: ureq::Agent,
+    tls: OnceLock<Result<ureq::Agent, String>>,
+    settings: TlsSettings,
+}
+
+impl Http {
+    /// A new stack; nothing is loaded until the first request.
+    pub fn new(settings: TlsSettings) -> Http {
+        Http {
+            plain: builder().build(),
+            tls: OnceLock::new(),
+            settings,
+        }
+    }
+
+    /// Checks `ca_certs` now so a bad entry fails before any request.
+    pub fn validate(&self) -> Result<(), RegistryError> {
+        for (i, pem) in self.settings.ca_certs.iter().enumerate() {
+            parse_pem(i, pem).map_err(RegistryError::CaCerts)?;
+        }
+        Ok(())
+    }
+
+    fn agent(&self, url: &str) -> Result<&ureq::Agent, RegistryError> {
+        if url.starts_with("http://") {
+            return Ok(&self.plain);
+        }
+        self.tls
+            .get_or_init(|| tls_config(&self.settings).map(|c| builder().tls_config(c).build()))
+            .as_ref()
+            .map_err(|e| RegistryError::CaCerts(e.clone()))
+    }
+
+    /// Sends a request, following redirects itself so `Authorization` never leaves the
+    /// original host. Any HTTP status is returned as a response; only transport failures error.
+    pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        authorization: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Result<Response, SendError> {
+        let origin = host_of(url);
+        let mut current = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let agent = self.agent(&current).map_err(SendError::Other)?;
+            let mut req = agent.request(method, &current);
+            for (k, v) in headers {
+                req = req.set(k, v);
+            }
+            if let Some(auth) = authorization {
+                if host_of(&current) == origin {
+                    req = req.set("Authorization", auth);
+                }
+            }
+            let started = Instant::now();
+            let result = match body {
+                Some(b) => req.send_bytes(b),
+                None => req.call(),
+            };
+            let ms = started.elapsed().as_millis();
+            let resp = match result {
+                Ok(r) => r,
+                Err(ureq::Error::Status(_, r)) => r,
+                Err(ureq::Error::Transport(t)) => {
+                    let err = classify(method, &current, t);
+                    log::debug(|| {
+                        let e = match &err {
+                            SendError::NotTls(e) | SendError::Other(e) => e,
+                        };
+                        format!("{method} {} -> failed ({ms} ms): {e}", redact_url(&current))
+                    });
+                    return Err(err);
+                }
+            };
+            let status = resp.status();
+            log::debug(|| format!("{method} {} -> {status} ({ms} ms)", redact_url(&current)));
+            if (300..400).contains(&status) && status != 304 {
+                if let Some(loc) = resp.header("Location") {
+                    let next = url::Url::parse(&current)
+                        .and_then(|base| base.join(loc))
+                        .map_err(|e| {
+                            SendError::Other(RegistryError::BadResponse {
+                                url: redact_url(&current),
+                                detail: format!("bad redirect Location: {e}"),
+                            })
+                        })?;
+                    current = next.to_string();
+                    continue;
+                }
+            }
+            return Ok(Response {
+                status,
+                url: redact_url(&current),
+                inner: resp,
+            });
+        }
+        Err(SendError::Other(RegistryError::BadResponse {
+            url: redact_url(url),
+            detail: format!("more than {MAX_REDIRECTS} redirects"),
+        }))
+    }
+}
+
+fn builder() -> ureq::AgentBuilder {
+    ureq::AgentBuilder::new()
+        .timeout_connect(CONNECT_TIMEOUT)
+        .timeout_read(IO_TIMEOUT)
+        .timeout_write(IO_TIMEOUT)
+        .redirects(0)
+        .user_agent(USER_AGENT)
+}
+
+fn parse_pem(index: usize, pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("entry {index} is not valid PEM: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("entry {index} holds no PEM CERTIFICATE block"));
+    }
+    Ok(certs)
+}
+
+fn tls_config(settings: &TlsSettings) -> Result<Arc<rustls::ClientConfig>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?;
+    let config = if settings.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+        for (i, pem) in settings.ca_certs.iter().enumerate() {
+            for cert in parse_pem(i, pem)? {
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("entry {i} is not a usable CA certificate: {e}"))?;
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    Ok(Arc::new(config))
+}
+
+/// `insecure: true`: accept any certificate (the user asked for it by name).
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn classify(method: &str, url: &str, t: ureq::Transport) -> SendError {
+    let host = host_of(url);
+    let rustls_err = find_rustls_error(&t);
+    let detail = t.to_string();
+    let detail = detail
+        .split_once(": ")
+        .map_or(detail.as_str(), |(_, rest)| rest)
+        .to_string();
+    if let Some(e) = rustls_err {
+        let detail = e.to_string();
+        return match e {
+            rustls::Error::InvalidMessage(_)
+            | rustls::Error::InappropriateMessage { .. }
+            | rustls::Error::InappropriateHandshakeMessage { .. } => {
+                SendError::NotTls(RegistryError::Tls { host, detail })
+            }
+            _ => SendError::Other(RegistryError::Tls { host, detail }),
+        };
+    }
+    let io_kind = find_io_kind(&t);
+    match (t.kind(), io_kind) {
+        (_, Some(std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)) => {
+            SendError::Other(RegistryError::Timeout {
+                method: method.to_string(),
+                url: redact_url(url),
+                detail,
+            })
+        }
+        (_, Some(std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset))
+            if url.starts_with("https://") =>
+        {
+            // A plain-HTTP server hanging up on a ClientHello.
+            SendError::NotTls(RegistryError::Unreachable { host, detail })
+        }
+        (ureq::ErrorKind::Dns | ureq::ErrorKind::ConnectionFailed, _) => {
+            SendError::Other(RegistryError::Unreachable { host, detail })
+        }
+        _ => SendError::Other(RegistryError::Unreachable { host, detail }),
+    }
+}
+
+fn find_rustls_error(t: &ureq::Transport) -> Option<&rustls::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(t);
+    while let Some(e) = cur {
+        if let Some(r) = e.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if let Some(r) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return Some(r);
+            }
+        }
+        cur = e.source();
+    }
+    None
+}
+
+fn find_io_kind(t: &ureq::Transport) -> Option<std::io::ErrorKind> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(t);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// `host[:port]` of a URL, for messages and same-host checks.
+pub fn host_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or_default();
+            match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            }
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// A URL fit for logs: no user info, and only well-known harmless query parameters kept.
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut u) = url::Url::parse(raw) else {
+        return "<unparseable url>".to_string();
+    };
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    if u.query().is_some() {
+        let kept: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let keep = matches!(
+                    k.as_ref(),
+                    "service" | "scope" | "n" | "last" | "digest" | "mount" | "from"
+                );
+                let v = if keep {
+                    v.into_owned()
+                } else {
+                    "redacted".into()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    u.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_unknown_query_values_and_userinfo() {
+        let r =
+            redact_url("https://u:p@h:5000/v2/x/blobs/uploads/abc?_state=SECRET&digest=sha256:1");
+        assert!(!r.contains("SECRET"), "{r}");
+        assert!(!r.contains("u:p"), "{r}");
+        assert!(r.contains("digest=sha256"), "{r}");
+    }
+
+    #[test]
+    fn host_of_keeps_port() {
+        assert_eq!(host_of("http://127.0.0.1:5000/v2/"), "127.0.0.1:5000");
+        assert_eq!(host_of("https://ghcr.io/v2/"), "ghcr.io");
+    }
+}

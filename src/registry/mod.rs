@@ -1,0 +1,471 @@
+//! OCI distribution client: scheme discovery, auth and token cache, manifests and blobs by digest.
+
+pub mod auth;
+pub mod error;
+pub mod http;
+pub mod reference;
+
+pub use error::RegistryError;
+pub use reference::{Reference, Repository};
+
+use crate::digest::Digest;
+use crate::log;
+use crate::protocol::Secret;
+use auth::Challenge;
+use base64::Engine as _;
+use http::{Http, Response, SendError, TlsSettings};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The four manifest media types, all sent in `Accept` (ACR and Docker Hub need them).
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+
+/// Largest manifest accepted (the distribution spec's limit is 4 MiB).
+pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+/// A user name and password (or token) for one registry.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// User name.
+    pub username: String,
+    /// Password or token; never logged.
+    pub password: Secret,
+}
+
+/// How to reach one registry.
+#[derive(Clone, Debug, Default)]
+pub struct ClientOptions {
+    /// `insecure` / `ca_certs`.
+    pub tls: TlsSettings,
+    /// Used only when both user and password are set.
+    pub credentials: Option<Credentials>,
+}
+
+/// A manifest read from the registry, verified against its digest.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    /// `Content-Type` (or the document's own `mediaType`).
+    pub media_type: String,
+    /// The exact bytes served.
+    pub bytes: Vec<u8>,
+    /// Their digest.
+    pub digest: Digest,
+}
+
+struct HostState {
+    base: String,
+    challenge: Challenge,
+}
+
+/// One client per registry and credentials; it caches the scheme, the challenge and tokens.
+pub struct Client {
+    http: Http,
+    insecure: bool,
+    credentials: Option<Credentials>,
+    hosts: Mutex<HashMap<String, Arc<HostState>>>,
+    tokens: Mutex<HashMap<String, String>>,
+}
+
+impl Client {
+    /// A client; `ca_certs` are checked now, nothing is sent yet.
+    pub fn new(options: ClientOptions) -> Result<Client, RegistryError> {
+        let insecure = options.tls.insecure;
+        let http = Http::new(options.tls);
+        http.validate()?;
+        Ok(Client {
+            http,
+            insecure,
+            credentials: options.credentials,
+            hosts: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The `/v2/` ping: which scheme answers and which auth it asks for (once per host).
+    fn host(&self, repo: &Repository) -> Result<Arc<HostState>, RegistryError> {
+        let host = repo.api_host().to_string();
+        if let Some(state) = lock(&self.hosts).get(&host) {
+            return Ok(state.clone());
+        }
+        let https = format!("https://{host}");
+        let (base, resp) = match self
+            .http
+            .send("GET", &format!("{https}/v2/"), &[], None, None)
+        {
+            Ok(r) => (https, r),
+            Err(SendError::NotTls(e)) if self.insecure || repo.is_loopback() => {
+                log::debug(|| format!("{host} does not speak TLS ({e}); using plain HTTP"));
+                let plain = format!("http://{host}");
+                let r = self
+                    .http
+                    .send("GET", &format!("{plain}/v2/"), &[], None, None)
+                    .map_err(SendError::into_error)?;
+                (plain, r)
+            }
+            Err(e) => return Err(e.into_error()),
+        };
+        let challenge = match resp.status {
+            401 => resp
+                .header("WWW-Authenticate")
+                .map_or(Challenge::None, auth::parse_challenge),
+            s if s >= 500 => return Err(status_error("GET", resp)),
+            _ => Challenge::None,
+        };
+        drain(resp);
+        let state = Arc::new(HostState { base, challenge });
+        lock(&self.hosts).insert(host, state.clone());
+        Ok(state)
+    }
+
+    fn basic_header(&self) -> Option<String> {
+        self.credentials.as_ref().map(|c| {
+            let raw = format!("{}:{}", c.username, c.password.expose());
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            )
+        })
+    }
+
+    /// The `Authorization` value for a request on `repo` needing `actions`.
+    fn authorization(
+        &self,
+        repo: &Repository,
+        state: &HostState,
+        actions: &str,
+        fresh: Option<&Challenge>,
+    ) -> Result<Option<String>, RegistryError> {
+        let challenge = fresh.unwrap_or(&state.challenge);
+        match challenge {
+            Challenge::None => Ok(None),
+            Challenge::Basic => Ok(self.basic_header()),
+            Challenge::Bearer {
+                realm,
+                service,
+                scope,
+            } => {
+                let ours = format!("repository:{}:{}", repo.path(), actions);
+                let scope = match (fresh, scope) {
+                    (Some(_), Some(s)) if s != &ours => vec![ours, s.clone()],
+                    _ => vec![ours],
+                };
+                let key = format!(
+                    "{realm}|{}|{}",
+                    service.as_deref().unwrap_or(""),
+                    scope.join(" ")
+                );
+                if fresh.is_none() {
+                    if let Some(t) = lock(&self.tokens).get(&key) {
+                        return Ok(Some(format!("Bearer {t}")));
+                    }
+                }
+                let token = self.fetch_token(repo, realm, service.as_deref(), &scope)?;
+                lock(&self.tokens).insert(key, token.clone());
+                Ok(Some(format!("Bearer {token}")))
+            }
+        }
+    }
+
+    fn fetch_token(
+        &self,
+        repo: &Repository,
+        realm: &str,
+        service: Option<&str>,
+        scopes: &[String],
+    ) -> Result<String, RegistryError> {
+        let mut url = url::Url::parse(realm).map_err(|e| RegistryError::BadResponse {
+            url: repo.api_host().to_string(),
+            detail: format!("token realm `{realm}` is not a URL: {e}"),
+        })?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(s) = service {
+                q.append_pair("service", s);
+            }
+            for s in scopes {
+                q.append_pair("scope", s);
+            }
+        }
+        let basic = self.basic_header();
+        let resp = self
+            .http
+            .send("GET", url.as_str(), &[], basic.as_deref(), None)
+            .map_err(SendError::into_error)?;
+        match resp.status {
+            200 => {
+                let url = resp.url.clone();
+                let body = resp.read_limited(MAX_MANIFEST_BYTES)?;
+                let parsed: auth::TokenResponse =
+                    serde_json::from_slice(&body).map_err(|e| RegistryError::BadResponse {
+                        url: url.clone(),
+                        detail: format!("token response is not JSON: {e}"),
+                    })?;
+                parsed.into_token().ok_or(RegistryError::BadResponse {
+                    url,
+                    detail: "token response has no `token` or `access_token`".into(),
+                })
+            }
+            401 | 403 => {
+                let (code, message) = error_info(resp);
+                Err(RegistryError::Auth {
+                    registry: repo.registry().to_string(),
+                    status: 401,
+                    code,
+                    message,
+                })
+            }
+            _ => Err(status_error("GET", resp)),
+        }
+    }
+
+    /// Sends a request on `/v2/<repo>/<suffix>` with auth; a 401 gets one fresh token and a retry.
+    fn repo_request(
+        &self,
+        repo: &Repository,
+        method: &str,
+        suffix: &str,
+        headers: &[(&str, &str)],
+        actions: &str,
+    ) -> Result<Response, RegistryError> {
+        let state = self.host(repo)?;
+        let url = format!("{}/v2/{}/{}", state.base, repo.path(), suffix);
+        let auth = self.authorization(repo, &state, actions, None)?;
+        let resp = self
+            .http
+            .send(method, &url, headers, auth.as_deref(), None)
+            .map_err(SendError::into_error)?;
+        if resp.status != 401 {
+            return Ok(resp);
+        }
+        let fresh = resp
+            .header("WWW-Authenticate")
+            .map(auth::parse_challenge)
+            .filter(|c| matches!(c, Challenge::Bearer { .. }));
+        let resp = match fresh {
+            Some(challenge) => {
+                drain(resp);
+                let auth = self.authorization(repo, &state, actions, Some(&challenge))?;
+                let again = self
+                    .http
+                    .send(method, &url, headers, auth.as_deref(), None)
+                    .map_err(SendError::into_error)?;
+                if again.status != 401 {
+                    return Ok(again);
+                }
+                again
+            }
+            None => resp,
+        };
+        let (code, message) = error_info(resp);
+        Err(RegistryError::Auth {
+            registry: repo.registry().to_string(),
+            status: 401,
+            code,
+            message,
+        })
+    }
+
+    /// The digest `reference` (tag or digest) points at, or `None` when it does not exist.
+    /// HEAD first; GET-and-hash when HEAD fails or carries no `Docker-Content-Digest`.
+    pub fn manifest_digest(
+        &self,
+        repo: &Repository,
+        reference: &str,
+    ) -> Result<Option<Digest>, RegistryError> {
+        let resp = self.repo_request(
+            repo,
+            "HEAD",
+            &format!("manifests/{reference}"),
+            &[("Accept", MANIFEST_ACCEPT)],
+            "pull",
+        )?;
+        match resp.status {
+            200 => {
+                let announced = resp
+                    .header("Docker-Content-Digest")
+                    .and_then(|d| d.trim().parse::<Digest>().ok());
+                drain(resp);
+                match announced {
+                    Some(d) if reference.parse::<Digest>().map_or(true, |r| r == d) => {
+                        return Ok(Some(d))
+                    }
+                    _ => log::debug(|| {
+                        format!("HEAD {reference}: no usable Docker-Content-Digest; reading the manifest")
+                    }),
+                }
+            }
+            404 => return Ok(None),
+            _ => drain(resp),
+        }
+        Ok(self.get_manifest(repo, reference)?.map(|m| m.digest))
+    }
+
+    /// Reads a manifest by tag or digest, verified; `None` when it does not exist.
+    pub fn get_manifest(
+        &self,
+        repo: &Repository,
+        reference: &str,
+    ) -> Result<Option<Manifest>, RegistryError> {
+        let resp = self.repo_request(
+            repo,
+            "GET",
+            &format!("manifests/{reference}"),
+            &[("Accept", MANIFEST_ACCEPT)],
+            "pull",
+        )?;
+        match resp.status {
+            200 => {}
+            404 => {
+                drain(resp);
+                return Ok(None);
+            }
+            _ => return Err(status_error("GET", resp)),
+        }
+        let url = resp.url.clone();
+        let content_type = resp
+            .header("Content-Type")
+            .map(|s| s.split(';').next().unwrap_or_default().trim().to_string());
+        let announced = resp
+            .header("Docker-Content-Digest")
+            .and_then(|d| d.trim().parse::<Digest>().ok());
+        let bytes = resp.read_limited(MAX_MANIFEST_BYTES)?;
+        let expected = reference.parse::<Digest>().ok().or(announced);
+        let digest = match expected {
+            Some(exp) => {
+                let actual = exp.same_algorithm_of(&bytes);
+                if actual != exp {
+                    return Err(RegistryError::DigestMismatch {
+                        url,
+                        expected: exp.to_string(),
+                        actual: actual.to_string(),
+                    });
+                }
+                actual
+            }
+            None => Digest::sha256_of(&bytes),
+        };
+        let media_type = content_type
+            .filter(|t| t.starts_with("application/vnd."))
+            .or_else(|| media_type_of(&bytes))
+            .unwrap_or_default();
+        Ok(Some(Manifest {
+            media_type,
+            bytes,
+            digest,
+        }))
+    }
+
+    /// Reads a small blob (an image config) whole, verified against `digest`.
+    pub fn get_blob_small(
+        &self,
+        repo: &Repository,
+        digest: &Digest,
+        limit: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let resp = self.repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull")?;
+        if resp.status != 200 {
+            return Err(status_error("GET", resp));
+        }
+        let url = resp.url.clone();
+        let bytes = resp.read_limited(limit)?;
+        let actual = digest.same_algorithm_of(&bytes);
+        if &actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                url,
+                expected: digest.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Reads what is left of a small body so the connection can be reused.
+fn drain(resp: Response) {
+    let _ = std::io::copy(
+        &mut std::io::Read::take(resp.into_reader(), MAX_ERROR_BODY),
+        &mut std::io::sink(),
+    );
+}
+
+fn media_type_of(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "mediaType")]
+        media_type: Option<String>,
+    }
+    serde_json::from_slice::<Probe>(bytes).ok()?.media_type
+}
+
+/// The registry's own error code and message (`{"errors":[{code,message}]}`), or the status text.
+fn error_info(resp: Response) -> (String, String) {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        errors: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        code: Option<String>,
+        message: Option<String>,
+    }
+    let status = resp.status;
+    let body = resp.read_limited(MAX_ERROR_BODY).unwrap_or_default();
+    if let Ok(parsed) = serde_json::from_slice::<Body>(&body) {
+        if let Some(first) = parsed.errors.into_iter().next() {
+            let code = first.code.unwrap_or_else(|| reason(status).to_string());
+            let message = first
+                .message
+                .filter(|m| !m.is_empty())
+                .map(|m| format!(": {}", one_line(&m)))
+                .unwrap_or_default();
+            return (code, message);
+        }
+    }
+    let text = String::from_utf8_lossy(&body);
+    let text = one_line(text.trim());
+    let message = if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", text.chars().take(200).collect::<String>())
+    };
+    (reason(status).to_string(), message)
+}
+
+fn status_error(method: &str, resp: Response) -> RegistryError {
+    let status = resp.status;
+    let url = resp.url.clone();
+    let (code, message) = error_info(resp);
+    RegistryError::Status {
+        method: method.to_string(),
+        url,
+        status,
+        code,
+        message,
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "BAD_REQUEST",
+        401 => "UNAUTHORIZED",
+        403 => "DENIED",
+        404 => "NOT_FOUND",
+        405 => "UNSUPPORTED",
+        408 => "REQUEST_TIMEOUT",
+        429 => "TOOMANYREQUESTS",
+        500 => "INTERNAL_SERVER_ERROR",
+        502 => "BAD_GATEWAY",
+        503 => "SERVICE_UNAVAILABLE",
+        504 => "GATEWAY_TIMEOUT",
+        _ => "HTTP_ERROR",
+    }
+}

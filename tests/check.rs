@@ -1,0 +1,227 @@
+//! `check` in tag mode against Debian's docker-registry in plain, basic, TLS and token modes.
+
+use crate::support::registry::{Mode, TestRegistry, PASSWORD};
+use crate::support::seed::{sha256, Seeder};
+use crate::support::{check, free_port};
+use serde_json::{json, Value};
+
+fn request(source: Value, version: Value) -> Value {
+    json!({"source": source, "version": version})
+}
+
+/// The full tag-mode story on one registry mode: first check, unchanged, moved, cursor gone, tag gone.
+fn tag_mode_cycle(mode: Mode) {
+    let reg = TestRegistry::start(mode);
+    let seed = Seeder::new(&reg);
+    let src = reg.source("app", json!({"tag": "latest", "debug": true}));
+
+    // Missing tag: no versions, not an error.
+    assert_eq!(check(&request(src.clone(), Value::Null)).ok(), json!([]));
+
+    let v1 = seed.image("app", "latest", "one", &[], &[]);
+    let first = check(&request(src.clone(), Value::Null));
+    assert_eq!(first.ok(), json!([{"tag": "latest", "digest": v1.digest}]));
+
+    // Cursor is current: exactly one manifest HEAD, plus at most the ping and one token request.
+    let same = check(&request(
+        src.clone(),
+        json!({"tag": "latest", "digest": v1.digest}),
+    ));
+    assert_eq!(same.ok(), json!([{"tag": "latest", "digest": v1.digest}]));
+    assert_eq!(
+        same.requests("HEAD", "/manifests/"),
+        1,
+        "{:?}",
+        same.request_lines()
+    );
+    assert_eq!(
+        same.requests("GET", "/manifests/"),
+        0,
+        "{:?}",
+        same.request_lines()
+    );
+    let max = if mode == Mode::Token { 3 } else { 2 };
+    assert!(
+        same.request_lines().len() <= max,
+        "{:?}",
+        same.request_lines()
+    );
+
+    // The tag moves: the old cursor (still present by digest) then the new one.
+    let v2 = seed.image("app", "latest", "two", &[], &[]);
+    assert_ne!(v1.digest, v2.digest);
+    let moved = check(&request(
+        src.clone(),
+        json!({"tag": "latest", "digest": v1.digest}),
+    ));
+    assert_eq!(
+        moved.ok(),
+        json!([{"tag": "latest", "digest": v1.digest}, {"tag": "latest", "digest": v2.digest}])
+    );
+
+    // A cursor whose digest is gone from the repository: only the current one.
+    let gone = sha256(b"never pushed");
+    let after_gone = check(&request(
+        src.clone(),
+        json!({"tag": "latest", "digest": gone}),
+    ));
+    assert_eq!(
+        after_gone.ok(),
+        json!([{"tag": "latest", "digest": v2.digest}])
+    );
+
+    // A cursor without a tag gets the tag filled in.
+    let no_tag = check(&request(src, json!({"digest": v1.digest})));
+    assert_eq!(
+        no_tag.ok(),
+        json!([{"tag": "latest", "digest": v1.digest}, {"tag": "latest", "digest": v2.digest}])
+    );
+}
+
+#[test]
+fn tag_mode_plain_http() {
+    tag_mode_cycle(Mode::Plain);
+}
+
+#[test]
+fn tag_mode_basic_auth() {
+    tag_mode_cycle(Mode::Basic);
+}
+
+#[test]
+fn tag_mode_tls_with_ca_certs() {
+    tag_mode_cycle(Mode::Tls);
+}
+
+#[test]
+fn tag_mode_token_auth() {
+    let reg = TestRegistry::start(Mode::Token);
+    let seed = Seeder::new(&reg);
+    let v1 = seed.image("team/app", "1.0", "one", &[], &[]);
+    let src = reg.source("team/app", json!({"tag": "1.0", "debug": true}));
+    let issued = reg.token.as_ref().unwrap().requests.clone();
+    let before = issued.load(std::sync::atomic::Ordering::SeqCst);
+    let run = check(&request(src, json!({"tag": "1.0", "digest": v1.digest})));
+    assert_eq!(run.ok(), json!([{"tag": "1.0", "digest": v1.digest}]));
+    // ping (401 challenge) + one token + one HEAD.
+    assert_eq!(run.request_lines().len(), 3, "{:?}", run.request_lines());
+    assert_eq!(run.requests("GET", "/token?"), 1);
+    assert_eq!(issued.load(std::sync::atomic::Ordering::SeqCst) - before, 1);
+    assert!(
+        run.stderr.contains("scope=repository%3Ateam%2Fapp%3Apull"),
+        "{}",
+        run.stderr
+    );
+    drop(run);
+    tag_mode_cycle(Mode::Token);
+}
+
+#[test]
+fn multi_arch_tag_reports_the_index_digest_whatever_the_platform() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let (index, children) = Seeder::new(&reg).multi_arch("multi", "latest", "m1");
+    for platform in [json!(null), json!({"architecture": "arm64", "os": "linux"})] {
+        let mut src = reg.source("multi", json!({"tag": "latest"}));
+        if !platform.is_null() {
+            src["platform"] = platform;
+        }
+        let out = check(&request(src, Value::Null)).ok();
+        assert_eq!(out, json!([{"tag": "latest", "digest": index.digest}]));
+        assert!(children.iter().all(|(_, c)| c.digest != index.digest));
+    }
+}
+
+#[test]
+fn numeric_tag_is_accepted() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let v = Seeder::new(&reg).image("num", "3.2", "n", &[], &[]);
+    let src = reg.source("num", json!({"tag": 3.2}));
+    assert_eq!(
+        check(&request(src, Value::Null)).ok(),
+        json!([{"tag": "3.2", "digest": v.digest}])
+    );
+}
+
+#[test]
+fn basic_auth_wrong_password_names_registry_not_password() {
+    let reg = TestRegistry::start(Mode::Basic);
+    Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+    let mut src = reg.source("app", json!({"tag": "latest", "debug": true}));
+    src["password"] = json!("wrong-Pa55word-xyz");
+    let run = check(&request(src, Value::Null));
+    let line = run.fails();
+    assert!(line.contains(&reg.host()), "{line}");
+    assert!(
+        line.contains("401") && line.contains("authentication"),
+        "{line}"
+    );
+    assert!(!run.stderr.contains("wrong-Pa55word-xyz"), "{}", run.stderr);
+    assert!(!run.stderr.contains(PASSWORD), "{}", run.stderr);
+}
+
+#[test]
+fn token_auth_wrong_password_and_anonymous_fail_cleanly() {
+    let reg = TestRegistry::start(Mode::Token);
+    Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+    let mut src = reg.source("app", json!({"tag": "latest", "debug": true}));
+    src["password"] = json!("not-the-Pa55word");
+    let run = check(&request(src.clone(), Value::Null));
+    let line = run.fails();
+    assert!(line.contains(&reg.host()) && line.contains("401"), "{line}");
+    assert!(!run.stderr.contains("not-the-Pa55word"), "{}", run.stderr);
+
+    // Anonymous: the issuer grants nothing, the registry itself refuses the token.
+    let anon = json!({"repository": reg.repo("app"), "tag": "latest"});
+    let line = check(&request(anon, Value::Null)).fails();
+    assert!(
+        line.contains("authentication to") && line.contains("UNAUTHORIZED"),
+        "{line}"
+    );
+}
+
+#[test]
+fn tls_without_ca_certs_suggests_ca_certs() {
+    let reg = TestRegistry::start(Mode::Tls);
+    let src = json!({"repository": reg.repo("app"), "tag": "latest"});
+    let line = check(&request(src, Value::Null)).fails();
+    assert!(line.contains("ca_certs"), "{line}");
+    assert!(line.contains(&reg.host()), "{line}");
+}
+
+#[test]
+fn tls_insecure_skips_verification() {
+    let reg = TestRegistry::start(Mode::Tls);
+    let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+    let src = json!({"repository": reg.repo("app"), "tag": "latest", "insecure": true});
+    assert_eq!(
+        check(&request(src, Value::Null)).ok(),
+        json!([{"tag": "latest", "digest": v.digest}])
+    );
+}
+
+#[test]
+fn unreachable_registry_names_the_host() {
+    let port = free_port();
+    let src = json!({"repository": format!("127.0.0.1:{port}/app"), "tag": "latest"});
+    let line = check(&request(src, Value::Null)).fails();
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    assert!(line.contains("cannot reach"), "{line}");
+}
+
+#[test]
+fn docker_hub_repository_is_checked_through_the_mirror() {
+    let reg = TestRegistry::start(Mode::Basic);
+    let v = Seeder::new(&reg).image("library/busybox", "latest", "hub", &[], &[]);
+    let src = json!({
+        "repository": "busybox", "tag": "latest", "debug": true,
+        "registry_mirror": {"host": reg.host(), "username": crate::support::registry::USER, "password": PASSWORD},
+    });
+    let run = check(&request(src, Value::Null));
+    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert!(
+        run.request_lines().iter().all(|l| l.contains(&reg.host())),
+        "{:?}",
+        run.request_lines()
+    );
+    assert!(!run.stderr.contains(PASSWORD));
+}

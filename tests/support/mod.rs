@@ -1,0 +1,141 @@
+//! Test support: real `docker-registry` processes, a token issuer, image seeding, binary runner.
+
+pub mod fake;
+pub mod registry;
+pub mod seed;
+pub mod token;
+
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// What a binary printed and how it exited.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stdout parsed as JSON (panics with both streams when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}); code {}\nstdout: {}\nstderr: {}",
+                self.code, self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Asserts success and returns the JSON.
+    pub fn ok(&self) -> Value {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self.json()
+    }
+
+    /// Asserts the failure contract: exit 1, nothing on stdout, one line on stderr, no panic.
+    pub fn fails(&self) -> String {
+        assert_eq!(
+            self.code, 1,
+            "expected exit 1\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stdout.is_empty(),
+            "stdout must be empty on failure: {}",
+            self.stdout
+        );
+        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(lines.len(), 1, "one error line expected: {}", self.stderr);
+        lines[0].to_string()
+    }
+
+    /// Debug request lines matching `method` whose URL contains `fragment`.
+    pub fn requests(&self, method: &str, fragment: &str) -> usize {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with(&format!("debug: {method} ")) && l.contains(fragment))
+            .filter(|l| self.request_lines().contains(l))
+            .count()
+    }
+
+    /// Debug lines of HTTP requests that got an answer (a refused TLS handshake is no request).
+    pub fn request_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| {
+                l.starts_with("debug: ")
+                    && l.split(" -> ")
+                        .nth(1)
+                        .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .collect()
+    }
+}
+
+/// Which binary to run.
+#[derive(Clone, Copy)]
+pub enum Bin {
+    Check,
+    In,
+}
+
+/// Runs a binary with `input` on stdin and an empty environment (as in a minimal container).
+pub fn run(bin: Bin, input: &str, args: &[&str]) -> Run {
+    let path = match bin {
+        Bin::Check => env!("CARGO_BIN_EXE_check"),
+        Bin::In => env!("CARGO_BIN_EXE_in"),
+    };
+    let mut child = Command::new(path)
+        .args(args)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn binary");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `check` with a request value.
+pub fn check(request: &Value) -> Run {
+    run(Bin::Check, &request.to_string(), &[])
+}
+
+/// Runs `in DEST` with a request value.
+pub fn get(request: &Value, dest: &std::path::Path) -> Run {
+    run(
+        Bin::In,
+        &request.to_string(),
+        &[dest.to_str().expect("utf-8 path")],
+    )
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}

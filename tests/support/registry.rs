@@ -1,0 +1,219 @@
+//! Starts Debian's `docker-registry` (distribution 2.8) on a free loopback port, in one of four modes.
+
+use super::token::{Signer, TokenServer, ISSUER, SERVICE};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const USER: &str = "uptick";
+pub const PASSWORD: &str = "s3cret-Pa55word";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Plain,
+    Basic,
+    Tls,
+    Token,
+}
+
+pub struct TestRegistry {
+    pub mode: Mode,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub ca_pem: Option<String>,
+    pub token: Option<TokenServer>,
+    signer: Option<Arc<Signer>>,
+    child: Child,
+}
+
+impl TestRegistry {
+    pub fn start(mode: Mode) -> TestRegistry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = super::free_port();
+        let root = dir.path();
+        let mut http_tls = String::new();
+        let mut auth = String::new();
+        let mut ca_pem = None;
+        let mut token = None;
+        let mut signer = None;
+        match mode {
+            Mode::Plain => {}
+            Mode::Basic => {
+                let hash = bcrypt::hash(PASSWORD, 5).expect("bcrypt");
+                std::fs::write(root.join("htpasswd"), format!("{USER}:{hash}\n"))
+                    .expect("htpasswd");
+                auth = format!(
+                    "auth:\n  htpasswd:\n    realm: uptick-test\n    path: {}\n",
+                    root.join("htpasswd").display()
+                );
+            }
+            Mode::Tls => {
+                let (ca, cert, key) = tls_material();
+                std::fs::write(root.join("server.crt"), cert).expect("cert");
+                std::fs::write(root.join("server.key"), key).expect("key");
+                http_tls = format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    root.join("server.crt").display(),
+                    root.join("server.key").display()
+                );
+                ca_pem = Some(ca);
+            }
+            Mode::Token => {
+                let s = Arc::new(Signer::new());
+                std::fs::write(root.join("token.crt"), &s.cert_pem).expect("bundle");
+                let server = TokenServer::start(s.clone(), USER, PASSWORD);
+                auth = format!(
+                    "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
+                    server.port,
+                    root.join("token.crt").display()
+                );
+                token = Some(server);
+                signer = Some(s);
+            }
+        }
+        let config = format!(
+            "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: uptick-test-secret\n{http_tls}{auth}",
+            root.join("storage").display()
+        );
+        std::fs::write(root.join("config.yml"), config).expect("config");
+        let log = std::fs::File::create(root.join("registry.log")).expect("log");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(root.join("config.yml"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry must be installed (ci/test installs it)");
+        let reg = TestRegistry {
+            mode,
+            port,
+            dir,
+            ca_pem,
+            token,
+            signer,
+            child,
+        };
+        reg.wait_ready();
+        reg
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("registry did not start: {}", self.log());
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn base_url(&self) -> String {
+        let scheme = if self.mode == Mode::Tls {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.host())
+    }
+
+    pub fn repo(&self, name: &str) -> String {
+        format!("{}/{name}", self.host())
+    }
+
+    /// A `source` for `name` with this mode's credentials / CA, plus `extra` fields.
+    pub fn source(&self, name: &str, extra: Value) -> Value {
+        let mut s = json!({"repository": self.repo(name)});
+        match self.mode {
+            Mode::Basic | Mode::Token => {
+                s["username"] = json!(USER);
+                s["password"] = json!(PASSWORD);
+            }
+            Mode::Tls => s["ca_certs"] = json!([self.ca_pem.clone().expect("ca")]),
+            Mode::Plain => {}
+        }
+        if let Value::Object(extra) = extra {
+            for (k, v) in extra {
+                s[k] = v;
+            }
+        }
+        s
+    }
+
+    /// The `Authorization` the seeding code uses for `repo` (push and pull).
+    pub fn admin_auth(&self, repo: &str) -> Option<String> {
+        match self.mode {
+            Mode::Plain | Mode::Tls => None,
+            Mode::Basic => Some(format!(
+                "Basic {}",
+                STANDARD.encode(format!("{USER}:{PASSWORD}"))
+            )),
+            Mode::Token => {
+                let signer = self.signer.as_ref().expect("signer");
+                let access = vec![(
+                    repo.to_string(),
+                    vec!["pull".to_string(), "push".to_string(), "delete".to_string()],
+                )];
+                Some(format!("Bearer {}", signer.token("seeder", &access)))
+            }
+        }
+    }
+
+    /// An HTTP agent that trusts this registry's CA.
+    pub fn agent(&self) -> ureq::Agent {
+        let mut builder = ureq::AgentBuilder::new().redirects(0);
+        if let Some(ca) = &self.ca_pem {
+            use rustls::pki_types::pem::PemObject;
+            let mut roots = rustls::RootCertStore::empty();
+            for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+                roots.add(c.expect("pem")).expect("root");
+            }
+            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .expect("tls")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            builder = builder.tls_config(Arc::new(config));
+        }
+        builder.build()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A CA, and a server certificate it signed for 127.0.0.1 and localhost (PEM: ca, cert, key).
+fn tls_material() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("ca key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "uptick test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("ca");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .expect("params");
+    let cert = params.signed_by(&key, &ca).expect("sign");
+    let ca_ref: &rcgen::Certificate = ca.as_ref();
+    (ca_ref.pem(), cert.pem(), key.serialize_pem())
+}

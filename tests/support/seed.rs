@@ -1,0 +1,171 @@
+//! Seeds test images straight into a registry over the distribution API (independent of uptick's code).
+
+use super::registry::TestRegistry;
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+use std::collections::BTreeMap;
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// What was pushed: the manifest digest and its bytes.
+#[derive(Clone, Debug)]
+pub struct Pushed {
+    pub digest: String,
+    pub size: usize,
+}
+
+pub struct Seeder<'a> {
+    reg: &'a TestRegistry,
+    agent: ureq::Agent,
+}
+
+impl<'a> Seeder<'a> {
+    pub fn new(reg: &'a TestRegistry) -> Self {
+        Seeder {
+            reg,
+            agent: reg.agent(),
+        }
+    }
+
+    fn request(&self, method: &str, url: &str, repo: &str) -> ureq::Request {
+        let mut r = self.agent.request(method, url);
+        if let Some(a) = self.reg.admin_auth(repo) {
+            r = r.set("Authorization", &a);
+        }
+        r
+    }
+
+    pub fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let digest = sha256(bytes);
+        let base = self.reg.base_url();
+        let resp = self
+            .request("POST", &format!("{base}/v2/{repo}/blobs/uploads/"), repo)
+            .call()
+            .expect("start upload");
+        assert_eq!(resp.status(), 202);
+        let location = resp.header("Location").expect("location").to_string();
+        let mut url = url::Url::parse(&base)
+            .expect("base")
+            .join(&location)
+            .expect("join");
+        url.query_pairs_mut().append_pair("digest", &digest);
+        let resp = self
+            .request("PUT", url.as_str(), repo)
+            .set("Content-Type", "application/octet-stream")
+            .send_bytes(bytes)
+            .expect("finish upload");
+        assert_eq!(resp.status(), 201);
+        digest
+    }
+
+    pub fn push_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Pushed {
+        let base = self.reg.base_url();
+        let resp = self
+            .request(
+                "PUT",
+                &format!("{base}/v2/{repo}/manifests/{reference}"),
+                repo,
+            )
+            .set("Content-Type", media_type)
+            .send_bytes(bytes)
+            .unwrap_or_else(|e| panic!("push manifest {repo}:{reference}: {e}"));
+        assert_eq!(resp.status(), 201);
+        Pushed {
+            digest: sha256(bytes),
+            size: bytes.len(),
+        }
+    }
+
+    /// A single-platform image whose layer and config depend on `seed`, with `labels`, under `tag`.
+    pub fn image(
+        &self,
+        repo: &str,
+        tag: &str,
+        seed: &str,
+        labels: &[(&str, &str)],
+        annotations: &[(&str, &str)],
+    ) -> Pushed {
+        self.image_for(repo, tag, seed, labels, annotations, "linux", "amd64", None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn image_for(
+        &self,
+        repo: &str,
+        tag: &str,
+        seed: &str,
+        labels: &[(&str, &str)],
+        annotations: &[(&str, &str)],
+        os: &str,
+        arch: &str,
+        variant: Option<&str>,
+    ) -> Pushed {
+        let layer = format!("layer for {seed}").into_bytes();
+        let layer_digest = self.push_blob(repo, &layer);
+        let labels: BTreeMap<&str, &str> = labels.iter().copied().collect();
+        let mut config = json!({
+            "architecture": arch, "os": os,
+            "config": {"Env": ["PATH=/usr/bin"], "Labels": labels},
+            "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+            "created": "2026-01-01T00:00:00Z",
+        });
+        if let Some(v) = variant {
+            config["variant"] = json!(v);
+        }
+        let config = serde_json::to_vec(&config).expect("config");
+        let config_digest = self.push_blob(repo, &config);
+        let annotations: BTreeMap<&str, &str> = annotations.iter().copied().collect();
+        let manifest = json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}],
+            "annotations": annotations,
+        });
+        let bytes = serde_json::to_vec(&manifest).expect("manifest");
+        self.push_manifest(repo, tag, OCI_MANIFEST, &bytes)
+    }
+
+    /// A multi-arch index over linux/amd64, linux/arm64 and linux/arm/v7 children, under `tag`.
+    pub fn multi_arch(&self, repo: &str, tag: &str, seed: &str) -> (Pushed, Vec<(String, Pushed)>) {
+        let mut children = Vec::new();
+        let mut entries: Vec<Value> = Vec::new();
+        for (arch, variant) in [("amd64", None), ("arm64", None), ("arm", Some("v7"))] {
+            let label = format!("{arch}{}", variant.unwrap_or(""));
+            let child_seed = format!("{seed}-{label}");
+            let pushed = self.image_for(
+                repo,
+                &sha_tag(&child_seed),
+                &child_seed,
+                &[("arch", &label)],
+                &[],
+                "linux",
+                arch,
+                variant,
+            );
+            let mut platform = json!({"os": "linux", "architecture": arch});
+            if let Some(v) = variant {
+                platform["variant"] = json!(v);
+            }
+            entries.push(json!({"mediaType": OCI_MANIFEST, "digest": pushed.digest, "size": pushed.size, "platform": platform}));
+            children.push((label, pushed));
+        }
+        let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries});
+        let bytes = serde_json::to_vec(&index).expect("index");
+        (self.push_manifest(repo, tag, OCI_INDEX, &bytes), children)
+    }
+}
+
+fn sha_tag(seed: &str) -> String {
+    format!("child-{}", &sha256(seed.as_bytes())[7..19])
+}

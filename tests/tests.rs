@@ -1,0 +1,9 @@
+//! Integration tests: the real `check` / `in` binaries against real registries on loopback.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod bad_input;
+mod check;
+mod get;
