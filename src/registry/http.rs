@@ -72,8 +72,9 @@ impl Response {
 /// Transport-level failure, classified so the caller can decide on an HTTP fallback.
 #[derive(Debug)]
 pub enum SendError {
-    /// The peer did not speak TLS (a plain-HTTP server on an https URL).
-    NotTls(RegistryError),
+    /// The peer spoke another protocol or hung up at once (plain HTTP on an https URL, or TLS
+    /// on an http URL): worth one try with the other scheme.
+    WrongProtocol(RegistryError),
     /// Anything else.
     Other(RegistryError),
 }
@@ -82,7 +83,7 @@ impl SendError {
     /// The error to report.
     pub fn into_error(self) -> RegistryError {
         match self {
-            SendError::NotTls(e) | SendError::Other(e) => e,
+            SendError::WrongProtocol(e) | SendError::Other(e) => e,
         }
     }
 }
@@ -158,7 +159,7 @@ impl Http {
                     let err = classify(method, &current, t);
                     log::debug(|| {
                         let e = match &err {
-                            SendError::NotTls(e) | SendError::Other(e) => e,
+                            SendError::WrongProtocol(e) | SendError::Other(e) => e,
                         };
                         format!("{method} {} -> failed ({ms} ms): {e}", redact_url(&current))
                     });
@@ -218,25 +219,132 @@ fn tls_config(settings: &TlsSettings) -> Result<Arc<rustls::ClientConfig>, Strin
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup failed: {e}"))?;
-    let config = if settings.insecure {
+    let verifier: Arc<dyn ServerCertVerifier> = if settings.insecure {
+        Arc::new(NoVerification(provider))
+    } else {
+        Arc::new(LazyRootsVerifier {
+            provider,
+            ca_certs: settings.ca_certs.clone(),
+            inner: OnceLock::new(),
+        })
+    };
+    Ok(Arc::new(
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(native.certs);
-        for (i, pem) in settings.ca_certs.iter().enumerate() {
-            for cert in parse_pem(i, pem)? {
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("entry {i} is not a usable CA certificate: {e}"))?;
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth(),
+    ))
+}
+
+/// Bundle files tried before scanning a certificate directory (one file is much cheaper).
+const CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+    "/etc/pki/tls/cacert.pem",
+];
+
+/// The system roots: `SSL_CERT_FILE`, else the first bundle file found, else the platform scan.
+fn system_roots() -> Vec<CertificateDer<'static>> {
+    let from_env = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
+    let candidates = from_env
+        .into_iter()
+        .chain(CA_BUNDLES.iter().map(std::path::PathBuf::from));
+    for path in candidates {
+        if let Ok(bytes) = std::fs::read(&path) {
+            let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
+                .filter_map(Result::ok)
+                .collect();
+            if !certs.is_empty() {
+                return certs;
             }
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    Ok(Arc::new(config))
+    }
+    rustls_native_certs::load_native_certs().certs
+}
+
+/// Verifies against system roots plus `ca_certs`, loading them only when a server shows a
+/// certificate: a plain-HTTP loopback registry never pays for reading the root store.
+#[derive(Debug)]
+struct LazyRootsVerifier {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    ca_certs: Vec<String>,
+    inner: OnceLock<Result<Arc<rustls::client::WebPkiServerVerifier>, String>>,
+}
+
+impl LazyRootsVerifier {
+    fn inner(&self) -> Result<&Arc<rustls::client::WebPkiServerVerifier>, rustls::Error> {
+        self.inner
+            .get_or_init(|| {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add_parsable_certificates(system_roots());
+                for (i, pem) in self.ca_certs.iter().enumerate() {
+                    for cert in parse_pem(i, pem)? {
+                        roots.add(cert).map_err(|e| {
+                            format!("ca_certs entry {i} is not a usable CA certificate: {e}")
+                        })?;
+                    }
+                }
+                rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    self.provider.clone(),
+                )
+                .build()
+                .map_err(|e| format!("no usable CA certificates: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| rustls::Error::General(e.clone()))
+    }
+}
+
+impl ServerCertVerifier for LazyRootsVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner()?
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 /// `insecure: true`: accept any certificate (the user asked for it by name).
@@ -302,7 +410,7 @@ fn classify(method: &str, url: &str, t: ureq::Transport) -> SendError {
             rustls::Error::InvalidMessage(_)
             | rustls::Error::InappropriateMessage { .. }
             | rustls::Error::InappropriateHandshakeMessage { .. } => {
-                SendError::NotTls(RegistryError::Tls { host, detail })
+                SendError::WrongProtocol(RegistryError::Tls { host, detail })
             }
             _ => SendError::Other(RegistryError::Tls { host, detail }),
         };
@@ -316,11 +424,9 @@ fn classify(method: &str, url: &str, t: ureq::Transport) -> SendError {
                 detail,
             })
         }
-        (_, Some(std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset))
-            if url.starts_with("https://") =>
-        {
-            // A plain-HTTP server hanging up on a ClientHello.
-            SendError::NotTls(RegistryError::Unreachable { host, detail })
+        (_, Some(std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset)) => {
+            // A server hanging up on a request in the other protocol.
+            SendError::WrongProtocol(RegistryError::Unreachable { host, detail })
         }
         (ureq::ErrorKind::Dns | ureq::ErrorKind::ConnectionFailed, _) => {
             SendError::Other(RegistryError::Unreachable { host, detail })

@@ -88,23 +88,7 @@ impl Client {
         if let Some(state) = lock(&self.hosts).get(&host) {
             return Ok(state.clone());
         }
-        let https = format!("https://{host}");
-        let (base, resp) = match self
-            .http
-            .send("GET", &format!("{https}/v2/"), &[], None, None)
-        {
-            Ok(r) => (https, r),
-            Err(SendError::NotTls(e)) if self.insecure || repo.is_loopback() => {
-                log::debug(|| format!("{host} does not speak TLS ({e}); using plain HTTP"));
-                let plain = format!("http://{host}");
-                let r = self
-                    .http
-                    .send("GET", &format!("{plain}/v2/"), &[], None, None)
-                    .map_err(SendError::into_error)?;
-                (plain, r)
-            }
-            Err(e) => return Err(e.into_error()),
-        };
+        let (base, resp) = self.ping(&host, self.insecure || repo.is_loopback())?;
         let challenge = match resp.status {
             401 => resp
                 .header("WWW-Authenticate")
@@ -116,6 +100,28 @@ impl Client {
         let state = Arc::new(HostState { base, challenge });
         lock(&self.hosts).insert(host, state.clone());
         Ok(state)
+    }
+
+    /// HTTPS first; plain HTTP when the server does not speak TLS and the host is loopback or
+    /// `insecure` is set (go-containerregistry's rule, minus its RFC 1918 / `.local` downgrade).
+    fn ping(&self, host: &str, allow_http: bool) -> Result<(String, Response), RegistryError> {
+        let https = format!("https://{host}");
+        match self
+            .http
+            .send("GET", &format!("{https}/v2/"), &[], None, None)
+        {
+            Ok(r) => Ok((https, r)),
+            Err(SendError::WrongProtocol(_)) if allow_http => {
+                log::debug(|| format!("{host} does not speak TLS; using plain HTTP"));
+                let plain = format!("http://{host}");
+                let r = self
+                    .http
+                    .send("GET", &format!("{plain}/v2/"), &[], None, None)
+                    .map_err(SendError::into_error)?;
+                Ok((plain, r))
+            }
+            Err(e) => Err(e.into_error()),
+        }
     }
 
     fn basic_header(&self) -> Option<String> {
