@@ -103,8 +103,9 @@ fn tag_mode_token_auth() {
     let before = issued.load(std::sync::atomic::Ordering::SeqCst);
     let run = check(&request(src, json!({"tag": "1.0", "digest": v1.digest})));
     assert_eq!(run.ok(), json!([{"tag": "1.0", "digest": v1.digest}]));
-    // ping (401 challenge) + one token + one HEAD.
+    // First run: ping (401 challenge) + one token + one HEAD.
     assert_eq!(run.request_lines().len(), 3, "{:?}", run.request_lines());
+    assert_eq!(run.requests("GET", "/v2/ "), 1);
     assert_eq!(run.requests("GET", "/token?"), 1);
     assert_eq!(issued.load(std::sync::atomic::Ordering::SeqCst) - before, 1);
     assert!(
@@ -114,6 +115,71 @@ fn tag_mode_token_auth() {
     );
     drop(run);
     tag_mode_cycle(Mode::Token);
+}
+
+#[test]
+fn a_reused_check_container_skips_the_ping() {
+    let reg = TestRegistry::start(Mode::Basic);
+    let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+    let src = reg.source("app", json!({"tag": "latest", "debug": true}));
+    let req = request(src, json!({"tag": "latest", "digest": v.digest}));
+    let first = check(&req);
+    assert_eq!(
+        first.requests("GET", "/v2/ "),
+        1,
+        "{:?}",
+        first.request_lines()
+    );
+    // Same temp dir (as in a reused container): the HEAD alone.
+    let second = check(&req);
+    assert_eq!(second.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(
+        second.request_lines().len(),
+        1,
+        "{:?}",
+        second.request_lines()
+    );
+    assert_eq!(second.requests("HEAD", "/manifests/latest"), 1);
+}
+
+#[test]
+fn a_stale_remembered_discovery_is_dropped_and_the_registry_pinged_again() {
+    // Token auth remembered for this address; then a plain registry takes the address over.
+    let token = TestRegistry::start(Mode::Token);
+    let port = token.port;
+    Seeder::new(&token).image("app", "latest", "one", &[], &[]);
+    check(&request(
+        token.source("app", json!({"tag": "latest"})),
+        Value::Null,
+    ))
+    .ok();
+    drop(token);
+    let plain = TestRegistry::start_on(Mode::Plain, port);
+    let v = Seeder::new(&plain).image("app", "latest", "two", &[], &[]);
+    let run = check(&request(
+        plain.source("app", json!({"tag": "latest", "debug": true})),
+        Value::Null,
+    ));
+    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert!(run.stderr.contains("pinging again"), "{}", run.stderr);
+    drop(plain);
+    // And a TLS registry taking over a remembered plain-HTTP address.
+    let tls = TestRegistry::start_on(Mode::Tls, port);
+    let v = Seeder::new(&tls).image("app", "latest", "three", &[], &[]);
+    let run = check(&request(
+        tls.source("app", json!({"tag": "latest", "debug": true})),
+        Value::Null,
+    ));
+    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+}
+
+#[test]
+fn works_with_an_empty_environment() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+    let req = request(reg.source("app", json!({"tag": "latest"})), Value::Null);
+    let run = crate::support::run_env(crate::support::Bin::Check, &req.to_string(), &[], &[]);
+    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
 }
 
 #[test]

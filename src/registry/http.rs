@@ -157,11 +157,14 @@ impl Http {
                 Err(ureq::Error::Status(_, r)) => r,
                 Err(ureq::Error::Transport(t)) => {
                     let err = classify(method, &current, t);
-                    log::debug(|| {
-                        let e = match &err {
-                            SendError::WrongProtocol(e) | SendError::Other(e) => e,
-                        };
-                        format!("{method} {} -> failed ({ms} ms): {e}", redact_url(&current))
+                    log::debug(|| match &err {
+                        SendError::WrongProtocol(_) => format!(
+                            "{method} {} -> no answer in this protocol ({ms} ms)",
+                            redact_url(&current)
+                        ),
+                        SendError::Other(e) => {
+                            format!("{method} {} -> failed ({ms} ms): {e}", redact_url(&current))
+                        }
                     });
                     return Err(err);
                 }

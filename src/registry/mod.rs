@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod hostcache;
 pub mod http;
 pub mod reference;
 
@@ -56,6 +57,8 @@ pub struct Manifest {
 struct HostState {
     base: String,
     challenge: Challenge,
+    /// Read from the discovery cache rather than found by a ping in this run.
+    cached: bool,
 }
 
 /// One client per registry and credentials; it caches the scheme, the challenge and tokens.
@@ -82,24 +85,54 @@ impl Client {
         })
     }
 
-    /// The `/v2/` ping: which scheme answers and which auth it asks for (once per host).
+    /// Where `repo`'s registry answers and which auth it asks for: from this run, else from the
+    /// discovery cache (a scheme the ping could not have chosen is never taken from it), else
+    /// the `/v2/` ping.
     fn host(&self, repo: &Repository) -> Result<Arc<HostState>, RegistryError> {
         let host = repo.api_host().to_string();
         if let Some(state) = lock(&self.hosts).get(&host) {
             return Ok(state.clone());
         }
-        let (base, resp) = self.ping(&host, self.insecure || repo.is_loopback())?;
-        let challenge = match resp.status {
-            401 => resp
-                .header("WWW-Authenticate")
-                .map_or(Challenge::None, auth::parse_challenge),
-            s if s >= 500 => return Err(status_error("GET", resp)),
-            _ => Challenge::None,
+        let allow_http = self.insecure || repo.is_loopback();
+        let cached =
+            hostcache::load(&host).filter(|(base, _)| base.starts_with("https://") || allow_http);
+        let state = match cached {
+            Some((base, challenge)) => {
+                log::debug(|| format!("{host}: using remembered discovery ({base})"));
+                HostState {
+                    base,
+                    challenge,
+                    cached: true,
+                }
+            }
+            None => {
+                let (base, resp) = self.ping(&host, allow_http)?;
+                let challenge = match resp.status {
+                    401 => resp
+                        .header("WWW-Authenticate")
+                        .map_or(Challenge::None, auth::parse_challenge),
+                    s if s >= 500 => return Err(status_error("GET", resp)),
+                    _ => Challenge::None,
+                };
+                drain(resp);
+                hostcache::store(&host, &base, &challenge);
+                HostState {
+                    base,
+                    challenge,
+                    cached: false,
+                }
+            }
         };
-        drain(resp);
-        let state = Arc::new(HostState { base, challenge });
+        let state = Arc::new(state);
         lock(&self.hosts).insert(host, state.clone());
         Ok(state)
+    }
+
+    /// Drops a remembered discovery that just failed, so the next `host()` pings again.
+    fn forget_host(&self, repo: &Repository) {
+        let host = repo.api_host();
+        lock(&self.hosts).remove(host);
+        hostcache::forget(host);
     }
 
     /// HTTPS first; plain HTTP when the server does not speak TLS and the host is loopback or
@@ -225,7 +258,8 @@ impl Client {
         }
     }
 
-    /// Sends a request on `/v2/<repo>/<suffix>` with auth; a 401 gets one fresh token and a retry.
+    /// Sends a request on `/v2/<repo>/<suffix>` with auth. When it fails on a remembered
+    /// discovery, the registry is pinged afresh and the request tried once more.
     fn repo_request(
         &self,
         repo: &Repository,
@@ -235,8 +269,38 @@ impl Client {
         actions: &str,
     ) -> Result<Response, RegistryError> {
         let state = self.host(repo)?;
+        let first = self.request_on(&state, repo, method, suffix, headers, actions);
+        if !state.cached {
+            return first;
+        }
+        // A failure, or a 400 (a TLS server answering plain HTTP), may mean the registry at this
+        // address changed since it was remembered.
+        let why = match first {
+            Ok(resp) if resp.status != 400 => return Ok(resp),
+            Ok(resp) => {
+                drain(resp);
+                "400 Bad Request".to_string()
+            }
+            Err(e) => e.to_string(),
+        };
+        log::debug(|| format!("remembered discovery failed ({why}); pinging again"));
+        self.forget_host(repo);
+        let state = self.host(repo)?;
+        self.request_on(&state, repo, method, suffix, headers, actions)
+    }
+
+    /// One request with auth; a 401 gets one fresh token and a retry, then is an auth error.
+    fn request_on(
+        &self,
+        state: &HostState,
+        repo: &Repository,
+        method: &str,
+        suffix: &str,
+        headers: &[(&str, &str)],
+        actions: &str,
+    ) -> Result<Response, RegistryError> {
         let url = format!("{}/v2/{}/{}", state.base, repo.path(), suffix);
-        let auth = self.authorization(repo, &state, actions, None)?;
+        let auth = self.authorization(repo, state, actions, None)?;
         let resp = self
             .http
             .send(method, &url, headers, auth.as_deref(), None)
@@ -251,7 +315,7 @@ impl Client {
         let resp = match fresh {
             Some(challenge) => {
                 drain(resp);
-                let auth = self.authorization(repo, &state, actions, Some(&challenge))?;
+                let auth = self.authorization(repo, state, actions, Some(&challenge))?;
                 let again = self
                     .http
                     .send(method, &url, headers, auth.as_deref(), None)

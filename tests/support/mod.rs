@@ -89,8 +89,24 @@ pub enum Bin {
     In,
 }
 
-/// Runs a binary with `input` on stdin and an empty environment (as in a minimal container).
+thread_local! {
+    /// Each test (one thread) gets its own temp dir, so uptick's discovery cache is per test.
+    static TEST_TMP: tempfile::TempDir = tempfile::tempdir().expect("test tmp");
+}
+
+/// Runs a binary with `input` on stdin and an environment holding only `TMPDIR` (per test).
 pub fn run(bin: Bin, input: &str, args: &[&str]) -> Run {
+    let tmp = TEST_TMP.with(|t| t.path().to_path_buf());
+    run_env(
+        bin,
+        input,
+        args,
+        &[("TMPDIR", tmp.to_str().expect("utf-8"))],
+    )
+}
+
+/// Runs a binary with exactly the environment `env` (empty: as in a minimal container).
+pub fn run_env(bin: Bin, input: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let path = match bin {
         Bin::Check => env!("CARGO_BIN_EXE_check"),
         Bin::In => env!("CARGO_BIN_EXE_in"),
@@ -98,6 +114,7 @@ pub fn run(bin: Bin, input: &str, args: &[&str]) -> Run {
     let mut child = Command::new(path)
         .args(args)
         .env_clear()
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -31,8 +31,12 @@ pub struct TestRegistry {
 
 impl TestRegistry {
     pub fn start(mode: Mode) -> TestRegistry {
+        Self::start_on(mode, super::free_port())
+    }
+
+    /// Starts on a given port (to replace a stopped registry at the same address).
+    pub fn start_on(mode: Mode, port: u16) -> TestRegistry {
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = super::free_port();
         let root = dir.path();
         let mut http_tls = String::new();
         let mut auth = String::new();

@@ -79,6 +79,15 @@ fn rand_suffix() -> u64 {
 pub struct TokenServer {
     pub port: u16,
     pub requests: Arc<AtomicUsize>,
+    stopped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag and closes the listener.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
 }
 
 impl TokenServer {
@@ -87,9 +96,14 @@ impl TokenServer {
         let port = listener.local_addr().expect("addr").port();
         let requests = Arc::new(AtomicUsize::new(0));
         let counter = requests.clone();
+        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = stopped.clone();
         let expected = format!("Basic {}", STANDARD.encode(format!("{user}:{password}")));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
                 let Ok(mut stream) = stream else { continue };
                 counter.fetch_add(1, Ordering::SeqCst);
                 let mut reader = BufReader::new(stream.try_clone().expect("clone"));
@@ -150,6 +164,10 @@ impl TokenServer {
                 );
             }
         });
-        TokenServer { port, requests }
+        TokenServer {
+            port,
+            requests,
+            stopped,
+        }
     }
 }

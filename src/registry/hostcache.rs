@@ -1,0 +1,128 @@
+//! Per-host discovery (scheme and auth challenge) remembered across runs in a private temp dir,
+//! so a reused Concourse check container skips the `/v2/` ping and TLS probe.
+
+use super::auth::Challenge;
+use crate::log;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How long a discovery is trusted before the registry is pinged again.
+const TTL_SECS: u64 = 3600;
+const MAX_ENTRIES: usize = 256;
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    base: String,
+    challenge: Stored,
+    saved: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Stored {
+    None,
+    Basic,
+    Bearer {
+        realm: String,
+        service: Option<String>,
+    },
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `$TMPDIR/uptick-<uid>/hosts.json`, used only when the directory is ours and private: a
+/// planted entry could otherwise point credentials at another token realm.
+fn file() -> Option<PathBuf> {
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let dir = std::env::temp_dir().join(format!("uptick-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0).then(|| dir.join("hosts.json"))
+}
+
+fn read_all() -> BTreeMap<String, Entry> {
+    file()
+        .and_then(|f| std::fs::read(f).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// The remembered base URL and challenge for `host`, if fresh.
+pub fn load(host: &str) -> Option<(String, Challenge)> {
+    let entry = read_all().remove(host)?;
+    if now().saturating_sub(entry.saved) > TTL_SECS {
+        return None;
+    }
+    let challenge = match entry.challenge {
+        Stored::None => Challenge::None,
+        Stored::Basic => Challenge::Basic,
+        Stored::Bearer { realm, service } => Challenge::Bearer {
+            realm,
+            service,
+            scope: None,
+        },
+    };
+    Some((entry.base, challenge))
+}
+
+fn write_all(mut entries: BTreeMap<String, Entry>) {
+    let Some(path) = file() else { return };
+    while entries.len() > MAX_ENTRIES {
+        let oldest = entries
+            .iter()
+            .min_by_key(|(_, e)| e.saved)
+            .map(|(k, _)| k.clone());
+        match oldest {
+            Some(k) => entries.remove(&k),
+            None => break,
+        };
+    }
+    let Ok(bytes) = serde_json::to_vec(&entries) else {
+        return;
+    };
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    if std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .is_err()
+    {
+        let _ = std::fs::remove_file(&tmp);
+        log::debug(|| format!("could not write {}", path.display()));
+    }
+}
+
+/// Remembers what the ping of `host` found.
+pub fn store(host: &str, base: &str, challenge: &Challenge) {
+    let mut entries = read_all();
+    let challenge = match challenge {
+        Challenge::None => Stored::None,
+        Challenge::Basic => Stored::Basic,
+        Challenge::Bearer { realm, service, .. } => Stored::Bearer {
+            realm: realm.clone(),
+            service: service.clone(),
+        },
+    };
+    entries.insert(
+        host.to_string(),
+        Entry {
+            base: base.to_string(),
+            challenge,
+            saved: now(),
+        },
+    );
+    write_all(entries);
+}
+
+/// Forgets `host` after a request built on its entry failed.
+pub fn forget(host: &str) {
+    let mut entries = read_all();
+    if entries.remove(host).is_some() {
+        write_all(entries);
+    }
+}
