@@ -5,6 +5,7 @@ pub mod image;
 pub mod log;
 pub mod protocol;
 pub mod registry;
+pub mod versions;
 
 use protocol::{CheckEnvelope, ImageGetParams, ImageSource, ImageVersion, InEnvelope};
 use std::io::{Read, Write};

@@ -118,15 +118,27 @@ const CASES: &[(Bin, &str, &[&str], &str)] = &[
     ),
     (
         Bin::Check,
-        r#"{"source":{"repository":"a"}}"#,
+        r#"{"source":{"repository":"a","tag_regex":"(unclosed"}}"#,
         &[],
-        "semver tag discovery",
+        "source.tag_regex: invalid regex",
     ),
     (
         Bin::Check,
-        r#"{"source":{"repository":"a","tag_regex":"^1"}}"#,
+        r#"{"source":{"repository":"a","semver_constraint":">= 1.2,, < 2"}}"#,
         &[],
-        "source.tag_regex: regex tag discovery is not supported yet",
+        "source.semver_constraint: improper constraint: `>= 1.2,, < 2`",
+    ),
+    (
+        Bin::Check,
+        r#"{"source":{"repository":"a","tag_regex":"^(?P<version>.*)$","created_at_sort":true}}"#,
+        &[],
+        "source.created_at_sort",
+    ),
+    (
+        Bin::Check,
+        r#"{"source":{"repository":"a","pre_release_prefixes":"rc"}}"#,
+        &[],
+        "source.pre_release_prefixes",
     ),
     (
         Bin::Check,

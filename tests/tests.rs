@@ -6,4 +6,5 @@ mod support;
 
 mod bad_input;
 mod check;
+mod discover;
 mod get;

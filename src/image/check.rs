@@ -1,43 +1,45 @@
 //! `check` for images: tag mode (a tag moving to a new digest), as registry-image-resource does it.
 
-use super::{ImageError, Target};
+use super::{discover, ImageError, Target};
 use crate::log;
 use crate::protocol::{ImageSource, ImageVersion};
 use crate::registry::{Client, Repository};
 
-/// Versions oldest first: the cursor (while it still exists) and the tag's current digest.
+/// Versions oldest first, in the mode `source` selects: tag (`tag`), regex (`tag_regex`) or
+/// semver (neither). A mirror is tried first; the origin on error or an empty answer.
 pub fn check(
     source: &ImageSource,
     cursor: Option<ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
-    let tag =
-        match (&source.tag, &source.tag_regex) {
-            (Some(tag), _) => tag.clone(),
-            (None, Some(_)) => {
-                return Err(ImageError::Unsupported {
-                    field: "tag_regex",
-                    what: "regex tag discovery",
-                })
-            }
-            (None, None) => return Err(ImageError::Unsupported {
-                field: "tag",
-                what:
-                    "semver tag discovery (a source without `tag`; set `tag: latest` for tag mode)",
-            }),
-        };
-    crate::registry::reference::validate_tag(&tag).map_err(|detail| ImageError::Invalid {
-        field: "source.tag",
-        detail,
-    })?;
+    if let Some(tag) = &source.tag {
+        crate::registry::reference::validate_tag(tag).map_err(|detail| ImageError::Invalid {
+            field: "source.tag",
+            detail,
+        })?;
+    }
+    discover::validate(source)?;
     let target = Target::from_source(source)?;
     if let Some((repo, client)) = &target.mirror {
-        match check_tag(client, repo, &tag, cursor.as_ref()) {
+        match check_on(client, repo, source, cursor.as_ref()) {
             Ok(v) if !v.is_empty() => return Ok(v),
             Ok(_) => log::warn(format_args!("checking mirror {repo} failed: tag not found")),
             Err(e) => log::warn(format_args!("checking mirror {repo} failed: {e}")),
         }
     }
-    check_tag(&target.client, &target.repository, &tag, cursor.as_ref())
+    check_on(&target.client, &target.repository, source, cursor.as_ref())
+}
+
+fn check_on(
+    client: &Client,
+    repo: &Repository,
+    source: &ImageSource,
+    cursor: Option<&ImageVersion>,
+) -> Result<Vec<ImageVersion>, ImageError> {
+    match (&source.tag, &source.tag_regex) {
+        (Some(tag), _) => check_tag(client, repo, tag, cursor),
+        (None, Some(pattern)) => discover::regex_mode(client, repo, source, pattern, cursor),
+        (None, None) => discover::semver_mode(client, repo, source, cursor),
+    }
 }
 
 fn check_tag(

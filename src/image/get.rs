@@ -1,18 +1,15 @@
 //! `in` for images: fetch the version's manifest by digest, write `tag`/`digest`/`repository`, metadata.
 
-use super::platform::{self, Platform};
-use super::{ImageError, Target};
+use super::platform::Platform;
+use super::{manifest, ImageError, Target};
 use crate::log;
 use crate::protocol::{
     ImageFormat, ImageGetParams, ImageSource, ImageVersion, MetadataField, VersionResponse,
 };
 use crate::registry::{Client, Manifest, Repository};
 use regex::Regex;
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Fetches `version` into `dest` and returns the response for Concourse.
 pub fn get(
@@ -61,14 +58,9 @@ pub fn get(
     ];
     if label_re.is_some() || annotation_re.is_some() {
         let wanted = Platform::resolve(source.platform.as_ref(), params.platform.as_ref());
-        let image = image_manifest(client, repo, manifest, &wanted)?;
+        let image = manifest::for_platform(client, repo, manifest, &wanted)?;
         if let Some(re) = &label_re {
-            let config = client.get_blob_small(repo, &image.config.digest, MAX_CONFIG_BYTES)?;
-            let config: ConfigFile =
-                serde_json::from_slice(&config).map_err(|e| ImageError::Malformed {
-                    reference: format!("{repo}@{}", image.config.digest),
-                    detail: format!("image config is not valid JSON: {e}"),
-                })?;
+            let config = manifest::config(client, repo, &image)?;
             metadata.extend(matching(re, config.config.labels.unwrap_or_default()));
         }
         if let Some(re) = &annotation_re {
@@ -113,52 +105,6 @@ fn compile(pattern: Option<&str>, field: &'static str) -> Result<Option<Regex>, 
             })
         })
         .transpose()
-}
-
-#[derive(Deserialize)]
-struct ImageManifest {
-    config: platform::Descriptor,
-    #[serde(default)]
-    annotations: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    config: ConfigSection,
-}
-
-#[derive(Default, Deserialize)]
-struct ConfigSection {
-    #[serde(rename = "Labels", default)]
-    labels: Option<BTreeMap<String, String>>,
-}
-
-/// The single-image manifest for `wanted`: the manifest itself, or the index child for it.
-fn image_manifest(
-    client: &Client,
-    repo: &Repository,
-    manifest: Manifest,
-    wanted: &Platform,
-) -> Result<ImageManifest, ImageError> {
-    let reference = format!("{repo}@{}", manifest.digest);
-    let malformed = |detail: String| ImageError::Malformed {
-        reference: reference.clone(),
-        detail,
-    };
-    let manifest = if manifest.media_type.contains("index") || manifest.media_type.contains("list")
-    {
-        let index: platform::Index = serde_json::from_slice(&manifest.bytes)
-            .map_err(|e| malformed(format!("index is not valid: {e}")))?;
-        let child = platform::select(&index, wanted, &reference)?;
-        client
-            .get_manifest(repo, &child.digest.to_string())?
-            .ok_or_else(|| malformed(format!("index child {} is missing", child.digest)))?
-    } else {
-        manifest
-    };
-    serde_json::from_slice(&manifest.bytes)
-        .map_err(|e| malformed(format!("image manifest is not valid: {e}")))
 }
 
 fn matching(re: &Regex, values: BTreeMap<String, String>) -> Vec<MetadataField> {

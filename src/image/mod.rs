@@ -1,7 +1,9 @@
 //! Images: the `source` resolved to registry clients, and `check` / `get` for image resources.
 
 pub mod check;
+mod discover;
 pub mod get;
+mod manifest;
 mod platform;
 
 use crate::protocol::ImageSource;

@@ -204,6 +204,8 @@ fn builder() -> ureq::AgentBuilder {
         .timeout_read(IO_TIMEOUT)
         .timeout_write(IO_TIMEOUT)
         .redirects(0)
+        .max_idle_connections(64)
+        .max_idle_connections_per_host(16)
         .user_agent(USER_AGENT)
 }
 

@@ -24,6 +24,10 @@ pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, appl
 /// Largest manifest accepted (the distribution spec's limit is 4 MiB).
 pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 const MAX_ERROR_BODY: u64 = 64 * 1024;
+/// Tags asked for per page (ECR's maximum).
+pub const TAGS_PAGE: usize = 1000;
+const MAX_TAG_PAGES: usize = 10_000;
+const MAX_TAG_PAGE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A user name and password (or token) for one registry.
 #[derive(Clone, Debug)]
@@ -268,6 +272,19 @@ impl Client {
         headers: &[(&str, &str)],
         actions: &str,
     ) -> Result<Response, RegistryError> {
+        let path = format!("/v2/{}/{}", repo.path(), suffix);
+        self.path_request(repo, method, &path, headers, actions)
+    }
+
+    /// Like `repo_request`, for a path (and query) under the registry's base URL.
+    fn path_request(
+        &self,
+        repo: &Repository,
+        method: &str,
+        suffix: &str,
+        headers: &[(&str, &str)],
+        actions: &str,
+    ) -> Result<Response, RegistryError> {
         let state = self.host(repo)?;
         let first = self.request_on(&state, repo, method, suffix, headers, actions);
         if !state.cached {
@@ -299,7 +316,7 @@ impl Client {
         headers: &[(&str, &str)],
         actions: &str,
     ) -> Result<Response, RegistryError> {
-        let url = format!("{}/v2/{}/{}", state.base, repo.path(), suffix);
+        let url = format!("{}{}", state.base, suffix);
         let auth = self.authorization(repo, state, actions, None)?;
         let resp = self
             .http
@@ -426,6 +443,78 @@ impl Client {
         }))
     }
 
+    /// Every tag of `repo` in registry order, following `Link: rel="next"` (same host only), else
+    /// `last=` while full pages come back; `None` when the repository does not exist.
+    pub fn list_tags(&self, repo: &Repository) -> Result<Option<Vec<String>>, RegistryError> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let first = format!("/v2/{}/tags/list?n={TAGS_PAGE}", repo.path());
+        let mut next = Some(first);
+        let mut tags: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            pages += 1;
+            if pages > MAX_TAG_PAGES {
+                return Err(RegistryError::BadResponse {
+                    url: format!("{repo}/tags/list"),
+                    detail: format!("more than {MAX_TAG_PAGES} pages of tags"),
+                });
+            }
+            let resp = self.path_request(repo, "GET", &path, &[], "pull")?;
+            match resp.status {
+                200 => {}
+                404 if pages == 1 => {
+                    drain(resp);
+                    return Ok(None);
+                }
+                _ => return Err(status_error("GET", resp)),
+            }
+            let url = resp.url.clone();
+            let link = resp.header("Link").and_then(next_link);
+            let body = resp.read_limited(MAX_TAG_PAGE_BYTES)?;
+            let page: Page =
+                serde_json::from_slice(&body).map_err(|e| RegistryError::BadResponse {
+                    url: url.clone(),
+                    detail: format!("tag list is not valid JSON: {e}"),
+                })?;
+            let page = page.tags.unwrap_or_default();
+            // Exactly n: there may be more. More than n: the server ignores n (does not page).
+            let full = page.len() == TAGS_PAGE;
+            let last = page.last().cloned();
+            let mut fresh = 0;
+            for t in page {
+                if seen.insert(t.clone()) {
+                    tags.push(t);
+                    fresh += 1;
+                }
+            }
+            next = match link {
+                Some(target) => match same_host_path(&url, &target) {
+                    Some(p) => Some(p),
+                    None => {
+                        log::warn(format_args!(
+                            "ignoring tag-list Link to another host: {target}"
+                        ));
+                        None
+                    }
+                },
+                // No Link: a page of exactly n new tags may continue after its last tag.
+                None if full && fresh > 0 => last.map(|l| {
+                    let mut u = url::form_urlencoded::Serializer::new(String::new());
+                    u.append_pair("n", &TAGS_PAGE.to_string());
+                    u.append_pair("last", &l);
+                    format!("/v2/{}/tags/list?{}", repo.path(), u.finish())
+                }),
+                None => None,
+            };
+        }
+        Ok(Some(tags))
+    }
+
     /// Reads a small blob (an image config) whole, verified against `digest`.
     pub fn get_blob_small(
         &self,
@@ -449,6 +538,36 @@ impl Client {
         }
         Ok(bytes)
     }
+}
+
+/// The target of `rel="next"` in a `Link` header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            })
+            .then(|| target.to_string())
+    })
+}
+
+/// `target` (absolute or relative to `current`) as a path+query, if it stays on the same host.
+fn same_host_path(current: &str, target: &str) -> Option<String> {
+    let base = url::Url::parse(current).ok()?;
+    let next = base.join(target).ok()?;
+    if next.host_str() != base.host_str()
+        || next.port_or_known_default() != base.port_or_known_default()
+    {
+        return None;
+    }
+    Some(match next.query() {
+        Some(q) => format!("{}?{q}", next.path()),
+        None => next.path().to_string(),
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -537,5 +656,27 @@ fn reason(status: u16) -> &'static str {
         503 => "SERVICE_UNAVAILABLE",
         504 => "GATEWAY_TIMEOUT",
         _ => "HTTP_ERROR",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_next_is_found_and_kept_on_host() {
+        assert_eq!(
+            next_link(r#"</v2/a/tags/list?n=2&last=b>; rel="next""#).as_deref(),
+            Some("/v2/a/tags/list?n=2&last=b")
+        );
+        assert_eq!(next_link(r#"<x>; rel="prev""#), None);
+        assert_eq!(
+            same_host_path("http://h:5000/v2/a/tags/list?n=2", "/v2/a/tags/list?last=b").as_deref(),
+            Some("/v2/a/tags/list?last=b")
+        );
+        assert_eq!(
+            same_host_path("http://h:5000/v2/", "http://evil:5000/v2/a/tags/list"),
+            None
+        );
     }
 }

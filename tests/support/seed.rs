@@ -99,6 +99,60 @@ impl<'a> Seeder<'a> {
         self.image_for(repo, tag, seed, labels, annotations, "linux", "amd64", None)
     }
 
+    /// Pushes the blobs of an image distinct by `seed`, created at `created`; returns the
+    /// manifest bytes, not yet tagged.
+    pub fn image_bytes(&self, repo: &str, seed: &str, created: &str) -> Vec<u8> {
+        let layer = format!("layer for {seed}").into_bytes();
+        let layer_digest = self.push_blob(repo, &layer);
+        let config = json!({
+            "architecture": "amd64", "os": "linux", "created": created,
+            "config": {}, "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+        });
+        let config = serde_json::to_vec(&config).expect("config");
+        let config_digest = self.push_blob(repo, &config);
+        serde_json::to_vec(&json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}],
+        }))
+        .expect("manifest")
+    }
+
+    /// `count` distinct manifests sharing one config and layer (they differ by an annotation).
+    pub fn series(&self, repo: &str, count: usize) -> Vec<Vec<u8>> {
+        let base: Value =
+            serde_json::from_slice(&self.image_bytes(repo, "series", "2026-01-01T00:00:00Z"))
+                .expect("json");
+        (0..count)
+            .map(|i| {
+                let mut m = base.clone();
+                m["annotations"] = json!({"n": i.to_string()});
+                serde_json::to_vec(&m).expect("manifest")
+            })
+            .collect()
+    }
+
+    /// Tags manifest `bytes` as `tag`.
+    pub fn tag(&self, repo: &str, tag: &str, bytes: &[u8]) -> Pushed {
+        self.push_manifest(repo, tag, OCI_MANIFEST, bytes)
+    }
+
+    /// The registry's own tag list, in its order.
+    pub fn tag_list(&self, repo: &str) -> Vec<String> {
+        let base = self.reg.base_url();
+        let resp = self
+            .request("GET", &format!("{base}/v2/{repo}/tags/list"), repo)
+            .call()
+            .expect("tags");
+        let v: Value = serde_json::from_reader(resp.into_reader()).expect("json");
+        v["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .map(|t| t.as_str().expect("str").to_string())
+            .collect()
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn image_for(
         &self,

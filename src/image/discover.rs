@@ -1,0 +1,456 @@
+//! Tag discovery: semver mode and regex mode over a repository's tag list, HEADing only what
+//! can change the answer, concurrently with a bound, with a deterministic result.
+
+use super::manifest;
+use super::platform::Platform;
+use super::ImageError;
+use crate::digest::Digest;
+use crate::protocol::{ImageSource, ImageVersion};
+use crate::registry::{Client, RegistryError, Repository};
+use crate::versions::natural_cmp;
+use crate::versions::semver::{Constraints, Version};
+use regex::Regex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::Mutex;
+
+/// Manifest HEADs in flight at once.
+pub const HEAD_CONCURRENCY: usize = 8;
+
+/// Checks `semver_constraint` and `tag_regex` before any request.
+pub fn validate(source: &ImageSource) -> Result<(), ImageError> {
+    if let Some(c) = &source.semver_constraint {
+        Constraints::parse(c).map_err(|e| ImageError::Invalid {
+            field: "source.semver_constraint",
+            detail: e.to_string(),
+        })?;
+    }
+    if let Some(p) = &source.tag_regex {
+        let re = compile(p)?;
+        if source.created_at_sort && re.capture_names().any(|n| n == Some("version")) {
+            return Err(ImageError::Invalid {
+                field: "source.created_at_sort",
+                detail: "cannot be combined with a `version` group in tag_regex (the group orders the tags)".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn compile(pattern: &str) -> Result<Regex, ImageError> {
+    Regex::new(pattern).map_err(|e| ImageError::Invalid {
+        field: "source.tag_regex",
+        detail: format!("invalid regex: {}", e.to_string().replace('\n', " ")),
+    })
+}
+
+fn tags_of(client: &Client, repo: &Repository) -> Result<Vec<String>, ImageError> {
+    client.list_tags(repo)?.ok_or_else(|| ImageError::Gone {
+        reference: format!("repository {repo}"),
+    })
+}
+
+type HeadResult = Result<Option<Digest>, RegistryError>;
+
+/// The digests of `tags` (None where the tag has gone), HEADs run `HEAD_CONCURRENCY` at a time.
+pub fn head_all(
+    client: &Client,
+    repo: &Repository,
+    tags: &[&str],
+) -> Result<Vec<Option<Digest>>, RegistryError> {
+    use std::sync::atomic::Ordering::SeqCst;
+    let n = tags.len();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let slots: Mutex<Vec<Option<HeadResult>>> = Mutex::new((0..n).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..HEAD_CONCURRENCY.min(n) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, SeqCst);
+                if i >= n || failed.load(SeqCst) {
+                    break;
+                }
+                let r = client.manifest_digest(repo, tags[i]);
+                if r.is_err() {
+                    failed.store(true, SeqCst);
+                }
+                let mut guard = slots
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                guard[i] = Some(r);
+            });
+        }
+    });
+    let slots = slots
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut out = Vec::with_capacity(n);
+    for slot in slots {
+        match slot {
+            Some(Ok(d)) => out.push(d),
+            Some(Err(e)) => return Err(e),
+            // Not reached because an earlier HEAD failed; that error is returned above.
+            None => out.push(None),
+        }
+    }
+    Ok(out)
+}
+
+struct Candidate {
+    tag: String,
+    version: Option<Version>,
+}
+
+/// Semver mode, as registry-image-resource: version tags (of `variant`), constraint, pre-release
+/// rules, one version per digest, ascending; the bare tag last when its digest is new.
+pub fn semver_mode(
+    client: &Client,
+    repo: &Repository,
+    source: &ImageSource,
+    cursor: Option<&ImageVersion>,
+) -> Result<Vec<ImageVersion>, ImageError> {
+    let constraint = source
+        .semver_constraint
+        .as_deref()
+        .map(Constraints::parse)
+        .transpose()
+        .map_err(|e| ImageError::Invalid {
+            field: "source.semver_constraint",
+            detail: e.to_string(),
+        })?;
+    let bare = source.variant.as_deref().unwrap_or("latest");
+    let suffix = source.variant.as_ref().map(|v| format!("-{v}"));
+    let mut candidates: Vec<Candidate> = tags_of(client, repo)?
+        .into_iter()
+        .filter_map(|tag| {
+            if tag == bare {
+                return Some(Candidate { tag, version: None });
+            }
+            let text = match &suffix {
+                Some(s) => tag.strip_suffix(s.as_str())?,
+                None => tag.as_str(),
+            };
+            let version = Version::parse(text).ok()?;
+            if constraint.as_ref().is_some_and(|c| !c.check(&version)) {
+                return None;
+            }
+            if !prerelease_allowed(version.prerelease(), source) {
+                return None;
+            }
+            Some(Candidate {
+                tag,
+                version: Some(version),
+            })
+        })
+        .collect();
+
+    // The cursor's tag first: while it still has the cursor's digest, nothing ordered at or
+    // below it needs a HEAD.
+    let mut found: Vec<(Candidate, Digest)> = Vec::new();
+    let mut floor: Option<Version> = None;
+    if let Some(c) = cursor {
+        if let Some(pos) = candidates.iter().position(|x| x.tag == c.tag) {
+            let cand = candidates.remove(pos);
+            if let Some(d) = client.manifest_digest(repo, &cand.tag)? {
+                if d == c.digest {
+                    floor = cand.version.clone();
+                }
+                found.push((cand, d));
+            }
+        }
+    }
+    let rest: Vec<Candidate> = candidates
+        .into_iter()
+        .filter(|c| match (&c.version, &floor) {
+            (Some(v), Some(f)) => v > f,
+            _ => true,
+        })
+        .collect();
+    let names: Vec<&str> = rest.iter().map(|c| c.tag.as_str()).collect();
+    let digests = head_all(client, repo, &names)?;
+    found.extend(
+        rest.into_iter()
+            .zip(digests)
+            .filter_map(|(c, d)| d.map(|d| (c, d))),
+    );
+
+    // One version per digest: a final beats pre-releases, more dots beat fewer, else first seen.
+    let mut by_digest: HashMap<Digest, usize> = HashMap::new();
+    let mut chosen: Vec<(Version, String, Digest)> = Vec::new();
+    let mut bare_digest = None;
+    for (cand, digest) in found {
+        let Some(version) = cand.version else {
+            bare_digest = Some(digest);
+            continue;
+        };
+        match by_digest.get(&digest) {
+            None => {
+                by_digest.insert(digest.clone(), chosen.len());
+                chosen.push((version, cand.tag, digest));
+            }
+            Some(&i) => {
+                if prefer(&version, &chosen[i].0) {
+                    chosen[i] = (version, cand.tag, digest);
+                }
+            }
+        }
+    }
+    chosen.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<ImageVersion> = chosen
+        .into_iter()
+        .map(|(_, tag, digest)| ImageVersion { tag, digest })
+        .collect();
+    if let Some(d) = bare_digest {
+        if constraint.is_none() && !by_digest.contains_key(&d) {
+            out.push(ImageVersion {
+                tag: bare.to_string(),
+                digest: d,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn prerelease_allowed(pre: &str, source: &ImageSource) -> bool {
+    if pre.is_empty() {
+        return true;
+    }
+    if !source.pre_releases {
+        return false;
+    }
+    if source.pre_release_prefixes.is_empty() && pre.contains('-') {
+        // `1.2.3-rc.1-alpine`: another variant, not a pre-release.
+        return false;
+    }
+    ["alpha", "beta", "rc"]
+        .iter()
+        .copied()
+        .chain(source.pre_release_prefixes.iter().map(String::as_str))
+        .any(|p| pre.starts_with(p))
+}
+
+fn prefer(new: &Version, existing: &Version) -> bool {
+    match (
+        existing.prerelease().is_empty(),
+        new.prerelease().is_empty(),
+    ) {
+        (true, false) => false,
+        (false, true) => true,
+        _ => new.original().matches('.').count() > existing.original().matches('.').count(),
+    }
+}
+
+/// Regex mode. Without a `version` group, as registry-image-resource: matching tags in registry
+/// order (or by config `created` with `created_at_sort`). With `(?P<version>…)`, ordered by the
+/// captured version (semver when every capture parses, else natural order), and tags at or below
+/// a still-valid cursor are not HEADed.
+pub fn regex_mode(
+    client: &Client,
+    repo: &Repository,
+    source: &ImageSource,
+    pattern: &str,
+    cursor: Option<&ImageVersion>,
+) -> Result<Vec<ImageVersion>, ImageError> {
+    let re = compile(pattern)?;
+    let grouped = re.capture_names().any(|n| n == Some("version"));
+    let tags = tags_of(client, repo)?;
+    if !grouped {
+        let matched: Vec<&str> = tags
+            .iter()
+            .map(String::as_str)
+            .filter(|t| re.is_match(t))
+            .collect();
+        let digests = head_all(client, repo, &matched)?;
+        let mut out: Vec<(ImageVersion, Option<(i64, u32)>)> = Vec::new();
+        for (tag, digest) in matched.into_iter().zip(digests) {
+            let Some(digest) = digest else { continue };
+            let created = if source.created_at_sort {
+                created_of(client, repo, source, &digest)?
+            } else {
+                None
+            };
+            out.push((
+                ImageVersion {
+                    tag: tag.to_string(),
+                    digest,
+                },
+                created,
+            ));
+        }
+        if source.created_at_sort {
+            out.sort_by_key(|(_, created)| created.unwrap_or((i64::MIN, 0)));
+        }
+        return Ok(out.into_iter().map(|(v, _)| v).collect());
+    }
+
+    let mut matched: Vec<(String, String)> = tags
+        .into_iter()
+        .filter_map(|t| {
+            let v = re.captures(&t)?.name("version")?.as_str().to_string();
+            Some((t, v))
+        })
+        .collect();
+    let parsed: Option<Vec<Version>> = matched
+        .iter()
+        .map(|(_, v)| Version::parse(v).ok())
+        .collect();
+    let order: Vec<usize> = {
+        let mut idx: Vec<usize> = (0..matched.len()).collect();
+        match &parsed {
+            Some(p) => idx.sort_by(|&a, &b| {
+                p[a].cmp(&p[b])
+                    .then(natural_cmp(&matched[a].1, &matched[b].1))
+            }),
+            None => idx.sort_by(|&a, &b| natural_cmp(&matched[a].1, &matched[b].1)),
+        }
+        idx
+    };
+    let rank: Vec<usize> = {
+        let mut r = vec![0; matched.len()];
+        for (pos, &i) in order.iter().enumerate() {
+            r[i] = pos;
+        }
+        r
+    };
+    let mut keep_from = 0;
+    let mut cursor_hit: Option<(usize, Digest)> = None;
+    if let Some(c) = cursor {
+        if let Some(i) = matched.iter().position(|(t, _)| *t == c.tag) {
+            if let Some(d) = client.manifest_digest(repo, &matched[i].0)? {
+                if d == c.digest {
+                    keep_from = rank[i] + 1;
+                }
+                cursor_hit = Some((i, d));
+            }
+        }
+    }
+    let todo: Vec<usize> = order
+        .iter()
+        .copied()
+        .skip(keep_from)
+        .filter(|&i| cursor_hit.as_ref().is_none_or(|(c, _)| *c != i))
+        .collect();
+    let names: Vec<&str> = todo.iter().map(|&i| matched[i].0.as_str()).collect();
+    let digests = head_all(client, repo, &names)?;
+    let mut found: Vec<(usize, Digest)> = todo
+        .into_iter()
+        .zip(digests)
+        .filter_map(|(i, d)| d.map(|d| (i, d)))
+        .collect();
+    found.extend(cursor_hit);
+    found.sort_by_key(|(i, _)| rank[*i]);
+    Ok(found
+        .into_iter()
+        .map(|(i, digest)| ImageVersion {
+            tag: std::mem::take(&mut matched[i].0),
+            digest,
+        })
+        .collect())
+}
+
+fn created_of(
+    client: &Client,
+    repo: &Repository,
+    source: &ImageSource,
+    digest: &Digest,
+) -> Result<Option<(i64, u32)>, ImageError> {
+    let Some(m) = client.get_manifest(repo, &digest.to_string())? else {
+        return Ok(None);
+    };
+    let wanted = Platform::resolve(source.platform.as_ref(), None);
+    let image = manifest::for_platform(client, repo, m, &wanted)?;
+    let config = manifest::config(client, repo, &image)?;
+    Ok(config.created.as_deref().and_then(parse_rfc3339))
+}
+
+/// `2024-01-15T10:20:30.5Z` / `…+02:00` → (unix seconds, nanoseconds).
+fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d, h, mi, se) = (
+        n(0..4)?,
+        n(5..7)?,
+        n(8..10)?,
+        n(11..13)?,
+        n(14..16)?,
+        n(17..19)?,
+    );
+    let mut rest = &s[19..];
+    let mut nanos = 0u32;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        let text = &frac[..digits];
+        let padded: String = text.chars().chain(std::iter::repeat('0')).take(9).collect();
+        nanos = padded.parse().ok()?;
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let oh: i64 = rest.get(1..3)?.parse().ok()?;
+            let om: i64 = rest.get(4..6)?.parse().ok()?;
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    // Days from civil (Howard Hinnant's algorithm).
+    let (yy, mm) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * mm + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + mi * 60 + se - offset, nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some((0, 0)));
+        assert_eq!(
+            parse_rfc3339("2024-01-15T10:20:30.5Z"),
+            Some((1_705_314_030, 500_000_000))
+        );
+        assert_eq!(
+            parse_rfc3339("2024-01-15T12:20:30+02:00"),
+            Some((1_705_314_030, 0))
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn prerelease_rules() {
+        let mut s = ImageSource::default();
+        assert!(!prerelease_allowed("rc.1", &s));
+        s.pre_releases = true;
+        assert!(prerelease_allowed("rc.1", &s));
+        assert!(!prerelease_allowed("rc.1-alpine", &s));
+        assert!(!prerelease_allowed("alpine", &s));
+        s.pre_release_prefixes = vec!["alpine".into()];
+        assert!(prerelease_allowed("alpine", &s));
+        assert!(prerelease_allowed("rc.1-alpine", &s));
+    }
+
+    #[test]
+    fn preference() {
+        let v = |s| Version::parse(s).unwrap();
+        assert!(prefer(&v("3.2.1"), &v("3.2")));
+        assert!(!prefer(&v("3.2"), &v("3.2.1")));
+        assert!(prefer(&v("3.2.0"), &v("3.2.0-rc.1")));
+        assert!(!prefer(&v("3.2.0-rc.1"), &v("3")));
+    }
+}

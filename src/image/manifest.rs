@@ -1,0 +1,82 @@
+//! Image manifests and configs as uptick reads them: platform choice in an index, config blob.
+
+use super::platform::{self, Platform};
+use super::ImageError;
+use crate::registry::{Client, Manifest, Repository};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A single-platform image manifest.
+#[derive(Deserialize)]
+pub struct ImageManifest {
+    /// The config blob.
+    pub config: platform::Descriptor,
+    /// Manifest annotations.
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// The parts of an image config uptick reads.
+#[derive(Deserialize)]
+pub struct ConfigFile {
+    /// `created` timestamp (RFC 3339), when present.
+    #[serde(default)]
+    pub created: Option<String>,
+    /// The runtime config.
+    #[serde(default)]
+    pub config: ConfigSection,
+}
+
+/// `config` inside an image config.
+#[derive(Default, Deserialize)]
+pub struct ConfigSection {
+    /// Image labels.
+    #[serde(rename = "Labels", default)]
+    pub labels: Option<BTreeMap<String, String>>,
+}
+
+/// Whether a media type names an index (OCI index or Docker manifest list).
+pub fn is_index(media_type: &str) -> bool {
+    media_type.contains("index") || media_type.contains("list")
+}
+
+/// The single-image manifest for `wanted`: the manifest itself, or the index child for it.
+pub fn for_platform(
+    client: &Client,
+    repo: &Repository,
+    manifest: Manifest,
+    wanted: &Platform,
+) -> Result<ImageManifest, ImageError> {
+    let reference = format!("{repo}@{}", manifest.digest);
+    let malformed = |detail: String| ImageError::Malformed {
+        reference: reference.clone(),
+        detail,
+    };
+    let manifest = if is_index(&manifest.media_type) {
+        let index: platform::Index = serde_json::from_slice(&manifest.bytes)
+            .map_err(|e| malformed(format!("index is not valid: {e}")))?;
+        let child = platform::select(&index, wanted, &reference)?;
+        client
+            .get_manifest(repo, &child.digest.to_string())?
+            .ok_or_else(|| malformed(format!("index child {} is missing", child.digest)))?
+    } else {
+        manifest
+    };
+    serde_json::from_slice(&manifest.bytes)
+        .map_err(|e| malformed(format!("image manifest is not valid: {e}")))
+}
+
+/// The image's config blob, verified and parsed.
+pub fn config(
+    client: &Client,
+    repo: &Repository,
+    image: &ImageManifest,
+) -> Result<ConfigFile, ImageError> {
+    let bytes = client.get_blob_small(repo, &image.config.digest, MAX_CONFIG_BYTES)?;
+    serde_json::from_slice(&bytes).map_err(|e| ImageError::Malformed {
+        reference: format!("{repo}@{}", image.config.digest),
+        detail: format!("image config is not valid JSON: {e}"),
+    })
+}
