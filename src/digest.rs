@@ -168,3 +168,121 @@ mod tests {
         );
     }
 }
+
+/// Hashes and counts what passes through; at end of stream, fails with `InvalidData` unless the
+/// bytes match the expected digest and size. Reading past the expected size fails at once.
+pub struct VerifyingReader<R> {
+    inner: R,
+    expected: Digest,
+    size: Option<u64>,
+    hasher: Option<Hasher>,
+    read: u64,
+    what: String,
+}
+
+/// The verification failure carried inside the `io::Error`.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// Wrong content.
+    #[error("{what}: content has digest {actual}, expected {expected}")]
+    Digest {
+        /// What was read.
+        what: String,
+        /// Its digest.
+        actual: String,
+        /// The digest asked for.
+        expected: String,
+    },
+    /// Wrong length.
+    #[error("{what}: {read} bytes, expected {size}")]
+    Size {
+        /// What was read.
+        what: String,
+        /// Bytes seen.
+        read: u64,
+        /// Bytes announced.
+        size: u64,
+    },
+}
+
+impl<R: std::io::Read> VerifyingReader<R> {
+    /// Wraps `inner`; `what` names the content in errors (`repo@sha256:…`).
+    pub fn new(inner: R, expected: &Digest, size: Option<u64>, what: String) -> Self {
+        VerifyingReader {
+            inner,
+            hasher: Some(expected.hasher()),
+            expected: expected.clone(),
+            size,
+            read: 0,
+            what,
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for VerifyingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let bad = |e: VerifyError| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        if n > 0 {
+            self.read += n as u64;
+            if let Some(size) = self.size {
+                if self.read > size {
+                    return Err(bad(VerifyError::Size {
+                        what: self.what.clone(),
+                        read: self.read,
+                        size,
+                    }));
+                }
+            }
+            if let Some(h) = self.hasher.as_mut() {
+                h.update(&buf[..n]);
+            }
+            return Ok(n);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if let Some(h) = self.hasher.take() {
+            if let Some(size) = self.size.filter(|s| *s != self.read) {
+                return Err(bad(VerifyError::Size {
+                    what: self.what.clone(),
+                    read: self.read,
+                    size,
+                }));
+            }
+            let actual = h.finish();
+            if actual != self.expected {
+                return Err(bad(VerifyError::Digest {
+                    what: self.what.clone(),
+                    actual: actual.to_string(),
+                    expected: self.expected.to_string(),
+                }));
+            }
+        }
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod verify_tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn verifies_at_end_of_stream() {
+        let good = Digest::sha256_of(b"hello");
+        let mut ok = VerifyingReader::new(&b"hello"[..], &good, Some(5), "x".into());
+        let mut out = Vec::new();
+        ok.read_to_end(&mut out).unwrap();
+        let mut bad = VerifyingReader::new(&b"hellO"[..], &good, Some(5), "x".into());
+        let e = bad.read_to_end(&mut Vec::new()).unwrap_err();
+        assert!(e.to_string().contains("expected sha256:"), "{e}");
+        let mut long = VerifyingReader::new(&b"hello!"[..], &good, Some(5), "x".into());
+        assert!(long.read_to_end(&mut Vec::new()).is_err());
+    }
+}

@@ -253,6 +253,9 @@ pub struct ImageGetParams {
     /// Write only `tag`, `digest` and `repository`.
     #[serde(default)]
     pub skip_download: bool,
+    /// Also write `aliases` (tags with this digest) and `version` (the highest semver of them).
+    #[serde(default)]
+    pub aliases: bool,
 }
 
 /// The on-disk shape `in` writes an image in.

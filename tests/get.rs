@@ -150,20 +150,3 @@ fn a_manifest_that_does_not_match_its_digest_is_rejected() {
     );
     assert!(!dest.path().join("digest").exists());
 }
-
-#[test]
-fn downloading_formats_are_refused_until_supported() {
-    let reg = TestRegistry::start(Mode::Plain);
-    let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
-    let dest = tempfile::tempdir().unwrap();
-    let req = json!({
-        "source": reg.source("app", json!({})),
-        "version": {"tag": "latest", "digest": v.digest},
-        "params": {"format": "oci"},
-    });
-    let line = get(&req, dest.path()).fails();
-    assert!(
-        line.contains("not supported yet") && line.contains("skip_download"),
-        "{line}"
-    );
-}

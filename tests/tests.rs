@@ -7,4 +7,5 @@ mod support;
 mod bad_input;
 mod check;
 mod discover;
+mod download;
 mod get;

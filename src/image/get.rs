@@ -1,7 +1,7 @@
 //! `in` for images: fetch the version's manifest by digest, write `tag`/`digest`/`repository`, metadata.
 
 use super::platform::Platform;
-use super::{manifest, ImageError, Target};
+use super::{aliases, download, manifest, ImageError, Target};
 use crate::log;
 use crate::protocol::{
     ImageFormat, ImageGetParams, ImageSource, ImageVersion, MetadataField, VersionResponse,
@@ -11,27 +11,13 @@ use regex::Regex;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Fetches `version` into `dest` and returns the response for Concourse.
+/// Fetches `version` into `dest` in the asked format and returns the response for Concourse.
 pub fn get(
     source: &ImageSource,
     version: ImageVersion,
     params: &ImageGetParams,
     dest: &Path,
 ) -> Result<VersionResponse<ImageVersion>, ImageError> {
-    if !params.skip_download {
-        let format = match params.format.unwrap_or(ImageFormat::Rootfs) {
-            ImageFormat::Rootfs => "rootfs",
-            ImageFormat::Oci => "oci",
-            ImageFormat::OciLayout => "oci-layout",
-        };
-        log::debug(|| format!("requested format {format}"));
-        return Err(ImageError::Invalid {
-            field: "params.format",
-            detail: format!(
-                "downloading the image (format {format}) is not supported yet; set `skip_download: true`"
-            ),
-        });
-    }
     let label_re = compile(source.label_regex.as_deref(), "source.label_regex")?;
     let annotation_re = compile(
         source.annotation_regex.as_deref(),
@@ -39,15 +25,35 @@ pub fn get(
     )?;
     let target = Target::from_source(source)?;
     let digest = version.digest.to_string();
-
-    log::info(format_args!("fetching {}@{}", target.name, digest));
-    let (repo, client, manifest) = fetch_from_mirror_or_origin(&target, &digest)?;
-
     let tag = if version.tag.is_empty() {
         source.tag.clone().unwrap_or_default()
     } else {
         version.tag.clone()
     };
+
+    log::info(format_args!("fetching {}@{}", target.name, digest));
+    let (repo, client, top) = fetch_from_mirror_or_origin(&target, &digest)?;
+    let wanted = Platform::resolve(source.platform.as_ref(), params.platform.as_ref());
+
+    // The chosen platform's manifest and config, read once for the download and the metadata.
+    let mut image: Option<(manifest::ImageManifest, Option<Vec<u8>>)> = None;
+    if !params.skip_download {
+        match params.format.unwrap_or(ImageFormat::Rootfs) {
+            ImageFormat::Rootfs => {
+                let (img, config) = download::image_for(client, repo, top.clone(), &wanted)?;
+                download::rootfs(client, repo, &img, &config, dest)?;
+                image = Some((img, Some(config)));
+            }
+            ImageFormat::Oci => {
+                let (img, config) = download::image_for(client, repo, top.clone(), &wanted)?;
+                let repo_tag = format!("{repo}:{}", if tag.is_empty() { "latest" } else { &tag });
+                download::tarball(client, repo, &img, &config, &repo_tag, dest)?;
+                image = Some((img, Some(config)));
+            }
+            ImageFormat::OciLayout => download::layout(client, repo, &top, dest)?,
+        }
+    }
+
     write_file(&dest.join("tag"), tag.as_bytes())?;
     write_file(&dest.join("digest"), digest.as_bytes())?;
     write_file(&dest.join("repository"), target.name.as_bytes())?;
@@ -56,15 +62,29 @@ pub fn get(
         MetadataField::new("repository", target.name.clone()),
         MetadataField::new("tag", tag.clone()),
     ];
+    if params.aliases {
+        let (aliases, best) = aliases::find(client, repo, &version.digest, &tag)?;
+        write_file(&dest.join("aliases"), aliases.join(" ").as_bytes())?;
+        if let Some(v) = &best {
+            write_file(&dest.join("version"), v.as_bytes())?;
+            metadata.push(MetadataField::new("version", v.clone()));
+        }
+        metadata.push(MetadataField::new("aliases", aliases.join(" ")));
+    }
     if label_re.is_some() || annotation_re.is_some() {
-        let wanted = Platform::resolve(source.platform.as_ref(), params.platform.as_ref());
-        let image = manifest::for_platform(client, repo, manifest, &wanted)?;
+        let (img, config) = match image {
+            Some(pair) => pair,
+            None => (manifest::for_platform(client, repo, top, &wanted)?, None),
+        };
         if let Some(re) = &label_re {
-            let config = manifest::config(client, repo, &image)?;
+            let config = match config {
+                Some(bytes) => manifest::parse_config(repo, &img, &bytes)?,
+                None => manifest::config(client, repo, &img)?,
+            };
             metadata.extend(matching(re, config.config.labels.unwrap_or_default()));
         }
         if let Some(re) = &annotation_re {
-            metadata.extend(matching(re, image.annotations.unwrap_or_default()));
+            metadata.extend(matching(re, img.annotations.unwrap_or_default()));
         }
     }
     Ok(VersionResponse {

@@ -13,13 +13,16 @@ const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 pub struct ImageManifest {
     /// The config blob.
     pub config: platform::Descriptor,
+    /// Layer blobs, bottom first.
+    #[serde(default)]
+    pub layers: Vec<platform::Descriptor>,
     /// Manifest annotations.
     #[serde(default)]
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
 /// The parts of an image config uptick reads.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ConfigFile {
     /// `created` timestamp (RFC 3339), when present.
     #[serde(default)]
@@ -35,6 +38,18 @@ pub struct ConfigSection {
     /// Image labels.
     #[serde(rename = "Labels", default)]
     pub labels: Option<BTreeMap<String, String>>,
+    /// `KEY=value` environment.
+    #[serde(rename = "Env", default)]
+    pub env: Option<Vec<String>>,
+    /// User to run as.
+    #[serde(rename = "User", default)]
+    pub user: Option<String>,
+    /// Entrypoint.
+    #[serde(rename = "Entrypoint", default)]
+    pub entrypoint: Option<Vec<String>>,
+    /// Default command.
+    #[serde(rename = "Cmd", default)]
+    pub cmd: Option<Vec<String>>,
 }
 
 /// Whether a media type names an index (OCI index or Docker manifest list).
@@ -49,6 +64,16 @@ pub fn for_platform(
     manifest: Manifest,
     wanted: &Platform,
 ) -> Result<ImageManifest, ImageError> {
+    Ok(for_platform_raw(client, repo, manifest, wanted)?.0)
+}
+
+/// Like [`for_platform`], also returning the chosen manifest's bytes and digest.
+pub fn for_platform_raw(
+    client: &Client,
+    repo: &Repository,
+    manifest: Manifest,
+    wanted: &Platform,
+) -> Result<(ImageManifest, Manifest), ImageError> {
     let reference = format!("{repo}@{}", manifest.digest);
     let malformed = |detail: String| ImageError::Malformed {
         reference: reference.clone(),
@@ -64,8 +89,16 @@ pub fn for_platform(
     } else {
         manifest
     };
-    serde_json::from_slice(&manifest.bytes)
-        .map_err(|e| malformed(format!("image manifest is not valid: {e}")))
+    let parsed = parse_image(&manifest, &reference)?;
+    Ok((parsed, manifest))
+}
+
+/// Parses a single-image manifest.
+pub fn parse_image(manifest: &Manifest, reference: &str) -> Result<ImageManifest, ImageError> {
+    serde_json::from_slice(&manifest.bytes).map_err(|e| ImageError::Malformed {
+        reference: reference.to_string(),
+        detail: format!("image manifest is not valid: {e}"),
+    })
 }
 
 /// The image's config blob, verified and parsed.
@@ -74,8 +107,25 @@ pub fn config(
     repo: &Repository,
     image: &ImageManifest,
 ) -> Result<ConfigFile, ImageError> {
-    let bytes = client.get_blob_small(repo, &image.config.digest, MAX_CONFIG_BYTES)?;
-    serde_json::from_slice(&bytes).map_err(|e| ImageError::Malformed {
+    parse_config(repo, image, &config_bytes(client, repo, image)?)
+}
+
+/// The raw config blob, verified.
+pub fn config_bytes(
+    client: &Client,
+    repo: &Repository,
+    image: &ImageManifest,
+) -> Result<Vec<u8>, ImageError> {
+    Ok(client.get_blob_small(repo, &image.config.digest, MAX_CONFIG_BYTES)?)
+}
+
+/// Parses config bytes read by [`config_bytes`].
+pub fn parse_config(
+    repo: &Repository,
+    image: &ImageManifest,
+    bytes: &[u8],
+) -> Result<ConfigFile, ImageError> {
+    serde_json::from_slice(bytes).map_err(|e| ImageError::Malformed {
         reference: format!("{repo}@{}", image.config.digest),
         detail: format!("image config is not valid JSON: {e}"),
     })

@@ -1,7 +1,10 @@
 //! Images: the `source` resolved to registry clients, and `check` / `get` for image resources.
 
+mod aliases;
 pub mod check;
 mod discover;
+mod download;
+pub mod extract;
 pub mod get;
 mod manifest;
 mod platform;
@@ -56,6 +59,17 @@ pub enum ImageError {
         /// The platforms present.
         available: String,
     },
+    /// A layer (or blob) failed to download or verify.
+    #[error("layer {digest}: {detail}")]
+    Layer {
+        /// The blob.
+        digest: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A layer's content could not be applied.
+    #[error(transparent)]
+    Extract(#[from] extract::ExtractError),
     /// A file in the destination could not be written.
     #[error("cannot write {path}: {detail}")]
     Io {

@@ -58,6 +58,9 @@ pub struct Index {
 /// A content descriptor.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Descriptor {
+    /// Size in bytes.
+    #[serde(default)]
+    pub size: u64,
     /// Digest of the target.
     pub digest: crate::digest::Digest,
     /// Platform of an index entry.

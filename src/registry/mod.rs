@@ -9,7 +9,7 @@ pub mod reference;
 pub use error::RegistryError;
 pub use reference::{Reference, Repository};
 
-use crate::digest::Digest;
+use crate::digest::{Digest, VerifyingReader};
 use crate::log;
 use crate::protocol::Secret;
 use auth::Challenge;
@@ -513,6 +513,22 @@ impl Client {
             };
         }
         Ok(Some(tags))
+    }
+
+    /// Streams a blob; the reader fails at end of stream unless the bytes match `digest` (and
+    /// `size`, when known), and fails at once past `size`.
+    pub fn blob_reader(
+        &self,
+        repo: &Repository,
+        digest: &Digest,
+        size: Option<u64>,
+    ) -> Result<VerifyingReader<Box<dyn std::io::Read + Send + Sync>>, RegistryError> {
+        let resp = self.repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull")?;
+        if resp.status != 200 {
+            return Err(status_error("GET", resp));
+        }
+        let what = format!("{repo}@{digest}");
+        Ok(VerifyingReader::new(resp.into_reader(), digest, size, what))
     }
 
     /// Reads a small blob (an image config) whole, verified against `digest`.

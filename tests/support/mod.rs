@@ -1,6 +1,7 @@
 //! Test support: real `docker-registry` processes, a token issuer, image seeding, binary runner.
 
 pub mod fake;
+pub mod layers;
 pub mod registry;
 pub mod seed;
 pub mod token;

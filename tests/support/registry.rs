@@ -192,6 +192,15 @@ impl TestRegistry {
         builder.build()
     }
 
+    /// Where the registry keeps a blob's bytes.
+    pub fn blob_file(&self, digest: &str) -> std::path::PathBuf {
+        let hex = &digest[7..];
+        self.dir.path().join(format!(
+            "storage/docker/registry/v2/blobs/sha256/{}/{hex}/data",
+            &hex[..2]
+        ))
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }

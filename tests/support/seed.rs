@@ -118,6 +118,54 @@ impl<'a> Seeder<'a> {
         .expect("manifest")
     }
 
+    /// An image of real layers (each `(bytes, media type)`) with `config` merged into its config;
+    /// pushed under `tag` (a tag or, for index children, any reference).
+    pub fn layered(
+        &self,
+        repo: &str,
+        tag: &str,
+        layers: &[(Vec<u8>, &str)],
+        config: Value,
+    ) -> Pushed {
+        let mut descriptors = Vec::new();
+        let mut diff_ids = Vec::new();
+        for (bytes, media_type) in layers {
+            let digest = self.push_blob(repo, bytes);
+            descriptors
+                .push(json!({"mediaType": media_type, "digest": digest, "size": bytes.len()}));
+            diff_ids.push(digest);
+        }
+        let mut cfg = json!({
+            "architecture": "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
+            "config": {}, "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        });
+        if let Value::Object(extra) = config {
+            for (k, v) in extra {
+                cfg[k] = v;
+            }
+        }
+        let cfg = serde_json::to_vec(&cfg).expect("config");
+        let cfg_digest = self.push_blob(repo, &cfg);
+        let manifest = json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg_digest, "size": cfg.len()},
+            "layers": descriptors,
+        });
+        let bytes = serde_json::to_vec(&manifest).expect("manifest");
+        self.push_manifest(repo, tag, OCI_MANIFEST, &bytes)
+    }
+
+    /// An index over already pushed children `(platform json, pushed)` under `tag`.
+    pub fn index(&self, repo: &str, tag: &str, children: &[(Value, &Pushed)]) -> Pushed {
+        let entries: Vec<Value> = children
+            .iter()
+            .map(|(p, c)| json!({"mediaType": OCI_MANIFEST, "digest": c.digest, "size": c.size, "platform": p}))
+            .collect();
+        let index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries});
+        let bytes = serde_json::to_vec(&index).expect("index");
+        self.push_manifest(repo, tag, OCI_INDEX, &bytes)
+    }
+
     /// `count` distinct manifests sharing one config and layer (they differ by an annotation).
     pub fn series(&self, repo: &str, count: usize) -> Vec<Vec<u8>> {
         let base: Value =

@@ -1,0 +1,440 @@
+//! Writing a fetched image to disk: `rootfs/` (streamed, verified, extracted aside then renamed),
+//! `image.tar` (docker-save layout) and `oci/` (OCI image layout).
+
+use super::extract::{self, Extractor};
+use super::manifest::{self, ImageManifest};
+use super::platform::{self, Platform};
+use super::ImageError;
+use crate::digest::Digest;
+use crate::log;
+use crate::registry::{Client, Manifest, Repository};
+use serde::Serialize;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+const PIPE_DEPTH: usize = 8;
+const PROGRESS_MIN_BYTES: u64 = 16 * 1024 * 1024;
+
+/// `metadata.json` as registry-image-resource writes it.
+#[derive(Serialize)]
+struct ImageMetadata<'a> {
+    cmd: &'a Option<Vec<String>>,
+    entrypoint: &'a Option<Vec<String>>,
+    env: &'a Option<Vec<String>>,
+    user: &'a str,
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> ImageError + '_ {
+    move |e| ImageError::Io {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    }
+}
+
+/// A sibling staging path for `final_path`, removed on drop unless `keep` was called.
+struct Staging {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Staging {
+    fn dir(final_path: &Path) -> Result<Staging, ImageError> {
+        let name = final_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = final_path.with_file_name(format!(".{name}.uptick-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).map_err(io_err(&path))?;
+        Ok(Staging { path, kept: false })
+    }
+
+    /// Renames the staging directory (or file) over `final_path`.
+    fn commit(mut self, final_path: &Path) -> Result<(), ImageError> {
+        if let Ok(m) = std::fs::symlink_metadata(final_path) {
+            let r = if m.is_dir() {
+                std::fs::remove_dir_all(final_path)
+            } else {
+                std::fs::remove_file(final_path)
+            };
+            r.map_err(io_err(final_path))?;
+        }
+        std::fs::rename(&self.path, final_path).map_err(io_err(final_path))?;
+        self.kept = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_dir_all(&self.path);
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn human(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// Progress lines for one layer: a start line, 25/50/75% for large layers, a done line.
+struct Progress {
+    label: String,
+    total: u64,
+    next_quarter: u64,
+    started: Instant,
+}
+
+impl Progress {
+    fn start(index: usize, count: usize, digest: &Digest, total: u64) -> Progress {
+        let label = format!("layer {}/{} {}", index + 1, count, &digest.hex()[..12]);
+        log::info(format_args!("{label}: {}", human(total)));
+        Progress {
+            label,
+            total,
+            next_quarter: 1,
+            started: Instant::now(),
+        }
+    }
+
+    fn update(&mut self, read: u64) {
+        if self.total < PROGRESS_MIN_BYTES || self.next_quarter > 3 {
+            return;
+        }
+        if read * 4 >= self.total * self.next_quarter {
+            log::info(format_args!("{}: {}%", self.label, self.next_quarter * 25));
+            self.next_quarter += 1;
+        }
+    }
+
+    fn done(&self) {
+        log::info(format_args!(
+            "{}: done in {:.1} s",
+            self.label,
+            self.started.elapsed().as_secs_f64()
+        ));
+    }
+}
+
+/// Streams one layer: download → verify → decompress on a helper thread, extract here.
+fn extract_layer(
+    client: &Client,
+    repo: &Repository,
+    layer: &platform::Descriptor,
+    extractor: &mut Extractor,
+    progress: Progress,
+) -> Result<(), ImageError> {
+    let reader = client.blob_reader(repo, &layer.digest, Some(layer.size))?;
+    let mut stream = extract::pipelined(PIPE_DEPTH, move |send| {
+        let mut progress = progress;
+        let mut counted = Counting {
+            inner: reader,
+            progress: &mut progress,
+        };
+        let decompressed = extract::decompress(&mut counted)?;
+        extract::pump(decompressed, send)?;
+        // Whatever the decompressor left (trailers, padding) still counts for the digest.
+        io::copy(&mut counted, &mut io::sink())?;
+        progress.done();
+        Ok(())
+    });
+    extractor.apply(&mut stream).map_err(|e| match e {
+        extract::ExtractError::Read(io) => ImageError::Layer {
+            digest: layer.digest.to_string(),
+            detail: io.to_string(),
+        },
+        other => ImageError::Extract(other),
+    })?;
+    Ok(())
+}
+
+struct Counting<'p, R> {
+    inner: crate::digest::VerifyingReader<R>,
+    progress: &'p mut Progress,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.update(self.inner.bytes_read());
+        Ok(n)
+    }
+}
+
+/// `rootfs/`, `metadata.json`, `labels.json`. The root filesystem is extracted beside `dest`'s
+/// `rootfs` and renamed into place only when every layer applied and verified.
+pub fn rootfs(
+    client: &Client,
+    repo: &Repository,
+    image: &ImageManifest,
+    config_bytes: &[u8],
+    dest: &Path,
+) -> Result<(), ImageError> {
+    let config = manifest::parse_config(repo, image, config_bytes)?;
+    let final_root = dest.join("rootfs");
+    let staging = Staging::dir(&final_root)?;
+    let mut extractor = Extractor::new(&staging.path);
+    let count = image.layers.len();
+    let started = Instant::now();
+    let total: u64 = image.layers.iter().map(|l| l.size).sum();
+    for (i, layer) in image.layers.iter().enumerate() {
+        let progress = Progress::start(i, count, &layer.digest, layer.size);
+        extract_layer(client, repo, layer, &mut extractor, progress)?;
+    }
+    extractor.finish().map_err(ImageError::Extract)?;
+    staging.commit(&final_root)?;
+    log::info(format_args!(
+        "extracted {count} layers ({}) in {:.1} s",
+        human(total),
+        started.elapsed().as_secs_f64()
+    ));
+    let meta = ImageMetadata {
+        cmd: &config.config.cmd,
+        entrypoint: &config.config.entrypoint,
+        env: &config.config.env,
+        user: config.config.user.as_deref().unwrap_or(""),
+    };
+    write_json(&dest.join("metadata.json"), &meta)?;
+    write_labels(dest, &config)
+}
+
+fn write_labels(dest: &Path, config: &manifest::ConfigFile) -> Result<(), ImageError> {
+    let labels = config.config.labels.clone().unwrap_or_default();
+    write_json(&dest.join("labels.json"), &labels)
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ImageError> {
+    let mut bytes = serde_json::to_vec(value).map_err(|e| ImageError::Io {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    bytes.push(b'\n');
+    super::get::write_file(path, &bytes)
+}
+
+/// `image.tar` in docker-save layout (config `sha256:<hex>`, layers `<hex>.tar.gz`,
+/// `manifest.json` with `RepoTags`), plus `labels.json`. Blobs stream through verification.
+pub fn tarball(
+    client: &Client,
+    repo: &Repository,
+    image: &ImageManifest,
+    config_bytes: &[u8],
+    repo_tag: &str,
+    dest: &Path,
+) -> Result<(), ImageError> {
+    let final_path = dest.join("image.tar");
+    let tmp = dest.join(format!(".image.tar.uptick-{}", std::process::id()));
+    let guard = Staging {
+        path: tmp.clone(),
+        kept: false,
+    };
+    let file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    let mut builder = tar::Builder::new(io::BufWriter::with_capacity(1 << 20, file));
+    let tar_err = io_err(&tmp);
+    let config_name = image.config.digest.to_string();
+    append(
+        &mut builder,
+        &config_name,
+        config_bytes.len() as u64,
+        config_bytes,
+    )
+    .map_err(&tar_err)?;
+    let mut layer_names = Vec::new();
+    let count = image.layers.len();
+    for (i, layer) in image.layers.iter().enumerate() {
+        let name = format!("{}.tar.gz", layer.digest.hex());
+        let progress = Progress::start(i, count, &layer.digest, layer.size);
+        let reader = client.blob_reader(repo, &layer.digest, Some(layer.size))?;
+        append(&mut builder, &name, layer.size, reader)
+            .map_err(|e| layer_error(&layer.digest, e))?;
+        progress.done();
+        layer_names.push(name);
+    }
+    let manifest = serde_json::json!([{
+        "Config": config_name,
+        "RepoTags": [repo_tag],
+        "Layers": layer_names,
+    }]);
+    let manifest = serde_json::to_vec(&manifest).map_err(|e| ImageError::Io {
+        path: tmp.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    append(
+        &mut builder,
+        "manifest.json",
+        manifest.len() as u64,
+        &manifest[..],
+    )
+    .map_err(&tar_err)?;
+    let mut inner = builder.into_inner().map_err(&tar_err)?;
+    inner.flush().map_err(&tar_err)?;
+    inner
+        .into_inner()
+        .map_err(|e| tar_err(e.into_error()))?
+        .sync_all()
+        .map_err(&tar_err)?;
+    let config = manifest::parse_config(repo, image, config_bytes)?;
+    std::fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
+    drop(guard);
+    write_labels(dest, &config)
+}
+
+fn layer_error(digest: &Digest, e: io::Error) -> ImageError {
+    ImageError::Layer {
+        digest: digest.to_string(),
+        detail: e.to_string(),
+    }
+}
+
+fn append<W: Write>(
+    builder: &mut tar::Builder<W>,
+    name: &str,
+    size: u64,
+    data: impl Read,
+) -> io::Result<()> {
+    let mut header = tar::Header::new_ustar();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_entry_type(tar::EntryType::Regular);
+    builder.append_data(&mut header, name, data)
+}
+
+/// `oci/`: an OCI image layout of the version. An index is written whole (every child and its
+/// blobs), a single image as a one-entry index plus `single-image-digest`.
+pub fn layout(
+    client: &Client,
+    repo: &Repository,
+    top: &Manifest,
+    dest: &Path,
+) -> Result<(), ImageError> {
+    let final_dir = dest.join("oci");
+    let staging = Staging::dir(&final_dir)?;
+    let root = staging.path.clone();
+    let blobs = root.join("blobs");
+    write_plain(
+        &root.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )?;
+    let reference = format!("{repo}@{}", top.digest);
+    if manifest::is_index(&top.media_type) {
+        write_blob_bytes(&blobs, &top.digest, &top.bytes)?;
+        write_plain(&root.join("index.json"), &top.bytes)?;
+        let index: platform::Index =
+            serde_json::from_slice(&top.bytes).map_err(|e| ImageError::Malformed {
+                reference: reference.clone(),
+                detail: format!("index is not valid: {e}"),
+            })?;
+        for child in &index.manifests {
+            let m = client
+                .get_manifest(repo, &child.digest.to_string())?
+                .ok_or_else(|| ImageError::Malformed {
+                    reference: reference.clone(),
+                    detail: format!("index child {} is missing", child.digest),
+                })?;
+            write_image_blobs(client, repo, &m, &blobs)?;
+        }
+    } else {
+        write_image_blobs(client, repo, top, &blobs)?;
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{"mediaType": top.media_type, "digest": top.digest.to_string(), "size": top.bytes.len()}],
+        });
+        let bytes = serde_json::to_vec(&index).map_err(|e| ImageError::Io {
+            path: root.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        write_plain(&root.join("index.json"), &bytes)?;
+        write_plain(
+            &root.join("single-image-digest"),
+            top.digest.to_string().as_bytes(),
+        )?;
+    }
+    staging.commit(&final_dir)
+}
+
+fn write_image_blobs(
+    client: &Client,
+    repo: &Repository,
+    m: &Manifest,
+    blobs: &Path,
+) -> Result<(), ImageError> {
+    if manifest::is_index(&m.media_type) {
+        // A nested index: keep its bytes; its children are not followed further.
+        return write_blob_bytes(blobs, &m.digest, &m.bytes);
+    }
+    let reference = format!("{repo}@{}", m.digest);
+    let image = manifest::parse_image(m, &reference)?;
+    write_blob_bytes(blobs, &m.digest, &m.bytes)?;
+    let config = manifest::config_bytes(client, repo, &image)?;
+    write_blob_bytes(blobs, &image.config.digest, &config)?;
+    let count = image.layers.len();
+    for (i, layer) in image.layers.iter().enumerate() {
+        let path = blob_path(blobs, &layer.digest);
+        if path.exists() {
+            continue;
+        }
+        let progress = Progress::start(i, count, &layer.digest, layer.size);
+        let mut reader = client.blob_reader(repo, &layer.digest, Some(layer.size))?;
+        write_stream(&path, &mut reader).map_err(|e| layer_error(&layer.digest, e))?;
+        progress.done();
+    }
+    Ok(())
+}
+
+fn blob_path(blobs: &Path, digest: &Digest) -> PathBuf {
+    blobs.join(digest.algorithm()).join(digest.hex())
+}
+
+fn write_blob_bytes(blobs: &Path, digest: &Digest, bytes: &[u8]) -> Result<(), ImageError> {
+    write_stream(&blob_path(blobs, digest), &mut &bytes[..]).map_err(io_err(blobs))
+}
+
+/// Writes a stream to a temporary sibling and renames it; a failed stream leaves nothing.
+fn write_stream(path: &Path, reader: &mut dyn Read) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension("uptick-tmp");
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            f.write_all(&buf[..n])?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_plain(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
+    super::get::write_file(path, bytes)
+}
+
+/// The image manifest and config for `wanted` (following an index), for rootfs and image.tar.
+pub fn image_for(
+    client: &Client,
+    repo: &Repository,
+    top: Manifest,
+    wanted: &Platform,
+) -> Result<(ImageManifest, Vec<u8>), ImageError> {
+    let image = manifest::for_platform(client, repo, top, wanted)?;
+    let config = manifest::config_bytes(client, repo, &image)?;
+    Ok((image, config))
+}

@@ -1,0 +1,517 @@
+//! Layer extraction: gzip / zstd / plain tar streams applied onto a root directory with OCI
+//! whiteouts, never writing outside the root, directory modes applied once at the end.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ffi::{OsStr, OsString};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
+
+const WHITEOUT: &str = ".wh.";
+const OPAQUE: &str = ".wh..wh..opq";
+const CHUNK: usize = 256 * 1024;
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// Why a layer could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// An entry would write outside the root.
+    #[error("layer entry `{entry}` escapes the destination ({why})")]
+    Escape {
+        /// The entry name.
+        entry: String,
+        /// How.
+        why: String,
+    },
+    /// Reading the layer (or its digest check) failed.
+    #[error("{0}")]
+    Read(io::Error),
+    /// A filesystem operation failed.
+    #[error("cannot extract `{entry}`: {detail}")]
+    Write {
+        /// The entry name.
+        entry: String,
+        /// The I/O error.
+        detail: String,
+    },
+}
+
+/// Counts for a layer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LayerStats {
+    /// Entries applied.
+    pub entries: u64,
+    /// Device nodes and FIFOs skipped.
+    pub skipped: u64,
+}
+
+/// Wraps a raw layer stream in the decompressor its first bytes call for (gzip, zstd, plain).
+pub fn decompress<'a, R: Read + 'a>(raw: R) -> io::Result<Box<dyn Read + 'a>> {
+    let mut buffered = BufReader::with_capacity(CHUNK, raw);
+    let head = buffered.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let dec = ruzstd::decoding::StreamingDecoder::new(buffered)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
+        Ok(Box::new(dec))
+    } else {
+        Ok(Box::new(buffered))
+    }
+}
+
+/// Runs `produce` (download, verification, decompression) on its own thread and hands its bytes
+/// over a bounded channel, so decompression and file writes use both cores. Memory: at most
+/// `depth` chunks in flight.
+pub fn pipelined<F>(depth: usize, produce: F) -> ChannelReader
+where
+    F: FnOnce(&mut dyn FnMut(&[u8]) -> bool) -> io::Result<()> + Send + 'static,
+{
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(depth);
+    std::thread::spawn(move || {
+        let mut send = |chunk: &[u8]| tx.send(Ok(chunk.to_vec())).is_ok();
+        if let Err(e) = produce(&mut send) {
+            let _ = tx.send(Err(e));
+        }
+    });
+    ChannelReader {
+        rx,
+        current: Vec::new(),
+        pos: 0,
+    }
+}
+
+/// The consuming side of [`pipelined`].
+pub struct ChannelReader {
+    rx: mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.current.len() {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Copies `reader` into the chunk sink until end of stream (used inside [`pipelined`]).
+pub fn pump(mut reader: impl Read, send: &mut dyn FnMut(&[u8]) -> bool) -> io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if !send(&buf[..n]) {
+            return Ok(());
+        }
+    }
+}
+
+/// Applies layers onto `root` in order; directory modes and times are applied by [`finish`].
+pub struct Extractor {
+    root: PathBuf,
+    chown: bool,
+    /// Final mode and mtime of every directory, applied last (a read-only directory must stay
+    /// writable while later entries and layers land in it).
+    dirs: HashMap<PathBuf, (u32, i64)>,
+}
+
+impl Extractor {
+    /// An extractor onto an existing, empty directory.
+    pub fn new(root: &Path) -> Extractor {
+        let chown = std::fs::metadata("/proc/self")
+            .map(|m| m.uid() == 0)
+            .unwrap_or(false);
+        Extractor {
+            root: root.to_path_buf(),
+            chown,
+            dirs: HashMap::new(),
+        }
+    }
+
+    /// Applies one uncompressed tar stream, then reads it to its end (so its digest is checked).
+    pub fn apply(&mut self, tar_stream: &mut dyn Read) -> Result<LayerStats, ExtractError> {
+        let mut stats = LayerStats::default();
+        let mut created: HashSet<PathBuf> = HashSet::new();
+        {
+            let mut archive = tar::Archive::new(&mut *tar_stream);
+            let entries = archive.entries().map_err(ExtractError::Read)?;
+            for entry in entries {
+                let mut entry = entry.map_err(ExtractError::Read)?;
+                if self.apply_entry(&mut entry, &mut created, &mut stats)? {
+                    stats.entries += 1;
+                }
+            }
+        }
+        io::copy(tar_stream, &mut io::sink()).map_err(ExtractError::Read)?;
+        Ok(stats)
+    }
+
+    /// Applies directory modes and times, deepest first. Call once after the last layer.
+    pub fn finish(self) -> Result<(), ExtractError> {
+        let mut dirs: Vec<_> = self.dirs.into_iter().collect();
+        dirs.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
+        for (path, (mode, mtime)) in dirs {
+            if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                continue;
+            }
+            let entry = path.display().to_string();
+            let fail = |e: io::Error| ExtractError::Write {
+                entry: entry.clone(),
+                detail: e.to_string(),
+            };
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
+            let t = filetime::FileTime::from_unix_time(mtime, 0);
+            filetime::set_file_times(&path, t, t).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    fn apply_entry<R: Read>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        created: &mut HashSet<PathBuf>,
+        stats: &mut LayerStats,
+    ) -> Result<bool, ExtractError> {
+        let raw_name = entry.path_bytes().into_owned();
+        let name = String::from_utf8_lossy(&raw_name).into_owned();
+        let comps = clean(&raw_name, &name)?;
+        let Some((last, parents)) = comps.split_last() else {
+            return Ok(false); // "." or "./": the root itself
+        };
+        let fail = |e: io::Error| ExtractError::Write {
+            entry: name.clone(),
+            detail: e.to_string(),
+        };
+        let header = entry.header().clone();
+        let kind = header.entry_type();
+        let last_str = last.to_string_lossy();
+
+        if last_str == OPAQUE {
+            let dir = self.resolve_dir(parents, true, &name)?;
+            for child in std::fs::read_dir(&dir).map_err(fail)? {
+                let child = child.map_err(fail)?.path();
+                if !created.contains(&child) {
+                    remove_any(&child).map_err(fail)?;
+                }
+            }
+            return Ok(true);
+        }
+        if let Some(hidden) = last_str.strip_prefix(WHITEOUT) {
+            if hidden.is_empty() || hidden == "." || hidden == ".." {
+                return Err(ExtractError::Escape {
+                    entry: name,
+                    why: "invalid whiteout".into(),
+                });
+            }
+            if let Some(dir) = self.resolve_existing_dir(parents, &name)? {
+                remove_any(&dir.join(hidden)).map_err(fail)?;
+            }
+            return Ok(true);
+        }
+        if matches!(
+            kind,
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo
+        ) {
+            stats.skipped += 1;
+            crate::log::debug(|| format!("skipping device or FIFO {name}"));
+            return Ok(false);
+        }
+
+        let dir = self.resolve_dir(parents, true, &name)?;
+        let path = dir.join(last);
+        let existing = std::fs::symlink_metadata(&path).ok();
+        let mode = header.mode().unwrap_or(0o644) & 0o7777;
+        let mtime = header.mtime().unwrap_or(0) as i64;
+        let (uid, gid) = (
+            header.uid().unwrap_or(0) as u32,
+            header.gid().unwrap_or(0) as u32,
+        );
+
+        match kind {
+            tar::EntryType::Directory => {
+                match existing {
+                    Some(m) if m.is_dir() => {}
+                    Some(_) => {
+                        remove_any(&path).map_err(fail)?;
+                        std::fs::create_dir(&path).map_err(fail)?;
+                    }
+                    None => std::fs::create_dir(&path).map_err(fail)?,
+                }
+                // Owner-writable until `finish`, so later entries can land inside.
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755 | mode))
+                    .map_err(fail)?;
+                self.chown_path(&path, uid, gid).map_err(fail)?;
+                self.dirs.insert(path.clone(), (mode, mtime));
+            }
+            tar::EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| fail(io::Error::other("symlink without a target")))?
+                    .into_owned();
+                if existing.is_some() {
+                    remove_any(&path).map_err(fail)?;
+                }
+                std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path).map_err(fail)?;
+                self.chown_path(&path, uid, gid).map_err(fail)?;
+                let t = filetime::FileTime::from_unix_time(mtime, 0);
+                filetime::set_symlink_file_times(&path, t, t).map_err(fail)?;
+            }
+            tar::EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| fail(io::Error::other("hardlink without a target")))?
+                    .into_owned();
+                let target_name = String::from_utf8_lossy(&target).into_owned();
+                let tcomps = clean(&target, &name)?;
+                let Some((tlast, tparents)) = tcomps.split_last() else {
+                    return Err(ExtractError::Escape {
+                        entry: name,
+                        why: "hardlink to the root".into(),
+                    });
+                };
+                let tdir = self.resolve_existing_dir(tparents, &name)?.ok_or_else(|| {
+                    fail(io::Error::other(format!(
+                        "hardlink target `{target_name}` does not exist"
+                    )))
+                })?;
+                let tpath = tdir.join(tlast);
+                let tmeta = std::fs::symlink_metadata(&tpath).map_err(|e| {
+                    fail(io::Error::other(format!(
+                        "hardlink target `{target_name}`: {e}"
+                    )))
+                })?;
+                if tmeta.is_dir() {
+                    return Err(fail(io::Error::other(format!(
+                        "hardlink target `{target_name}` is a directory"
+                    ))));
+                }
+                if tpath == path {
+                    return Ok(true);
+                }
+                if existing.is_some() {
+                    remove_any(&path).map_err(fail)?;
+                }
+                std::fs::hard_link(&tpath, &path).map_err(fail)?;
+            }
+            _ => {
+                // Regular files (and anything else with data): never written through a link.
+                if existing.is_some() {
+                    remove_any(&path).map_err(fail)?;
+                }
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .map_err(fail)?;
+                copy_chunks(entry, &mut file).map_err(|e| match e.kind() {
+                    io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
+                        ExtractError::Read(e)
+                    }
+                    _ => fail(e),
+                })?;
+                self.chown_path(&path, uid, gid).map_err(fail)?;
+                file.set_permissions(std::fs::Permissions::from_mode(mode))
+                    .map_err(fail)?;
+                let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(0) as u64);
+                file.set_times(std::fs::FileTimes::new().set_accessed(t).set_modified(t))
+                    .map_err(fail)?;
+            }
+        }
+        created.insert(path);
+        Ok(true)
+    }
+
+    fn chown_path(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()> {
+        if self.chown {
+            std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+        }
+        Ok(())
+    }
+
+    /// The real directory `comps` names inside the root, following symlinks the way a container
+    /// sees them (absolute targets start at the root); missing directories are created when
+    /// `create`. Resolution that would leave the root is an error.
+    fn resolve_dir(
+        &self,
+        comps: &[OsString],
+        create: bool,
+        entry: &str,
+    ) -> Result<PathBuf, ExtractError> {
+        self.resolve(comps, create, entry)?
+            .ok_or_else(|| ExtractError::Write {
+                entry: entry.to_string(),
+                detail: "parent directory missing".into(),
+            })
+    }
+
+    fn resolve_existing_dir(
+        &self,
+        comps: &[OsString],
+        entry: &str,
+    ) -> Result<Option<PathBuf>, ExtractError> {
+        self.resolve(comps, false, entry)
+    }
+
+    fn resolve(
+        &self,
+        comps: &[OsString],
+        create: bool,
+        entry: &str,
+    ) -> Result<Option<PathBuf>, ExtractError> {
+        let escape = |why: String| ExtractError::Escape {
+            entry: entry.to_string(),
+            why,
+        };
+        let mut stack: Vec<OsString> = Vec::new();
+        let mut queue: VecDeque<OsString> = comps.iter().cloned().collect();
+        let mut hops = 0;
+        while let Some(c) = queue.pop_front() {
+            if c == ".." {
+                if stack.pop().is_none() {
+                    return Err(escape("a symlink leads above the root".into()));
+                }
+                continue;
+            }
+            if c == "." || c.is_empty() {
+                continue;
+            }
+            let mut here = self.root.clone();
+            here.extend(&stack);
+            here.push(&c);
+            match std::fs::symlink_metadata(&here) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    hops += 1;
+                    if hops > MAX_SYMLINK_HOPS {
+                        return Err(escape("too many symlinks".into()));
+                    }
+                    let target = std::fs::read_link(&here).map_err(|e| ExtractError::Write {
+                        entry: entry.to_string(),
+                        detail: e.to_string(),
+                    })?;
+                    if target.is_absolute() {
+                        stack.clear();
+                    }
+                    let mut expanded: VecDeque<OsString> = target
+                        .components()
+                        .filter_map(|tc| match tc {
+                            Component::Normal(n) => Some(n.to_os_string()),
+                            Component::ParentDir => Some(OsString::from("..")),
+                            _ => None,
+                        })
+                        .collect();
+                    expanded.extend(queue);
+                    queue = expanded;
+                }
+                Ok(m) if m.is_dir() => stack.push(c),
+                Ok(_) => {
+                    return Err(ExtractError::Write {
+                        entry: entry.to_string(),
+                        detail: format!("`{}` is not a directory", here.display()),
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    if !create {
+                        return Ok(None);
+                    }
+                    std::fs::create_dir(&here).map_err(|e| ExtractError::Write {
+                        entry: entry.to_string(),
+                        detail: e.to_string(),
+                    })?;
+                    stack.push(c);
+                }
+                Err(e) => {
+                    return Err(ExtractError::Write {
+                        entry: entry.to_string(),
+                        detail: e.to_string(),
+                    })
+                }
+            }
+        }
+        let mut out = self.root.clone();
+        out.extend(&stack);
+        Ok(Some(out))
+    }
+}
+
+/// An entry name as components below the root; absolute names and `..` are refused.
+fn clean(raw: &[u8], entry: &str) -> Result<Vec<OsString>, ExtractError> {
+    let escape = |why: &str| ExtractError::Escape {
+        entry: entry.to_string(),
+        why: why.to_string(),
+    };
+    if raw.contains(&0) {
+        return Err(escape("NUL in name"));
+    }
+    let path = Path::new(OsStr::from_bytes(raw));
+    let mut out = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => out.push(n.to_os_string()),
+            Component::CurDir => {}
+            Component::ParentDir => return Err(escape("`..` in the path")),
+            Component::RootDir | Component::Prefix(_) => return Err(escape("absolute path")),
+        }
+    }
+    Ok(out)
+}
+
+fn remove_any(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            // Make it writable first: a read-only directory from a lower layer.
+            make_writable(path);
+            std::fs::remove_dir_all(path)
+        }
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn make_writable(dir: &Path) {
+    if let Ok(m) = std::fs::symlink_metadata(dir) {
+        if m.is_dir() {
+            let _ =
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(m.mode() | 0o700));
+            if let Ok(rd) = std::fs::read_dir(dir) {
+                for e in rd.flatten() {
+                    make_writable(&e.path());
+                }
+            }
+        }
+    }
+}
+
+fn copy_chunks(mut from: impl Read, to: &mut std::fs::File) -> io::Result<u64> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        to.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+}
