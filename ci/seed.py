@@ -2,8 +2,15 @@
 """Seeds a plain-HTTP loopback registry quickly over the distribution API (stdlib only).
 
     ci/seed.py series HOST:PORT REPO COUNT   # COUNT distinct manifests tagged 1.0.0 … (semver)
-Prints the last tag and its digest.
+    ci/seed.py image HOST:PORT REPO TAG MIB LAYERS
+        # one image of LAYERS gzip layers holding MIB MiB of files in all (half random, half text)
+Prints the last tag (or the tag) and its digest.
 """
+import io
+import os
+import random
+import tarfile
+import zlib
 import hashlib
 import json
 import sys
@@ -47,8 +54,62 @@ def series(host, repo, count):
     print(last[0], last[1])
 
 
+def gzip_bytes(raw):
+    comp = zlib.compressobj(1, zlib.DEFLATED, 31)
+    return comp.compress(raw) + comp.flush()
+
+
+def text_block(rng, size):
+    words = [b"alpha", b"beta", b"registry", b"layer", b"uptick", b"concourse", b"image", b"digest",
+             b"manifest", b"version", b"\n", b"    ", b"0x%04x" % rng.randrange(65536)]
+    out = bytearray()
+    while len(out) < size:
+        out += rng.choice(words) + b" "
+    return bytes(out[:size])
+
+
+def image(host, repo, tag, mib, layers):
+    base = f"http://{host}"
+    rng = random.Random(7)
+    per_layer = mib * 1024 * 1024 // layers
+    file_size = 256 * 1024
+    descriptors, diff_ids = [], []
+    for n in range(layers):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+            d = tarfile.TarInfo(f"layer{n}")
+            d.type = tarfile.DIRTYPE
+            d.mode = 0o755
+            tf.addfile(d)
+            for i in range(per_layer // file_size):
+                data = os.urandom(file_size) if i % 2 else text_block(rng, file_size)
+                info = tarfile.TarInfo(f"layer{n}/d{i % 16}/file{i}")
+                info.size = len(data)
+                info.mode = 0o644
+                info.mtime = 1700000000
+                tf.addfile(info, io.BytesIO(data))
+        raw = buf.getvalue()
+        gz = gzip_bytes(raw)
+        descriptors.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                            "digest": push_blob(base, repo, gz)[0], "size": len(gz)})
+        diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/usr/bin"]},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    cfg = push_blob(base, repo, config)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg[0], "size": cfg[1]},
+        "layers": descriptors,
+    }).encode()
+    request("PUT", f"{base}/v2/{repo}/manifests/{tag}", manifest,
+            {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    print(tag, "sha256:" + hashlib.sha256(manifest).hexdigest(), sum(d["size"] for d in descriptors))
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "series":
         series(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) == 7 and sys.argv[1] == "image":
+        image(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     else:
         sys.exit(__doc__)

@@ -52,7 +52,7 @@ pub fn decompress<'a, R: Read + 'a>(raw: R) -> io::Result<Box<dyn Read + 'a>> {
     let mut buffered = BufReader::with_capacity(CHUNK, raw);
     let head = buffered.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
+        Ok(Box::new(GzipMembers::new(buffered)))
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         let dec = ruzstd::decoding::StreamingDecoder::new(buffered)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
@@ -62,22 +62,120 @@ pub fn decompress<'a, R: Read + 'a>(raw: R) -> io::Result<Box<dyn Read + 'a>> {
     }
 }
 
+/// gzip without its CRC-32 check: the compressed bytes are already verified against the layer's
+/// sha256, so the CRC would only cost time. Handles multi-member streams; bytes after the last
+/// member are left for the caller to drain.
+struct GzipMembers<R: BufRead> {
+    state: GzState<R>,
+}
+
+enum GzState<R: BufRead> {
+    Header(R),
+    Body(flate2::bufread::DeflateDecoder<R>),
+    Done,
+}
+
+impl<R: BufRead> GzipMembers<R> {
+    fn new(inner: R) -> Self {
+        GzipMembers {
+            state: GzState::Header(inner),
+        }
+    }
+}
+
+fn invalid(msg: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("gzip: {msg}"))
+}
+
+fn read_u8(r: &mut impl BufRead) -> io::Result<u8> {
+    let mut b = [0u8; 1];
+    r.read_exact(&mut b)?;
+    Ok(b[0])
+}
+
+fn skip_zero_terminated(r: &mut impl BufRead) -> io::Result<()> {
+    let mut sink = Vec::new();
+    r.read_until(0, &mut sink)?;
+    if sink.last() != Some(&0) {
+        return Err(invalid("unterminated header field"));
+    }
+    Ok(())
+}
+
+fn gzip_header(r: &mut impl BufRead) -> io::Result<()> {
+    let mut h = [0u8; 10];
+    r.read_exact(&mut h)?;
+    if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
+        return Err(invalid("bad member header"));
+    }
+    let flags = h[3];
+    if flags & 4 != 0 {
+        let len = u16::from_le_bytes([read_u8(r)?, read_u8(r)?]);
+        io::copy(&mut r.take(u64::from(len)), &mut io::sink())?;
+    }
+    if flags & 8 != 0 {
+        skip_zero_terminated(r)?;
+    }
+    if flags & 16 != 0 {
+        skip_zero_terminated(r)?;
+    }
+    if flags & 2 != 0 {
+        r.read_exact(&mut [0u8; 2])?;
+    }
+    Ok(())
+}
+
+impl<R: BufRead> Read for GzipMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match std::mem::replace(&mut self.state, GzState::Done) {
+                GzState::Header(mut r) => {
+                    gzip_header(&mut r)?;
+                    self.state = GzState::Body(flate2::bufread::DeflateDecoder::new(r));
+                }
+                GzState::Body(mut d) => {
+                    let n = d.read(buf)?;
+                    if n > 0 || buf.is_empty() {
+                        self.state = GzState::Body(d);
+                        return Ok(n);
+                    }
+                    let mut r = d.into_inner();
+                    r.read_exact(&mut [0u8; 8])?; // CRC-32 and size trailer
+                    if r.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
+                        self.state = GzState::Header(r);
+                    } else {
+                        return Ok(0);
+                    }
+                }
+                GzState::Done => return Ok(0),
+            }
+        }
+    }
+}
+
 /// Runs `produce` (download, verification, decompression) on its own thread and hands its bytes
 /// over a bounded channel, so decompression and file writes use both cores. Memory: at most
-/// `depth` chunks in flight.
+/// `depth` chunks in flight; emptied chunks travel back to be refilled (no allocation per chunk).
 pub fn pipelined<F>(depth: usize, produce: F) -> ChannelReader
 where
     F: FnOnce(&mut dyn FnMut(&[u8]) -> bool) -> io::Result<()> + Send + 'static,
 {
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(depth);
+    let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
-        let mut send = |chunk: &[u8]| tx.send(Ok(chunk.to_vec())).is_ok();
+        let mut send = |chunk: &[u8]| {
+            let mut buf = back_rx.try_recv().unwrap_or_default();
+            buf.clear();
+            buf.extend_from_slice(chunk);
+            tx.send(Ok(buf)).is_ok()
+        };
         if let Err(e) = produce(&mut send) {
             let _ = tx.send(Err(e));
         }
     });
     ChannelReader {
         rx,
+        back: back_tx,
         current: Vec::new(),
         pos: 0,
     }
@@ -86,6 +184,7 @@ where
 /// The consuming side of [`pipelined`].
 pub struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Vec<u8>>>,
+    back: mpsc::Sender<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
 }
@@ -95,7 +194,10 @@ impl Read for ChannelReader {
         while self.pos >= self.current.len() {
             match self.rx.recv() {
                 Ok(Ok(chunk)) => {
-                    self.current = chunk;
+                    let done = std::mem::replace(&mut self.current, chunk);
+                    if done.capacity() > 0 {
+                        let _ = self.back.send(done);
+                    }
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),
@@ -501,17 +603,27 @@ fn make_writable(dir: &Path) {
     }
 }
 
+/// Copies in full `CHUNK`-sized writes (whole pages: the kernel need not zero partial ones).
 fn copy_chunks(mut from: impl Read, to: &mut std::fs::File) -> io::Result<u64> {
     let mut buf = vec![0u8; CHUNK];
     let mut total = 0;
     loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        to.write_all(&buf[..n])?;
-        total += n as u64;
+        let mut filled = 0;
+        while filled < buf.len() {
+            match from.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            return Ok(total);
+        }
+        to.write_all(&buf[..filled])?;
+        total += filled as u64;
+        if filled < buf.len() {
+            return Ok(total);
+        }
     }
 }
