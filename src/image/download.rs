@@ -13,7 +13,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const PIPE_DEPTH: usize = 8;
+/// Chunks (256 KiB each) a layer's producer may run ahead: 12 MiB, two layers at most in flight.
+const PIPE_DEPTH: usize = 48;
 const PROGRESS_MIN_BYTES: u64 = 16 * 1024 * 1024;
 
 /// `metadata.json` as registry-image-resource writes it.
@@ -122,16 +123,15 @@ impl Progress {
     }
 }
 
-/// Streams one layer: download → verify → decompress on a helper thread, extract here.
-fn extract_layer(
+/// Starts one layer's producer: download → verify → decompress on a helper thread.
+fn start_layer(
     client: &Client,
     repo: &Repository,
     layer: &platform::Descriptor,
-    extractor: &mut Extractor,
     progress: Progress,
-) -> Result<(), ImageError> {
+) -> Result<extract::ChannelReader, ImageError> {
     let reader = client.blob_reader(repo, &layer.digest, Some(layer.size))?;
-    let mut stream = extract::pipelined(PIPE_DEPTH, move |send| {
+    Ok(extract::pipelined(PIPE_DEPTH, move |send| {
         let mut progress = progress;
         let mut counted = Counting {
             inner: reader,
@@ -143,7 +143,15 @@ fn extract_layer(
         io::copy(&mut counted, &mut io::sink())?;
         progress.done();
         Ok(())
-    });
+    }))
+}
+
+/// Applies a started layer here, on the extracting thread.
+fn apply_layer(
+    layer: &platform::Descriptor,
+    mut stream: extract::ChannelReader,
+    extractor: &mut Extractor,
+) -> Result<(), ImageError> {
     extractor.apply(&mut stream).map_err(|e| match e {
         extract::ExtractError::Read(io) => ImageError::Layer {
             digest: layer.digest.to_string(),
@@ -183,9 +191,24 @@ pub fn rootfs(
     let count = image.layers.len();
     let started = Instant::now();
     let total: u64 = image.layers.iter().map(|l| l.size).sum();
+    // One layer of lookahead: the next layer downloads and decompresses (into its bounded
+    // pipe) while this one is written.
+    let start = |i: usize| {
+        let layer = &image.layers[i];
+        start_layer(
+            client,
+            repo,
+            layer,
+            Progress::start(i, count, &layer.digest, layer.size),
+        )
+    };
+    let mut next = if count > 0 { Some(start(0)?) } else { None };
     for (i, layer) in image.layers.iter().enumerate() {
-        let progress = Progress::start(i, count, &layer.digest, layer.size);
-        extract_layer(client, repo, layer, &mut extractor, progress)?;
+        let Some(current) = next.take() else { break };
+        if i + 1 < count {
+            next = Some(start(i + 1)?);
+        }
+        apply_layer(layer, current, &mut extractor)?;
     }
     extractor.finish().map_err(ImageError::Extract)?;
     staging.commit(&final_root)?;

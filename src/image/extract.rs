@@ -234,6 +234,8 @@ pub struct Extractor {
     /// Final mode and mtime of every directory, applied last (a read-only directory must stay
     /// writable while later entries and layers land in it).
     dirs: HashMap<PathBuf, (u32, i64)>,
+    /// Entry parent path → the real directory it resolved to (see `apply_entry`).
+    dir_cache: HashMap<PathBuf, PathBuf>,
 }
 
 impl Extractor {
@@ -246,6 +248,7 @@ impl Extractor {
             root: root.to_path_buf(),
             chown,
             dirs: HashMap::new(),
+            dir_cache: HashMap::new(),
         }
     }
 
@@ -306,6 +309,18 @@ impl Extractor {
         let header = entry.header().clone();
         let kind = header.entry_type();
         let last_str = last.to_string_lossy();
+        // Resolved parents stay valid while only files and new directories appear; anything
+        // that removes or links may change what a path resolves to.
+        let plain = matches!(
+            kind,
+            tar::EntryType::Regular
+                | tar::EntryType::Continuous
+                | tar::EntryType::GNUSparse
+                | tar::EntryType::Directory
+        ) && !last_str.starts_with(WHITEOUT);
+        if !plain {
+            self.dir_cache.clear();
+        }
 
         if last_str == OPAQUE {
             let dir = self.resolve_dir(parents, true, &name)?;
@@ -338,9 +353,20 @@ impl Extractor {
             return Ok(false);
         }
 
-        let dir = self.resolve_dir(parents, true, &name)?;
+        let key: PathBuf = parents.iter().collect();
+        let dir = match self.dir_cache.get(&key) {
+            Some(d) => d.clone(),
+            None => {
+                let d = self.resolve_dir(parents, true, &name)?;
+                self.dir_cache.insert(key, d.clone());
+                d
+            }
+        };
         let path = dir.join(last);
         let existing = std::fs::symlink_metadata(&path).ok();
+        if existing.as_ref().is_some_and(|m| !m.is_dir()) {
+            self.dir_cache.clear();
+        }
         let mode = header.mode().unwrap_or(0o644) & 0o7777;
         let mtime = header.mtime().unwrap_or(0) as i64;
         let (uid, gid) = (
@@ -430,7 +456,9 @@ impl Extractor {
                     }
                     _ => fail(e),
                 })?;
-                self.chown_path(&path, uid, gid).map_err(fail)?;
+                if self.chown {
+                    std::os::unix::fs::fchown(&file, Some(uid), Some(gid)).map_err(fail)?;
+                }
                 file.set_permissions(std::fs::Permissions::from_mode(mode))
                     .map_err(fail)?;
                 let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(0) as u64);
