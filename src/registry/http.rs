@@ -224,15 +224,12 @@ fn tls_config(settings: &TlsSettings) -> Result<Arc<rustls::ClientConfig>, Strin
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup failed: {e}"))?;
-    let verifier: Arc<dyn ServerCertVerifier> = if settings.insecure {
-        Arc::new(NoVerification(provider))
-    } else {
-        Arc::new(LazyRootsVerifier {
-            provider,
-            ca_certs: settings.ca_certs.clone(),
-            inner: OnceLock::new(),
-        })
-    };
+    let verifier: Arc<dyn ServerCertVerifier> = Arc::new(LazyRootsVerifier {
+        provider,
+        insecure: settings.insecure,
+        ca_certs: settings.ca_certs.clone(),
+        inner: OnceLock::new(),
+    });
     Ok(Arc::new(
         builder
             .dangerous()
@@ -271,10 +268,13 @@ fn system_roots() -> Vec<CertificateDer<'static>> {
 }
 
 /// Verifies against system roots plus `ca_certs`, loading them only when a server shows a
-/// certificate: a plain-HTTP loopback registry never pays for reading the root store.
+/// certificate: a plain-HTTP loopback registry never pays for reading the root store. With
+/// `insecure: true` (the user asked for it by name) any certificate is accepted; handshake
+/// signatures are still checked.
 #[derive(Debug)]
 struct LazyRootsVerifier {
     provider: Arc<rustls::crypto::CryptoProvider>,
+    insecure: bool,
     ca_certs: Vec<String>,
     inner: OnceLock<Result<Arc<rustls::client::WebPkiServerVerifier>, String>>,
 }
@@ -313,6 +313,9 @@ impl ServerCertVerifier for LazyRootsVerifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if self.insecure {
+            return Ok(ServerCertVerified::assertion());
+        }
         self.inner()?
             .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
     }
@@ -349,55 +352,6 @@ impl ServerCertVerifier for LazyRootsVerifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
-    }
-}
-
-/// `insecure: true`: accept any certificate (the user asked for it by name).
-#[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

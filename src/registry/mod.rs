@@ -353,6 +353,22 @@ impl Client {
         })
     }
 
+    fn manifest_request(
+        &self,
+        repo: &Repository,
+        method: &str,
+        reference: &str,
+    ) -> Result<Response, RegistryError> {
+        let suffix = format!("manifests/{reference}");
+        self.repo_request(
+            repo,
+            method,
+            &suffix,
+            &[("Accept", MANIFEST_ACCEPT)],
+            "pull",
+        )
+    }
+
     /// The digest `reference` (tag or digest) points at, or `None` when it does not exist.
     /// HEAD first; GET-and-hash when HEAD fails or carries no `Docker-Content-Digest`.
     pub fn manifest_digest(
@@ -360,13 +376,7 @@ impl Client {
         repo: &Repository,
         reference: &str,
     ) -> Result<Option<Digest>, RegistryError> {
-        let resp = self.repo_request(
-            repo,
-            "HEAD",
-            &format!("manifests/{reference}"),
-            &[("Accept", MANIFEST_ACCEPT)],
-            "pull",
-        )?;
+        let resp = self.manifest_request(repo, "HEAD", reference)?;
         match resp.status {
             200 => {
                 let announced = resp
@@ -394,13 +404,7 @@ impl Client {
         repo: &Repository,
         reference: &str,
     ) -> Result<Option<Manifest>, RegistryError> {
-        let resp = self.repo_request(
-            repo,
-            "GET",
-            &format!("manifests/{reference}"),
-            &[("Accept", MANIFEST_ACCEPT)],
-            "pull",
-        )?;
+        let resp = self.manifest_request(repo, "GET", reference)?;
         match resp.status {
             200 => {}
             404 => {
