@@ -7,7 +7,10 @@ pub mod protocol;
 pub mod registry;
 pub mod versions;
 
-use protocol::{CheckEnvelope, ImageGetParams, ImageSource, ImageVersion, InEnvelope};
+use protocol::{
+    CheckEnvelope, ImageGetParams, ImagePutParams, ImageSource, ImageVersion, InEnvelope,
+    OutEnvelope,
+};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +45,28 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
     };
     let dest = destination(args)?;
     let response = image::get::get(&source, version, &params, &dest)?;
+    protocol::write_json(stdout, &response)?;
+    Ok(())
+}
+
+/// `out SRC`: request on `stdin`, image from `SRC`, `{version, metadata}` on `stdout`.
+pub fn run_out(
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    args: &[String],
+) -> anyhow::Result<()> {
+    let request: OutEnvelope = protocol::read_envelope(stdin)?;
+    let source: ImageSource = protocol::decode_part(request.source, "source")?;
+    log::set_debug(source.debug);
+    let params: ImagePutParams = match request.params {
+        Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
+        _ => ImagePutParams::default(),
+    };
+    let sources = args
+        .get(1)
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow::anyhow!("sources path not specified (usage: out SRC)"))?;
+    let response = image::put::put(&source, &params, &sources)?;
     protocol::write_json(stdout, &response)?;
     Ok(())
 }

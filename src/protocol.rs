@@ -81,6 +81,45 @@ pub struct InEnvelope {
     pub params: Option<serde_json::Value>,
 }
 
+/// The envelope of an `out` request: `{source, params}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutEnvelope {
+    /// The resource's `source`.
+    pub source: serde_json::Value,
+    /// The step's `params` (may be absent or null).
+    #[serde(default)]
+    pub params: Option<serde_json::Value>,
+}
+
+/// Put params of an image resource: registry-image-resource's, plus `tags` and `promote`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImagePutParams {
+    /// Glob (relative to the sources dir) matching one OCI layout directory or image tarball.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub image: Option<String>,
+    /// A semantic version to tag with (normalised, `-<variant>` appended).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub version: Option<String>,
+    /// Also move `latest`, `X` and `X.Y` when `version` is the newest of its line.
+    #[serde(default)]
+    pub bump_aliases: bool,
+    /// A file (relative to the sources dir) of whitespace-separated extra tags.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub additional_tags: Option<String>,
+    /// Prefix for each additional tag.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub tag_prefix: Option<String>,
+    /// Literal tags (uptick's addition; need not be versions).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Promote an existing image instead of pushing one: a tag of this repository, a full
+    /// reference, or a directory from an earlier `get` (uptick's addition).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub promote: Option<String>,
+}
+
 /// A version of an image: the tag it was found under and the manifest digest.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

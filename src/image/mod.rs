@@ -6,8 +6,10 @@ mod discover;
 mod download;
 pub mod extract;
 pub mod get;
+mod local;
 mod manifest;
 mod platform;
+pub mod put;
 
 use crate::protocol::ImageSource;
 use crate::registry::http::TlsSettings;
@@ -70,6 +72,24 @@ pub enum ImageError {
     /// A layer's content could not be applied.
     #[error(transparent)]
     Extract(#[from] extract::ExtractError),
+    /// An image on disk (for `out`) is unreadable or inconsistent.
+    #[error("{path}: {detail}")]
+    Local {
+        /// The file or directory.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Some tags were written, others not.
+    #[error("pushing tags failed: {cause}; written: {written}; not written: {not_written}")]
+    Partial {
+        /// Tags written.
+        written: String,
+        /// Tags not written.
+        not_written: String,
+        /// The failure.
+        cause: String,
+    },
     /// A file in the destination could not be written.
     #[error("cannot write {path}: {detail}")]
     Io {
@@ -101,17 +121,7 @@ impl Target {
             insecure: source.insecure,
             ca_certs: source.ca_certs.clone(),
         };
-        let credentials = match (&source.username, &source.password) {
-            (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
-                username: u.clone(),
-                password: p.clone(),
-            }),
-            _ => None,
-        };
-        let client = Client::new(ClientOptions {
-            tls: tls.clone(),
-            credentials,
-        })?;
+        let client = Client::new(origin_options(source))?;
         let mirror = match &source.registry_mirror {
             Some(m) if repository.is_docker_hub() && !m.host.is_empty() => {
                 let repo = repository
@@ -134,6 +144,24 @@ impl Target {
             client,
             mirror,
         })
+    }
+}
+
+/// Client options for the origin registry: TLS settings and, when both are set, credentials.
+pub fn origin_options(source: &ImageSource) -> ClientOptions {
+    let credentials = match (&source.username, &source.password) {
+        (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
+            username: u.clone(),
+            password: p.clone(),
+        }),
+        _ => None,
+    };
+    ClientOptions {
+        tls: TlsSettings {
+            insecure: source.insecure,
+            ca_certs: source.ca_certs.clone(),
+        },
+        credentials,
     }
 }
 

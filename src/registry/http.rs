@@ -69,6 +69,24 @@ impl Response {
     }
 }
 
+/// A request body; re-sendable (a 401 retry sends it again).
+#[derive(Clone, Copy, Debug)]
+pub enum Body<'a> {
+    /// No body (`Content-Length: 0` on methods that carry one).
+    Empty,
+    /// Bytes in memory (manifests).
+    Bytes(&'a [u8]),
+    /// `len` bytes of a file from `offset` (blobs, streamed, never held in memory).
+    File {
+        /// The file.
+        path: &'a std::path::Path,
+        /// Where to start.
+        offset: u64,
+        /// How many bytes.
+        len: u64,
+    },
+}
+
 /// Transport-level failure, classified so the caller can decide on an HTTP fallback.
 #[derive(Debug)]
 pub enum SendError {
@@ -131,7 +149,7 @@ impl Http {
         url: &str,
         headers: &[(&str, &str)],
         authorization: Option<&str>,
-        body: Option<&[u8]>,
+        body: Body<'_>,
     ) -> Result<Response, SendError> {
         let origin = host_of(url);
         let mut current = url.to_string();
@@ -148,8 +166,26 @@ impl Http {
             }
             let started = Instant::now();
             let result = match body {
-                Some(b) => req.send_bytes(b),
-                None => req.call(),
+                Body::Bytes(b) => req.send_bytes(b),
+                Body::Empty if matches!(method, "GET" | "HEAD") => req.call(),
+                Body::Empty => req.send_bytes(&[]),
+                Body::File { path, offset, len } => {
+                    use std::io::{Seek, SeekFrom};
+                    let mut f = std::fs::File::open(path).map_err(|e| {
+                        SendError::Other(RegistryError::Read {
+                            url: path.display().to_string(),
+                            detail: e.to_string(),
+                        })
+                    })?;
+                    f.seek(SeekFrom::Start(offset)).map_err(|e| {
+                        SendError::Other(RegistryError::Read {
+                            url: path.display().to_string(),
+                            detail: e.to_string(),
+                        })
+                    })?;
+                    req.set("Content-Length", &len.to_string())
+                        .send(std::io::BufReader::with_capacity(256 * 1024, f.take(len)))
+                }
             };
             let ms = started.elapsed().as_millis();
             let resp = match result {

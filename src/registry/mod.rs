@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod hostcache;
 pub mod http;
+pub mod push;
 pub mod reference;
 
 pub use error::RegistryError;
@@ -14,6 +15,7 @@ use crate::log;
 use crate::protocol::Secret;
 use auth::Challenge;
 use base64::Engine as _;
+pub use http::Body;
 use http::{Http, Response, SendError, TlsSettings};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -145,7 +147,7 @@ impl Client {
         let https = format!("https://{host}");
         match self
             .http
-            .send("GET", &format!("{https}/v2/"), &[], None, None)
+            .send("GET", &format!("{https}/v2/"), &[], None, Body::Empty)
         {
             Ok(r) => Ok((https, r)),
             Err(SendError::WrongProtocol(_)) if allow_http => {
@@ -153,7 +155,7 @@ impl Client {
                 let plain = format!("http://{host}");
                 let r = self
                     .http
-                    .send("GET", &format!("{plain}/v2/"), &[], None, None)
+                    .send("GET", &format!("{plain}/v2/"), &[], None, Body::Empty)
                     .map_err(SendError::into_error)?;
                 Ok((plain, r))
             }
@@ -171,12 +173,12 @@ impl Client {
         })
     }
 
-    /// The `Authorization` value for a request on `repo` needing `actions`.
+    /// The `Authorization` value for a request needing `scopes` (the first names `repo`).
     fn authorization(
         &self,
         repo: &Repository,
         state: &HostState,
-        actions: &str,
+        scopes: &[String],
         fresh: Option<&Challenge>,
     ) -> Result<Option<String>, RegistryError> {
         let challenge = fresh.unwrap_or(&state.challenge);
@@ -186,13 +188,14 @@ impl Client {
             Challenge::Bearer {
                 realm,
                 service,
-                scope,
+                scope: suggested,
             } => {
-                let ours = format!("repository:{}:{}", repo.path(), actions);
-                let scope = match (fresh, scope) {
-                    (Some(_), Some(s)) if s != &ours => vec![ours, s.clone()],
-                    _ => vec![ours],
-                };
+                let mut scope = scopes.to_vec();
+                if let (Some(_), Some(s)) = (fresh, suggested) {
+                    if !scope.contains(s) {
+                        scope.push(s.clone());
+                    }
+                }
                 let key = format!(
                     "{realm}|{}|{}",
                     service.as_deref().unwrap_or(""),
@@ -233,7 +236,7 @@ impl Client {
         let basic = self.basic_header();
         let resp = self
             .http
-            .send("GET", url.as_str(), &[], basic.as_deref(), None)
+            .send("GET", url.as_str(), &[], basic.as_deref(), Body::Empty)
             .map_err(SendError::into_error)?;
         match resp.status {
             200 => {
@@ -262,8 +265,7 @@ impl Client {
         }
     }
 
-    /// Sends a request on `/v2/<repo>/<suffix>` with auth. When it fails on a remembered
-    /// discovery, the registry is pinged afresh and the request tried once more.
+    /// Sends a request on `/v2/<repo>/<suffix>` with auth (scope `repository:<repo>:<actions>`).
     fn repo_request(
         &self,
         repo: &Repository,
@@ -273,20 +275,24 @@ impl Client {
         actions: &str,
     ) -> Result<Response, RegistryError> {
         let path = format!("/v2/{}/{}", repo.path(), suffix);
-        self.path_request(repo, method, &path, headers, actions)
+        let scopes = [format!("repository:{}:{}", repo.path(), actions)];
+        self.path_request(repo, method, &path, headers, &scopes, Body::Empty)
     }
 
-    /// Like `repo_request`, for a path (and query) under the registry's base URL.
+    /// A request on a path (and query) under the registry's base URL, or on an absolute URL
+    /// (an upload `Location`; credentials go only to the registry's own host). When it fails
+    /// on a remembered discovery, the registry is pinged afresh and the request tried once more.
     fn path_request(
         &self,
         repo: &Repository,
         method: &str,
-        suffix: &str,
+        target: &str,
         headers: &[(&str, &str)],
-        actions: &str,
+        scopes: &[String],
+        body: Body<'_>,
     ) -> Result<Response, RegistryError> {
         let state = self.host(repo)?;
-        let first = self.request_on(&state, repo, method, suffix, headers, actions);
+        let first = self.request_on(&state, repo, method, target, headers, scopes, body);
         if !state.cached {
             return first;
         }
@@ -303,26 +309,37 @@ impl Client {
         log::debug(|| format!("remembered discovery failed ({why}); pinging again"));
         self.forget_host(repo);
         let state = self.host(repo)?;
-        self.request_on(&state, repo, method, suffix, headers, actions)
+        self.request_on(&state, repo, method, target, headers, scopes, body)
     }
 
     /// One request with auth; a 401 gets one fresh token and a retry, then is an auth error.
+    #[allow(clippy::too_many_arguments)]
     fn request_on(
         &self,
         state: &HostState,
         repo: &Repository,
         method: &str,
-        suffix: &str,
+        target: &str,
         headers: &[(&str, &str)],
-        actions: &str,
+        scopes: &[String],
+        body: Body<'_>,
     ) -> Result<Response, RegistryError> {
-        let url = format!("{}{}", state.base, suffix);
-        let auth = self.authorization(repo, state, actions, None)?;
+        let url = if target.starts_with("http://") || target.starts_with("https://") {
+            target.to_string()
+        } else {
+            format!("{}{}", state.base, target)
+        };
+        let own_host = http::host_of(&url) == http::host_of(&state.base);
+        let auth = if own_host {
+            self.authorization(repo, state, scopes, None)?
+        } else {
+            None
+        };
         let resp = self
             .http
-            .send(method, &url, headers, auth.as_deref(), None)
+            .send(method, &url, headers, auth.as_deref(), body)
             .map_err(SendError::into_error)?;
-        if resp.status != 401 {
+        if resp.status != 401 || !own_host {
             return Ok(resp);
         }
         let fresh = resp
@@ -332,10 +349,10 @@ impl Client {
         let resp = match fresh {
             Some(challenge) => {
                 drain(resp);
-                let auth = self.authorization(repo, state, actions, Some(&challenge))?;
+                let auth = self.authorization(repo, state, scopes, Some(&challenge))?;
                 let again = self
                     .http
-                    .send(method, &url, headers, auth.as_deref(), None)
+                    .send(method, &url, headers, auth.as_deref(), body)
                     .map_err(SendError::into_error)?;
                 if again.status != 401 {
                     return Ok(again);
@@ -468,7 +485,8 @@ impl Client {
                     detail: format!("more than {MAX_TAG_PAGES} pages of tags"),
                 });
             }
-            let resp = self.path_request(repo, "GET", &path, &[], "pull")?;
+            let scopes = [format!("repository:{}:pull", repo.path())];
+            let resp = self.path_request(repo, "GET", &path, &[], &scopes, Body::Empty)?;
             match resp.status {
                 200 => {}
                 404 if pages == 1 => {

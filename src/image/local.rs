@@ -1,0 +1,371 @@
+//! Images on disk for `out`: an OCI layout directory, or an OCI / docker-save archive; every
+//! manifest and blob is checked against its digest before anything is sent.
+
+use super::extract::Extractor;
+use super::manifest::is_index;
+use super::ImageError;
+use crate::digest::Digest;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+const MAX_DOC: u64 = 4 * 1024 * 1024;
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// A manifest (or index) document to PUT, with its exact bytes.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    /// Media type for `Content-Type`.
+    pub media_type: String,
+    /// Exact bytes.
+    pub bytes: Vec<u8>,
+    /// Their digest.
+    pub digest: Digest,
+}
+
+/// A blob on disk, verified.
+#[derive(Clone, Debug)]
+pub struct Blob {
+    /// Its digest.
+    pub digest: Digest,
+    /// Its size.
+    pub size: u64,
+    /// Where it is.
+    pub path: PathBuf,
+}
+
+/// What `out` pushes: blobs, then child manifests (for an index), then the top document.
+pub struct LocalImage {
+    /// What the tags point at.
+    pub top: Doc,
+    /// Index children, pushed (by digest) before the index.
+    pub children: Vec<Doc>,
+    /// Configs and layers of every image, once each.
+    pub blobs: Vec<Blob>,
+    _scratch: Option<Scratch>,
+}
+
+/// A temporary directory removed on drop (an unpacked archive).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[derive(Deserialize)]
+struct IndexDoc {
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
+    manifests: Vec<Desc>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Desc {
+    #[serde(rename = "mediaType", default)]
+    media_type: String,
+    digest: Digest,
+    #[serde(default)]
+    size: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ImageDoc {
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
+    config: Desc,
+    #[serde(default)]
+    layers: Vec<Desc>,
+}
+
+fn bad(path: &Path, detail: impl Into<String>) -> ImageError {
+    ImageError::Local {
+        path: path.display().to_string(),
+        detail: detail.into(),
+    }
+}
+
+fn read_small(path: &Path) -> Result<Vec<u8>, ImageError> {
+    let f = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
+    let mut buf = Vec::new();
+    f.take(MAX_DOC + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| bad(path, e.to_string()))?;
+    if buf.len() as u64 > MAX_DOC {
+        return Err(bad(path, "larger than 4 MiB"));
+    }
+    Ok(buf)
+}
+
+/// Hashes a file and compares digest and size.
+fn verify_file(path: &Path, digest: &Digest, size: Option<u64>) -> Result<u64, ImageError> {
+    let f = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
+    let mut reader = crate::digest::VerifyingReader::new(
+        std::io::BufReader::with_capacity(1 << 20, f),
+        digest,
+        size,
+        path.display().to_string(),
+    );
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| bad(path, e.to_string()))
+}
+
+/// Loads the image at `path` (a layout directory or an archive).
+pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
+    let meta = std::fs::metadata(path).map_err(|e| bad(path, e.to_string()))?;
+    if meta.is_dir() {
+        return load_layout(path, None);
+    }
+    // An archive: unpacked (safely) into a scratch directory beside the temp dir.
+    let scratch = std::env::temp_dir().join(format!("uptick-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| bad(&scratch, e.to_string()))?;
+    let guard = Scratch(scratch.clone());
+    let file = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
+    let mut stream = super::extract::decompress(std::io::BufReader::new(file))
+        .map_err(|e| bad(path, format!("not a readable archive: {e}")))?;
+    let mut extractor = Extractor::new(&scratch);
+    extractor
+        .apply(&mut stream)
+        .map_err(|e| bad(path, format!("not a readable archive: {e}")))?;
+    extractor.finish().map_err(|e| bad(path, e.to_string()))?;
+    if scratch.join("index.json").exists() {
+        load_layout(&scratch, Some(guard))
+    } else if scratch.join("manifest.json").exists() {
+        load_docker_archive(&scratch, guard)
+    } else {
+        Err(bad(
+            path,
+            "neither an OCI archive (index.json) nor a docker archive (manifest.json)",
+        ))
+    }
+}
+
+fn blob_path(root: &Path, d: &Digest) -> PathBuf {
+    root.join("blobs").join(d.algorithm()).join(d.hex())
+}
+
+fn load_doc(root: &Path, desc: &Desc) -> Result<Doc, ImageError> {
+    let path = blob_path(root, &desc.digest);
+    let bytes = read_small(&path)?;
+    let actual = desc.digest.same_algorithm_of(&bytes);
+    if actual != desc.digest {
+        return Err(bad(
+            &path,
+            format!("content has digest {actual}, expected {}", desc.digest),
+        ));
+    }
+    Ok(Doc {
+        media_type: if desc.media_type.is_empty() {
+            media_type_of(&bytes).unwrap_or_else(|| OCI_MANIFEST.to_string())
+        } else {
+            desc.media_type.clone()
+        },
+        bytes,
+        digest: desc.digest.clone(),
+    })
+}
+
+fn media_type_of(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct P {
+        #[serde(rename = "mediaType")]
+        media_type: Option<String>,
+    }
+    serde_json::from_slice::<P>(bytes).ok()?.media_type
+}
+
+fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, ImageError> {
+    let index_path = root.join("index.json");
+    let index_bytes = read_small(&index_path)?;
+    let mut index: IndexDoc = serde_json::from_slice(&index_bytes)
+        .map_err(|e| bad(&index_path, format!("not an OCI index: {e}")))?;
+    let mut index_doc = Doc {
+        media_type: index
+            .media_type
+            .clone()
+            .unwrap_or_else(|| OCI_INDEX.to_string()),
+        digest: Digest::sha256_of(&index_bytes),
+        bytes: index_bytes,
+    };
+    let single = root.join("single-image-digest");
+    let top = if single.exists() {
+        let text = read_small(&single)?;
+        let digest: Digest = String::from_utf8_lossy(&text)
+            .trim()
+            .parse()
+            .map_err(|e: crate::digest::DigestError| bad(&single, e.to_string()))?;
+        let desc = index
+            .manifests
+            .iter()
+            .find(|d| d.digest == digest)
+            .cloned()
+            .unwrap_or(Desc {
+                media_type: String::new(),
+                digest,
+                size: None,
+            });
+        load_doc(root, &desc)?
+    } else {
+        // Unwrap an index whose only entry is another index (oci-build-task's multi-arch output).
+        loop {
+            match index.manifests.as_slice() {
+                [only] if is_index(&only.media_type) => {
+                    index_doc = load_doc(root, only)?;
+                    index = serde_json::from_slice(&index_doc.bytes)
+                        .map_err(|e| bad(root, format!("nested index is not valid: {e}")))?;
+                }
+                [only] => break load_doc(root, only)?,
+                [] => return Err(bad(&index_path, "the index lists no manifest")),
+                _ => break index_doc,
+            }
+        }
+    };
+    let mut image = LocalImage {
+        top: top.clone(),
+        children: Vec::new(),
+        blobs: Vec::new(),
+        _scratch: scratch,
+    };
+    if is_index(&top.media_type) {
+        let idx: IndexDoc = serde_json::from_slice(&top.bytes)
+            .map_err(|e| bad(root, format!("index is not valid: {e}")))?;
+        for child in &idx.manifests {
+            if is_index(&child.media_type) {
+                return Err(bad(
+                    root,
+                    format!(
+                        "nested index {} inside a multi-entry index is not supported",
+                        child.digest
+                    ),
+                ));
+            }
+            let doc = load_doc(root, child)?;
+            add_image_blobs(root, &doc, &mut image.blobs)?;
+            image.children.push(doc);
+        }
+    } else {
+        add_image_blobs(root, &top, &mut image.blobs)?;
+    }
+    Ok(image)
+}
+
+fn add_image_blobs(root: &Path, doc: &Doc, blobs: &mut Vec<Blob>) -> Result<(), ImageError> {
+    let img: ImageDoc = serde_json::from_slice(&doc.bytes).map_err(|e| {
+        bad(
+            root,
+            format!("manifest {} is not an image manifest: {e}", doc.digest),
+        )
+    })?;
+    let _ = img.media_type;
+    for desc in std::iter::once(&img.config).chain(img.layers.iter()) {
+        if blobs.iter().any(|b| b.digest == desc.digest) {
+            continue;
+        }
+        let path = blob_path(root, &desc.digest);
+        let size = verify_file(&path, &desc.digest, desc.size)?;
+        blobs.push(Blob {
+            digest: desc.digest.clone(),
+            size,
+            path,
+        });
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct DockerEntry {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "Layers")]
+    layers: Vec<String>,
+}
+
+/// A docker-save archive becomes an OCI image manifest over the same files (layer media types
+/// by their first bytes: gzip, zstd or plain tar).
+fn load_docker_archive(root: &Path, scratch: Scratch) -> Result<LocalImage, ImageError> {
+    let mpath = root.join("manifest.json");
+    let entries: Vec<DockerEntry> = serde_json::from_slice(&read_small(&mpath)?)
+        .map_err(|e| bad(&mpath, format!("not a docker-save manifest: {e}")))?;
+    let [entry] = entries.as_slice() else {
+        return Err(bad(
+            &mpath,
+            format!("holds {} images; exactly one is needed", entries.len()),
+        ));
+    };
+    let inside = |name: &str| -> Result<PathBuf, ImageError> {
+        let p = Path::new(name);
+        if p.is_absolute()
+            || p.components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(bad(&mpath, format!("`{name}` points outside the archive")));
+        }
+        Ok(root.join(p))
+    };
+    let hash = |path: &Path| -> Result<(Digest, u64), ImageError> {
+        let mut f = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
+        let mut h = Digest::sha256_of(b"").hasher();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut n = 0u64;
+        loop {
+            let k = f.read(&mut buf).map_err(|e| bad(path, e.to_string()))?;
+            if k == 0 {
+                break;
+            }
+            h.update(&buf[..k]);
+            n += k as u64;
+        }
+        Ok((h.finish(), n))
+    };
+    let config_path = inside(&entry.config)?;
+    let (config_digest, config_size) = hash(&config_path)?;
+    let mut blobs = vec![Blob {
+        digest: config_digest.clone(),
+        size: config_size,
+        path: config_path,
+    }];
+    let mut layers = Vec::new();
+    for name in &entry.layers {
+        let path = inside(name)?;
+        let (digest, size) = hash(&path)?;
+        let mut head = [0u8; 4];
+        let got = std::fs::File::open(&path)
+            .and_then(|mut f| f.read(&mut head))
+            .map_err(|e| bad(&path, e.to_string()))?;
+        let media_type = if got >= 2 && head[..2] == [0x1f, 0x8b] {
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        } else if got == 4 && head == [0x28, 0xb5, 0x2f, 0xfd] {
+            "application/vnd.oci.image.layer.v1.tar+zstd"
+        } else {
+            "application/vnd.oci.image.layer.v1.tar"
+        };
+        let mut desc = BTreeMap::new();
+        desc.insert("mediaType", serde_json::json!(media_type));
+        desc.insert("digest", serde_json::json!(digest.to_string()));
+        desc.insert("size", serde_json::json!(size));
+        layers.push(desc);
+        if !blobs.iter().any(|b| b.digest == digest) {
+            blobs.push(Blob { digest, size, path });
+        }
+    }
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.to_string(), "size": config_size},
+        "layers": layers,
+    });
+    let bytes = serde_json::to_vec(&manifest).map_err(|e| bad(&mpath, e.to_string()))?;
+    Ok(LocalImage {
+        top: Doc {
+            media_type: OCI_MANIFEST.to_string(),
+            digest: Digest::sha256_of(&bytes),
+            bytes,
+        },
+        children: Vec::new(),
+        blobs,
+        _scratch: Some(scratch),
+    })
+}

@@ -1,0 +1,512 @@
+//! `out` for images: tags as registry-image-resource computes them (plus literal `tags`), a
+//! push of a local image, or a promotion of one already in a registry; `latest` written last.
+
+use super::local::{self, Doc, LocalImage};
+use super::manifest::is_index;
+use super::{ImageError, Target};
+use crate::digest::Digest;
+use crate::log;
+use crate::protocol::{ImagePutParams, ImageSource, ImageVersion, MetadataField, VersionResponse};
+use crate::registry::push::BlobOutcome;
+use crate::registry::reference::validate_tag;
+use crate::registry::{Client, ClientOptions, Reference, Repository};
+use crate::versions::semver::Version;
+use std::path::{Path, PathBuf};
+
+/// Pushes or promotes, then answers with the first tag and the digest.
+pub fn put(
+    source: &ImageSource,
+    params: &ImagePutParams,
+    sources: &Path,
+) -> Result<VersionResponse<ImageVersion>, ImageError> {
+    let target = Target::from_source(source)?;
+    let repo = &target.repository;
+    let client = &target.client;
+    let invalid = |field, detail: String| ImageError::Invalid { field, detail };
+    match (&params.image, &params.promote) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "params",
+                "set `image` or `promote`, not both".into(),
+            ))
+        }
+        (None, None) => return Err(invalid("params.image", "missing (or set `promote`)".into())),
+        _ => {}
+    }
+    let tags = tags_to_push(source, params, sources, client, repo)?;
+
+    // Everything is read and checked before the first write to the registry.
+    let (docs, blobs) = match (&params.image, &params.promote) {
+        (Some(glob), _) => {
+            let path = one_match(sources, glob)?;
+            log::info(format_args!("loading {}", path.display()));
+            let image = local::load(&path)?;
+            (Docs::from_local(&image), Some(image))
+        }
+        (_, Some(promote)) => (resolve_promote(source, sources, promote, &target)?, None),
+        _ => unreachable!("checked above"),
+    };
+    let digest = docs.top.digest.clone();
+
+    match (&blobs, &docs.origin) {
+        (Some(image), _) => push_local(client, repo, image)?,
+        (None, Some(origin)) => copy_remote(client, repo, origin, &docs)?,
+        (None, None) => {}
+    }
+    for child in &docs.children {
+        client.put_manifest(
+            repo,
+            &child.digest.to_string(),
+            &child.media_type,
+            &child.bytes,
+        )?;
+    }
+    write_tags(client, repo, &docs.top, &tags, source.variant.as_deref())?;
+    Ok(VersionResponse {
+        version: ImageVersion {
+            tag: tags[0].clone(),
+            digest,
+        },
+        metadata: vec![
+            MetadataField::new("repository", target.name.clone()),
+            MetadataField::new("tags", tags.join(" ")),
+        ],
+    })
+}
+
+/// What the tags will point at, and where blobs come from for a promotion.
+struct Docs {
+    top: Doc,
+    children: Vec<Doc>,
+    /// For a promotion from another repository: the source and its client.
+    origin: Option<(Repository, Client)>,
+}
+
+impl Docs {
+    fn from_local(image: &LocalImage) -> Docs {
+        Docs {
+            top: image.top.clone(),
+            children: image.children.clone(),
+            origin: None,
+        }
+    }
+}
+
+/// The tags, in registry-image-resource's order: `source.tag`, the version, bumped aliases
+/// (`latest`, `X`, `X.Y`), additional tags (with `tag_prefix`), then literal `tags`.
+fn tags_to_push(
+    source: &ImageSource,
+    params: &ImagePutParams,
+    sources: &Path,
+    client: &Client,
+    repo: &Repository,
+) -> Result<Vec<String>, ImageError> {
+    let mut tags: Vec<String> = Vec::new();
+    let variant = source.variant.as_deref();
+    let with_variant = |t: String| match variant {
+        Some(v) => format!("{t}-{v}"),
+        None => t,
+    };
+    if let Some(t) = &source.tag {
+        tags.push(t.clone());
+    }
+    if let Some(v) = &params.version {
+        let ver = Version::parse(v).map_err(|_| ImageError::Invalid {
+            field: "params.version",
+            detail: format!("invalid semantic version: \"{v}\" (use `tags` for other tags)"),
+        })?;
+        tags.push(with_variant(ver.to_string()));
+        if params.bump_aliases && ver.prerelease().is_empty() {
+            tags.extend(aliases_to_bump(client, repo, &ver, variant)?);
+        }
+    }
+    let additional = match &params.additional_tags {
+        Some(file) => {
+            let path = sources.join(file);
+            let text = std::fs::read_to_string(&path).map_err(|e| ImageError::Invalid {
+                field: "params.additional_tags",
+                detail: format!("cannot read {}: {e}", path.display()),
+            })?;
+            text.split_whitespace().map(str::to_string).collect()
+        }
+        None => Vec::new(),
+    };
+    if additional.is_empty() && params.tag_prefix.is_some() {
+        return Err(ImageError::Invalid {
+            field: "params.tag_prefix",
+            detail: "can only be used when additional_tags are specified".into(),
+        });
+    }
+    let prefix = params.tag_prefix.as_deref().unwrap_or("");
+    tags.extend(additional.into_iter().map(|t| format!("{prefix}{t}")));
+    tags.extend(params.tags.iter().cloned());
+    if tags.is_empty() {
+        return Err(ImageError::Invalid {
+            field: "params",
+            detail: "no tag specified - need `version`, `tags` or `additional_tags` in params, or `tag` in source".into(),
+        });
+    }
+    let mut unique = Vec::new();
+    for t in tags {
+        validate_tag(&t).map_err(|detail| ImageError::Invalid {
+            field: "params",
+            detail,
+        })?;
+        if !unique.contains(&t) {
+            unique.push(t);
+        }
+    }
+    Ok(unique)
+}
+
+/// `latest` unless a newer final version exists; `X` unless `X.(Y+n)` or `X.Y.(Z+n)` exists;
+/// `X.Y` unless `X.Y.(Z+n)` exists — among final versions of the same variant.
+fn aliases_to_bump(
+    client: &Client,
+    repo: &Repository,
+    ver: &Version,
+    variant: Option<&str>,
+) -> Result<Vec<String>, ImageError> {
+    let existing = client.list_tags(repo)?.unwrap_or_default();
+    let (major, minor, patch) = ver.triple();
+    let (mut latest, mut bump_major, mut bump_minor) = (true, true, true);
+    for tag in &existing {
+        let text = match variant {
+            Some(v) => match tag.strip_suffix(&format!("-{v}")) {
+                Some(t) => t,
+                None => continue,
+            },
+            None => tag.as_str(),
+        };
+        let Ok(other) = Version::parse(text) else {
+            continue;
+        };
+        if !other.prerelease().is_empty() {
+            continue;
+        }
+        let (m, n, p) = other.triple();
+        if other > *ver {
+            latest = false;
+        }
+        if m == major && n > minor {
+            bump_major = false;
+        }
+        if m == major && n == minor && p > patch {
+            bump_minor = false;
+            bump_major = false;
+        }
+    }
+    let suffix = variant.map(|v| format!("-{v}")).unwrap_or_default();
+    let mut out = Vec::new();
+    if latest {
+        out.push(variant.unwrap_or("latest").to_string());
+    }
+    if bump_major {
+        out.push(format!("{major}{suffix}"));
+    }
+    if bump_minor {
+        out.push(format!("{major}.{minor}{suffix}"));
+    }
+    Ok(out)
+}
+
+/// The single path `glob` (relative to the sources dir) matches.
+fn one_match(sources: &Path, glob: &str) -> Result<PathBuf, ImageError> {
+    let invalid = |detail: String| ImageError::Invalid {
+        field: "params.image",
+        detail,
+    };
+    if Path::new(glob).is_absolute() || glob.split('/').any(|c| c == "..") {
+        return Err(invalid(format!(
+            "`{glob}` must stay inside the sources directory"
+        )));
+    }
+    let matches = glob_paths(sources, glob).map_err(|e| invalid(format!("`{glob}`: {e}")))?;
+    match matches.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(invalid(format!("no files match glob `{glob}`"))),
+        many => Err(invalid(format!(
+            "too many files/directories match glob `{glob}`: {}",
+            many.iter()
+                .map(|p| p.strip_prefix(sources).unwrap_or(p).display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Shell-style globbing (`*`, `?`, `[...]`) component by component, sorted results.
+fn glob_paths(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
+    let mut current = vec![root.to_path_buf()];
+    for part in pattern.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        let re = glob_regex(part)?;
+        let mut next = Vec::new();
+        for dir in &current {
+            if !part.contains(['*', '?', '[']) {
+                let p = dir.join(part);
+                if std::fs::symlink_metadata(&p).is_ok() {
+                    next.push(p);
+                }
+                continue;
+            }
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if re.is_match(&name) && !(name.starts_with('.') && !part.starts_with('.')) {
+                    next.push(e.path());
+                }
+            }
+        }
+        next.sort();
+        current = next;
+    }
+    Ok(current)
+}
+
+fn glob_regex(part: &str) -> Result<regex::Regex, String> {
+    let mut re = String::from("^");
+    let mut chars = part.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            '[' => {
+                re.push('[');
+                if chars.peek() == Some(&'!') {
+                    chars.next();
+                    re.push('^');
+                }
+                for c in chars.by_ref() {
+                    if c == ']' {
+                        break;
+                    }
+                    if c == '\\' || c == '^' {
+                        re.push('\\');
+                    }
+                    re.push(c);
+                }
+                re.push(']');
+            }
+            other => re.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    re.push('$');
+    regex::Regex::new(&re).map_err(|e| e.to_string())
+}
+
+fn push_local(client: &Client, repo: &Repository, image: &LocalImage) -> Result<(), ImageError> {
+    let (mut present, mut uploaded, mut bytes) = (0, 0, 0u64);
+    for blob in &image.blobs {
+        match client.push_blob(repo, &blob.digest, &blob.path, blob.size, None)? {
+            BlobOutcome::Present | BlobOutcome::Mounted => present += 1,
+            BlobOutcome::Uploaded => {
+                uploaded += 1;
+                bytes += blob.size;
+            }
+        }
+    }
+    log::info(format_args!(
+        "{repo}: {uploaded} blobs uploaded ({bytes} bytes), {present} already there"
+    ));
+    Ok(())
+}
+
+/// `promote`: a directory from an earlier get (its `repository` and `digest`), a tag of this
+/// repository, or a full reference. The source must exist; nothing is written before that.
+fn resolve_promote(
+    source: &ImageSource,
+    sources: &Path,
+    promote: &str,
+    target: &Target,
+) -> Result<Docs, ImageError> {
+    let invalid = |detail: String| ImageError::Invalid {
+        field: "params.promote",
+        detail,
+    };
+    let dir = sources.join(promote);
+    let from_dir = !Path::new(promote).is_absolute()
+        && !promote.split('/').any(|c| c == "..")
+        && dir.join("digest").is_file();
+    let reference = if from_dir {
+        let read = |f: &str| {
+            std::fs::read_to_string(dir.join(f))
+                .map(|s| s.trim().to_string())
+                .map_err(|e| invalid(format!("{}: {e}", dir.join(f).display())))
+        };
+        format!("{}@{}", read("repository")?, read("digest")?)
+    } else if validate_tag(promote).is_ok() {
+        format!("{}:{promote}", target.name)
+    } else {
+        promote.to_string()
+    };
+    let parsed = Reference::parse(&reference).map_err(|e| invalid(e.to_string()))?;
+    let src_repo = parsed.repository.clone();
+    let reference_part = match (&parsed.digest, &parsed.tag) {
+        (Some(d), _) => d.to_string(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => "latest".to_string(),
+    };
+    // Same registry: the same client (its credentials); another registry: anonymous.
+    let same_registry = src_repo.registry() == target.repository.registry();
+    let src_client = if same_registry {
+        None
+    } else {
+        Some(Client::new(ClientOptions {
+            tls: crate::registry::http::TlsSettings {
+                insecure: source.insecure,
+                ca_certs: source.ca_certs.clone(),
+            },
+            credentials: None,
+        })?)
+    };
+    let client = src_client.as_ref().unwrap_or(&target.client);
+    let top = client
+        .get_manifest(&src_repo, &reference_part)?
+        .ok_or_else(|| invalid(format!("{reference} does not exist")))?;
+    if let Some(d) = &parsed.digest {
+        if &top.digest != d {
+            return Err(invalid(format!("{reference} has digest {}", top.digest)));
+        }
+    }
+    let top = Doc {
+        media_type: top.media_type,
+        bytes: top.bytes,
+        digest: top.digest,
+    };
+    let mut children = Vec::new();
+    if is_index(&top.media_type) {
+        let index: super::platform::Index = serde_json::from_slice(&top.bytes)
+            .map_err(|e| invalid(format!("{reference}: index is not valid: {e}")))?;
+        for child in &index.manifests {
+            let m = client
+                .get_manifest(&src_repo, &child.digest.to_string())?
+                .ok_or_else(|| {
+                    invalid(format!("{reference}: child {} is missing", child.digest))
+                })?;
+            children.push(Doc {
+                media_type: m.media_type,
+                bytes: m.bytes,
+                digest: m.digest,
+            });
+        }
+    }
+    log::info(format_args!("promoting {reference} ({})", top.digest));
+    let origin = if src_repo == target.repository {
+        None
+    } else {
+        let c = match src_client {
+            Some(c) => c,
+            None => Client::new(super::origin_options(source))?,
+        };
+        Some((src_repo, c))
+    };
+    Ok(Docs {
+        top,
+        children,
+        origin,
+    })
+}
+
+/// Blobs of a promotion from another repository: present, else mounted (same registry), else
+/// streamed through a verified temporary file.
+fn copy_remote(
+    client: &Client,
+    repo: &Repository,
+    origin: &(Repository, Client),
+    docs: &Docs,
+) -> Result<(), ImageError> {
+    let (src_repo, src_client) = origin;
+    let same_registry = src_repo.registry() == repo.registry();
+    let images: Vec<&Doc> = if docs.children.is_empty() {
+        vec![&docs.top]
+    } else {
+        docs.children.iter().collect()
+    };
+    let mut digests: Vec<(Digest, u64)> = Vec::new();
+    for doc in images {
+        let image = super::manifest::parse_image(
+            &crate::registry::Manifest {
+                media_type: doc.media_type.clone(),
+                bytes: doc.bytes.clone(),
+                digest: doc.digest.clone(),
+            },
+            &format!("{src_repo}@{}", doc.digest),
+        )?;
+        for d in std::iter::once(&image.config).chain(image.layers.iter()) {
+            if !digests.iter().any(|(x, _)| *x == d.digest) {
+                digests.push((d.digest.clone(), d.size));
+            }
+        }
+    }
+    let (mut present, mut mounted, mut copied, mut bytes) = (0, 0, 0, 0u64);
+    for (digest, size) in &digests {
+        if client.blob_exists(repo, digest)? {
+            present += 1;
+            continue;
+        }
+        if same_registry && client.mount_blob(repo, digest, src_repo)? {
+            mounted += 1;
+            continue;
+        }
+        let tmp = std::env::temp_dir().join(format!(
+            "uptick-copy-{}-{}",
+            std::process::id(),
+            digest.hex()
+        ));
+        let result = (|| {
+            let mut reader = src_client.blob_reader(src_repo, digest, Some(*size))?;
+            let mut f = std::fs::File::create(&tmp).map_err(|e| ImageError::Io {
+                path: tmp.display().to_string(),
+                detail: e.to_string(),
+            })?;
+            std::io::copy(&mut reader, &mut f).map_err(|e| ImageError::Layer {
+                digest: digest.to_string(),
+                detail: e.to_string(),
+            })?;
+            client.push_blob(repo, digest, &tmp, *size, None)?;
+            Ok::<(), ImageError>(())
+        })();
+        let _ = std::fs::remove_file(&tmp);
+        result?;
+        copied += 1;
+        bytes += size;
+    }
+    log::info(format_args!(
+        "{repo}: {mounted} blobs mounted, {copied} copied ({bytes} bytes), {present} already there"
+    ));
+    Ok(())
+}
+
+/// PUTs the top document under every tag, `latest` (and the bare variant tag) last; a failure
+/// names what was and was not written.
+fn write_tags(
+    client: &Client,
+    repo: &Repository,
+    top: &Doc,
+    tags: &[String],
+    variant: Option<&str>,
+) -> Result<(), ImageError> {
+    let floating = |t: &str| t == "latest" || Some(t) == variant;
+    let (mut order, last): (Vec<&String>, Vec<&String>) = tags.iter().partition(|t| !floating(t));
+    order.extend(last);
+    let mut written: Vec<&str> = Vec::new();
+    for (i, tag) in order.iter().enumerate() {
+        if let Err(e) = client.put_manifest(repo, tag, &top.media_type, &top.bytes) {
+            let not_written: Vec<&str> = order[i..].iter().map(|t| t.as_str()).collect();
+            return Err(ImageError::Partial {
+                written: if written.is_empty() {
+                    "none".into()
+                } else {
+                    written.join(", ")
+                },
+                not_written: not_written.join(", "),
+                cause: e.to_string(),
+            });
+        }
+        written.push(tag);
+        log::info(format_args!("{repo}:{tag} -> {}", top.digest));
+    }
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Pushing: blob presence, cross-repository mounts, monolithic uploads with a chunked fallback,
+//! manifest PUTs of exact bytes.
+
+use super::{drain, status_error, Body, Client, RegistryError, Repository};
+use crate::digest::Digest;
+use crate::log;
+
+/// Chunk size of the PATCH fallback (GHCR caps a request at 4 MiB).
+pub const UPLOAD_CHUNK: u64 = 4 * 1024 * 1024;
+
+/// What happened to a blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlobOutcome {
+    /// The repository had it already.
+    Present,
+    /// Mounted from another repository of the same registry (no bytes moved).
+    Mounted,
+    /// Uploaded.
+    Uploaded,
+}
+
+enum Start {
+    Mounted,
+    Session(String),
+}
+
+impl Client {
+    fn push_scopes(repo: &Repository, from: Option<&Repository>) -> Vec<String> {
+        // The push scope first: some registries read only the first.
+        let mut scopes = vec![format!("repository:{}:push,pull", repo.path())];
+        if let Some(src) = from.filter(|s| *s != repo) {
+            scopes.push(format!("repository:{}:pull", src.path()));
+        }
+        scopes
+    }
+
+    /// Whether `repo` has the blob (HEAD).
+    pub fn blob_exists(&self, repo: &Repository, digest: &Digest) -> Result<bool, RegistryError> {
+        let path = format!("/v2/{}/blobs/{digest}", repo.path());
+        let resp = self.path_request(
+            repo,
+            "HEAD",
+            &path,
+            &[],
+            &Self::push_scopes(repo, None),
+            Body::Empty,
+        )?;
+        match resp.status {
+            200 => {
+                drain(resp);
+                Ok(true)
+            }
+            404 => {
+                drain(resp);
+                Ok(false)
+            }
+            _ => Err(status_error("HEAD", resp)),
+        }
+    }
+
+    fn start_upload(
+        &self,
+        repo: &Repository,
+        mount: Option<(&Digest, &Repository)>,
+    ) -> Result<Start, RegistryError> {
+        let mut path = format!("/v2/{}/blobs/uploads/", repo.path());
+        if let Some((digest, from)) = mount {
+            path.push_str(&format!("?mount={digest}&from={}", from.path()));
+        }
+        let scopes = Self::push_scopes(repo, mount.map(|(_, f)| f));
+        let resp = self.path_request(repo, "POST", &path, &[], &scopes, Body::Empty)?;
+        match resp.status {
+            201 if mount.is_some() => {
+                drain(resp);
+                Ok(Start::Mounted)
+            }
+            202 => {
+                let location = resp.header("Location").map(str::to_string);
+                let url = resp.url.clone();
+                drain(resp);
+                location
+                    .map(Start::Session)
+                    .ok_or(RegistryError::BadResponse {
+                        url,
+                        detail: "upload session without a Location".into(),
+                    })
+            }
+            _ => Err(status_error("POST", resp)),
+        }
+    }
+
+    /// Tries a cross-repository mount; `false` when the registry declined (a 202, which is not
+    /// an error: the session it opened is simply not used).
+    pub fn mount_blob(
+        &self,
+        repo: &Repository,
+        digest: &Digest,
+        from: &Repository,
+    ) -> Result<bool, RegistryError> {
+        match self.start_upload(repo, Some((digest, from)))? {
+            Start::Mounted => Ok(true),
+            Start::Session(_) => {
+                log::debug(|| format!("{repo}: mount of {digest} from {from} declined"));
+                Ok(false)
+            }
+        }
+    }
+
+    /// Makes sure `repo` has the blob: present, else mounted from `mount_from`, else uploaded
+    /// from `file` (which the caller verified against `digest`).
+    pub fn push_blob(
+        &self,
+        repo: &Repository,
+        digest: &Digest,
+        file: &std::path::Path,
+        size: u64,
+        mount_from: Option<&Repository>,
+    ) -> Result<BlobOutcome, RegistryError> {
+        if self.blob_exists(repo, digest)? {
+            return Ok(BlobOutcome::Present);
+        }
+        let session = match self.start_upload(repo, mount_from.map(|f| (digest, f)))? {
+            Start::Mounted => return Ok(BlobOutcome::Mounted),
+            Start::Session(loc) => loc,
+        };
+        let scopes = Self::push_scopes(repo, None);
+        let body = Body::File {
+            path: file,
+            offset: 0,
+            len: size,
+        };
+        let put = self.path_request(
+            repo,
+            "PUT",
+            &with_digest(&session, digest),
+            &[("Content-Type", "application/octet-stream")],
+            &scopes,
+            body,
+        )?;
+        match put.status {
+            201 | 204 => {
+                drain(put);
+                return Ok(BlobOutcome::Uploaded);
+            }
+            413 => {
+                drain(put);
+                log::info(format_args!(
+                    "{repo}: monolithic upload of {digest} refused (413); uploading in chunks"
+                ));
+            }
+            _ => return Err(status_error("PUT", put)),
+        }
+        self.upload_chunked(repo, digest, file, size)?;
+        Ok(BlobOutcome::Uploaded)
+    }
+
+    fn upload_chunked(
+        &self,
+        repo: &Repository,
+        digest: &Digest,
+        file: &std::path::Path,
+        size: u64,
+    ) -> Result<(), RegistryError> {
+        let Start::Session(mut location) = self.start_upload(repo, None)? else {
+            return Ok(());
+        };
+        let scopes = Self::push_scopes(repo, None);
+        let mut offset = 0;
+        while offset < size {
+            let len = UPLOAD_CHUNK.min(size - offset);
+            let range = format!("{}-{}", offset, offset + len - 1);
+            let resp = self.path_request(
+                repo,
+                "PATCH",
+                &location,
+                &[
+                    ("Content-Type", "application/octet-stream"),
+                    ("Content-Range", &range),
+                ],
+                &scopes,
+                Body::File {
+                    path: file,
+                    offset,
+                    len,
+                },
+            )?;
+            if resp.status != 202 {
+                return Err(status_error("PATCH", resp));
+            }
+            if let Some(next) = resp.header("Location") {
+                location = next.to_string();
+            }
+            drain(resp);
+            offset += len;
+        }
+        let resp = self.path_request(
+            repo,
+            "PUT",
+            &with_digest(&location, digest),
+            &[],
+            &scopes,
+            Body::Empty,
+        )?;
+        match resp.status {
+            201 | 204 => {
+                drain(resp);
+                Ok(())
+            }
+            _ => Err(status_error("PUT", resp)),
+        }
+    }
+
+    /// PUTs manifest bytes unchanged under `reference` (a tag or their digest).
+    pub fn put_manifest(
+        &self,
+        repo: &Repository,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), RegistryError> {
+        let path = format!("/v2/{}/manifests/{reference}", repo.path());
+        let resp = self.path_request(
+            repo,
+            "PUT",
+            &path,
+            &[("Content-Type", media_type)],
+            &Self::push_scopes(repo, None),
+            Body::Bytes(bytes),
+        )?;
+        match resp.status {
+            200 | 201 | 204 => {
+                drain(resp);
+                Ok(())
+            }
+            _ => Err(status_error("PUT", resp)),
+        }
+    }
+}
+
+/// An upload `Location` (absolute or relative, query kept) with `digest=` added.
+fn with_digest(location: &str, digest: &Digest) -> String {
+    let sep = if location.contains('?') { '&' } else { '?' };
+    format!("{location}{sep}digest={digest}")
+}
