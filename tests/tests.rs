@@ -9,3 +9,4 @@ mod check;
 mod discover;
 mod download;
 mod get;
+mod put;

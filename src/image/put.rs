@@ -254,7 +254,8 @@ fn glob_paths(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
             };
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if re.is_match(&name) && !(name.starts_with('.') && !part.starts_with('.')) {
+                let hidden_ok = !name.starts_with('.') || part.starts_with('.');
+                if hidden_ok && re.is_match(&name) {
                     next.push(e.path());
                 }
             }

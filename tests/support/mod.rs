@@ -2,6 +2,7 @@
 
 pub mod fake;
 pub mod layers;
+pub mod layout;
 pub mod registry;
 pub mod seed;
 pub mod token;
@@ -88,6 +89,7 @@ impl Run {
 pub enum Bin {
     Check,
     In,
+    Out,
 }
 
 thread_local! {
@@ -111,6 +113,7 @@ pub fn run_env(bin: Bin, input: &str, args: &[&str], env: &[(&str, &str)]) -> Ru
     let path = match bin {
         Bin::Check => env!("CARGO_BIN_EXE_check"),
         Bin::In => env!("CARGO_BIN_EXE_in"),
+        Bin::Out => env!("CARGO_BIN_EXE_out"),
     };
     let mut child = Command::new(path)
         .args(args)
@@ -146,6 +149,15 @@ pub fn get(request: &Value, dest: &std::path::Path) -> Run {
         Bin::In,
         &request.to_string(),
         &[dest.to_str().expect("utf-8 path")],
+    )
+}
+
+/// Runs `out SRC` with a request value.
+pub fn put(request: &Value, sources: &std::path::Path) -> Run {
+    run(
+        Bin::Out,
+        &request.to_string(),
+        &[sources.to_str().expect("utf-8 path")],
     )
 }
 

@@ -201,6 +201,29 @@ impl TestRegistry {
         ))
     }
 
+    /// Requests in the registry's access log: (method, path and query, status).
+    pub fn access_log(&self) -> Vec<(String, String, u16)> {
+        // Lines like: 127.0.0.1 - - [date] "PUT /v2/app/manifests/latest HTTP/1.1" 201 0 "" "ua"
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        self.log()
+            .lines()
+            .filter_map(|l| {
+                let start = l.find("\"")? + 1;
+                let rest = &l[start..];
+                let end = rest.find('"')?;
+                let mut req = rest[..end].split(' ');
+                let method = req.next()?.to_string();
+                let path = req.next()?.to_string();
+                let status = rest[end + 1..].split_whitespace().next()?.parse().ok()?;
+                matches!(
+                    method.as_str(),
+                    "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE"
+                )
+                .then_some((method, path, status))
+            })
+            .collect()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }

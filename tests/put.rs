@@ -1,0 +1,386 @@
+//! `out`: pushes from layouts and archives, tags (upstream rules plus `tags`), promotion without
+//! moving layers, and bad input refused before any write.
+
+use crate::support::layers::{layer, Compression, Entry};
+use crate::support::layout;
+use crate::support::registry::{Mode, TestRegistry};
+use crate::support::{check, get, put};
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn gz(name: &str, content: &str) -> Vec<u8> {
+    layer(
+        &[Entry::File(name, content.as_bytes(), 0o644)],
+        Compression::Gzip,
+    )
+}
+
+fn digest_of(reg: &TestRegistry, repo: &str, tag: &str) -> Option<String> {
+    let out = check(&json!({"source": reg.source(repo, json!({"tag": tag}))})).ok();
+    out.as_array()
+        .unwrap()
+        .last()
+        .map(|v| v["digest"].as_str().unwrap().to_string())
+}
+
+fn writes(log: &[(String, String, u16)]) -> Vec<&(String, String, u16)> {
+    log.iter()
+        .filter(|(m, _, _)| m != "GET" && m != "HEAD")
+        .collect()
+}
+
+fn blob_uploads(log: &[(String, String, u16)]) -> usize {
+    log.iter()
+        .filter(|(m, p, _)| {
+            (m == "POST" && !p.contains("mount="))
+                || m == "PATCH"
+                || (m == "PUT" && p.contains("/blobs/"))
+        })
+        .count()
+}
+
+#[test]
+fn push_layout_with_version_and_bumped_aliases_latest_last() {
+    let reg = TestRegistry::start(Mode::Token);
+    let src = tempfile::tempdir().unwrap();
+    let digest = layout::single(&src.path().join("image"), &[gz("a", "1"), gz("b", "2")]);
+    let req = json!({"source": reg.source("app", json!({})), "params": {"image": "ima*", "version": "v1.18.100", "bump_aliases": true}});
+    let out = put(&req, src.path()).ok();
+    assert_eq!(out["version"], json!({"tag": "1.18.100", "digest": digest}));
+    assert_eq!(
+        out["metadata"][1],
+        json!({"name": "tags", "value": "1.18.100 latest 1 1.18"})
+    );
+    for t in ["1.18.100", "latest", "1", "1.18"] {
+        assert_eq!(
+            digest_of(&reg, "app", t).as_deref(),
+            Some(digest.as_str()),
+            "{t}"
+        );
+    }
+    let log = reg.access_log();
+    let manifest_puts: Vec<&str> = log
+        .iter()
+        .filter(|(m, p, _)| m == "PUT" && p.contains("/manifests/"))
+        .map(|(_, p, _)| p.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        manifest_puts,
+        ["1.18.100", "1", "1.18", "latest"],
+        "latest is written last"
+    );
+
+    // The implicit get after the put fetches what was pushed.
+    let dest = tempfile::tempdir().unwrap();
+    let got = get(
+        &json!({"source": reg.source("app", json!({})), "version": out["version"], "params": {}}),
+        dest.path(),
+    )
+    .ok();
+    assert_eq!(got["version"], out["version"]);
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("rootfs/b")).unwrap(),
+        "2"
+    );
+
+    // A second push of the same image: every blob HEADed and skipped.
+    let before = reg.access_log().len();
+    let req = json!({"source": reg.source("app", json!({})), "params": {"image": "image", "tags": ["again"]}});
+    put(&req, src.path()).ok();
+    let log = reg.access_log();
+    assert_eq!(blob_uploads(&log[before..]), 0, "{:?}", &log[before..]);
+}
+
+#[test]
+fn bump_aliases_follow_upstream_rules() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let src = tempfile::tempdir().unwrap();
+    layout::single(&src.path().join("image"), &[gz("a", "1")]);
+    let push = |params: Value, source: Value| {
+        let mut p = json!({"image": "image"});
+        for (k, v) in params.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        put(
+            &json!({"source": reg.source("app", source), "params": p}),
+            src.path(),
+        )
+        .ok()["metadata"][1]["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        push(json!({"version": "1.3.0", "bump_aliases": true}), json!({})),
+        "1.3.0 latest 1 1.3"
+    );
+    // An older patch line: latest and 1 stay, 1.2 moves.
+    assert_eq!(
+        push(json!({"version": "1.2.5", "bump_aliases": true}), json!({})),
+        "1.2.5 1.2"
+    );
+    // Pre-releases never bump; pre-releases in the repository are ignored.
+    assert_eq!(
+        push(
+            json!({"version": "2.0.0-rc.1", "bump_aliases": true}),
+            json!({})
+        ),
+        "2.0.0-rc.1"
+    );
+    assert_eq!(
+        push(json!({"version": "1.3.1", "bump_aliases": true}), json!({})),
+        "1.3.1 latest 1 1.3"
+    );
+    // A variant compares only with its own line and bumps its bare tag.
+    assert_eq!(
+        push(
+            json!({"version": "0.9.0", "bump_aliases": true}),
+            json!({"variant": "alpine"})
+        ),
+        "0.9.0-alpine alpine 0-alpine 0.9-alpine"
+    );
+    // source.tag first; additional tags with a prefix; literal tags.
+    std::fs::write(src.path().join("more"), "a1\nb2  c3").unwrap();
+    assert_eq!(
+        push(
+            json!({"additional_tags": "more", "tag_prefix": "x-", "tags": ["1.0.RELEASE"]}),
+            json!({"tag": "develop"})
+        ),
+        "develop x-a1 x-b2 x-c3 1.0.RELEASE"
+    );
+}
+
+#[test]
+fn push_multi_arch_layout_children_before_index() {
+    let reg = TestRegistry::start(Mode::Basic);
+    let src = tempfile::tempdir().unwrap();
+    let index = layout::multi(
+        &src.path().join("image"),
+        &[
+            ("amd64", gz("arch", "amd64")),
+            ("arm64", gz("arch", "arm64")),
+        ],
+    );
+    let out = put(&json!({"source": reg.source("multi", json!({"tag": "latest"})), "params": {"image": "image"}}), src.path()).ok();
+    assert_eq!(
+        out["version"]["digest"],
+        json!(index),
+        "the nested index is what is pushed"
+    );
+    let log = reg.access_log();
+    let puts: Vec<&str> = log
+        .iter()
+        .filter(|(m, p, _)| m == "PUT" && p.contains("/manifests/"))
+        .map(|(_, p, _)| p.as_str())
+        .collect();
+    assert_eq!(puts.len(), 3, "{puts:?}");
+    assert!(
+        puts[2].ends_with("/manifests/latest")
+            && puts[0].contains("sha256:")
+            && puts[1].contains("sha256:")
+    );
+    let dest = tempfile::tempdir().unwrap();
+    get(&json!({"source": reg.source("multi", json!({})), "version": out["version"], "params": {"platform": {"architecture": "arm64"}}}), dest.path()).ok();
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("rootfs/arch")).unwrap(),
+        "arm64"
+    );
+}
+
+#[test]
+fn push_docker_and_oci_archives() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let src = tempfile::tempdir().unwrap();
+    let plain = layer(
+        &[Entry::File("hello", b"from docker save", 0o644)],
+        Compression::Plain,
+    );
+    layout::docker_archive(&src.path().join("image.tar"), &[plain], "x:latest");
+    let out = put(&json!({"source": reg.source("docker", json!({})), "params": {"image": "*.tar", "tags": ["d1"]}}), src.path()).ok();
+    let dest = tempfile::tempdir().unwrap();
+    get(&json!({"source": reg.source("docker", json!({})), "version": out["version"], "params": {}}), dest.path()).ok();
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("rootfs/hello")).unwrap(),
+        "from docker save"
+    );
+
+    let layout_dir = tempfile::tempdir().unwrap();
+    let digest = layout::single(layout_dir.path(), &[gz("o", "oci archive")]);
+    let archives = tempfile::tempdir().unwrap();
+    layout::tar_dir(layout_dir.path(), &archives.path().join("oci.tar"));
+    let out = put(&json!({"source": reg.source("ociarchive", json!({})), "params": {"image": "oci.tar", "tags": ["o1"]}}), archives.path()).ok();
+    assert_eq!(out["version"]["digest"], json!(digest));
+}
+
+#[test]
+fn promote_in_the_same_repository_moves_no_blob() {
+    let reg = TestRegistry::start(Mode::Token);
+    let src = tempfile::tempdir().unwrap();
+    let digest = layout::single(&src.path().join("image"), &[gz("a", "1")]);
+    put(&json!({"source": reg.source("app", json!({"tag": "develop"})), "params": {"image": "image"}}), src.path()).ok();
+    let before = reg.access_log().len();
+    let empty = tempfile::tempdir().unwrap();
+    let out = put(
+        &json!({"source": reg.source("app", json!({})), "params": {"promote": "develop", "version": "1.18.100", "bump_aliases": true, "tags": ["1.18.100-alpine3.20.3"]}}),
+        empty.path(),
+    )
+    .ok();
+    assert_eq!(out["version"], json!({"tag": "1.18.100", "digest": digest}));
+    let log = reg.access_log();
+    let during = &log[before..];
+    assert_eq!(blob_uploads(during), 0, "{during:?}");
+    assert!(
+        writes(during)
+            .iter()
+            .all(|(m, p, _)| m == "PUT" && p.contains("/manifests/")),
+        "{during:?}"
+    );
+    for t in ["latest", "1", "1.18", "1.18.100", "1.18.100-alpine3.20.3"] {
+        assert_eq!(
+            digest_of(&reg, "app", t).as_deref(),
+            Some(digest.as_str()),
+            "{t}"
+        );
+    }
+
+    // From the directory of an earlier get: its repository and digest.
+    let got = tempfile::tempdir().unwrap();
+    get(&json!({"source": reg.source("app", json!({})), "version": {"tag": "develop", "digest": digest}, "params": {"skip_download": true}}), &got.path().join("dev")).ok();
+    let out = put(&json!({"source": reg.source("app", json!({})), "params": {"promote": "dev", "tags": ["from-get"]}}), got.path()).ok();
+    assert_eq!(out["version"]["digest"], json!(digest));
+}
+
+#[test]
+fn promote_across_repositories_mounts_and_across_registries_copies() {
+    let reg = TestRegistry::start(Mode::Token);
+    let src = tempfile::tempdir().unwrap();
+    let digest = layout::single(&src.path().join("image"), &[gz("a", "1"), gz("b", "2")]);
+    put(&json!({"source": reg.source("staging/app", json!({"tag": "rc"})), "params": {"image": "image"}}), src.path()).ok();
+    let before = reg.access_log().len();
+    let empty = tempfile::tempdir().unwrap();
+    let from = format!("{}:rc", reg.repo("staging/app"));
+    let out = put(&json!({"source": reg.source("release/app", json!({})), "params": {"promote": from, "tags": ["1.0.RELEASE"]}}), empty.path()).ok();
+    assert_eq!(out["version"]["digest"], json!(digest));
+    let log = reg.access_log();
+    let mounts = log[before..]
+        .iter()
+        .filter(|(m, p, s)| m == "POST" && p.contains("mount=") && *s == 201)
+        .count();
+    assert_eq!(
+        mounts,
+        3,
+        "config and two layers mounted: {:?}",
+        &log[before..]
+    );
+    assert_eq!(blob_uploads(&log[before..]), 0);
+
+    // Another registry: streamed copy; the digest does not change.
+    let other = TestRegistry::start(Mode::Plain);
+    let out = put(
+        &json!({"source": other.source("mirror/app", json!({})), "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["copied"]}}),
+        empty.path(),
+    );
+    // The source registry wants a token and this source has no credentials for it.
+    let line = out.fails();
+    assert!(line.contains("authentication"), "{line}");
+    let plain = TestRegistry::start(Mode::Plain);
+    put(&json!({"source": plain.source("origin/app", json!({"tag": "rc"})), "params": {"image": "image"}}), src.path()).ok();
+    let out = put(
+        &json!({"source": other.source("mirror/app", json!({})), "params": {"promote": format!("{}:rc", plain.repo("origin/app")), "tags": ["copied"]}}),
+        empty.path(),
+    )
+    .ok();
+    assert_eq!(out["version"]["digest"], json!(digest));
+    assert_eq!(
+        digest_of(&other, "mirror/app", "copied").as_deref(),
+        Some(digest.as_str())
+    );
+    let _ = from;
+}
+
+#[test]
+fn bad_put_input_fails_before_any_write() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let src = tempfile::tempdir().unwrap();
+    layout::single(&src.path().join("one"), &[gz("a", "1")]);
+    layout::single(&src.path().join("two"), &[gz("a", "2")]);
+    let corrupt = src.path().join("corrupt");
+    layout::single(&corrupt, &[gz("a", "3")]);
+    let layer_file = std::fs::read_dir(corrupt.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut bytes = std::fs::read(&layer_file).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&layer_file, bytes).unwrap();
+    std::fs::write(
+        src.path().join("garbage.tar"),
+        b"this is not a tarball at all, not even close",
+    )
+    .unwrap();
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"image": "nothing*", "tags": ["x"]}),
+            "no files match glob `nothing*`",
+        ),
+        (
+            json!({"image": "*o*", "tags": ["x"]}),
+            "too many files/directories match glob",
+        ),
+        (
+            json!({"image": "../one", "tags": ["x"]}),
+            "must stay inside the sources directory",
+        ),
+        (
+            json!({"image": "corrupt", "tags": ["x"]}),
+            "content has digest",
+        ),
+        (
+            json!({"image": "garbage.tar", "tags": ["x"]}),
+            "garbage.tar",
+        ),
+        (
+            json!({"image": "one", "tags": ["bad tag"]}),
+            "tag `bad tag`",
+        ),
+        (
+            json!({"image": "one", "version": "1.2.x"}),
+            "invalid semantic version",
+        ),
+        (json!({"image": "one"}), "no tag specified"),
+        (
+            json!({"image": "one", "tag_prefix": "p-", "tags": ["x"]}),
+            "tag_prefix",
+        ),
+        (
+            json!({"promote": "missing", "tags": ["x"]}),
+            "does not exist",
+        ),
+        (
+            json!({"promote": "one", "image": "one", "tags": ["x"]}),
+            "not both",
+        ),
+        (json!({"tags": ["x"]}), "params.image"),
+        (
+            json!({"image": "one", "tags": ["x"], "colour": 1}),
+            "params.colour: unknown field",
+        ),
+    ];
+    for (params, expected) in cases {
+        let before = reg.access_log().len();
+        let line = put(
+            &json!({"source": reg.source("app", json!({})), "params": params}),
+            src.path(),
+        )
+        .fails();
+        assert!(line.contains(expected), "{params}: {line}");
+        let log = reg.access_log();
+        assert!(
+            writes(&log[before..]).is_empty(),
+            "{params}: {:?}",
+            &log[before..]
+        );
+    }
+    assert!(Path::new(&src.path().join("one")).exists());
+}
