@@ -384,3 +384,126 @@ fn bad_put_input_fails_before_any_write() {
     }
     assert!(Path::new(&src.path().join("one")).exists());
 }
+
+fn random_layer(bytes: usize) -> Vec<u8> {
+    use std::hash::{BuildHasher, RandomState};
+    let s = RandomState::new();
+    let data: Vec<u8> = (0..bytes / 8)
+        .flat_map(|i| s.hash_one(i).to_le_bytes())
+        .collect();
+    layer(&[Entry::File("big", &data, 0o644)], Compression::Gzip)
+}
+
+#[test]
+fn refused_monolithic_upload_falls_back_to_chunks() {
+    use crate::support::proxy::{self, Action};
+    let reg = TestRegistry::start(Mode::Plain);
+    // Like GHCR: a request body over 4 MiB is refused.
+    let port = proxy::start(reg.port, |method, path, len| {
+        if method == "PUT" && path.contains("/blobs/uploads/") && len > 4 * 1024 * 1024 {
+            Action::Reply(crate::support::fake::Reply::new(413, "too large"))
+        } else {
+            Action::Forward(path.to_string())
+        }
+    });
+    let src = tempfile::tempdir().unwrap();
+    let big = random_layer(9 * 1024 * 1024);
+    let size = big.len() as u64;
+    layout::single(&src.path().join("image"), &[big]);
+    let source = json!({"repository": format!("127.0.0.1:{port}/app"), "debug": true});
+    let run = put(
+        &json!({"source": source.clone(), "params": {"image": "image", "tags": ["big"]}}),
+        src.path(),
+    );
+    let out = run.ok();
+    assert!(run.stderr.contains("uploading in chunks"), "{}", run.stderr);
+    let patches = reg
+        .access_log()
+        .iter()
+        .filter(|(m, _, _)| m == "PATCH")
+        .count() as u64;
+    assert_eq!(patches, size.div_ceil(4 * 1024 * 1024));
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": source, "version": out["version"], "params": {}}),
+        dest.path(),
+    )
+    .ok();
+    assert_eq!(
+        std::fs::metadata(dest.path().join("rootfs/big"))
+            .unwrap()
+            .len(),
+        9 * 1024 * 1024
+    );
+}
+
+#[test]
+fn a_declined_mount_falls_back_to_a_streamed_copy() {
+    use crate::support::proxy::{self, Action};
+    let reg = TestRegistry::start(Mode::Plain);
+    // The registry ignores `mount` (a 202 session instead of 201), as some do per account.
+    let port = proxy::start(reg.port, |method, path, _| {
+        if method == "POST" && path.contains("mount=") {
+            Action::Forward(path.split('?').next().unwrap().to_string())
+        } else {
+            Action::Forward(path.to_string())
+        }
+    });
+    let src = tempfile::tempdir().unwrap();
+    let digest = layout::single(&src.path().join("image"), &[gz("a", "1")]);
+    let host = format!("127.0.0.1:{port}");
+    put(&json!({"source": {"repository": format!("{host}/staging/app")}, "params": {"image": "image", "tags": ["rc"]}}), src.path()).ok();
+    let before = reg.access_log().len();
+    let empty = tempfile::tempdir().unwrap();
+    let out = put(
+        &json!({"source": {"repository": format!("{host}/release/app")}, "params": {"promote": format!("{host}/staging/app:rc"), "tags": ["1.0"]}}),
+        empty.path(),
+    )
+    .ok();
+    assert_eq!(out["version"]["digest"], json!(digest));
+    let log = reg.access_log();
+    assert_eq!(
+        log[before..]
+            .iter()
+            .filter(|(m, p, _)| m == "PUT" && p.contains("/blobs/uploads/"))
+            .count(),
+        2,
+        "{:?}",
+        &log[before..]
+    );
+}
+
+#[test]
+fn a_failed_tag_leaves_latest_where_it_was() {
+    use crate::support::proxy::{self, Action};
+    let reg = TestRegistry::start(Mode::Plain);
+    let port = proxy::start(reg.port, |method, path, _| {
+        if method == "PUT" && path.ends_with("/manifests/2.1") {
+            Action::Reply(crate::support::fake::Reply::new(
+                500,
+                r#"{"errors":[{"code":"UNKNOWN","message":"disk full"}]}"#,
+            ))
+        } else {
+            Action::Forward(path.to_string())
+        }
+    });
+    let source = json!({"repository": format!("127.0.0.1:{port}/app")});
+    let src = tempfile::tempdir().unwrap();
+    let old = layout::single(&src.path().join("old"), &[gz("v", "1")]);
+    put(
+        &json!({"source": source.clone(), "params": {"image": "old", "tags": ["1.0.0", "latest"]}}),
+        src.path(),
+    )
+    .ok();
+    layout::single(&src.path().join("new"), &[gz("v", "2")]);
+    let line = put(&json!({"source": source, "params": {"image": "new", "version": "2.1.0", "bump_aliases": true}}), src.path()).fails();
+    assert!(
+        line.contains("written: 2.1.0, 2;") && line.contains("not written: 2.1, latest"),
+        "{line}"
+    );
+    assert!(line.contains("500 UNKNOWN: disk full"), "{line}");
+    assert_eq!(
+        digest_of(&reg, "app", "latest").as_deref(),
+        Some(old.as_str())
+    );
+}

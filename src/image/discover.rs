@@ -11,8 +11,6 @@ use crate::versions::natural_cmp;
 use crate::versions::semver::{Constraints, Version};
 use regex::Regex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::sync::Mutex;
 
 /// Manifest HEADs in flight at once.
 pub const HEAD_CONCURRENCY: usize = 8;
@@ -50,50 +48,13 @@ fn tags_of(client: &Client, repo: &Repository) -> Result<Vec<String>, ImageError
     })
 }
 
-type HeadResult = Result<Option<Digest>, RegistryError>;
-
 /// The digests of `tags` (None where the tag has gone), HEADs run `HEAD_CONCURRENCY` at a time.
 pub fn head_all(
     client: &Client,
     repo: &Repository,
     tags: &[&str],
 ) -> Result<Vec<Option<Digest>>, RegistryError> {
-    use std::sync::atomic::Ordering::SeqCst;
-    let n = tags.len();
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let slots: Mutex<Vec<Option<HeadResult>>> = Mutex::new((0..n).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..HEAD_CONCURRENCY.min(n) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, SeqCst);
-                if i >= n || failed.load(SeqCst) {
-                    break;
-                }
-                let r = client.manifest_digest(repo, tags[i]);
-                if r.is_err() {
-                    failed.store(true, SeqCst);
-                }
-                let mut guard = slots
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                guard[i] = Some(r);
-            });
-        }
-    });
-    let slots = slots
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut out = Vec::with_capacity(n);
-    for slot in slots {
-        match slot {
-            Some(Ok(d)) => out.push(d),
-            Some(Err(e)) => return Err(e),
-            // Not reached because an earlier HEAD failed; that error is returned above.
-            None => out.push(None),
-        }
-    }
-    Ok(out)
+    super::bounded(tags, HEAD_CONCURRENCY, |t| client.manifest_digest(repo, t))
 }
 
 struct Candidate {

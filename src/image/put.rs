@@ -297,10 +297,16 @@ fn glob_regex(part: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(&re).map_err(|e| e.to_string())
 }
 
+/// Blob uploads in flight at once.
+const PUSH_CONCURRENCY: usize = 3;
+
 fn push_local(client: &Client, repo: &Repository, image: &LocalImage) -> Result<(), ImageError> {
+    let outcomes = super::bounded(&image.blobs, PUSH_CONCURRENCY, |blob| {
+        client.push_blob(repo, &blob.digest, &blob.path, blob.size, None)
+    })?;
     let (mut present, mut uploaded, mut bytes) = (0, 0, 0u64);
-    for blob in &image.blobs {
-        match client.push_blob(repo, &blob.digest, &blob.path, blob.size, None)? {
+    for (blob, outcome) in image.blobs.iter().zip(outcomes) {
+        match outcome {
             BlobOutcome::Present | BlobOutcome::Mounted => present += 1,
             BlobOutcome::Uploaded => {
                 uploaded += 1;

@@ -3,6 +3,7 @@
 pub mod fake;
 pub mod layers;
 pub mod layout;
+pub mod proxy;
 pub mod registry;
 pub mod seed;
 pub mod token;

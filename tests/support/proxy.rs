@@ -1,0 +1,95 @@
+//! A forwarding HTTP proxy in front of a real registry that can answer or rewrite chosen
+//! requests (faults no real server produces on cue: 413 for big uploads, refused mounts, a 500).
+
+use super::fake::Reply;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+
+/// What to do with a request.
+pub enum Action {
+    /// Forward it, to this path (and query).
+    Forward(String),
+    /// Answer it here.
+    Reply(Reply),
+}
+
+type Hook = dyn Fn(&str, &str, u64) -> Action + Send + Sync;
+
+/// Listens on loopback; `hook(method, path, content_length)` decides per request.
+pub fn start(
+    upstream: u16,
+    hook: impl Fn(&str, &str, u64) -> Action + Send + Sync + 'static,
+) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+    let port = listener.local_addr().expect("addr").port();
+    let hook: Arc<Hook> = Arc::new(hook);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let hook = hook.clone();
+            std::thread::spawn(move || {
+                let _ = serve(client, upstream, &*hook);
+            });
+        }
+    });
+    port
+}
+
+fn serve(client: TcpStream, upstream: u16, hook: &Hook) -> std::io::Result<()> {
+    let mut writer = client.try_clone()?;
+    let mut reader = BufReader::new(client);
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(());
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("/").to_string();
+    let mut headers = Vec::new();
+    let mut length = 0u64;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            if k.eq_ignore_ascii_case("connection") {
+                continue;
+            }
+        }
+        headers.push(h);
+    }
+    let mut body = vec![0u8; length as usize];
+    reader.read_exact(&mut body)?;
+    match hook(&method, &path, length) {
+        Action::Reply(r) => {
+            let mut head = format!(
+                "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                r.status,
+                r.body.len()
+            );
+            for (k, v) in &r.headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            head.push_str("\r\n");
+            writer.write_all(head.as_bytes())?;
+            writer.write_all(&r.body)?;
+        }
+        Action::Forward(target) => {
+            let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+            let mut req = format!("{method} {target} HTTP/1.1\r\n");
+            for h in &headers {
+                req.push_str(h);
+            }
+            req.push_str("Connection: close\r\n\r\n");
+            up.write_all(req.as_bytes())?;
+            up.write_all(&body)?;
+            std::io::copy(&mut up, &mut writer)?;
+        }
+    }
+    Ok(())
+}
