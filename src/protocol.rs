@@ -129,6 +129,74 @@ pub struct ImageVersion {
     pub tag: String,
     /// The manifest (or index) digest.
     pub digest: Digest,
+    /// Freshness mode (`source.base`): the base digest the image was found stale against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_digest: Option<Digest>,
+}
+
+/// `base`: the image an image is built on, as a reference or `{ref, username, password}`.
+#[derive(Clone, Debug)]
+pub enum BaseField {
+    /// `alpine:3.20`.
+    Plain(String),
+    /// With its own credentials.
+    Full(BaseObject),
+}
+
+/// The object form of `base`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseObject {
+    /// The base reference (`alpine:3.20`, `host/repo:tag`, `repo@sha256:…`).
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// User for the base's registry.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub username: Option<String>,
+    /// Password for the base's registry.
+    #[serde(default)]
+    pub password: Option<Secret>,
+}
+
+impl BaseField {
+    /// The reference text.
+    pub fn reference(&self) -> &str {
+        match self {
+            BaseField::Plain(r) => r,
+            BaseField::Full(o) => &o.reference,
+        }
+    }
+
+    /// The user, if any.
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            BaseField::Plain(_) => None,
+            BaseField::Full(o) => o.username.as_deref(),
+        }
+    }
+
+    /// The password, if any.
+    pub fn password(&self) -> Option<&Secret> {
+        match self {
+            BaseField::Plain(_) => None,
+            BaseField::Full(o) => o.password.as_ref(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for BaseField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(BaseField::Plain(s)),
+            v @ serde_json::Value::Object(_) => serde_json::from_value(v)
+                .map(BaseField::Full)
+                .map_err(serde::de::Error::custom),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a reference string or {{ref, username, password}}, found {}",
+                json_kind(&other)
+            ))),
+        }
+    }
 }
 
 /// One `{name, value}` metadata entry shown by Concourse.
@@ -277,6 +345,9 @@ pub struct ImageSource {
     pub platform: Option<PlatformField>,
     #[serde(default)]
     pub debug: bool,
+    /// uptick's addition: freshness mode against this base image.
+    #[serde(default)]
+    pub base: Option<BaseField>,
 }
 
 /// Get params of an image resource.

@@ -8,5 +8,6 @@ mod bad_input;
 mod check;
 mod discover;
 mod download;
+mod freshness;
 mod get;
 mod put;

@@ -18,6 +18,9 @@ pub fn check(
         })?;
     }
     discover::validate(source)?;
+    if let Some(base) = &source.base {
+        return super::freshness::check(source, base, cursor);
+    }
     let target = Target::from_source(source)?;
     if let Some((repo, client)) = &target.mirror {
         match check_on(client, repo, source, cursor.as_ref()) {
@@ -60,12 +63,14 @@ fn check_tag(
             versions.push(ImageVersion {
                 tag: tag.to_string(),
                 digest: cursor.digest.clone(),
+                base_digest: None,
             });
         }
     }
     versions.push(ImageVersion {
         tag: tag.to_string(),
         digest: current,
+        base_digest: None,
     });
     Ok(versions)
 }

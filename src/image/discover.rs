@@ -159,13 +159,18 @@ pub fn semver_mode(
     chosen.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out: Vec<ImageVersion> = chosen
         .into_iter()
-        .map(|(_, tag, digest)| ImageVersion { tag, digest })
+        .map(|(_, tag, digest)| ImageVersion {
+            tag,
+            digest,
+            base_digest: None,
+        })
         .collect();
     if let Some(d) = bare_digest {
         if constraint.is_none() && !by_digest.contains_key(&d) {
             out.push(ImageVersion {
                 tag: bare.to_string(),
                 digest: d,
+                base_digest: None,
             });
         }
     }
@@ -234,6 +239,7 @@ pub fn regex_mode(
                 ImageVersion {
                     tag: tag.to_string(),
                     digest,
+                    base_digest: None,
                 },
                 created,
             ));
@@ -305,6 +311,7 @@ pub fn regex_mode(
         .map(|(i, digest)| ImageVersion {
             tag: std::mem::take(&mut matched[i].0),
             digest,
+            base_digest: None,
         })
         .collect())
 }

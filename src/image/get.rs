@@ -1,7 +1,7 @@
 //! `in` for images: fetch the version's manifest by digest, write `tag`/`digest`/`repository`, metadata.
 
 use super::platform::Platform;
-use super::{aliases, download, manifest, ImageError, Target};
+use super::{aliases, download, freshness, manifest, ImageError, Target};
 use crate::log;
 use crate::protocol::{
     ImageFormat, ImageGetParams, ImageSource, ImageVersion, MetadataField, VersionResponse,
@@ -71,6 +71,30 @@ pub fn get(
         }
         metadata.push(MetadataField::new("aliases", aliases.join(" ")));
     }
+    if let Some(field) = &source.base {
+        let base = freshness::Base::from_source(source, field)?;
+        let report = freshness::judge(client, repo, &top, &base, version.base_digest.as_ref())?;
+        write_file(&dest.join("stale"), report.stale.to_string().as_bytes())?;
+        write_file(&dest.join("base_digest"), report.base_digest.as_bytes())?;
+        let json = serde_json::to_vec_pretty(&report).map_err(|e| ImageError::Io {
+            path: dest.join("freshness.json").display().to_string(),
+            detail: e.to_string(),
+        })?;
+        write_file(&dest.join("freshness.json"), &json)?;
+        metadata.push(MetadataField::new("stale", report.stale.to_string()));
+        metadata.push(MetadataField::new(
+            "base_digest",
+            report.base_digest.clone(),
+        ));
+        let method = serde_json::to_value(report.method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        metadata.push(MetadataField::new("freshness_method", method));
+        if let Some(name) = freshness::base_name(&top) {
+            metadata.push(MetadataField::new("base_name", name));
+        }
+    }
     if label_re.is_some() || annotation_re.is_some() {
         let (img, config) = match image {
             Some(pair) => pair,
@@ -91,6 +115,7 @@ pub fn get(
         version: ImageVersion {
             tag: version.tag,
             digest: version.digest,
+            base_digest: version.base_digest,
         },
         metadata,
     })

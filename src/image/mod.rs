@@ -5,6 +5,7 @@ pub mod check;
 mod discover;
 mod download;
 pub mod extract;
+pub mod freshness;
 pub mod get;
 mod local;
 mod manifest;

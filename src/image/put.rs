@@ -66,6 +66,7 @@ pub fn put(
         version: ImageVersion {
             tag: tags[0].clone(),
             digest,
+            base_digest: None,
         },
         metadata: vec![
             MetadataField::new("repository", target.name.clone()),
