@@ -3,13 +3,14 @@
 pub mod digest;
 pub mod image;
 pub mod log;
+pub mod packages;
 pub mod protocol;
 pub mod registry;
 pub mod versions;
 
 use protocol::{
     CheckEnvelope, ImageGetParams, ImagePutParams, ImageSource, ImageVersion, InEnvelope,
-    OutEnvelope,
+    OutEnvelope, PackageGetParams, PackageSource, PackageVersion,
 };
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -22,6 +23,17 @@ pub fn run_check(
     _args: &[String],
 ) -> anyhow::Result<()> {
     let request: CheckEnvelope = protocol::read_envelope(stdin)?;
+    if protocol::is_package_source(&request.source) {
+        let source: PackageSource = protocol::decode_part(request.source, "source")?;
+        log::set_debug(source.debug);
+        let cursor: Option<PackageVersion> = match request.version {
+            Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
+            _ => None,
+        };
+        let versions = packages::check(&source, cursor)?;
+        protocol::write_json(stdout, &versions)?;
+        return Ok(());
+    }
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
     let cursor: Option<ImageVersion> = match request.version {
@@ -36,6 +48,22 @@ pub fn run_check(
 /// `in DEST`: request on `stdin`, files into `DEST`, `{version, metadata}` on `stdout`.
 pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> anyhow::Result<()> {
     let request: InEnvelope = protocol::read_envelope(stdin)?;
+    if protocol::is_package_source(&request.source) {
+        let source: PackageSource = protocol::decode_part(request.source, "source")?;
+        log::set_debug(source.debug);
+        let version: PackageVersion = protocol::decode_part(request.version, "version")?;
+        let params: PackageGetParams = match request.params {
+            Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
+            _ => PackageGetParams::default(),
+        };
+        if params.download.is_some() {
+            anyhow::bail!("params.download: downloading release files is not supported yet");
+        }
+        let dest = destination(args)?;
+        let response = packages::get(&source, version, &dest)?;
+        protocol::write_json(stdout, &response)?;
+        return Ok(());
+    }
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
     let version: ImageVersion = protocol::decode_part(request.version, "version")?;

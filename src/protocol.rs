@@ -350,6 +350,90 @@ pub struct ImageSource {
     pub base: Option<BaseField>,
 }
 
+/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PackageSource {
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub pypi: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub npm: Option<String>,
+    #[serde(rename = "crate", default, deserialize_with = "empty_is_none")]
+    pub krate: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub github: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub git: Option<String>,
+    /// The ecosystem's own constraint syntax.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub constraint: Option<String>,
+    #[serde(default)]
+    pub pre_releases: bool,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub include_regex: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub exclude_regex: Option<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// PyPI simple index root, or crates sparse index root.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub index_url: Option<String>,
+    /// npm registry root.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub registry: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub api_url: Option<String>,
+    #[serde(default)]
+    pub access_token: Option<Secret>,
+    #[serde(default)]
+    pub releases: Option<bool>,
+    #[serde(default)]
+    pub drafts: bool,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub tag_regex: Option<String>,
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    #[serde(default)]
+    pub ca_certs: Vec<String>,
+    #[serde(default)]
+    pub insecure: bool,
+    #[serde(default)]
+    pub debug: bool,
+}
+
+/// A package version: `{version}` plus `tag` when the tag differs (`v1.18.100`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PackageVersion {
+    /// The version as the ecosystem spells it.
+    pub version: String,
+    /// The git/GitHub tag, when it is not the version itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+/// Get params of a package resource.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageGetParams {
+    /// Glob of release file names to download (not supported yet).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub download: Option<String>,
+}
+
+/// The keys that make a `source` a package source.
+pub const PACKAGE_KEYS: [&str; 5] = ["pypi", "npm", "crate", "github", "git"];
+
+/// Whether a raw `source` is a package source (any package key present).
+pub fn is_package_source(source: &serde_json::Value) -> bool {
+    source
+        .as_object()
+        .is_some_and(|o| PACKAGE_KEYS.iter().any(|k| o.contains_key(*k)))
+}
+
 /// Get params of an image resource.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -10,4 +10,5 @@ mod discover;
 mod download;
 mod freshness;
 mod get;
+mod packages;
 mod put;

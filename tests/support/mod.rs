@@ -6,6 +6,7 @@ pub mod layout;
 pub mod proxy;
 pub mod registry;
 pub mod seed;
+pub mod servers;
 pub mod token;
 
 use serde_json::Value;

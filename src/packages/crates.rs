@@ -1,0 +1,101 @@
+//! crates.io (or a private registry) through the sparse index: NDJSON, one line per version.
+
+use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
+use crate::protocol::PackageSource;
+
+/// A crate.
+pub struct Crates {
+    name: String,
+    index: String,
+    fetcher: Fetcher,
+}
+
+/// The sparse-index path of a crate name (`1/a`, `2/ab`, `3/a/abc`, `se/rd/serde`).
+pub fn index_path(name: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    match n.len() {
+        1 => format!("1/{n}"),
+        2 => format!("2/{n}"),
+        3 => format!("3/{}/{n}", &n[..1]),
+        _ => format!("{}/{}/{n}", &n[..2], &n[2..4]),
+    }
+}
+
+impl Crates {
+    /// The crate `source.crate` on `source.index_url` (default crates.io's sparse index).
+    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Crates {
+        Crates {
+            name: source.krate.clone().unwrap_or_default(),
+            index: source
+                .index_url
+                .clone()
+                .unwrap_or_else(|| "https://index.crates.io".into())
+                .trim_end_matches('/')
+                .to_string(),
+            fetcher,
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Line {
+    vers: String,
+    #[serde(default)]
+    yanked: bool,
+}
+
+impl Backend for Crates {
+    fn releases(&self) -> Result<Vec<Release>, PackageError> {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(PackageError::Invalid {
+                field: "source.crate",
+                detail: format!("`{}` is not a crate name", self.name),
+            });
+        }
+        let url = format!("{}/{}", self.index, index_path(&self.name));
+        let Some((_, body)) = self.fetcher.get(&url, "*/*")? else {
+            return Err(PackageError::NotFound {
+                ecosystem: "crates.io",
+                package: self.name.clone(),
+                url,
+            });
+        };
+        let text = String::from_utf8_lossy(&body);
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str::<Line>(l)
+                    .map(|line| Release {
+                        version: line.vers,
+                        yanked: line.yanked,
+                    })
+                    .map_err(|e| PackageError::Malformed {
+                        url: url.clone(),
+                        detail: format!("not a sparse index line: {e}"),
+                    })
+            })
+            .collect()
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Cargo
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(index_path("a"), "1/a");
+        assert_eq!(index_path("ab"), "2/ab");
+        assert_eq!(index_path("abc"), "3/a/abc");
+        assert_eq!(index_path("Serde"), "se/rd/serde");
+    }
+}

@@ -1,0 +1,175 @@
+//! PyPI and private indexes: the simple API, PEP 691 JSON when offered, PEP 503 HTML otherwise.
+
+use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
+use crate::protocol::PackageSource;
+use regex::Regex;
+use std::collections::BTreeMap;
+
+const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// A PyPI project.
+pub struct PyPi {
+    name: String,
+    index: String,
+    fetcher: Fetcher,
+}
+
+/// PEP 503 normalisation: lowercase, runs of `-_.` become `-`.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::new();
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The version in a distribution file name (`pkg-1.0.tar.gz`, `pkg-1.0-py3-none-any.whl`).
+pub fn version_from_filename(project: &str, filename: &str) -> Option<String> {
+    let stem = if let Some(w) = filename.strip_suffix(".whl") {
+        let mut parts = w.split('-');
+        let name = parts.next()?;
+        let version = parts.next()?;
+        return (normalize(name) == project).then(|| version.to_string());
+    } else {
+        [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz"]
+            .iter()
+            .find_map(|ext| filename.strip_suffix(ext))?
+    };
+    // sdist: the name may contain `-`; the version is what follows the normalised name.
+    let dash = (0..stem.len())
+        .filter(|&i| stem.as_bytes()[i] == b'-')
+        .find(|&i| normalize(&stem[..i]) == project)?;
+    Some(stem[dash + 1..].to_string())
+}
+
+impl PyPi {
+    /// The project `source.pypi` on `source.index_url` (default PyPI).
+    pub fn new(source: &PackageSource, fetcher: Fetcher) -> PyPi {
+        PyPi {
+            name: source.pypi.clone().unwrap_or_default(),
+            index: source
+                .index_url
+                .clone()
+                .unwrap_or_else(|| "https://pypi.org/simple".into())
+                .trim_end_matches('/')
+                .to_string(),
+            fetcher,
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct JsonPage {
+    files: Vec<JsonFile>,
+}
+
+#[derive(serde::Deserialize)]
+struct JsonFile {
+    filename: String,
+    #[serde(default)]
+    yanked: serde_json::Value,
+}
+
+impl Backend for PyPi {
+    fn releases(&self) -> Result<Vec<Release>, PackageError> {
+        let project = normalize(&self.name);
+        let url = format!("{}/{project}/", self.index);
+        let Some((content_type, body)) = self.fetcher.get(&url, ACCEPT)? else {
+            return Err(PackageError::NotFound {
+                ecosystem: "PyPI",
+                package: self.name.clone(),
+                url,
+            });
+        };
+        // version → (files, yanked files)
+        let mut seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        let mut add = |filename: &str, yanked: bool| {
+            if let Some(v) = version_from_filename(&project, filename) {
+                let e = seen.entry(v).or_default();
+                e.0 += 1;
+                if yanked {
+                    e.1 += 1;
+                }
+            }
+        };
+        if content_type.contains("vnd.pypi.simple.v1+json") {
+            let page: JsonPage =
+                serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
+                    url: url.clone(),
+                    detail: format!("not a PEP 691 page: {e}"),
+                })?;
+            for f in page.files {
+                let yanked = match f.yanked {
+                    serde_json::Value::Bool(b) => b,
+                    serde_json::Value::String(_) => true,
+                    _ => false,
+                };
+                add(&f.filename, yanked);
+            }
+        } else {
+            let text = String::from_utf8_lossy(&body);
+            if !text.to_ascii_lowercase().contains("<a")
+                && !text.to_ascii_lowercase().contains("<html")
+            {
+                return Err(PackageError::Malformed {
+                    url,
+                    detail: "neither a PEP 691 JSON nor a PEP 503 HTML page".into(),
+                });
+            }
+            let anchor = Regex::new(r"(?is)<a\b([^>]*)>([^<]*)</a>").map_err(|e| {
+                PackageError::Malformed {
+                    url: url.clone(),
+                    detail: e.to_string(),
+                }
+            })?;
+            for c in anchor.captures_iter(&text) {
+                let attrs = c.get(1).map_or("", |m| m.as_str());
+                let name = c.get(2).map_or("", |m| m.as_str()).trim();
+                add(name, attrs.contains("data-yanked"));
+            }
+        }
+        Ok(seen
+            .into_iter()
+            .map(|(version, (files, yanked))| Release {
+                version,
+                yanked: files > 0 && files == yanked,
+            })
+            .collect())
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Pep440
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_files() {
+        assert_eq!(normalize("Foo.Bar__baz"), "foo-bar-baz");
+        assert_eq!(
+            version_from_filename("awscli", "awscli-1.18.100.tar.gz").as_deref(),
+            Some("1.18.100")
+        );
+        assert_eq!(
+            version_from_filename("my-pkg", "my_pkg-2.0rc1-py3-none-any.whl").as_deref(),
+            Some("2.0rc1")
+        );
+        assert_eq!(
+            version_from_filename("my-pkg", "My.Pkg-1.0.post1.zip").as_deref(),
+            Some("1.0.post1")
+        );
+        assert_eq!(version_from_filename("a", "other-1.0.tar.gz"), None);
+    }
+}

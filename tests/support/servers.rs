@@ -1,0 +1,83 @@
+//! Real package servers on loopback: pypiserver (PyPI simple API) and Python's static file
+//! server (for a crates.io sparse index).
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed on drop.
+pub struct Server {
+    pub port: u16,
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited: {status} (ci/test installs it)");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not start");
+}
+
+/// `pypiserver` serving the distribution files in `dir`.
+pub fn pypiserver(dir: &Path) -> Server {
+    let port = super::free_port();
+    let mut child = Command::new("python3")
+        .args([
+            "-m",
+            "pypiserver",
+            "run",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "--disable-fallback",
+            "-a",
+            ".",
+            "-P",
+            ".",
+        ])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 -m pypiserver");
+    wait(port, &mut child, "pypiserver");
+    Server { port, child }
+}
+
+/// `python3 -m http.server` serving `dir`.
+pub fn static_files(dir: &Path) -> Server {
+    let port = super::free_port();
+    let mut child = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 -m http.server");
+    wait(port, &mut child, "http.server");
+    Server { port, child }
+}
