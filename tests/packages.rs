@@ -123,9 +123,190 @@ fn package_sources_are_decoded_strictly() {
             json!({"pypi": "a", "colour": 1}),
             "source.colour: unknown field",
         ),
-        (json!({"npm": "left-pad"}), "not supported yet"),
+        (json!({"git": "git@github.com:o/r.git"}), "ssh is not"),
+        (json!({"github": "not-a-repo"}), "is not OWNER/REPO"),
     ] {
         let line = check(&json!({"source": source})).fails();
         assert!(line.contains(expected), "{source}: {line}");
     }
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let ok = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=t",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("git")
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+#[test]
+fn git_tags_over_file_and_smart_http_without_cloning() {
+    let root = tempfile::tempdir().unwrap();
+    let work = root.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    git(&work, &["init", "-q"]);
+    git(&work, &["commit", "-q", "--allow-empty", "-m", "one"]);
+    for t in [
+        "v1.0.0",
+        "v1.2.0",
+        "v1.10.0",
+        "v2.0.0-rc.1",
+        "release-3.0",
+        "nightly",
+    ] {
+        git(&work, &["tag", t]);
+    }
+    git(&work, &["tag", "-a", "v1.11.0", "-m", "annotated"]);
+    git(root.path(), &["clone", "-q", "--bare", "work", "repo.git"]);
+    // file://, the newest and the cursor semantics; tags become versions without the `v`.
+    let src = json!({"git": format!("file://{}", root.path().join("repo.git").display())});
+    let out = check(&json!({"source": src, "version": {"version": "1.2.0", "tag": "v1.2.0"}})).ok();
+    assert_eq!(
+        out,
+        json!([
+            {"version": "1.2.0", "tag": "v1.2.0"},
+            {"version": "1.10.0", "tag": "v1.10.0"},
+            {"version": "1.11.0", "tag": "v1.11.0"},
+        ])
+    );
+    // Smart HTTP (git http-backend), with a tag_regex version group and a constraint.
+    let server = servers::git_http(root.path());
+    let url = format!("http://127.0.0.1:{}/cgi-bin/git/repo.git", server.port);
+    let run = check(
+        &json!({"source": {"git": url, "tag_regex": "^release-(?P<version>.+)$", "debug": true}}),
+    );
+    assert_eq!(run.ok(), json!([{"version": "3.0", "tag": "release-3.0"}]));
+    assert!(
+        run.requests("GET", "/info/refs?service=git-upload-pack") == 1,
+        "{:?}",
+        run.request_lines()
+    );
+    let out =
+        check(&json!({"source": {"git": url, "constraint": "~1.10", "pre_releases": true}})).ok();
+    assert_eq!(out, json!([{"version": "1.10.0", "tag": "v1.10.0"}]));
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": {"git": url}, "version": {"version": "1.11.0", "tag": "v1.11.0"}}),
+        dest.path(),
+    )
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("tag")).unwrap(),
+        "v1.11.0"
+    );
+}
+
+/// An npm registry replay: the abbreviated document shape with its real headers.
+#[test]
+fn npm_versions_ranges_and_dist_tags() {
+    use crate::support::fake::{self, Reply};
+    let doc = json!({
+        "name": "@scope/cli",
+        "modified": "2026-11-01T00:00:00.000Z",
+        "dist-tags": {"latest": "2.3.1", "next": "3.0.0-beta.2"},
+        "versions": {
+            "1.0.0": {"name": "@scope/cli", "version": "1.0.0", "dist": {"shasum": "x", "tarball": "t"}},
+            "2.3.0": {"name": "@scope/cli", "version": "2.3.0", "deprecated": "broken", "dist": {}},
+            "2.3.1": {"name": "@scope/cli", "version": "2.3.1", "dist": {}},
+            "2.10.0": {"name": "@scope/cli", "version": "2.10.0", "dist": {}},
+            "3.0.0-beta.2": {"name": "@scope/cli", "version": "3.0.0-beta.2", "dist": {}},
+        },
+    })
+    .to_string();
+    let port = fake::serve(move |_, path| {
+        if path == "/@scope%2fcli" {
+            Reply::new(200, doc.clone())
+                .header("Content-Type", "application/vnd.npm.install-v1+json")
+                .header("ETag", "\"abc\"")
+        } else {
+            Reply::new(404, r#"{"error":"Not found"}"#).header("Content-Type", "application/json")
+        }
+    });
+    let registry = format!("http://127.0.0.1:{port}");
+    let src = json!({"npm": "@scope/cli", "registry": registry, "constraint": ">=2 <3 || >=3.0.0-beta.0"});
+    let out = check(&json!({"source": src, "version": {"version": "1.0.0"}})).ok();
+    // 1.0.0 is outside the range (cursor gone): the newest; 2.3.0 is deprecated.
+    assert_eq!(versions(&out), ["2.10.0"]);
+    let out = check(&json!({"source": {"npm": "@scope/cli", "registry": registry, "pre_releases": true}, "version": {"version": "2.3.1"}})).ok();
+    assert_eq!(versions(&out), ["2.3.1", "2.10.0", "3.0.0-beta.2"]);
+    let dest = tempfile::tempdir().unwrap();
+    get(&json!({"source": {"npm": "@scope/cli", "registry": registry}, "version": {"version": "2.3.1"}}), dest.path()).ok();
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("dist_tags")).unwrap(),
+        "latest"
+    );
+    let line = check(&json!({"source": {"npm": "missing", "registry": registry}})).fails();
+    assert!(line.contains("npm package `missing` not found"), "{line}");
+}
+
+/// A GitHub API replay: releases over two pages (Link), a draft, a pre-release, a rate limit.
+#[test]
+fn github_releases_pages_drafts_prereleases_and_rate_limits() {
+    use crate::support::fake::{self, Reply};
+    let port = crate::support::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let page1 = json!([
+        {"tag_name": "v2.1.0", "draft": false, "prerelease": false, "html_url": "https://github.com/o/r/releases/tag/v2.1.0", "published_at": "2026-10-01T00:00:00Z"},
+        {"tag_name": "v3.0.0", "draft": true, "prerelease": false},
+        {"tag_name": "v2.2.0", "draft": false, "prerelease": true},
+    ])
+    .to_string();
+    let page2 = json!([{"tag_name": "v1.9.0", "draft": false, "prerelease": false}]).to_string();
+    let link = format!("<{base}/repos/o/r/releases?per_page=100&page=2>; rel=\"next\", <{base}/repos/o/r/releases?per_page=100&page=2>; rel=\"last\"");
+    let real_port = fake::serve_on(port, move |_, path| match path {
+        "/repos/o/r/releases?per_page=100" => Reply::new(200, page1.clone())
+            .header("Link", &link)
+            .header("X-RateLimit-Remaining", "59"),
+        "/repos/o/r/releases?per_page=100&page=2" => Reply::new(200, page2.clone()),
+        "/repos/o/r/tags?per_page=100" => {
+            Reply::new(200, r#"[{"name":"v0.1.0"},{"name":"v0.2.0"}]"#)
+        }
+        "/repos/o/limited/releases?per_page=100" => {
+            Reply::new(403, r#"{"message":"API rate limit exceeded"}"#)
+                .header("X-RateLimit-Remaining", "0")
+                .header("X-RateLimit-Reset", "1790000000")
+        }
+        _ => Reply::new(404, r#"{"message":"Not Found"}"#),
+    });
+    assert_eq!(real_port, port);
+    let src = json!({"github": "o/r", "api_url": base, "access_token": "ghp_secret_token_value", "debug": true});
+    let run = check(&json!({"source": src, "version": {"version": "1.9.0", "tag": "v1.9.0"}}));
+    assert_eq!(versions(&run.ok()), ["1.9.0", "2.1.0"]);
+    assert!(!run.stderr.contains("ghp_secret_token_value"));
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": src, "version": {"version": "2.1.0", "tag": "v2.1.0"}}),
+        dest.path(),
+    )
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("published_at")).unwrap(),
+        "2026-10-01T00:00:00Z"
+    );
+    let mut drafts = src.clone();
+    drafts["drafts"] = json!(true);
+    drafts["pre_releases"] = json!(true);
+    assert_eq!(
+        versions(&check(&json!({"source": drafts, "version": {"version": "2.1.0"}})).ok()),
+        ["2.1.0", "2.2.0", "3.0.0"]
+    );
+    let out = check(&json!({"source": {"github": "o/r", "api_url": base, "releases": false}})).ok();
+    assert_eq!(out, json!([{"version": "0.2.0", "tag": "v0.2.0"}]));
+    let line = check(&json!({"source": {"github": "o/limited", "api_url": base}})).fails();
+    assert!(
+        line.contains("rate limit remaining 0") && line.contains("1790000000"),
+        "{line}"
+    );
 }

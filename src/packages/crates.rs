@@ -73,6 +73,7 @@ impl Backend for Crates {
                     .map(|line| Release {
                         version: line.vers,
                         yanked: line.yanked,
+                        ..Release::default()
                     })
                     .map_err(|e| PackageError::Malformed {
                         url: url.clone(),

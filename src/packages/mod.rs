@@ -2,6 +2,9 @@
 //! filtering, ordering and cursor rules shared by all.
 
 pub mod crates;
+pub mod git;
+pub mod github;
+pub mod npm;
 pub mod pypi;
 
 use crate::log;
@@ -50,12 +53,25 @@ pub enum PackageError {
 }
 
 /// One release as an index lists it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Release {
     /// The version text.
     pub version: String,
+    /// The tag it comes from, when that is not the version itself (`v1.2.3`).
+    #[serde(default)]
+    pub tag: Option<String>,
     /// All its files (or the release) withdrawn.
+    #[serde(default)]
     pub yanked: bool,
+    /// Marked a pre-release by the index itself (GitHub).
+    #[serde(default)]
+    pub prerelease: bool,
+    /// A page about the release.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// When it was published (RFC 3339).
+    #[serde(default)]
+    pub published_at: Option<String>,
 }
 
 /// How an ecosystem orders and constrains versions.
@@ -65,6 +81,8 @@ pub enum Ecosystem {
     Pep440,
     /// Strict semver with Cargo requirements (crates.io).
     Cargo,
+    /// Masterminds-style versions and constraints (npm ranges, git and GitHub tags).
+    Loose,
 }
 
 /// A version source: one ecosystem's index.
@@ -73,6 +91,10 @@ pub trait Backend {
     fn releases(&self) -> Result<Vec<Release>, PackageError>;
     /// Its ordering and constraint syntax.
     fn ecosystem(&self) -> Ecosystem;
+    /// Extra files `in` writes for a version (npm: its dist-tags).
+    fn extra_files(&self, _version: &str) -> Option<Vec<(String, String)>> {
+        None
+    }
 }
 
 /// The backend `source` selects (exactly one backend key).
@@ -96,9 +118,9 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
     match set.as_slice() {
         ["pypi"] => Ok(Box::new(pypi::PyPi::new(source, fetcher))),
         ["crate"] => Ok(Box::new(crates::Crates::new(source, fetcher))),
-        [one @ ("npm" | "github" | "git")] => {
-            Err(invalid(format!("`{one}` packages are not supported yet")))
-        }
+        ["npm"] => Ok(Box::new(npm::Npm::new(source, fetcher))),
+        ["github"] => Ok(Box::new(github::GitHub::new(source, fetcher)?)),
+        ["git"] => Ok(Box::new(git::Git::new(source, fetcher)?)),
         [] => Err(invalid("set one of pypi, npm, crate, github, git".into())),
         many => Err(invalid(format!(
             "set exactly one of pypi, npm, crate, github, git (found {})",
@@ -109,7 +131,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
 
 /// HTTP GETs for index documents, with optional basic credentials.
 pub struct Fetcher {
-    http: Http,
+    pub(crate) http: Http,
     authorization: Option<String>,
 }
 
@@ -162,6 +184,7 @@ impl Fetcher {
 enum Parsed {
     Pep(pep440_rs::Version),
     Cargo(semver::Version),
+    Loose(crate::versions::semver::Version),
 }
 
 impl Parsed {
@@ -169,6 +192,9 @@ impl Parsed {
         match eco {
             Ecosystem::Pep440 => v.parse().ok().map(Parsed::Pep),
             Ecosystem::Cargo => semver::Version::parse(v).ok().map(Parsed::Cargo),
+            Ecosystem::Loose => crate::versions::semver::Version::parse(v)
+                .ok()
+                .map(Parsed::Loose),
         }
     }
 
@@ -176,6 +202,7 @@ impl Parsed {
         match self {
             Parsed::Pep(v) => v.any_prerelease(),
             Parsed::Cargo(v) => !v.pre.is_empty(),
+            Parsed::Loose(v) => !v.prerelease().is_empty(),
         }
     }
 
@@ -183,6 +210,7 @@ impl Parsed {
         match (self, other) {
             (Parsed::Pep(a), Parsed::Pep(b)) => a.cmp(b),
             (Parsed::Cargo(a), Parsed::Cargo(b)) => a.cmp(b),
+            (Parsed::Loose(a), Parsed::Loose(b)) => a.cmp(b),
             _ => Ordering::Equal,
         }
     }
@@ -191,6 +219,7 @@ impl Parsed {
 enum Constraint {
     Pep(pep440_rs::VersionSpecifiers),
     Cargo(semver::VersionReq),
+    Loose(crate::versions::semver::Constraints),
 }
 
 impl Constraint {
@@ -208,6 +237,9 @@ impl Constraint {
             Ecosystem::Cargo => semver::VersionReq::parse(text)
                 .map(Constraint::Cargo)
                 .map_err(|e| invalid(e.to_string())),
+            Ecosystem::Loose => crate::versions::semver::Constraints::parse(text)
+                .map(Constraint::Loose)
+                .map_err(|e| invalid(e.to_string())),
         }
     }
 
@@ -215,6 +247,7 @@ impl Constraint {
         match (self, v) {
             (Constraint::Pep(c), Parsed::Pep(v)) => c.contains(v),
             (Constraint::Cargo(c), Parsed::Cargo(v)) => c.matches(v),
+            (Constraint::Loose(c), Parsed::Loose(v)) => c.check(v),
             _ => false,
         }
     }
@@ -237,7 +270,7 @@ fn compile(field: &'static str, pattern: &Option<String>) -> Result<Option<Regex
 pub fn candidates(
     source: &PackageSource,
     backend: &dyn Backend,
-) -> Result<Vec<String>, PackageError> {
+) -> Result<Vec<Release>, PackageError> {
     let eco = backend.ecosystem();
     let constraint = source
         .constraint
@@ -246,20 +279,20 @@ pub fn candidates(
         .transpose()?;
     let include = compile("source.include_regex", &source.include_regex)?;
     let exclude = compile("source.exclude_regex", &source.exclude_regex)?;
-    let mut list: Vec<(Parsed, String)> = backend
+    let mut list: Vec<(Parsed, Release)> = backend
         .releases()?
         .into_iter()
         .filter(|r| !r.yanked)
         .filter(|r| include.as_ref().is_none_or(|re| re.is_match(&r.version)))
         .filter(|r| !exclude.as_ref().is_some_and(|re| re.is_match(&r.version)))
         .filter(|r| !source.ignore.contains(&r.version))
-        .filter_map(|r| Parsed::parse(eco, &r.version).map(|p| (p, r.version)))
-        .filter(|(p, _)| source.pre_releases || !p.prerelease())
+        .filter_map(|r| Parsed::parse(eco, &r.version).map(|p| (p, r)))
+        .filter(|(p, r)| source.pre_releases || !(p.prerelease() || r.prerelease))
         .filter(|(p, _)| constraint.as_ref().is_none_or(|c| c.allows(p)))
         .collect();
-    list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    list.dedup_by(|a, b| a.1 == b.1);
-    Ok(list.into_iter().map(|(_, v)| v).collect())
+    list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.version.cmp(&b.1.version)));
+    list.dedup_by(|a, b| a.1.version == b.1.version);
+    Ok(list.into_iter().map(|(_, r)| r).collect())
 }
 
 /// `check`: the newest version on a first check; the cursor and everything newer while the
@@ -270,11 +303,11 @@ pub fn check(
 ) -> Result<Vec<PackageVersion>, PackageError> {
     let backend = backend(source)?;
     let all = candidates(source, backend.as_ref())?;
-    let version = |v: &String| PackageVersion {
-        version: v.clone(),
-        tag: None,
+    let version = |r: &Release| PackageVersion {
+        version: r.version.clone(),
+        tag: r.tag.clone(),
     };
-    let from = cursor.and_then(|c| all.iter().position(|v| *v == c.version));
+    let from = cursor.and_then(|c| all.iter().position(|r| r.version == c.version));
     Ok(match from {
         Some(i) => all[i..].iter().map(version).collect(),
         None => all.last().map(version).into_iter().collect(),
@@ -289,17 +322,22 @@ pub fn get(
 ) -> Result<VersionResponse<PackageVersion>, PackageError> {
     let backend = backend(source)?;
     let listed = backend.releases()?;
-    let name = source
-        .pypi
-        .clone()
-        .or(source.krate.clone())
-        .unwrap_or_default();
-    if !listed.iter().any(|r| r.version == version.version) {
+    let name = [
+        &source.pypi,
+        &source.npm,
+        &source.krate,
+        &source.github,
+        &source.git,
+    ]
+    .into_iter()
+    .find_map(|n| n.clone())
+    .unwrap_or_default();
+    let Some(release) = listed.iter().find(|r| r.version == version.version) else {
         return Err(PackageError::Invalid {
             field: "version",
             detail: format!("{name} {} is no longer listed", version.version),
         });
-    }
+    };
     let write = |file: &str, text: &str| {
         crate::image::get::write_file(&dest.join(file), text.as_bytes()).map_err(|e| {
             PackageError::Malformed {
@@ -320,5 +358,41 @@ pub fn get(
     if let Some(t) = &version.tag {
         metadata.push(MetadataField::new("tag", t.clone()));
     }
+    for (file, value) in [
+        ("url", &release.url),
+        ("published_at", &release.published_at),
+    ] {
+        if let Some(v) = value {
+            write(file, v)?;
+            metadata.push(MetadataField::new(file, v.clone()));
+        }
+    }
+    if let Some(extra) = backend.extra_files(&version.version) {
+        for (file, text) in extra {
+            write(&file, &text)?;
+        }
+    }
     Ok(VersionResponse { version, metadata })
+}
+
+/// A tag's version: the `version` group of `tag_regex` (tags it does not match are skipped), or
+/// the tag without a leading `v`. The tag is kept when it differs from the version.
+pub fn tag_version(tag: &str, re: Option<&Regex>) -> Option<Release> {
+    let version = match re {
+        Some(re) => {
+            let c = re.captures(tag)?;
+            c.name("version").or(c.get(0))?.as_str().to_string()
+        }
+        None => tag.strip_prefix(['v', 'V']).unwrap_or(tag).to_string(),
+    };
+    Some(Release {
+        tag: (version != tag).then(|| tag.to_string()),
+        version,
+        ..Release::default()
+    })
+}
+
+/// Compiles `source.tag_regex`.
+pub fn tag_regex(source: &PackageSource) -> Result<Option<Regex>, PackageError> {
+    compile("source.tag_regex", &source.tag_regex)
 }

@@ -142,6 +142,7 @@ impl Backend for PyPi {
             .map(|(version, (files, yanked))| Release {
                 version,
                 yanked: files > 0 && files == yanked,
+                ..Release::default()
             })
             .collect())
     }

@@ -579,7 +579,7 @@ impl Client {
 }
 
 /// The target of `rel="next"` in a `Link` header.
-fn next_link(header: &str) -> Option<String> {
+pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;

@@ -30,7 +30,12 @@ type Handler = dyn Fn(&str, &str) -> Reply + Send + Sync;
 
 /// Serves `handler(method, path_and_query)` on a loopback port until the test process ends.
 pub fn serve(handler: impl Fn(&str, &str) -> Reply + Send + Sync + 'static) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake");
+    serve_on(0, handler)
+}
+
+/// Like [`serve`] on a given port (0: any), for replies that must name their own address.
+pub fn serve_on(port: u16, handler: impl Fn(&str, &str) -> Reply + Send + Sync + 'static) -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind fake");
     let port = listener.local_addr().expect("addr").port();
     let handler: Arc<Handler> = Arc::new(handler);
     std::thread::spawn(move || {

@@ -81,3 +81,47 @@ pub fn static_files(dir: &Path) -> Server {
     wait(port, &mut child, "http.server");
     Server { port, child }
 }
+
+/// Real smart HTTP: `git http-backend` behind Python's CGI server, serving bare repositories
+/// under `root` at `/cgi-bin/git/<repo>`.
+pub fn git_http(root: &Path) -> Server {
+    use std::os::unix::fs::PermissionsExt;
+    let cgi = root.join("cgi-bin");
+    std::fs::create_dir_all(&cgi).expect("cgi-bin");
+    let script = cgi.join("git");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexport GIT_PROJECT_ROOT='{}' GIT_HTTP_EXPORT_ALL=1 GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'\nexec git http-backend\n",
+            root.display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // Python's CGI server drops to `nobody` when run as root: everything must be readable.
+    let _ = Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(root)
+        .status();
+    let port = super::free_port();
+    let mut child = Command::new("python3")
+        .args([
+            "-W",
+            "ignore",
+            "-m",
+            "http.server",
+            "--cgi",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
+        .arg(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 -m http.server --cgi");
+    wait(port, &mut child, "git http server");
+    Server { port, child }
+}

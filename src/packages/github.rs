@@ -1,0 +1,172 @@
+//! GitHub releases (or tags) through the REST API: pages followed by `Link`, drafts and
+//! pre-release flags, a token, rate limits reported with their reset time.
+
+use super::{tag_regex, tag_version, Backend, Ecosystem, Fetcher, PackageError, Release};
+use crate::protocol::PackageSource;
+use crate::registry::Body;
+use regex::Regex;
+
+const MAX_PAGES: usize = 50;
+
+/// A GitHub repository.
+pub struct GitHub {
+    repo: String,
+    api: String,
+    releases: bool,
+    drafts: bool,
+    token: Option<String>,
+    tag_regex: Option<Regex>,
+    fetcher: Fetcher,
+}
+
+impl GitHub {
+    /// `source.github` (`owner/repo`) on `source.api_url` (default the public API).
+    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<GitHub, PackageError> {
+        let repo = source.github.clone().unwrap_or_default();
+        let ok = repo.split('/').count() == 2
+            && repo.split('/').all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            });
+        if !ok {
+            return Err(PackageError::Invalid {
+                field: "source.github",
+                detail: format!("`{repo}` is not OWNER/REPO"),
+            });
+        }
+        Ok(GitHub {
+            repo,
+            api: source
+                .api_url
+                .clone()
+                .unwrap_or_else(|| "https://api.github.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            releases: source.releases.unwrap_or(true),
+            drafts: source.drafts,
+            token: source.access_token.as_ref().map(|t| t.expose().to_string()),
+            tag_regex: tag_regex(source)?,
+            fetcher,
+        })
+    }
+
+    /// Every page of a list endpoint.
+    fn pages(&self, first: String) -> Result<Vec<serde_json::Value>, PackageError> {
+        let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                break;
+            }
+            let resp = self
+                .fetcher
+                .http
+                .send(
+                    "GET",
+                    &url,
+                    &[
+                        ("Accept", "application/vnd.github+json"),
+                        ("X-GitHub-Api-Version", "2022-11-28"),
+                    ],
+                    auth.as_deref(),
+                    Body::Empty,
+                )
+                .map_err(|e| PackageError::Http(e.into_error()))?;
+            match resp.status {
+                200 => {}
+                404 => {
+                    return Err(PackageError::NotFound {
+                        ecosystem: "GitHub",
+                        package: self.repo.clone(),
+                        url: resp.url.clone(),
+                    })
+                }
+                403 | 429 => {
+                    let reset = resp.header("X-RateLimit-Reset").unwrap_or("?").to_string();
+                    let retry = resp.header("Retry-After").map(str::to_string);
+                    let remaining = resp
+                        .header("X-RateLimit-Remaining")
+                        .unwrap_or("?")
+                        .to_string();
+                    return Err(PackageError::Malformed {
+                        url: resp.url.clone(),
+                        detail: format!(
+                            "GitHub refused ({}): rate limit remaining {remaining}, resets at {reset}{}; set `access_token` for 5,000 requests an hour",
+                            resp.status,
+                            retry.map(|r| format!(", retry after {r} s")).unwrap_or_default()
+                        ),
+                    });
+                }
+                s => {
+                    return Err(PackageError::Malformed {
+                        url: resp.url.clone(),
+                        detail: format!("HTTP {s}"),
+                    })
+                }
+            }
+            next = resp
+                .header("Link")
+                .and_then(crate::registry::next_link)
+                .filter(|n| same_origin(&url, n));
+            let page_url = resp.url.clone();
+            let body = resp.read_limited(super::MAX_INDEX_BYTES)?;
+            let list: Vec<serde_json::Value> =
+                serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
+                    url: page_url,
+                    detail: format!("not a JSON list: {e}"),
+                })?;
+            items.extend(list);
+        }
+        Ok(items)
+    }
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    crate::registry::http::host_of(a) == crate::registry::http::host_of(b)
+}
+
+impl Backend for GitHub {
+    fn releases(&self) -> Result<Vec<Release>, PackageError> {
+        let s =
+            |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        if self.releases {
+            let items = self.pages(format!(
+                "{}/repos/{}/releases?per_page=100",
+                self.api, self.repo
+            ))?;
+            Ok(items
+                .iter()
+                .filter(|r| {
+                    self.drafts || !r.get("draft").and_then(|d| d.as_bool()).unwrap_or(false)
+                })
+                .filter_map(|r| {
+                    let mut rel = tag_version(&s(r, "tag_name")?, self.tag_regex.as_ref())?;
+                    rel.prerelease = r
+                        .get("prerelease")
+                        .and_then(|p| p.as_bool())
+                        .unwrap_or(false);
+                    rel.url = s(r, "html_url");
+                    rel.published_at = s(r, "published_at");
+                    Some(rel)
+                })
+                .collect())
+        } else {
+            let items = self.pages(format!(
+                "{}/repos/{}/tags?per_page=100",
+                self.api, self.repo
+            ))?;
+            Ok(items
+                .iter()
+                .filter_map(|t| tag_version(&s(t, "name")?, self.tag_regex.as_ref()))
+                .collect())
+        }
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Loose
+    }
+}
