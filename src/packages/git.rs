@@ -165,13 +165,24 @@ impl Backend for Git {
 mod tests {
     use super::*;
 
+    fn pkt(line: &str) -> String {
+        format!("{:04x}{line}", line.len() + 4)
+    }
+
     #[test]
     fn pkt_lines() {
-        let body = b"001e# service=git-upload-pack\n0000003f9b7fc058fadc593d7267077a1b21ebc72794ed02 refs/heads/main\0caps\n003e9b7fc058fadc593d7267077a1b21ebc72794ed02 refs/tags/v1.0.0\n0000";
-        assert_eq!(
-            parse_pkt_lines(body).unwrap(),
-            ["refs/heads/main", "refs/tags/v1.0.0"]
+        let sha = "9b7fc058fadc593d7267077a1b21ebc72794ed02";
+        let body = format!(
+            "{}0000{}{}{}0000",
+            pkt("# service=git-upload-pack\n"),
+            pkt(&format!("{sha} refs/heads/main\0caps\n")),
+            pkt(&format!("{sha} refs/tags/v1.0.0\n")),
+            pkt(&format!("{sha} refs/tags/v1.0.0^{{}}\n")),
         );
+        let refs = parse_pkt_lines(body.as_bytes()).unwrap();
+        assert_eq!(refs, ["refs/heads/main", "refs/tags/v1.0.0", "refs/tags/v1.0.0^{}"]);
+        assert_eq!(tags_of(refs), ["v1.0.0"]);
         assert!(parse_pkt_lines(b"zzzz").is_err());
+        assert!(parse_pkt_lines(b"00ffshort").is_err());
     }
 }
