@@ -310,3 +310,34 @@ fn github_releases_pages_drafts_prereleases_and_rate_limits() {
         "{line}"
     );
 }
+
+/// A reused check container sends `If-None-Match`; a 304 reuses the kept list.
+#[test]
+fn conditional_requests_reuse_the_kept_list_on_304() {
+    use crate::support::fake::{self, Reply};
+    let doc = json!({"dist-tags": {"latest": "1.1.0"}, "versions": {"1.0.0": {}, "1.1.0": {}}})
+        .to_string();
+    let port = fake::serve_requests(0, move |r| {
+        if r.header("If-None-Match") == Some("\"v1\"") {
+            Reply::new(304, "")
+        } else {
+            Reply::new(200, doc.clone()).header("ETag", "\"v1\"")
+        }
+    });
+    let src = json!({"npm": "pkg", "registry": format!("http://127.0.0.1:{port}"), "debug": true});
+    let first = check(&json!({"source": src}));
+    assert_eq!(versions(&first.ok()), ["1.1.0"]);
+    assert!(
+        first.request_lines()[0].contains("-> 200"),
+        "{:?}",
+        first.request_lines()
+    );
+    let second = check(&json!({"source": src, "version": {"version": "1.0.0"}}));
+    assert_eq!(versions(&second.ok()), ["1.0.0", "1.1.0"]);
+    assert!(
+        second.request_lines()[0].contains("-> 304"),
+        "{:?}",
+        second.request_lines()
+    );
+    assert!(second.stderr.contains("not modified"), "{}", second.stderr);
+}

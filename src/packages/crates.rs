@@ -58,14 +58,25 @@ impl Backend for Crates {
             });
         }
         let url = format!("{}/{}", self.index, index_path(&self.name));
-        let Some((_, body)) = self.fetcher.get(&url, "*/*")? else {
-            return Err(PackageError::NotFound {
+        let parse = |_: &str, body: &[u8]| parse_lines(&url, body);
+        self.fetcher
+            .releases(&url, "*/*", None, &parse)?
+            .ok_or_else(|| PackageError::NotFound {
                 ecosystem: "crates.io",
                 package: self.name.clone(),
-                url,
-            });
-        };
-        let text = String::from_utf8_lossy(&body);
+                url: url.clone(),
+            })
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Cargo
+    }
+}
+
+fn parse_lines(url: &str, body: &[u8]) -> Result<Vec<Release>, PackageError> {
+    {
+        let url = url.to_string();
+        let text = String::from_utf8_lossy(body);
         text.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
@@ -81,10 +92,6 @@ impl Backend for Crates {
                     })
             })
             .collect()
-    }
-
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Cargo
     }
 }
 

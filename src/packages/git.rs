@@ -39,26 +39,36 @@ impl Git {
     fn remote_tags(&self) -> Result<Vec<String>, PackageError> {
         let base = self.url.trim_end_matches('/');
         let url = format!("{base}/info/refs?service=git-upload-pack");
-        let Some((content_type, body)) = self.fetcher.get(&url, "*/*")? else {
-            return Err(PackageError::NotFound {
+        let parse = |content_type: &str, body: &[u8]| {
+            let refs = if content_type.contains("git-upload-pack-advertisement") {
+                parse_pkt_lines(body).map_err(|detail| PackageError::Malformed {
+                    url: url.clone(),
+                    detail,
+                })?
+            } else {
+                // Dumb HTTP: `sha<TAB>ref` lines.
+                String::from_utf8_lossy(body)
+                    .lines()
+                    .filter_map(|l| l.split_once('\t').map(|(_, r)| r.to_string()))
+                    .collect()
+            };
+            Ok(tags_of(refs)
+                .into_iter()
+                .map(|t| Release {
+                    version: t,
+                    ..Release::default()
+                })
+                .collect())
+        };
+        let tags = self
+            .fetcher
+            .releases(&url, "*/*", None, &parse)?
+            .ok_or_else(|| PackageError::NotFound {
                 ecosystem: "git",
                 package: self.url.clone(),
-                url,
-            });
-        };
-        let refs = if content_type.contains("git-upload-pack-advertisement") {
-            parse_pkt_lines(&body).map_err(|detail| PackageError::Malformed {
                 url: url.clone(),
-                detail,
-            })?
-        } else {
-            // Dumb HTTP: `sha<TAB>ref` lines.
-            String::from_utf8_lossy(&body)
-                .lines()
-                .filter_map(|l| l.split_once('\t').map(|(_, r)| r.to_string()))
-                .collect()
-        };
-        Ok(tags_of(refs))
+            })?;
+        Ok(tags.into_iter().map(|r| r.version).collect())
     }
 
     fn local_tags(&self) -> Result<Vec<String>, PackageError> {
@@ -180,7 +190,10 @@ mod tests {
             pkt(&format!("{sha} refs/tags/v1.0.0^{{}}\n")),
         );
         let refs = parse_pkt_lines(body.as_bytes()).unwrap();
-        assert_eq!(refs, ["refs/heads/main", "refs/tags/v1.0.0", "refs/tags/v1.0.0^{}"]);
+        assert_eq!(
+            refs,
+            ["refs/heads/main", "refs/tags/v1.0.0", "refs/tags/v1.0.0^{}"]
+        );
         assert_eq!(tags_of(refs), ["v1.0.0"]);
         assert!(parse_pkt_lines(b"zzzz").is_err());
         assert!(parse_pkt_lines(b"00ffshort").is_err());

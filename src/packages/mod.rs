@@ -66,6 +66,9 @@ pub struct Release {
     /// Marked a pre-release by the index itself (GitHub).
     #[serde(default)]
     pub prerelease: bool,
+    /// npm dist-tags pointing at it (`latest`, `next`).
+    #[serde(default)]
+    pub dist_tags: Vec<String>,
     /// A page about the release.
     #[serde(default)]
     pub url: Option<String>,
@@ -91,10 +94,6 @@ pub trait Backend {
     fn releases(&self) -> Result<Vec<Release>, PackageError>;
     /// Its ordering and constraint syntax.
     fn ecosystem(&self) -> Ecosystem;
-    /// Extra files `in` writes for a version (npm: its dist-tags).
-    fn extra_files(&self, _version: &str) -> Option<Vec<(String, String)>> {
-        None
-    }
 }
 
 /// The backend `source` selects (exactly one backend key).
@@ -155,28 +154,105 @@ impl Fetcher {
         })
     }
 
-    /// GET `url`; `None` on 404; the body and its `Content-Type` otherwise.
-    pub fn get(&self, url: &str, accept: &str) -> Result<Option<(String, Vec<u8>)>, PackageError> {
+    /// The releases at `url`: on a 304 to `If-None-Match` / `If-Modified-Since` the list kept
+    /// from the last run (the page is not parsed again); `None` on 404.
+    pub fn releases(
+        &self,
+        url: &str,
+        accept: &str,
+        auth: Option<&str>,
+        parse: &dyn Fn(&str, &[u8]) -> Result<Vec<Release>, PackageError>,
+    ) -> Result<Option<Vec<Release>>, PackageError> {
+        let cached = cache::load(url);
+        let mut headers = vec![("Accept", accept.to_string())];
+        if let Some(c) = &cached {
+            if let Some(e) = &c.etag {
+                headers.push(("If-None-Match", e.clone()));
+            }
+            if let Some(m) = &c.last_modified {
+                headers.push(("If-Modified-Since", m.clone()));
+            }
+        }
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let auth = auth.or(self.authorization.as_deref());
         let resp = self
             .http
-            .send(
-                "GET",
-                url,
-                &[("Accept", accept)],
-                self.authorization.as_deref(),
-                Body::Empty,
-            )
+            .send("GET", url, &headers, auth, Body::Empty)
             .map_err(|e| PackageError::Http(e.into_error()))?;
         match resp.status {
+            304 => match cached {
+                Some(c) => {
+                    log::debug(|| format!("{url}: not modified; using the kept list"));
+                    Ok(Some(c.releases))
+                }
+                None => Err(PackageError::Malformed {
+                    url: resp.url.clone(),
+                    detail: "304 without a conditional request".into(),
+                }),
+            },
             200 => {
                 let ct = resp.header("Content-Type").unwrap_or("").to_string();
-                Ok(Some((ct, resp.read_limited(MAX_INDEX_BYTES)?)))
+                let etag = resp.header("ETag").map(str::to_string);
+                let last_modified = resp.header("Last-Modified").map(str::to_string);
+                let body = resp.read_limited(MAX_INDEX_BYTES)?;
+                let releases = parse(&ct, &body)?;
+                if etag.is_some() || last_modified.is_some() {
+                    cache::store(url, etag, last_modified, &releases);
+                }
+                Ok(Some(releases))
             }
             404 => Ok(None),
             status => Err(PackageError::Malformed {
                 url: resp.url.clone(),
                 detail: format!("HTTP {status}"),
             }),
+        }
+    }
+}
+
+/// Conditional-request state per index URL, in the private temp dir a reused check container
+/// keeps: validators and the parsed release list.
+mod cache {
+    use super::Release;
+    use sha2::Digest as _;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub struct Entry {
+        pub etag: Option<String>,
+        pub last_modified: Option<String>,
+        pub releases: Vec<Release>,
+    }
+
+    fn path(url: &str) -> Option<std::path::PathBuf> {
+        let dir = crate::registry::hostcache::private_dir()?.join("index");
+        std::fs::create_dir_all(&dir).ok()?;
+        Some(dir.join(hex::encode(sha2::Sha256::digest(url.as_bytes()))))
+    }
+
+    pub fn load(url: &str) -> Option<Entry> {
+        serde_json::from_slice(&std::fs::read(path(url)?).ok()?).ok()
+    }
+
+    pub fn store(
+        url: &str,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        releases: &[Release],
+    ) {
+        let Some(p) = path(url) else { return };
+        let entry = Entry {
+            etag,
+            last_modified,
+            releases: releases.to_vec(),
+        };
+        if let Ok(bytes) = serde_json::to_vec(&entry) {
+            let tmp = p.with_extension(format!("{}.tmp", std::process::id()));
+            if std::fs::write(&tmp, bytes)
+                .and_then(|()| std::fs::rename(&tmp, &p))
+                .is_err()
+            {
+                let _ = std::fs::remove_file(&tmp);
+            }
         }
     }
 }
@@ -367,10 +443,9 @@ pub fn get(
             metadata.push(MetadataField::new(file, v.clone()));
         }
     }
-    if let Some(extra) = backend.extra_files(&version.version) {
-        for (file, text) in extra {
-            write(&file, &text)?;
-        }
+    if !release.dist_tags.is_empty() {
+        write("dist_tags", &release.dist_tags.join(" "))?;
+        metadata.push(MetadataField::new("dist_tags", release.dist_tags.join(" ")));
     }
     Ok(VersionResponse { version, metadata })
 }

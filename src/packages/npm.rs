@@ -3,14 +3,12 @@
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
 use crate::protocol::PackageSource;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 /// An npm package.
 pub struct Npm {
     name: String,
     registry: String,
     fetcher: Fetcher,
-    dist_tags: OnceLock<BTreeMap<String, String>>,
 }
 
 impl Npm {
@@ -25,7 +23,6 @@ impl Npm {
                 .trim_end_matches('/')
                 .to_string(),
             fetcher,
-            dist_tags: OnceLock::new(),
         }
     }
 }
@@ -43,43 +40,39 @@ impl Backend for Npm {
         let path = self.name.replacen('/', "%2f", 1);
         let url = format!("{}/{path}", self.registry);
         let accept = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8";
-        let Some((_, body)) = self.fetcher.get(&url, accept)? else {
-            return Err(PackageError::NotFound {
+        let parse = |_: &str, body: &[u8]| {
+            let doc: Doc = serde_json::from_slice(body).map_err(|e| PackageError::Malformed {
+                url: url.clone(),
+                detail: format!("not an npm package document: {e}"),
+            })?;
+            Ok(doc
+                .versions
+                .into_iter()
+                .map(|(version, v)| Release {
+                    yanked: v
+                        .get("deprecated")
+                        .is_some_and(|d| !d.is_null() && d != false),
+                    dist_tags: doc
+                        .dist_tags
+                        .iter()
+                        .filter(|(_, t)| **t == version)
+                        .map(|(k, _)| k.clone())
+                        .collect(),
+                    version,
+                    ..Release::default()
+                })
+                .collect())
+        };
+        self.fetcher
+            .releases(&url, accept, None, &parse)?
+            .ok_or_else(|| PackageError::NotFound {
                 ecosystem: "npm",
                 package: self.name.clone(),
-                url,
-            });
-        };
-        let doc: Doc = serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
-            url,
-            detail: format!("not an npm package document: {e}"),
-        })?;
-        let _ = self.dist_tags.set(doc.dist_tags);
-        Ok(doc
-            .versions
-            .into_iter()
-            .map(|(version, v)| Release {
-                version,
-                yanked: v
-                    .get("deprecated")
-                    .is_some_and(|d| !d.is_null() && d != false),
-                ..Release::default()
+                url: url.clone(),
             })
-            .collect())
     }
 
     fn ecosystem(&self) -> Ecosystem {
         Ecosystem::Loose
-    }
-
-    fn extra_files(&self, version: &str) -> Option<Vec<(String, String)>> {
-        let tags: Vec<&str> = self
-            .dist_tags
-            .get()?
-            .iter()
-            .filter(|(_, v)| *v == version)
-            .map(|(k, _)| k.as_str())
-            .collect();
-        Some(vec![("dist_tags".to_string(), tags.join(" "))])
     }
 }

@@ -83,73 +83,83 @@ impl Backend for PyPi {
     fn releases(&self) -> Result<Vec<Release>, PackageError> {
         let project = normalize(&self.name);
         let url = format!("{}/{project}/", self.index);
-        let Some((content_type, body)) = self.fetcher.get(&url, ACCEPT)? else {
-            return Err(PackageError::NotFound {
+        let parse =
+            |content_type: &str, body: &[u8]| parse_page(&project, &url, content_type, body);
+        self.fetcher
+            .releases(&url, ACCEPT, None, &parse)?
+            .ok_or_else(|| PackageError::NotFound {
                 ecosystem: "PyPI",
                 package: self.name.clone(),
-                url,
-            });
-        };
-        // version → (files, yanked files)
-        let mut seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let mut add = |filename: &str, yanked: bool| {
-            if let Some(v) = version_from_filename(&project, filename) {
-                let e = seen.entry(v).or_default();
-                e.0 += 1;
-                if yanked {
-                    e.1 += 1;
-                }
-            }
-        };
-        if content_type.contains("vnd.pypi.simple.v1+json") {
-            let page: JsonPage =
-                serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
-                    url: url.clone(),
-                    detail: format!("not a PEP 691 page: {e}"),
-                })?;
-            for f in page.files {
-                let yanked = match f.yanked {
-                    serde_json::Value::Bool(b) => b,
-                    serde_json::Value::String(_) => true,
-                    _ => false,
-                };
-                add(&f.filename, yanked);
-            }
-        } else {
-            let text = String::from_utf8_lossy(&body);
-            if !text.to_ascii_lowercase().contains("<a")
-                && !text.to_ascii_lowercase().contains("<html")
-            {
-                return Err(PackageError::Malformed {
-                    url,
-                    detail: "neither a PEP 691 JSON nor a PEP 503 HTML page".into(),
-                });
-            }
-            let anchor = Regex::new(r"(?is)<a\b([^>]*)>([^<]*)</a>").map_err(|e| {
-                PackageError::Malformed {
-                    url: url.clone(),
-                    detail: e.to_string(),
-                }
-            })?;
-            for c in anchor.captures_iter(&text) {
-                let attrs = c.get(1).map_or("", |m| m.as_str());
-                let name = c.get(2).map_or("", |m| m.as_str()).trim();
-                add(name, attrs.contains("data-yanked"));
-            }
-        }
-        Ok(seen
-            .into_iter()
-            .map(|(version, (files, yanked))| Release {
-                version,
-                yanked: files > 0 && files == yanked,
-                ..Release::default()
+                url: url.clone(),
             })
-            .collect())
     }
 
     fn ecosystem(&self) -> Ecosystem {
         Ecosystem::Pep440
     }
+}
+
+/// Releases from a simple-API page: PEP 691 JSON or PEP 503 HTML.
+fn parse_page(
+    project: &str,
+    url: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Vec<Release>, PackageError> {
+    let url = url.to_string();
+    // version → (files, yanked files)
+    let mut seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut add = |filename: &str, yanked: bool| {
+        if let Some(v) = version_from_filename(project, filename) {
+            let e = seen.entry(v).or_default();
+            e.0 += 1;
+            if yanked {
+                e.1 += 1;
+            }
+        }
+    };
+    if content_type.contains("vnd.pypi.simple.v1+json") {
+        let page: JsonPage =
+            serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
+                url: url.clone(),
+                detail: format!("not a PEP 691 page: {e}"),
+            })?;
+        for f in page.files {
+            let yanked = match f.yanked {
+                serde_json::Value::Bool(b) => b,
+                serde_json::Value::String(_) => true,
+                _ => false,
+            };
+            add(&f.filename, yanked);
+        }
+    } else {
+        let text = String::from_utf8_lossy(&body);
+        if !text.to_ascii_lowercase().contains("<a") && !text.to_ascii_lowercase().contains("<html")
+        {
+            return Err(PackageError::Malformed {
+                url,
+                detail: "neither a PEP 691 JSON nor a PEP 503 HTML page".into(),
+            });
+        }
+        let anchor =
+            Regex::new(r"(?is)<a\b([^>]*)>([^<]*)</a>").map_err(|e| PackageError::Malformed {
+                url: url.clone(),
+                detail: e.to_string(),
+            })?;
+        for c in anchor.captures_iter(&text) {
+            let attrs = c.get(1).map_or("", |m| m.as_str());
+            let name = c.get(2).map_or("", |m| m.as_str()).trim();
+            add(name, attrs.contains("data-yanked"));
+        }
+    }
+    Ok(seen
+        .into_iter()
+        .map(|(version, (files, yanked))| Release {
+            version,
+            yanked: files > 0 && files == yanked,
+            ..Release::default()
+        })
+        .collect())
 }
 
 #[cfg(test)]

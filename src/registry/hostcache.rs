@@ -40,11 +40,16 @@ fn now() -> u64 {
 /// `$TMPDIR/uptick-<uid>/hosts.json`, used only when the directory is ours and private: a
 /// planted entry could otherwise point credentials at another token realm.
 fn file() -> Option<PathBuf> {
+    private_dir().map(|d| d.join("hosts.json"))
+}
+
+/// `$TMPDIR/uptick-<uid>`, created mode 0700; `None` unless it is ours and private.
+pub fn private_dir() -> Option<PathBuf> {
     let uid = std::fs::metadata("/proc/self").ok()?.uid();
     let dir = std::env::temp_dir().join(format!("uptick-{uid}"));
     let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
     let meta = std::fs::symlink_metadata(&dir).ok()?;
-    (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0).then(|| dir.join("hosts.json"))
+    (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0).then_some(dir)
 }
 
 fn read_all() -> BTreeMap<String, Entry> {

@@ -26,7 +26,23 @@ impl Reply {
     }
 }
 
-type Handler = dyn Fn(&str, &str) -> Reply + Send + Sync;
+/// What the fake saw.
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 
 /// Serves `handler(method, path_and_query)` on a loopback port until the test process ends.
 pub fn serve(handler: impl Fn(&str, &str) -> Reply + Send + Sync + 'static) -> u16 {
@@ -35,6 +51,14 @@ pub fn serve(handler: impl Fn(&str, &str) -> Reply + Send + Sync + 'static) -> u
 
 /// Like [`serve`] on a given port (0: any), for replies that must name their own address.
 pub fn serve_on(port: u16, handler: impl Fn(&str, &str) -> Reply + Send + Sync + 'static) -> u16 {
+    serve_requests(port, move |r| handler(&r.method, &r.path))
+}
+
+/// Like [`serve_on`], with the request headers visible to the handler.
+pub fn serve_requests(
+    port: u16,
+    handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+) -> u16 {
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind fake");
     let port = listener.local_addr().expect("addr").port();
     let handler: Arc<Handler> = Arc::new(handler);
@@ -54,6 +78,7 @@ pub fn serve_on(port: u16, handler: impl Fn(&str, &str) -> Reply + Send + Sync +
                     let method = parts.next().unwrap_or("").to_string();
                     let target = parts.next().unwrap_or("/").to_string();
                     let mut length = 0usize;
+                    let mut headers = Vec::new();
                     loop {
                         let mut h = String::new();
                         if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
@@ -63,11 +88,16 @@ pub fn serve_on(port: u16, handler: impl Fn(&str, &str) -> Reply + Send + Sync +
                             if k.eq_ignore_ascii_case("content-length") {
                                 length = v.trim().parse().unwrap_or(0);
                             }
+                            headers.push((k.trim().to_string(), v.trim().to_string()));
                         }
                     }
                     let mut body = vec![0u8; length];
                     let _ = reader.read_exact(&mut body);
-                    let reply = handler(&method, &target);
+                    let reply = handler(&Request {
+                        method: method.clone(),
+                        path: target.clone(),
+                        headers,
+                    });
                     let mut head = format!(
                         "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
                         reply.status,
