@@ -128,6 +128,9 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
     }
 }
 
+/// Turns an index page (`Content-Type`, body) into releases.
+pub type ParsePage<'a> = dyn Fn(&str, &[u8]) -> Result<Vec<Release>, PackageError> + 'a;
+
 /// HTTP GETs for index documents, with optional basic credentials.
 pub struct Fetcher {
     pub(crate) http: Http,
@@ -161,7 +164,7 @@ impl Fetcher {
         url: &str,
         accept: &str,
         auth: Option<&str>,
-        parse: &dyn Fn(&str, &[u8]) -> Result<Vec<Release>, PackageError>,
+        parse: &ParsePage<'_>,
     ) -> Result<Option<Vec<Release>>, PackageError> {
         let cached = cache::load(url);
         let mut headers = vec![("Accept", accept.to_string())];

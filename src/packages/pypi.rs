@@ -119,11 +119,10 @@ fn parse_page(
         }
     };
     if content_type.contains("vnd.pypi.simple.v1+json") {
-        let page: JsonPage =
-            serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
-                url: url.clone(),
-                detail: format!("not a PEP 691 page: {e}"),
-            })?;
+        let page: JsonPage = serde_json::from_slice(body).map_err(|e| PackageError::Malformed {
+            url: url.clone(),
+            detail: format!("not a PEP 691 page: {e}"),
+        })?;
         for f in page.files {
             let yanked = match f.yanked {
                 serde_json::Value::Bool(b) => b,
@@ -133,7 +132,7 @@ fn parse_page(
             add(&f.filename, yanked);
         }
     } else {
-        let text = String::from_utf8_lossy(&body);
+        let text = String::from_utf8_lossy(body);
         if !text.to_ascii_lowercase().contains("<a") && !text.to_ascii_lowercase().contains("<html")
         {
             return Err(PackageError::Malformed {
