@@ -56,11 +56,8 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
             Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
             _ => PackageGetParams::default(),
         };
-        if params.download.is_some() {
-            anyhow::bail!("params.download: downloading release files is not supported yet");
-        }
         let dest = destination(args)?;
-        let response = packages::get(&source, version, &dest)?;
+        let response = packages::get(&source, version, params.download.as_deref(), &dest)?;
         protocol::write_json(stdout, &response)?;
         return Ok(());
     }

@@ -419,7 +419,7 @@ pub struct PackageVersion {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PackageGetParams {
-    /// Glob of release file names to download (not supported yet).
+    /// Glob of release file names to download, each verified by its published hash.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub download: Option<String>,
 }

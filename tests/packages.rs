@@ -341,3 +341,107 @@ fn conditional_requests_reuse_the_kept_list_on_304() {
     );
     assert!(second.stderr.contains("not modified"), "{}", second.stderr);
 }
+
+#[test]
+fn download_fetches_matching_files_verified_by_their_published_hash() {
+    use crate::support::fake::{self, Reply};
+    // PyPI: pypiserver publishes `#sha256=` on every link.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tool-1.0.tar.gz"), b"sdist bytes").unwrap();
+    std::fs::write(dir.path().join("tool-1.0-py3-none-any.whl"), b"wheel bytes").unwrap();
+    let server = servers::pypiserver(dir.path());
+    let src =
+        json!({"pypi": "tool", "index_url": format!("http://127.0.0.1:{}/simple", server.port)});
+    let dest = tempfile::tempdir().unwrap();
+    let out = get(
+        &json!({"source": src, "version": {"version": "1.0"}, "params": {"download": "*.whl"}}),
+        dest.path(),
+    )
+    .ok();
+    assert_eq!(
+        std::fs::read(dest.path().join("tool-1.0-py3-none-any.whl")).unwrap(),
+        b"wheel bytes"
+    );
+    assert!(!dest.path().join("tool-1.0.tar.gz").exists());
+    assert!(out["metadata"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"name": "files", "value": "tool-1.0-py3-none-any.whl"})));
+    let line = get(
+        &json!({"source": src, "version": {"version": "1.0"}, "params": {"download": "*.zip"}}),
+        dest.path(),
+    )
+    .fails();
+    assert!(
+        line.contains("no file of tool 1.0 matches `*.zip`") && line.contains("tool-1.0.tar.gz"),
+        "{line}"
+    );
+
+    // npm: the tarball's `integrity`; a tampered tarball is refused and leaves nothing.
+    let good = b"npm tarball".to_vec();
+    let integrity = |bytes: &[u8]| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))
+        )
+    };
+    let port = crate::support::free_port();
+    let doc = json!({"dist-tags": {"latest": "1.0.0"}, "versions": {
+        "1.0.0": {"dist": {"tarball": format!("http://127.0.0.1:{port}/pkg/-/pkg-1.0.0.tgz"), "integrity": integrity(&good)}},
+        "1.0.1": {"dist": {"tarball": format!("http://127.0.0.1:{port}/pkg/-/pkg-1.0.1.tgz"), "integrity": integrity(b"something else")}},
+    }})
+    .to_string();
+    let served = good.clone();
+    fake::serve_on(port, move |_, path| match path {
+        "/pkg" => Reply::new(200, doc.clone()),
+        p if p.ends_with(".tgz") => Reply::new(200, served.clone()),
+        _ => Reply::new(404, ""),
+    });
+    let src = json!({"npm": "pkg", "registry": format!("http://127.0.0.1:{port}")});
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": src, "version": {"version": "1.0.0"}, "params": {"download": "*.tgz"}}),
+        dest.path(),
+    )
+    .ok();
+    assert_eq!(
+        std::fs::read(dest.path().join("pkg-1.0.0.tgz")).unwrap(),
+        good
+    );
+    let dest = tempfile::tempdir().unwrap();
+    let line = get(
+        &json!({"source": src, "version": {"version": "1.0.1"}, "params": {"download": "*.tgz"}}),
+        dest.path(),
+    )
+    .fails();
+    assert!(line.contains("expected sha512:"), "{line}");
+    assert!(!dest.path().join("pkg-1.0.1.tgz").exists());
+
+    // crates: `cksum` from the index line, the URL from the index's `config.json`.
+    let index = tempfile::tempdir().unwrap();
+    let crate_bytes = b"crate archive".to_vec();
+    let cksum = crate::support::seed::sha256(&crate_bytes)[7..].to_string();
+    std::fs::create_dir_all(index.path().join("3/t")).unwrap();
+    std::fs::write(
+        index.path().join("3/t/tok"),
+        json!({"name": "tok", "vers": "0.1.0", "cksum": cksum}).to_string() + "\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(index.path().join("dl/tok/0.1.0")).unwrap();
+    std::fs::write(index.path().join("dl/tok/0.1.0/download"), &crate_bytes).unwrap();
+    let static_server = servers::static_files(index.path());
+    let base = format!("http://127.0.0.1:{}", static_server.port);
+    std::fs::write(
+        index.path().join("config.json"),
+        json!({"dl": format!("{base}/dl")}).to_string(),
+    )
+    .unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    get(&json!({"source": {"crate": "tok", "index_url": base}, "version": {"version": "0.1.0"}, "params": {"download": "*.crate"}}), dest.path()).ok();
+    assert_eq!(
+        std::fs::read(dest.path().join("tok-0.1.0.crate")).unwrap(),
+        crate_bytes
+    );
+}

@@ -267,7 +267,8 @@ fn glob_paths(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     Ok(current)
 }
 
-fn glob_regex(part: &str) -> Result<regex::Regex, String> {
+/// A regex for one shell-glob component (`*`, `?`, `[...]`, `[!...]`).
+pub(crate) fn glob_regex(part: &str) -> Result<regex::Regex, String> {
     let mut re = String::from("^");
     let mut chars = part.chars().peekable();
     while let Some(c) = chars.next() {

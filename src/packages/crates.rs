@@ -39,9 +39,12 @@ impl Crates {
 
 #[derive(serde::Deserialize)]
 struct Line {
+    name: String,
     vers: String,
     #[serde(default)]
     yanked: bool,
+    #[serde(default)]
+    cksum: Option<String>,
 }
 
 impl Backend for Crates {
@@ -68,8 +71,48 @@ impl Backend for Crates {
             })
     }
 
+    fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
     fn ecosystem(&self) -> Ecosystem {
         Ecosystem::Cargo
+    }
+
+    /// `{dl}/{crate}/{version}/download`, or `dl` with its `{crate}` / `{version}` markers.
+    fn file_url(&self, file: &super::ReleaseFile) -> Result<String, PackageError> {
+        let config_url = format!("{}/config.json", self.index);
+        let parse = |_: &str, body: &[u8]| {
+            let v: serde_json::Value =
+                serde_json::from_slice(body).map_err(|e| PackageError::Malformed {
+                    url: config_url.clone(),
+                    detail: e.to_string(),
+                })?;
+            Ok(vec![Release {
+                version: v
+                    .get("dl")
+                    .and_then(|d| d.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                ..Release::default()
+            }])
+        };
+        let dl = self
+            .fetcher
+            .releases(&config_url, "application/json", None, &parse)?
+            .and_then(|r| r.into_iter().next())
+            .map(|r| r.version)
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| PackageError::Malformed {
+                url: config_url.clone(),
+                detail: "no `dl` in the index configuration".into(),
+            })?;
+        let (name, version) = file.url.split_once('/').unwrap_or((&file.url, ""));
+        Ok(if dl.contains("{crate}") || dl.contains("{version}") {
+            dl.replace("{crate}", name).replace("{version}", version)
+        } else {
+            format!("{}/{name}/{version}/download", dl.trim_end_matches('/'))
+        })
     }
 }
 
@@ -82,6 +125,12 @@ fn parse_lines(url: &str, body: &[u8]) -> Result<Vec<Release>, PackageError> {
             .map(|l| {
                 serde_json::from_str::<Line>(l)
                     .map(|line| Release {
+                        files: vec![super::ReleaseFile {
+                            name: format!("{}-{}.crate", line.name, line.vers),
+                            // Resolved against the index's `config.json` when downloading.
+                            url: format!("{}/{}", line.name, line.vers),
+                            hash: line.cksum.map(|c| format!("sha256:{c}")),
+                        }],
                         version: line.vers,
                         yanked: line.yanked,
                         ..Release::default()

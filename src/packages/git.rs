@@ -166,6 +166,10 @@ impl Backend for Git {
             .collect())
     }
 
+    fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
     fn ecosystem(&self) -> Ecosystem {
         Ecosystem::Loose
     }

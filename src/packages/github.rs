@@ -151,6 +151,22 @@ impl Backend for GitHub {
                         .unwrap_or(false);
                     rel.url = s(r, "html_url");
                     rel.published_at = s(r, "published_at");
+                    rel.files = r
+                        .get("assets")
+                        .and_then(|a| a.as_array())
+                        .map(|assets| {
+                            assets
+                                .iter()
+                                .filter_map(|a| {
+                                    Some(super::ReleaseFile {
+                                        name: s(a, "name")?,
+                                        url: s(a, "browser_download_url")?,
+                                        hash: s(a, "digest"),
+                                    })
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
                     Some(rel)
                 })
                 .collect())
@@ -164,6 +180,10 @@ impl Backend for GitHub {
                 .filter_map(|t| tag_version(&s(t, "name")?, self.tag_regex.as_ref()))
                 .collect())
         }
+    }
+
+    fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
     }
 
     fn ecosystem(&self) -> Ecosystem {

@@ -75,6 +75,20 @@ pub struct Release {
     /// When it was published (RFC 3339).
     #[serde(default)]
     pub published_at: Option<String>,
+    /// Its downloadable files.
+    #[serde(default)]
+    pub files: Vec<ReleaseFile>,
+}
+
+/// A release file and the hash its index publishes for it.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct ReleaseFile {
+    /// File name (`awscli-1.18.100.tar.gz`).
+    pub name: String,
+    /// Where to get it.
+    pub url: String,
+    /// `sha256:<hex>` or `sha512:<hex>`, when published.
+    pub hash: Option<String>,
 }
 
 /// How an ecosystem orders and constrains versions.
@@ -94,6 +108,12 @@ pub trait Backend {
     fn releases(&self) -> Result<Vec<Release>, PackageError>;
     /// Its ordering and constraint syntax.
     fn ecosystem(&self) -> Ecosystem;
+    /// Where a release file is downloaded from.
+    fn file_url(&self, file: &ReleaseFile) -> Result<String, PackageError> {
+        Ok(file.url.clone())
+    }
+    /// The fetcher (for downloads).
+    fn fetcher(&self) -> &Fetcher;
 }
 
 /// The backend `source` selects (exactly one backend key).
@@ -135,6 +155,8 @@ pub type ParsePage<'a> = dyn Fn(&str, &[u8]) -> Result<Vec<Release>, PackageErro
 pub struct Fetcher {
     pub(crate) http: Http,
     authorization: Option<String>,
+    /// The host credentials belong to (the configured index / registry / API).
+    auth_host: Option<String>,
 }
 
 impl Fetcher {
@@ -151,10 +173,58 @@ impl Fetcher {
             )),
             _ => None,
         };
+        let auth_host = [&source.index_url, &source.registry, &source.api_url]
+            .into_iter()
+            .find_map(|u| u.as_deref())
+            .map(crate::registry::http::host_of);
         Ok(Fetcher {
             http,
             authorization,
+            auth_host,
         })
+    }
+
+    /// Credentials for `url`: only on the configured index's own host.
+    fn auth_for(&self, url: &str) -> Option<&str> {
+        let host = crate::registry::http::host_of(url);
+        match &self.auth_host {
+            Some(h) if *h == host => self.authorization.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Downloads `url` into `path` (temporary file, then rename) unless its bytes miss `hash`.
+    fn download(&self, url: &str, hash: &str, path: &std::path::Path) -> Result<(), PackageError> {
+        let digest: crate::digest::Digest =
+            hash.parse()
+                .map_err(|e: crate::digest::DigestError| PackageError::Malformed {
+                    url: url.to_string(),
+                    detail: format!("published hash: {e}"),
+                })?;
+        let resp = self
+            .http
+            .send("GET", url, &[], self.auth_for(url), Body::Empty)
+            .map_err(|e| PackageError::Http(e.into_error()))?;
+        if resp.status != 200 {
+            return Err(PackageError::Malformed {
+                url: resp.url.clone(),
+                detail: format!("HTTP {}", resp.status),
+            });
+        }
+        let mut reader =
+            crate::digest::VerifyingReader::new(resp.into_reader(), &digest, None, url.to_string());
+        let tmp = path.with_extension("uptick-tmp");
+        let result = std::fs::File::create(&tmp)
+            .and_then(|mut f| std::io::copy(&mut reader, &mut f))
+            .and_then(|_| std::fs::rename(&tmp, path));
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(PackageError::Malformed {
+                url: url.to_string(),
+                detail: e.to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// The releases at `url`: on a 304 to `If-None-Match` / `If-Modified-Since` the list kept
@@ -177,7 +247,7 @@ impl Fetcher {
             }
         }
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let auth = auth.or(self.authorization.as_deref());
+        let auth = auth.or(self.auth_for(url));
         let resp = self
             .http
             .send("GET", url, &headers, auth, Body::Empty)
@@ -397,6 +467,7 @@ pub fn check(
 pub fn get(
     source: &PackageSource,
     version: PackageVersion,
+    download: Option<&str>,
     dest: &std::path::Path,
 ) -> Result<VersionResponse<PackageVersion>, PackageError> {
     let backend = backend(source)?;
@@ -431,7 +502,7 @@ pub fn get(
     }
     log::info(format_args!("{name} {}", version.version));
     let mut metadata = vec![
-        MetadataField::new("package", name),
+        MetadataField::new("package", name.clone()),
         MetadataField::new("version", version.version.clone()),
     ];
     if let Some(t) = &version.tag {
@@ -445,6 +516,55 @@ pub fn get(
             write(file, v)?;
             metadata.push(MetadataField::new(file, v.clone()));
         }
+    }
+    if let Some(glob) = download {
+        let re = crate::image::put::glob_regex(glob).map_err(|e| PackageError::Invalid {
+            field: "params.download",
+            detail: format!("`{glob}`: {e}"),
+        })?;
+        let matching: Vec<&ReleaseFile> = release
+            .files
+            .iter()
+            .filter(|f| re.is_match(&f.name))
+            .collect();
+        if matching.is_empty() {
+            let names: Vec<&str> = release.files.iter().map(|f| f.name.as_str()).collect();
+            return Err(PackageError::Invalid {
+                field: "params.download",
+                detail: format!(
+                    "no file of {name} {} matches `{glob}`; it has: {}",
+                    version.version,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            });
+        }
+        let mut got = Vec::new();
+        for file in matching {
+            if file.name.contains('/') || file.name.starts_with('.') {
+                return Err(PackageError::Invalid {
+                    field: "params.download",
+                    detail: format!("refusing file name `{}`", file.name),
+                });
+            }
+            let hash = file.hash.as_deref().ok_or_else(|| PackageError::Invalid {
+                field: "params.download",
+                detail: format!(
+                    "{}: the index publishes no hash for it; not downloading it unverified",
+                    file.name
+                ),
+            })?;
+            let url = backend.file_url(file)?;
+            backend
+                .fetcher()
+                .download(&url, hash, &dest.join(&file.name))?;
+            log::info(format_args!("downloaded {} ({hash})", file.name));
+            got.push(file.name.clone());
+        }
+        metadata.push(MetadataField::new("files", got.join(" ")));
     }
     if !release.dist_tags.is_empty() {
         write("dist_tags", &release.dist_tags.join(" "))?;

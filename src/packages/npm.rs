@@ -27,6 +27,21 @@ impl Npm {
     }
 }
 
+/// The tarball of a version document, with its `integrity` (sha512) as the published hash.
+fn npm_file(v: &serde_json::Value) -> Option<super::ReleaseFile> {
+    use base64::Engine as _;
+    let dist = v.get("dist")?;
+    let url = dist.get("tarball")?.as_str()?.to_string();
+    let name = url.rsplit('/').next().unwrap_or("package.tgz").to_string();
+    let hash = dist
+        .get("integrity")
+        .and_then(|i| i.as_str())
+        .and_then(|i| i.strip_prefix("sha512-"))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .map(|raw| format!("sha512:{}", hex::encode(raw)));
+    Some(super::ReleaseFile { name, url, hash })
+}
+
 #[derive(serde::Deserialize)]
 struct Doc {
     #[serde(default, rename = "dist-tags")]
@@ -49,6 +64,7 @@ impl Backend for Npm {
                 .versions
                 .into_iter()
                 .map(|(version, v)| Release {
+                    files: npm_file(&v).into_iter().collect(),
                     yanked: v
                         .get("deprecated")
                         .is_some_and(|d| !d.is_null() && d != false),
@@ -70,6 +86,10 @@ impl Backend for Npm {
                 package: self.name.clone(),
                 url: url.clone(),
             })
+    }
+
+    fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
     }
 
     fn ecosystem(&self) -> Ecosystem {

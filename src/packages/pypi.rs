@@ -1,6 +1,6 @@
 //! PyPI and private indexes: the simple API, PEP 691 JSON when offered, PEP 503 HTML otherwise.
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
+use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
 use crate::protocol::PackageSource;
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -76,6 +76,10 @@ struct JsonPage {
 struct JsonFile {
     filename: String,
     #[serde(default)]
+    url: String,
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
+    #[serde(default)]
     yanked: serde_json::Value,
 }
 
@@ -94,6 +98,10 @@ impl Backend for PyPi {
             })
     }
 
+    fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
     fn ecosystem(&self) -> Ecosystem {
         Ecosystem::Pep440
     }
@@ -106,21 +114,37 @@ fn parse_page(
     content_type: &str,
     body: &[u8],
 ) -> Result<Vec<Release>, PackageError> {
-    let url = url.to_string();
-    // version → (files, yanked files)
-    let mut seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut add = |filename: &str, yanked: bool| {
+    let page_url = url.to_string();
+    let base = url::Url::parse(url).ok();
+    // version → (files, yanked files, file list)
+    let mut seen: BTreeMap<String, (usize, usize, Vec<ReleaseFile>)> = BTreeMap::new();
+    let mut add = |filename: &str, href: &str, sha256: Option<String>, yanked: bool| {
         if let Some(v) = version_from_filename(project, filename) {
             let e = seen.entry(v).or_default();
             e.0 += 1;
             if yanked {
                 e.1 += 1;
             }
+            let href_no_fragment = href.split('#').next().unwrap_or(href);
+            let absolute = base
+                .as_ref()
+                .and_then(|b| b.join(href_no_fragment).ok())
+                .map(|u| u.to_string())
+                .unwrap_or_else(|| href_no_fragment.to_string());
+            let sha256 = sha256.or_else(|| {
+                href.split_once("#sha256=")
+                    .map(|(_, h)| h.to_ascii_lowercase())
+            });
+            e.2.push(ReleaseFile {
+                name: filename.to_string(),
+                url: absolute,
+                hash: sha256.map(|h| format!("sha256:{h}")),
+            });
         }
     };
     if content_type.contains("vnd.pypi.simple.v1+json") {
         let page: JsonPage = serde_json::from_slice(body).map_err(|e| PackageError::Malformed {
-            url: url.clone(),
+            url: page_url.clone(),
             detail: format!("not a PEP 691 page: {e}"),
         })?;
         for f in page.files {
@@ -129,33 +153,45 @@ fn parse_page(
                 serde_json::Value::String(_) => true,
                 _ => false,
             };
-            add(&f.filename, yanked);
+            let sha = f.hashes.get("sha256").cloned();
+            add(&f.filename, &f.url, sha, yanked);
         }
     } else {
         let text = String::from_utf8_lossy(body);
         if !text.to_ascii_lowercase().contains("<a") && !text.to_ascii_lowercase().contains("<html")
         {
             return Err(PackageError::Malformed {
-                url,
+                url: page_url,
                 detail: "neither a PEP 691 JSON nor a PEP 503 HTML page".into(),
             });
         }
         let anchor =
-            Regex::new(r"(?is)<a\b([^>]*)>([^<]*)</a>").map_err(|e| PackageError::Malformed {
-                url: url.clone(),
+            Regex::new(r#"(?is)<a\b([^>]*)>([^<]*)</a>"#).map_err(|e| PackageError::Malformed {
+                url: page_url.clone(),
+                detail: e.to_string(),
+            })?;
+        let href =
+            Regex::new(r#"(?i)href\s*=\s*"([^"]*)""#).map_err(|e| PackageError::Malformed {
+                url: page_url.clone(),
                 detail: e.to_string(),
             })?;
         for c in anchor.captures_iter(&text) {
             let attrs = c.get(1).map_or("", |m| m.as_str());
             let name = c.get(2).map_or("", |m| m.as_str()).trim();
-            add(name, attrs.contains("data-yanked"));
+            let link = href
+                .captures(attrs)
+                .and_then(|h| h.get(1))
+                .map_or("", |m| m.as_str())
+                .replace("&amp;", "&");
+            add(name, &link, None, attrs.contains("data-yanked"));
         }
     }
     Ok(seen
         .into_iter()
-        .map(|(version, (files, yanked))| Release {
+        .map(|(version, (files, yanked, list))| Release {
             version,
             yanked: files > 0 && files == yanked,
+            files: list,
             ..Release::default()
         })
         .collect())
