@@ -445,3 +445,72 @@ fn download_fetches_matching_files_verified_by_their_published_hash() {
         crate_bytes
     );
 }
+
+#[test]
+fn pep691_json_yanked_releases_and_malformed_pages() {
+    use crate::support::fake::{self, Reply};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let json_page = json!({
+        "meta": {"api-version": "1.1"},
+        "name": "tool",
+        "files": [
+            {"filename": "tool-1.0.tar.gz", "url": "../../files/tool-1.0.tar.gz", "hashes": {"sha256": "00"}},
+            {"filename": "tool-1.1.tar.gz", "url": "../../files/tool-1.1.tar.gz", "hashes": {}, "yanked": "broken build"},
+            {"filename": "tool-1.1-py3-none-any.whl", "url": "x", "hashes": {}, "yanked": true},
+            {"filename": "tool-1.0.1.tar.gz", "url": "y", "hashes": {}, "yanked": false},
+        ],
+        "versions": ["1.0", "1.0.1", "1.1"],
+    })
+    .to_string();
+    let github_calls = Arc::new(AtomicUsize::new(0));
+    let calls = github_calls.clone();
+    let port = fake::serve(move |_, path| match path {
+        "/simple/tool/" => Reply::new(200, json_page.clone())
+            .header("Content-Type", "application/vnd.pypi.simple.v1+json"),
+        "/simple/broken/" => {
+            Reply::new(200, "this is not an index").header("Content-Type", "text/plain")
+        }
+        "/simple/badjson/" => Reply::new(200, "{\"files\": 3}")
+            .header("Content-Type", "application/vnd.pypi.simple.v1+json"),
+        "/cr/ab/crab" => Reply::new(200, "{\"vers\": }\n"),
+        "/repos/o/slow/releases?per_page=100" => {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                Reply::new(403, r#"{"message":"secondary rate limit"}"#).header("Retry-After", "1")
+            } else {
+                Reply::new(200, r#"[{"tag_name":"v1.0.0"}]"#)
+            }
+        }
+        _ => Reply::new(404, ""),
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    // 1.1 is yanked in every file: skipped.
+    let out = check(&json!({"source": {"pypi": "tool", "index_url": format!("{base}/simple")}, "version": {"version": "1.0"}})).ok();
+    assert_eq!(versions(&out), ["1.0", "1.0.1"]);
+    for (source, expected) in [
+        (
+            json!({"pypi": "broken", "index_url": format!("{base}/simple")}),
+            "neither a PEP 691 JSON nor a PEP 503 HTML page",
+        ),
+        (
+            json!({"pypi": "badjson", "index_url": format!("{base}/simple")}),
+            "not a PEP 691 page",
+        ),
+        (
+            json!({"crate": "crab", "index_url": format!("{base}/")}),
+            "not a sparse index line",
+        ),
+    ] {
+        let line = check(&json!({"source": source})).fails();
+        assert!(line.contains(expected), "{source}: {line}");
+    }
+    // A short Retry-After is waited out.
+    let run = check(&json!({"source": {"github": "o/slow", "api_url": base}}));
+    assert_eq!(versions(&run.ok()), ["1.0.0"]);
+    assert!(
+        run.stderr.contains("retry after 1 s") || run.stderr.contains("waiting"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(github_calls.load(Ordering::SeqCst), 2);
+}
