@@ -514,3 +514,26 @@ fn pep691_json_yanked_releases_and_malformed_pages() {
     );
     assert_eq!(github_calls.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn github_first_page_is_asked_conditionally() {
+    use crate::support::fake::{self, Reply};
+    let port = fake::serve_requests(0, |r| {
+        if r.header("If-None-Match") == Some("\"page1\"") {
+            Reply::new(304, "")
+        } else {
+            Reply::new(200, r#"[{"tag_name":"v1.0.0"},{"tag_name":"v1.1.0"}]"#)
+                .header("ETag", "\"page1\"")
+        }
+    });
+    let src =
+        json!({"github": "o/r", "api_url": format!("http://127.0.0.1:{port}"), "debug": true});
+    assert_eq!(versions(&check(&json!({"source": src})).ok()), ["1.1.0"]);
+    let again = check(&json!({"source": src, "version": {"version": "1.0.0", "tag": "v1.0.0"}}));
+    assert_eq!(versions(&again.ok()), ["1.0.0", "1.1.0"]);
+    assert!(
+        again.request_lines()[0].contains("-> 304"),
+        "{:?}",
+        again.request_lines()
+    );
+}

@@ -53,10 +53,19 @@ impl GitHub {
         })
     }
 
-    /// Every page of a list endpoint.
-    fn pages(&self, first: String) -> Result<Vec<serde_json::Value>, PackageError> {
+    /// Every page of a list endpoint; `None` when the first page is not modified since
+    /// `cached` (a conditional request). Also the first page's validators.
+    #[allow(clippy::type_complexity)]
+    fn pages(
+        &self,
+        first: String,
+        cached: Option<&super::cache::Entry>,
+    ) -> Result<Option<(Vec<serde_json::Value>, Option<String>, Option<String>)>, PackageError>
+    {
         let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
         let mut items = Vec::new();
+        let mut validators = (None, None);
+        let first_url = first.clone();
         let mut next = Some(first);
         let mut pages = 0;
         let mut waited = false;
@@ -65,22 +74,37 @@ impl GitHub {
             if pages > MAX_PAGES {
                 break;
             }
+            let mut headers = vec![
+                ("Accept", "application/vnd.github+json".to_string()),
+                ("X-GitHub-Api-Version", "2022-11-28".to_string()),
+            ];
+            if url == first_url {
+                if let Some(c) = cached {
+                    if let Some(e) = &c.etag {
+                        headers.push(("If-None-Match", e.clone()));
+                    }
+                    if let Some(m) = &c.last_modified {
+                        headers.push(("If-Modified-Since", m.clone()));
+                    }
+                }
+            }
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let resp = self
                 .fetcher
                 .http
-                .send(
-                    "GET",
-                    &url,
-                    &[
-                        ("Accept", "application/vnd.github+json"),
-                        ("X-GitHub-Api-Version", "2022-11-28"),
-                    ],
-                    auth.as_deref(),
-                    Body::Empty,
-                )
+                .send("GET", &url, &headers, auth.as_deref(), Body::Empty)
                 .map_err(|e| PackageError::Http(e.into_error()))?;
             match resp.status {
-                200 => {}
+                304 if url == first_url && cached.is_some() => return Ok(None),
+                200 => {
+                    if url == first_url {
+                        validators = (
+                            resp.header("ETag").map(str::to_string),
+                            resp.header("Last-Modified").map(str::to_string),
+                        );
+                    }
+                }
                 404 => {
                     return Err(PackageError::NotFound {
                         ecosystem: "GitHub",
@@ -137,7 +161,7 @@ impl GitHub {
                 })?;
             items.extend(list);
         }
-        Ok(items)
+        Ok(Some((items, validators.0, validators.1)))
     }
 }
 
@@ -147,14 +171,45 @@ fn same_origin(a: &str, b: &str) -> bool {
 
 impl Backend for GitHub {
     fn releases(&self) -> Result<Vec<Release>, PackageError> {
+        let endpoint = if self.releases { "releases" } else { "tags" };
+        let first = format!("{}/repos/{}/{endpoint}?per_page=100", self.api, self.repo);
+        // The kept list depends on the options that shaped it.
+        let key = format!(
+            "{first}#drafts={}&tag_regex={}",
+            self.drafts,
+            self.tag_regex.as_ref().map(|r| r.as_str()).unwrap_or("")
+        );
+        let cached = super::cache::load(&key);
+        match self.pages(first, cached.as_ref())? {
+            None => {
+                crate::log::debug(|| format!("{key}: not modified; using the kept list"));
+                Ok(cached.map(|c| c.releases).unwrap_or_default())
+            }
+            Some((items, etag, last_modified)) => {
+                let releases = self.to_releases(&items);
+                if etag.is_some() || last_modified.is_some() {
+                    super::cache::store(&key, etag, last_modified, &releases);
+                }
+                Ok(releases)
+            }
+        }
+    }
+
+    fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Loose
+    }
+}
+
+impl GitHub {
+    fn to_releases(&self, items: &[serde_json::Value]) -> Vec<Release> {
         let s =
             |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
         if self.releases {
-            let items = self.pages(format!(
-                "{}/repos/{}/releases?per_page=100",
-                self.api, self.repo
-            ))?;
-            Ok(items
+            items
                 .iter()
                 .filter(|r| {
                     self.drafts || !r.get("draft").and_then(|d| d.as_bool()).unwrap_or(false)
@@ -185,24 +240,12 @@ impl Backend for GitHub {
                         .unwrap_or_default();
                     Some(rel)
                 })
-                .collect())
+                .collect()
         } else {
-            let items = self.pages(format!(
-                "{}/repos/{}/tags?per_page=100",
-                self.api, self.repo
-            ))?;
-            Ok(items
+            items
                 .iter()
                 .filter_map(|t| tag_version(&s(t, "name")?, self.tag_regex.as_ref()))
-                .collect())
+                .collect()
         }
-    }
-
-    fn fetcher(&self) -> &Fetcher {
-        &self.fetcher
-    }
-
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Loose
     }
 }

@@ -285,7 +285,7 @@ impl Fetcher {
 
 /// Conditional-request state per index URL, in the private temp dir a reused check container
 /// keeps: validators and the parsed release list.
-mod cache {
+pub(crate) mod cache {
     use super::Release;
     use sha2::Digest as _;
 
