@@ -38,6 +38,12 @@ pub enum ProtocolError {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
 impl Secret {
     /// The secret text, for the one place that sends it.
     pub fn expose(&self) -> &str {
@@ -345,6 +351,9 @@ pub struct ImageSource {
     pub platform: Option<PlatformField>,
     #[serde(default)]
     pub debug: bool,
+    /// uptick's addition: a docker `config.json` to take credentials from.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub docker_config: Option<String>,
     /// uptick's addition: freshness mode against this base image.
     #[serde(default)]
     pub base: Option<BaseField>,

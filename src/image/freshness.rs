@@ -75,14 +75,18 @@ impl Base {
         // to the host they belong to); a base elsewhere is read anonymously.
         let same_registry = Repository::parse(&source.repository)
             .is_ok_and(|r| r.registry() == reference.repository.registry());
+        let tls = crate::registry::http::TlsSettings {
+            insecure: source.insecure,
+            ca_certs: source.ca_certs.clone(),
+        };
         let options = match own {
             Some(c) => ClientOptions {
-                tls: super::origin_options(source).tls,
+                tls,
                 credentials: Some(c),
             },
-            None if same_registry => super::origin_options(source),
+            None if same_registry => super::origin_options(source)?,
             None => ClientOptions {
-                tls: super::origin_options(source).tls,
+                tls,
                 credentials: None,
             },
         };

@@ -122,7 +122,7 @@ impl Target {
             insecure: source.insecure,
             ca_certs: source.ca_certs.clone(),
         };
-        let client = Client::new(origin_options(source))?;
+        let client = Client::new(origin_options(source)?)?;
         let mirror = match &source.registry_mirror {
             Some(m) if repository.is_docker_hub() && !m.host.is_empty() => {
                 let repo = repository
@@ -194,21 +194,32 @@ pub fn bounded<T: Sync, R: Send, E: Send>(
 }
 
 /// Client options for the origin registry: TLS settings and, when both are set, credentials.
-pub fn origin_options(source: &ImageSource) -> ClientOptions {
+/// Client options for the origin registry: TLS settings and credentials — `username` and
+/// `password` when both are set, else a docker config (`docker_config`, `$DOCKER_CONFIG`,
+/// `~/.docker/config.json`) entry or helper for the repository's registry.
+pub fn origin_options(source: &ImageSource) -> Result<ClientOptions, ImageError> {
     let credentials = match (&source.username, &source.password) {
         (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
             username: u.clone(),
             password: p.clone(),
         }),
-        _ => None,
+        _ => {
+            let registry = Repository::parse(&source.repository)
+                .map(|r| r.registry().to_string())
+                .map_err(RegistryError::from)?;
+            crate::registry::dockerconfig::credentials_for(
+                &registry,
+                source.docker_config.as_deref().map(std::path::Path::new),
+            )?
+        }
     };
-    ClientOptions {
+    Ok(ClientOptions {
         tls: TlsSettings {
             insecure: source.insecure,
             ca_certs: source.ca_certs.clone(),
         },
         credentials,
-    }
+    })
 }
 
 fn reject_unsupported(s: &ImageSource) -> Result<(), ImageError> {

@@ -407,7 +407,7 @@ fn resolve_promote(
     } else {
         let c = match src_client {
             Some(c) => c,
-            None => Client::new(super::origin_options(source))?,
+            None => Client::new(super::origin_options(source)?)?,
         };
         Some((src_repo, c))
     };

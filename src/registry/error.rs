@@ -78,6 +78,9 @@ pub enum RegistryError {
         /// What was wrong.
         detail: String,
     },
+    /// Credentials could not be found or obtained (docker config, helpers).
+    #[error("credentials: {0}")]
+    Credentials(String),
     /// A `ca_certs` entry could not be used.
     #[error("ca_certs: {0}")]
     CaCerts(String),

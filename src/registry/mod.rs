@@ -1,6 +1,7 @@
 //! OCI distribution client: scheme discovery, auth and token cache, manifests and blobs by digest.
 
 pub mod auth;
+pub mod dockerconfig;
 pub mod error;
 pub mod hostcache;
 pub mod http;

@@ -1,0 +1,110 @@
+//! Credentials from a docker `config.json`: `auths`, `credHelpers`, `credsStore`; secrets never
+//! reach stderr, debug included.
+
+use crate::support::registry::{Mode, TestRegistry, PASSWORD, USER};
+use crate::support::seed::Seeder;
+use crate::support::{run_env, Bin};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::os::unix::fs::PermissionsExt;
+
+fn check_with(
+    config: &Value,
+    reg: &TestRegistry,
+    dir: &std::path::Path,
+    path_env: Option<&str>,
+) -> crate::support::Run {
+    let file = dir.join("config.json");
+    std::fs::write(&file, config.to_string()).unwrap();
+    let req = json!({"source": {"repository": reg.repo("app"), "tag": "latest", "debug": true, "docker_config": file}});
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut env = vec![("TMPDIR", tmp.to_str().unwrap())];
+    if let Some(p) = path_env {
+        env.push(("PATH", p));
+    }
+    run_env(Bin::Check, &req.to_string(), &[], &env)
+}
+
+fn helper(dir: &std::path::Path, name: &str, host: &str) {
+    let script = format!(
+        "#!/bin/sh\nread server\nif [ \"$server\" = \"{host}\" ]; then\n  printf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}' \"$server\"\nelse\n  echo 'credentials not found in native keychain'\n  exit 1\nfi\n"
+    );
+    let path = dir.join(format!("docker-credential-{name}"));
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn auths_helpers_and_stores_supply_credentials() {
+    for mode in [Mode::Basic, Mode::Token] {
+        let reg = TestRegistry::start(mode);
+        let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+        let expected = json!([{"tag": "latest", "digest": v.digest}]);
+        let dir = tempfile::tempdir().unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        helper(&bin, "test", &reg.host());
+        let bin_path = bin.to_str().unwrap();
+        for (config, path) in [
+            (json!({"auths": {reg.host(): {"auth": b64}}}), None),
+            (
+                json!({"auths": {format!("http://{}/v1/", reg.host()): {"username": USER, "password": PASSWORD}}}),
+                None,
+            ),
+            (
+                json!({"credHelpers": {reg.host(): "test"}, "auths": {reg.host(): {"auth": "bm9wZTpub3Bl"}}}),
+                Some(bin_path),
+            ),
+            (json!({"credsStore": "test"}), Some(bin_path)),
+        ] {
+            let run = check_with(&config, &reg, dir.path(), path);
+            assert_eq!(run.ok(), expected, "{mode:?} {config}");
+            assert!(
+                !run.stderr.contains(PASSWORD) && !run.stderr.contains(&b64),
+                "{}",
+                run.stderr
+            );
+        }
+        // A helper that knows nothing of this registry: a clear error, nothing leaked.
+        let other = dir.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        helper(&other, "test", "elsewhere.example.com");
+        let run = check_with(
+            &json!({"credsStore": "test"}),
+            &reg,
+            dir.path(),
+            Some(other.to_str().unwrap()),
+        );
+        let line = run.fails();
+        assert!(
+            line.contains("docker-credential-test failed for")
+                && line.contains(&reg.host())
+                && line.contains("not found in native keychain"),
+            "{line}"
+        );
+        let line = check_with(
+            &json!({"credsStore": "absent"}),
+            &reg,
+            dir.path(),
+            Some(bin_path),
+        )
+        .fails();
+        assert!(
+            line.contains("docker-credential-absent not found"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_docker_config_is_an_error() {
+    let reg = TestRegistry::start(Mode::Basic);
+    let req = json!({"source": {"repository": reg.repo("app"), "tag": "latest", "docker_config": "/nonexistent/config.json"}});
+    let line = run_env(Bin::Check, &req.to_string(), &[], &[]).fails();
+    assert!(
+        line.contains("cannot read /nonexistent/config.json"),
+        "{line}"
+    );
+}
