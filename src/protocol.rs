@@ -351,6 +351,12 @@ pub struct ImageSource {
     pub platform: Option<PlatformField>,
     #[serde(default)]
     pub debug: bool,
+    /// uptick's addition: client certificate (PEM) for registries that demand mTLS.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub client_cert: Option<String>,
+    /// uptick's addition: its private key (PEM).
+    #[serde(default)]
+    pub client_key: Option<Secret>,
     /// uptick's addition: a docker `config.json` to take credentials from.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub docker_config: Option<String>,

@@ -108,3 +108,38 @@ fn an_unreadable_docker_config_is_an_error() {
         "{line}"
     );
 }
+
+#[test]
+fn mtls_registry_needs_the_client_certificate() {
+    let reg = TestRegistry::start(Mode::Mtls);
+    let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+    let src = reg.source("app", json!({"tag": "latest", "debug": true}));
+    let run = crate::support::check(&json!({"source": src}));
+    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    let key = reg.client.clone().unwrap().1;
+    assert!(
+        !run.stderr.contains(key.lines().nth(1).unwrap()),
+        "the key never reaches stderr"
+    );
+    // Without it the handshake fails, with the host named.
+    let mut bare = src.clone();
+    bare.as_object_mut().unwrap().remove("client_cert");
+    bare.as_object_mut().unwrap().remove("client_key");
+    let line = crate::support::check(&json!({"source": bare})).fails();
+    assert!(
+        line.contains(&reg.host()) && line.contains("client_cert"),
+        "{line}"
+    );
+    // A key that is not a key: refused before any request, without echoing it.
+    let mut broken = src;
+    broken["client_key"] =
+        json!("-----BEGIN PRIVATE KEY-----\nnot-base64-secret\n-----END PRIVATE KEY-----\n");
+    let run = crate::support::check(&json!({"source": broken}));
+    let line = run.fails();
+    assert!(
+        line.contains("client_key is not a PEM private key"),
+        "{line}"
+    );
+    assert!(!run.stderr.contains("not-base64-secret"));
+    assert!(run.request_lines().is_empty());
+}

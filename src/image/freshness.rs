@@ -78,6 +78,7 @@ impl Base {
         let tls = crate::registry::http::TlsSettings {
             insecure: source.insecure,
             ca_certs: source.ca_certs.clone(),
+            client_identity: None,
         };
         let options = match own {
             Some(c) => ClientOptions {

@@ -121,6 +121,7 @@ impl Target {
         let tls = TlsSettings {
             insecure: source.insecure,
             ca_certs: source.ca_certs.clone(),
+            client_identity: client_identity(source),
         };
         let client = Client::new(origin_options(source)?)?;
         let mirror = match &source.registry_mirror {
@@ -194,6 +195,14 @@ pub fn bounded<T: Sync, R: Send, E: Send>(
 }
 
 /// Client options for the origin registry: TLS settings and, when both are set, credentials.
+/// `client_cert` + `client_key`, when both are set.
+fn client_identity(source: &ImageSource) -> Option<(String, crate::protocol::Secret)> {
+    match (&source.client_cert, &source.client_key) {
+        (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+        _ => None,
+    }
+}
+
 /// Client options for the origin registry: TLS settings and credentials — `username` and
 /// `password` when both are set, else a docker config (`docker_config`, `$DOCKER_CONFIG`,
 /// `~/.docker/config.json`) entry or helper for the repository's registry.
@@ -217,6 +226,7 @@ pub fn origin_options(source: &ImageSource) -> Result<ClientOptions, ImageError>
         tls: TlsSettings {
             insecure: source.insecure,
             ca_certs: source.ca_certs.clone(),
+            client_identity: client_identity(source),
         },
         credentials,
     })

@@ -366,6 +366,7 @@ fn resolve_promote(
             tls: crate::registry::http::TlsSettings {
                 insecure: source.insecure,
                 ca_certs: source.ca_certs.clone(),
+                client_identity: None,
             },
             credentials: None,
         })?)

@@ -164,6 +164,7 @@ impl Fetcher {
         let http = Http::new(TlsSettings {
             insecure: source.insecure,
             ca_certs: source.ca_certs.clone(),
+            client_identity: None,
         });
         http.validate()?;
         let authorization = match (&source.username, &source.password) {

@@ -24,6 +24,14 @@ pub enum RegistryError {
         /// What rustls said.
         detail: String,
     },
+    /// The server refused the TLS client (no or an unaccepted client certificate).
+    #[error("TLS handshake with {host} refused: {detail}; the registry may require a client certificate (set `client_cert` and `client_key`)")]
+    ClientCert {
+        /// `host:port`.
+        host: String,
+        /// What rustls said.
+        detail: String,
+    },
     /// No answer in time.
     #[error("{method} {url} timed out: {detail}")]
     Timeout {
@@ -81,8 +89,8 @@ pub enum RegistryError {
     /// Credentials could not be found or obtained (docker config, helpers).
     #[error("credentials: {0}")]
     Credentials(String),
-    /// A `ca_certs` entry could not be used.
-    #[error("ca_certs: {0}")]
+    /// A `ca_certs` entry or the client certificate could not be used.
+    #[error("TLS settings: {0}")]
     CaCerts(String),
     /// The connection broke while a body was read.
     #[error("reading {url} failed: {detail}")]

@@ -21,6 +21,31 @@ pub struct TlsSettings {
     pub insecure: bool,
     /// Extra PEM roots added to the system ones.
     pub ca_certs: Vec<String>,
+    /// A client certificate chain and its key (PEM), for registries that demand mTLS.
+    pub client_identity: Option<(String, crate::protocol::Secret)>,
+}
+
+/// Client certificate chain and key from PEM text.
+fn client_identity(
+    cert_pem: &str,
+    key_pem: &str,
+) -> Result<
+    (
+        Vec<CertificateDer<'static>>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    ),
+    String,
+> {
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("client_cert is not valid PEM: {e}"))?;
+    if certs.is_empty() {
+        return Err("client_cert holds no PEM CERTIFICATE block".into());
+    }
+    // The key's own parser error could quote key material: say only that it failed.
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|_| "client_key is not a PEM private key (PKCS#8, PKCS#1 or SEC1)".to_string())?;
+    Ok((certs, key))
 }
 
 /// A response with its URL, ready to be read.
@@ -127,6 +152,9 @@ impl Http {
     pub fn validate(&self) -> Result<(), RegistryError> {
         for (i, pem) in self.settings.ca_certs.iter().enumerate() {
             parse_pem(i, pem).map_err(RegistryError::CaCerts)?;
+        }
+        if let Some((cert, key)) = &self.settings.client_identity {
+            client_identity(cert, key.expose()).map_err(RegistryError::CaCerts)?;
         }
         Ok(())
     }
@@ -266,12 +294,19 @@ fn tls_config(settings: &TlsSettings) -> Result<Arc<rustls::ClientConfig>, Strin
         ca_certs: settings.ca_certs.clone(),
         inner: OnceLock::new(),
     });
-    Ok(Arc::new(
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth(),
-    ))
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let config = match &settings.client_identity {
+        Some((cert, key)) => {
+            let (chain, key) = client_identity(cert, key.expose())?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("client_cert / client_key do not fit together: {e}"))?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    Ok(Arc::new(config))
 }
 
 /// Bundle files tried before scanning a certificate directory (one file is much cheaper).
@@ -402,6 +437,12 @@ fn classify(method: &str, url: &str, t: ureq::Transport) -> SendError {
     if let Some(e) = rustls_err {
         let detail = e.to_string();
         return match e {
+            rustls::Error::AlertReceived(
+                rustls::AlertDescription::CertificateRequired
+                | rustls::AlertDescription::BadCertificate
+                | rustls::AlertDescription::UnknownCA
+                | rustls::AlertDescription::HandshakeFailure,
+            ) => SendError::Other(RegistryError::ClientCert { host, detail }),
             rustls::Error::InvalidMessage(_)
             | rustls::Error::InappropriateMessage { .. }
             | rustls::Error::InappropriateHandshakeMessage { .. } => {

@@ -17,6 +17,8 @@ pub enum Mode {
     Basic,
     Tls,
     Token,
+    /// TLS that demands a client certificate signed by the test CA.
+    Mtls,
 }
 
 pub struct TestRegistry {
@@ -24,6 +26,8 @@ pub struct TestRegistry {
     pub port: u16,
     pub dir: tempfile::TempDir,
     pub ca_pem: Option<String>,
+    /// Client certificate and key (PEM) the mTLS mode accepts.
+    pub client: Option<(String, String)>,
     pub token: Option<TokenServer>,
     signer: Option<Arc<Signer>>,
     child: Child,
@@ -41,6 +45,7 @@ impl TestRegistry {
         let mut http_tls = String::new();
         let mut auth = String::new();
         let mut ca_pem = None;
+        let mut client = None;
         let mut token = None;
         let mut signer = None;
         match mode {
@@ -54,15 +59,23 @@ impl TestRegistry {
                     root.join("htpasswd").display()
                 );
             }
-            Mode::Tls => {
-                let (ca, cert, key) = tls_material();
+            Mode::Tls | Mode::Mtls => {
+                let (ca, cert, key, client_pair) = tls_material();
                 std::fs::write(root.join("server.crt"), cert).expect("cert");
                 std::fs::write(root.join("server.key"), key).expect("key");
+                std::fs::write(root.join("ca.crt"), &ca).expect("ca");
                 http_tls = format!(
                     "  tls:\n    certificate: {}\n    key: {}\n",
                     root.join("server.crt").display(),
                     root.join("server.key").display()
                 );
+                if mode == Mode::Mtls {
+                    http_tls.push_str(&format!(
+                        "    clientcas:\n      - {}\n",
+                        root.join("ca.crt").display()
+                    ));
+                    client = Some(client_pair);
+                }
                 ca_pem = Some(ca);
             }
             Mode::Token => {
@@ -97,6 +110,7 @@ impl TestRegistry {
             port,
             dir,
             ca_pem,
+            client,
             token,
             signer,
             child,
@@ -121,7 +135,7 @@ impl TestRegistry {
     }
 
     pub fn base_url(&self) -> String {
-        let scheme = if self.mode == Mode::Tls {
+        let scheme = if matches!(self.mode, Mode::Tls | Mode::Mtls) {
             "https"
         } else {
             "http"
@@ -142,6 +156,12 @@ impl TestRegistry {
                 s["password"] = json!(PASSWORD);
             }
             Mode::Tls => s["ca_certs"] = json!([self.ca_pem.clone().expect("ca")]),
+            Mode::Mtls => {
+                s["ca_certs"] = json!([self.ca_pem.clone().expect("ca")]);
+                let (cert, key) = self.client.clone().expect("client");
+                s["client_cert"] = json!(cert);
+                s["client_key"] = json!(key);
+            }
             Mode::Plain => {}
         }
         if let Value::Object(extra) = extra {
@@ -155,7 +175,7 @@ impl TestRegistry {
     /// The `Authorization` the seeding code uses for `repo` (push and pull).
     pub fn admin_auth(&self, repo: &str) -> Option<String> {
         match self.mode {
-            Mode::Plain | Mode::Tls => None,
+            Mode::Plain | Mode::Tls | Mode::Mtls => None,
             Mode::Basic => Some(format!(
                 "Basic {}",
                 STANDARD.encode(format!("{USER}:{PASSWORD}"))
@@ -180,13 +200,23 @@ impl TestRegistry {
             for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
                 roots.add(c.expect("pem")).expect("root");
             }
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
                 rustls::crypto::ring::default_provider(),
             ))
             .with_safe_default_protocol_versions()
             .expect("tls")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            .with_root_certificates(roots);
+            let config = match &self.client {
+                Some((cert, key)) => {
+                    let chain = rustls::pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
+                        .collect::<Result<Vec<_>, _>>()
+                        .expect("client cert");
+                    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes())
+                        .expect("client key");
+                    tls.with_client_auth_cert(chain, key).expect("client auth")
+                }
+                None => tls.with_no_client_auth(),
+            };
             builder = builder.tls_config(Arc::new(config));
         }
         builder.build()
@@ -236,8 +266,9 @@ impl Drop for TestRegistry {
     }
 }
 
-/// A CA, and a server certificate it signed for 127.0.0.1 and localhost (PEM: ca, cert, key).
-fn tls_material() -> (String, String, String) {
+/// A CA, a server certificate it signed for 127.0.0.1 and localhost, and a client certificate
+/// (PEM: ca, cert, key, (client cert, client key)).
+fn tls_material() -> (String, String, String, (String, String)) {
     let ca_key = rcgen::KeyPair::generate().expect("ca key");
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -250,6 +281,18 @@ fn tls_material() -> (String, String, String) {
         rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
             .expect("params");
     let cert = params.signed_by(&key, &ca).expect("sign");
+    let ckey = rcgen::KeyPair::generate().expect("client key");
+    let mut cparams = rcgen::CertificateParams::new(Vec::<String>::new()).expect("client params");
+    cparams
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "uptick test client");
+    cparams.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let ccert = cparams.signed_by(&ckey, &ca).expect("client sign");
     let ca_ref: &rcgen::Certificate = ca.as_ref();
-    (ca_ref.pem(), cert.pem(), key.serialize_pem())
+    (
+        ca_ref.pem(),
+        cert.pem(),
+        key.serialize_pem(),
+        (ccert.pem(), ckey.serialize_pem()),
+    )
 }
