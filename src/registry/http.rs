@@ -276,9 +276,9 @@ fn builder() -> ureq::AgentBuilder {
 fn parse_pem(index: usize, pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("entry {index} is not valid PEM: {e}"))?;
+        .map_err(|e| format!("ca_certs entry {index} is not valid PEM: {e}"))?;
     if certs.is_empty() {
-        return Err(format!("entry {index} holds no PEM CERTIFICATE block"));
+        return Err(format!("ca_certs entry {index} holds no PEM CERTIFICATE block"));
     }
     Ok(certs)
 }
