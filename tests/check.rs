@@ -213,7 +213,7 @@ fn basic_auth_wrong_password_names_registry_not_password() {
     let reg = TestRegistry::start(Mode::Basic);
     Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
     let mut src = reg.source("app", json!({"tag": "latest", "debug": true}));
-    src["password"] = json!("wrong-Pa55word-xyz");
+    src["password"] = json!(crate::support::secret("wrong-Pa55word-xyz"));
     let run = check(&request(src, Value::Null));
     let line = run.fails();
     assert!(line.contains(&reg.host()), "{line}");
@@ -230,7 +230,7 @@ fn token_auth_wrong_password_and_anonymous_fail_cleanly() {
     let reg = TestRegistry::start(Mode::Token);
     Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
     let mut src = reg.source("app", json!({"tag": "latest", "debug": true}));
-    src["password"] = json!("not-the-Pa55word");
+    src["password"] = json!(crate::support::secret("not-the-Pa55word"));
     let run = check(&request(src.clone(), Value::Null));
     let line = run.fails();
     assert!(line.contains(&reg.host()) && line.contains("401"), "{line}");

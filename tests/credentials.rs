@@ -42,7 +42,9 @@ fn auths_helpers_and_stores_supply_credentials() {
         let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
         let expected = json!([{"tag": "latest", "digest": v.digest}]);
         let dir = tempfile::tempdir().unwrap();
-        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+        let b64 = crate::support::secret(
+            &base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}")),
+        );
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();
         helper(&bin, "test", &reg.host());
@@ -117,6 +119,7 @@ fn mtls_registry_needs_the_client_certificate() {
     let run = crate::support::check(&json!({"source": src}));
     assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
     let key = reg.client.clone().unwrap().1;
+    crate::support::secret(key.lines().nth(1).unwrap());
     assert!(
         !run.stderr.contains(key.lines().nth(1).unwrap()),
         "the key never reaches stderr"

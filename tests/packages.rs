@@ -281,7 +281,7 @@ fn github_releases_pages_drafts_prereleases_and_rate_limits() {
         _ => Reply::new(404, r#"{"message":"Not Found"}"#),
     });
     assert_eq!(real_port, port);
-    let src = json!({"github": "o/r", "api_url": base, "access_token": "ghp_secret_token_value", "debug": true});
+    let src = json!({"github": "o/r", "api_url": base, "access_token": crate::support::secret("ghp_secret_token_value"), "debug": true});
     let run = check(&json!({"source": src, "version": {"version": "1.9.0", "tag": "v1.9.0"}}));
     assert_eq!(versions(&run.ok()), ["1.9.0", "2.1.0"]);
     assert!(!run.stderr.contains("ghp_secret_token_value"));

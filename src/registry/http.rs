@@ -278,7 +278,9 @@ fn parse_pem(index: usize, pem: &str) -> Result<Vec<CertificateDer<'static>>, St
         .collect::<Result<_, _>>()
         .map_err(|e| format!("ca_certs entry {index} is not valid PEM: {e}"))?;
     if certs.is_empty() {
-        return Err(format!("ca_certs entry {index} holds no PEM CERTIFICATE block"));
+        return Err(format!(
+            "ca_certs entry {index} holds no PEM CERTIFICATE block"
+        ));
     }
     Ok(certs)
 }

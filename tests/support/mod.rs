@@ -110,6 +110,28 @@ pub fn run(bin: Bin, input: &str, args: &[&str]) -> Run {
     )
 }
 
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers a secret a test uses: no binary's stderr may ever contain it (checked on every run).
+pub fn secret(s: &str) -> String {
+    SECRETS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(s.to_string());
+    s.to_string()
+}
+
+fn assert_no_secret(stderr: &str) {
+    let mut known = SECRETS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    known.push(registry::PASSWORD.to_string());
+    for s in known.iter().filter(|s| s.len() >= 6) {
+        assert!(
+            !stderr.contains(s.as_str()),
+            "a secret reached stderr: {stderr}"
+        );
+    }
+}
+
 /// Runs a binary with exactly the environment `env` (empty: as in a minimal container).
 pub fn run_env(bin: Bin, input: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let path = match bin {
@@ -133,6 +155,7 @@ pub fn run_env(bin: Bin, input: &str, args: &[&str], env: &[(&str, &str)]) -> Ru
         .write_all(input.as_bytes())
         .expect("write stdin");
     let out = child.wait_with_output().expect("wait");
+    assert_no_secret(&String::from_utf8_lossy(&out.stderr));
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
