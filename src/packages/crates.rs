@@ -63,12 +63,7 @@ impl Backend for Crates {
         let url = format!("{}/{}", self.index, index_path(&self.name));
         let parse = |_: &str, body: &[u8]| parse_lines(&url, body);
         self.fetcher
-            .releases(&url, "*/*", None, &parse)?
-            .ok_or_else(|| PackageError::NotFound {
-                ecosystem: "crates.io",
-                package: self.name.clone(),
-                url: url.clone(),
-            })
+            .listed("crates.io", &self.name, &url, "*/*", &parse)
     }
 
     fn fetcher(&self) -> &Fetcher {

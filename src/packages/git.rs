@@ -60,14 +60,7 @@ impl Git {
                 })
                 .collect())
         };
-        let tags = self
-            .fetcher
-            .releases(&url, "*/*", None, &parse)?
-            .ok_or_else(|| PackageError::NotFound {
-                ecosystem: "git",
-                package: self.url.clone(),
-                url: url.clone(),
-            })?;
+        let tags = self.fetcher.listed("git", &self.url, &url, "*/*", &parse)?;
         Ok(tags.into_iter().map(|r| r.version).collect())
     }
 

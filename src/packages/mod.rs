@@ -185,6 +185,23 @@ impl Fetcher {
         })
     }
 
+    /// Like [`Fetcher::releases`], a 404 being the package's absence from `ecosystem`.
+    pub fn listed(
+        &self,
+        ecosystem: &'static str,
+        package: &str,
+        url: &str,
+        accept: &str,
+        parse: &ParsePage<'_>,
+    ) -> Result<Vec<Release>, PackageError> {
+        self.releases(url, accept, None, parse)?
+            .ok_or_else(|| PackageError::NotFound {
+                ecosystem,
+                package: package.to_string(),
+                url: url.to_string(),
+            })
+    }
+
     /// Credentials for `url`: only on the configured index's own host.
     fn auth_for(&self, url: &str) -> Option<&str> {
         let host = crate::registry::http::host_of(url);

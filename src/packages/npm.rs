@@ -79,13 +79,7 @@ impl Backend for Npm {
                 })
                 .collect())
         };
-        self.fetcher
-            .releases(&url, accept, None, &parse)?
-            .ok_or_else(|| PackageError::NotFound {
-                ecosystem: "npm",
-                package: self.name.clone(),
-                url: url.clone(),
-            })
+        self.fetcher.listed("npm", &self.name, &url, accept, &parse)
     }
 
     fn fetcher(&self) -> &Fetcher {

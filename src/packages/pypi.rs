@@ -90,12 +90,7 @@ impl Backend for PyPi {
         let parse =
             |content_type: &str, body: &[u8]| parse_page(&project, &url, content_type, body);
         self.fetcher
-            .releases(&url, ACCEPT, None, &parse)?
-            .ok_or_else(|| PackageError::NotFound {
-                ecosystem: "PyPI",
-                package: self.name.clone(),
-                url: url.clone(),
-            })
+            .listed("PyPI", &self.name, &url, ACCEPT, &parse)
     }
 
     fn fetcher(&self) -> &Fetcher {
