@@ -13,3 +13,4 @@ mod freshness;
 mod get;
 mod packages;
 mod put;
+mod retries;

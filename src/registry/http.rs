@@ -12,6 +12,29 @@ use std::time::{Duration, Instant};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_REDIRECTS: usize = 5;
+/// Retries after the first try.
+const RETRIES: u32 = 4;
+const RETRY_BASE: Duration = Duration::from_millis(200);
+const RETRY_MAX_DELAY: Duration = Duration::from_secs(20);
+/// All retries of one request end within this (well under Concourse's check timeout).
+const RETRY_BUDGET: Duration = Duration::from_secs(60);
+
+fn jitter_ms() -> u32 {
+    use std::hash::{BuildHasher, RandomState};
+    (RandomState::new().hash_one(std::time::SystemTime::now()) % 200) as u32
+}
+
+fn reason_of(status: u16) -> &'static str {
+    match status {
+        408 => "Request Timeout",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
 const USER_AGENT: &str = concat!("uptick/", env!("CARGO_PKG_VERSION"));
 
 /// TLS choices from `source`: `insecure` and `ca_certs`.
@@ -169,9 +192,63 @@ impl Http {
             .map_err(|e| RegistryError::CaCerts(e.clone()))
     }
 
-    /// Sends a request, following redirects itself so `Authorization` never leaves the
-    /// original host. Any HTTP status is returned as a response; only transport failures error.
+    /// Sends a request with the retry policy: a 408, 429, 500, 502, 503 or 504 answer, a
+    /// connection reset or a timeout is retried with exponential backoff and jitter (a
+    /// `Retry-After` up to the budget is honoured), at most `RETRIES` times and within
+    /// `RETRY_BUDGET`; every retry is logged. Other answers (401, 403, 404, …) return at once.
     pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        authorization: Option<&str>,
+        body: Body<'_>,
+    ) -> Result<Response, SendError> {
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            let result = self.send_once(method, url, headers, authorization, body);
+            let wait = match &result {
+                Ok(r) if matches!(r.status, 408 | 429 | 500 | 502 | 503 | 504) => {
+                    let hinted = r
+                        .header("Retry-After")
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    Some((format!("{} {}", r.status, reason_of(r.status)), hinted))
+                }
+                Err(SendError::Other(
+                    e @ (RegistryError::Timeout { .. } | RegistryError::Read { .. }),
+                )) => Some((e.to_string(), None)),
+                Err(SendError::Other(RegistryError::Unreachable { detail, .. }))
+                    if detail.contains("reset") || detail.contains("broken pipe") =>
+                {
+                    Some((detail.clone(), None))
+                }
+                _ => None,
+            };
+            let Some((why, hinted)) = wait else {
+                return result;
+            };
+            let backoff = RETRY_BASE * 2u32.saturating_pow(attempt);
+            let jitter = Duration::from_millis(u64::from(jitter_ms()));
+            let delay = hinted.unwrap_or(backoff + jitter).min(RETRY_MAX_DELAY);
+            if attempt >= RETRIES || started.elapsed() + delay > RETRY_BUDGET {
+                return result;
+            }
+            attempt += 1;
+            log::info(format_args!(
+                "{method} {} failed ({why}); retry {attempt}/{RETRIES} in {:.1} s",
+                redact_url(url),
+                delay.as_secs_f64()
+            ));
+            if let Ok(r) = result {
+                drop(r);
+            }
+            std::thread::sleep(delay);
+        }
+    }
+
+    fn send_once(
         &self,
         method: &str,
         url: &str,

@@ -411,6 +411,9 @@ impl Client {
                 }
             }
             404 => return Ok(None),
+            // Still failing after the retries: the registry is in trouble, a GET would fare no
+            // better. Anything else (405, a HEAD-less proxy) falls back to GET.
+            408 | 429 | 500 | 502 | 503 | 504 => return Err(status_error("HEAD", resp)),
             _ => drain(resp),
         }
         Ok(self.get_manifest(repo, reference)?.map(|m| m.digest))
