@@ -207,3 +207,212 @@ fn bad_requests_fail_with_one_specific_line() {
         );
     }
 }
+
+/// A generated table of malformed and adversarial requests through all three binaries: each
+/// exits 1 with one `error:` line, nothing on stdout, no panic.
+#[test]
+fn hostile_requests_through_every_binary() {
+    let dest = tempfile::tempdir().unwrap();
+    let d = dest.path().to_str().unwrap().to_string();
+    let good_digest = format!("sha256:{}", "0".repeat(64));
+    let repo = "127.0.0.1:1/app"; // nothing listens on port 1: refused at once
+    let mut bodies: Vec<String> = vec![
+        String::new(),
+        "null".into(),
+        "0".into(),
+        "1e999".into(),
+        "-1".into(),
+        "\"string\"".into(),
+        "true".into(),
+        "[]".into(),
+        "{}".into(),
+        "{\"source\":null}".into(),
+        "{\"source\":[]}".into(),
+        "{\"source\":\"x\"}".into(),
+        "{\"source\":{}}".into(),
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+        format!(
+            "{{\"source\":{}}}",
+            "{\"a\":".repeat(500) + "1" + &"}".repeat(500)
+        ),
+        "{\"source\":{\"repository\":\"a\u{0000}b\",\"tag\":\"x\"}}".into(),
+        "{\"source\":{\"repository\":\"\\u0000\",\"tag\":\"x\"}}".into(),
+        "{\"source\":{\"repository\":\"ΑΒΓ/δ\",\"tag\":\"x\"}}".into(),
+        "{\"source\":{\"repository\":\"🦀\",\"tag\":\"x\"}}".into(),
+        format!(
+            "{{\"source\":{{\"repository\":\"{}\",\"tag\":\"x\"}}}}",
+            "a".repeat(100_000)
+        ),
+        format!(
+            "{{\"source\":{{\"repository\":\"{repo}\",\"tag\":\"{}\"}}}}",
+            "t".repeat(200)
+        ),
+        format!(
+            "{{\"source\":{{\"repository\":\"{repo}\",\"tag\":123456789012345678901234567890}}}}"
+        ),
+        "{\"source\":{\"repository\":\"a\",\"tag\":\"x\"},\"source\":{}}".into(),
+        " {\"source\":{\"repository\":\"a\"}} trailing".into(),
+        "\u{feff}{\"source\":{}}".into(),
+        "{'source': {}}".into(),
+        "{\"source\":{\"repository\":\"a\",}}".into(),
+    ];
+    // Every source field with wrong-typed values.
+    for field in [
+        "repository",
+        "insecure",
+        "ca_certs",
+        "platform",
+        "registry_mirror",
+        "debug",
+        "pre_releases",
+        "base",
+        "tag_regex",
+        "label_regex",
+        "client_key",
+    ] {
+        for value in ["{}", "[1,2]", "12.5", "false", "null"] {
+            if (field == "platform" || field == "registry_mirror" || field == "base")
+                && value == "{}"
+            {
+                continue;
+            }
+            if value == "null" && field != "repository" {
+                continue;
+            }
+            if value == "false"
+                && (field == "insecure" || field == "debug" || field == "pre_releases")
+            {
+                continue;
+            }
+            bodies.push(format!("{{\"source\":{{\"repository\":\"{repo}\",\"tag\":\"x\",\"{field}\":{value}}}}}").replace("\"repository\":\"127.0.0.1:1/app\",\"tag\":\"x\",\"repository\":", "\"tag\":\"x\",\"repository\":"));
+        }
+    }
+    // Cursor shapes.
+    for version in [
+        "[]",
+        "\"sha256:00\"",
+        "{\"digest\":1}",
+        "{\"digest\":\"sha512:zz\"}",
+        "{\"tag\":[],\"digest\":\"x\"}",
+        "{\"digest\":\"SHA256:00\"}",
+    ] {
+        bodies.push(format!(
+            "{{\"source\":{{\"repository\":\"{repo}\",\"tag\":\"x\"}},\"version\":{version}}}"
+        ));
+    }
+    // Package sources.
+    for source in [
+        "{\"pypi\":\"\"}",
+        "{\"pypi\":\"x\",\"npm\":\"y\"}",
+        "{\"git\":\"ssh://host/repo\"}",
+        "{\"github\":\"../../etc\"}",
+        "{\"crate\":\"../../x\",\"index_url\":\"http://127.0.0.1:1\"}",
+        "{\"pypi\":\"x\",\"constraint\":\"~=\"}",
+        "{\"pypi\":\"x\",\"include_regex\":\"(\"}",
+        "{\"npm\":\"x\",\"constraint\":\"\\u0000\"}",
+    ] {
+        bodies.push(format!("{{\"source\":{source}}}"));
+    }
+    let mut cases: Vec<(Bin, String, Vec<String>)> = Vec::new();
+    for b in &bodies {
+        cases.push((Bin::Check, b.clone(), vec![]));
+    }
+    // in: versions, params and destinations.
+    for (version, params) in [
+        (
+            format!("{{\"tag\":\"x\",\"digest\":\"{good_digest}\"}}"),
+            "{\"format\":\"tar\"}".to_string(),
+        ),
+        (
+            format!("{{\"tag\":\"x\",\"digest\":\"{good_digest}\"}}"),
+            "{\"platform\":\"linux\"}".to_string(),
+        ),
+        (
+            format!("{{\"tag\":\"x\",\"digest\":\"{good_digest}\"}}"),
+            "{\"skip_download\":\"yes\"}".to_string(),
+        ),
+        (
+            format!("{{\"tag\":\"x\",\"digest\":\"{good_digest}\"}}"),
+            "{\"aliases\":1}".to_string(),
+        ),
+        ("null".to_string(), "{}".to_string()),
+        ("{}".to_string(), "{}".to_string()),
+        (
+            format!("{{\"tag\":\"x\",\"digest\":\"{good_digest}\"}}"),
+            "[]".to_string(),
+        ),
+        (
+            format!("{{\"tag\":\"x\",\"digest\":\"{good_digest}\"}}"),
+            "{}".to_string(),
+        ),
+    ] {
+        cases.push((Bin::In, format!("{{\"source\":{{\"repository\":\"{repo}\"}},\"version\":{version},\"params\":{params}}}"), vec![d.clone()]));
+    }
+    cases.push((Bin::In, format!("{{\"source\":{{\"repository\":\"{repo}\"}},\"version\":{{\"digest\":\"{good_digest}\"}}}}"), vec![]));
+    cases.push((Bin::In, format!("{{\"source\":{{\"repository\":\"{repo}\"}},\"version\":{{\"digest\":\"{good_digest}\"}}}}"), vec!["/proc/forbidden/x".into()]));
+    cases.push((Bin::In, "{\"source\":{\"pypi\":\"x\",\"index_url\":\"http://127.0.0.1:1\"},\"version\":{\"version\":\"1\"},\"params\":{\"download\":\"*\"}}".into(), vec![d.clone()]));
+    // out: globs, promote paths, tags, params shapes.
+    for params in [
+        "{\"image\":\"../../etc/passwd\",\"tags\":[\"x\"]}",
+        "{\"image\":\"/etc/passwd\",\"tags\":[\"x\"]}",
+        "{\"image\":\"*/../../*\",\"tags\":[\"x\"]}",
+        "{\"image\":\"[\",\"tags\":[\"x\"]}",
+        "{\"image\":\"nothing\",\"tags\":[\"x\"]}",
+        "{\"image\":\"\\u0000\",\"tags\":[\"x\"]}",
+        "{\"promote\":\"../../etc\",\"tags\":[\"x\"]}",
+        "{\"promote\":\"/etc\",\"tags\":[\"x\"]}",
+        "{\"promote\":\"UPPER/case\",\"tags\":[\"x\"]}",
+        "{\"promote\":\"a@sha256:zz\",\"tags\":[\"x\"]}",
+        "{\"image\":\"x\",\"tags\":[\"\"]}",
+        "{\"image\":\"x\",\"tags\":[\"-leading\"]}",
+        "{\"image\":\"x\",\"tags\":[\"a/b\"]}",
+        "{\"image\":\"x\",\"tags\":[\"ü\"]}",
+        "{\"image\":\"x\",\"tags\":\"latest\"}",
+        "{\"image\":\"x\",\"version\":\"not-a-version\"}",
+        "{\"image\":\"x\",\"version\":\"1.2.3\",\"bump_aliases\":\"yes\"}",
+        "{\"image\":\"x\",\"additional_tags\":\"../../etc/hostname\",\"tag_prefix\":\"p\"}",
+        "{\"image\":1}",
+        "{}",
+        "[]",
+    ] {
+        cases.push((
+            Bin::Out,
+            format!("{{\"source\":{{\"repository\":\"{repo}\"}},\"params\":{params}}}"),
+            vec![d.clone()],
+        ));
+    }
+    cases.push((Bin::Out, format!("{{\"source\":{{\"repository\":\"{repo}\"}},\"params\":{{\"image\":\"x\",\"tags\":[\"x\"]}}}}"), vec![]));
+    cases.push((
+        Bin::Out,
+        "{\"source\":{\"pypi\":\"x\"},\"params\":{}}".into(),
+        vec![d.clone()],
+    ));
+    // Over the 8 MiB request limit.
+    cases.push((
+        Bin::Check,
+        format!(
+            "{{\"source\":{{\"repository\":\"{}\"}}}}",
+            "a".repeat(9 * 1024 * 1024)
+        ),
+        vec![],
+    ));
+    assert!(cases.len() >= 100, "{} cases", cases.len());
+    for (bin, input, args) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = crate::support::run_env(*bin, input, &args, &[]);
+        let shown: String = input.chars().take(120).collect();
+        assert_eq!(r.code, 1, "{shown}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{shown}: stdout {}", r.stdout);
+        assert!(!r.stderr.contains("panicked"), "{shown}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.lines().filter(|l| l.starts_with("error:")).count(),
+            1,
+            "{shown}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.lines().all(|l| l.len() < 4096),
+            "{shown}: a very long line"
+        );
+    }
+}

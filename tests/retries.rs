@@ -61,3 +61,67 @@ fn transient_failures_are_retried_and_permanent_ones_are_not() {
     assert_eq!(run.stderr.matches("retry ").count(), 4, "{}", run.stderr);
     assert!(line.contains("HEAD") && line.contains("502"), "{line}");
 }
+
+/// A blob GET redirected to another host (as S3-backed registries do) works and never carries
+/// the registry's `Authorization` there.
+#[test]
+fn redirected_blobs_never_carry_the_registry_credentials() {
+    use crate::support::fake::{self, Reply};
+    use crate::support::layers::{layer, media_type, Compression, Entry};
+    let reg = TestRegistry::start(Mode::Basic);
+    let seeder = Seeder::new(&reg);
+    let l = layer(
+        &[Entry::File("f", b"from storage", 0o644)],
+        Compression::Gzip,
+    );
+    let digest = crate::support::seed::sha256(&l);
+    let pushed = seeder.layered(
+        "app",
+        "latest",
+        &[(l.clone(), media_type(Compression::Gzip))],
+        json!({}),
+    );
+    let leaked = Arc::new(AtomicUsize::new(0));
+    let served = Arc::new(AtomicUsize::new(0));
+    let (leak, serve) = (leaked.clone(), served.clone());
+    let storage = fake::serve_requests(0, move |r| {
+        if r.header("Authorization").is_some() {
+            leak.fetch_add(1, Ordering::SeqCst);
+        }
+        serve.fetch_add(1, Ordering::SeqCst);
+        Reply::new(200, l.clone())
+    });
+    let blob_path = format!("/blobs/{digest}");
+    let port = proxy::start(reg.port, move |method, path, _| {
+        if method == "GET" && path.ends_with(&blob_path) {
+            Action::Reply(Reply::new(307, "").header(
+                "Location",
+                &format!("http://127.0.0.1:{storage}/bucket/{digest}?X-Amz-Signature=abc"),
+            ))
+        } else {
+            Action::Forward(path.to_string())
+        }
+    });
+    let dest = tempfile::tempdir().unwrap();
+    let mut source = reg.source("app", json!({"debug": true}));
+    source["repository"] = json!(format!("127.0.0.1:{port}/app"));
+    let run = crate::support::get(
+        &json!({"source": source, "version": {"tag": "latest", "digest": pushed.digest}, "params": {}}),
+        dest.path(),
+    );
+    run.ok();
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("rootfs/f")).unwrap(),
+        "from storage"
+    );
+    assert_eq!(served.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        leaked.load(Ordering::SeqCst),
+        0,
+        "Authorization sent to the storage host"
+    );
+    assert!(
+        !run.stderr.contains("X-Amz-Signature=abc"),
+        "signed URLs are redacted in debug lines"
+    );
+}
