@@ -125,3 +125,106 @@ fn redirected_blobs_never_carry_the_registry_credentials() {
         "signed URLs are redacted in debug lines"
     );
 }
+
+/// One fault per endpoint class (ping, manifest HEAD / GET / PUT, tag list, blob HEAD / GET,
+/// upload start / PUT), each injected once as a 503 or a dropped connection: a whole
+/// push → check → get → promote cycle still succeeds, retrying each.
+#[test]
+fn one_fault_per_endpoint_class_is_survived() {
+    use crate::support::layout;
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    let reg = TestRegistry::start(Mode::Plain);
+    let hit: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
+    let seen = hit.clone();
+    let port = proxy::start(reg.port, move |method, path, _| {
+        let class = if path == "/v2/" {
+            "ping"
+        } else if path.contains("/tags/list") {
+            "tags"
+        } else if path.contains("/manifests/") {
+            match method {
+                "HEAD" => "manifest-head",
+                "GET" => "manifest-get",
+                _ => "manifest-put",
+            }
+        } else if path.contains("/blobs/uploads/") {
+            if method == "POST" {
+                "upload-start"
+            } else {
+                "upload-put"
+            }
+        } else if path.contains("/blobs/") {
+            if method == "HEAD" {
+                "blob-head"
+            } else {
+                "blob-get"
+            }
+        } else {
+            "other"
+        };
+        let first = seen.lock().unwrap().insert(class.to_string());
+        if first && class != "other" {
+            // Alternate the fault kind by class.
+            return if class.len() % 2 == 0 {
+                Action::Reply(Reply::new(503, ""))
+            } else {
+                Action::Drop
+            };
+        }
+        Action::Forward(path.to_string())
+    });
+    let repo = format!("127.0.0.1:{port}/app");
+    let src = tempfile::tempdir().unwrap();
+    let layer = crate::support::layers::layer(
+        &[crate::support::layers::Entry::File("f", b"survived", 0o644)],
+        crate::support::layers::Compression::Gzip,
+    );
+    let digest = layout::single(&src.path().join("image"), &[layer]);
+    let put = crate::support::put(
+        &json!({"source": {"repository": repo, "debug": true}, "params": {"image": "image", "version": "1.0.0"}}),
+        src.path(),
+    );
+    assert_eq!(
+        put.ok()["version"]["digest"],
+        json!(digest),
+        "{}",
+        put.stderr
+    );
+    let run = check(&json!({"source": {"repository": repo, "debug": true}}));
+    assert_eq!(
+        run.ok(),
+        json!([{"tag": "1.0.0", "digest": digest}]),
+        "{}",
+        run.stderr
+    );
+    let dest = tempfile::tempdir().unwrap();
+    let got = crate::support::get(
+        &json!({"source": {"repository": repo}, "version": {"tag": "1.0.0", "digest": digest}, "params": {}}),
+        dest.path(),
+    );
+    got.ok();
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("rootfs/f")).unwrap(),
+        "survived"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    crate::support::put(&json!({"source": {"repository": repo}, "params": {"promote": "1.0.0", "tags": ["latest"]}}), empty.path()).ok();
+    let classes = hit.lock().unwrap().clone();
+    for class in [
+        "ping",
+        "tags",
+        "manifest-head",
+        "manifest-get",
+        "manifest-put",
+        "upload-start",
+        "upload-put",
+        "blob-head",
+        "blob-get",
+    ] {
+        assert!(
+            classes.contains(class),
+            "{class} never exercised: {classes:?}"
+        );
+    }
+}

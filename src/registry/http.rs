@@ -220,9 +220,17 @@ impl Http {
                     e @ (RegistryError::Timeout { .. } | RegistryError::Read { .. }),
                 )) => Some((e.to_string(), None)),
                 Err(SendError::Other(RegistryError::Unreachable { detail, .. }))
-                    if detail.contains("reset") || detail.contains("broken pipe") =>
+                    if ["reset", "broken pipe", "eof", "closed"]
+                        .iter()
+                        .any(|w| detail.to_ascii_lowercase().contains(w)) =>
                 {
                     Some((detail.clone(), None))
+                }
+                // A plain-HTTP server hanging up without an answer (a reset connection). Over
+                // https the same symptom means "not a TLS server": that is the scheme probe's
+                // business, not a retry's.
+                Err(SendError::WrongProtocol(e)) if url.starts_with("http://") => {
+                    Some((e.to_string(), None))
                 }
                 _ => None,
             };

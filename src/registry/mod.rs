@@ -75,6 +75,8 @@ pub struct Client {
     credentials: Option<Credentials>,
     hosts: Mutex<HashMap<String, Arc<HostState>>>,
     tokens: Mutex<HashMap<String, String>>,
+    /// Held while a host is discovered, so concurrent requests ping once.
+    discovering: Mutex<()>,
 }
 
 impl Client {
@@ -89,6 +91,7 @@ impl Client {
             credentials: options.credentials,
             hosts: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
+            discovering: Mutex::new(()),
         })
     }
 
@@ -97,6 +100,10 @@ impl Client {
     /// the `/v2/` ping.
     fn host(&self, repo: &Repository) -> Result<Arc<HostState>, RegistryError> {
         let host = repo.api_host().to_string();
+        if let Some(state) = lock(&self.hosts).get(&host) {
+            return Ok(state.clone());
+        }
+        let _discovering = lock(&self.discovering);
         if let Some(state) = lock(&self.hosts).get(&host) {
             return Ok(state.clone());
         }

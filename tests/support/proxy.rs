@@ -12,6 +12,8 @@ pub enum Action {
     Forward(String),
     /// Answer it here.
     Reply(Reply),
+    /// Close the connection without an answer (a reset).
+    Drop,
 }
 
 type Hook = dyn Fn(&str, &str, u64) -> Action + Send + Sync;
@@ -66,6 +68,9 @@ fn serve(client: TcpStream, upstream: u16, hook: &Hook) -> std::io::Result<()> {
     let mut body = vec![0u8; length as usize];
     reader.read_exact(&mut body)?;
     match hook(&method, &path, length) {
+        Action::Drop => {
+            let _ = writer.shutdown(std::net::Shutdown::Both);
+        }
         Action::Reply(r) => {
             let mut head = format!(
                 "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
