@@ -228,3 +228,40 @@ fn one_fault_per_endpoint_class_is_survived() {
         );
     }
 }
+
+/// A manifest, a tag list and a config whose bodies break off half-way are read again.
+#[test]
+fn truncated_documents_are_read_again() {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    let reg = TestRegistry::start(Mode::Plain);
+    let v = Seeder::new(&reg).image("app", "1.0.0", "one", &[("k", "v")], &[]);
+    let cut: Arc<Mutex<HashSet<&'static str>>> = Arc::new(Mutex::new(HashSet::new()));
+    let seen = cut.clone();
+    let port = proxy::start(reg.port, move |method, path, _| {
+        let class = if path.contains("/tags/list") {
+            Some("tags")
+        } else if method == "GET" && path.contains("/manifests/") {
+            Some("manifest")
+        } else if method == "GET" && path.contains("/blobs/") {
+            Some("config")
+        } else {
+            None
+        };
+        match class {
+            Some(c) if seen.lock().unwrap().insert(c) => Action::Truncate(path.to_string()),
+            _ => Action::Forward(path.to_string()),
+        }
+    });
+    let repo = format!("127.0.0.1:{port}/app");
+    let run = check(&json!({"source": {"repository": repo}}));
+    assert_eq!(run.ok(), json!([{"tag": "1.0.0", "digest": v.digest}]));
+    assert!(run.stderr.contains("broke off"), "{}", run.stderr);
+    let dest = tempfile::tempdir().unwrap();
+    let got = crate::support::get(
+        &json!({"source": {"repository": repo, "label_regex": "^k$"}, "version": {"tag": "1.0.0", "digest": v.digest}, "params": {"skip_download": true}}),
+        dest.path(),
+    );
+    assert_eq!(got.ok()["metadata"][2], json!({"name": "k", "value": "v"}));
+    assert_eq!(cut.lock().unwrap().len(), 3);
+}

@@ -432,6 +432,14 @@ impl Client {
         repo: &Repository,
         reference: &str,
     ) -> Result<Option<Manifest>, RegistryError> {
+        retry_truncated(|| self.get_manifest_once(repo, reference))
+    }
+
+    fn get_manifest_once(
+        &self,
+        repo: &Repository,
+        reference: &str,
+    ) -> Result<Option<Manifest>, RegistryError> {
         let resp = self.manifest_request(repo, "GET", reference)?;
         match resp.status {
             200 => {}
@@ -478,6 +486,10 @@ impl Client {
     /// Every tag of `repo` in registry order, following `Link: rel="next"` (same host only), else
     /// `last=` while full pages come back; `None` when the repository does not exist.
     pub fn list_tags(&self, repo: &Repository) -> Result<Option<Vec<String>>, RegistryError> {
+        retry_truncated(|| self.list_tags_once(repo))
+    }
+
+    fn list_tags_once(&self, repo: &Repository) -> Result<Option<Vec<String>>, RegistryError> {
         #[derive(serde::Deserialize)]
         struct Page {
             #[serde(default)]
@@ -571,6 +583,15 @@ impl Client {
         digest: &Digest,
         limit: u64,
     ) -> Result<Vec<u8>, RegistryError> {
+        retry_truncated(|| self.get_blob_small_once(repo, digest, limit))
+    }
+
+    fn get_blob_small_once(
+        &self,
+        repo: &Repository,
+        digest: &Digest,
+        limit: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
         let resp = self.repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull")?;
         if resp.status != 200 {
             return Err(status_error("GET", resp));
@@ -587,6 +608,25 @@ impl Client {
         }
         Ok(bytes)
     }
+}
+
+/// Runs `attempt` again, up to twice, when a body broke off mid-way (a truncated response);
+/// status answers were already retried by the HTTP layer.
+pub fn retry_truncated<T>(
+    mut attempt: impl FnMut() -> Result<T, RegistryError>,
+) -> Result<T, RegistryError> {
+    for i in 1..=2u64 {
+        match attempt() {
+            Err(RegistryError::Read { url, detail }) => {
+                log::info(format_args!(
+                    "reading {url} broke off ({detail}); retry {i}/2"
+                ));
+                std::thread::sleep(std::time::Duration::from_millis(200 * i));
+            }
+            other => return other,
+        }
+    }
+    attempt()
 }
 
 /// The target of `rel="next"` in a `Link` header.

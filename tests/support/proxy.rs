@@ -14,6 +14,9 @@ pub enum Action {
     Reply(Reply),
     /// Close the connection without an answer (a reset).
     Drop,
+    /// Forward, then pass on only the first part of the response (headers intact): a
+    /// truncated body.
+    Truncate(String),
 }
 
 type Hook = dyn Fn(&str, &str, u64) -> Action + Send + Sync;
@@ -83,6 +86,25 @@ fn serve(client: TcpStream, upstream: u16, hook: &Hook) -> std::io::Result<()> {
             head.push_str("\r\n");
             writer.write_all(head.as_bytes())?;
             writer.write_all(&r.body)?;
+        }
+        Action::Truncate(target) => {
+            let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+            let mut req = format!("{method} {target} HTTP/1.1\r\n");
+            for h in &headers {
+                req.push_str(h);
+            }
+            req.push_str("Connection: close\r\n\r\n");
+            up.write_all(req.as_bytes())?;
+            up.write_all(&body)?;
+            let mut all = Vec::new();
+            up.read_to_end(&mut all)?;
+            let head_end = all
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(all.len(), |p| p + 4);
+            let keep = head_end + (all.len() - head_end) / 2;
+            writer.write_all(&all[..keep])?;
+            let _ = writer.shutdown(std::net::Shutdown::Both);
         }
         Action::Forward(target) => {
             let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
