@@ -2,6 +2,7 @@
 """Seeds a plain-HTTP loopback registry quickly over the distribution API (stdlib only).
 
     ci/seed.py series HOST:PORT REPO COUNT   # COUNT distinct manifests tagged 1.0.0 … (semver)
+    ci/seed.py resource-layout DIR BINDIR   # the resource image's single layer as an OCI layout
     ci/seed.py image HOST:PORT REPO TAG MIB LAYERS
         # one image of LAYERS gzip layers holding MIB MiB of files in all (half random, half text)
 Prints the last tag (or the tag) and its digest.
@@ -106,7 +107,57 @@ def image(host, repo, tag, mib, layers):
     print(tag, "sha256:" + hashlib.sha256(manifest).hexdigest(), sum(d["size"] for d in descriptors))
 
 
+def resource_layout(out, bindir):
+    """/opt/resource/{check,in,out} and the CA bundle, one gzip layer, as an OCI layout."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for d in ["opt", "opt/resource", "etc", "etc/ssl", "etc/ssl/certs", "tmp"]:
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o1777 if d == "tmp" else 0o755
+            tf.addfile(info)
+        for name in ["check", "in", "out"]:
+            data = open(os.path.join(bindir, name), "rb").read()
+            info = tarfile.TarInfo(f"opt/resource/{name}")
+            info.size, info.mode = len(data), 0o755
+            tf.addfile(info, io.BytesIO(data))
+        bundle = "/etc/ssl/certs/ca-certificates.crt"
+        data = open(bundle, "rb").read() if os.path.exists(bundle) else b""
+        info = tarfile.TarInfo("etc/ssl/certs/ca-certificates.crt")
+        info.size, info.mode = len(data), 0o644
+        tf.addfile(info, io.BytesIO(data))
+    raw = buf.getvalue()
+    gz = gzip_bytes(raw)
+    os.makedirs(os.path.join(out, "blobs", "sha256"), exist_ok=True)
+
+    def put(data):
+        digest = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(out, "blobs", "sha256", digest), "wb") as f:
+            f.write(data)
+        return "sha256:" + digest, len(data)
+
+    layer = put(gz)
+    config = put(json.dumps({"architecture": "amd64", "os": "linux",
+                             "config": {"Env": ["PATH=/opt/resource"]},
+                             "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}}).encode())
+    manifest = put(json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config[0], "size": config[1]},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer[0], "size": layer[1]}],
+    }).encode())
+    with open(os.path.join(out, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                   "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                  "digest": manifest[0], "size": manifest[1]}]}, f)
+    print(manifest[0], layer[1])
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "resource-layout":
+        resource_layout(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     if len(sys.argv) == 5 and sys.argv[1] == "series":
         series(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif len(sys.argv) == 7 and sys.argv[1] == "image":

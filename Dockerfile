@@ -1,0 +1,17 @@
+# The resource type image: /opt/resource/{check,in,out} (static) and CA certificates, nothing else.
+# No Docker engine runs on the development machines; `ci/image-test` assembles the same final layer,
+# pushes it with uptick's own `out`, fetches it with `in` and runs `check` inside chroot.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN target=$(rustc -vV | sed -n 's/^host: //p') \
+ && RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked \
+      --target "$target" --target-dir /build \
+ && mkdir -p /out/opt/resource /out/etc/ssl/certs /out/tmp \
+ && cp /build/"$target"/release/check /build/"$target"/release/in /build/"$target"/release/out /out/opt/resource/ \
+ && cp /etc/ssl/certs/ca-certificates.crt /out/etc/ssl/certs/ \
+ && chmod 1777 /out/tmp
+
+FROM scratch
+COPY --from=build /out/ /
+ENV PATH=/opt/resource
