@@ -88,14 +88,7 @@ fn serve(client: TcpStream, upstream: u16, hook: &Hook) -> std::io::Result<()> {
             writer.write_all(&r.body)?;
         }
         Action::Truncate(target) => {
-            let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
-            let mut req = format!("{method} {target} HTTP/1.1\r\n");
-            for h in &headers {
-                req.push_str(h);
-            }
-            req.push_str("Connection: close\r\n\r\n");
-            up.write_all(req.as_bytes())?;
-            up.write_all(&body)?;
+            let mut up = send_upstream(upstream, &method, &target, &headers, &body)?;
             let mut all = Vec::new();
             up.read_to_end(&mut all)?;
             let head_end = all
@@ -107,16 +100,28 @@ fn serve(client: TcpStream, upstream: u16, hook: &Hook) -> std::io::Result<()> {
             let _ = writer.shutdown(std::net::Shutdown::Both);
         }
         Action::Forward(target) => {
-            let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
-            let mut req = format!("{method} {target} HTTP/1.1\r\n");
-            for h in &headers {
-                req.push_str(h);
-            }
-            req.push_str("Connection: close\r\n\r\n");
-            up.write_all(req.as_bytes())?;
-            up.write_all(&body)?;
+            let mut up = send_upstream(upstream, &method, &target, &headers, &body)?;
             std::io::copy(&mut up, &mut writer)?;
         }
     }
     Ok(())
+}
+
+/// Sends the request on to the registry (`Connection: close`, so its answer ends at EOF).
+fn send_upstream(
+    upstream: u16,
+    method: &str,
+    target: &str,
+    headers: &[String],
+    body: &[u8],
+) -> std::io::Result<TcpStream> {
+    let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+    let mut req = format!("{method} {target} HTTP/1.1\r\n");
+    for h in headers {
+        req.push_str(h);
+    }
+    req.push_str("Connection: close\r\n\r\n");
+    up.write_all(req.as_bytes())?;
+    up.write_all(body)?;
+    Ok(up)
 }
