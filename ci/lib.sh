@@ -15,6 +15,16 @@ ensure_apt() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# ensure_pip MODULE PACKAGE...: pip-installs PACKAGEs when python3 cannot import MODULE
+# (pip itself from apt when missing; Debian's externally-managed marker is overridden for CI).
+ensure_pip() {
+  local module=$1; shift
+  python3 -c "import $module" 2>/dev/null && return 0
+  python3 -m pip --version >/dev/null 2>&1 || ensure_apt pip3:python3-pip
+  echo "installing (pip): $*" >&2
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q "$@" >&2
+}
+
 # A loopback TCP port nobody listens on.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

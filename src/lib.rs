@@ -36,6 +36,7 @@ pub fn run_check(
     }
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
+    let source = image::cloud_login(source)?;
     let cursor: Option<ImageVersion> = match request.version {
         Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
         _ => None,
@@ -63,6 +64,7 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
     }
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
+    let source = image::cloud_login(source)?;
     let version: ImageVersion = protocol::decode_part(request.version, "version")?;
     let params: ImageGetParams = match request.params {
         Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
@@ -83,6 +85,7 @@ pub fn run_out(
     let request: OutEnvelope = protocol::read_envelope(stdin)?;
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
+    let source = image::cloud_login(source)?;
     let params: ImagePutParams = match request.params {
         Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
         _ => ImagePutParams::default(),

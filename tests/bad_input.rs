@@ -142,15 +142,21 @@ const CASES: &[(Bin, &str, &[&str], &str)] = &[
     ),
     (
         Bin::Check,
-        r#"{"source":{"repository":"a","tag":"x","aws_region":"eu-west-1"}}"#,
+        r#"{"source":{"repository":"a","tag":"x","aws_region":"eu-west-1","aws_role_arn":"arn:a","aws_role_arns":["arn:b"]}}"#,
         &[],
-        "not supported yet",
+        "cannot be set together with aws_role_arns",
     ),
     (
         Bin::Check,
-        r#"{"source":{"repository":"a","tag":"x","azure_acr":true}}"#,
+        r#"{"source":{"repository":"a","tag":"x","aws_region":"us-east-1.evil.example/","aws_access_key_id":"A","aws_secret_access_key":"B"}}"#,
         &[],
-        "not supported yet",
+        "is not a region name",
+    ),
+    (
+        Bin::Check,
+        r#"{"source":{"repository":"a.azurecr.io/x","tag":"x","azure_acr":true,"azure_environment":"Mars"}}"#,
+        &[],
+        "azure_environment `Mars`",
     ),
     (
         Bin::Check,

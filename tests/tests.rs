@@ -6,6 +6,7 @@ mod support;
 
 mod bad_input;
 mod check;
+mod cloud;
 mod credentials;
 mod discover;
 mod download;

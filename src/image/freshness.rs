@@ -68,6 +68,7 @@ impl Base {
             (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
                 username: u.to_string(),
                 password: p.clone(),
+                identity_token: false,
             }),
             _ => None,
         };

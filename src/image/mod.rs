@@ -133,6 +133,7 @@ impl Target {
                     (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
                         username: u.clone(),
                         password: p.clone(),
+                        identity_token: false,
                     }),
                     _ => None,
                 };
@@ -211,6 +212,7 @@ pub fn origin_options(source: &ImageSource) -> Result<ClientOptions, ImageError>
         (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
             username: u.clone(),
             password: p.clone(),
+            identity_token: false,
         }),
         _ => {
             let registry = Repository::parse(&source.repository)
@@ -233,27 +235,94 @@ pub fn origin_options(source: &ImageSource) -> Result<ClientOptions, ImageError>
 }
 
 fn reject_unsupported(s: &ImageSource) -> Result<(), ImageError> {
-    let unsupported = |field, what| Err(ImageError::Unsupported { field, what });
-    if s.aws_region.is_some()
-        || s.aws_access_key_id.is_some()
-        || s.aws_secret_access_key.is_some()
-        || s.aws_session_token.is_some()
-        || s.aws_role_arn.is_some()
-        || !s.aws_role_arns.is_empty()
-        || s.aws_account_id.is_some()
-        || s.aws_ecr_registry_id.is_some()
-    {
-        return unsupported("aws_region", "ECR authentication (aws_* fields)");
-    }
-    if s.azure_acr
-        || s.azure_client_id.is_some()
-        || s.azure_tenant_id.is_some()
-        || s.azure_environment.is_some()
-    {
-        return unsupported("azure_acr", "Azure ACR authentication (azure_* fields)");
-    }
     if s.content_trust.is_some() {
-        return unsupported("content_trust", "Notary content trust");
+        return Err(ImageError::Unsupported {
+            field: "content_trust",
+            what: "Notary content trust",
+        });
     }
     Ok(())
+}
+
+/// Cloud logins, as upstream does them before anything else: `aws_region` logs in to ECR (and
+/// names the repository on the account's registry), `azure_acr` exchanges a managed-identity
+/// token for an ACR refresh token; either way the source leaves with `username`/`password`.
+pub fn cloud_login(mut source: ImageSource) -> Result<ImageSource, ImageError> {
+    use crate::registry::{aws, azure, sigv4::AwsCredentials};
+    let has_aws_fields = source.aws_access_key_id.is_some()
+        || source.aws_secret_access_key.is_some()
+        || source.aws_role_arn.is_some()
+        || !source.aws_role_arns.is_empty()
+        || source.aws_account_id.is_some();
+    match source.aws_region.clone().filter(|r| !r.is_empty()) {
+        Some(region) => {
+            if source.aws_role_arn.is_some() && !source.aws_role_arns.is_empty() {
+                return Err(ImageError::Invalid {
+                    field: "source.aws_role_arn",
+                    detail: "cannot be set together with aws_role_arns".into(),
+                });
+            }
+            if source.aws_ecr_registry_id.is_some() {
+                crate::log::info(format_args!(
+                    "source.aws_ecr_registry_id is no longer needed and is ignored"
+                ));
+            }
+            let roles = match &source.aws_role_arn {
+                Some(r) => vec![r.clone()],
+                None => source.aws_role_arns.clone(),
+            };
+            let static_keys = match (&source.aws_access_key_id, &source.aws_secret_access_key) {
+                (Some(id), Some(secret)) if !id.is_empty() && !secret.expose().is_empty() => {
+                    Some(AwsCredentials {
+                        access_key_id: id.clone(),
+                        secret_access_key: secret.clone(),
+                        session_token: source
+                            .aws_session_token
+                            .clone()
+                            .filter(|t| !t.expose().is_empty()),
+                    })
+                }
+                _ => None,
+            };
+            let login = aws::ecr_login(&aws::EcrSettings {
+                region: &region,
+                static_keys,
+                role_arns: &roles,
+            })?;
+            source.repository = aws::ecr_repository(
+                &source.repository,
+                source.aws_account_id.as_deref(),
+                &region,
+                &login.proxy_host,
+            );
+            source.username = Some(login.credentials.username.clone());
+            source.password = Some(login.credentials.password.clone());
+        }
+        None if has_aws_fields => crate::log::info(format_args!(
+            "source has aws_* fields but no aws_region: no ECR login (set aws_region to log in)"
+        )),
+        None => {}
+    }
+    if source.azure_acr {
+        let repository = Repository::parse(&source.repository).map_err(RegistryError::from)?;
+        let http = crate::registry::http::Http::new(TlsSettings {
+            insecure: source.insecure,
+            ca_certs: source.ca_certs.clone(),
+            client_identity: client_identity(&source),
+        });
+        http.validate()?;
+        let credentials = azure::acr_login(
+            &http,
+            &azure::AcrSettings {
+                registry: repository.api_host(),
+                client_id: source.azure_client_id.as_deref(),
+                tenant_id: source.azure_tenant_id.as_deref(),
+                environment: source.azure_environment.as_deref(),
+                allow_http: source.insecure || repository.is_loopback(),
+            },
+        )?;
+        source.username = Some(credentials.username);
+        source.password = Some(credentials.password);
+    }
+    Ok(source)
 }

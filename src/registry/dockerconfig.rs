@@ -1,4 +1,4 @@
-//! Credentials from a docker `config.json`: `credHelpers`, `auths` and `credsStore`, helper
+//! Credentials from a docker `config.json`: `credHelpers`, `auths` (with identity tokens) and `credsStore`, helper
 //! programs run as `docker-credential-<name> get` with the registry on stdin.
 
 use super::reference::DOCKER_HUB;
@@ -108,20 +108,18 @@ pub fn credentials_for(
         .find(|(k, _)| normalize(k) == wanted)
         .map(|(_, v)| v)
     {
-        if entry
-            .identitytoken
-            .as_deref()
-            .is_some_and(|t| !t.is_empty())
-        {
-            return Err(error(format!(
-                "{}: identity tokens (for {registry}) are not supported yet; use username and password",
-                path.display()
-            )));
+        if let Some(token) = entry.identitytoken.as_deref().filter(|t| !t.is_empty()) {
+            return Ok(Some(Credentials {
+                username: "<token>".into(),
+                password: Secret::from(token.to_string()),
+                identity_token: true,
+            }));
         }
         if let (Some(u), Some(p)) = (&entry.username, &entry.password) {
             return Ok(Some(Credentials {
                 username: u.clone(),
                 password: Secret::from(p.clone()),
+                identity_token: false,
             }));
         }
         if let Some(auth) = &entry.auth {
@@ -143,6 +141,7 @@ pub fn credentials_for(
             return Ok(Some(Credentials {
                 username: u.to_string(),
                 password: Secret::from(p.to_string()),
+                identity_token: false,
             }));
         }
     }
@@ -219,12 +218,8 @@ fn run_helper(name: &str, server: &str) -> Result<Credentials, RegistryError> {
             "docker-credential-{name} answered something that is not {{Username, Secret}}"
         ))
     })?;
-    if answer.username == "<token>" {
-        return Err(error(format!(
-            "docker-credential-{name} returned an identity token; identity tokens are not supported yet"
-        )));
-    }
     Ok(Credentials {
+        identity_token: answer.username == "<token>",
         username: answer.username,
         password: Secret::from(answer.secret),
     })

@@ -89,6 +89,16 @@ pub enum RegistryError {
     /// Credentials could not be found or obtained (docker config, helpers).
     #[error("credentials: {0}")]
     Credentials(String),
+    /// A cloud credential exchange (ECR, STS, Azure AD, instance metadata) failed.
+    #[error("{what} failed ({url}): {detail}")]
+    Cloud {
+        /// The call (`ECR GetAuthorizationToken`, `STS AssumeRole`).
+        what: String,
+        /// The endpoint, without credentials.
+        url: String,
+        /// Status and the service's own error code and message.
+        detail: String,
+    },
     /// A `ca_certs` entry or the client certificate could not be used.
     #[error("TLS settings: {0}")]
     CaCerts(String),

@@ -1,12 +1,15 @@
 //! OCI distribution client: scheme discovery, auth and token cache, manifests and blobs by digest.
 
 pub mod auth;
+pub mod aws;
+pub mod azure;
 pub mod dockerconfig;
 pub mod error;
 pub mod hostcache;
 pub mod http;
 pub mod push;
 pub mod reference;
+pub mod sigv4;
 
 pub use error::RegistryError;
 pub use reference::{Reference, Repository};
@@ -39,6 +42,9 @@ pub struct Credentials {
     pub username: String,
     /// Password or token; never logged.
     pub password: Secret,
+    /// `password` is an OAuth2 refresh token (a docker `identitytoken`): token requests POST it
+    /// (`grant_type=refresh_token`) instead of sending basic auth.
+    pub identity_token: bool,
 }
 
 /// How to reach one registry.
@@ -171,14 +177,18 @@ impl Client {
         }
     }
 
+    /// Basic auth from the credentials (an identity token is never sent this way).
     fn basic_header(&self) -> Option<String> {
-        self.credentials.as_ref().map(|c| {
-            let raw = format!("{}:{}", c.username, c.password.expose());
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(raw)
-            )
-        })
+        self.credentials
+            .as_ref()
+            .filter(|c| !c.identity_token)
+            .map(|c| {
+                let raw = format!("{}:{}", c.username, c.password.expose());
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                )
+            })
     }
 
     /// The `Authorization` value for a request needing `scopes` (the first names `repo`).
@@ -241,11 +251,37 @@ impl Client {
                 q.append_pair("scope", s);
             }
         }
-        let basic = self.basic_header();
-        let resp = self
-            .http
-            .send("GET", url.as_str(), &[], basic.as_deref(), Body::Empty)
-            .map_err(SendError::into_error)?;
+        let resp = match self.credentials.as_ref().filter(|c| c.identity_token) {
+            // The OAuth2 refresh-token grant docker uses for identity tokens.
+            Some(c) => {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                form.append_pair("grant_type", "refresh_token");
+                form.append_pair("client_id", "uptick");
+                form.append_pair("refresh_token", c.password.expose());
+                if let Some(s) = service {
+                    form.append_pair("service", s);
+                }
+                form.append_pair("scope", &scopes.join(" "));
+                let form = form.finish();
+                let mut post = url.clone();
+                post.set_query(None);
+                self.http
+                    .send(
+                        "POST",
+                        post.as_str(),
+                        &[("Content-Type", "application/x-www-form-urlencoded")],
+                        None,
+                        Body::Bytes(form.as_bytes()),
+                    )
+                    .map_err(SendError::into_error)?
+            }
+            None => {
+                let basic = self.basic_header();
+                self.http
+                    .send("GET", url.as_str(), &[], basic.as_deref(), Body::Empty)
+                    .map_err(SendError::into_error)?
+            }
+        };
         match resp.status {
             200 => {
                 let url = resp.url.clone();

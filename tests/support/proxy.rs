@@ -19,12 +19,42 @@ pub enum Action {
     Truncate(String),
 }
 
-type Hook = dyn Fn(&str, &str, u64) -> Action + Send + Sync;
+/// A request as the proxy saw it.
+pub struct Seen<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// Raw header lines (`Name: value\r\n`).
+    pub headers: &'a [String],
+    pub body: &'a [u8],
+}
+
+impl Seen<'_> {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.iter().find_map(|h| {
+            let (k, v) = h.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
+type Hook = dyn Fn(&Seen<'_>) -> Action + Send + Sync;
 
 /// Listens on loopback; `hook(method, path, content_length)` decides per request.
 pub fn start(
     upstream: u16,
     hook: impl Fn(&str, &str, u64) -> Action + Send + Sync + 'static,
+) -> u16 {
+    start_seeing(upstream, move |r| {
+        hook(r.method, r.path, r.body.len() as u64)
+    })
+}
+
+/// Like [`start`], with the whole request (headers, body) visible to the hook.
+pub fn start_seeing(
+    upstream: u16,
+    hook: impl for<'a> Fn(&Seen<'a>) -> Action + Send + Sync + 'static,
 ) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
     let port = listener.local_addr().expect("addr").port();
@@ -70,7 +100,12 @@ fn serve(client: TcpStream, upstream: u16, hook: &Hook) -> std::io::Result<()> {
     }
     let mut body = vec![0u8; length as usize];
     reader.read_exact(&mut body)?;
-    match hook(&method, &path, length) {
+    match hook(&Seen {
+        method: &method,
+        path: &path,
+        headers: &headers,
+        body: &body,
+    }) {
         Action::Drop => {
             let _ = writer.shutdown(std::net::Shutdown::Both);
         }

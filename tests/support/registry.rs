@@ -1,5 +1,6 @@
 //! Starts Debian's `docker-registry` (distribution 2.8) on a free loopback port, in one of four modes.
 
+pub use super::token::Accounts;
 use super::token::{Signer, TokenServer, ISSUER, SERVICE};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -29,6 +30,8 @@ pub struct TestRegistry {
     /// Client certificate and key (PEM) the mTLS mode accepts.
     pub client: Option<(String, String)>,
     pub token: Option<TokenServer>,
+    /// Who gets in (basic mode: the htpasswd; token mode: the issuer).
+    pub accounts: Accounts,
     signer: Option<Arc<Signer>>,
     child: Child,
 }
@@ -39,7 +42,16 @@ impl TestRegistry {
     }
 
     /// Starts on a given port (to replace a stopped registry at the same address).
+    /// Starts with other accounts than the default `USER`/`PASSWORD` (basic and token modes).
+    pub fn start_with(mode: Mode, accounts: Accounts) -> TestRegistry {
+        Self::start_full(mode, super::free_port(), accounts)
+    }
+
     pub fn start_on(mode: Mode, port: u16) -> TestRegistry {
+        Self::start_full(mode, port, Accounts::user(USER, PASSWORD))
+    }
+
+    fn start_full(mode: Mode, port: u16, accounts: Accounts) -> TestRegistry {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         let mut http_tls = String::new();
@@ -51,9 +63,12 @@ impl TestRegistry {
         match mode {
             Mode::Plain => {}
             Mode::Basic => {
-                let hash = bcrypt::hash(PASSWORD, 5).expect("bcrypt");
-                std::fs::write(root.join("htpasswd"), format!("{USER}:{hash}\n"))
-                    .expect("htpasswd");
+                let lines: String = accounts
+                    .basic
+                    .iter()
+                    .map(|(u, p)| format!("{u}:{}\n", bcrypt::hash(p, 5).expect("bcrypt")))
+                    .collect();
+                std::fs::write(root.join("htpasswd"), lines).expect("htpasswd");
                 auth = format!(
                     "auth:\n  htpasswd:\n    realm: uptick-test\n    path: {}\n",
                     root.join("htpasswd").display()
@@ -81,7 +96,7 @@ impl TestRegistry {
             Mode::Token => {
                 let s = Arc::new(Signer::new());
                 std::fs::write(root.join("token.crt"), &s.cert_pem).expect("bundle");
-                let server = TokenServer::start(s.clone(), USER, PASSWORD);
+                let server = TokenServer::start(s.clone(), accounts.clone());
                 auth = format!(
                     "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
                     server.port,
@@ -112,6 +127,7 @@ impl TestRegistry {
             ca_pem,
             client,
             token,
+            accounts,
             signer,
             child,
         };
@@ -176,10 +192,13 @@ impl TestRegistry {
     pub fn admin_auth(&self, repo: &str) -> Option<String> {
         match self.mode {
             Mode::Plain | Mode::Tls | Mode::Mtls => None,
-            Mode::Basic => Some(format!(
-                "Basic {}",
-                STANDARD.encode(format!("{USER}:{PASSWORD}"))
-            )),
+            Mode::Basic => {
+                let (user, password) = &self.accounts.basic[0];
+                Some(format!(
+                    "Basic {}",
+                    STANDARD.encode(format!("{user}:{password}"))
+                ))
+            }
             Mode::Token => {
                 let signer = self.signer.as_ref().expect("signer");
                 let access = vec![(

@@ -60,6 +60,37 @@ pub fn pypiserver(dir: &Path) -> Server {
     Server { port, child }
 }
 
+/// `moto` in server mode (STS, ECR and the rest of the AWS APIs), one per test process.
+pub fn moto() -> u16 {
+    static MOTO: std::sync::OnceLock<Server> = std::sync::OnceLock::new();
+    MOTO.get_or_init(|| {
+        let port = super::free_port();
+        // Lives as long as the test process (a static is never dropped): a watchdog thread
+        // ends moto when its parent is gone.
+        let script = r#"
+import os, sys, threading, time
+parent = os.getppid()
+def watch():
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+from moto.server import main
+main(sys.argv[1:])
+"#;
+        let mut child = Command::new("python3")
+            .args(["-c", script, "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m moto.server");
+        wait(port, &mut child, "moto server");
+        Server { port, child }
+    })
+    .port
+}
+
 /// `python3 -m http.server` serving `dir`.
 pub fn static_files(dir: &Path) -> Server {
     let port = super::free_port();

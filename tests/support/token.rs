@@ -75,10 +75,35 @@ fn rand_suffix() -> u64 {
     RandomState::new().hash_one(0u8)
 }
 
-/// A token endpoint on loopback: basic auth `user`/`password` gets what it asks for; anonymous gets nothing.
+/// Who may have tokens, and how the answer is shaped (each cloud's documented form).
+#[derive(Clone, Debug)]
+pub struct Accounts {
+    /// Basic-auth pairs the `GET` token endpoint accepts.
+    pub basic: Vec<(String, String)>,
+    /// Refresh tokens (docker identity tokens) the OAuth2 `POST` accepts.
+    pub refresh_tokens: Vec<String>,
+    /// Fields of a `GET` answer carrying the token: `token` (distribution, GHCR, GCR),
+    /// `access_token` (ACR) or both (Docker Hub).
+    pub token_fields: &'static [&'static str],
+}
+
+impl Accounts {
+    pub fn user(user: &str, password: &str) -> Accounts {
+        Accounts {
+            basic: vec![(user.to_string(), password.to_string())],
+            refresh_tokens: Vec::new(),
+            token_fields: &["token"],
+        }
+    }
+}
+
+/// A token endpoint on loopback: `GET` with accepted basic auth, or an OAuth2 refresh-token
+/// `POST`, gets what it asks for; anonymous gets nothing.
 pub struct TokenServer {
     pub port: u16,
     pub requests: Arc<AtomicUsize>,
+    /// OAuth2 `POST`s answered with a token.
+    pub posts: Arc<AtomicUsize>,
     stopped: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -90,15 +115,38 @@ impl Drop for TokenServer {
     }
 }
 
+fn access_from(scopes: &[String]) -> Vec<(String, Vec<String>)> {
+    scopes
+        .iter()
+        .flat_map(|s| s.split(' '))
+        .filter_map(|s| {
+            let mut parts = s.splitn(3, ':');
+            let _type = parts.next()?;
+            let name = parts.next()?;
+            let actions = parts.next()?;
+            Some((
+                name.to_string(),
+                actions.split(',').map(str::to_string).collect(),
+            ))
+        })
+        .collect()
+}
+
 impl TokenServer {
-    pub fn start(signer: Arc<Signer>, user: &str, password: &str) -> TokenServer {
+    pub fn start(signer: Arc<Signer>, accounts: Accounts) -> TokenServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind token server");
         let port = listener.local_addr().expect("addr").port();
         let requests = Arc::new(AtomicUsize::new(0));
         let counter = requests.clone();
+        let posts = Arc::new(AtomicUsize::new(0));
+        let post_counter = posts.clone();
         let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stop = stopped.clone();
-        let expected = format!("Basic {}", STANDARD.encode(format!("{user}:{password}")));
+        let expected: Vec<String> = accounts
+            .basic
+            .iter()
+            .map(|(u, p)| format!("Basic {}", STANDARD.encode(format!("{u}:{p}"))))
+            .collect();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
@@ -112,6 +160,7 @@ impl TokenServer {
                     continue;
                 }
                 let mut authorization = None;
+                let mut length = 0usize;
                 loop {
                     let mut line = String::new();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
@@ -121,40 +170,61 @@ impl TokenServer {
                         if k.eq_ignore_ascii_case("authorization") {
                             authorization = Some(v.trim().to_string());
                         }
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
                     }
                 }
+                let mut body = vec![0u8; length.min(1 << 20)];
+                if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+                    continue;
+                }
+                let method = request_line.split_whitespace().next().unwrap_or("");
                 let target = request_line.split_whitespace().nth(1).unwrap_or("/");
                 let url = url::Url::parse(&format!("http://x{target}")).expect("url");
-                let scopes: Vec<String> = url
-                    .query_pairs()
-                    .filter(|(k, _)| k == "scope")
-                    .map(|(_, v)| v.into_owned())
-                    .collect();
-                let (status, body) = match authorization.as_deref() {
-                    Some(a) if a == expected => {
-                        let access: Vec<(String, Vec<String>)> = scopes
-                            .iter()
-                            .filter_map(|s| {
-                                let mut parts = s.splitn(3, ':');
-                                let _type = parts.next()?;
-                                let name = parts.next()?;
-                                let actions = parts.next()?;
-                                Some((
-                                    name.to_string(),
-                                    actions.split(',').map(str::to_string).collect(),
-                                ))
-                            })
-                            .collect();
-                        let token = signer.token("tester", &access);
-                        ("200 OK", serde_json::json!({"token": token, "expires_in": 300}).to_string())
+                let denied = (
+                    "401 Unauthorized",
+                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"invalid username or password"}]}"#.to_string(),
+                );
+                let (status, body) = if method == "POST" {
+                    let form: std::collections::HashMap<String, String> =
+                        url::form_urlencoded::parse(&body).into_owned().collect();
+                    let granted = form.get("grant_type").map(String::as_str)
+                        == Some("refresh_token")
+                        && form
+                            .get("refresh_token")
+                            .is_some_and(|t| accounts.refresh_tokens.contains(t));
+                    if granted && authorization.is_none() {
+                        post_counter.fetch_add(1, Ordering::SeqCst);
+                        let scopes: Vec<String> = form.get("scope").cloned().into_iter().collect();
+                        let token = signer.token("refresh", &access_from(&scopes));
+                        (
+                            "200 OK",
+                            serde_json::json!({"access_token": token, "expires_in": 300, "refresh_token": "unused"}).to_string(),
+                        )
+                    } else {
+                        denied
                     }
-                    Some(_) => (
-                        "401 Unauthorized",
-                        r#"{"errors":[{"code":"UNAUTHORIZED","message":"invalid username or password"}]}"#.to_string(),
-                    ),
-                    None => {
-                        let token = signer.token("anonymous", &[]);
-                        ("200 OK", serde_json::json!({"token": token}).to_string())
+                } else {
+                    let scopes: Vec<String> = url
+                        .query_pairs()
+                        .filter(|(k, _)| k == "scope")
+                        .map(|(_, v)| v.into_owned())
+                        .collect();
+                    match authorization.as_deref() {
+                        Some(a) if expected.iter().any(|e| e == a) => {
+                            let token = signer.token("tester", &access_from(&scopes));
+                            let mut answer = serde_json::json!({"expires_in": 300});
+                            for field in accounts.token_fields {
+                                answer[*field] = serde_json::json!(token);
+                            }
+                            ("200 OK", answer.to_string())
+                        }
+                        Some(_) => denied,
+                        None => {
+                            let token = signer.token("anonymous", &[]);
+                            ("200 OK", serde_json::json!({"token": token}).to_string())
+                        }
                     }
                 };
                 let _ = write!(
@@ -167,6 +237,7 @@ impl TokenServer {
         TokenServer {
             port,
             requests,
+            posts,
             stopped,
         }
     }

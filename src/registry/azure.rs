@@ -1,0 +1,260 @@
+//! Azure ACR login with a managed identity: metadata-endpoint AAD token → `/oauth2/exchange` →
+//! an ACR refresh token used as the password of the null-GUID user.
+
+use super::http::{Body, Http, SendError};
+use super::{Credentials, RegistryError};
+use crate::log;
+use crate::protocol::Secret;
+use std::time::Duration;
+
+/// The `azure_*` fields of a source.
+pub struct AcrSettings<'a> {
+    /// The registry host (`myreg.azurecr.io`).
+    pub registry: &'a str,
+    /// `azure_client_id`: a user-assigned identity.
+    pub client_id: Option<&'a str>,
+    /// `azure_tenant_id`: skips the challenge round trip.
+    pub tenant_id: Option<&'a str>,
+    /// `azure_environment`: `AzurePublic`, `AzureGovernment`, `AzureChina`.
+    pub environment: Option<&'a str>,
+    /// Plain HTTP allowed (loopback or `insecure`).
+    pub allow_http: bool,
+}
+
+/// The user name ACR expects with a refresh token.
+pub const NULL_GUID: &str = "00000000-0000-0000-0000-000000000000";
+
+fn cloud(what: &str, url: &str, detail: impl Into<String>) -> RegistryError {
+    RegistryError::Cloud {
+        what: what.to_string(),
+        url: super::http::redact_url(url),
+        detail: detail.into(),
+    }
+}
+
+/// The management resource for the AAD token: from `azure_environment`, else the registry's
+/// domain (`.azurecr.us` Government, `.azurecr.cn` China, else public).
+pub fn management_resource(
+    registry: &str,
+    environment: Option<&str>,
+) -> Result<&'static str, RegistryError> {
+    const PUBLIC: &str = "https://management.azure.com/";
+    const GOV: &str = "https://management.usgovcloudapi.net/";
+    const CHINA: &str = "https://management.chinacloudapi.cn/";
+    match environment.filter(|e| !e.is_empty()) {
+        Some("AzurePublic") => Ok(PUBLIC),
+        Some("AzureGovernment") => Ok(GOV),
+        Some("AzureChina") => Ok(CHINA),
+        Some(other) => Err(RegistryError::Credentials(format!(
+            "azure_environment `{other}` is not AzurePublic, AzureGovernment or AzureChina"
+        ))),
+        None => {
+            let host = registry
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            Ok(if host.ends_with(".azurecr.us") {
+                GOV
+            } else if host.ends_with(".azurecr.cn") {
+                CHINA
+            } else {
+                PUBLIC
+            })
+        }
+    }
+}
+
+/// Logs in: returns the null-GUID user with an ACR refresh token.
+pub fn acr_login(http: &Http, s: &AcrSettings<'_>) -> Result<Credentials, RegistryError> {
+    let resource = management_resource(s.registry, s.environment)?;
+    let aad = managed_identity_token(resource, s.client_id)?;
+    let base = registry_base(http, s)?;
+    let tenant = match s.tenant_id.filter(|t| !t.is_empty()) {
+        Some(t) => t.to_string(),
+        None => challenge_tenant(http, &base),
+    };
+    let url = format!("{base}/oauth2/exchange");
+    const WHAT: &str = "ACR token exchange";
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "access_token");
+    form.append_pair("service", s.registry);
+    form.append_pair("tenant", &tenant);
+    form.append_pair("access_token", aad.expose());
+    let form = form.finish();
+    let resp = http
+        .send(
+            "POST",
+            &url,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            None,
+            Body::Bytes(form.as_bytes()),
+        )
+        .map_err(|e| cloud(WHAT, &url, e.into_error().to_string()))?;
+    let status = resp.status;
+    let body = resp.read_limited(1024 * 1024)?;
+    if status != 200 {
+        let mut hint = String::new();
+        if s.tenant_id.is_some() {
+            hint = " (azure_tenant_id must be the registry's tenant)".into();
+        }
+        return Err(cloud(
+            WHAT,
+            &url,
+            format!("{status} {}{hint}", short(&body)),
+        ));
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        refresh_token: String,
+    }
+    let answer: Answer = serde_json::from_slice(&body)
+        .map_err(|_| cloud(WHAT, &url, "answer holds no refresh_token"))?;
+    if answer.refresh_token.is_empty() {
+        return Err(cloud(WHAT, &url, "empty refresh_token"));
+    }
+    log::debug(|| format!("ACR refresh token for {} obtained", s.registry));
+    Ok(Credentials {
+        username: NULL_GUID.into(),
+        password: Secret::from(answer.refresh_token),
+        identity_token: false,
+    })
+}
+
+/// The registry's error body, one line, bounded (ACR's are small JSON documents, never secrets).
+fn short(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// `https://<registry>`, or plain HTTP when allowed and the registry does not speak TLS.
+fn registry_base(http: &Http, s: &AcrSettings<'_>) -> Result<String, RegistryError> {
+    let https = format!("https://{}", s.registry);
+    match http.send("GET", &format!("{https}/v2/"), &[], None, Body::Empty) {
+        Ok(_) => Ok(https),
+        Err(SendError::WrongProtocol(_)) if s.allow_http => Ok(format!("http://{}", s.registry)),
+        Err(e) => Err(e.into_error()),
+    }
+}
+
+/// The tenant from the registry's `WWW-Authenticate` realm (`…?tenant=<id>`), else `common`.
+fn challenge_tenant(http: &Http, base: &str) -> String {
+    let Ok(resp) = http.send("GET", &format!("{base}/v2/"), &[], None, Body::Empty) else {
+        return "common".into();
+    };
+    resp.header("WWW-Authenticate")
+        .and_then(|h| {
+            let at = h.find("tenant=")? + "tenant=".len();
+            let t: String = h[at..]
+                .chars()
+                .take_while(|c| !matches!(c, '"' | '&' | ',' | ' '))
+                .collect();
+            (!t.is_empty()).then_some(t)
+        })
+        .unwrap_or_else(|| "common".into())
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// An AAD access token for `resource` from the managed identity endpoint: App Service /
+/// Container Apps (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`), else the VM/AKS instance metadata
+/// service (`AZURE_POD_IDENTITY_AUTHORITY_HOST` overrides its address, as in the Azure SDKs).
+fn managed_identity_token(
+    resource: &str,
+    client_id: Option<&str>,
+) -> Result<Secret, RegistryError> {
+    const WHAT: &str = "Azure managed identity token";
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(2))
+        .timeout(Duration::from_secs(20))
+        .redirects(0)
+        .build();
+    let (req, url) = if let (Some(endpoint), Some(header)) =
+        (env("IDENTITY_ENDPOINT"), env("IDENTITY_HEADER"))
+    {
+        let mut req = agent
+            .get(&endpoint)
+            .query("api-version", "2019-08-01")
+            .query("resource", resource)
+            .set("X-IDENTITY-HEADER", &header);
+        if let Some(id) = client_id {
+            req = req.query("client_id", id);
+        }
+        (req, endpoint)
+    } else {
+        let host = env("AZURE_POD_IDENTITY_AUTHORITY_HOST")
+            .unwrap_or_else(|| "http://169.254.169.254".into());
+        let endpoint = format!(
+            "{}/metadata/identity/oauth2/token",
+            host.trim_end_matches('/')
+        );
+        let mut req = agent
+            .get(&endpoint)
+            .query("api-version", "2018-02-01")
+            .query("resource", resource)
+            .set("Metadata", "true");
+        if let Some(id) = client_id {
+            req = req.query("client_id", id);
+        }
+        (req, endpoint)
+    };
+    let resp = match req.call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, r)) => {
+            let body = r.into_string().unwrap_or_default();
+            return Err(cloud(
+                WHAT,
+                &url,
+                format!("{code} {}", short(body.as_bytes())),
+            ));
+        }
+        Err(ureq::Error::Transport(t)) => {
+            return Err(cloud(
+                WHAT,
+                &url,
+                format!(
+                    "{} (is this worker an Azure VM/pod with a managed identity?)",
+                    t.kind()
+                ),
+            ))
+        }
+    };
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        access_token: String,
+    }
+    let answer: Answer = serde_json::from_reader(std::io::Read::take(resp.into_reader(), 1 << 20))
+        .map_err(|_| cloud(WHAT, &url, "answer holds no access_token"))?;
+    Ok(Secret::from(answer.access_token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clouds_from_domain_or_setting() {
+        let r = |h, e| management_resource(h, e).unwrap();
+        assert_eq!(r("a.azurecr.io", None), "https://management.azure.com/");
+        assert_eq!(
+            r("a.azurecr.us", None),
+            "https://management.usgovcloudapi.net/"
+        );
+        assert_eq!(
+            r("a.azurecr.cn", None),
+            "https://management.chinacloudapi.cn/"
+        );
+        assert_eq!(
+            r("a.azurecr.io", Some("AzureChina")),
+            "https://management.chinacloudapi.cn/"
+        );
+        assert!(management_resource("a.azurecr.io", Some("Mars")).is_err());
+    }
+}
