@@ -26,6 +26,7 @@ pub fn run_check(
     if protocol::is_package_source(&request.source) {
         let source: PackageSource = protocol::decode_part(request.source, "source")?;
         log::set_debug(source.debug);
+        registry::http::set_budget(source.request_timeout)?;
         let cursor: Option<PackageVersion> = match request.version {
             Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
             _ => None,
@@ -36,6 +37,7 @@ pub fn run_check(
     }
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
+    registry::http::set_budget(source.request_timeout)?;
     let source = image::cloud_login(source)?;
     let cursor: Option<ImageVersion> = match request.version {
         Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
@@ -52,6 +54,7 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
     if protocol::is_package_source(&request.source) {
         let source: PackageSource = protocol::decode_part(request.source, "source")?;
         log::set_debug(source.debug);
+        registry::http::set_budget(source.request_timeout)?;
         let version: PackageVersion = protocol::decode_part(request.version, "version")?;
         let params: PackageGetParams = match request.params {
             Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
@@ -64,6 +67,7 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
     }
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
+    registry::http::set_budget(source.request_timeout)?;
     let source = image::cloud_login(source)?;
     let version: ImageVersion = protocol::decode_part(request.version, "version")?;
     let params: ImageGetParams = match request.params {
@@ -85,6 +89,7 @@ pub fn run_out(
     let request: OutEnvelope = protocol::read_envelope(stdin)?;
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
+    registry::http::set_budget(source.request_timeout)?;
     let source = image::cloud_login(source)?;
     let params: ImagePutParams = match request.params {
         Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,

@@ -351,6 +351,9 @@ pub struct ImageSource {
     pub platform: Option<PlatformField>,
     #[serde(default)]
     pub debug: bool,
+    /// uptick's addition: seconds one request may take, retries included (default 60).
+    #[serde(default)]
+    pub request_timeout: Option<u64>,
     /// uptick's addition: client certificate (PEM) for registries that demand mTLS.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub client_cert: Option<String>,
@@ -417,6 +420,9 @@ pub struct PackageSource {
     pub insecure: bool,
     #[serde(default)]
     pub debug: bool,
+    /// Seconds one request may take, retries included (default 60).
+    #[serde(default)]
+    pub request_timeout: Option<u64>,
 }
 
 /// A package version: `{version}` plus `tag` when the tag differs (`v1.18.100`).

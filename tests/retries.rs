@@ -265,3 +265,110 @@ fn truncated_documents_are_read_again() {
     assert_eq!(got.ok()["metadata"][2], json!({"name": "k", "value": "v"}));
     assert_eq!(cut.lock().unwrap().len(), 3);
 }
+
+/// The token endpoint and the package index are endpoint classes too: a 503, a dropped
+/// connection and a body that breaks off are each recovered from.
+#[test]
+fn token_and_package_index_faults_are_survived() {
+    let faults = |n: usize, path: &str| match n {
+        0 => Action::Reply(Reply::new(503, "")),
+        1 => Action::Drop,
+        2 => Action::Truncate(path.to_string()),
+        _ => Action::Forward(path.to_string()),
+    };
+    let tokens = Arc::new(AtomicUsize::new(0));
+    let seen = tokens.clone();
+    let reg = TestRegistry::start_token_proxied(Box::new(move |_, path, _| {
+        faults(seen.fetch_add(1, Ordering::SeqCst), path)
+    }));
+    let v = Seeder::new(&reg).image("app", "latest", "token-faults", &[], &[]);
+    let run = check(&json!({"source": reg.source("app", json!({"tag": "latest", "debug": true}))}));
+    assert_eq!(
+        run.ok(),
+        json!([{"tag": "latest", "digest": v.digest}]),
+        "{}",
+        run.stderr
+    );
+    assert!(tokens.load(Ordering::SeqCst) >= 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("503 Service Unavailable"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("broke off"), "{}", run.stderr);
+
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["tool-1.0.tar.gz", "tool-1.2.tar.gz"] {
+        std::fs::write(dir.path().join(f), b"not really a distribution").unwrap();
+    }
+    let server = crate::support::servers::pypiserver(dir.path());
+    let pages = Arc::new(AtomicUsize::new(0));
+    let seen = pages.clone();
+    let index = proxy::start(server.port, move |_, path, _| {
+        if path.starts_with("/simple") {
+            faults(seen.fetch_add(1, Ordering::SeqCst), path)
+        } else {
+            Action::Forward(path.to_string())
+        }
+    });
+    let run = check(
+        &json!({"source": {"pypi": "tool", "index_url": format!("http://127.0.0.1:{index}/simple"), "debug": true}}),
+    );
+    assert_eq!(run.ok(), json!([{"version": "1.2"}]), "{}", run.stderr);
+    assert!(run.stderr.contains("broke off"), "{}", run.stderr);
+    assert!(pages.load(Ordering::SeqCst) >= 4);
+}
+
+/// A 403 is permanent — unless it carries rate-limit headers, which are obeyed.
+#[test]
+fn rate_limited_403_waits_as_told_and_plain_403_fails_fast() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+    let limited = Arc::new(AtomicUsize::new(0));
+    let seen = limited.clone();
+    let port = proxy::start(reg.port, move |method, path, _| {
+        if method == "HEAD"
+            && path.ends_with("/manifests/latest")
+            && seen.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            let reset = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 1;
+            return Action::Reply(
+                Reply::new(
+                    403,
+                    r#"{"errors":[{"code":"DENIED","message":"rate limit exceeded"}]}"#,
+                )
+                .header("X-RateLimit-Remaining", "0")
+                .header("X-RateLimit-Reset", &reset.to_string()),
+            );
+        }
+        if path.ends_with("/manifests/forbidden") {
+            return Action::Reply(Reply::new(
+                403,
+                r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+            ));
+        }
+        Action::Forward(path.to_string())
+    });
+    let src =
+        |tag: &str| json!({"source": {"repository": format!("127.0.0.1:{port}/app"), "tag": tag}});
+    let run = check(&src("latest"));
+    assert_eq!(
+        run.ok(),
+        json!([{"tag": "latest", "digest": v.digest}]),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("(403 rate limited); retry 1/4"),
+        "{}",
+        run.stderr
+    );
+    let run = check(&src("forbidden"));
+    let line = run.fails();
+    assert!(line.contains("403") && line.contains("DENIED"), "{line}");
+    assert!(!run.stderr.contains("retry"), "{}", run.stderr);
+}

@@ -5,6 +5,7 @@
 mod support;
 
 mod bad_input;
+mod bounds;
 mod check;
 mod cloud;
 mod credentials;

@@ -246,8 +246,31 @@ impl Fetcher {
     }
 
     /// The releases at `url`: on a 304 to `If-None-Match` / `If-Modified-Since` the list kept
-    /// from the last run (the page is not parsed again); `None` on 404.
+    /// from the last run (the page is not parsed again); `None` on 404. A page whose body breaks
+    /// off is asked for again (twice at most).
     pub fn releases(
+        &self,
+        url: &str,
+        accept: &str,
+        auth: Option<&str>,
+        parse: &ParsePage<'_>,
+    ) -> Result<Option<Vec<Release>>, PackageError> {
+        let mut retry = 0u64;
+        loop {
+            match self.releases_once(url, accept, auth, parse) {
+                Err(PackageError::Http(RegistryError::Read { url, detail })) if retry < 2 => {
+                    retry += 1;
+                    log::info(format_args!(
+                        "reading {url} broke off ({detail}); retry {retry}/2"
+                    ));
+                    std::thread::sleep(std::time::Duration::from_millis(200 * retry));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn releases_once(
         &self,
         url: &str,
         accept: &str,

@@ -99,6 +99,9 @@ pub enum RegistryError {
         /// Status and the service's own error code and message.
         detail: String,
     },
+    /// A client setting is out of range.
+    #[error("source.{0}")]
+    Settings(String),
     /// A `ca_certs` entry or the client certificate could not be used.
     #[error("TLS settings: {0}")]
     CaCerts(String),

@@ -16,8 +16,27 @@ const MAX_REDIRECTS: usize = 5;
 const RETRIES: u32 = 4;
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX_DELAY: Duration = Duration::from_secs(20);
-/// All retries of one request end within this (well under Concourse's check timeout).
-const RETRY_BUDGET: Duration = Duration::from_secs(60);
+/// All retries of one request end within this (well under Concourse's check timeout), and a
+/// small document's body must arrive within it; `request_timeout` changes it for the run.
+const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
+static BUDGET_SECS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_BUDGET.as_secs());
+
+/// Sets the run's per-request budget (`source.request_timeout`, 1–3600 s).
+pub fn set_budget(seconds: Option<u64>) -> Result<(), RegistryError> {
+    let secs = seconds.unwrap_or(DEFAULT_BUDGET.as_secs());
+    if !(1..=3600).contains(&secs) {
+        return Err(RegistryError::Settings(format!(
+            "request_timeout must be between 1 and 3600 seconds, not {secs}"
+        )));
+    }
+    BUDGET_SECS.store(secs, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+fn budget() -> Duration {
+    Duration::from_secs(BUDGET_SECS.load(std::sync::atomic::Ordering::Relaxed))
+}
 
 fn jitter_ms() -> u32 {
     use std::hash::{BuildHasher, RandomState};
@@ -96,17 +115,33 @@ impl Response {
         self.inner.into_reader()
     }
 
-    /// Reads the body, failing when it is larger than `limit` bytes.
+    /// Reads the body, failing when it is larger than `limit` bytes or has not arrived within
+    /// the run's budget (a server dribbling a document byte by byte is cut off).
     pub fn read_limited(self, limit: u64) -> Result<Vec<u8>, RegistryError> {
         let url = self.url.clone();
         let mut buf = Vec::new();
-        self.into_reader()
-            .take(limit + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| RegistryError::Read {
-                url: url.clone(),
-                detail: e.to_string(),
-            })?;
+        let deadline = Instant::now() + budget();
+        let mut reader = Deadline {
+            inner: self.into_reader().take(limit + 1),
+            deadline,
+        };
+        reader.read_to_end(&mut buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                RegistryError::Timeout {
+                    method: "GET".into(),
+                    url: url.clone(),
+                    detail: format!(
+                        "the body did not arrive within {} s (request_timeout)",
+                        budget().as_secs()
+                    ),
+                }
+            } else {
+                RegistryError::Read {
+                    url: url.clone(),
+                    detail: e.to_string(),
+                }
+            }
+        })?;
         if buf.len() as u64 > limit {
             return Err(RegistryError::BadResponse {
                 url,
@@ -114,6 +149,24 @@ impl Response {
             });
         }
         Ok(buf)
+    }
+}
+
+/// A reader that fails with `TimedOut` once its deadline has passed.
+struct Deadline<R> {
+    inner: R,
+    deadline: Instant,
+}
+
+impl<R: Read> Read for Deadline<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if Instant::now() > self.deadline {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "deadline passed",
+            ));
+        }
+        self.inner.read(buf)
     }
 }
 
@@ -195,7 +248,7 @@ impl Http {
     /// Sends a request with the retry policy: a 408, 429, 500, 502, 503 or 504 answer, a
     /// connection reset or a timeout is retried with exponential backoff and jitter (a
     /// `Retry-After` up to the budget is honoured), at most `RETRIES` times and within
-    /// `RETRY_BUDGET`; every retry is logged. Other answers (401, 403, 404, …) return at once.
+    /// the run's budget; every retry is logged. Other answers (401, 403, 404, …) return at once.
     pub fn send(
         &self,
         method: &str,
@@ -209,12 +262,20 @@ impl Http {
         loop {
             let result = self.send_once(method, url, headers, authorization, body);
             let wait = match &result {
-                Ok(r) if matches!(r.status, 408 | 429 | 500 | 502 | 503 | 504) => {
-                    let hinted = r
-                        .header("Retry-After")
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    Some((format!("{} {}", r.status, reason_of(r.status)), hinted))
+                Ok(r) if matches!(r.status, 408 | 429 | 500 | 502 | 503 | 504) => Some((
+                    format!("{} {}", r.status, reason_of(r.status)),
+                    rate_hint(r),
+                )),
+                // A 403 is permanent, unless it is a rate limit saying when to come back.
+                Ok(r)
+                    if r.status == 403
+                        && (r.header("Retry-After").is_some()
+                            || r.header("X-RateLimit-Remaining").map(str::trim) == Some("0")) =>
+                {
+                    match rate_hint(r) {
+                        Some(wait) => Some(("403 rate limited".to_string(), Some(wait))),
+                        None => None,
+                    }
                 }
                 Err(SendError::Other(
                     e @ (RegistryError::Timeout { .. } | RegistryError::Read { .. }),
@@ -239,8 +300,13 @@ impl Http {
             };
             let backoff = RETRY_BASE * 2u32.saturating_pow(attempt);
             let jitter = Duration::from_millis(u64::from(jitter_ms()));
-            let delay = hinted.unwrap_or(backoff + jitter).min(RETRY_MAX_DELAY);
-            if attempt >= RETRIES || started.elapsed() + delay > RETRY_BUDGET {
+            // A server's own hint is obeyed, or (when it is beyond the budget) not waited for.
+            let delay = match hinted {
+                Some(h) if started.elapsed() + h > budget() => return result,
+                Some(h) => h,
+                None => (backoff + jitter).min(RETRY_MAX_DELAY),
+            };
+            if attempt >= RETRIES || started.elapsed() + delay > budget() {
                 return result;
             }
             attempt += 1;
@@ -347,11 +413,57 @@ impl Http {
     }
 }
 
+/// How long a rate-limited answer asks to wait: `Retry-After` (seconds or an HTTP date), else
+/// `X-RateLimit-Reset` (Unix seconds, GitHub's form).
+fn rate_hint(r: &Response) -> Option<Duration> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if let Some(v) = r.header("Retry-After").map(str::trim) {
+        if let Ok(secs) = v.parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        if let Some(at) = parse_http_date(v) {
+            return Some(Duration::from_secs(at.saturating_sub(now)));
+        }
+    }
+    let reset = r.header("X-RateLimit-Reset")?.trim().parse::<u64>().ok()?;
+    Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` as Unix seconds.
+fn parse_http_date(v: &str) -> Option<u64> {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m == month)? as i64
+        + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<i64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
+    let [h, m, s] = hms.as_slice() else {
+        return None;
+    };
+    // Days from civil (Howard Hinnant).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()
+}
+
 fn builder() -> ureq::AgentBuilder {
     ureq::AgentBuilder::new()
         .timeout_connect(CONNECT_TIMEOUT)
-        .timeout_read(IO_TIMEOUT)
-        .timeout_write(IO_TIMEOUT)
+        .timeout_read(IO_TIMEOUT.min(budget()))
+        .timeout_write(IO_TIMEOUT.min(budget()))
         .redirects(0)
         .max_idle_connections(64)
         .max_idle_connections_per_host(16)
@@ -630,6 +742,16 @@ pub fn redact_url(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37"), None);
+    }
 
     #[test]
     fn redacts_unknown_query_values_and_userinfo() {

@@ -33,6 +33,8 @@ const MAX_ERROR_BODY: u64 = 64 * 1024;
 /// Tags asked for per page (ECR's maximum).
 pub const TAGS_PAGE: usize = 1000;
 const MAX_TAG_PAGES: usize = 10_000;
+/// More tags than any real repository holds (Docker Hub's largest have ~100k): an endless list.
+pub const MAX_TAGS: usize = 500_000;
 const MAX_TAG_PAGE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A user name and password (or token) for one registry.
@@ -231,7 +233,18 @@ impl Client {
         }
     }
 
+    /// A token for `scopes`; a token answer that breaks off is asked for again.
     fn fetch_token(
+        &self,
+        repo: &Repository,
+        realm: &str,
+        service: Option<&str>,
+        scopes: &[String],
+    ) -> Result<String, RegistryError> {
+        retry_truncated(|| self.fetch_token_once(repo, realm, service, scopes))
+    }
+
+    fn fetch_token_once(
         &self,
         repo: &Repository,
         realm: &str,
@@ -573,7 +586,18 @@ impl Client {
                     fresh += 1;
                 }
             }
+            if tags.len() > MAX_TAGS {
+                return Err(RegistryError::BadResponse {
+                    url: format!("{repo}/tags/list"),
+                    detail: format!("more than {MAX_TAGS} tags; the list does not end"),
+                });
+            }
             next = match link {
+                // A page of nothing new pointing further: a loop, not more tags.
+                Some(_) if fresh == 0 => {
+                    log::warn(format_args!("tag list at {url} repeats itself; stopping"));
+                    None
+                }
                 Some(target) => match same_host_path(&url, &target) {
                     Some(p) => Some(p),
                     None => {

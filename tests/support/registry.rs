@@ -9,6 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Decides per token request, as a proxy hook does.
+pub type TokenHook = dyn Fn(&str, &str, u64) -> super::proxy::Action + Send + Sync;
+
 pub const USER: &str = "uptick";
 pub const PASSWORD: &str = "s3cret-Pa55word";
 
@@ -44,14 +47,29 @@ impl TestRegistry {
     /// Starts on a given port (to replace a stopped registry at the same address).
     /// Starts with other accounts than the default `USER`/`PASSWORD` (basic and token modes).
     pub fn start_with(mode: Mode, accounts: Accounts) -> TestRegistry {
-        Self::start_full(mode, super::free_port(), accounts)
+        Self::start_full(mode, super::free_port(), accounts, None)
     }
 
     pub fn start_on(mode: Mode, port: u16) -> TestRegistry {
-        Self::start_full(mode, port, Accounts::user(USER, PASSWORD))
+        Self::start_full(mode, port, Accounts::user(USER, PASSWORD), None)
     }
 
-    fn start_full(mode: Mode, port: u16, accounts: Accounts) -> TestRegistry {
+    /// Token mode with the realm behind a fault-injecting proxy (`hook` as in [`proxy::start`]).
+    pub fn start_token_proxied(hook: Box<TokenHook>) -> TestRegistry {
+        Self::start_full(
+            Mode::Token,
+            super::free_port(),
+            Accounts::user(USER, PASSWORD),
+            Some(hook),
+        )
+    }
+
+    fn start_full(
+        mode: Mode,
+        port: u16,
+        accounts: Accounts,
+        token_hook: Option<Box<TokenHook>>,
+    ) -> TestRegistry {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         let mut http_tls = String::new();
@@ -97,9 +115,13 @@ impl TestRegistry {
                 let s = Arc::new(Signer::new());
                 std::fs::write(root.join("token.crt"), &s.cert_pem).expect("bundle");
                 let server = TokenServer::start(s.clone(), accounts.clone());
+                let realm_port = match token_hook {
+                    Some(hook) => super::proxy::start(server.port, hook),
+                    None => server.port,
+                };
                 auth = format!(
                     "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
-                    server.port,
+                    realm_port,
                     root.join("token.crt").display()
                 );
                 token = Some(server);
