@@ -272,10 +272,7 @@ impl Http {
                         && (r.header("Retry-After").is_some()
                             || r.header("X-RateLimit-Remaining").map(str::trim) == Some("0")) =>
                 {
-                    match rate_hint(r) {
-                        Some(wait) => Some(("403 rate limited".to_string(), Some(wait))),
-                        None => None,
-                    }
+                    rate_hint(r).map(|wait| ("403 rate limited".to_string(), Some(wait)))
                 }
                 Err(SendError::Other(
                     e @ (RegistryError::Timeout { .. } | RegistryError::Read { .. }),
