@@ -117,6 +117,20 @@ fn destination(args: &[String]) -> anyhow::Result<PathBuf> {
 /// The signature every command has: stdin, stdout, argv.
 pub type Command = fn(&mut dyn Read, &mut dyn Write, &[String]) -> anyhow::Result<()>;
 
+/// An error message as one line: control characters (a field name holding a newline, say)
+/// are written as escapes (found by the `request` fuzz target).
+pub fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Runs a command with the process's stdin/stdout/args; an error is one line on stderr, exit 1.
 pub fn main_with(command: Command) -> ExitCode {
     let args: Vec<String> = std::env::args_os()
@@ -127,7 +141,7 @@ pub fn main_with(command: Command) -> ExitCode {
     match command(&mut stdin, &mut stdout, &args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::info(format_args!("error: {e:#}"));
+            log::info(format_args!("error: {}", one_line(&format!("{e:#}"))));
             ExitCode::FAILURE
         }
     }

@@ -160,6 +160,12 @@ const CASES: &[(Bin, &str, &[&str], &str)] = &[
     ),
     (
         Bin::Check,
+        r#"{"source":{"repository":"a","semver_cn\\\nstraint":"^0"}}"#,
+        &[],
+        r"unknown field `semver_cn\\nstraint`",
+    ),
+    (
+        Bin::Check,
         r#"{"source":{"repository":"a","tag":"x","content_trust":{"server":"s"}}}"#,
         &[],
         "not supported yet",

@@ -508,7 +508,8 @@ fn pep691_json_yanked_releases_and_malformed_pages() {
     let run = check(&json!({"source": {"github": "o/slow", "api_url": base}}));
     assert_eq!(versions(&run.ok()), ["1.0.0"]);
     assert!(
-        run.stderr.contains("retry after 1 s") || run.stderr.contains("waiting"),
+        run.stderr
+            .contains("(403 rate limited); retry 1/4 in 1.0 s"),
         "{}",
         run.stderr
     );

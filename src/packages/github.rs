@@ -7,8 +7,6 @@ use crate::registry::Body;
 use regex::Regex;
 
 const MAX_PAGES: usize = 50;
-/// Longest `Retry-After` waited for; longer ones fail with the reset time.
-const MAX_RETRY_AFTER: u64 = 60;
 
 /// A GitHub repository.
 pub struct GitHub {
@@ -68,7 +66,6 @@ impl GitHub {
         let first_url = first.clone();
         let mut next = Some(first);
         let mut pages = 0;
-        let mut waited = false;
         while let Some(url) = next.take() {
             pages += 1;
             if pages > MAX_PAGES {
@@ -115,19 +112,8 @@ impl GitHub {
                 403 | 429 => {
                     let reset = resp.header("X-RateLimit-Reset").unwrap_or("?").to_string();
                     let retry = resp.header("Retry-After").map(str::to_string);
-                    // A short Retry-After (secondary rate limits) is waited out, once per page.
-                    let wait = retry.as_deref().and_then(|r| r.trim().parse::<u64>().ok());
-                    if let Some(secs) = wait.filter(|s| *s <= MAX_RETRY_AFTER && !waited) {
-                        crate::log::info(format_args!(
-                            "GitHub asks to retry after {secs} s ({}); waiting",
-                            resp.status
-                        ));
-                        std::thread::sleep(std::time::Duration::from_secs(secs));
-                        waited = true;
-                        next = Some(url);
-                        pages -= 1;
-                        continue;
-                    }
+                    // Waits GitHub asked for within the budget were made by the HTTP layer;
+                    // this one is longer, or kept failing.
                     let remaining = resp
                         .header("X-RateLimit-Remaining")
                         .unwrap_or("?")

@@ -46,7 +46,8 @@ impl Repository {
         if input.is_empty() {
             return Err(invalid(input, "empty repository"));
         }
-        if input.len() > 255 {
+        // `index.docker.io/library/` spells a name longer than it counts (below).
+        if input.len() > 255 + "index.docker.io/library/".len() {
             return Err(invalid(input, "longer than 255 characters"));
         }
         let (registry, path) = match input.split_once('/') {
@@ -78,6 +79,16 @@ impl Repository {
         } else {
             path
         };
+        // The limit is on the normalized name (`docker.io/library/x`), as docker counts it, so a
+        // repository and its printed form agree (found by the `reference` fuzz target).
+        let shown = if registry == DOCKER_HUB {
+            "docker.io/".len() + path.len()
+        } else {
+            registry.len() + 1 + path.len()
+        };
+        if shown > 255 {
+            return Err(invalid(input, "longer than 255 characters"));
+        }
         Ok(Repository { registry, path })
     }
 
@@ -183,10 +194,13 @@ fn looks_like_host(first: &str) -> bool {
     first.contains('.') || first.contains(':') || first == "localhost" || first.starts_with('[')
 }
 
+/// Host names are case-insensitive: lowercased, and Docker Hub's spellings made one (found by
+/// the `reference` fuzz target: `dockEr.io/x` was not Docker Hub).
 fn canonical_registry(host: &str) -> String {
-    match host {
+    let host = host.to_ascii_lowercase();
+    match host.as_str() {
         "docker.io" | "index.docker.io" | "registry-1.docker.io" => DOCKER_HUB.to_string(),
-        _ => host.to_ascii_lowercase(),
+        _ => host,
     }
 }
 
@@ -276,6 +290,14 @@ pub fn is_loopback_host(registry: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docker_hub_spellings_are_case_insensitive() {
+        let r = Repository::parse("Docker.IO/libras").unwrap();
+        assert!(r.is_docker_hub());
+        assert_eq!(r.path(), "library/libras");
+        assert_eq!(Repository::parse(&r.to_string()).unwrap(), r);
+    }
 
     #[test]
     fn docker_hub_names() {
