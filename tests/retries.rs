@@ -372,3 +372,51 @@ fn rate_limited_403_waits_as_told_and_plain_403_fails_fast() {
     assert!(line.contains("403") && line.contains("DENIED"), "{line}");
     assert!(!run.stderr.contains("retry"), "{}", run.stderr);
 }
+
+/// Faults that outlast the retries fail cleanly: a failed `in` leaves DEST empty, a failed
+/// `out` leaves `latest` on the old digest.
+#[test]
+fn persistent_faults_leave_no_partial_results() {
+    use crate::support::layers::{layer, Compression, Entry};
+    use crate::support::layout;
+    let reg = TestRegistry::start(Mode::Plain);
+    let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let on = broken.clone();
+    let port = proxy::start(reg.port, move |method, path, _| {
+        if on.load(Ordering::SeqCst)
+            && ((method == "GET" && path.contains("/blobs/sha256:")) || path.contains("/blobs/uploads/"))
+        {
+            return Action::Reply(Reply::new(500, ""));
+        }
+        Action::Forward(path.to_string())
+    });
+    let repo = format!("127.0.0.1:{port}/app");
+    let push = |content: &[u8]| {
+        let src = tempfile::tempdir().unwrap();
+        let l = layer(&[Entry::File("f", content, 0o644)], Compression::Gzip);
+        let digest = layout::single(&src.path().join("image"), &[l]);
+        let run = crate::support::put(
+            &json!({"source": {"repository": repo}, "params": {"image": "image", "version": "1.0.0", "bump_aliases": true}}),
+            src.path(),
+        );
+        (digest, run)
+    };
+    let (old, run) = push(b"old");
+    assert_eq!(run.ok()["version"]["digest"], json!(old));
+
+    broken.store(true, Ordering::SeqCst);
+    let (_new, run) = push(b"new");
+    let line = run.fails();
+    assert!(line.contains("500"), "{line}");
+    let dest = tempfile::tempdir().unwrap();
+    let got = crate::support::get(
+        &json!({"source": {"repository": repo}, "version": {"tag": "latest", "digest": old}}),
+        dest.path(),
+    );
+    got.fails();
+    assert_eq!(std::fs::read_dir(dest.path()).unwrap().count(), 0, "DEST holds leftovers");
+
+    broken.store(false, Ordering::SeqCst);
+    let latest = check(&json!({"source": {"repository": repo, "tag": "latest"}}));
+    assert_eq!(latest.ok(), json!([{"tag": "latest", "digest": old}]));
+}
