@@ -384,7 +384,8 @@ fn persistent_faults_leave_no_partial_results() {
     let on = broken.clone();
     let port = proxy::start(reg.port, move |method, path, _| {
         if on.load(Ordering::SeqCst)
-            && ((method == "GET" && path.contains("/blobs/sha256:")) || path.contains("/blobs/uploads/"))
+            && ((method == "GET" && path.contains("/blobs/sha256:"))
+                || path.contains("/blobs/uploads/"))
         {
             return Action::Reply(Reply::new(500, ""));
         }
@@ -414,7 +415,11 @@ fn persistent_faults_leave_no_partial_results() {
         dest.path(),
     );
     got.fails();
-    assert_eq!(std::fs::read_dir(dest.path()).unwrap().count(), 0, "DEST holds leftovers");
+    assert_eq!(
+        std::fs::read_dir(dest.path()).unwrap().count(),
+        0,
+        "DEST holds leftovers"
+    );
 
     broken.store(false, Ordering::SeqCst);
     let latest = check(&json!({"source": {"repository": repo, "tag": "latest"}}));
