@@ -5,6 +5,9 @@
     ci/seed.py resource-layout DIR BINDIR   # the resource image's single layer as an OCI layout
     ci/seed.py image HOST:PORT REPO TAG MIB LAYERS
         # one image of LAYERS gzip layers holding MIB MiB of files in all (half random, half text)
+    ci/seed.py base HOST:PORT REPO VERSION TAG...  # a tiny "OS" base image (/etc/os-release)
+    ci/seed.py package DIR NAME VERSION           # an sdist NAME-VERSION.tar.gz with bin/NAME
+    ci/seed.py build BASE_LAYOUT SDIST OUT        # base OCI layout + the package as a new layer
 Prints the last tag (or the tag) and its digest.
 """
 import io
@@ -107,6 +110,104 @@ def image(host, repo, tag, mib, layers):
     print(tag, "sha256:" + hashlib.sha256(manifest).hexdigest(), sum(d["size"] for d in descriptors))
 
 
+def tar_of(files):
+    """A tar of {path: (bytes, mode)}, parent directories first, fixed times (reproducible)."""
+    buf = io.BytesIO()
+    dirs = sorted({"/".join(p.split("/")[:i]) for p in files for i in range(1, p.count("/") + 1)})
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for d in dirs:
+            info = tarfile.TarInfo(d)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tf.addfile(info)
+        for path, (data, mode) in sorted(files.items()):
+            info = tarfile.TarInfo(path)
+            info.size, info.mode = len(data), mode
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def base(host, repo, version, tags):
+    """A tiny base image whose /etc/os-release names VERSION, pushed under every TAG."""
+    registry = f"http://{host}"
+    raw = tar_of({
+        "etc/os-release": (f'NAME="Demo Linux"\nID=demo\nVERSION_ID={version}\n'.encode(), 0o644),
+        "etc/motd": (f"demo base {version}\n".encode(), 0o644),
+    })
+    layer = push_blob(registry, repo, gzip_bytes(raw))
+    config = push_blob(registry, repo, json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Env": ["PATH=/usr/bin:/bin"], "Labels": {"org.opencontainers.image.version": version}},
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]},
+    }).encode())
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config[0], "size": config[1]},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer[0], "size": layer[1]}],
+    }).encode()
+    for tag in tags:
+        request("PUT", f"{registry}/v2/{repo}/manifests/{tag}", manifest,
+                {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    print(tags[-1], "sha256:" + hashlib.sha256(manifest).hexdigest())
+
+
+def package(out, name, version):
+    """An sdist holding a shell tool that prints its version."""
+    tool = f"#!/bin/sh\necho \"{name} {version}\"\n".encode()
+    raw = tar_of({
+        f"{name}-{version}/PKG-INFO": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(), 0o644),
+        f"{name}-{version}/bin/{name}": (tool, 0o755),
+    })
+    path = os.path.join(out, f"{name}-{version}.tar.gz")
+    with open(path, "wb") as f:
+        f.write(gzip_bytes(raw))
+    print(path)
+
+
+def build(base_layout, sdist, out):
+    """The demo's image build: the base (an OCI layout from `in`), plus one layer holding the
+    package under /opt/<name>, written as a new OCI layout."""
+    def blob(layout, digest):
+        return open(os.path.join(layout, "blobs", *digest.split(":")), "rb").read()
+
+    index = json.load(open(os.path.join(base_layout, "index.json")))
+    base_manifest = json.loads(blob(base_layout, index["manifests"][0]["digest"]))
+    config = json.loads(blob(base_layout, base_manifest["config"]["digest"]))
+    with tarfile.open(sdist) as tf:
+        members = [m for m in tf.getmembers() if m.isfile()]
+        top = members[0].name.split("/")[0]
+        name = top.rsplit("-", 1)[0]
+        files = {f"opt/{name}/" + m.name.split("/", 1)[1]: (tf.extractfile(m).read(), m.mode) for m in members}
+    raw = tar_of(files)
+    os.makedirs(os.path.join(out, "blobs", "sha256"), exist_ok=True)
+
+    def put(data):
+        digest = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(out, "blobs", "sha256", digest), "wb") as f:
+            f.write(data)
+        return "sha256:" + digest, len(data)
+
+    for layer in base_manifest["layers"]:
+        put(blob(base_layout, layer["digest"]))
+    layer = put(gzip_bytes(raw))
+    config["rootfs"]["diff_ids"].append("sha256:" + hashlib.sha256(raw).hexdigest())
+    config.setdefault("config", {}).setdefault("Labels", {})["demo.package"] = top
+    config["config"]["Env"] = [f"PATH=/opt/{name}/bin:/usr/bin:/bin"]
+    cfg = put(json.dumps(config).encode())
+    manifest = put(json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg[0], "size": cfg[1]},
+        "layers": base_manifest["layers"] + [
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer[0], "size": layer[1]}],
+    }).encode())
+    with open(os.path.join(out, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                   "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                  "digest": manifest[0], "size": manifest[1]}]}, f)
+    print(manifest[0])
+
+
 def resource_layout(out, bindir):
     """/opt/resource/{check,in,out} and the CA bundle, one gzip layer, as an OCI layout."""
     buf = io.BytesIO()
@@ -162,7 +263,13 @@ if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "resource-layout":
         resource_layout(sys.argv[2], sys.argv[3])
         sys.exit(0)
-    if len(sys.argv) == 5 and sys.argv[1] == "series":
+    if len(sys.argv) >= 6 and sys.argv[1] == "base":
+        base(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
+    elif len(sys.argv) == 5 and sys.argv[1] == "package":
+        package(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 5 and sys.argv[1] == "build":
+        build(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 5 and sys.argv[1] == "series":
         series(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif len(sys.argv) == 7 and sys.argv[1] == "image":
         image(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))

@@ -44,6 +44,46 @@ impl From<String> for Secret {
     }
 }
 
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "description": "never logged"})
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+/// `source.tag` as written: a string, or a number YAML made of it (`tag: 3.20`).
+pub struct TagText;
+
+impl schemars::JsonSchema for TagText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TagText".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": ["string", "number"]})
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+impl schemars::JsonSchema for BaseField {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "BaseField".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let object = generator.subschema_for::<BaseObject>();
+        schemars::json_schema!({
+            "description": "the base image: a reference, or {ref, username, password}",
+            "anyOf": [{"type": "string"}, object]
+        })
+    }
+}
+
 impl Secret {
     /// The secret text, for the one place that sends it.
     pub fn expose(&self) -> &str {
@@ -99,7 +139,7 @@ pub struct OutEnvelope {
 }
 
 /// Put params of an image resource: registry-image-resource's, plus `tags` and `promote`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImagePutParams {
     /// Glob (relative to the sources dir) matching one OCI layout directory or image tarball.
@@ -127,7 +167,7 @@ pub struct ImagePutParams {
 }
 
 /// A version of an image: the tag it was found under and the manifest digest.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageVersion {
     /// The tag; a cursor may omit it (it is then filled in from `source.tag`).
@@ -150,7 +190,7 @@ pub enum BaseField {
 }
 
 /// The object form of `base`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaseObject {
     /// The base reference (`alpine:3.20`, `host/repo:tag`, `repo@sha256:…`).
@@ -234,7 +274,7 @@ pub struct VersionResponse<V: Serialize> {
 }
 
 /// `platform {architecture, os, variant}`; `variant` is uptick's addition.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformField {
     /// CPU architecture (`amd64`, `arm64`, `arm`, …).
@@ -249,7 +289,7 @@ pub struct PlatformField {
 }
 
 /// `registry_mirror {host, username, password}`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryMirror {
     /// Mirror host (`mirror.example.com:5000`).
@@ -263,7 +303,7 @@ pub struct RegistryMirror {
 }
 
 /// `content_trust {…}` (accepted for compatibility; not acted on yet).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct ContentTrust {
@@ -288,7 +328,7 @@ pub struct ContentTrust {
 }
 
 /// An image resource's `source`: every field registry-image-resource accepts.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct ImageSource {
@@ -304,6 +344,7 @@ pub struct ImageSource {
     #[serde(default, deserialize_with = "empty_is_none")]
     pub semver_constraint: Option<String>,
     #[serde(default, deserialize_with = "tag_string")]
+    #[schemars(with = "Option<TagText>")]
     pub tag: Option<String>,
     #[serde(default, deserialize_with = "empty_is_none")]
     pub tag_regex: Option<String>,
@@ -353,6 +394,7 @@ pub struct ImageSource {
     pub debug: bool,
     /// uptick's addition: seconds one request may take, retries included (default 60).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 3600))]
     pub request_timeout: Option<u64>,
     /// uptick's addition: client certificate (PEM) for registries that demand mTLS.
     #[serde(default, deserialize_with = "empty_is_none")]
@@ -369,7 +411,7 @@ pub struct ImageSource {
 }
 
 /// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct PackageSource {
@@ -422,11 +464,12 @@ pub struct PackageSource {
     pub debug: bool,
     /// Seconds one request may take, retries included (default 60).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 3600))]
     pub request_timeout: Option<u64>,
 }
 
 /// A package version: `{version}` plus `tag` when the tag differs (`v1.18.100`).
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageVersion {
     /// The version as the ecosystem spells it.
@@ -437,7 +480,7 @@ pub struct PackageVersion {
 }
 
 /// Get params of a package resource.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageGetParams {
     /// Glob of release file names to download, each verified by its published hash.
@@ -448,6 +491,43 @@ pub struct PackageGetParams {
 /// The keys that make a `source` a package source.
 pub const PACKAGE_KEYS: [&str; 5] = ["pypi", "npm", "crate", "github", "git"];
 
+/// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each
+/// mode's `source`, get params and put params, and the versions; generated from these types
+/// (`tests/schema.rs` keeps `schema/` and the README tables in step with them).
+pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
+    fn one<T: schemars::JsonSchema>(title: &str) -> serde_json::Value {
+        let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+        v["title"] = title.into();
+        v
+    }
+    let mut package = one::<PackageSource>("uptick package source");
+    package["oneOf"] = PACKAGE_KEYS
+        .iter()
+        .map(|k| serde_json::json!({"required": [k]}))
+        .collect();
+    vec![
+        ("image-source", one::<ImageSource>("uptick image source")),
+        (
+            "image-get-params",
+            one::<ImageGetParams>("uptick image get params"),
+        ),
+        (
+            "image-put-params",
+            one::<ImagePutParams>("uptick image put params"),
+        ),
+        ("image-version", one::<ImageVersion>("uptick image version")),
+        ("package-source", package),
+        (
+            "package-get-params",
+            one::<PackageGetParams>("uptick package get params"),
+        ),
+        (
+            "package-version",
+            one::<PackageVersion>("uptick package version"),
+        ),
+    ]
+}
+
 /// Whether a raw `source` is a package source (any package key present).
 pub fn is_package_source(source: &serde_json::Value) -> bool {
     source
@@ -456,7 +536,7 @@ pub fn is_package_source(source: &serde_json::Value) -> bool {
 }
 
 /// Get params of an image resource.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageGetParams {
     /// `rootfs` (default), `oci` or `oci-layout`.
@@ -474,7 +554,7 @@ pub struct ImageGetParams {
 }
 
 /// The on-disk shape `in` writes an image in.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum ImageFormat {
     /// `rootfs/` plus `metadata.json`.
     #[serde(rename = "rootfs")]

@@ -16,3 +16,4 @@ mod get;
 mod packages;
 mod put;
 mod retries;
+mod schema;
