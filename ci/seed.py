@@ -217,14 +217,14 @@ def resource_layout(out, bindir):
             info.type = tarfile.DIRTYPE
             info.mode = 0o1777 if d == "tmp" else 0o755
             tf.addfile(info)
-        # One multi-call binary; check, in and out are hard links to it.
+        # One multi-call binary stored as check; in and out are hard links to it.
         data = open(os.path.join(bindir, "uptick"), "rb").read()
-        info = tarfile.TarInfo("opt/resource/uptick")
+        info = tarfile.TarInfo("opt/resource/check")
         info.size, info.mode = len(data), 0o755
         tf.addfile(info, io.BytesIO(data))
-        for name in ["check", "in", "out"]:
+        for name in ["in", "out"]:
             link = tarfile.TarInfo(f"opt/resource/{name}")
-            link.type, link.linkname, link.mode = tarfile.LNKTYPE, "opt/resource/uptick", 0o755
+            link.type, link.linkname, link.mode = tarfile.LNKTYPE, "opt/resource/check", 0o755
             tf.addfile(link)
         bundle = "/etc/ssl/certs/ca-certificates.crt"
         data = open(bundle, "rb").read() if os.path.exists(bundle) else b""
