@@ -110,6 +110,25 @@ def image(host, repo, tag, mib, layers):
     print(tag, "sha256:" + hashlib.sha256(manifest).hexdigest(), sum(d["size"] for d in descriptors))
 
 
+def write_blob(layout, data):
+    """Stores DATA under LAYOUT/blobs/sha256/; returns (digest, size)."""
+    digest = hashlib.sha256(data).hexdigest()
+    os.makedirs(os.path.join(layout, "blobs", "sha256"), exist_ok=True)
+    with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
+        f.write(data)
+    return "sha256:" + digest, len(data)
+
+
+def finish_layout(layout, manifest):
+    """`oci-layout` and an `index.json` naming the one MANIFEST (digest, size)."""
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                   "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                  "digest": manifest[0], "size": manifest[1]}]}, f)
+
+
 def tar_of(files):
     """A tar of {path: (bytes, mode)}, parent directories first, fixed times (reproducible)."""
     buf = io.BytesIO()
@@ -178,33 +197,21 @@ def build(base_layout, sdist, out):
         name = top.rsplit("-", 1)[0]
         files = {f"opt/{name}/" + m.name.split("/", 1)[1]: (tf.extractfile(m).read(), m.mode) for m in members}
     raw = tar_of(files)
-    os.makedirs(os.path.join(out, "blobs", "sha256"), exist_ok=True)
-
-    def put(data):
-        digest = hashlib.sha256(data).hexdigest()
-        with open(os.path.join(out, "blobs", "sha256", digest), "wb") as f:
-            f.write(data)
-        return "sha256:" + digest, len(data)
 
     for layer in base_manifest["layers"]:
-        put(blob(base_layout, layer["digest"]))
-    layer = put(gzip_bytes(raw))
+        write_blob(out, blob(base_layout, layer["digest"]))
+    layer = write_blob(out, gzip_bytes(raw))
     config["rootfs"]["diff_ids"].append("sha256:" + hashlib.sha256(raw).hexdigest())
     config.setdefault("config", {}).setdefault("Labels", {})["demo.package"] = top
     config["config"]["Env"] = [f"PATH=/opt/{name}/bin:/usr/bin:/bin"]
-    cfg = put(json.dumps(config).encode())
-    manifest = put(json.dumps({
+    cfg = write_blob(out, json.dumps(config).encode())
+    manifest = write_blob(out, json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg[0], "size": cfg[1]},
         "layers": base_manifest["layers"] + [
             {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer[0], "size": layer[1]}],
     }).encode())
-    with open(os.path.join(out, "oci-layout"), "w") as f:
-        f.write('{"imageLayoutVersion":"1.0.0"}')
-    with open(os.path.join(out, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                   "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                  "digest": manifest[0], "size": manifest[1]}]}, f)
+    finish_layout(out, manifest)
     print(manifest[0])
 
 
@@ -233,29 +240,17 @@ def resource_layout(out, bindir):
         tf.addfile(info, io.BytesIO(data))
     raw = buf.getvalue()
     gz = gzip_bytes(raw)
-    os.makedirs(os.path.join(out, "blobs", "sha256"), exist_ok=True)
 
-    def put(data):
-        digest = hashlib.sha256(data).hexdigest()
-        with open(os.path.join(out, "blobs", "sha256", digest), "wb") as f:
-            f.write(data)
-        return "sha256:" + digest, len(data)
-
-    layer = put(gz)
-    config = put(json.dumps({"architecture": "amd64", "os": "linux",
+    layer = write_blob(out, gz)
+    config = write_blob(out, json.dumps({"architecture": "amd64", "os": "linux",
                              "config": {"Env": ["PATH=/opt/resource"]},
                              "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}}).encode())
-    manifest = put(json.dumps({
+    manifest = write_blob(out, json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config[0], "size": config[1]},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer[0], "size": layer[1]}],
     }).encode())
-    with open(os.path.join(out, "oci-layout"), "w") as f:
-        f.write('{"imageLayoutVersion":"1.0.0"}')
-    with open(os.path.join(out, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                   "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                  "digest": manifest[0], "size": manifest[1]}]}, f)
+    finish_layout(out, manifest)
     print(manifest[0], layer[1])
 
 

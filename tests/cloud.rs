@@ -449,6 +449,12 @@ fn source_request(source: Value) -> Value {
     json!({"source": source})
 }
 
+/// OAuth2 refresh-token POSTs the registry's token issuer has answered.
+fn refresh_posts(reg: &TestRegistry) -> usize {
+    let token = reg.token.as_ref().expect("token mode");
+    token.posts.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// A docker `identitytoken` (from `auths` or a helper answering `<token>`) is an OAuth2 refresh
 /// token: POSTed to the token endpoint, never sent as basic auth.
 #[test]
@@ -480,12 +486,7 @@ fn docker_identity_tokens_use_the_refresh_grant() {
         "{}",
         run.stderr
     );
-    let posts = reg
-        .token
-        .as_ref()
-        .unwrap()
-        .posts
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let posts = refresh_posts(&reg);
     assert!(posts >= 1, "no refresh-token POST");
 
     // A credential helper answering `<token>` means the same.
@@ -514,12 +515,7 @@ fn docker_identity_tokens_use_the_refresh_grant() {
         "{}",
         run.stderr
     );
-    let after = reg
-        .token
-        .as_ref()
-        .unwrap()
-        .posts
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let after = refresh_posts(&reg);
     assert!(after > posts, "the helper's identity token was not POSTed");
 }
 
