@@ -425,3 +425,71 @@ fn persistent_faults_leave_no_partial_results() {
     let latest = check(&json!({"source": {"repository": repo, "tag": "latest"}}));
     assert_eq!(latest.ok(), json!([{"tag": "latest", "digest": old}]));
 }
+
+/// A layer stream that breaks off (twice) is picked up where it stopped with a `Range` request,
+/// and the whole is still verified against its digest.
+#[test]
+fn broken_layer_streams_resume_with_range_requests() {
+    use crate::support::layers::{layer, media_type, Compression, Entry};
+    use crate::support::seed::sha256;
+    use std::sync::Mutex;
+    let reg = TestRegistry::start(Mode::Plain);
+    // Incompressible content, so the layer blob is about a megabyte.
+    let mut content = Vec::with_capacity(1 << 20);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while content.len() < 1 << 20 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        content.extend_from_slice(&x.to_le_bytes());
+    }
+    let blob = layer(&[Entry::File("big", &content, 0o644)], Compression::Gzip);
+    let blob_digest = sha256(&blob);
+    let pushed = Seeder::new(&reg).layered(
+        "app",
+        "1.0.0",
+        &[(blob, media_type(Compression::Gzip))],
+        json!({}),
+    );
+    let ranges: Arc<Mutex<Vec<Option<String>>>> = Arc::new(Mutex::new(Vec::new()));
+    let seen = ranges.clone();
+    let port = proxy::start_seeing(reg.port, move |r| {
+        if r.method == "GET" && r.path.ends_with(&format!("/blobs/{blob_digest}")) {
+            let mut seen = seen.lock().unwrap();
+            seen.push(r.header("Range"));
+            if seen.len() <= 2 {
+                return Action::Truncate(r.path.to_string());
+            }
+        }
+        Action::Forward(r.path.to_string())
+    });
+    let dest = tempfile::tempdir().unwrap();
+    let run = crate::support::get(
+        &json!({"source": {"repository": format!("127.0.0.1:{port}/app")}, "version": {"tag": "1.0.0", "digest": pushed.digest}}),
+        dest.path(),
+    );
+    run.ok();
+    assert_eq!(
+        std::fs::read(dest.path().join("rootfs/big")).unwrap(),
+        content
+    );
+    assert!(
+        run.stderr.contains("resuming 1/3") && run.stderr.contains("resuming 2/3"),
+        "{}",
+        run.stderr
+    );
+    let ranges = ranges.lock().unwrap();
+    assert_eq!(ranges.len(), 3, "{ranges:?}");
+    assert_eq!(ranges[0], None);
+    let offsets: Vec<u64> = ranges[1..]
+        .iter()
+        .map(|r| {
+            let r = r.as_deref().expect("a Range header");
+            r.trim_start_matches("bytes=")
+                .trim_end_matches('-')
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(offsets[0] > 0 && offsets[1] > offsets[0], "{offsets:?}");
+}

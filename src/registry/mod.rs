@@ -77,7 +77,19 @@ struct HostState {
 }
 
 /// One client per registry and credentials; it caches the scheme, the challenge and tokens.
-pub struct Client {
+/// Clones share all of it (a blob stream keeps one to resume itself).
+#[derive(Clone)]
+pub struct Client(Arc<ClientState>);
+
+impl std::ops::Deref for Client {
+    type Target = ClientState;
+    fn deref(&self) -> &ClientState {
+        &self.0
+    }
+}
+
+/// What a [`Client`] holds.
+pub struct ClientState {
     http: Http,
     insecure: bool,
     credentials: Option<Credentials>,
@@ -93,14 +105,14 @@ impl Client {
         let insecure = options.tls.insecure;
         let http = Http::new(options.tls);
         http.validate()?;
-        Ok(Client {
+        Ok(Client(Arc::new(ClientState {
             http,
             insecure,
             credentials: options.credentials,
             hosts: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             discovering: Mutex::new(()),
-        })
+        })))
     }
 
     /// Where `repo`'s registry answers and which auth it asks for: from this run, else from the
@@ -633,7 +645,17 @@ impl Client {
             return Err(status_error("GET", resp));
         }
         let what = format!("{repo}@{digest}");
-        Ok(VerifyingReader::new(resp.into_reader(), digest, size, what))
+        let resuming = Resuming {
+            client: self.clone(),
+            repo: repo.clone(),
+            digest: digest.clone(),
+            size,
+            url: resp.url.clone(),
+            inner: resp.into_reader(),
+            pos: 0,
+            resumes: 0,
+        };
+        Ok(VerifyingReader::new(Box::new(resuming), digest, size, what))
     }
 
     /// Reads a small blob (an image config) whole, verified against `digest`.
@@ -667,6 +689,101 @@ impl Client {
             });
         }
         Ok(bytes)
+    }
+}
+
+/// Times a broken blob stream is picked up again.
+const BLOB_RESUMES: u32 = 3;
+
+/// A blob stream that, when the connection breaks (or ends short of the known size), asks for
+/// the rest with `Range: bytes=<offset>-` and carries on; the digest is still checked over the
+/// whole (the caller's `VerifyingReader`). A server ignoring `Range` is read past the offset.
+struct Resuming {
+    client: Client,
+    repo: Repository,
+    digest: Digest,
+    size: Option<u64>,
+    url: String,
+    inner: Box<dyn std::io::Read + Send + Sync + 'static>,
+    pos: u64,
+    resumes: u32,
+}
+
+impl Resuming {
+    fn reopen(&mut self, why: &str) -> std::io::Result<()> {
+        self.resumes += 1;
+        log::info(format_args!(
+            "reading {} broke off at {} bytes ({why}); resuming {}/{BLOB_RESUMES}",
+            self.url, self.pos, self.resumes
+        ));
+        std::thread::sleep(std::time::Duration::from_millis(
+            200 * u64::from(self.resumes),
+        ));
+        let range = format!("bytes={}-", self.pos);
+        let resp = self
+            .client
+            .repo_request(
+                &self.repo,
+                "GET",
+                &format!("blobs/{}", self.digest),
+                &[("Range", &range)],
+                "pull",
+            )
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        match resp.status {
+            206 => {
+                let expected = format!("bytes {}-", self.pos);
+                if !resp
+                    .header("Content-Range")
+                    .is_some_and(|r| r.trim().starts_with(&expected))
+                {
+                    return Err(std::io::Error::other(format!(
+                        "{}: 206 answer does not start at byte {}",
+                        resp.url, self.pos
+                    )));
+                }
+                self.inner = resp.into_reader();
+            }
+            200 => {
+                let mut inner = resp.into_reader();
+                let skipped = std::io::copy(
+                    &mut std::io::Read::take(&mut inner, self.pos),
+                    &mut std::io::sink(),
+                )?;
+                if skipped != self.pos {
+                    return Err(std::io::Error::other("blob shorter on the second read"));
+                }
+                self.inner = inner;
+            }
+            _ => return Err(std::io::Error::other(status_error("GET", resp).to_string())),
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Read for Resuming {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.inner.read(buf) {
+                Ok(0) if !buf.is_empty() && self.size.is_some_and(|s| self.pos < s) => {
+                    if self.resumes >= BLOB_RESUMES {
+                        return Ok(0);
+                    }
+                    self.reopen("ended early")?;
+                }
+                Ok(n) => {
+                    self.pos += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    if self.resumes >= BLOB_RESUMES {
+                        return Err(e);
+                    }
+                    self.reopen(&e.to_string())?;
+                }
+            }
+        }
     }
 }
 
