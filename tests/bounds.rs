@@ -69,8 +69,9 @@ fn endless_and_looping_tag_lists_are_bounded() {
     assert!(run.stderr.contains("repeats itself"), "{}", run.stderr);
 }
 
-/// A server that answers a document's headers at once and then one byte every 300 ms.
-fn slowloris() -> u16 {
+/// A server that answers a document's headers at once and then one body byte every 300 ms
+/// (`headers_too`: one header byte every 300 ms, never finishing the headers).
+fn slowloris(headers_too: bool) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -95,12 +96,15 @@ fn slowloris() -> u16 {
                         let _ = writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
                         continue;
                     }
-                    let _ = writer.write_all(
-                        format!("HTTP/1.1 200 OK\r\nContent-Type: {MANIFEST}\r\nContent-Length: 100000\r\n\r\n").as_bytes(),
-                    );
+                    let head = if headers_too {
+                        "HTTP/1.1 200 OK\r\nX-Slow: ".to_string()
+                    } else {
+                        format!("HTTP/1.1 200 OK\r\nContent-Type: {MANIFEST}\r\nContent-Length: 100000\r\n\r\n")
+                    };
+                    let _ = writer.write_all(head.as_bytes());
                     for _ in 0..1000 {
                         std::thread::sleep(std::time::Duration::from_millis(300));
-                        if writer.write_all(b" ").is_err() {
+                        if writer.write_all(b"a").is_err() {
                             return;
                         }
                     }
@@ -114,15 +118,24 @@ fn slowloris() -> u16 {
 
 #[test]
 fn a_dribbled_document_is_cut_off_at_the_request_timeout() {
-    let port = slowloris();
-    let dest = tempfile::tempdir().unwrap();
     let digest = format!("sha256:{}", "b".repeat(64));
+    let body = slowloris(false);
+    let dest = tempfile::tempdir().unwrap();
     let run = get(
-        &json!({"source": {"repository": format!("127.0.0.1:{port}/app"), "request_timeout": 2}, "version": {"tag": "latest", "digest": digest}}),
+        &json!({"source": {"repository": format!("127.0.0.1:{body}/app"), "request_timeout": 2}, "version": {"tag": "latest", "digest": digest}}),
         dest.path(),
     );
     let line = run.fails();
     assert!(line.contains("did not arrive within 2 s"), "{line}");
+
+    // Headers that never end: the request itself is cut off (then retried within the budget).
+    let headers = slowloris(true);
+    let run = check(
+        &json!({"source": {"repository": format!("127.0.0.1:{headers}/app"), "tag": "latest", "request_timeout": 2}}),
+    );
+    let line = run.fails();
+    assert!(line.contains("timed out"), "{line}");
+
     let line = check(&json!({"source": {"repository": "a", "request_timeout": 0}})).fails();
     assert!(
         line.contains("request_timeout must be between 1 and 3600"),

@@ -219,10 +219,11 @@ impl Fetcher {
                     url: url.to_string(),
                     detail: format!("published hash: {e}"),
                 })?;
-        let resp = self
-            .http
-            .send("GET", url, &[], self.auth_for(url), Body::Empty)
-            .map_err(|e| PackageError::Http(e.into_error()))?;
+        let resp = crate::registry::http::streaming(|| {
+            self.http
+                .send("GET", url, &[], self.auth_for(url), Body::Empty)
+        })
+        .map_err(|e| PackageError::Http(e.into_error()))?;
         if resp.status != 200 {
             return Err(PackageError::Malformed {
                 url: resp.url.clone(),

@@ -34,6 +34,21 @@ pub fn set_budget(seconds: Option<u64>) -> Result<(), RegistryError> {
     Ok(())
 }
 
+thread_local! {
+    /// Set while a request's answer is a stream (a blob, a download): only stalls end it.
+    static STREAMING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with its requests' answers allowed to take longer than the budget (blobs, release
+/// files): a stall of `request_timeout` still ends them. Every other request — and uploads,
+/// whose bodies are files — must be answered within the budget, headers included.
+pub fn streaming<T>(f: impl FnOnce() -> T) -> T {
+    let before = STREAMING.with(|s| s.replace(true));
+    let out = f();
+    STREAMING.with(|s| s.set(before));
+    out
+}
+
 fn budget() -> Duration {
     Duration::from_secs(BUDGET_SECS.load(std::sync::atomic::Ordering::Relaxed))
 }
@@ -332,6 +347,11 @@ impl Http {
         for _ in 0..=MAX_REDIRECTS {
             let agent = self.agent(&current).map_err(SendError::Other)?;
             let mut req = agent.request(method, &current);
+            // A server trickling its answer (headers or a document) is cut off at the budget;
+            // streams and uploads are bounded by the per-read stall timeout instead.
+            if !matches!(body, Body::File { .. }) && !STREAMING.with(std::cell::Cell::get) {
+                req = req.timeout(budget());
+            }
             for (k, v) in headers {
                 req = req.set(k, v);
             }

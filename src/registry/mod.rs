@@ -640,7 +640,9 @@ impl Client {
         digest: &Digest,
         size: Option<u64>,
     ) -> Result<VerifyingReader<Box<dyn std::io::Read + Send + Sync>>, RegistryError> {
-        let resp = self.repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull")?;
+        let resp = http::streaming(|| {
+            self.repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull")
+        })?;
         if resp.status != 200 {
             return Err(status_error("GET", resp));
         }
@@ -720,16 +722,16 @@ impl Resuming {
             200 * u64::from(self.resumes),
         ));
         let range = format!("bytes={}-", self.pos);
-        let resp = self
-            .client
-            .repo_request(
+        let resp = http::streaming(|| {
+            self.client.repo_request(
                 &self.repo,
                 "GET",
                 &format!("blobs/{}", self.digest),
                 &[("Range", &range)],
                 "pull",
             )
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        })
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
         match resp.status {
             206 => {
                 let expected = format!("bytes {}-", self.pos);
