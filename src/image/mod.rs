@@ -118,11 +118,7 @@ impl Target {
     pub fn from_source(source: &ImageSource) -> Result<Target, ImageError> {
         reject_unsupported(source)?;
         let repository = Repository::parse(&source.repository).map_err(RegistryError::from)?;
-        let tls = TlsSettings {
-            insecure: source.insecure,
-            ca_certs: source.ca_certs.clone(),
-            client_identity: client_identity(source),
-        };
+        let tls = tls_settings(source);
         let client = Client::new(origin_options(source)?)?;
         let mirror = match &source.registry_mirror {
             Some(m) if repository.is_docker_hub() && !m.host.is_empty() => {
@@ -195,7 +191,15 @@ pub fn bounded<T: Sync, R: Send, E: Send>(
     Ok(out)
 }
 
-/// Client options for the origin registry: TLS settings and, when both are set, credentials.
+/// `insecure`, `ca_certs` and the client identity of a source.
+fn tls_settings(source: &ImageSource) -> TlsSettings {
+    TlsSettings {
+        insecure: source.insecure,
+        ca_certs: source.ca_certs.clone(),
+        client_identity: client_identity(source),
+    }
+}
+
 /// `client_cert` + `client_key`, when both are set.
 fn client_identity(source: &ImageSource) -> Option<(String, crate::protocol::Secret)> {
     match (&source.client_cert, &source.client_key) {
@@ -225,11 +229,7 @@ pub fn origin_options(source: &ImageSource) -> Result<ClientOptions, ImageError>
         }
     };
     Ok(ClientOptions {
-        tls: TlsSettings {
-            insecure: source.insecure,
-            ca_certs: source.ca_certs.clone(),
-            client_identity: client_identity(source),
-        },
+        tls: tls_settings(source),
         credentials,
     })
 }
@@ -305,11 +305,7 @@ pub fn cloud_login(mut source: ImageSource) -> Result<ImageSource, ImageError> {
     }
     if source.azure_acr {
         let repository = Repository::parse(&source.repository).map_err(RegistryError::from)?;
-        let http = crate::registry::http::Http::new(TlsSettings {
-            insecure: source.insecure,
-            ca_certs: source.ca_certs.clone(),
-            client_identity: client_identity(&source),
-        });
+        let http = crate::registry::http::Http::new(tls_settings(&source));
         http.validate()?;
         let credentials = azure::acr_login(
             &http,

@@ -69,10 +69,10 @@ pub fn management_resource(
 pub fn acr_login(http: &Http, s: &AcrSettings<'_>) -> Result<Credentials, RegistryError> {
     let resource = management_resource(s.registry, s.environment)?;
     let aad = managed_identity_token(resource, s.client_id)?;
-    let base = registry_base(http, s)?;
+    let (base, challenge) = registry_base(http, s)?;
     let tenant = match s.tenant_id.filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
-        None => challenge_tenant(http, &base),
+        None => challenge_tenant(challenge.as_deref()),
     };
     let url = format!("{base}/oauth2/exchange");
     const WHAT: &str = "ACR token exchange";
@@ -132,22 +132,31 @@ fn short(body: &[u8]) -> String {
         .collect()
 }
 
-/// `https://<registry>`, or plain HTTP when allowed and the registry does not speak TLS.
-fn registry_base(http: &Http, s: &AcrSettings<'_>) -> Result<String, RegistryError> {
+/// `https://<registry>` (or plain HTTP when allowed and the registry does not speak TLS), and
+/// the `WWW-Authenticate` its `/v2/` answered with.
+fn registry_base(
+    http: &Http,
+    s: &AcrSettings<'_>,
+) -> Result<(String, Option<String>), RegistryError> {
     let https = format!("https://{}", s.registry);
-    match http.send("GET", &format!("{https}/v2/"), &[], None, Body::Empty) {
-        Ok(_) => Ok(https),
-        Err(SendError::WrongProtocol(_)) if s.allow_http => Ok(format!("http://{}", s.registry)),
-        Err(e) => Err(e.into_error()),
-    }
+    let (base, resp) = match http.send("GET", &format!("{https}/v2/"), &[], None, Body::Empty) {
+        Ok(resp) => (https, resp),
+        Err(SendError::WrongProtocol(_)) if s.allow_http => {
+            let plain = format!("http://{}", s.registry);
+            let resp = http
+                .send("GET", &format!("{plain}/v2/"), &[], None, Body::Empty)
+                .map_err(SendError::into_error)?;
+            (plain, resp)
+        }
+        Err(e) => return Err(e.into_error()),
+    };
+    let challenge = resp.header("WWW-Authenticate").map(str::to_string);
+    Ok((base, challenge))
 }
 
-/// The tenant from the registry's `WWW-Authenticate` realm (`…?tenant=<id>`), else `common`.
-fn challenge_tenant(http: &Http, base: &str) -> String {
-    let Ok(resp) = http.send("GET", &format!("{base}/v2/"), &[], None, Body::Empty) else {
-        return "common".into();
-    };
-    resp.header("WWW-Authenticate")
+/// The tenant from a challenge's realm (`…/oauth2/exchange?tenant=<id>`), else `common`.
+fn challenge_tenant(challenge: Option<&str>) -> String {
+    challenge
         .and_then(|h| {
             let at = h.find("tenant=")? + "tenant=".len();
             let t: String = h[at..]
@@ -256,5 +265,9 @@ mod tests {
             "https://management.chinacloudapi.cn/"
         );
         assert!(management_resource("a.azurecr.io", Some("Mars")).is_err());
+        let realm = r#"Bearer realm="https://a.azurecr.io/oauth2/exchange?tenant=t-42",service="a.azurecr.io""#;
+        assert_eq!(challenge_tenant(Some(realm)), "t-42");
+        assert_eq!(challenge_tenant(Some("Basic realm=x")), "common");
+        assert_eq!(challenge_tenant(None), "common");
     }
 }
