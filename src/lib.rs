@@ -1,5 +1,6 @@
 //! uptick: a Concourse resource type for images, upstream packages, versioned tags and promotion.
 
+pub mod dates;
 pub mod digest;
 pub mod image;
 pub mod log;

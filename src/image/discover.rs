@@ -368,17 +368,7 @@ fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
             sign * (oh * 3600 + om * 60)
         }
     };
-    // Days from civil (Howard Hinnant's algorithm).
-    let (yy, mm) = if mo <= 2 {
-        (y - 1, mo + 9)
-    } else {
-        (y, mo - 3)
-    };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let doy = (153 * mm + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::dates::days_from_civil(y, mo, d);
     Some((days * 86_400 + h * 3600 + mi * 60 + se - offset, nanos))
 }
 

@@ -302,10 +302,7 @@ fn assume_role_with_web_identity(
 }
 
 fn session_name() -> String {
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format!("uptick-{unix}")
+    format!("uptick-{}", crate::dates::unix_now())
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {

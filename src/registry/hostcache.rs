@@ -2,12 +2,12 @@
 //! so a reused Concourse check container skips the `/v2/` ping and TLS probe.
 
 use super::auth::Challenge;
+use crate::dates::unix_now as now;
 use crate::log;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How long a discovery is trusted before the registry is pinged again.
 const TTL_SECS: u64 = 3600;
@@ -29,12 +29,6 @@ enum Stored {
         realm: String,
         service: Option<String>,
     },
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// `$TMPDIR/uptick-<uid>/hosts.json`, used only when the directory is ours and private: a
