@@ -14,6 +14,7 @@ mod download;
 mod freshness;
 mod get;
 mod packages;
+mod proxies;
 mod put;
 mod retries;
 mod schema;

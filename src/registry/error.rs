@@ -99,6 +99,9 @@ pub enum RegistryError {
         /// Status and the service's own error code and message.
         detail: String,
     },
+    /// The environment's proxy setting cannot be used.
+    #[error("proxy: {0}")]
+    Proxy(String),
     /// A client setting is out of range.
     #[error("source.{0}")]
     Settings(String),

@@ -222,10 +222,21 @@ impl SendError {
     }
 }
 
-/// Plain and TLS agents sharing settings; the TLS one (and its root store) is built on first use.
+/// Why an agent could not be built.
+#[derive(Clone, Debug)]
+enum AgentError {
+    Tls(String),
+    Proxy(String),
+}
+
+/// Plain and TLS agents sharing settings, direct and through the environment's proxy; each is
+/// built on first use (the TLS ones load the root store then).
 pub struct Http {
     plain: ureq::Agent,
     tls: OnceLock<Result<ureq::Agent, String>>,
+    proxied_plain: OnceLock<Result<ureq::Agent, AgentError>>,
+    proxied_tls: OnceLock<Result<ureq::Agent, AgentError>>,
+    proxies: super::proxy::ProxyEnv,
     settings: TlsSettings,
 }
 
@@ -235,6 +246,9 @@ impl Http {
         Http {
             plain: builder().build(),
             tls: OnceLock::new(),
+            proxied_plain: OnceLock::new(),
+            proxied_tls: OnceLock::new(),
+            proxies: super::proxy::ProxyEnv::from_env(),
             settings,
         }
     }
@@ -251,7 +265,29 @@ impl Http {
     }
 
     fn agent(&self, url: &str) -> Result<&ureq::Agent, RegistryError> {
-        if url.starts_with("http://") {
+        let plain = url.starts_with("http://");
+        if let Some(proxy) = self.proxies.for_url(url) {
+            let proxied = |b: ureq::AgentBuilder| {
+                // The proxy URL may carry a password: the error never quotes it.
+                let p = ureq::Proxy::new(proxy).map_err(|_| {
+                    AgentError::Proxy("HTTP(S)_PROXY is not a usable proxy URL".into())
+                })?;
+                Ok(b.proxy(p).build())
+            };
+            let slot = if plain {
+                self.proxied_plain.get_or_init(|| proxied(builder()))
+            } else {
+                self.proxied_tls.get_or_init(|| {
+                    let config = tls_config(&self.settings).map_err(AgentError::Tls)?;
+                    proxied(builder().tls_config(config))
+                })
+            };
+            return slot.as_ref().map_err(|e| match e {
+                AgentError::Tls(m) => RegistryError::CaCerts(m.clone()),
+                AgentError::Proxy(m) => RegistryError::Proxy(m.clone()),
+            });
+        }
+        if plain {
             return Ok(&self.plain);
         }
         self.tls
@@ -355,6 +391,12 @@ impl Http {
             for (k, v) in headers {
                 req = req.set(k, v);
             }
+            // ureq authenticates CONNECT tunnels itself, not plain requests sent to a proxy.
+            if current.starts_with("http://") {
+                if let Some(header) = self.proxies.for_url(&current).and_then(proxy_basic) {
+                    req = req.set("Proxy-Authorization", &header);
+                }
+            }
             if let Some(auth) = authorization {
                 if host_of(&current) == origin {
                     req = req.set("Authorization", auth);
@@ -428,6 +470,29 @@ impl Http {
             detail: format!("more than {MAX_REDIRECTS} redirects"),
         }))
     }
+}
+
+/// `Basic …` from a proxy URL's user and password, if it has them.
+fn proxy_basic(proxy: &str) -> Option<String> {
+    use base64::Engine as _;
+    let url = url::Url::parse(proxy).ok()?;
+    if url.username().is_empty() {
+        return None;
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let pair = format!(
+        "{}:{}",
+        decode(url.username()),
+        decode(url.password().unwrap_or(""))
+    );
+    Some(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    ))
 }
 
 /// How long a rate-limited answer asks to wait: `Retry-After` (seconds or an HTTP date), else

@@ -7,6 +7,7 @@ pub mod dockerconfig;
 pub mod error;
 pub mod hostcache;
 pub mod http;
+pub mod proxy;
 pub mod push;
 pub mod reference;
 pub mod sigv4;

@@ -1,6 +1,7 @@
 //! Test support: real `docker-registry` processes, a token issuer, image seeding, binary runner.
 
 pub mod fake;
+pub mod forward;
 pub mod layers;
 pub mod layout;
 pub mod proxy;

@@ -1,0 +1,125 @@
+//! A forward HTTP proxy on loopback (CONNECT tunnels and absolute-form requests) that records the
+//! targets it carried and can demand `Proxy-Authorization`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+pub struct ForwardProxy {
+    pub port: u16,
+    /// `CONNECT host:port` or `METHOD http://host:port/path`, in arrival order.
+    pub seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl ForwardProxy {
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Starts the proxy; with `auth`, requests without that `Proxy-Authorization` get a 407.
+pub fn start(auth: Option<String>) -> ForwardProxy {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind forward proxy");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let (log, auth) = (log.clone(), auth.clone());
+            std::thread::spawn(move || {
+                let _ = serve(client, &log, auth.as_deref());
+            });
+        }
+    });
+    ForwardProxy { port, seen }
+}
+
+fn serve(client: TcpStream, log: &Mutex<Vec<String>>, auth: Option<&str>) -> std::io::Result<()> {
+    let mut writer = client.try_clone()?;
+    let mut reader = BufReader::new(client);
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(());
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let target = parts.next().unwrap_or("").to_string();
+    let mut headers = Vec::new();
+    let mut proxy_auth = None;
+    let mut length = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            let k = k.trim();
+            if k.eq_ignore_ascii_case("proxy-authorization") {
+                proxy_auth = Some(v.trim().to_string());
+                continue;
+            }
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            if k.eq_ignore_ascii_case("connection") || k.eq_ignore_ascii_case("proxy-connection") {
+                continue;
+            }
+        }
+        headers.push(h);
+    }
+    // The scheme name is case-insensitive (RFC 7235): ureq sends `basic`.
+    let same = |a: &str, b: &str| match (a.split_once(' '), b.split_once(' ')) {
+        (Some((sa, ca)), Some((sb, cb))) => sa.eq_ignore_ascii_case(sb) && ca == cb,
+        _ => false,
+    };
+    if let Some(wanted) = auth.filter(|w| !proxy_auth.as_deref().is_some_and(|got| same(got, w))) {
+        log.lock()
+            .unwrap()
+            .push(format!("407 {method} {target} {proxy_auth:?} {wanted}"));
+        writer.write_all(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"proxy\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )?;
+        return Ok(());
+    }
+    if method == "CONNECT" {
+        log.lock().unwrap().push(format!("CONNECT {target}"));
+        let mut upstream = TcpStream::connect(&target)?;
+        writer.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+        // Bytes the client sent after the request head go first.
+        upstream.write_all(reader.buffer())?;
+        let mut up_read = upstream.try_clone()?;
+        let mut client_read = reader.into_inner();
+        let to_upstream = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut client_read, &mut upstream);
+            let _ = upstream.shutdown(std::net::Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut up_read, &mut writer);
+        let _ = writer.shutdown(std::net::Shutdown::Both);
+        let _ = to_upstream.join();
+        return Ok(());
+    }
+    log.lock().unwrap().push(format!("{method} {target}"));
+    let url = url::Url::parse(&target).map_err(std::io::Error::other)?;
+    let host = format!(
+        "{}:{}",
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(80)
+    );
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body)?;
+    let mut upstream = TcpStream::connect(&host)?;
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    for h in &headers {
+        head.push_str(h);
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    upstream.write_all(head.as_bytes())?;
+    upstream.write_all(&body)?;
+    std::io::copy(&mut upstream, &mut writer)?;
+    Ok(())
+}
