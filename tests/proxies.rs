@@ -1,6 +1,7 @@
 //! `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` from the worker's environment, as registry-image-
 //! resource (Go) honours them: registry and package requests go through the proxy, listed hosts
-//! do not, and the proxy's password never reaches stderr.
+//! and loopback do not, and the proxy's password never reaches stderr. The servers are reached
+//! as `*.uptick.test`, a name only the test proxy resolves (to loopback).
 
 use crate::support::forward;
 use crate::support::registry::{Mode, TestRegistry, PASSWORD, USER};
@@ -31,35 +32,39 @@ fn requests_go_through_the_environments_proxy_unless_no_proxy_says_otherwise() {
     );
     let proxy = forward::start(Some(expected));
     let proxy_url = format!("http://ci:{proxy_password}@127.0.0.1:{}", proxy.port);
+    let both = [
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("HTTPS_PROXY", proxy_url.as_str()),
+    ];
 
-    // A plain-HTTP registry with basic auth, through HTTP_PROXY (and HTTPS_PROXY for the probe).
+    // A plain-HTTP registry with basic auth (`insecure`: not loopback by its name).
     let reg = TestRegistry::start(Mode::Basic);
     let v = Seeder::new(&reg).image("app", "latest", "proxied", &[], &[]);
-    let source = json!({"repository": reg.repo("app"), "tag": "latest", "username": USER, "password": PASSWORD, "debug": true});
-    let run = check_with(
-        source.clone(),
-        &[("HTTP_PROXY", &proxy_url), ("HTTPS_PROXY", &proxy_url)],
-    );
+    let name = format!("registry.uptick.test:{}", reg.port);
+    let source = json!({"repository": format!("{name}/app"), "tag": "latest", "insecure": true,
+                        "username": USER, "password": PASSWORD, "debug": true});
+    let run = check_with(source.clone(), &both);
     assert_eq!(
         run.ok(),
         json!([{"tag": "latest", "digest": v.digest}]),
         "{}",
         run.stderr
     );
-    let seen = proxy.seen();
     assert!(
-        seen.iter().any(|s| s.contains(&reg.host())),
-        "the proxy carried nothing for {}: {seen:?}",
-        reg.host()
+        proxy
+            .seen()
+            .contains(&format!("HEAD http://{name}/v2/app/manifests/latest")),
+        "{:?}",
+        proxy.seen()
     );
 
-    // A TLS registry: a CONNECT tunnel.
+    // A TLS registry: a CONNECT tunnel (its certificate names registry.uptick.test).
     let tls = TestRegistry::start(Mode::Tls);
     let t = Seeder::new(&tls).image("app", "latest", "tunnel", &[], &[]);
-    let run = check_with(
-        tls.source("app", json!({"tag": "latest"})),
-        &[("https_proxy", &proxy_url)],
-    );
+    let tls_name = format!("registry.uptick.test:{}", tls.port);
+    let mut tls_source = tls.source("app", json!({"tag": "latest"}));
+    tls_source["repository"] = json!(format!("{tls_name}/app"));
+    let run = check_with(tls_source, &[("https_proxy", &proxy_url)]);
     assert_eq!(
         run.ok(),
         json!([{"tag": "latest", "digest": t.digest}]),
@@ -67,23 +72,10 @@ fn requests_go_through_the_environments_proxy_unless_no_proxy_says_otherwise() {
         run.stderr
     );
     assert!(
-        proxy.seen().contains(&format!("CONNECT {}", tls.host())),
+        proxy.seen().contains(&format!("CONNECT {tls_name}")),
         "{:?}",
         proxy.seen()
     );
-
-    // NO_PROXY: straight to the registry.
-    let before = proxy.seen().len();
-    let run = check_with(
-        source.clone(),
-        &[
-            ("HTTP_PROXY", &proxy_url),
-            ("HTTPS_PROXY", &proxy_url),
-            ("NO_PROXY", "localhost,127.0.0.1"),
-        ],
-    );
-    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
-    assert_eq!(proxy.seen().len(), before, "{:?}", proxy.seen());
 
     // Package indexes go the same way.
     let dir = tempfile::tempdir().unwrap();
@@ -93,24 +85,38 @@ fn requests_go_through_the_environments_proxy_unless_no_proxy_says_otherwise() {
     )
     .unwrap();
     let index = crate::support::servers::pypiserver(dir.path());
+    let index_name = format!("pypi.uptick.test:{}", index.port);
     let run = check_with(
-        json!({"pypi": "tool", "index_url": format!("http://127.0.0.1:{}/simple", index.port)}),
+        json!({"pypi": "tool", "index_url": format!("http://{index_name}/simple")}),
         &[("HTTP_PROXY", &proxy_url)],
     );
     assert_eq!(run.ok(), json!([{"version": "1.0"}]), "{}", run.stderr);
-    let index_host = format!("127.0.0.1:{}", index.port);
     assert!(
-        proxy.seen().iter().any(|s| s.contains(&index_host)),
+        proxy.seen().iter().any(|s| s.contains(&index_name)),
         "{:?}",
         proxy.seen()
     );
 
+    // NO_PROXY, and loopback: straight there (the name does not resolve without the proxy).
+    let before = proxy.seen().len();
+    let mut env = both.to_vec();
+    env.push(("NO_PROXY", "localhost,.uptick.test"));
+    let line = check_with(source.clone(), &env).fails();
+    assert!(
+        line.contains("cannot reach registry registry.uptick.test"),
+        "{line}"
+    );
+    let direct = json!({"repository": reg.repo("app"), "tag": "latest", "username": USER, "password": PASSWORD});
+    let run = check_with(direct, &both);
+    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(proxy.seen().len(), before, "{:?}", proxy.seen());
+
     // A proxy refusing the credentials: a clear failure, no password in it.
-    let wrong = format!("http://ci:wrong-proxy-password@127.0.0.1:{}", proxy.port);
-    secret("wrong-proxy-password");
+    let wrong_password = secret("wrong-proxy-password");
+    let wrong = format!("http://ci:{wrong_password}@127.0.0.1:{}", proxy.port);
     let line = check_with(source, &[("HTTP_PROXY", &wrong), ("HTTPS_PROXY", &wrong)]).fails();
     assert!(
-        line.contains("407") || line.to_lowercase().contains("proxy"),
+        line.contains("407") || line.contains("proxy credentials are incorrect"),
         "{line}"
     );
 }

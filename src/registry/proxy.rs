@@ -1,5 +1,6 @@
 //! Forward proxies from the environment, as curl and Go read them: `HTTPS_PROXY` / `HTTP_PROXY`
-//! (either case), `ALL_PROXY` as the fallback, and `NO_PROXY` hosts reached directly.
+//! (either case), `ALL_PROXY` as the fallback, and `NO_PROXY` hosts reached directly; loopback
+//! is never proxied (Go's rule).
 
 /// The proxy settings of this process.
 #[derive(Clone, Debug, Default)]
@@ -48,6 +49,14 @@ impl ProxyEnv {
             .host_str()?
             .trim_matches(['[', ']'])
             .to_ascii_lowercase();
+        // Never loopback, as Go's net/http decides (registry-image-resource's behaviour).
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if loopback {
+            return None;
+        }
         let with_port = parsed
             .port_or_known_default()
             .map(|p| format!("{host}:{p}"))
@@ -72,11 +81,7 @@ mod tests {
         let env = ProxyEnv {
             http: Some("http://proxy:3128".into()),
             https: Some("http://proxy:3128".into()),
-            no_proxy: vec![
-                "internal.example".into(),
-                "127.0.0.1:5000".into(),
-                "::1".into(),
-            ],
+            no_proxy: vec!["internal.example".into(), "10.0.0.1:5000".into()],
         };
         assert_eq!(
             env.for_url("https://ghcr.io/v2/"),
@@ -88,11 +93,13 @@ mod tests {
             env.for_url("https://notinternal.example/v2/"),
             Some("http://proxy:3128")
         );
-        assert_eq!(env.for_url("http://127.0.0.1:5000/v2/"), None);
+        assert_eq!(env.for_url("http://10.0.0.1:5000/v2/"), None);
         assert_eq!(
-            env.for_url("http://127.0.0.1:5001/v2/"),
+            env.for_url("http://10.0.0.1:5001/v2/"),
             Some("http://proxy:3128")
         );
+        assert_eq!(env.for_url("http://127.0.0.1:5001/v2/"), None);
+        assert_eq!(env.for_url("http://localhost:5001/v2/"), None);
         assert_eq!(env.for_url("http://[::1]:5000/v2/"), None);
         let all = ProxyEnv {
             no_proxy: vec!["*".into()],

@@ -1,9 +1,18 @@
 //! A forward HTTP proxy on loopback (CONNECT tunnels and absolute-form requests) that records the
-//! targets it carried and can demand `Proxy-Authorization`.
+//! targets it carried and can demand `Proxy-Authorization`. Names under `uptick.test` resolve to
+//! 127.0.0.1 here, so clients reach loopback servers by a name they would not bypass it for.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+
+/// `host:port`, with `*.uptick.test` mapped to loopback.
+fn resolve(target: &str) -> String {
+    match target.rsplit_once(':') {
+        Some((host, port)) if host.ends_with(".uptick.test") => format!("127.0.0.1:{port}"),
+        _ => target.to_string(),
+    }
+}
 
 pub struct ForwardProxy {
     pub port: u16,
@@ -84,7 +93,7 @@ fn serve(client: TcpStream, log: &Mutex<Vec<String>>, auth: Option<&str>) -> std
     }
     if method == "CONNECT" {
         log.lock().unwrap().push(format!("CONNECT {target}"));
-        let mut upstream = TcpStream::connect(&target)?;
+        let mut upstream = TcpStream::connect(resolve(&target))?;
         writer.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
         // Bytes the client sent after the request head go first.
         upstream.write_all(reader.buffer())?;
@@ -108,7 +117,7 @@ fn serve(client: TcpStream, log: &Mutex<Vec<String>>, auth: Option<&str>) -> std
     );
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body)?;
-    let mut upstream = TcpStream::connect(&host)?;
+    let mut upstream = TcpStream::connect(resolve(&host))?;
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),

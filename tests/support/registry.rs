@@ -318,9 +318,13 @@ fn tls_material() -> (String, String, String, (String, String)) {
         .push(rcgen::DnType::CommonName, "uptick test CA");
     let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("ca");
     let key = rcgen::KeyPair::generate().expect("key");
-    let params =
-        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-            .expect("params");
+    let params = rcgen::CertificateParams::new(vec![
+        "127.0.0.1".to_string(),
+        "localhost".to_string(),
+        // Reached only through the test forward proxy (tests/proxies.rs).
+        "registry.uptick.test".to_string(),
+    ])
+    .expect("params");
     let cert = params.signed_by(&key, &ca).expect("sign");
     let ckey = rcgen::KeyPair::generate().expect("client key");
     let mut cparams = rcgen::CertificateParams::new(Vec::<String>::new()).expect("client params");
