@@ -542,3 +542,50 @@ fn mirror_credentials_stay_with_the_mirror() {
         "another credential reached the mirror: {seen:?}"
     );
 }
+
+/// The whole upstream rewrite: `repository: app` + `aws_account_id` becomes
+/// `123456789012.dkr.ecr.us-east-1.amazonaws.com/app` (and without the account id, the login's
+/// proxy endpoint names the same registry). That name is reached through a forward proxy that
+/// routes it to a local TLS + htpasswd registry whose certificate carries it.
+#[test]
+fn ecr_repository_is_named_on_the_accounts_registry() {
+    const ECR_HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+    let moto = servers::moto();
+    let password = secret("123456789012-auth-token");
+    let reg = TestRegistry::start_with(Mode::TlsBasic, Accounts::user("AWS", &password));
+    let v = Seeder::new(&reg).image("app", "latest", "ecr-by-name", &[], &[]);
+    let proxy =
+        crate::support::forward::start_routed(None, vec![(format!("{ECR_HOST}:443"), reg.port)]);
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = tmp_env(dir.path());
+    let endpoint = format!("http://127.0.0.1:{moto}");
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
+    let env = [
+        ("TMPDIR", tmp.as_str()),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "AKIAUPTICKEXAMPLE05"),
+        ("AWS_SECRET_ACCESS_KEY", "uptickSecretAccessKey/EXAMPLE"),
+        ("HTTPS_PROXY", proxy_url.as_str()),
+    ];
+    let ca = reg.ca_pem.clone().unwrap();
+    for source in [
+        json!({"repository": "app", "tag": "latest", "aws_region": REGION, "aws_account_id": "123456789012", "ca_certs": [ca]}),
+        json!({"repository": "app", "tag": "latest", "aws_region": REGION, "ca_certs": [ca]}),
+    ] {
+        let req = json!({"source": source, "version": {"tag": "latest", "digest": v.digest}, "params": {"skip_download": true}});
+        let dest = dir
+            .path()
+            .join(format!("get-{}", source.get("aws_account_id").is_some()));
+        let run = run_env(Bin::In, &req.to_string(), &[dest.to_str().unwrap()], &env);
+        run.ok();
+        assert_eq!(
+            std::fs::read_to_string(dest.join("repository")).unwrap(),
+            format!("{ECR_HOST}/app")
+        );
+    }
+    assert!(
+        proxy.seen().contains(&format!("CONNECT {ECR_HOST}:443")),
+        "{:?}",
+        proxy.seen()
+    );
+}

@@ -6,8 +6,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-/// `host:port`, with `*.uptick.test` mapped to loopback.
-fn resolve(target: &str) -> String {
+/// `host:port` to connect to: a route for that name, `*.uptick.test` on loopback, else as named.
+fn resolve(target: &str, routes: &[(String, u16)]) -> String {
+    if let Some((_, port)) = routes.iter().find(|(name, _)| name == target) {
+        return format!("127.0.0.1:{port}");
+    }
     match target.rsplit_once(':') {
         Some((host, port)) if host.ends_with(".uptick.test") => format!("127.0.0.1:{port}"),
         _ => target.to_string(),
@@ -28,6 +31,12 @@ impl ForwardProxy {
 
 /// Starts the proxy; with `auth`, requests without that `Proxy-Authorization` get a 407.
 pub fn start(auth: Option<String>) -> ForwardProxy {
+    start_routed(auth, Vec::new())
+}
+
+/// Like [`start`], sending `host:port` targets named in `routes` to a loopback port instead.
+pub fn start_routed(auth: Option<String>, routes: Vec<(String, u16)>) -> ForwardProxy {
+    let routes = Arc::new(routes);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind forward proxy");
     let port = listener.local_addr().expect("addr").port();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -35,16 +44,21 @@ pub fn start(auth: Option<String>) -> ForwardProxy {
     std::thread::spawn(move || {
         for client in listener.incoming() {
             let Ok(client) = client else { continue };
-            let (log, auth) = (log.clone(), auth.clone());
+            let (log, auth, routes) = (log.clone(), auth.clone(), routes.clone());
             std::thread::spawn(move || {
-                let _ = serve(client, &log, auth.as_deref());
+                let _ = serve(client, &log, auth.as_deref(), &routes);
             });
         }
     });
     ForwardProxy { port, seen }
 }
 
-fn serve(client: TcpStream, log: &Mutex<Vec<String>>, auth: Option<&str>) -> std::io::Result<()> {
+fn serve(
+    client: TcpStream,
+    log: &Mutex<Vec<String>>,
+    auth: Option<&str>,
+    routes: &[(String, u16)],
+) -> std::io::Result<()> {
     let mut writer = client.try_clone()?;
     let mut reader = BufReader::new(client);
     let mut line = String::new();
@@ -93,7 +107,7 @@ fn serve(client: TcpStream, log: &Mutex<Vec<String>>, auth: Option<&str>) -> std
     }
     if method == "CONNECT" {
         log.lock().unwrap().push(format!("CONNECT {target}"));
-        let mut upstream = TcpStream::connect(resolve(&target))?;
+        let mut upstream = TcpStream::connect(resolve(&target, routes))?;
         writer.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
         // Bytes the client sent after the request head go first.
         upstream.write_all(reader.buffer())?;
@@ -117,7 +131,7 @@ fn serve(client: TcpStream, log: &Mutex<Vec<String>>, auth: Option<&str>) -> std
     );
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body)?;
-    let mut upstream = TcpStream::connect(resolve(&host))?;
+    let mut upstream = TcpStream::connect(resolve(&host, routes))?;
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),

@@ -23,6 +23,8 @@ pub enum Mode {
     Token,
     /// TLS that demands a client certificate signed by the test CA.
     Mtls,
+    /// TLS and htpasswd basic auth (as cloud registries are).
+    TlsBasic,
 }
 
 pub struct TestRegistry {
@@ -78,39 +80,39 @@ impl TestRegistry {
         let mut client = None;
         let mut token = None;
         let mut signer = None;
+        if matches!(mode, Mode::Basic | Mode::TlsBasic) {
+            let lines: String = accounts
+                .basic
+                .iter()
+                .map(|(u, p)| format!("{u}:{}\n", bcrypt::hash(p, 5).expect("bcrypt")))
+                .collect();
+            std::fs::write(root.join("htpasswd"), lines).expect("htpasswd");
+            auth = format!(
+                "auth:\n  htpasswd:\n    realm: uptick-test\n    path: {}\n",
+                root.join("htpasswd").display()
+            );
+        }
+        if matches!(mode, Mode::Tls | Mode::Mtls | Mode::TlsBasic) {
+            let (ca, cert, key, client_pair) = tls_material();
+            std::fs::write(root.join("server.crt"), cert).expect("cert");
+            std::fs::write(root.join("server.key"), key).expect("key");
+            std::fs::write(root.join("ca.crt"), &ca).expect("ca");
+            http_tls = format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                root.join("server.crt").display(),
+                root.join("server.key").display()
+            );
+            if mode == Mode::Mtls {
+                http_tls.push_str(&format!(
+                    "    clientcas:\n      - {}\n",
+                    root.join("ca.crt").display()
+                ));
+                client = Some(client_pair);
+            }
+            ca_pem = Some(ca);
+        }
         match mode {
-            Mode::Plain => {}
-            Mode::Basic => {
-                let lines: String = accounts
-                    .basic
-                    .iter()
-                    .map(|(u, p)| format!("{u}:{}\n", bcrypt::hash(p, 5).expect("bcrypt")))
-                    .collect();
-                std::fs::write(root.join("htpasswd"), lines).expect("htpasswd");
-                auth = format!(
-                    "auth:\n  htpasswd:\n    realm: uptick-test\n    path: {}\n",
-                    root.join("htpasswd").display()
-                );
-            }
-            Mode::Tls | Mode::Mtls => {
-                let (ca, cert, key, client_pair) = tls_material();
-                std::fs::write(root.join("server.crt"), cert).expect("cert");
-                std::fs::write(root.join("server.key"), key).expect("key");
-                std::fs::write(root.join("ca.crt"), &ca).expect("ca");
-                http_tls = format!(
-                    "  tls:\n    certificate: {}\n    key: {}\n",
-                    root.join("server.crt").display(),
-                    root.join("server.key").display()
-                );
-                if mode == Mode::Mtls {
-                    http_tls.push_str(&format!(
-                        "    clientcas:\n      - {}\n",
-                        root.join("ca.crt").display()
-                    ));
-                    client = Some(client_pair);
-                }
-                ca_pem = Some(ca);
-            }
+            Mode::Plain | Mode::Basic | Mode::Tls | Mode::Mtls | Mode::TlsBasic => {}
             Mode::Token => {
                 let s = Arc::new(Signer::new());
                 std::fs::write(root.join("token.crt"), &s.cert_pem).expect("bundle");
@@ -173,7 +175,7 @@ impl TestRegistry {
     }
 
     pub fn base_url(&self) -> String {
-        let scheme = if matches!(self.mode, Mode::Tls | Mode::Mtls) {
+        let scheme = if matches!(self.mode, Mode::Tls | Mode::Mtls | Mode::TlsBasic) {
             "https"
         } else {
             "http"
@@ -189,6 +191,11 @@ impl TestRegistry {
     pub fn source(&self, name: &str, extra: Value) -> Value {
         let mut s = json!({"repository": self.repo(name)});
         match self.mode {
+            Mode::TlsBasic => {
+                s["username"] = json!(USER);
+                s["password"] = json!(PASSWORD);
+                s["ca_certs"] = json!([self.ca_pem.clone().expect("ca")]);
+            }
             Mode::Basic | Mode::Token => {
                 s["username"] = json!(USER);
                 s["password"] = json!(PASSWORD);
@@ -214,7 +221,7 @@ impl TestRegistry {
     pub fn admin_auth(&self, repo: &str) -> Option<String> {
         match self.mode {
             Mode::Plain | Mode::Tls | Mode::Mtls => None,
-            Mode::Basic => {
+            Mode::Basic | Mode::TlsBasic => {
                 let (user, password) = &self.accounts.basic[0];
                 Some(format!(
                     "Basic {}",
@@ -321,8 +328,9 @@ fn tls_material() -> (String, String, String, (String, String)) {
     let params = rcgen::CertificateParams::new(vec![
         "127.0.0.1".to_string(),
         "localhost".to_string(),
-        // Reached only through the test forward proxy (tests/proxies.rs).
+        // Reached only through the test forward proxy (tests/proxies.rs, tests/cloud.rs).
         "registry.uptick.test".to_string(),
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com".to_string(),
     ])
     .expect("params");
     let cert = params.signed_by(&key, &ca).expect("sign");
