@@ -323,11 +323,11 @@ fn azure_acr_exchanges_a_managed_identity_token() {
     ];
     let source = json!({"repository": format!("{host}/app"), "tag": "latest", "azure_acr": true, "azure_client_id": "uptick-identity", "debug": true});
     let run = check_env(&source, &env);
-    assert_latest(&run, &v.digest);
+    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
     let mut with_tenant = source.clone();
     with_tenant["azure_tenant_id"] = json!("tenant-42");
     let run = check_env(&with_tenant, &env);
-    assert_latest(&run, &v.digest);
+    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
     assert_eq!(*tenants.lock().unwrap(), ["common", "tenant-42"]);
 
     // App Service / Container Apps: IDENTITY_ENDPOINT with its header.
@@ -349,7 +349,7 @@ fn azure_acr_exchanges_a_managed_identity_token() {
         ("IDENTITY_HEADER", "identity-header-value"),
     ];
     let run = check_env(&source, &env);
-    assert_latest(&run, &v.digest);
+    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
 
     // No identity endpoint: a clear error naming the step.
     let closed = format!("http://127.0.0.1:{}", crate::support::free_port());
@@ -430,16 +430,6 @@ fn cloud_registry_credentials_reach_the_token_endpoint() {
     }
 }
 
-/// The run succeeded with the one version `latest` → `digest`.
-fn assert_latest(run: &Run, digest: &str) {
-    assert_eq!(
-        run.ok(),
-        json!([{"tag": "latest", "digest": digest}]),
-        "{}",
-        run.stderr
-    );
-}
-
 fn source_request(source: Value) -> Value {
     json!({"source": source})
 }
@@ -475,7 +465,7 @@ fn docker_identity_tokens_use_the_refresh_grant() {
     .unwrap();
     let source = json!({"repository": reg.repo("app"), "tag": "latest", "docker_config": config, "debug": true});
     let run = check_env(&source, &[("TMPDIR", tmp.as_str())]);
-    assert_latest(&run, &v.digest);
+    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
     let posts = refresh_posts(&reg);
     assert!(posts >= 1, "no refresh-token POST");
 
@@ -499,7 +489,7 @@ fn docker_identity_tokens_use_the_refresh_grant() {
         &source,
         &[("TMPDIR", tmp.as_str()), ("PATH", bin.to_str().unwrap())],
     );
-    assert_latest(&run, &v.digest);
+    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
     let after = refresh_posts(&reg);
     assert!(after > posts, "the helper's identity token was not POSTed");
 }
@@ -526,7 +516,7 @@ fn mirror_credentials_stay_with_the_mirror() {
         "registry_mirror": {"host": format!("127.0.0.1:{mirror}"), "username": "mirror-user", "password": mirror_password},
     });
     let run = crate::support::check(&source_request(source));
-    assert_latest(&run, &v.digest);
+    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
     let mirror_basic = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("mirror-user:{mirror_password}"))

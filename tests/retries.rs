@@ -192,12 +192,7 @@ fn one_fault_per_endpoint_class_is_survived() {
         put.stderr
     );
     let run = check(&json!({"source": {"repository": repo, "debug": true}}));
-    assert_eq!(
-        run.ok(),
-        json!([{"tag": "1.0.0", "digest": digest}]),
-        "{}",
-        run.stderr
-    );
+    run.assert_ok(json!([{"tag": "1.0.0", "digest": digest}]));
     let dest = tempfile::tempdir().unwrap();
     let got = crate::support::get(
         &json!({"source": {"repository": repo}, "version": {"tag": "1.0.0", "digest": digest}, "params": {}}),
@@ -283,12 +278,7 @@ fn token_and_package_index_faults_are_survived() {
     }));
     let v = Seeder::new(&reg).image("app", "latest", "token-faults", &[], &[]);
     let run = check(&json!({"source": reg.source("app", json!({"tag": "latest", "debug": true}))}));
-    assert_eq!(
-        run.ok(),
-        json!([{"tag": "latest", "digest": v.digest}]),
-        "{}",
-        run.stderr
-    );
+    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
     assert!(tokens.load(Ordering::SeqCst) >= 4, "{}", run.stderr);
     assert!(
         run.stderr.contains("503 Service Unavailable"),
@@ -314,7 +304,7 @@ fn token_and_package_index_faults_are_survived() {
     let run = check(
         &json!({"source": {"pypi": "tool", "index_url": format!("http://127.0.0.1:{index}/simple"), "debug": true}}),
     );
-    assert_eq!(run.ok(), json!([{"version": "1.2"}]), "{}", run.stderr);
+    run.assert_ok(json!([{"version": "1.2"}]));
     assert!(run.stderr.contains("broke off"), "{}", run.stderr);
     assert!(pages.load(Ordering::SeqCst) >= 4);
 }
@@ -356,12 +346,7 @@ fn rate_limited_403_waits_as_told_and_plain_403_fails_fast() {
     let src =
         |tag: &str| json!({"source": {"repository": format!("127.0.0.1:{port}/app"), "tag": tag}});
     let run = check(&src("latest"));
-    assert_eq!(
-        run.ok(),
-        json!([{"tag": "latest", "digest": v.digest}]),
-        "{}",
-        run.stderr
-    );
+    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
     assert!(
         run.stderr.contains("(403 rate limited); retry 1/4"),
         "{}",

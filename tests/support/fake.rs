@@ -1,6 +1,6 @@
 //! A tiny HTTP/1.1 server for what no real server here can do: tampered bodies and injected faults.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -72,28 +72,18 @@ pub fn serve_requests(
                 let mut writer = stream.try_clone().expect("clone");
                 let mut reader = BufReader::new(stream);
                 loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    let Ok(Some(head)) = super::http1::read_head(&mut reader) else {
                         return;
-                    }
-                    let mut parts = line.split_whitespace();
-                    let method = parts.next().unwrap_or("").to_string();
-                    let target = parts.next().unwrap_or("/").to_string();
-                    let mut length = 0usize;
-                    let mut headers = Vec::new();
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                            break;
-                        }
-                        if let Some((k, v)) = h.split_once(':') {
-                            if k.eq_ignore_ascii_case("content-length") {
-                                length = v.trim().parse().unwrap_or(0);
-                            }
-                            headers.push((k.trim().to_string(), v.trim().to_string()));
-                        }
-                    }
-                    let mut body = vec![0u8; length];
+                    };
+                    let method = head.method.clone();
+                    let target = head.target.clone();
+                    let headers = head
+                        .lines
+                        .iter()
+                        .filter_map(|h| h.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        .collect();
+                    let mut body = vec![0u8; head.length];
                     let _ = reader.read_exact(&mut body);
                     let reply = handler(&Request {
                         method: method.clone(),

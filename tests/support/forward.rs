@@ -2,7 +2,7 @@
 //! targets it carried and can demand `Proxy-Authorization`. Names under `uptick.test` resolve to
 //! 127.0.0.1 here, so clients reach loopback servers by a name they would not bypass it for.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
@@ -61,36 +61,12 @@ fn serve(
 ) -> std::io::Result<()> {
     let mut writer = client.try_clone()?;
     let mut reader = BufReader::new(client);
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
+    let Some(head) = super::http1::read_head(&mut reader)? else {
         return Ok(());
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_string();
-    let target = parts.next().unwrap_or("").to_string();
-    let mut headers = Vec::new();
-    let mut proxy_auth = None;
-    let mut length = 0usize;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            let k = k.trim();
-            if k.eq_ignore_ascii_case("proxy-authorization") {
-                proxy_auth = Some(v.trim().to_string());
-                continue;
-            }
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            if k.eq_ignore_ascii_case("connection") || k.eq_ignore_ascii_case("proxy-connection") {
-                continue;
-            }
-        }
-        headers.push(h);
-    }
+    };
+    let (method, target, length) = (head.method.clone(), head.target.clone(), head.length);
+    let proxy_auth = head.header("proxy-authorization");
+    let headers = head.lines_without(&["proxy-authorization", "connection", "proxy-connection"]);
     // The scheme name is case-insensitive (RFC 7235): ureq sends `basic`.
     let same = |a: &str, b: &str| match (a.split_once(' '), b.split_once(' ')) {
         (Some((sa, ca)), Some((sb, cb))) => sa.eq_ignore_ascii_case(sb) && ca == cb,

@@ -2,6 +2,7 @@
 
 pub mod fake;
 pub mod forward;
+pub mod http1;
 pub mod layers;
 pub mod layout;
 pub mod proxy;
@@ -40,6 +41,11 @@ impl Run {
             self.stdout, self.stderr
         );
         self.json()
+    }
+
+    /// Asserts success with exactly `expected` on stdout (stderr shown when it differs).
+    pub fn assert_ok(&self, expected: Value) {
+        assert_eq!(self.ok(), expected, "stderr: {}", self.stderr);
     }
 
     /// Asserts the failure contract: exit 1, nothing on stdout, one line on stderr, no panic.

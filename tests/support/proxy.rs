@@ -2,7 +2,7 @@
 //! requests (faults no real server produces on cue: 413 for big uploads, refused mounts, a 500).
 
 use super::fake::Reply;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
@@ -74,31 +74,12 @@ pub fn start_seeing(
 fn serve(client: TcpStream, upstream: u16, hook: &Hook) -> std::io::Result<()> {
     let mut writer = client.try_clone()?;
     let mut reader = BufReader::new(client);
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
+    let Some(head) = super::http1::read_head(&mut reader)? else {
         return Ok(());
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_string();
-    let path = parts.next().unwrap_or("/").to_string();
-    let mut headers = Vec::new();
-    let mut length = 0u64;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            if k.eq_ignore_ascii_case("connection") {
-                continue;
-            }
-        }
-        headers.push(h);
-    }
-    let mut body = vec![0u8; length as usize];
+    };
+    let (method, path, length) = (head.method.clone(), head.target.clone(), head.length);
+    let headers = head.lines_without(&["connection"]);
+    let mut body = vec![0u8; length];
     reader.read_exact(&mut body)?;
     match hook(&Seen {
         method: &method,

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -155,32 +155,15 @@ impl TokenServer {
                 let Ok(mut stream) = stream else { continue };
                 counter.fetch_add(1, Ordering::SeqCst);
                 let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
+                let Ok(Some(head)) = super::http1::read_head(&mut reader) else {
                     continue;
-                }
-                let mut authorization = None;
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some((k, v)) = line.split_once(':') {
-                        if k.eq_ignore_ascii_case("authorization") {
-                            authorization = Some(v.trim().to_string());
-                        }
-                        if k.eq_ignore_ascii_case("content-length") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                    }
-                }
-                let mut body = vec![0u8; length.min(1 << 20)];
+                };
+                let authorization = head.header("authorization");
+                let mut body = vec![0u8; head.length.min(1 << 20)];
                 if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
                     continue;
                 }
-                let method = request_line.split_whitespace().next().unwrap_or("");
-                let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+                let (method, target) = (head.method.as_str(), head.target.as_str());
                 let url = url::Url::parse(&format!("http://x{target}")).expect("url");
                 let denied = (
                     "401 Unauthorized",
