@@ -15,12 +15,7 @@ pub struct Head {
 impl Head {
     /// A header's value (first of its name).
     pub fn header(&self, name: &str) -> Option<String> {
-        self.lines.iter().find_map(|h| {
-            let (k, v) = h.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
-        })
+        header_in(&self.lines, name)
     }
 
     /// The header lines except those named (case-insensitive).
@@ -34,6 +29,16 @@ impl Head {
             .cloned()
             .collect()
     }
+}
+
+/// The value of the first raw header line named `name` (case-insensitive).
+pub fn header_in(lines: &[String], name: &str) -> Option<String> {
+    lines.iter().find_map(|h| {
+        let (k, v) = h.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
+    })
 }
 
 /// Reads one request head; `None` at end of stream.

@@ -30,12 +30,7 @@ pub struct Seen<'a> {
 
 impl Seen<'_> {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.iter().find_map(|h| {
-            let (k, v) = h.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
-        })
+        super::http1::header_in(self.headers, name)
     }
 }
 
