@@ -52,6 +52,15 @@ pub enum PackageError {
     },
 }
 
+impl crate::registry::BrokeOff for PackageError {
+    fn broke_off(&self) -> Option<(&str, &str)> {
+        match self {
+            PackageError::Http(e) => e.broke_off(),
+            _ => None,
+        }
+    }
+}
+
 /// One release as an index lists it.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Release {
@@ -256,19 +265,7 @@ impl Fetcher {
         auth: Option<&str>,
         parse: &ParsePage<'_>,
     ) -> Result<Option<Vec<Release>>, PackageError> {
-        let mut retry = 0u64;
-        loop {
-            match self.releases_once(url, accept, auth, parse) {
-                Err(PackageError::Http(RegistryError::Read { url, detail })) if retry < 2 => {
-                    retry += 1;
-                    log::info(format_args!(
-                        "reading {url} broke off ({detail}); retry {retry}/2"
-                    ));
-                    std::thread::sleep(std::time::Duration::from_millis(200 * retry));
-                }
-                other => return other,
-            }
-        }
+        crate::registry::retry_truncated(|| self.releases_once(url, accept, auth, parse))
     }
 
     fn releases_once(

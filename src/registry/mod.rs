@@ -790,20 +790,36 @@ impl std::io::Read for Resuming {
     }
 }
 
+/// An error that may be a body breaking off mid-way: its URL and what the connection said.
+pub trait BrokeOff {
+    /// `Some((url, detail))` when the failure was a truncated read.
+    fn broke_off(&self) -> Option<(&str, &str)>;
+}
+
+impl BrokeOff for RegistryError {
+    fn broke_off(&self) -> Option<(&str, &str)> {
+        match self {
+            RegistryError::Read { url, detail } => Some((url, detail)),
+            _ => None,
+        }
+    }
+}
+
 /// Runs `attempt` again, up to twice, when a body broke off mid-way (a truncated response);
 /// status answers were already retried by the HTTP layer.
-pub fn retry_truncated<T>(
-    mut attempt: impl FnMut() -> Result<T, RegistryError>,
-) -> Result<T, RegistryError> {
+pub fn retry_truncated<T, E: BrokeOff>(mut attempt: impl FnMut() -> Result<T, E>) -> Result<T, E> {
     for i in 1..=2u64 {
         match attempt() {
-            Err(RegistryError::Read { url, detail }) => {
-                log::info(format_args!(
-                    "reading {url} broke off ({detail}); retry {i}/2"
-                ));
-                std::thread::sleep(std::time::Duration::from_millis(200 * i));
-            }
-            other => return other,
+            Err(e) => match e.broke_off() {
+                Some((url, detail)) => {
+                    log::info(format_args!(
+                        "reading {url} broke off ({detail}); retry {i}/2"
+                    ));
+                    std::thread::sleep(std::time::Duration::from_millis(200 * i));
+                }
+                None => return Err(e),
+            },
+            ok => return ok,
         }
     }
     attempt()
