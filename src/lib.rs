@@ -1,9 +1,9 @@
 //! uptick: a Concourse resource type for images, upstream packages, versioned tags and promotion.
 
-pub mod dates;
 pub mod digest;
 pub mod image;
 pub mod log;
+pub mod net;
 pub mod packages;
 pub mod protocol;
 pub mod registry;
@@ -27,7 +27,7 @@ pub fn run_check(
     if protocol::is_package_source(&request.source) {
         let source: PackageSource = protocol::decode_part(request.source, "source")?;
         log::set_debug(source.debug);
-        registry::http::set_budget(source.request_timeout)?;
+        net::set_budget(source.request_timeout)?;
         let cursor: Option<PackageVersion> = match request.version {
             Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
             _ => None,
@@ -38,7 +38,7 @@ pub fn run_check(
     }
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
-    registry::http::set_budget(source.request_timeout)?;
+    net::set_budget(source.request_timeout)?;
     let source = image::cloud_login(source)?;
     let cursor: Option<ImageVersion> = match request.version {
         Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
@@ -55,7 +55,7 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
     if protocol::is_package_source(&request.source) {
         let source: PackageSource = protocol::decode_part(request.source, "source")?;
         log::set_debug(source.debug);
-        registry::http::set_budget(source.request_timeout)?;
+        net::set_budget(source.request_timeout)?;
         let version: PackageVersion = protocol::decode_part(request.version, "version")?;
         let params: PackageGetParams = match request.params {
             Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
@@ -68,7 +68,7 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
     }
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
-    registry::http::set_budget(source.request_timeout)?;
+    net::set_budget(source.request_timeout)?;
     let source = image::cloud_login(source)?;
     let version: ImageVersion = protocol::decode_part(request.version, "version")?;
     let params: ImageGetParams = match request.params {
@@ -90,7 +90,7 @@ pub fn run_out(
     let request: OutEnvelope = protocol::read_envelope(stdin)?;
     let source: ImageSource = protocol::decode_part(request.source, "source")?;
     log::set_debug(source.debug);
-    registry::http::set_budget(source.request_timeout)?;
+    net::set_budget(source.request_timeout)?;
     let source = image::cloud_login(source)?;
     let params: ImagePutParams = match request.params {
         Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
@@ -133,13 +133,33 @@ pub fn one_line(message: &str) -> String {
 }
 
 /// Runs a command with the process's stdin/stdout/args; an error is one line on stderr, exit 1.
+/// The main thread runs a current-thread tokio runtime (every request's I/O); the command
+/// itself works on a blocking thread and waits for its requests there.
 pub fn main_with(command: Command) -> ExitCode {
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let mut stdin = std::io::stdin().lock();
-    let mut stdout = std::io::stdout().lock();
-    match command(&mut stdin, &mut stdout, &args) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            log::info(format_args!("error: cannot start the async runtime: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    net::install_runtime(runtime.handle().clone());
+    let work = runtime.spawn_blocking(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut stdout = std::io::stdout().lock();
+        command(&mut stdin, &mut stdout, &args)
+    });
+    let result = match runtime.block_on(work) {
+        Ok(r) => r,
+        Err(e) => Err(anyhow::anyhow!("the command stopped unexpectedly: {e}")),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log::info(format_args!("error: {}", one_line(&format!("{e:#}"))));

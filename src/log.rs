@@ -1,9 +1,16 @@
-//! Human-readable logging to stderr; stdout belongs to the protocol writer alone.
+//! Human-readable logging to stderr (stdout belongs to the protocol writer alone), and the
+//! `Secret` type whose values are scrubbed from every line written.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 static DEBUG: AtomicBool = AtomicBool::new(false);
+/// Every secret this process has seen (passwords, keys, tokens), to scrub from any text.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Shorter values are not scrubbed: replacing every `a` of a line would hide the message, and
+/// such a value is guessable anyway.
+const MIN_SCRUBBED: usize = 4;
 
 /// Turns debug lines (one per HTTP request) on or off for this process.
 pub fn set_debug(on: bool) {
@@ -15,9 +22,50 @@ pub fn debug_enabled() -> bool {
     DEBUG.load(Ordering::Relaxed)
 }
 
-/// Writes one line to stderr. Newlines inside `msg` are folded so a line stays a line.
+/// Remembers a value that must never be written (a token a server handed out, say).
+pub fn register_secret(value: &str) {
+    let value = value.trim();
+    if value.len() < MIN_SCRUBBED {
+        return;
+    }
+    let mut all = SECRETS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !all.iter().any(|s| s == value) {
+        all.push(value.to_string());
+        // Longest first, so a secret containing another is replaced whole.
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// `text` with every known secret replaced by `<redacted>` and control characters escaped,
+/// so a line stays one line whatever a server or a field name held.
+pub fn clean(text: &str) -> String {
+    let mut text = text.to_string();
+    {
+        let all = SECRETS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for s in all.iter() {
+            if text.contains(s.as_str()) {
+                text = text.replace(s.as_str(), "<redacted>");
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Writes one line to stderr: secrets scrubbed, control characters escaped.
 pub fn info(msg: impl std::fmt::Display) {
-    let text = msg.to_string().replace(['\n', '\r'], " ");
+    let text = clean(&msg.to_string());
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{text}");
 }
@@ -31,5 +79,53 @@ pub fn warn(msg: impl std::fmt::Display) {
 pub fn debug(msg: impl FnOnce() -> String) {
     if debug_enabled() {
         info(format_args!("debug: {}", msg()));
+    }
+}
+
+/// A string that must never be shown: Debug prints a placeholder, and its value is scrubbed
+/// from every line this process writes to stderr.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret text, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        register_secret(&s);
+        Secret(s)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Secret::from(String::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_control_characters_are_cleaned() {
+        let s = Secret::from("hunter2-token".to_string());
+        assert_eq!(s.expose(), "hunter2-token");
+        assert_eq!(
+            clean("401: Authorization: Bearer hunter2-token\nnext"),
+            "401: Authorization: Bearer <redacted>\\nnext"
+        );
+        register_secret("abc");
+        assert_eq!(clean("abc"), "abc");
     }
 }

@@ -34,15 +34,7 @@ pub enum ProtocolError {
     Write(std::io::Error),
 }
 
-/// A string that must never be shown: Debug and Display print a placeholder.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl From<String> for Secret {
-    fn from(s: String) -> Self {
-        Secret(s)
-    }
-}
+pub use crate::log::Secret;
 
 impl schemars::JsonSchema for Secret {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -81,25 +73,6 @@ impl schemars::JsonSchema for BaseField {
             "description": "the base image: a reference, or {ref, username, password}",
             "anyOf": [{"type": "string"}, object]
         })
-    }
-}
-
-impl Secret {
-    /// The secret text, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Secret(String::deserialize(d)?))
     }
 }
 

@@ -76,7 +76,7 @@ impl Base {
         // to the host they belong to); a base elsewhere is read anonymously.
         let same_registry = Repository::parse(&source.repository)
             .is_ok_and(|r| r.registry() == reference.repository.registry());
-        let tls = crate::registry::http::TlsSettings {
+        let tls = crate::net::TlsSettings {
             insecure: source.insecure,
             ca_certs: source.ca_certs.clone(),
             client_identity: None,

@@ -12,8 +12,8 @@ mod manifest;
 mod platform;
 pub mod put;
 
+use crate::net::TlsSettings;
 use crate::protocol::ImageSource;
-use crate::registry::http::TlsSettings;
 use crate::registry::{Client, ClientOptions, Credentials, RegistryError, Repository};
 
 /// Errors of the image backend.
@@ -305,8 +305,8 @@ pub fn cloud_login(mut source: ImageSource) -> Result<ImageSource, ImageError> {
     }
     if source.azure_acr {
         let repository = Repository::parse(&source.repository).map_err(RegistryError::from)?;
-        let http = crate::registry::http::Http::new(tls_settings(&source));
-        http.validate()?;
+        let http = crate::net::Http::new(tls_settings(&source));
+        http.validate().map_err(RegistryError::from)?;
         let credentials = azure::acr_login(
             &http,
             &azure::AcrSettings {

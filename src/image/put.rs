@@ -363,7 +363,7 @@ fn resolve_promote(
         None
     } else {
         Some(Client::new(ClientOptions {
-            tls: crate::registry::http::TlsSettings {
+            tls: crate::net::TlsSettings {
                 insecure: source.insecure,
                 ca_certs: source.ca_certs.clone(),
                 client_identity: None,

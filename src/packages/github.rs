@@ -2,8 +2,8 @@
 //! pre-release flags, a token, rate limits reported with their reset time.
 
 use super::{tag_regex, tag_version, Backend, Ecosystem, Fetcher, PackageError, Release};
+use crate::net::Body;
 use crate::protocol::PackageSource;
-use crate::registry::Body;
 use regex::Regex;
 
 const MAX_PAGES: usize = 50;
@@ -91,7 +91,7 @@ impl GitHub {
                 .fetcher
                 .http
                 .send("GET", &url, &headers, auth.as_deref(), Body::Empty)
-                .map_err(|e| PackageError::Http(e.into_error()))?;
+                .map_err(|e| PackageError::Net(e.into_error()))?;
             match resp.status {
                 304 if url == first_url && cached.is_some() => return Ok(None),
                 200 => {
@@ -136,8 +136,8 @@ impl GitHub {
             }
             next = resp
                 .header("Link")
-                .and_then(crate::registry::next_link)
-                .filter(|n| same_origin(&url, n));
+                .and_then(crate::net::next_link)
+                .filter(|n| crate::net::same_origin(&url, n));
             let page_url = resp.url.clone();
             let body = resp.read_limited(super::MAX_INDEX_BYTES)?;
             let list: Vec<serde_json::Value> =
@@ -149,10 +149,6 @@ impl GitHub {
         }
         Ok(Some((items, validators.0, validators.1)))
     }
-}
-
-fn same_origin(a: &str, b: &str) -> bool {
-    crate::registry::http::host_of(a) == crate::registry::http::host_of(b)
 }
 
 impl Backend for GitHub {

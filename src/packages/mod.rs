@@ -8,9 +8,8 @@ pub mod npm;
 pub mod pypi;
 
 use crate::log;
+use crate::net::{Body, BrokeOff, Http, NetError, TlsSettings};
 use crate::protocol::{MetadataField, PackageSource, PackageVersion, VersionResponse};
-use crate::registry::http::{Http, TlsSettings};
-use crate::registry::{Body, RegistryError};
 use base64::Engine as _;
 use regex::Regex;
 use std::cmp::Ordering;
@@ -23,7 +22,7 @@ const MAX_INDEX_BYTES: u64 = 32 * 1024 * 1024;
 pub enum PackageError {
     /// The request failed.
     #[error(transparent)]
-    Http(#[from] RegistryError),
+    Net(#[from] NetError),
     /// The index does not know the package.
     #[error("{ecosystem} package `{package}` not found at {url}")]
     NotFound {
@@ -52,10 +51,10 @@ pub enum PackageError {
     },
 }
 
-impl crate::registry::BrokeOff for PackageError {
+impl BrokeOff for PackageError {
     fn broke_off(&self) -> Option<(&str, &str)> {
         match self {
-            PackageError::Http(e) => e.broke_off(),
+            PackageError::Net(e) => e.broke_off(),
             _ => None,
         }
     }
@@ -164,8 +163,9 @@ pub type ParsePage<'a> = dyn Fn(&str, &[u8]) -> Result<Vec<Release>, PackageErro
 pub struct Fetcher {
     pub(crate) http: Http,
     authorization: Option<String>,
-    /// The host credentials belong to (the configured index / registry / API).
-    auth_host: Option<String>,
+    /// The URL credentials belong to (the configured index / registry / API): they go only
+    /// to its scheme, host and port.
+    auth_origin: Option<String>,
 }
 
 impl Fetcher {
@@ -183,14 +183,13 @@ impl Fetcher {
             )),
             _ => None,
         };
-        let auth_host = [&source.index_url, &source.registry, &source.api_url]
+        let auth_origin = [&source.index_url, &source.registry, &source.api_url]
             .into_iter()
-            .find_map(|u| u.as_deref())
-            .map(crate::registry::http::host_of);
+            .find_map(|u| u.clone());
         Ok(Fetcher {
             http,
             authorization,
-            auth_host,
+            auth_origin,
         })
     }
 
@@ -213,9 +212,8 @@ impl Fetcher {
 
     /// Credentials for `url`: only on the configured index's own host.
     fn auth_for(&self, url: &str) -> Option<&str> {
-        let host = crate::registry::http::host_of(url);
-        match &self.auth_host {
-            Some(h) if *h == host => self.authorization.as_deref(),
+        match &self.auth_origin {
+            Some(o) if crate::net::same_origin(o, url) => self.authorization.as_deref(),
             _ => None,
         }
     }
@@ -228,11 +226,11 @@ impl Fetcher {
                     url: url.to_string(),
                     detail: format!("published hash: {e}"),
                 })?;
-        let resp = crate::registry::http::streaming(|| {
+        let resp = crate::net::streaming(|| {
             self.http
                 .send("GET", url, &[], self.auth_for(url), Body::Empty)
         })
-        .map_err(|e| PackageError::Http(e.into_error()))?;
+        .map_err(|e| PackageError::Net(e.into_error()))?;
         if resp.status != 200 {
             return Err(PackageError::Malformed {
                 url: resp.url.clone(),
@@ -265,7 +263,7 @@ impl Fetcher {
         auth: Option<&str>,
         parse: &ParsePage<'_>,
     ) -> Result<Option<Vec<Release>>, PackageError> {
-        crate::registry::retry_truncated(|| self.releases_once(url, accept, auth, parse))
+        crate::net::retry_truncated(|| self.releases_once(url, accept, auth, parse))
     }
 
     fn releases_once(
@@ -290,7 +288,7 @@ impl Fetcher {
         let resp = self
             .http
             .send("GET", url, &headers, auth, Body::Empty)
-            .map_err(|e| PackageError::Http(e.into_error()))?;
+            .map_err(|e| PackageError::Net(e.into_error()))?;
         match resp.status {
             304 => match cached {
                 Some(c) => {

@@ -1,10 +1,10 @@
 //! ECR login: the AWS credential chain, STS role assumption and `GetAuthorizationToken`, signed
 //! with SigV4; one login per process and settings.
 
-use super::http::{Body, Http, TlsSettings};
 use super::sigv4::{self, AwsCredentials};
 use super::{Credentials, RegistryError};
 use crate::log;
+use crate::net::{self, Body, Http, TlsSettings};
 use crate::protocol::Secret;
 use base64::Engine as _;
 use std::collections::HashMap;
@@ -138,7 +138,8 @@ fn signed_post(
         headers,
         body,
     };
-    let signed = sigv4::sign(&req, creds, region, service, &sigv4::amz_now());
+    let signed = sigv4::sign(&req, creds, region, service, std::time::SystemTime::now())
+        .map_err(|e| cloud(what, url, e))?;
     let authorization = signed
         .iter()
         .find(|(k, _)| k == "Authorization")
@@ -302,7 +303,7 @@ fn assume_role_with_web_identity(
 }
 
 fn session_name() -> String {
-    format!("uptick-{}", crate::dates::unix_now())
+    format!("uptick-{}", chrono::Utc::now().timestamp())
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -601,13 +602,25 @@ fn credential_process(command: &str) -> Result<AwsCredentials, String> {
         .map_err(|_| "credential_process printed no AccessKeyId/SecretAccessKey JSON".into())
 }
 
-/// A short-timeout agent for link-local metadata endpoints, which are absent off-cloud.
-fn metadata_agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(1))
-        .timeout(Duration::from_secs(5))
-        .redirects(0)
-        .build()
+/// Link-local metadata endpoints are absent off-cloud: 1 s to connect, 5 s in all.
+const METADATA: net::MetadataTimeouts = net::MetadataTimeouts {
+    connect: Duration::from_secs(1),
+    total: Duration::from_secs(5),
+};
+
+/// A metadata GET/PUT that must answer 200: its body as text.
+fn metadata_text(
+    what: &str,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<String, RegistryError> {
+    let answer = net::metadata_request(method, url, headers, METADATA)
+        .map_err(|e| cloud(what, url, e.to_string()))?;
+    if answer.status != 200 {
+        return Err(cloud(what, url, answer.status.to_string()));
+    }
+    String::from_utf8(answer.body).map_err(|_| cloud(what, url, "answer is not UTF-8"))
 }
 
 /// ECS / EKS Pod Identity: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or `_FULL_URI` (loopback,
@@ -649,23 +662,15 @@ fn container_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
         ),
         None => env("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
     };
-    let mut req = metadata_agent().get(&url);
-    if let Some(t) = &token {
-        req = req.set("Authorization", t);
-    }
-    let resp = req.call().map_err(|e| cloud(WHAT, &url, ureq_error(e)))?;
-    let creds: JsonCredentials =
-        serde_json::from_reader(std::io::Read::take(resp.into_reader(), MAX_RESPONSE))
-            .map_err(|_| cloud(WHAT, &url, "answer holds no AccessKeyId/SecretAccessKey"))?;
+    let auth: Vec<(&str, &str)> = token
+        .iter()
+        .map(|t| ("Authorization", t.as_str()))
+        .collect();
+    let body = metadata_text(WHAT, "GET", &url, &auth)?;
+    let creds: JsonCredentials = serde_json::from_str(&body)
+        .map_err(|_| cloud(WHAT, &url, "answer holds no AccessKeyId/SecretAccessKey"))?;
     log::debug(|| "AWS credentials from the container endpoint".to_string());
     Ok(Some(creds.into_credentials()))
-}
-
-fn ureq_error(e: ureq::Error) -> String {
-    match e {
-        ureq::Error::Status(code, _) => format!("{code}"),
-        ureq::Error::Transport(t) => t.kind().to_string(),
-    }
 }
 
 /// EC2 instance role through IMDSv2 (`AWS_EC2_METADATA_SERVICE_ENDPOINT`, off with
@@ -679,28 +684,25 @@ fn instance_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
         .unwrap_or_else(|| "http://169.254.169.254".into())
         .trim_end_matches('/')
         .to_string();
-    let agent = metadata_agent();
     let token_url = format!("{base}/latest/api/token");
-    let token = match agent
-        .put(&token_url)
-        .set("X-aws-ec2-metadata-token-ttl-seconds", "21600")
-        .call()
-    {
-        Ok(r) => r
-            .into_string()
-            .map_err(|e| cloud(WHAT, &token_url, e.to_string()))?,
-        Err(ureq::Error::Transport(_)) => return Ok(None),
-        Err(e) => return Err(cloud(WHAT, &token_url, ureq_error(e))),
+    let ttl = [("X-aws-ec2-metadata-token-ttl-seconds", "21600")];
+    let token = match net::metadata_request("PUT", &token_url, &ttl, METADATA) {
+        Ok(a) if a.status == 200 => {
+            String::from_utf8(a.body).map_err(|_| cloud(WHAT, &token_url, "answer is not UTF-8"))?
+        }
+        Ok(a) => return Err(cloud(WHAT, &token_url, a.status.to_string())),
+        // Nothing answers: not on EC2.
+        Err(_) => return Ok(None),
     };
+    crate::log::register_secret(&token);
     let list_url = format!("{base}/latest/meta-data/iam/security-credentials/");
     let get = |url: &str| -> Result<String, RegistryError> {
-        agent
-            .get(url)
-            .set("X-aws-ec2-metadata-token", token.trim())
-            .call()
-            .map_err(|e| cloud(WHAT, url, ureq_error(e)))?
-            .into_string()
-            .map_err(|e| cloud(WHAT, url, e.to_string()))
+        metadata_text(
+            WHAT,
+            "GET",
+            url,
+            &[("X-aws-ec2-metadata-token", token.trim())],
+        )
     };
     let roles = get(&list_url)?;
     let role = roles

@@ -1,9 +1,9 @@
 //! Azure ACR login with a managed identity: metadata-endpoint AAD token → `/oauth2/exchange` →
 //! an ACR refresh token used as the password of the null-GUID user.
 
-use super::http::{Body, Http, SendError};
 use super::{Credentials, RegistryError};
 use crate::log;
+use crate::net::{Body, Http, SendError};
 use crate::protocol::Secret;
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ pub const NULL_GUID: &str = "00000000-0000-0000-0000-000000000000";
 fn cloud(what: &str, url: &str, detail: impl Into<String>) -> RegistryError {
     RegistryError::Cloud {
         what: what.to_string(),
-        url: super::http::redact_url(url),
+        url: crate::net::redact_url(url),
         detail: detail.into(),
     }
 }
@@ -148,7 +148,7 @@ fn registry_base(
                 .map_err(SendError::into_error)?;
             (plain, resp)
         }
-        Err(e) => return Err(e.into_error()),
+        Err(e) => return Err(e.into_error().into()),
     };
     let challenge = resp.header("WWW-Authenticate").map(str::to_string);
     Ok((base, challenge))
@@ -180,23 +180,14 @@ fn managed_identity_token(
     client_id: Option<&str>,
 ) -> Result<Secret, RegistryError> {
     const WHAT: &str = "Azure managed identity token";
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(2))
-        .timeout(Duration::from_secs(20))
-        .redirects(0)
-        .build();
-    let (req, url) = if let (Some(endpoint), Some(header)) =
+    let timeouts = crate::net::MetadataTimeouts {
+        connect: Duration::from_secs(2),
+        total: Duration::from_secs(20),
+    };
+    let (url, api_version, header) = if let (Some(endpoint), Some(header)) =
         (env("IDENTITY_ENDPOINT"), env("IDENTITY_HEADER"))
     {
-        let mut req = agent
-            .get(&endpoint)
-            .query("api-version", "2019-08-01")
-            .query("resource", resource)
-            .set("X-IDENTITY-HEADER", &header);
-        if let Some(id) = client_id {
-            req = req.query("client_id", id);
-        }
-        (req, endpoint)
+        (endpoint, "2019-08-01", ("X-IDENTITY-HEADER", header))
     } else {
         let host = env("AZURE_POD_IDENTITY_AUTHORITY_HOST")
             .unwrap_or_else(|| "http://169.254.169.254".into());
@@ -204,42 +195,40 @@ fn managed_identity_token(
             "{}/metadata/identity/oauth2/token",
             host.trim_end_matches('/')
         );
-        let mut req = agent
-            .get(&endpoint)
-            .query("api-version", "2018-02-01")
-            .query("resource", resource)
-            .set("Metadata", "true");
-        if let Some(id) = client_id {
-            req = req.query("client_id", id);
-        }
-        (req, endpoint)
+        (endpoint, "2018-02-01", ("Metadata", "true".to_string()))
     };
-    let resp = match req.call() {
-        Ok(r) => r,
-        Err(ureq::Error::Status(code, r)) => {
-            let body = r.into_string().unwrap_or_default();
-            return Err(cloud(
-                WHAT,
-                &url,
-                format!("{code} {}", short(body.as_bytes())),
-            ));
-        }
-        Err(ureq::Error::Transport(t)) => {
-            return Err(cloud(
-                WHAT,
-                &url,
-                format!(
-                    "{} (is this worker an Azure VM/pod with a managed identity?)",
-                    t.kind()
-                ),
-            ))
-        }
-    };
+    let mut full = url::Url::parse(&url).map_err(|e| cloud(WHAT, &url, e.to_string()))?;
+    full.query_pairs_mut()
+        .append_pair("api-version", api_version)
+        .append_pair("resource", resource);
+    if let Some(id) = client_id {
+        full.query_pairs_mut().append_pair("client_id", id);
+    }
+    let answer = crate::net::metadata_request(
+        "GET",
+        full.as_str(),
+        &[(header.0, header.1.as_str())],
+        timeouts,
+    )
+    .map_err(|e| {
+        cloud(
+            WHAT,
+            &url,
+            format!("{e} (is this worker an Azure VM/pod with a managed identity?)"),
+        )
+    })?;
+    if answer.status != 200 {
+        return Err(cloud(
+            WHAT,
+            &url,
+            format!("{} {}", answer.status, short(&answer.body)),
+        ));
+    }
     #[derive(serde::Deserialize)]
     struct Answer {
         access_token: String,
     }
-    let answer: Answer = serde_json::from_reader(std::io::Read::take(resp.into_reader(), 1 << 20))
+    let answer: Answer = serde_json::from_slice(&answer.body)
         .map_err(|_| cloud(WHAT, &url, "answer holds no access_token"))?;
     Ok(Secret::from(answer.access_token))
 }

@@ -8,40 +8,9 @@ pub enum RegistryError {
     /// The reference was rejected before any request.
     #[error(transparent)]
     Reference(#[from] ReferenceError),
-    /// The host could not be connected to (DNS, refused, unreachable).
-    #[error("cannot reach registry {host}: {detail}")]
-    Unreachable {
-        /// `host:port`.
-        host: String,
-        /// What the network said.
-        detail: String,
-    },
-    /// The TLS handshake failed on certificate verification or protocol.
-    #[error("TLS handshake with {host} failed: {detail}; if the registry uses a private CA, add it to `ca_certs` (or set `insecure: true` to skip verification)")]
-    Tls {
-        /// `host:port`.
-        host: String,
-        /// What rustls said.
-        detail: String,
-    },
-    /// The server refused the TLS client (no or an unaccepted client certificate).
-    #[error("TLS handshake with {host} refused: {detail}; the registry may require a client certificate (set `client_cert` and `client_key`)")]
-    ClientCert {
-        /// `host:port`.
-        host: String,
-        /// What rustls said.
-        detail: String,
-    },
-    /// No answer in time.
-    #[error("{method} {url} timed out: {detail}")]
-    Timeout {
-        /// HTTP method.
-        method: String,
-        /// URL without credentials.
-        url: String,
-        /// What timed out.
-        detail: String,
-    },
+    /// The request itself failed (connection, TLS, timeout, a body breaking off).
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
     /// Credentials were refused (or missing where required).
     #[error("authentication to {registry} failed: {status} {code}{message}")]
     Auth {
@@ -97,23 +66,6 @@ pub enum RegistryError {
         /// The endpoint, without credentials.
         url: String,
         /// Status and the service's own error code and message.
-        detail: String,
-    },
-    /// The environment's proxy setting cannot be used.
-    #[error("proxy: {0}")]
-    Proxy(String),
-    /// A client setting is out of range.
-    #[error("source.{0}")]
-    Settings(String),
-    /// A `ca_certs` entry or the client certificate could not be used.
-    #[error("TLS settings: {0}")]
-    CaCerts(String),
-    /// The connection broke while a body was read.
-    #[error("reading {url} failed: {detail}")]
-    Read {
-        /// URL of the response.
-        url: String,
-        /// The I/O error.
         detail: String,
     },
 }

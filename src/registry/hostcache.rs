@@ -2,7 +2,6 @@
 //! so a reused Concourse check container skips the `/v2/` ping and TLS probe.
 
 use super::auth::Challenge;
-use crate::dates::unix_now as now;
 use crate::log;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -124,4 +123,9 @@ pub fn forget(host: &str) {
     if entries.remove(host).is_some() {
         write_all(entries);
     }
+}
+
+/// Seconds since the Unix epoch now (0 if the clock is before it).
+fn now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
 }

@@ -6,8 +6,6 @@ pub mod azure;
 pub mod dockerconfig;
 pub mod error;
 pub mod hostcache;
-pub mod http;
-pub mod proxy;
 pub mod push;
 pub mod reference;
 pub mod sigv4;
@@ -17,11 +15,11 @@ pub use reference::{Reference, Repository};
 
 use crate::digest::{Digest, VerifyingReader};
 use crate::log;
+pub use crate::net::Body;
+use crate::net::{self, next_link, BrokeOff, Http, Response, SendError, TlsSettings};
 use crate::protocol::Secret;
 use auth::Challenge;
 use base64::Engine as _;
-pub use http::Body;
-use http::{Http, Response, SendError, TlsSettings};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -188,7 +186,7 @@ impl Client {
                     .map_err(SendError::into_error)?;
                 Ok((plain, r))
             }
-            Err(e) => Err(e.into_error()),
+            Err(e) => Err(e.into_error().into()),
         }
     }
 
@@ -239,7 +237,10 @@ impl Client {
                         return Ok(Some(format!("Bearer {t}")));
                     }
                 }
+                // Credentials for a token go no lower than the registry's own scheme.
+                self.http.allowed(&state.base, realm)?;
                 let token = self.fetch_token(repo, realm, service.as_deref(), &scope)?;
+                crate::log::register_secret(&token);
                 lock(&self.tokens).insert(key, token.clone());
                 Ok(Some(format!("Bearer {token}")))
             }
@@ -254,7 +255,7 @@ impl Client {
         service: Option<&str>,
         scopes: &[String],
     ) -> Result<String, RegistryError> {
-        retry_truncated(|| self.fetch_token_once(repo, realm, service, scopes))
+        net::retry_truncated(|| self.fetch_token_once(repo, realm, service, scopes))
     }
 
     fn fetch_token_once(
@@ -395,11 +396,13 @@ impl Client {
         body: Body<'_>,
     ) -> Result<Response, RegistryError> {
         let url = if target.starts_with("http://") || target.starts_with("https://") {
+            // An upload `Location` may not take the request down from https to plain http.
+            self.http.allowed(&state.base, target)?;
             target.to_string()
         } else {
             format!("{}{}", state.base, target)
         };
-        let own_host = http::host_of(&url) == http::host_of(&state.base);
+        let own_host = net::same_origin(&url, &state.base);
         let auth = if own_host {
             self.authorization(repo, state, scopes, None)?
         } else {
@@ -494,7 +497,7 @@ impl Client {
         repo: &Repository,
         reference: &str,
     ) -> Result<Option<Manifest>, RegistryError> {
-        retry_truncated(|| self.get_manifest_once(repo, reference))
+        net::retry_truncated(|| self.get_manifest_once(repo, reference))
     }
 
     fn get_manifest_once(
@@ -534,6 +537,14 @@ impl Client {
             }
             None => Digest::sha256_of(&bytes),
         };
+        // Only a whole manifest is hashed or trusted: a body cut short (or any other document)
+        // must never become a version's digest.
+        if !looks_like_manifest(&bytes) {
+            return Err(RegistryError::BadResponse {
+                url,
+                detail: "the answer is not an image manifest or index".into(),
+            });
+        }
         let media_type = content_type
             .filter(|t| t.starts_with("application/vnd."))
             .or_else(|| media_type_of(&bytes))
@@ -548,7 +559,7 @@ impl Client {
     /// Every tag of `repo` in registry order, following `Link: rel="next"` (same host only), else
     /// `last=` while full pages come back; `None` when the repository does not exist.
     pub fn list_tags(&self, repo: &Repository) -> Result<Option<Vec<String>>, RegistryError> {
-        retry_truncated(|| self.list_tags_once(repo))
+        net::retry_truncated(|| self.list_tags_once(repo))
     }
 
     fn list_tags_once(&self, repo: &Repository) -> Result<Option<Vec<String>>, RegistryError> {
@@ -641,7 +652,7 @@ impl Client {
         digest: &Digest,
         size: Option<u64>,
     ) -> Result<VerifyingReader<Box<dyn std::io::Read + Send + Sync>>, RegistryError> {
-        let resp = http::streaming(|| {
+        let resp = net::streaming(|| {
             self.repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull")
         })?;
         if resp.status != 200 {
@@ -668,7 +679,7 @@ impl Client {
         digest: &Digest,
         limit: u64,
     ) -> Result<Vec<u8>, RegistryError> {
-        retry_truncated(|| self.get_blob_small_once(repo, digest, limit))
+        net::retry_truncated(|| self.get_blob_small_once(repo, digest, limit))
     }
 
     fn get_blob_small_once(
@@ -723,7 +734,7 @@ impl Resuming {
             200 * u64::from(self.resumes),
         ));
         let range = format!("bytes={}-", self.pos);
-        let resp = http::streaming(|| {
+        let resp = net::streaming(|| {
             self.client.repo_request(
                 &self.repo,
                 "GET",
@@ -790,54 +801,13 @@ impl std::io::Read for Resuming {
     }
 }
 
-/// An error that may be a body breaking off mid-way: its URL and what the connection said.
-pub trait BrokeOff {
-    /// `Some((url, detail))` when the failure was a truncated read.
-    fn broke_off(&self) -> Option<(&str, &str)>;
-}
-
 impl BrokeOff for RegistryError {
     fn broke_off(&self) -> Option<(&str, &str)> {
         match self {
-            RegistryError::Read { url, detail } => Some((url, detail)),
+            RegistryError::Net(e) => e.broke_off(),
             _ => None,
         }
     }
-}
-
-/// Runs `attempt` again, up to twice, when a body broke off mid-way (a truncated response);
-/// status answers were already retried by the HTTP layer.
-pub fn retry_truncated<T, E: BrokeOff>(mut attempt: impl FnMut() -> Result<T, E>) -> Result<T, E> {
-    for i in 1..=2u64 {
-        match attempt() {
-            Err(e) => match e.broke_off() {
-                Some((url, detail)) => {
-                    log::info(format_args!(
-                        "reading {url} broke off ({detail}); retry {i}/2"
-                    ));
-                    std::thread::sleep(std::time::Duration::from_millis(200 * i));
-                }
-                None => return Err(e),
-            },
-            ok => return ok,
-        }
-    }
-    attempt()
-}
-
-/// The target of `rel="next"` in a `Link` header.
-pub fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-        params
-            .split(';')
-            .any(|p| {
-                let p = p.trim().replace(' ', "");
-                p == "rel=\"next\"" || p == "rel=next"
-            })
-            .then(|| target.to_string())
-    })
 }
 
 /// `target` (absolute or relative to `current`) as a path+query, if it stays on the same host.
@@ -865,6 +835,23 @@ fn drain(resp: Response) {
         &mut std::io::Read::take(resp.into_reader(), MAX_ERROR_BODY),
         &mut std::io::sink(),
     );
+}
+
+/// Whether `bytes` are a JSON manifest or index (schema 2, or a schema 1 manifest).
+fn looks_like_manifest(bytes: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "schemaVersion")]
+        schema_version: u32,
+        config: Option<serde::de::IgnoredAny>,
+        manifests: Option<serde::de::IgnoredAny>,
+        #[serde(rename = "fsLayers")]
+        fs_layers: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(bytes).is_ok_and(|p| {
+        matches!(p.schema_version, 1 | 2)
+            && (p.config.is_some() || p.manifests.is_some() || p.fs_layers.is_some())
+    })
 }
 
 fn media_type_of(bytes: &[u8]) -> Option<String> {

@@ -1,8 +1,7 @@
-//! AWS Signature Version 4 for the few calls uptick makes (ECR, STS): canonical request,
-//! string to sign, derived key, `Authorization` header.
+//! AWS Signature Version 4 for the two calls uptick makes (ECR, STS), signed by `aws-sigv4`.
 
-use ring::hmac;
-use sha2::{Digest as _, Sha256};
+use crate::log::Secret;
+use std::time::SystemTime;
 
 /// Keys that sign a request; the secret and session token are never logged.
 #[derive(Clone)]
@@ -10,9 +9,9 @@ pub struct AwsCredentials {
     /// `AKIA…` / `ASIA…`.
     pub access_key_id: String,
     /// The secret key.
-    pub secret_access_key: crate::protocol::Secret,
+    pub secret_access_key: Secret,
     /// Set for temporary credentials.
-    pub session_token: Option<crate::protocol::Secret>,
+    pub session_token: Option<Secret>,
 }
 
 impl std::fmt::Debug for AwsCredentials {
@@ -38,108 +37,72 @@ pub struct Request<'a> {
 }
 
 /// The headers to add to the request: `X-Amz-Date`, `X-Amz-Security-Token` (temporary
-/// credentials) and `Authorization`. `now` is `YYYYMMDDTHHMMSSZ`.
+/// credentials) and `Authorization` (last). Fails only on a request aws-sigv4 cannot parse,
+/// with a message that quotes no key.
 pub fn sign(
     req: &Request<'_>,
     creds: &AwsCredentials,
     region: &str,
     service: &str,
-    now: &str,
-) -> Vec<(String, String)> {
-    let date = &now[..8.min(now.len())];
-    let mut headers: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    headers.push(("host".into(), req.host.to_string()));
-    headers.push(("x-amz-date".into(), now.to_string()));
-    if let Some(t) = &creds.session_token {
-        headers.push(("x-amz-security-token".into(), t.expose().to_string()));
-    }
-    headers.sort();
-    let signed_headers = headers
-        .iter()
-        .map(|(k, _)| k.as_str())
-        .collect::<Vec<_>>()
-        .join(";");
-    let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
-    let mut query: Vec<(String, String)> = req
-        .query
-        .iter()
-        .map(|(k, v)| (uri_encode(k), uri_encode(v)))
-        .collect();
-    query.sort();
-    let canonical_query = query
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let canonical_request = format!(
-        "{}\n{}\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{}",
-        req.method,
-        req.path,
-        hex::encode(Sha256::digest(req.body))
-    );
-    let scope = format!("{date}/{region}/{service}/aws4_request");
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{now}\n{scope}\n{}",
-        hex::encode(Sha256::digest(canonical_request.as_bytes()))
-    );
-    let mut key = format!("AWS4{}", creds.secret_access_key.expose()).into_bytes();
-    for part in [date, region, service, "aws4_request"] {
-        key = mac(&key, part.as_bytes());
-    }
-    let signature = hex::encode(mac(&key, string_to_sign.as_bytes()));
-    let mut out = vec![("X-Amz-Date".to_string(), now.to_string())];
-    if let Some(t) = &creds.session_token {
-        out.push(("X-Amz-Security-Token".into(), t.expose().to_string()));
-    }
-    out.push((
-        "Authorization".into(),
-        format!(
-            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
-            creds.access_key_id
-        ),
-    ));
-    out
-}
-
-fn mac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data)
-        .as_ref()
-        .to_vec()
-}
-
-/// SigV4's percent-encoding: everything but `A-Za-z0-9-_.~`.
-pub fn uri_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// `YYYYMMDDTHHMMSSZ` for a Unix time.
-pub fn amz_date(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    let (y, m, d) = crate::dates::civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+    now: SystemTime,
+) -> Result<Vec<(String, String)>, String> {
+    use aws_sigv4::http_request::{self, SignableBody, SignableRequest, SigningSettings};
+    let identity = aws_credential_types::Credentials::new(
+        creds.access_key_id.clone(),
+        creds.secret_access_key.expose(),
+        creds.session_token.as_ref().map(|t| t.expose().to_string()),
+        None,
+        "uptick",
     )
+    .into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(now)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| format!("SigV4 parameters: {e}"))?
+        .into();
+    let mut url = url::Url::parse(&format!("https://{}", req.host))
+        .map_err(|e| format!("SigV4: endpoint host: {e}"))?;
+    url.set_path(req.path);
+    if !req.query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(req.query.iter().copied());
+    }
+    let mut headers: Vec<(&str, &str)> = vec![("host", req.host)];
+    headers.extend(req.headers.iter().copied());
+    let signable = SignableRequest::new(
+        req.method,
+        url.as_str(),
+        headers.into_iter(),
+        SignableBody::Bytes(req.body),
+    )
+    .map_err(|e| format!("SigV4: {e}"))?;
+    let (instructions, _) = http_request::sign(signable, &params)
+        .map_err(|e| format!("SigV4: {e}"))?
+        .into_parts();
+    let mut out: Vec<(String, String)> = instructions
+        .headers()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
+        .map(|(k, v)| (canonical_name(k), v.to_string()))
+        .collect();
+    if let Some((_, v)) = instructions
+        .headers()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    {
+        out.push(("Authorization".into(), v.to_string()));
+    }
+    Ok(out)
 }
 
-/// Now as `YYYYMMDDTHHMMSSZ`.
-pub fn amz_now() -> String {
-    amz_date(crate::dates::unix_now())
+fn canonical_name(k: &str) -> String {
+    match k.to_ascii_lowercase().as_str() {
+        "x-amz-date" => "X-Amz-Date".into(),
+        "x-amz-security-token" => "X-Amz-Security-Token".into(),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -166,7 +129,14 @@ mod tests {
             headers: &[],
             body: b"",
         };
-        let h = sign(&req, &example(), "us-east-1", "service", "20150830T123600Z");
+        let h = sign(
+            &req,
+            &example(),
+            "us-east-1",
+            "service",
+            at_20150830t123600z(),
+        )
+        .unwrap();
         assert_eq!(
             h.last().unwrap().1,
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
@@ -187,7 +157,7 @@ mod tests {
             )],
             body: b"",
         };
-        let h = sign(&req, &example(), "us-east-1", "iam", "20150830T123600Z");
+        let h = sign(&req, &example(), "us-east-1", "iam", at_20150830t123600z()).unwrap();
         assert!(
             h.last().unwrap().1.ends_with(
                 "SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
@@ -197,11 +167,34 @@ mod tests {
         );
     }
 
+    fn at_20150830t123600z() -> SystemTime {
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160)
+    }
+
     #[test]
-    fn dates() {
-        assert_eq!(amz_date(0), "19700101T000000Z");
-        assert_eq!(amz_date(1_440_938_160), "20150830T123600Z");
-        assert_eq!(amz_date(951_782_400), "20000229T000000Z");
-        assert_eq!(uri_encode("a b/c~"), "a%20b%2Fc~");
+    fn temporary_credentials_add_the_session_token_header() {
+        let mut creds = example();
+        creds.session_token = Some(Secret::from("session-token-example".to_string()));
+        let req = Request {
+            method: "POST",
+            host: "sts.us-east-1.amazonaws.com",
+            path: "/",
+            query: &[],
+            headers: &[],
+            body: b"Action=GetCallerIdentity",
+        };
+        let h = sign(&req, &creds, "us-east-1", "sts", at_20150830t123600z()).unwrap();
+        assert!(
+            h.contains(&("X-Amz-Date".into(), "20150830T123600Z".into())),
+            "{h:?}"
+        );
+        assert!(
+            h.contains(&(
+                "X-Amz-Security-Token".into(),
+                "session-token-example".into()
+            )),
+            "{h:?}"
+        );
+        assert_eq!(h.last().map(|(k, _)| k.as_str()), Some("Authorization"));
     }
 }

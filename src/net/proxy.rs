@@ -70,6 +70,32 @@ impl ProxyEnv {
         });
         (!bypass).then_some(proxy)
     }
+
+    /// Fails when a proxy variable is set but is not a URL (without quoting it: it may hold a
+    /// password).
+    pub fn validate(&self) -> Result<(), super::NetError> {
+        for p in [&self.http, &self.https].into_iter().flatten() {
+            if url::Url::parse(p).is_err() {
+                return Err(super::NetError::Proxy(
+                    "HTTP(S)_PROXY is not a usable proxy URL".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The rules above as reqwest's proxy (credentials in the proxy URL become
+    /// `Proxy-Authorization`, on plain requests and on `CONNECT`); `None` without proxies.
+    pub fn reqwest_proxy(&self) -> Option<reqwest::Proxy> {
+        if self.http.is_none() && self.https.is_none() {
+            return None;
+        }
+        let env = self.clone();
+        Some(reqwest::Proxy::custom(move |url| {
+            env.for_url(url.as_str())
+                .and_then(|p| url::Url::parse(p).ok())
+        }))
+    }
 }
 
 #[cfg(test)]

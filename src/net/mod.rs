@@ -1,0 +1,662 @@
+//! The one network layer: reqwest on the process's tokio runtime, TLS, proxies, retries,
+//! deadlines, redirects that keep credentials at home, and URL redaction.
+
+pub mod error;
+pub mod proxy;
+pub mod redact;
+mod retry;
+pub mod tls;
+
+pub use error::{BrokeOff, NetError};
+pub use redact::{host_of, redact_url, same_origin};
+pub use retry::{retry_truncated, set_budget, streaming};
+pub use tls::TlsSettings;
+
+use crate::log;
+use retry::{budget, is_streaming};
+use std::io::Read;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_REDIRECTS: usize = 5;
+const USER_AGENT: &str = concat!("uptick/", env!("CARGO_PKG_VERSION"));
+/// Headers that carry credentials besides `Authorization`: never sent to another origin.
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-amz-security-token",
+    "private-token",
+    "x-auth-token",
+];
+
+static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+
+/// Makes `handle` the runtime every blocking call below drives its requests on (set once in
+/// `main`, whose thread runs the runtime while the command works on a blocking thread).
+pub fn install_runtime(handle: tokio::runtime::Handle) {
+    // ring is the one crypto provider (every client is also handed a prepared config).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = RUNTIME.set(handle);
+}
+
+/// Runs `fut` to completion from synchronous code: on the installed runtime (the calling
+/// thread must not be one of its workers), else on a runtime made for the call (unit tests).
+pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    if let Some(handle) = RUNTIME.get() {
+        return handle.block_on(fut);
+    }
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(fut),
+        // Building a bare current-thread runtime fails only when the OS refuses an epoll fd.
+        Err(e) => panic!("cannot start the async runtime: {e}"),
+    }
+}
+
+/// A response with its URL, ready to be read.
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Final URL (after redirects), without credentials.
+    pub url: String,
+    inner: reqwest::Response,
+}
+
+impl Response {
+    /// A header's value (`None` when absent or not visible ASCII).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.inner.headers().get(name)?.to_str().ok()
+    }
+
+    /// All values of a header.
+    pub fn headers_all(&self, name: &str) -> Vec<&str> {
+        self.inner
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect()
+    }
+
+    /// The body as a blocking stream; a body that breaks off or ends early is an error.
+    pub fn into_reader(self) -> Box<dyn Read + Send + Sync + 'static> {
+        Box::new(BodyReader {
+            url: self.url,
+            inner: Mutex::new(Some(self.inner)),
+            chunk: bytes::Bytes::new(),
+        })
+    }
+
+    /// Reads the body, failing when it is larger than `limit` bytes, breaks off, or has not
+    /// arrived within the run's budget (a server dribbling a document byte by byte is cut off).
+    pub fn read_limited(self, limit: u64) -> Result<Vec<u8>, NetError> {
+        let url = self.url;
+        let mut inner = self.inner;
+        if inner.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large(url, limit));
+        }
+        block_on(async move {
+            let mut buf = Vec::new();
+            loop {
+                match inner.chunk().await {
+                    Ok(Some(c)) => {
+                        if (buf.len() + c.len()) as u64 > limit {
+                            return Err(too_large(url, limit));
+                        }
+                        buf.extend_from_slice(&c);
+                    }
+                    Ok(None) => return Ok(buf),
+                    Err(e) => return Err(body_error("GET", &url, &e)),
+                }
+            }
+        })
+    }
+}
+
+fn too_large(url: String, limit: u64) -> NetError {
+    NetError::BadResponse {
+        url,
+        detail: format!("response is larger than {limit} bytes"),
+    }
+}
+
+/// A body failure: a stall or deadline is a timeout, anything else a broken-off read.
+fn body_error(method: &str, url: &str, e: &reqwest::Error) -> NetError {
+    if e.is_timeout() {
+        NetError::Timeout {
+            method: method.to_string(),
+            url: url.to_string(),
+            detail: format!(
+                "the body did not arrive within {} s (request_timeout)",
+                budget().as_secs()
+            ),
+        }
+    } else {
+        NetError::Read {
+            url: url.to_string(),
+            detail: cause_chain(e),
+        }
+    }
+}
+
+/// A response body read chunk by chunk from synchronous code.
+struct BodyReader {
+    url: String,
+    inner: Mutex<Option<reqwest::Response>>,
+    chunk: bytes::Bytes,
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        while self.chunk.is_empty() {
+            let slot = self
+                .inner
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Some(resp) = slot.as_mut() else {
+                return Ok(0);
+            };
+            match block_on(resp.chunk()) {
+                Ok(Some(c)) => self.chunk = c,
+                Ok(None) => {
+                    *slot = None;
+                    return Ok(0);
+                }
+                Err(e) => {
+                    *slot = None;
+                    let kind = if e.is_timeout() {
+                        std::io::ErrorKind::TimedOut
+                    } else {
+                        std::io::ErrorKind::UnexpectedEof
+                    };
+                    return Err(std::io::Error::new(kind, body_error("GET", &self.url, &e)));
+                }
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        bytes::Buf::advance(&mut self.chunk, n);
+        Ok(n)
+    }
+}
+
+/// A request body; re-sendable (a 401 retry or a redirect sends it again).
+#[derive(Clone, Copy, Debug)]
+pub enum Body<'a> {
+    /// No body (`Content-Length: 0` on methods that carry one).
+    Empty,
+    /// Bytes in memory (manifests).
+    Bytes(&'a [u8]),
+    /// `len` bytes of a file from `offset` (blobs, streamed, never held in memory).
+    File {
+        /// The file.
+        path: &'a std::path::Path,
+        /// Where to start.
+        offset: u64,
+        /// How many bytes.
+        len: u64,
+    },
+}
+
+impl Body<'_> {
+    /// A fresh reqwest body: files are opened again for every send.
+    async fn build(&self) -> Result<reqwest::Body, NetError> {
+        Ok(match *self {
+            Body::Empty => reqwest::Body::from(Vec::new()),
+            Body::Bytes(b) => reqwest::Body::from(b.to_vec()),
+            Body::File { path, offset, len } => {
+                use tokio::io::{AsyncReadExt, AsyncSeekExt};
+                let unreadable = |e: std::io::Error| NetError::Read {
+                    url: path.display().to_string(),
+                    detail: e.to_string(),
+                };
+                let mut f = tokio::fs::File::open(path).await.map_err(unreadable)?;
+                f.seek(std::io::SeekFrom::Start(offset))
+                    .await
+                    .map_err(unreadable)?;
+                let stream = tokio_util::io::ReaderStream::with_capacity(f.take(len), 256 * 1024);
+                reqwest::Body::wrap_stream(stream)
+            }
+        })
+    }
+}
+
+/// Transport-level failure, classified so the caller can decide on an HTTP fallback.
+#[derive(Debug)]
+pub enum SendError {
+    /// The peer spoke another protocol or hung up at once (plain HTTP on an https URL, or TLS
+    /// on an http URL): worth one try with the other scheme.
+    WrongProtocol(NetError),
+    /// Anything else.
+    Other(NetError),
+}
+
+impl SendError {
+    /// The error to report.
+    pub fn into_error(self) -> NetError {
+        match self {
+            SendError::WrongProtocol(e) | SendError::Other(e) => e,
+        }
+    }
+}
+
+impl From<SendError> for NetError {
+    fn from(e: SendError) -> NetError {
+        e.into_error()
+    }
+}
+
+/// One HTTP client for one set of TLS settings (plain and TLS, direct and proxied), built on
+/// first use; the CA roots are read only when a server shows a certificate.
+pub struct Http {
+    client: OnceLock<Result<reqwest::Client, String>>,
+    proxies: proxy::ProxyEnv,
+    settings: TlsSettings,
+}
+
+impl Http {
+    /// A new client; nothing is loaded until the first request.
+    pub fn new(settings: TlsSettings) -> Http {
+        Http {
+            client: OnceLock::new(),
+            proxies: proxy::ProxyEnv::from_env(),
+            settings,
+        }
+    }
+
+    /// Checks `ca_certs`, the client identity and the proxy settings now, so a bad entry fails
+    /// before any request.
+    pub fn validate(&self) -> Result<(), NetError> {
+        for (i, pem) in self.settings.ca_certs.iter().enumerate() {
+            tls::parse_pem(i, pem).map_err(NetError::CaCerts)?;
+        }
+        if let Some((cert, key)) = &self.settings.client_identity {
+            tls::client_identity(cert, key.expose()).map_err(NetError::CaCerts)?;
+        }
+        self.proxies.validate()
+    }
+
+    /// Whether `insecure: true` was set for this client.
+    pub fn insecure(&self) -> bool {
+        self.settings.insecure
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, NetError> {
+        self.client
+            .get_or_init(|| {
+                let _context = RUNTIME.get().map(tokio::runtime::Handle::enter);
+                let config = tls::tls_config(&self.settings)?;
+                let builder = reqwest::Client::builder()
+                    .tls_backend_preconfigured(config)
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .read_timeout(IO_TIMEOUT.min(budget()))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .pool_max_idle_per_host(16)
+                    .http1_only()
+                    .user_agent(USER_AGENT);
+                let builder = match self.proxies.reqwest_proxy() {
+                    Some(p) => builder.proxy(p),
+                    None => builder.no_proxy(),
+                };
+                builder.build().map_err(|e| cause_chain(&e))
+            })
+            .as_ref()
+            .map_err(|e| NetError::CaCerts(e.clone()))
+    }
+
+    /// Sends a request with the retry policy: a 408, 429, 500, 502, 503 or 504 answer, a
+    /// connection reset or a timeout is retried with exponential backoff and jitter (a
+    /// `Retry-After` up to the budget is honoured), at most `retry::RETRIES` times and within
+    /// the run's budget; every retry is logged. Other answers (401, 403, 404, …) return at once.
+    pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        authorization: Option<&str>,
+        body: Body<'_>,
+    ) -> Result<Response, SendError> {
+        retry::with_retries(method, url, || {
+            self.send_once(method, url, headers, authorization, body)
+        })
+    }
+
+    fn send_once(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        authorization: Option<&str>,
+        body: Body<'_>,
+    ) -> Result<Response, SendError> {
+        let client = self.client().map_err(SendError::Other)?;
+        // Whatever credential goes out is scrubbed from anything a server sends back.
+        if let Some(a) = authorization {
+            log::register_secret(a);
+            if let Some((_, value)) = a.split_once(' ') {
+                log::register_secret(value);
+            }
+        }
+        for (k, v) in headers {
+            if CREDENTIAL_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+                log::register_secret(v);
+            }
+        }
+        let method_value = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| {
+            SendError::Other(NetError::BadResponse {
+                url: redact_url(url),
+                detail: format!("bad method {method}"),
+            })
+        })?;
+        // A server trickling its answer (headers or a document) is cut off at the budget;
+        // streams and uploads are bounded by the per-read stall timeout instead.
+        let deadline = (!matches!(body, Body::File { .. }) && !is_streaming()).then(budget);
+        let mut current = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let parsed = url::Url::parse(&current).map_err(|e| {
+                SendError::Other(NetError::BadResponse {
+                    url: redact_url(&current),
+                    detail: format!("not a URL: {e}"),
+                })
+            })?;
+            let home = same_origin(url, &current);
+            let mut req = client.request(method_value.clone(), parsed);
+            if let Some(d) = deadline {
+                req = req.timeout(d);
+            }
+            for (k, v) in headers {
+                if home || !CREDENTIAL_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+                    req = req.header(*k, *v);
+                }
+            }
+            if let (Some(auth), true) = (authorization, home) {
+                req = req.header("Authorization", auth);
+            }
+            let has_body = !matches!(body, Body::Empty) || !matches!(method, "GET" | "HEAD");
+            if has_body {
+                if let Body::File { len, .. } = body {
+                    req = req.header("Content-Length", len.to_string());
+                }
+                let built = block_on(body.build()).map_err(SendError::Other)?;
+                req = req.body(built);
+            }
+            let started = Instant::now();
+            let result = block_on(async move { req.send().await });
+            let ms = started.elapsed().as_millis();
+            let resp = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = classify(method, &current, &e);
+                    log::debug(|| match &err {
+                        SendError::WrongProtocol(_) => format!(
+                            "{method} {} -> no answer in this protocol ({ms} ms)",
+                            redact_url(&current)
+                        ),
+                        SendError::Other(e) => {
+                            format!("{method} {} -> failed ({ms} ms): {e}", redact_url(&current))
+                        }
+                    });
+                    return Err(err);
+                }
+            };
+            let status = resp.status().as_u16();
+            log::debug(|| format!("{method} {} -> {status} ({ms} ms)", redact_url(&current)));
+            if (300..400).contains(&status) && status != 304 {
+                if let Some(loc) = resp.headers().get("Location") {
+                    let next = loc
+                        .to_str()
+                        .ok()
+                        .and_then(|l| url::Url::parse(&current).ok()?.join(l).ok())
+                        .ok_or_else(|| {
+                            SendError::Other(NetError::BadResponse {
+                                url: redact_url(&current),
+                                detail: "bad redirect Location".into(),
+                            })
+                        })?;
+                    self.allowed(&current, next.as_str())
+                        .map_err(SendError::Other)?;
+                    current = next.to_string();
+                    continue;
+                }
+            }
+            return Ok(Response {
+                status,
+                url: redact_url(&current),
+                inner: resp,
+            });
+        }
+        Err(SendError::Other(NetError::BadResponse {
+            url: redact_url(url),
+            detail: format!("more than {MAX_REDIRECTS} redirects"),
+        }))
+    }
+
+    /// Whether a request may go from `from` to `to` (a redirect, an upload `Location`, a token
+    /// realm): never from https down to plain http off loopback, unless `insecure` is set.
+    pub fn allowed(&self, from: &str, to: &str) -> Result<(), NetError> {
+        let (Ok(a), Ok(b)) = (url::Url::parse(from), url::Url::parse(to)) else {
+            return Err(NetError::BadResponse {
+                url: redact_url(from),
+                detail: "bad redirect Location".into(),
+            });
+        };
+        if !matches!(b.scheme(), "http" | "https") {
+            return Err(NetError::Refused {
+                url: redact_url(from),
+                to: redact_url(to),
+                why: "not an http(s) URL",
+            });
+        }
+        if a.scheme() == "https"
+            && b.scheme() == "http"
+            && !self.settings.insecure
+            && !redact::is_loopback(&b)
+        {
+            return Err(NetError::Refused {
+                url: redact_url(from),
+                to: redact_url(to),
+                why: "a downgrade from https to plain http (set `insecure: true` to allow it)",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The target of `rel="next"` in a `Link` header.
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            })
+            .then(|| target.to_string())
+    })
+}
+
+/// The error and its causes as one line, without URLs' secrets (reqwest quotes the URL).
+fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        // reqwest's and hyper-util's own lines only say a request failed: the cause says why.
+        let wrapper = err.source().is_some()
+            && (err.downcast_ref::<reqwest::Error>().is_some()
+                || err.to_string().starts_with("client error ("));
+        if wrapper {
+            cur = err.source();
+            continue;
+        }
+        let mut text = err.to_string();
+        if let Some(u) = err
+            .downcast_ref::<reqwest::Error>()
+            .and_then(reqwest::Error::url)
+        {
+            text = text.replace(u.as_str(), &redact_url(u.as_str()));
+        }
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
+fn find_in_chain<'e, T: std::error::Error + 'static>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e T> {
+    let mut cur: Option<&'e (dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<T>() {
+            return Some(t);
+        }
+        // An io::Error hides what it wraps from `source()` (and may wrap another io::Error).
+        let mut io = err.downcast_ref::<std::io::Error>();
+        while let Some(inner) = io.and_then(std::io::Error::get_ref) {
+            if let Some(t) = inner.downcast_ref::<T>() {
+                return Some(t);
+            }
+            io = inner.downcast_ref::<std::io::Error>();
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// The most specific I/O error kind in the chain (io::Errors wrap one another as `Other`).
+fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let mut found = None;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let mut io = err.downcast_ref::<std::io::Error>();
+        while let Some(i) = io {
+            if i.kind() != std::io::ErrorKind::Other || found.is_none() {
+                found = Some(i.kind());
+            }
+            io = i
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>());
+        }
+        cur = err.source();
+    }
+    found
+}
+
+fn classify(method: &str, url: &str, e: &reqwest::Error) -> SendError {
+    let host = host_of(url);
+    if let Some(r) = find_in_chain::<rustls::Error>(e) {
+        let detail = r.to_string();
+        return match r {
+            rustls::Error::AlertReceived(
+                rustls::AlertDescription::CertificateRequired
+                | rustls::AlertDescription::BadCertificate
+                | rustls::AlertDescription::UnknownCA
+                | rustls::AlertDescription::HandshakeFailure,
+            ) => SendError::Other(NetError::ClientCert { host, detail }),
+            rustls::Error::InvalidMessage(_)
+            | rustls::Error::InappropriateMessage { .. }
+            | rustls::Error::InappropriateHandshakeMessage { .. } => {
+                SendError::WrongProtocol(NetError::Tls { host, detail })
+            }
+            _ => SendError::Other(NetError::Tls { host, detail }),
+        };
+    }
+    let detail = cause_chain(e);
+    if e.is_timeout() {
+        return SendError::Other(NetError::Timeout {
+            method: method.to_string(),
+            url: redact_url(url),
+            detail,
+        });
+    }
+    if let Some(h) = find_in_chain::<hyper::Error>(e) {
+        if h.is_parse() || h.is_incomplete_message() {
+            // A server answering in the other protocol, or hanging up without an answer.
+            return SendError::WrongProtocol(NetError::Unreachable { host, detail });
+        }
+    }
+    let io_kind = io_kind(e);
+    match io_kind {
+        Some(std::io::ErrorKind::TimedOut) => SendError::Other(NetError::Timeout {
+            method: method.to_string(),
+            url: redact_url(url),
+            detail,
+        }),
+        Some(std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset) => {
+            SendError::WrongProtocol(NetError::Unreachable { host, detail })
+        }
+        _ => SendError::Other(NetError::Unreachable { host, detail }),
+    }
+}
+
+/// How long a metadata endpoint (absent off-cloud) may take to accept and to answer.
+#[derive(Clone, Copy, Debug)]
+pub struct MetadataTimeouts {
+    /// To connect.
+    pub connect: Duration,
+    /// For the whole request, body included.
+    pub total: Duration,
+}
+
+/// An answer of a metadata endpoint.
+#[derive(Debug)]
+pub struct MetadataAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// The body (at most 1 MiB).
+    pub body: Vec<u8>,
+}
+
+/// One request to a link-local metadata service (cloud credentials): never proxied, no
+/// redirects, no retries — a worker off-cloud must learn that quickly. `Err` is a transport
+/// failure (nothing answered); any status is an answer.
+pub fn metadata_request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    timeouts: MetadataTimeouts,
+) -> Result<MetadataAnswer, NetError> {
+    const LIMIT: u64 = 1 << 20;
+    let _context = RUNTIME.get().map(tokio::runtime::Handle::enter);
+    let config = tls::tls_config(&TlsSettings::default()).map_err(NetError::CaCerts)?;
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeouts.connect)
+        .timeout(timeouts.total)
+        .http1_only()
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(NetError::Client)?;
+    let method_value =
+        reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| NetError::BadResponse {
+            url: redact_url(url),
+            detail: format!("bad method {method}"),
+        })?;
+    let mut req = client.request(method_value, url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = block_on(async move { req.send().await })
+        .map_err(|e| classify(method, url, &e).into_error())?;
+    let status = resp.status().as_u16();
+    let body = Response {
+        status,
+        url: redact_url(url),
+        inner: resp,
+    }
+    .read_limited(LIMIT)?;
+    Ok(MetadataAnswer { status, body })
+}

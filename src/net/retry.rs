@@ -1,0 +1,207 @@
+//! The retry policy and deadlines: which failures are transient, backoff with jitter,
+//! `Retry-After` and rate-limit resets, and the run's `request_timeout` budget.
+
+use super::{redact_url, BrokeOff, NetError, Response, SendError};
+use crate::log;
+use std::time::{Duration, Instant};
+
+/// Retries after the first try.
+pub const RETRIES: u32 = 4;
+const RETRY_BASE: Duration = Duration::from_millis(200);
+const RETRY_MAX_DELAY: Duration = Duration::from_secs(20);
+/// All retries of one request end within this (well under Concourse's check timeout), and a
+/// small document's body must arrive within it; `request_timeout` changes it for the run.
+const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
+static BUDGET_SECS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_BUDGET.as_secs());
+
+/// Sets the run's per-request budget (`source.request_timeout`, 1–3600 s).
+pub fn set_budget(seconds: Option<u64>) -> Result<(), NetError> {
+    let secs = seconds.unwrap_or(DEFAULT_BUDGET.as_secs());
+    if !(1..=3600).contains(&secs) {
+        return Err(NetError::Settings(format!(
+            "request_timeout must be between 1 and 3600 seconds, not {secs}"
+        )));
+    }
+    BUDGET_SECS.store(secs, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+/// The run's per-request budget.
+pub fn budget() -> Duration {
+    Duration::from_secs(BUDGET_SECS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+thread_local! {
+    /// Set while a request's answer is a stream (a blob, a download): only stalls end it.
+    static STREAMING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with its requests' answers allowed to take longer than the budget (blobs, release
+/// files): a stall of `request_timeout` still ends them. Every other request — and uploads,
+/// whose bodies are files — must be answered within the budget, headers included.
+pub fn streaming<T>(f: impl FnOnce() -> T) -> T {
+    let before = STREAMING.with(|s| s.replace(true));
+    let out = f();
+    STREAMING.with(|s| s.set(before));
+    out
+}
+
+/// Whether this thread is inside [`streaming`].
+pub fn is_streaming() -> bool {
+    STREAMING.with(std::cell::Cell::get)
+}
+
+fn jitter() -> Duration {
+    use std::hash::{BuildHasher, RandomState};
+    Duration::from_millis(RandomState::new().hash_one(std::time::SystemTime::now()) % 200)
+}
+
+fn reason_of(status: u16) -> &'static str {
+    match status {
+        408 => "Request Timeout",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// Runs `once` until it succeeds, fails permanently, or the retries or the budget run out.
+pub fn with_retries(
+    method: &str,
+    url: &str,
+    mut once: impl FnMut() -> Result<Response, SendError>,
+) -> Result<Response, SendError> {
+    let started = Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        let result = once();
+        let wait = match &result {
+            Ok(r) if matches!(r.status, 408 | 429 | 500 | 502 | 503 | 504) => Some((
+                format!("{} {}", r.status, reason_of(r.status)),
+                rate_hint(r),
+            )),
+            // A 403 is permanent, unless it is a rate limit saying when to come back.
+            Ok(r)
+                if r.status == 403
+                    && (r.header("Retry-After").is_some()
+                        || r.header("X-RateLimit-Remaining").map(str::trim) == Some("0")) =>
+            {
+                rate_hint(r).map(|wait| ("403 rate limited".to_string(), Some(wait)))
+            }
+            Err(SendError::Other(e @ (NetError::Timeout { .. } | NetError::Read { .. }))) => {
+                Some((e.to_string(), None))
+            }
+            Err(SendError::Other(NetError::Unreachable { detail, .. }))
+                if ["reset", "broken pipe", "eof", "closed", "incomplete"]
+                    .iter()
+                    .any(|w| detail.to_ascii_lowercase().contains(w)) =>
+            {
+                Some((detail.clone(), None))
+            }
+            // A plain-HTTP server hanging up without an answer (a reset connection). Over
+            // https the same symptom means "not a TLS server": that is the scheme probe's
+            // business, not a retry's.
+            Err(SendError::WrongProtocol(e)) if url.starts_with("http://") => {
+                Some((e.to_string(), None))
+            }
+            _ => None,
+        };
+        let Some((why, hinted)) = wait else {
+            return result;
+        };
+        let backoff = RETRY_BASE * 2u32.saturating_pow(attempt);
+        // A server's own hint is obeyed, or (when it is beyond the budget) not waited for.
+        let delay = match hinted {
+            Some(h) if started.elapsed() + h > budget() => return result,
+            Some(h) => h,
+            None => (backoff + jitter()).min(RETRY_MAX_DELAY),
+        };
+        if attempt >= RETRIES || started.elapsed() + delay > budget() {
+            return result;
+        }
+        attempt += 1;
+        log::info(format_args!(
+            "{method} {} failed ({why}); retry {attempt}/{RETRIES} in {:.1} s",
+            redact_url(url),
+            delay.as_secs_f64()
+        ));
+        drop(result);
+        std::thread::sleep(delay);
+    }
+}
+
+/// How long a rate-limited answer asks to wait: `Retry-After` (seconds or an HTTP date), else
+/// `X-RateLimit-Reset` (Unix seconds, GitHub's form).
+fn rate_hint(r: &Response) -> Option<Duration> {
+    let now = chrono::Utc::now().timestamp();
+    let until = |at: i64| Duration::from_secs(u64::try_from(at - now).unwrap_or(0));
+    if let Some(v) = r.header("Retry-After").map(str::trim) {
+        if let Ok(secs) = v.parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        if let Some(at) = parse_http_date(v) {
+            return Some(until(at));
+        }
+    }
+    let reset = r.header("X-RateLimit-Reset")?.trim().parse::<i64>().ok()?;
+    Some(until(reset).max(Duration::from_secs(1)))
+}
+
+/// An HTTP date (IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, or the obsolete RFC 850 and
+/// asctime forms) as Unix seconds.
+pub fn parse_http_date(v: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc2822(v) {
+        return Some(t.timestamp());
+    }
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
+        .map(|t| t.and_utc().timestamp())
+}
+
+/// Runs `attempt` again, up to twice, when a body broke off mid-way (a truncated response);
+/// status answers were already retried by [`with_retries`].
+pub fn retry_truncated<T, E: BrokeOff>(mut attempt: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+    for i in 1..=2u64 {
+        match attempt() {
+            Err(e) => match e.broke_off() {
+                Some((url, detail)) => {
+                    log::info(format_args!(
+                        "reading {url} broke off ({detail}); retry {i}/2"
+                    ));
+                    std::thread::sleep(Duration::from_millis(200 * i));
+                }
+                None => return Err(e),
+            },
+            ok => return ok,
+        }
+    }
+    attempt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_http_date("Sun Nov  6 08:49:37 1994"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37"), None);
+    }
+}
