@@ -349,11 +349,10 @@ pub fn layout(
     if manifest::is_index(&top.media_type) {
         write_blob_bytes(&blobs, &top.digest, &top.bytes)?;
         write_plain(&root.join("index.json"), &top.bytes)?;
-        let index: platform::Index =
-            serde_json::from_slice(&top.bytes).map_err(|e| ImageError::Malformed {
-                reference: reference.clone(),
-                detail: format!("index is not valid: {e}"),
-            })?;
+        let index = platform::Index::parse(&top.bytes).map_err(|e| ImageError::Malformed {
+            reference: reference.clone(),
+            detail: format!("index is not valid: {e}"),
+        })?;
         for child in &index.manifests {
             let m = client
                 .get_manifest(repo, &child.digest.to_string())?

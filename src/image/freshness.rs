@@ -199,7 +199,7 @@ fn base_digests(base: &Base, top: &Manifest) -> Result<Vec<String>, ImageError> 
 }
 
 fn parse_index(repo: &Repository, m: &Manifest) -> Result<platform::Index, ImageError> {
-    serde_json::from_slice(&m.bytes).map_err(|e| ImageError::Malformed {
+    platform::Index::parse(&m.bytes).map_err(|e| ImageError::Malformed {
         reference: format!("{repo}@{}", m.digest),
         detail: format!("index is not valid: {e}"),
     })

@@ -8,17 +8,32 @@ use std::collections::BTreeMap;
 
 const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
-/// A single-platform image manifest.
-#[derive(Deserialize)]
+/// A single-platform image manifest: oci-client's `OciImageManifest`, with its descriptors
+/// checked.
 pub struct ImageManifest {
     /// The config blob.
     pub config: platform::Descriptor,
     /// Layer blobs, bottom first.
-    #[serde(default)]
     pub layers: Vec<platform::Descriptor>,
     /// Manifest annotations.
-    #[serde(default)]
     pub annotations: Option<BTreeMap<String, String>>,
+}
+
+impl ImageManifest {
+    /// Parses a manifest document and checks its descriptors.
+    pub fn parse(bytes: &[u8]) -> Result<ImageManifest, String> {
+        let wire: oci_client::manifest::OciImageManifest =
+            serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        Ok(ImageManifest {
+            config: platform::Descriptor::from_wire(&wire.config)?,
+            layers: wire
+                .layers
+                .iter()
+                .map(platform::Descriptor::from_wire)
+                .collect::<Result<_, _>>()?,
+            annotations: wire.annotations,
+        })
+    }
 }
 
 /// The parts of an image config uptick reads.
@@ -80,7 +95,7 @@ pub fn for_platform_raw(
         detail,
     };
     let manifest = if is_index(&manifest.media_type) {
-        let index: platform::Index = serde_json::from_slice(&manifest.bytes)
+        let index = platform::Index::parse(&manifest.bytes)
             .map_err(|e| malformed(format!("index is not valid: {e}")))?;
         let child = platform::select(&index, wanted, &reference)?;
         client
@@ -95,7 +110,7 @@ pub fn for_platform_raw(
 
 /// Parses a single-image manifest.
 pub fn parse_image(manifest: &Manifest, reference: &str) -> Result<ImageManifest, ImageError> {
-    serde_json::from_slice(&manifest.bytes).map_err(|e| ImageError::Malformed {
+    ImageManifest::parse(&manifest.bytes).map_err(|e| ImageError::Malformed {
         reference: reference.to_string(),
         detail: format!("image manifest is not valid: {e}"),
     })

@@ -2,7 +2,6 @@
 
 use super::ImageError;
 use crate::protocol::PlatformField;
-use serde::Deserialize;
 
 /// `os/architecture[/variant]` wanted, defaults filled in from the running binary.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,37 +47,78 @@ fn go_arch() -> &'static str {
     }
 }
 
-/// An index (OCI image index or Docker manifest list), as far as uptick reads it.
-#[derive(Debug, Deserialize)]
+/// An index (OCI image index or Docker manifest list): oci-client's wire type, with every
+/// entry's digest and size checked before uptick uses them.
+#[derive(Debug)]
 pub struct Index {
     /// Child manifests.
     pub manifests: Vec<Descriptor>,
 }
 
-/// A content descriptor.
-#[derive(Clone, Debug, Deserialize)]
+impl Index {
+    /// Parses an index document (`oci_client::manifest::OciImageIndex`) and checks its entries.
+    pub fn parse(bytes: &[u8]) -> Result<Index, String> {
+        let wire: oci_client::manifest::OciImageIndex =
+            serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let manifests = wire
+            .manifests
+            .into_iter()
+            .map(|e| {
+                let platform = e.platform.map(|p| DescriptorPlatform {
+                    architecture: p.architecture.to_string(),
+                    os: p.os.to_string(),
+                    variant: p.variant,
+                });
+                Descriptor::checked(&e.digest, e.size, platform)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Index { manifests })
+    }
+}
+
+/// A content descriptor whose digest parsed and whose size is not negative.
+#[derive(Clone, Debug)]
 pub struct Descriptor {
     /// Size in bytes.
-    #[serde(default)]
     pub size: u64,
     /// Digest of the target.
     pub digest: crate::digest::Digest,
     /// Platform of an index entry.
-    #[serde(default)]
     pub platform: Option<DescriptorPlatform>,
 }
 
+impl Descriptor {
+    fn checked(
+        digest: &str,
+        size: i64,
+        platform: Option<DescriptorPlatform>,
+    ) -> Result<Descriptor, String> {
+        let digest = digest
+            .parse()
+            .map_err(|e: crate::digest::DigestError| format!("descriptor digest: {e}"))?;
+        let size =
+            u64::try_from(size).map_err(|_| format!("descriptor size {size} is negative"))?;
+        Ok(Descriptor {
+            size,
+            digest,
+            platform,
+        })
+    }
+
+    /// A checked copy of oci-client's descriptor (`config`, `layers`).
+    pub fn from_wire(d: &oci_client::manifest::OciDescriptor) -> Result<Descriptor, String> {
+        Descriptor::checked(&d.digest, d.size, None)
+    }
+}
+
 /// An index entry's platform.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct DescriptorPlatform {
     /// `amd64`.
-    #[serde(default)]
     pub architecture: String,
     /// `linux`.
-    #[serde(default)]
     pub os: String,
     /// `v7`.
-    #[serde(default)]
     pub variant: Option<String>,
 }
 

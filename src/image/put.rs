@@ -387,7 +387,7 @@ fn resolve_promote(
     };
     let mut children = Vec::new();
     if is_index(&top.media_type) {
-        let index: super::platform::Index = serde_json::from_slice(&top.bytes)
+        let index = super::platform::Index::parse(&top.bytes)
             .map_err(|e| invalid(format!("{reference}: index is not valid: {e}")))?;
         for child in &index.manifests {
             let m = client

@@ -660,3 +660,43 @@ pub fn metadata_request(
     .read_limited(LIMIT)?;
     Ok(MetadataAnswer { status, body })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downgrades_are_refused_off_loopback_unless_insecure() {
+        let strict = Http::new(TlsSettings::default());
+        let refused = |from: &str, to: &str| strict.allowed(from, to).is_err();
+        assert!(refused("https://r.io/v2/x", "http://r.io/v2/x"));
+        assert!(refused("https://r.io:443/v2/", "http://r.io:80/v2/"));
+        assert!(refused("https://r.io/token", "ftp://r.io/token"));
+        assert!(!refused("https://r.io/v2/", "https://cdn.r.io/blob"));
+        assert!(!refused(
+            "http://127.0.0.1:5000/v2/",
+            "http://127.0.0.1:5001/v2/"
+        ));
+        assert!(!refused(
+            "https://localhost:5000/v2/",
+            "http://localhost:5000/v2/"
+        ));
+        assert!(!refused("https://[::1]:5000/v2/", "http://[::1]:5000/v2/"));
+        let insecure = Http::new(TlsSettings {
+            insecure: true,
+            ..TlsSettings::default()
+        });
+        assert!(insecure
+            .allowed("https://r.io/v2/x", "http://r.io/v2/x")
+            .is_ok());
+    }
+
+    #[test]
+    fn link_next_is_found() {
+        assert_eq!(
+            next_link(r#"</v2/a/tags/list?n=2&last=b>; rel="next""#).as_deref(),
+            Some("/v2/a/tags/list?n=2&last=b")
+        );
+        assert_eq!(next_link(r#"<x>; rel="prev""#), None);
+    }
+}

@@ -936,12 +936,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn link_next_is_found_and_kept_on_host() {
-        assert_eq!(
-            next_link(r#"</v2/a/tags/list?n=2&last=b>; rel="next""#).as_deref(),
-            Some("/v2/a/tags/list?n=2&last=b")
-        );
-        assert_eq!(next_link(r#"<x>; rel="prev""#), None);
+    fn link_next_is_kept_on_host() {
         assert_eq!(
             same_host_path("http://h:5000/v2/a/tags/list?n=2", "/v2/a/tags/list?last=b").as_deref(),
             Some("/v2/a/tags/list?last=b")

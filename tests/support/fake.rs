@@ -43,6 +43,7 @@ impl Request {
 }
 
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
+type RawHandler = dyn Fn(&Request) -> Vec<u8> + Send + Sync;
 
 /// Serves `handler(method, path_and_query)` on a loopback port until the test process ends.
 pub fn serve(handler: impl Fn(&str, &str) -> Reply + Send + Sync + 'static) -> u16 {
@@ -106,6 +107,43 @@ pub fn serve_requests(
                         return;
                     }
                 }
+            });
+        }
+    });
+    port
+}
+
+/// Serves raw bytes: `handler(request)` returns the whole answer (status line, headers, body,
+/// exactly as a hostile server would write them); the connection closes after each answer.
+pub fn serve_raw(handler: impl Fn(&Request) -> Vec<u8> + Send + Sync + 'static) -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind raw fake");
+    let port = listener.local_addr().expect("addr").port();
+    let handler: Arc<RawHandler> = Arc::new(handler);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let handler = handler.clone();
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().expect("clone");
+                let mut reader = BufReader::new(stream);
+                let Ok(Some(head)) = super::http1::read_head(&mut reader) else {
+                    return;
+                };
+                let mut body = vec![0u8; head.length];
+                let _ = reader.read_exact(&mut body);
+                let headers = head
+                    .lines
+                    .iter()
+                    .filter_map(|h| h.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .collect();
+                let answer = handler(&Request {
+                    method: head.method.clone(),
+                    path: head.target.clone(),
+                    headers,
+                });
+                let _ = writer.write_all(&answer);
+                let _ = writer.flush();
             });
         }
     });
