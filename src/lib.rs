@@ -3,6 +3,7 @@
 pub mod digest;
 pub mod image;
 pub mod log;
+pub mod login;
 pub mod net;
 pub mod packages;
 pub mod protocol;

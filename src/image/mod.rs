@@ -222,7 +222,7 @@ pub fn origin_options(source: &ImageSource) -> Result<ClientOptions, ImageError>
             let registry = Repository::parse(&source.repository)
                 .map(|r| r.registry().to_string())
                 .map_err(RegistryError::from)?;
-            crate::registry::dockerconfig::credentials_for(
+            crate::login::dockerconfig::credentials_for(
                 &registry,
                 source.docker_config.as_deref().map(std::path::Path::new),
             )?
@@ -248,7 +248,7 @@ fn reject_unsupported(s: &ImageSource) -> Result<(), ImageError> {
 /// names the repository on the account's registry), `azure_acr` exchanges a managed-identity
 /// token for an ACR refresh token; either way the source leaves with `username`/`password`.
 pub fn cloud_login(mut source: ImageSource) -> Result<ImageSource, ImageError> {
-    use crate::registry::{aws, azure, sigv4::AwsCredentials};
+    use crate::login::{aws, azure, sigv4::AwsCredentials};
     let has_aws_fields = source.aws_access_key_id.is_some()
         || source.aws_secret_access_key.is_some()
         || source.aws_role_arn.is_some()

@@ -1,7 +1,8 @@
 //! Pushing: blob presence, cross-repository mounts, monolithic uploads with a chunked fallback,
 //! manifest PUTs of exact bytes.
 
-use super::{drain, status_error, Body, Client, RegistryError, Repository};
+use super::request::{drain, status_error};
+use super::{Body, Client, RegistryError, Repository};
 use crate::digest::Digest;
 use crate::log;
 

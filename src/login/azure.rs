@@ -1,10 +1,10 @@
 //! Azure ACR login with a managed identity: metadata-endpoint AAD token → `/oauth2/exchange` →
 //! an ACR refresh token used as the password of the null-GUID user.
 
-use super::{Credentials, RegistryError};
 use crate::log;
 use crate::net::{Body, Http, SendError};
 use crate::protocol::Secret;
+use crate::registry::{Credentials, RegistryError};
 use std::time::Duration;
 
 /// The `azure_*` fields of a source.

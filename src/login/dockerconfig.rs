@@ -1,9 +1,9 @@
 //! Credentials from a docker `config.json`: `credHelpers`, `auths` (with identity tokens) and `credsStore`, helper
 //! programs run as `docker-credential-<name> get` with the registry on stdin.
 
-use super::reference::DOCKER_HUB;
-use super::{Credentials, RegistryError};
 use crate::protocol::Secret;
+use crate::registry::reference::DOCKER_HUB;
+use crate::registry::{Credentials, RegistryError};
 use base64::Engine as _;
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -2,10 +2,10 @@
 //! with SigV4; one login per process and settings.
 
 use super::sigv4::{self, AwsCredentials};
-use super::{Credentials, RegistryError};
 use crate::log;
 use crate::net::{self, Body, Http, TlsSettings};
 use crate::protocol::Secret;
+use crate::registry::{Credentials, RegistryError};
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::path::PathBuf;
