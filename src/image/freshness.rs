@@ -7,7 +7,7 @@ use super::platform::{self, Platform};
 use super::ImageError;
 use crate::digest::Digest;
 use crate::protocol::{BaseField, ImageSource, ImageVersion};
-use crate::registry::{Client, ClientOptions, Credentials, Manifest, Reference, Repository};
+use crate::registry::{Client, Manifest, Reference, RegistryError, Repository};
 use serde::Serialize;
 
 const BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
@@ -64,35 +64,11 @@ impl Base {
             field: "source.base",
             detail: e.to_string(),
         })?;
-        let own = match (field.username(), field.password()) {
-            (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
-                username: u.to_string(),
-                password: p.clone(),
-                identity_token: false,
-            }),
-            _ => None,
-        };
-        // Without its own, a base on the image's registry uses the source's credentials (they go
-        // to the host they belong to); a base elsewhere is read anonymously.
-        let same_registry = Repository::parse(&source.repository)
-            .is_ok_and(|r| r.registry() == reference.repository.registry());
-        let tls = crate::net::TlsSettings {
-            insecure: source.insecure,
-            ca_certs: source.ca_certs.clone(),
-            client_identity: None,
-        };
-        let options = match own {
-            Some(c) => ClientOptions {
-                tls,
-                credentials: Some(c),
-            },
-            None if same_registry => super::origin_options(source)?,
-            None => ClientOptions {
-                tls,
-                credentials: None,
-            },
-        };
-        let client = Client::new(options)?;
+        // Without its own credentials, a base on the image's registry uses the source's (they
+        // go to the host they belong to); one elsewhere a docker config entry, else none.
+        let own = super::credentials(field.username(), field.password());
+        let origin = Repository::parse(&source.repository).map_err(RegistryError::from)?;
+        let client = super::Endpoints::of(source, &origin)?.client(&reference.repository, own)?;
         Ok(Base { reference, client })
     }
 

@@ -111,6 +111,8 @@ pub struct Target {
     pub client: Client,
     /// `registry_mirror`, applied only to Docker Hub repositories.
     pub mirror: Option<(Repository, Client)>,
+    /// The policy that made these clients, for any further endpoint (base, promote source).
+    pub endpoints: Endpoints,
 }
 
 impl Target {
@@ -118,22 +120,16 @@ impl Target {
     pub fn from_source(source: &ImageSource) -> Result<Target, ImageError> {
         reject_unsupported(source)?;
         let repository = Repository::parse(&source.repository).map_err(RegistryError::from)?;
-        let tls = tls_settings(source);
-        let client = Client::new(origin_options(source)?)?;
+        let endpoints = Endpoints::of(source, &repository)?;
+        let client = endpoints.client(&repository, None)?;
         let mirror = match &source.registry_mirror {
             Some(m) if repository.is_docker_hub() && !m.host.is_empty() => {
                 let repo = repository
                     .on_registry(&m.host)
                     .map_err(RegistryError::from)?;
-                let credentials = match (&m.username, &m.password) {
-                    (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
-                        username: u.clone(),
-                        password: p.clone(),
-                        identity_token: false,
-                    }),
-                    _ => None,
-                };
-                Some((repo, Client::new(ClientOptions { tls, credentials })?))
+                let own = credentials(m.username.as_deref(), m.password.as_ref());
+                let client = endpoints.client(&repo, own)?;
+                Some((repo, client))
             }
             _ => None,
         };
@@ -142,7 +138,83 @@ impl Target {
             repository,
             client,
             mirror,
+            endpoints,
         })
+    }
+}
+
+/// The one credentials policy for every endpoint a source reaches (origin, mirror, base,
+/// promote source): the source's TLS settings everywhere (`insecure`, `ca_certs`, the client
+/// certificate); an endpoint's own credentials when it has them; else the source's
+/// `username`/`password` on the source's own registry only; else a docker config entry for
+/// that registry; else anonymous.
+pub struct Endpoints {
+    tls: TlsSettings,
+    origin_registry: String,
+    origin_credentials: Option<Credentials>,
+    docker_config: Option<std::path::PathBuf>,
+}
+
+impl Endpoints {
+    /// The policy of `source`, whose repository is `origin`.
+    pub fn of(source: &ImageSource, origin: &Repository) -> Result<Endpoints, ImageError> {
+        Ok(Endpoints {
+            tls: TlsSettings {
+                insecure: source.insecure,
+                ca_certs: source.ca_certs.clone(),
+                client_identity: match (&source.client_cert, &source.client_key) {
+                    (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+                    _ => None,
+                },
+            },
+            origin_registry: origin.registry().to_string(),
+            origin_credentials: credentials(source.username.as_deref(), source.password.as_ref()),
+            docker_config: source.docker_config.as_ref().map(std::path::PathBuf::from),
+        })
+    }
+
+    /// The TLS settings every endpoint of the source uses.
+    pub fn tls(&self) -> &TlsSettings {
+        &self.tls
+    }
+
+    /// A client for `repo`'s registry with `own` credentials, else the policy's.
+    pub fn client(
+        &self,
+        repo: &Repository,
+        own: Option<Credentials>,
+    ) -> Result<Client, ImageError> {
+        let credentials = match own {
+            Some(c) => Some(c),
+            None if repo.registry() == self.origin_registry
+                && self.origin_credentials.is_some() =>
+            {
+                self.origin_credentials.clone()
+            }
+            None => crate::login::dockerconfig::credentials_for(
+                repo.registry(),
+                self.docker_config.as_deref(),
+            )?,
+        };
+        Ok(Client::new(ClientOptions {
+            tls: self.tls.clone(),
+            credentials,
+        })?)
+    }
+}
+
+/// Basic credentials when both parts are set (an empty password counts as unset).
+pub fn credentials(
+    username: Option<&str>,
+    password: Option<&crate::protocol::Secret>,
+) -> Option<Credentials> {
+    match (username, password) {
+        (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
+            username: u.to_string(),
+            password: p.clone(),
+            identity_token: false,
+        }),
+        _ => None,
     }
 }
 
@@ -189,49 +261,6 @@ pub fn bounded<T: Sync, R: Send, E: Send>(
         }
     }
     Ok(out)
-}
-
-/// `insecure`, `ca_certs` and the client identity of a source.
-fn tls_settings(source: &ImageSource) -> TlsSettings {
-    TlsSettings {
-        insecure: source.insecure,
-        ca_certs: source.ca_certs.clone(),
-        client_identity: client_identity(source),
-    }
-}
-
-/// `client_cert` + `client_key`, when both are set.
-fn client_identity(source: &ImageSource) -> Option<(String, crate::protocol::Secret)> {
-    match (&source.client_cert, &source.client_key) {
-        (Some(c), Some(k)) => Some((c.clone(), k.clone())),
-        _ => None,
-    }
-}
-
-/// Client options for the origin registry: TLS settings and credentials — `username` and
-/// `password` when both are set, else a docker config (`docker_config`, `$DOCKER_CONFIG`,
-/// `~/.docker/config.json`) entry or helper for the repository's registry.
-pub fn origin_options(source: &ImageSource) -> Result<ClientOptions, ImageError> {
-    let credentials = match (&source.username, &source.password) {
-        (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
-            username: u.clone(),
-            password: p.clone(),
-            identity_token: false,
-        }),
-        _ => {
-            let registry = Repository::parse(&source.repository)
-                .map(|r| r.registry().to_string())
-                .map_err(RegistryError::from)?;
-            crate::login::dockerconfig::credentials_for(
-                &registry,
-                source.docker_config.as_deref().map(std::path::Path::new),
-            )?
-        }
-    };
-    Ok(ClientOptions {
-        tls: tls_settings(source),
-        credentials,
-    })
 }
 
 fn reject_unsupported(s: &ImageSource) -> Result<(), ImageError> {
@@ -305,7 +334,7 @@ pub fn cloud_login(mut source: ImageSource) -> Result<ImageSource, ImageError> {
     }
     if source.azure_acr {
         let repository = Repository::parse(&source.repository).map_err(RegistryError::from)?;
-        let http = crate::net::Http::new(tls_settings(&source));
+        let http = crate::net::Http::new(Endpoints::of(&source, &repository)?.tls().clone());
         http.validate().map_err(RegistryError::from)?;
         let credentials = azure::acr_login(
             &http,

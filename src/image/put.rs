@@ -9,9 +9,32 @@ use crate::log;
 use crate::protocol::{ImagePutParams, ImageSource, ImageVersion, MetadataField, VersionResponse};
 use crate::registry::push::BlobOutcome;
 use crate::registry::reference::validate_tag;
-use crate::registry::{Client, ClientOptions, Reference, Repository};
+use crate::registry::{Client, Reference, Repository};
 use crate::versions::semver::Version;
 use std::path::{Path, PathBuf};
+
+/// What `out` pushes, decided once from the params: an image on disk or a promotion.
+enum PutSource<'a> {
+    /// `image`: a glob for an OCI layout or archive under the sources directory.
+    Local(&'a str),
+    /// `promote`: a tag, a reference or a directory from an earlier get.
+    Promote(&'a str),
+}
+
+impl<'a> PutSource<'a> {
+    fn of(params: &'a ImagePutParams) -> Result<PutSource<'a>, ImageError> {
+        let invalid = |field, detail: &str| ImageError::Invalid {
+            field,
+            detail: detail.to_string(),
+        };
+        match (&params.image, &params.promote) {
+            (Some(glob), None) => Ok(PutSource::Local(glob)),
+            (None, Some(promote)) => Ok(PutSource::Promote(promote)),
+            (Some(_), Some(_)) => Err(invalid("params", "set `image` or `promote`, not both")),
+            (None, None) => Err(invalid("params.image", "missing (or set `promote`)")),
+        }
+    }
+}
 
 /// Pushes or promotes, then answers with the first tag and the digest.
 pub fn put(
@@ -22,29 +45,18 @@ pub fn put(
     let target = Target::from_source(source)?;
     let repo = &target.repository;
     let client = &target.client;
-    let invalid = |field, detail: String| ImageError::Invalid { field, detail };
-    match (&params.image, &params.promote) {
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                "params",
-                "set `image` or `promote`, not both".into(),
-            ))
-        }
-        (None, None) => return Err(invalid("params.image", "missing (or set `promote`)".into())),
-        _ => {}
-    }
+    let put_source = PutSource::of(params)?;
     let tags = tags_to_push(source, params, sources, client, repo)?;
 
     // Everything is read and checked before the first write to the registry.
-    let (docs, blobs) = match (&params.image, &params.promote) {
-        (Some(glob), _) => {
+    let (docs, blobs) = match put_source {
+        PutSource::Local(glob) => {
             let path = one_match(sources, glob)?;
             log::info(format_args!("loading {}", path.display()));
             let image = local::load(&path)?;
             (Docs::from_local(&image), Some(image))
         }
-        (_, Some(promote)) => (resolve_promote(source, sources, promote, &target)?, None),
-        _ => unreachable!("checked above"),
+        PutSource::Promote(promote) => (resolve_promote(sources, promote, &target)?, None),
     };
     let digest = docs.top.digest.clone();
 
@@ -324,12 +336,7 @@ fn push_local(client: &Client, repo: &Repository, image: &LocalImage) -> Result<
 
 /// `promote`: a directory from an earlier get (its `repository` and `digest`), a tag of this
 /// repository, or a full reference. The source must exist; nothing is written before that.
-fn resolve_promote(
-    source: &ImageSource,
-    sources: &Path,
-    promote: &str,
-    target: &Target,
-) -> Result<Docs, ImageError> {
+fn resolve_promote(sources: &Path, promote: &str, target: &Target) -> Result<Docs, ImageError> {
     let invalid = |detail: String| ImageError::Invalid {
         field: "params.promote",
         detail,
@@ -357,21 +364,15 @@ fn resolve_promote(
         (None, Some(t)) => t.clone(),
         (None, None) => "latest".to_string(),
     };
-    // Same registry: the same client (its credentials); another registry: anonymous.
+    // Same registry: the target's own client (its credentials and tokens); another registry:
+    // a client of the source's policy (TLS settings and client certificate, that registry's
+    // docker config entry).
     let same_registry = src_repo.registry() == target.repository.registry();
-    let src_client = if same_registry {
-        None
+    let client = if same_registry {
+        target.client.clone()
     } else {
-        Some(Client::new(ClientOptions {
-            tls: crate::net::TlsSettings {
-                insecure: source.insecure,
-                ca_certs: source.ca_certs.clone(),
-                client_identity: None,
-            },
-            credentials: None,
-        })?)
+        target.endpoints.client(&src_repo, None)?
     };
-    let client = src_client.as_ref().unwrap_or(&target.client);
     let top = client
         .get_manifest(&src_repo, &reference_part)?
         .ok_or_else(|| invalid(format!("{reference} does not exist")))?;
@@ -403,15 +404,7 @@ fn resolve_promote(
         }
     }
     log::info(format_args!("promoting {reference} ({})", top.digest));
-    let origin = if src_repo == target.repository {
-        None
-    } else {
-        let c = match src_client {
-            Some(c) => c,
-            None => Client::new(super::origin_options(source)?)?,
-        };
-        Some((src_repo, c))
-    };
+    let origin = (src_repo != target.repository).then_some((src_repo, client));
     Ok(Docs {
         top,
         children,
