@@ -2,6 +2,7 @@
 
 pub mod dates;
 pub mod digest;
+pub mod fsutil;
 pub mod image;
 pub mod log;
 pub mod packages;
