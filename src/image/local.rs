@@ -121,7 +121,7 @@ pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
     let file = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
     let mut stream = super::extract::decompress(std::io::BufReader::new(file))
         .map_err(|e| bad(path, format!("not a readable archive: {e}")))?;
-    let mut extractor = Extractor::new(&scratch);
+    let mut extractor = Extractor::archive(&scratch);
     extractor
         .apply(&mut stream)
         .map_err(|e| bad(path, format!("not a readable archive: {e}")))?;
