@@ -200,7 +200,10 @@ fn running(pid: u32) -> bool {
     if pid == std::process::id() {
         return false;
     }
-    let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
         return false;
     };
     !matches!(
@@ -314,7 +317,10 @@ mod tests {
         std::fs::create_dir(staged.path().join("z/sub")).unwrap();
         let ok = staged.commit();
         assert!(ok.is_ok(), "{ok:?}");
-        assert_eq!(std::fs::read_to_string(dest.path().join("a")).unwrap(), "new a");
+        assert_eq!(
+            std::fs::read_to_string(dest.path().join("a")).unwrap(),
+            "new a"
+        );
         assert!(dest.path().join("z/sub").is_dir());
         assert!(!dest.path().join("z/keep").exists());
         let left: Vec<_> = std::fs::read_dir(dest.path()).unwrap().collect();

@@ -733,9 +733,7 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicates<'_> {
         while let Some(key) = map.next_key::<String>()? {
             if object.contains_key(&key) {
                 *self.duplicate.borrow_mut() = Some((self.path.clone(), key.clone()));
-                return Err(serde::de::Error::custom(format!(
-                    "duplicate field `{key}`"
-                )));
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
             }
             let value = map.next_value_seed(self.child(&key))?;
             object.insert(key, value);
@@ -800,7 +798,10 @@ impl<'de> Deserializer<'de> for Strict {
     ) -> Result<V::Value, Self::Error> {
         match self.0 {
             serde_json::Value::Object(_) => self.deserialize_any(visitor),
-            other => Err(serde::de::Error::invalid_type(unexpected(&other), &"an object")),
+            other => Err(serde::de::Error::invalid_type(
+                unexpected(&other),
+                &"an object",
+            )),
         }
     }
 

@@ -13,6 +13,7 @@ mod discover;
 mod download;
 mod freshness;
 mod get;
+mod ondisk;
 mod packages;
 mod proxies;
 mod put;

@@ -377,7 +377,11 @@ impl Extractor {
         if kind == tar::EntryType::GNUSparse || pax.sparse {
             return Err(ExtractError::Sparse {
                 entry: name,
-                how: if pax.sparse { "PAX GNU.sparse" } else { "GNU 'S'" },
+                how: if pax.sparse {
+                    "PAX GNU.sparse"
+                } else {
+                    "GNU 'S'"
+                },
             });
         }
         let fail = |e: io::Error| ExtractError::Write {

@@ -2,11 +2,11 @@
 
 use super::platform::Platform;
 use super::{aliases, download, freshness, manifest, ImageError, Target};
-use crate::{fsutil, log};
 use crate::protocol::{
     ImageFormat, ImageGetParams, ImageSource, ImageVersion, MetadataField, VersionResponse,
 };
 use crate::registry::{Client, Manifest, Repository};
+use crate::{fsutil, log};
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,7 +27,10 @@ pub fn get(
     // Every output is written into a private staging directory in DEST and moved in at the
     // end, after the last request: a failed (or killed) get leaves DEST as it found it.
     for gone in fsutil::sweep_dead(dest, fsutil::IN_LEFTOVERS) {
-        log::info(format_args!("removed {} (left by a killed run)", gone.display()));
+        log::info(format_args!(
+            "removed {} (left by a killed run)",
+            gone.display()
+        ));
     }
     let staged = fsutil::Staged::new(dest).map_err(io_error(dest))?;
     let staging = staged.path().to_path_buf();

@@ -21,7 +21,10 @@ pub fn put(
 ) -> Result<VersionResponse<ImageVersion>, ImageError> {
     let target = Target::from_source(source)?;
     for gone in crate::fsutil::sweep_dead(&std::env::temp_dir(), crate::fsutil::OUT_LEFTOVERS) {
-        log::info(format_args!("removed {} (left by a killed run)", gone.display()));
+        log::info(format_args!(
+            "removed {} (left by a killed run)",
+            gone.display()
+        ));
     }
     let repo = &target.repository;
     let client = &target.client;
