@@ -10,6 +10,7 @@ mod check;
 mod cloud;
 mod credentials;
 mod discover;
+mod distro;
 mod download;
 mod freshness;
 mod get;
