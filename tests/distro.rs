@@ -140,7 +140,7 @@ fn scan(root: &Path) -> (BTreeMap<PathBuf, Node>, BTreeSet<Vec<PathBuf>>) {
                     meta.mode() & 0o7777
                 },
                 owner: (meta.uid(), meta.gid()),
-                size: t.is_file().then(|| meta.len()),
+                size: t.is_file().then_some(meta.len()),
                 link: t.is_symlink().then(|| std::fs::read_link(&path).unwrap()),
                 mtime: (meta.mtime(), meta.mtime_nsec()),
                 xattrs: xattrs(&path),
