@@ -1,6 +1,7 @@
 //! uptick: a Concourse resource type for images, upstream packages, versioned tags and promotion.
 
 pub mod digest;
+pub mod fsutil;
 pub mod image;
 pub mod log;
 pub mod login;

@@ -582,10 +582,33 @@ pub fn read_envelope<T: DeserializeOwned>(stdin: &mut dyn Read) -> Result<T, Pro
         return Err(ProtocolError::Json("empty request on stdin".into()));
     }
     let mut de = serde_json::Deserializer::from_slice(&buf);
-    let value = decode_with_path(&mut de, "")?;
+    let duplicate = std::cell::RefCell::new(None);
+    let parsed = serde::de::DeserializeSeed::deserialize(
+        NoDuplicates {
+            path: String::new(),
+            duplicate: &duplicate,
+        },
+        &mut de,
+    );
+    let value = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(match duplicate.take() {
+                Some((path, key)) => ProtocolError::Field {
+                    path: if path.is_empty() {
+                        "request".into()
+                    } else {
+                        path
+                    },
+                    message: format!("duplicate field `{key}`"),
+                },
+                None => ProtocolError::Json(format!("not valid JSON: {e}")),
+            })
+        }
+    };
     de.end()
         .map_err(|e| ProtocolError::Json(format!("trailing data after the request: {e}")))?;
-    Ok(value)
+    decode_with_path(Strict(value), "")
 }
 
 /// Decodes one part of the request (`source`, `version`, `params`) strictly; errors name the path.
@@ -593,7 +616,228 @@ pub fn decode_part<T: DeserializeOwned>(
     value: serde_json::Value,
     prefix: &str,
 ) -> Result<T, ProtocolError> {
-    decode_with_path(value, prefix)
+    decode_with_path(Strict(value), prefix)
+}
+
+/// Reads a JSON value refusing a key that appears twice in one object, at any depth
+/// (`serde_json::Value` would keep the last silently). The first duplicate's path and key are
+/// left in `duplicate`.
+struct NoDuplicates<'a> {
+    path: String,
+    duplicate: &'a std::cell::RefCell<Option<(String, String)>>,
+}
+
+impl NoDuplicates<'_> {
+    fn child(&self, name: &str) -> Self {
+        NoDuplicates {
+            path: if self.path.is_empty() {
+                name.to_string()
+            } else if name.starts_with('[') {
+                format!("{}{name}", self.path)
+            } else {
+                format!("{}.{name}", self.path)
+            },
+            duplicate: self.duplicate,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for NoDuplicates<'_> {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicates<'_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(self.child(&format!("[{}]", items.len())))? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                *self.duplicate.borrow_mut() = Some((self.path.clone(), key.clone()));
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            let value = map.next_value_seed(self.child(&key))?;
+            object.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(object))
+    }
+}
+
+/// A decoded JSON value as a deserializer that, unlike `serde_json::Value`, refuses an array
+/// where an object (a struct) is expected: serde lets a sequence fill a struct field by field,
+/// so `params: []` would otherwise decode as every default.
+struct Strict(serde_json::Value);
+
+impl<'de> serde::de::IntoDeserializer<'de, serde_json::Error> for Strict {
+    type Deserializer = Strict;
+
+    fn into_deserializer(self) -> Strict {
+        self
+    }
+}
+
+impl<'de> Deserializer<'de> for Strict {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        use serde::de::value::{MapDeserializer, SeqDeserializer};
+        match self.0 {
+            serde_json::Value::Array(items) => {
+                let mut seq = SeqDeserializer::new(items.into_iter().map(Strict));
+                let value = visitor.visit_seq(&mut seq)?;
+                seq.end()?;
+                Ok(value)
+            }
+            serde_json::Value::Object(object) => {
+                let mut map = MapDeserializer::new(object.into_iter().map(|(k, v)| (k, Strict(v))));
+                let value = visitor.visit_map(&mut map)?;
+                map.end()?;
+                Ok(value)
+            }
+            other => other.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Null => visitor.visit_none(),
+            other => visitor.visit_some(Strict(other)),
+        }
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Object(_) => self.deserialize_any(visitor),
+            other => Err(serde::de::Error::invalid_type(
+                unexpected(&other),
+                &"an object",
+            )),
+        }
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_unit<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_unit(visitor)
+    }
+
+    fn deserialize_unit_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_unit(visitor)
+    }
+
+    fn deserialize_ignored_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        seq tuple tuple_struct map identifier
+    }
+}
+
+fn unexpected(v: &serde_json::Value) -> serde::de::Unexpected<'_> {
+    use serde::de::Unexpected;
+    match v {
+        serde_json::Value::Null => Unexpected::Unit,
+        serde_json::Value::Bool(b) => Unexpected::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => Unexpected::Unsigned(u),
+            (_, Some(i), _) => Unexpected::Signed(i),
+            (_, _, Some(f)) => Unexpected::Float(f),
+            _ => Unexpected::Other("number"),
+        },
+        serde_json::Value::String(s) => Unexpected::Str(s),
+        serde_json::Value::Array(_) => Unexpected::Seq,
+        serde_json::Value::Object(_) => Unexpected::Map,
+    }
 }
 
 fn decode_with_path<'de, T, D>(de: D, prefix: &str) -> Result<T, ProtocolError>

@@ -428,3 +428,46 @@ fn hostile_requests_through_every_binary() {
         );
     }
 }
+
+/// Strict input at every level: an array where an object is expected fails naming the field
+/// (serde would let a sequence fill a struct: `params: []` decoded as every default), and a key
+/// given twice fails naming the key and where it is (JSON parsers keep the last silently).
+#[test]
+fn arrays_for_objects_and_duplicate_keys_fail_naming_the_field() {
+    let digest = format!("sha256:{}", "0".repeat(64));
+    let version = format!(r#"{{"tag":"x","digest":"{digest}"}}"#);
+    let cases: Vec<(Bin, String, &[&str], &str)> = vec![
+        (Bin::Check, r#"{"source":[]}"#.into(), &[], "source: invalid type: sequence, expected an object"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","platform":[]}}"#.into(), &[], "source.platform: invalid type: sequence, expected an object"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","platform":["linux","amd64"]}}"#.into(), &[], "source.platform: invalid type: sequence"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","registry_mirror":[]}}"#.into(), &[], "source.registry_mirror: invalid type: sequence"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","content_trust":[]}}"#.into(), &[], "source.content_trust: invalid type: sequence"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x"},"version":[]}"#.into(), &[], "version: invalid type: sequence"),
+        (Bin::Check, r#"{"source":{"pypi":"x"},"version":["1"]}"#.into(), &[], "version: invalid type: sequence"),
+        (Bin::In, format!(r#"{{"source":{{"repository":"a"}},"version":{version},"params":[]}}"#), &["/tmp/x"], "params: invalid type: sequence, expected an object"),
+        (Bin::In, format!(r#"{{"source":{{"repository":"a"}},"version":{version},"params":{{"platform":[]}}}}"#), &["/tmp/x"], "params.platform: invalid type: sequence"),
+        (Bin::In, r#"{"source":{"pypi":"x"},"version":{"version":"1"},"params":[]}"#.into(), &["/tmp/x"], "params: invalid type: sequence"),
+        (Bin::Out, r#"{"source":{"repository":"a"},"params":[]}"#.into(), &["/tmp"], "params: invalid type: sequence, expected an object"),
+        (Bin::Out, r#"{"source":{"repository":"a"},"params":[{"image":"x"}]}"#.into(), &["/tmp"], "params: invalid type: sequence"),
+        // Duplicate keys, at every depth.
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x"},"source":{"repository":"b"}}"#.into(), &[], "request: duplicate field `source`"),
+        (Bin::Check, r#"{"source":{"repository":"a","repository":"b","tag":"x"}}"#.into(), &[], "source: duplicate field `repository`"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","username":"u","password":"p","password":"q"}}"#.into(), &[], "source: duplicate field `password`"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","platform":{"os":"linux","os":"windows"}}}"#.into(), &[], "source.platform: duplicate field `os`"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","registry_mirror":{"host":"m","password":"p","password":"q"}}}"#.into(), &[], "source.registry_mirror: duplicate field `password`"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","base":{"ref":"b","ref":"c"}}}"#.into(), &[], "source.base: duplicate field `ref`"),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","ca_certs":[{"a":1,"a":2}]}}"#.into(), &[], "source.ca_certs[0]: duplicate field `a`"),
+        (Bin::Check, format!(r#"{{"source":{{"repository":"a","tag":"x"}},"version":{{"digest":"{digest}","digest":"{digest}"}}}}"#), &[], "version: duplicate field `digest`"),
+        (Bin::Check, r#"{"source":{"pypi":"x","pypi":"y"}}"#.into(), &[], "source: duplicate field `pypi`"),
+        (Bin::In, format!(r#"{{"source":{{"repository":"a"}},"version":{version},"params":{{"format":"oci","format":"rootfs"}}}}"#), &["/tmp/x"], "params: duplicate field `format`"),
+        (Bin::Out, r#"{"source":{"repository":"a"},"params":{"image":"x","tags":["a"],"tags":["b"]}}"#.into(), &["/tmp"], "params: duplicate field `tags`"),
+    ];
+    for (bin, input, args, expected) in &cases {
+        let r = run(*bin, input, args);
+        let line = r.fails();
+        assert!(
+            line.contains(&format!("invalid payload: {expected}")),
+            "input {input}: expected `{expected}` in: {line}"
+        );
+    }
+}

@@ -418,6 +418,8 @@ fn download_fetches_matching_files_verified_by_their_published_hash() {
     .fails();
     assert!(line.contains("expected sha512:"), "{line}");
     assert!(!dest.path().join("pkg-1.0.1.tgz").exists());
+    // Nor `version`, nor any other output: a failed get leaves DEST as it found it.
+    assert_eq!(std::fs::read_dir(dest.path()).unwrap().count(), 0);
 
     // crates: `cksum` from the index line, the URL from the index's `config.json`.
     let index = tempfile::tempdir().unwrap();

@@ -28,6 +28,15 @@ pub enum ExtractError {
     /// Reading the layer (or its digest check) failed.
     #[error("{0}")]
     Read(io::Error),
+    /// A sparse file: refused, as umoci does (writing its holes out would let a tiny layer
+    /// fill the disk).
+    #[error("layer entry `{entry}` is a sparse file ({how}); uptick refuses sparse files rather than write their holes out as zeros")]
+    Sparse {
+        /// The entry name.
+        entry: String,
+        /// Which sparse format.
+        how: &'static str,
+    },
     /// A filesystem operation failed.
     #[error("cannot extract `{entry}`: {detail}")]
     Write {
@@ -236,19 +245,82 @@ pub struct Extractor {
     dirs: HashMap<PathBuf, (u32, i64)>,
     /// Entry parent path → the real directory it resolved to (see `apply_entry`).
     dir_cache: HashMap<PathBuf, PathBuf>,
+    /// An image's root filesystem: the layer's own `./` entry (mode, owner, mtime, xattrs)
+    /// applies to the root, and kept xattrs are written. Off for archives unpacked by `out`.
+    image: bool,
+    /// xattr names already warned about (one line per name, not per file).
+    xattr_warned: HashSet<String>,
+}
+
+/// Whether an xattr from a layer is written: file capabilities (`security.capability`, what
+/// lets `ping` open raw sockets without setuid) and `user.*`. Others are skipped: SELinux labels
+/// and IMA/EVM signatures belong to the host's policy, `trusted.*` (overlayfs state) and
+/// `system.*` (ACLs) are not carried.
+pub fn kept_xattr(name: &str) -> bool {
+    name == "security.capability" || name.starts_with("user.")
+}
+
+/// What an entry's PAX header says beyond its name and size.
+struct Pax {
+    /// `SCHILY.xattr.<name>` records, kept ones only.
+    xattrs: Vec<(String, Vec<u8>)>,
+    /// A `GNU.sparse.*` record: a PAX sparse file.
+    sparse: bool,
+}
+
+impl Pax {
+    fn read<R: Read>(entry: &mut tar::Entry<'_, R>) -> io::Result<Pax> {
+        let mut pax = Pax {
+            xattrs: Vec::new(),
+            sparse: false,
+        };
+        if let Some(exts) = entry.pax_extensions()? {
+            for ext in exts {
+                let ext = ext?;
+                let Ok(key) = ext.key() else { continue };
+                if key.starts_with("GNU.sparse.") {
+                    pax.sparse = true;
+                } else if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
+                    if kept_xattr(name) {
+                        pax.xattrs
+                            .push((name.to_string(), ext.value_bytes().to_vec()));
+                    } else {
+                        crate::log::debug(|| format!("xattr {name} not applied"));
+                    }
+                }
+            }
+        }
+        Ok(pax)
+    }
+}
+
+/// Where xattrs go: an open file, or a path whose last component is never followed.
+enum XattrTarget<'a> {
+    File(&'a std::fs::File),
+    Path(&'a Path),
 }
 
 impl Extractor {
-    /// An extractor onto an existing, empty directory.
+    /// An extractor of an image's layers onto an existing, empty directory (the root entry and
+    /// xattrs applied).
     pub fn new(root: &Path) -> Extractor {
-        let chown = std::fs::metadata("/proc/self")
-            .map(|m| m.uid() == 0)
-            .unwrap_or(false);
+        let chown = rustix::process::geteuid().is_root();
         Extractor {
             root: root.to_path_buf(),
             chown,
             dirs: HashMap::new(),
             dir_cache: HashMap::new(),
+            image: true,
+            xattr_warned: HashSet::new(),
+        }
+    }
+
+    /// An extractor of an archive of files (an OCI or docker archive for `out`): its `./`
+    /// entry and xattrs are not applied.
+    pub fn archive(root: &Path) -> Extractor {
+        Extractor {
+            image: false,
+            ..Extractor::new(root)
         }
     }
 
@@ -299,15 +371,44 @@ impl Extractor {
         let raw_name = entry.path_bytes().into_owned();
         let name = String::from_utf8_lossy(&raw_name).into_owned();
         let comps = clean(&raw_name, &name)?;
-        let Some((last, parents)) = comps.split_last() else {
-            return Ok(false); // "." or "./": the root itself
-        };
+        let header = entry.header().clone();
+        let kind = header.entry_type();
+        let pax = Pax::read(entry).map_err(ExtractError::Read)?;
+        if kind == tar::EntryType::GNUSparse || pax.sparse {
+            return Err(ExtractError::Sparse {
+                entry: name,
+                how: if pax.sparse {
+                    "PAX GNU.sparse"
+                } else {
+                    "GNU 'S'"
+                },
+            });
+        }
         let fail = |e: io::Error| ExtractError::Write {
             entry: name.clone(),
             detail: e.to_string(),
         };
-        let header = entry.header().clone();
-        let kind = header.entry_type();
+        let mode = header.mode().unwrap_or(0o644) & 0o7777;
+        let mtime = header.mtime().unwrap_or(0) as i64;
+        let (uid, gid) = (
+            header.uid().unwrap_or(0) as u32,
+            header.gid().unwrap_or(0) as u32,
+        );
+        let xattrs = if self.image { pax.xattrs } else { Vec::new() };
+        let Some((last, parents)) = comps.split_last() else {
+            // "." or "./": the root itself. An image layer's own root entry sets the root's
+            // mode, owner, mtime and xattrs, as the reference unpacker does.
+            if !self.image || kind != tar::EntryType::Directory {
+                return Ok(false);
+            }
+            let root = self.root.clone();
+            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755 | mode))
+                .map_err(fail)?;
+            self.chown_path(&root, uid, gid).map_err(fail)?;
+            self.set_xattrs(XattrTarget::Path(&root), &xattrs, &name)?;
+            self.dirs.insert(root, (mode, mtime));
+            return Ok(true);
+        };
         let last_str = last.to_string_lossy();
         // Resolved parents stay valid while only files and new directories appear; anything
         // that removes or links may change what a path resolves to.
@@ -367,12 +468,6 @@ impl Extractor {
         if existing.as_ref().is_some_and(|m| !m.is_dir()) {
             self.dir_cache.clear();
         }
-        let mode = header.mode().unwrap_or(0o644) & 0o7777;
-        let mtime = header.mtime().unwrap_or(0) as i64;
-        let (uid, gid) = (
-            header.uid().unwrap_or(0) as u32,
-            header.gid().unwrap_or(0) as u32,
-        );
 
         match kind {
             tar::EntryType::Directory => {
@@ -388,6 +483,7 @@ impl Extractor {
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755 | mode))
                     .map_err(fail)?;
                 self.chown_path(&path, uid, gid).map_err(fail)?;
+                self.set_xattrs(XattrTarget::Path(&path), &xattrs, &name)?;
                 self.dirs.insert(path.clone(), (mode, mtime));
             }
             tar::EntryType::Symlink => {
@@ -400,6 +496,7 @@ impl Extractor {
                 }
                 std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path).map_err(fail)?;
                 self.chown_path(&path, uid, gid).map_err(fail)?;
+                self.set_xattrs(XattrTarget::Path(&path), &xattrs, &name)?;
                 let t = filetime::FileTime::from_unix_time(mtime, 0);
                 filetime::set_symlink_file_times(&path, t, t).map_err(fail)?;
             }
@@ -439,6 +536,7 @@ impl Extractor {
                     remove_any(&path).map_err(fail)?;
                 }
                 std::fs::hard_link(&tpath, &path).map_err(fail)?;
+                self.set_xattrs(XattrTarget::Path(&path), &xattrs, &name)?;
             }
             _ => {
                 // Regular files (and anything else with data): never written through a link.
@@ -461,6 +559,8 @@ impl Extractor {
                 }
                 file.set_permissions(std::fs::Permissions::from_mode(mode))
                     .map_err(fail)?;
+                // After the chown, which would clear a file capability.
+                self.set_xattrs(XattrTarget::File(&file), &xattrs, &name)?;
                 let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(0) as u64);
                 file.set_times(std::fs::FileTimes::new().set_accessed(t).set_modified(t))
                     .map_err(fail)?;
@@ -468,6 +568,42 @@ impl Extractor {
         }
         created.insert(path);
         Ok(true)
+    }
+
+    /// Writes kept xattrs. A filesystem without xattr support, or a user not allowed to set
+    /// one (`security.capability` needs root), costs a warning per name, not the get.
+    fn set_xattrs(
+        &mut self,
+        target: XattrTarget<'_>,
+        xattrs: &[(String, Vec<u8>)],
+        entry: &str,
+    ) -> Result<(), ExtractError> {
+        use rustix::io::Errno;
+        for (name, value) in xattrs {
+            let flags = rustix::fs::XattrFlags::empty();
+            let result = match target {
+                XattrTarget::File(f) => rustix::fs::fsetxattr(f, name.as_str(), value, flags),
+                XattrTarget::Path(p) => rustix::fs::lsetxattr(p, name.as_str(), value, flags),
+            };
+            match result {
+                Ok(()) => {}
+                Err(e @ (Errno::NOTSUP | Errno::PERM | Errno::ACCESS)) => {
+                    if self.xattr_warned.insert(name.clone()) {
+                        crate::log::warn(format_args!(
+                            "xattr {name} not applied (first on `{entry}`): {}",
+                            io::Error::from(e)
+                        ));
+                    }
+                }
+                Err(e) => {
+                    return Err(ExtractError::Write {
+                        entry: entry.to_string(),
+                        detail: format!("xattr {name}: {}", io::Error::from(e)),
+                    })
+                }
+            }
+        }
+        Ok(())
     }
 
     fn chown_path(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()> {

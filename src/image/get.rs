@@ -2,11 +2,11 @@
 
 use super::platform::Platform;
 use super::{aliases, download, freshness, manifest, ImageError, Target};
-use crate::log;
 use crate::protocol::{
     ImageFormat, ImageGetParams, ImageSource, ImageVersion, MetadataField, VersionResponse,
 };
 use crate::registry::{Client, Manifest, Repository};
+use crate::{fsutil, log};
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,6 +24,18 @@ pub fn get(
         "source.annotation_regex",
     )?;
     let target = Target::from_source(source)?;
+    // Every output is written into a private staging directory in DEST and moved in at the
+    // end, after the last request: a failed (or killed) get leaves DEST as it found it.
+    for gone in fsutil::sweep_dead(dest, fsutil::IN_LEFTOVERS) {
+        log::info(format_args!(
+            "removed {} (left by a killed run)",
+            gone.display()
+        ));
+    }
+    let staged = fsutil::Staged::new(dest).map_err(io_error(dest))?;
+    let staging = staged.path().to_path_buf();
+    let final_dest = dest;
+    let dest = staging.as_path();
     let digest = version.digest.to_string();
     let tag = if version.tag.is_empty() {
         source.tag.clone().unwrap_or_default()
@@ -111,6 +123,7 @@ pub fn get(
             metadata.extend(matching(re, img.annotations.unwrap_or_default()));
         }
     }
+    staged.commit().map_err(io_error(final_dest))?;
     Ok(VersionResponse {
         version: ImageVersion {
             tag: version.tag,
@@ -160,17 +173,15 @@ fn matching(re: &Regex, values: BTreeMap<String, String>) -> Vec<MetadataField> 
         .collect()
 }
 
-/// Writes a file atomically: a temporary sibling, then rename.
+/// Writes a file atomically: a temporary sibling with a random name (removed when the write
+/// fails), then a rename.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
-    let io = |e: std::io::Error| ImageError::Io {
+    fsutil::write_file(path, bytes).map_err(io_error(path))
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ImageError + '_ {
+    move |e| ImageError::Io {
         path: path.display().to_string(),
         detail: e.to_string(),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.uptick-tmp"));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    }
 }

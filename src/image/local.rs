@@ -47,14 +47,8 @@ pub struct LocalImage {
     _scratch: Option<Scratch>,
 }
 
-/// A temporary directory removed on drop (an unpacked archive).
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+/// A private temporary directory (an unpacked archive), removed on drop.
+type Scratch = crate::fsutil::PrivateDir;
 
 #[derive(Deserialize)]
 struct IndexDoc {
@@ -118,15 +112,16 @@ pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
     if meta.is_dir() {
         return load_layout(path, None);
     }
-    // An archive: unpacked (safely) into a scratch directory beside the temp dir.
-    let scratch = std::env::temp_dir().join(format!("uptick-out-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).map_err(|e| bad(&scratch, e.to_string()))?;
-    let guard = Scratch(scratch.clone());
+    // An archive: unpacked (safely) into a private directory (mode 0700, random name) in the
+    // temp dir, so another user of a shared `$TMPDIR` can neither plant nor read anything there.
+    let tmp = std::env::temp_dir();
+    let guard = crate::fsutil::private_dir_in(&tmp, "uptick-out-")
+        .map_err(|e| bad(&tmp, format!("cannot create a private directory: {e}")))?;
+    let scratch = guard.path().to_path_buf();
     let file = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
     let mut stream = super::extract::decompress(std::io::BufReader::new(file))
         .map_err(|e| bad(path, format!("not a readable archive: {e}")))?;
-    let mut extractor = Extractor::new(&scratch);
+    let mut extractor = Extractor::archive(&scratch);
     extractor
         .apply(&mut stream)
         .map_err(|e| bad(path, format!("not a readable archive: {e}")))?;

@@ -43,6 +43,12 @@ pub fn put(
     sources: &Path,
 ) -> Result<VersionResponse<ImageVersion>, ImageError> {
     let target = Target::from_source(source)?;
+    for gone in crate::fsutil::sweep_dead(&std::env::temp_dir(), crate::fsutil::OUT_LEFTOVERS) {
+        log::info(format_args!(
+            "removed {} (left by a killed run)",
+            gone.display()
+        ));
+    }
     let repo = &target.repository;
     let client = &target.client;
     let put_source = PutSource::of(params)?;
@@ -444,6 +450,9 @@ fn copy_remote(
         }
     }
     let (mut present, mut mounted, mut copied, mut bytes) = (0, 0, 0, 0u64);
+    // Blobs pass through a private directory (mode 0700, random name): nothing another user
+    // of a shared `$TMPDIR` planted there (a link to a file of ours) is ever opened.
+    let mut private: Option<crate::fsutil::PrivateDir> = None;
     for (digest, size) in &digests {
         if client.blob_exists(repo, digest)? {
             present += 1;
@@ -453,14 +462,14 @@ fn copy_remote(
             mounted += 1;
             continue;
         }
-        let tmp = std::env::temp_dir().join(format!(
-            "uptick-copy-{}-{}",
-            std::process::id(),
-            digest.hex()
-        ));
+        let dir = match &private {
+            Some(d) => d,
+            None => private.insert(private_temp_dir()?),
+        };
+        let tmp = dir.path().join(digest.hex());
         let result = (|| {
             let mut reader = src_client.blob_reader(src_repo, digest, Some(*size))?;
-            let mut f = std::fs::File::create(&tmp).map_err(|e| ImageError::Io {
+            let mut f = crate::fsutil::create_new(&tmp).map_err(|e| ImageError::Io {
                 path: tmp.display().to_string(),
                 detail: e.to_string(),
             })?;
@@ -480,6 +489,15 @@ fn copy_remote(
         "{repo}: {mounted} blobs mounted, {copied} copied ({bytes} bytes), {present} already there"
     ));
     Ok(())
+}
+
+/// A private directory in `$TMPDIR` for this run's temporary files.
+fn private_temp_dir() -> Result<crate::fsutil::PrivateDir, ImageError> {
+    let tmp = std::env::temp_dir();
+    crate::fsutil::private_dir_in(&tmp, "uptick-out-").map_err(|e| ImageError::Io {
+        path: tmp.display().to_string(),
+        detail: format!("cannot create a private directory: {e}"),
+    })
 }
 
 /// PUTs the top document under every tag, `latest` (and the bare variant tag) last; a failure

@@ -525,6 +525,16 @@ pub fn get(
             detail: format!("{name} {} is no longer listed", version.version),
         });
     };
+    // Outputs go to a private staging directory in DEST, moved in once everything succeeded:
+    // a failed get (a file whose hash does not match, say) leaves DEST as it found it.
+    let disk = |e: std::io::Error| PackageError::Malformed {
+        url: dest.display().to_string(),
+        detail: e.to_string(),
+    };
+    crate::fsutil::sweep_dead(dest, crate::fsutil::IN_LEFTOVERS);
+    let staged = crate::fsutil::Staged::new(dest).map_err(disk)?;
+    let staging = staged.path().to_path_buf();
+    let dest = staging.as_path();
     let write = |file: &str, text: &str| {
         crate::image::get::write_file(&dest.join(file), text.as_bytes()).map_err(|e| {
             PackageError::Malformed {
@@ -607,6 +617,7 @@ pub fn get(
         write("dist_tags", &release.dist_tags.join(" "))?;
         metadata.push(MetadataField::new("dist_tags", release.dist_tags.join(" ")));
     }
+    staged.commit().map_err(disk)?;
     Ok(VersionResponse { version, metadata })
 }
 

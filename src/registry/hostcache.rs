@@ -70,6 +70,24 @@ pub fn load(host: &str) -> Option<(String, Challenge)> {
     Some((entry.base, challenge))
 }
 
+/// Read-modify-write of the file under an exclusive lock (`hosts.lock` beside it), so
+/// concurrent checks of different registries do not drop each other's entries; `change` says
+/// whether anything changed. The file is replaced atomically, so readers need no lock.
+fn update(change: impl FnOnce(&mut BTreeMap<String, Entry>) -> bool) {
+    let Some(dir) = private_dir() else { return };
+    let _lock = match crate::fsutil::lock(&dir.join("hosts.lock")) {
+        Ok(l) => l,
+        Err(e) => {
+            log::debug(|| format!("discovery cache not updated: {e}"));
+            return;
+        }
+    };
+    let mut entries = read_all();
+    if change(&mut entries) {
+        write_all(entries);
+    }
+}
+
 fn write_all(mut entries: BTreeMap<String, Entry>) {
     let Some(path) = file() else { return };
     while entries.len() > MAX_ENTRIES {
@@ -85,19 +103,13 @@ fn write_all(mut entries: BTreeMap<String, Entry>) {
     let Ok(bytes) = serde_json::to_vec(&entries) else {
         return;
     };
-    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-    if std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .is_err()
-    {
-        let _ = std::fs::remove_file(&tmp);
-        log::debug(|| format!("could not write {}", path.display()));
+    if let Err(e) = crate::fsutil::write_file(&path, &bytes) {
+        log::debug(|| format!("could not write {}: {e}", path.display()));
     }
 }
 
 /// Remembers what the ping of `host` found.
 pub fn store(host: &str, base: &str, challenge: &Challenge) {
-    let mut entries = read_all();
     let challenge = match challenge {
         Challenge::None => Stored::None,
         Challenge::Basic => Stored::Basic,
@@ -106,23 +118,20 @@ pub fn store(host: &str, base: &str, challenge: &Challenge) {
             service: service.clone(),
         },
     };
-    entries.insert(
-        host.to_string(),
-        Entry {
-            base: base.to_string(),
-            challenge,
-            saved: now(),
-        },
-    );
-    write_all(entries);
+    let entry = Entry {
+        base: base.to_string(),
+        challenge,
+        saved: now(),
+    };
+    update(|entries| {
+        entries.insert(host.to_string(), entry);
+        true
+    });
 }
 
 /// Forgets `host` after a request built on its entry failed.
 pub fn forget(host: &str) {
-    let mut entries = read_all();
-    if entries.remove(host).is_some() {
-        write_all(entries);
-    }
+    update(|entries| entries.remove(host).is_some());
 }
 
 /// Seconds since the Unix epoch now (0 if the clock is before it).

@@ -204,3 +204,100 @@ pub fn free_port() -> u16 {
         .expect("addr")
         .port()
 }
+
+/// This test's own `TMPDIR` (the one [`run`] gives every binary).
+pub fn test_tmp() -> std::path::PathBuf {
+    TEST_TMP.with(|t| t.path().to_path_buf())
+}
+
+/// The path of a binary.
+pub fn bin_path(bin: Bin) -> &'static str {
+    match bin {
+        Bin::Check => env!("CARGO_BIN_EXE_check"),
+        Bin::In => env!("CARGO_BIN_EXE_in"),
+        Bin::Out => env!("CARGO_BIN_EXE_out"),
+    }
+}
+
+/// A binary started with exactly the environment `env` and its stdin still open, so a test
+/// can act on its pid before it reads its request ([`Started::finish`]) or kill it.
+pub struct Started {
+    pub child: std::process::Child,
+}
+
+pub fn start(bin: Bin, args: &[&str], env: &[(&str, &str)]) -> Started {
+    let child = Command::new(bin_path(bin))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn binary");
+    Started { child }
+}
+
+impl Started {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends the request (without closing stdin).
+    pub fn send(&mut self, input: &str) {
+        let mut stdin = self.child.stdin.take().expect("stdin");
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+        drop(stdin);
+    }
+
+    /// Sends the request if not sent yet and waits for the outcome.
+    pub fn finish(mut self, input: &str) -> Run {
+        if self.child.stdin.is_some() {
+            self.send(input);
+        }
+        let out = self.child.wait_with_output().expect("wait");
+        assert_no_secret(&String::from_utf8_lossy(&out.stderr));
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `kill -9`, and the process reaped.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+}
+
+/// Fails the test loudly unless it runs as root (a tmpfs, a second uid, chroot): a test whose
+/// precondition is missing must not pass by doing nothing.
+pub fn require_root(why: &str) {
+    let uid = std::fs::metadata("/proc/self").map(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid()
+    });
+    assert_eq!(
+        uid.ok(),
+        Some(0),
+        "this test needs root ({why}); ci/test runs as root"
+    );
+}
+
+/// The second user the shared-`$TMPDIR` tests act as (`nobody`).
+pub const OTHER_UID: u32 = 65534;
+
+/// Runs `program args` as [`OTHER_UID`] (another local user planting files); its status.
+pub fn as_other_user(program: &str, args: &[&str]) -> std::process::ExitStatus {
+    use std::os::unix::process::CommandExt;
+    Command::new(program)
+        .args(args)
+        .uid(OTHER_UID)
+        .gid(OTHER_UID)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run as the other user")
+}

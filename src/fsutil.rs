@@ -1,0 +1,329 @@
+//! Filesystem helpers for `in` and `out`: atomic writes, private temporary directories, staged outputs moved in together, exclusive no-follow creation, locks, and sweeping what a killed run left.
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The effective uid of this process.
+pub fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Whether `meta` belongs to this process's user and nobody else may write to it (what a
+/// reused file or directory in a shared place must be before it is trusted).
+pub fn owned_and_private(meta: &Metadata) -> bool {
+    meta.uid() == euid() && meta.mode() & 0o022 == 0
+}
+
+/// Writes `bytes` to `path` atomically: a temporary sibling with a random name (created with
+/// `O_EXCL`, so never through a planted link), then a rename over `path`. A failed write (a
+/// full disk) removes the temporary file; `path` is then as it was.
+pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{}.", file_name(path)))
+        .suffix(".uptick-tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(parent(path))?;
+    tmp.write_all(bytes)?;
+    tmp.flush()?;
+    // On failure the temporary file is dropped with the error, which removes it.
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Creates `path` for writing, mode 0600: fails if anything (a file, a link planted by someone
+/// else) is already there (`O_CREAT | O_EXCL | O_NOFOLLOW`).
+pub fn create_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+}
+
+/// A new private directory in `parent`: mode 0700, named `<prefix><pid>-<random>` (the pid lets
+/// a later run tell it is a dead run's leftover), removed with everything in it on drop.
+pub fn private_dir_in(parent: &Path, prefix: &str) -> io::Result<PrivateDir> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(parent)?;
+    Ok(PrivateDir {
+        path: Some(dir.keep()),
+    })
+}
+
+/// A directory removed on drop, read-only subdirectories (an extracted image has them)
+/// included.
+pub struct PrivateDir {
+    path: Option<PathBuf>,
+}
+
+impl PrivateDir {
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        self.path.as_deref().unwrap_or(Path::new(""))
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            let _ = remove_tree(&path);
+        }
+    }
+}
+
+/// Outputs built in a private staging directory inside `dest` and moved into `dest` together
+/// by [`Staged::commit`], after everything that can fail (network, disk space) is done: a run
+/// that fails, or is killed, leaves `dest` as it found it (a killed run's staging directory is
+/// swept by the next run, see [`sweep_dead`]).
+pub struct Staged {
+    dest: PathBuf,
+    dir: PrivateDir,
+}
+
+/// The name prefix of `in`'s staging directories inside DEST.
+pub const STAGING_PREFIX: &str = ".uptick-in-";
+
+/// Name prefixes (followed by a pid) of what an `in` may leave in DEST when killed: its staging
+/// directory, and the staging names earlier versions used beside their outputs.
+pub const IN_LEFTOVERS: &[&str] = &[
+    STAGING_PREFIX,
+    ".rootfs.uptick-",
+    ".image.tar.uptick-",
+    ".oci.uptick-",
+];
+
+/// Name prefixes (followed by a pid) of what an `out` may leave in `$TMPDIR` when killed.
+pub const OUT_LEFTOVERS: &[&str] = &["uptick-out-", "uptick-copy-"];
+
+impl Staged {
+    /// A staging directory in `dest`.
+    pub fn new(dest: &Path) -> io::Result<Staged> {
+        Ok(Staged {
+            dest: dest.to_path_buf(),
+            dir: private_dir_in(dest, STAGING_PREFIX)?,
+        })
+    }
+
+    /// Where outputs are written until the commit.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Moves every output into `dest`, replacing what is there under the same name. Renames
+    /// within one directory need no space; should one still fail, the outputs moved so far are
+    /// taken back and what they replaced is put back.
+    pub fn commit(self) -> io::Result<()> {
+        let staging = self.dir.path().to_path_buf();
+        let mut names: Vec<_> = std::fs::read_dir(&staging)?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<io::Result<_>>()?;
+        names.sort();
+        let replaced_dir = staging.join(".replaced");
+        let mut moved = Vec::new();
+        let mut replaced = Vec::new();
+        let result = (|| -> io::Result<()> {
+            for name in &names {
+                let target = self.dest.join(name);
+                if std::fs::symlink_metadata(&target).is_ok() {
+                    if replaced.is_empty() {
+                        std::fs::create_dir(&replaced_dir)?;
+                    }
+                    std::fs::rename(&target, replaced_dir.join(name))?;
+                    replaced.push(name.clone());
+                }
+                std::fs::rename(staging.join(name), &target)?;
+                moved.push(name.clone());
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            for name in &moved {
+                let _ = std::fs::rename(self.dest.join(name), staging.join(name));
+            }
+            for name in &replaced {
+                let _ = std::fs::rename(replaced_dir.join(name), self.dest.join(name));
+            }
+        }
+        result
+    }
+}
+
+/// Removes entries of `dir` named `<prefix><pid>` or `<prefix><pid>-…` (for each prefix) that a
+/// run of ours left when it was killed: the pid no longer runs (or is this process's own —
+/// containers reuse pids, and nothing of this run exists yet), and the entry belongs to this
+/// user (another user's entry is never touched, nor followed). Returns the paths removed.
+pub fn sweep_dead(dir: &Path, prefixes: &[&str]) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(pid) = prefixes.iter().find_map(|p| pid_after(name, p)) else {
+            continue;
+        };
+        if running(pid) {
+            continue;
+        }
+        let path = entry.path();
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.uid() == euid() => {}
+            _ => continue,
+        }
+        if remove_tree(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+/// The pid in `<prefix><pid>` or `<prefix><pid>-…`.
+fn pid_after(name: &str, prefix: &str) -> Option<u32> {
+    let rest = name.strip_prefix(prefix)?;
+    let end = rest.find('-').unwrap_or(rest.len());
+    let digits = &rest[..end];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Whether another process with this pid runs (a signal-0 probe: `EPERM` means it runs as
+/// someone else).
+fn running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
+
+/// Removes a file, link or directory tree (never following links), making read-only
+/// directories inside it writable first when that is what stands in the way.
+pub fn remove_tree(path: &Path) -> io::Result<()> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_dir() {
+        return std::fs::remove_file(path);
+    }
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(_) => {
+            make_dirs_writable(path);
+            std::fs::remove_dir_all(path)
+        }
+    }
+}
+
+/// Adds owner rwx to every real directory under `dir` (links are not followed).
+pub fn make_dirs_writable(dir: &Path) {
+    let Ok(m) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !m.is_dir() {
+        return;
+    }
+    if m.mode() & 0o700 != 0o700 {
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(m.mode() | 0o700));
+    }
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                make_dirs_writable(&e.path());
+            }
+        }
+    }
+}
+
+/// An exclusive lock (`flock`) on a lock file, released when dropped.
+pub struct Lock {
+    _file: File,
+}
+
+/// Takes an exclusive lock on `path` (created mode 0600, never through a link), waiting for
+/// another holder; a lock file that is not this user's is refused.
+pub fn lock(path: &Path) -> io::Result<Lock> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)?;
+    if !owned_and_private(&file.metadata()?) {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} is not this user's own", path.display()),
+        ));
+    }
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
+    Ok(Lock { _file: file })
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn pid_patterns() {
+        assert_eq!(pid_after(".uptick-in-123-abc", ".uptick-in-"), Some(123));
+        assert_eq!(pid_after(".rootfs.uptick-77", ".rootfs.uptick-"), Some(77));
+        assert_eq!(pid_after("uptick-out-", "uptick-out-"), None);
+        assert_eq!(pid_after("uptick-out-x1", "uptick-out-"), None);
+        assert_eq!(pid_after("uptick-0", "uptick-out-"), None);
+    }
+
+    #[test]
+    fn commit_replaces_outputs_and_removes_the_staging_directory() {
+        let dest = tempfile::tempdir().unwrap();
+        std::fs::write(dest.path().join("a"), "old a").unwrap();
+        let staged = Staged::new(dest.path()).unwrap();
+        std::fs::write(staged.path().join("a"), "new a").unwrap();
+        std::fs::create_dir(dest.path().join("z")).unwrap();
+        std::fs::write(dest.path().join("z/keep"), "x").unwrap();
+        std::fs::create_dir(staged.path().join("z")).unwrap();
+        std::fs::create_dir(staged.path().join("z/sub")).unwrap();
+        let ok = staged.commit();
+        assert!(ok.is_ok(), "{ok:?}");
+        assert_eq!(
+            std::fs::read_to_string(dest.path().join("a")).unwrap(),
+            "new a"
+        );
+        assert!(dest.path().join("z/sub").is_dir());
+        assert!(!dest.path().join("z/keep").exists());
+        let left: Vec<_> = std::fs::read_dir(dest.path()).unwrap().collect();
+        assert_eq!(left.len(), 2, "staging directory removed");
+    }
+}
