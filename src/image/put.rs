@@ -258,7 +258,7 @@ fn one_match(sources: &Path, glob: &str) -> Result<PathBuf, ImageError> {
 fn glob_paths(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let mut current = vec![root.to_path_buf()];
     for part in pattern.split('/').filter(|p| !p.is_empty() && *p != ".") {
-        let re = glob_regex(part)?;
+        let re = crate::fsutil::glob_regex(part)?;
         let mut next = Vec::new();
         for dir in &current {
             if !part.contains(['*', '?', '[']) {
@@ -283,38 +283,6 @@ fn glob_paths(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
         current = next;
     }
     Ok(current)
-}
-
-/// A regex for one shell-glob component (`*`, `?`, `[...]`, `[!...]`).
-pub(crate) fn glob_regex(part: &str) -> Result<regex::Regex, String> {
-    let mut re = String::from("^");
-    let mut chars = part.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' => re.push_str("[^/]*"),
-            '?' => re.push_str("[^/]"),
-            '[' => {
-                re.push('[');
-                if chars.peek() == Some(&'!') {
-                    chars.next();
-                    re.push('^');
-                }
-                for c in chars.by_ref() {
-                    if c == ']' {
-                        break;
-                    }
-                    if c == '\\' || c == '^' {
-                        re.push('\\');
-                    }
-                    re.push(c);
-                }
-                re.push(']');
-            }
-            other => re.push_str(&regex::escape(&other.to_string())),
-        }
-    }
-    re.push('$');
-    regex::Regex::new(&re).map_err(|e| e.to_string())
 }
 
 /// Blob uploads in flight at once.

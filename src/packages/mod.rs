@@ -334,7 +334,7 @@ pub(crate) mod cache {
     }
 
     fn path(url: &str) -> Option<std::path::PathBuf> {
-        let dir = crate::registry::hostcache::private_dir()?.join("index");
+        let dir = crate::fsutil::cache_dir()?.join("index");
         std::fs::create_dir_all(&dir).ok()?;
         Some(dir.join(hex::encode(sha2::Sha256::digest(url.as_bytes()))))
     }
@@ -536,7 +536,7 @@ pub fn get(
     let staging = staged.path().to_path_buf();
     let dest = staging.as_path();
     let write = |file: &str, text: &str| {
-        crate::image::get::write_file(&dest.join(file), text.as_bytes()).map_err(|e| {
+        crate::fsutil::write_file(&dest.join(file), text.as_bytes()).map_err(|e| {
             PackageError::Malformed {
                 url: dest.display().to_string(),
                 detail: e.to_string(),
@@ -565,7 +565,7 @@ pub fn get(
         }
     }
     if let Some(glob) = download {
-        let re = crate::image::put::glob_regex(glob).map_err(|e| PackageError::Invalid {
+        let re = crate::fsutil::glob_regex(glob).map_err(|e| PackageError::Invalid {
             field: "params.download",
             detail: format!("`{glob}`: {e}"),
         })?;

@@ -5,7 +5,7 @@ use super::auth::Challenge;
 use crate::log;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+
 use std::path::PathBuf;
 
 /// How long a discovery is trusted before the registry is pinged again.
@@ -33,16 +33,7 @@ enum Stored {
 /// `$TMPDIR/uptick-<uid>/hosts.json`, used only when the directory is ours and private: a
 /// planted entry could otherwise point credentials at another token realm.
 fn file() -> Option<PathBuf> {
-    private_dir().map(|d| d.join("hosts.json"))
-}
-
-/// `$TMPDIR/uptick-<uid>`, created mode 0700; `None` unless it is ours and private.
-pub fn private_dir() -> Option<PathBuf> {
-    let uid = std::fs::metadata("/proc/self").ok()?.uid();
-    let dir = std::env::temp_dir().join(format!("uptick-{uid}"));
-    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
-    let meta = std::fs::symlink_metadata(&dir).ok()?;
-    (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0).then_some(dir)
+    crate::fsutil::cache_dir().map(|d| d.join("hosts.json"))
 }
 
 fn read_all() -> BTreeMap<String, Entry> {
@@ -74,7 +65,9 @@ pub fn load(host: &str) -> Option<(String, Challenge)> {
 /// concurrent checks of different registries do not drop each other's entries; `change` says
 /// whether anything changed. The file is replaced atomically, so readers need no lock.
 fn update(change: impl FnOnce(&mut BTreeMap<String, Entry>) -> bool) {
-    let Some(dir) = private_dir() else { return };
+    let Some(dir) = crate::fsutil::cache_dir() else {
+        return;
+    };
     let _lock = match crate::fsutil::lock(&dir.join("hosts.lock")) {
         Ok(l) => l,
         Err(e) => {
