@@ -278,24 +278,32 @@ pub struct RegistryMirror {
 /// `content_trust {…}` (accepted for compatibility; not acted on yet).
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct ContentTrust {
+    /// Notary server URL.
     #[serde(default)]
     pub server: String,
+    /// Repository key id.
     #[serde(default)]
     pub repository_key_id: String,
+    /// Repository key (PEM); never logged.
     #[serde(default)]
     pub repository_key: Option<Secret>,
+    /// Its passphrase; never logged.
     #[serde(default)]
     pub repository_passphrase: Option<Secret>,
+    /// TLS client key for the Notary server; never logged.
     #[serde(default)]
     pub tls_key: Option<Secret>,
+    /// TLS client certificate for the Notary server.
     #[serde(default)]
     pub tls_cert: String,
+    /// Token scopes.
     #[serde(default)]
     pub scopes: String,
+    /// Notary user.
     #[serde(default)]
     pub username: String,
+    /// Notary password; never logged.
     #[serde(default)]
     pub password: Option<Secret>,
 }
@@ -303,66 +311,95 @@ pub struct ContentTrust {
 /// An image resource's `source`: every field registry-image-resource accepts.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct ImageSource {
+    /// The repository: `alpine` (Docker Hub, `library/` added) or `host[:port]/path`.
     pub repository: String,
+    /// Skip TLS verification.
     #[serde(default)]
     pub insecure: bool,
+    /// Semver mode: admit `alpha`/`beta`/`rc` pre-releases (default `false`).
     #[serde(default)]
     pub pre_releases: bool,
+    /// Semver mode: further pre-release prefixes admitted with `pre_releases`.
     #[serde(default)]
     pub pre_release_prefixes: Vec<String>,
+    /// Semver mode: only tags ending `-<variant>`.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub variant: Option<String>,
+    /// Semver mode: a Masterminds constraint (`1.2.x`, `~1.2`, `^1`, `>= 1.2, < 2`, `1.2 - 1.4`, `a || b`); default all versions.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub semver_constraint: Option<String>,
+    /// Tag to watch (tag mode); without it semver mode, or regex mode with `tag_regex`.
     #[serde(default, deserialize_with = "tag_string")]
     #[schemars(with = "Option<TagText>")]
     pub tag: Option<String>,
+    /// Regex mode: matching tags.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub tag_regex: Option<String>,
+    /// Regex mode without a `version` group: order by the image config's `created`.
     #[serde(default)]
     pub created_at_sort: bool,
+    /// Manifest annotations whose keys match become `in` metadata.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub annotation_regex: Option<String>,
+    /// Image labels whose keys match become `in` metadata.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub label_regex: Option<String>,
+    /// User name of basic credentials (used only with `password`), also for token servers.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub username: Option<String>,
+    /// Password or token of basic credentials (used only with `username`); never logged.
     #[serde(default)]
     pub password: Option<Secret>,
+    /// ECR: static access key id (default: the worker's AWS credential chain).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub aws_access_key_id: Option<String>,
+    /// ECR: static secret access key; never logged.
     #[serde(default)]
     pub aws_secret_access_key: Option<Secret>,
+    /// ECR: session token of temporary static keys; never logged.
     #[serde(default)]
     pub aws_session_token: Option<Secret>,
+    /// Turns the ECR login on (as upstream: the resulting `AWS` user and 12-hour password replace `username`/`password`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub aws_region: Option<String>,
+    /// Deprecated upstream; accepted and ignored with a notice.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub aws_ecr_registry_id: Option<String>,
+    /// ECR: a role to assume (not with `aws_role_arns`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub aws_role_arn: Option<String>,
+    /// ECR: roles assumed in order, each with the previous one's credentials.
     #[serde(default)]
     pub aws_role_arns: Vec<String>,
+    /// ECR: names the repository `<account>.dkr.ecr.<region>.amazonaws.com/<repository>` (`.com.cn` in `cn-` regions).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub aws_account_id: Option<String>,
+    /// Azure ACR: log in with the worker's managed identity.
     #[serde(default)]
     pub azure_acr: bool,
+    /// A user-assigned identity's client id (default: the system-assigned identity).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub azure_client_id: Option<String>,
+    /// The registry's Azure tenant (default: from the registry's challenge, else `common`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub azure_tenant_id: Option<String>,
+    /// `AzurePublic`, `AzureGovernment`, `AzureChina` (default: from the registry's domain).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub azure_environment: Option<String>,
+    /// A mirror `{host, username, password}` tried first for Docker Hub repositories; the origin on error or an empty result.
     #[serde(default)]
     pub registry_mirror: Option<RegistryMirror>,
+    /// Notary content trust: not supported yet (the run fails naming it).
     #[serde(default)]
     pub content_trust: Option<ContentTrust>,
+    /// PEM certificates added to the system roots.
     #[serde(default)]
     pub ca_certs: Vec<String>,
+    /// Platform whose labels/annotations `in` reads (`variant` is uptick's addition) (default: the worker's, `linux` and its CPU).
     #[serde(default)]
     pub platform: Option<PlatformField>,
+    /// One stderr line per HTTP request (method, URL without secrets, status, ms).
     #[serde(default)]
     pub debug: bool,
     /// uptick's addition: seconds one request may take, retries included (default 60).
