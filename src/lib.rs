@@ -46,7 +46,7 @@ pub fn run_check(
         Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
         _ => None,
     };
-    let versions = image::check::check(&source, cursor)?;
+    let versions = net::block_on(image::check::check(&source, cursor))?;
     protocol::write_json(stdout, &versions)?;
     Ok(())
 }
@@ -78,7 +78,7 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
         _ => ImageGetParams::default(),
     };
     let dest = destination(args)?;
-    let response = image::get::get(&source, version, &params, &dest)?;
+    let response = net::block_on(image::get::get(&source, version, &params, &dest))?;
     protocol::write_json(stdout, &response)?;
     Ok(())
 }
@@ -102,7 +102,7 @@ pub fn run_out(
         .get(1)
         .map(PathBuf::from)
         .ok_or_else(|| anyhow::anyhow!("sources path not specified (usage: out SRC)"))?;
-    let response = image::put::put(&source, &params, &sources)?;
+    let response = net::block_on(image::put::put(&source, &params, &sources))?;
     protocol::write_json(stdout, &response)?;
     Ok(())
 }

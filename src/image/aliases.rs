@@ -9,19 +9,19 @@ use crate::versions::semver::Version;
 
 /// Tags (the version's own tag and every tag that parses as a version) whose digest is `digest`,
 /// in registry order, and the highest version among them.
-pub fn find(
+pub async fn find(
     client: &Client,
     repo: &Repository,
     digest: &Digest,
     own_tag: &str,
 ) -> Result<(Vec<String>, Option<String>), ImageError> {
-    let tags = client.list_tags(repo)?.unwrap_or_default();
+    let tags = client.list_tags(repo).await?.unwrap_or_default();
     let candidates: Vec<&str> = tags
         .iter()
         .map(String::as_str)
         .filter(|t| *t == own_tag || Version::parse(t).is_ok())
         .collect();
-    let digests = head_all(client, repo, &candidates)?;
+    let digests = head_all(client, repo, &candidates).await?;
     let aliases: Vec<String> = candidates
         .into_iter()
         .zip(digests)

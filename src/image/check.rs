@@ -7,7 +7,7 @@ use crate::registry::{Client, Repository};
 
 /// Versions oldest first, in the mode `source` selects: tag (`tag`), regex (`tag_regex`) or
 /// semver (neither). A mirror is tried first; the origin on error or an empty answer.
-pub fn check(
+pub async fn check(
     source: &ImageSource,
     cursor: Option<ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
@@ -19,45 +19,46 @@ pub fn check(
     }
     discover::validate(source)?;
     if let Some(base) = &source.base {
-        return super::freshness::check(source, base, cursor);
+        return super::freshness::check(source, base, cursor).await;
     }
     let target = Target::from_source(source)?;
     if let Some((repo, client)) = &target.mirror {
-        match check_on(client, repo, source, cursor.as_ref()) {
+        match check_on(client, repo, source, cursor.as_ref()).await {
             Ok(v) if !v.is_empty() => return Ok(v),
             Ok(_) => log::warn(format_args!("checking mirror {repo} failed: tag not found")),
             Err(e) => log::warn(format_args!("checking mirror {repo} failed: {e}")),
         }
     }
-    check_on(&target.client, &target.repository, source, cursor.as_ref())
+    check_on(&target.client, &target.repository, source, cursor.as_ref()).await
 }
 
-fn check_on(
+async fn check_on(
     client: &Client,
     repo: &Repository,
     source: &ImageSource,
     cursor: Option<&ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
     match (&source.tag, &source.tag_regex) {
-        (Some(tag), _) => check_tag(client, repo, tag, cursor),
-        (None, Some(pattern)) => discover::regex_mode(client, repo, source, pattern, cursor),
-        (None, None) => discover::semver_mode(client, repo, source, cursor),
+        (Some(tag), _) => check_tag(client, repo, tag, cursor).await,
+        (None, Some(pattern)) => discover::regex_mode(client, repo, source, pattern, cursor).await,
+        (None, None) => discover::semver_mode(client, repo, source, cursor).await,
     }
 }
 
-fn check_tag(
+async fn check_tag(
     client: &Client,
     repo: &Repository,
     tag: &str,
     cursor: Option<&ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
-    let Some(current) = client.manifest_digest(repo, tag)? else {
+    let Some(current) = client.manifest_digest(repo, tag).await? else {
         return Ok(Vec::new());
     };
     let mut versions = Vec::with_capacity(2);
     if let Some(cursor) = cursor.filter(|c| c.digest != current) {
         if client
-            .manifest_digest(repo, &cursor.digest.to_string())?
+            .manifest_digest(repo, &cursor.digest.to_string())
+            .await?
             .is_some()
         {
             versions.push(ImageVersion {

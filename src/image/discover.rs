@@ -42,19 +42,22 @@ fn compile(pattern: &str) -> Result<Regex, ImageError> {
     })
 }
 
-fn tags_of(client: &Client, repo: &Repository) -> Result<Vec<String>, ImageError> {
-    client.list_tags(repo)?.ok_or_else(|| ImageError::Gone {
-        reference: format!("repository {repo}"),
-    })
+async fn tags_of(client: &Client, repo: &Repository) -> Result<Vec<String>, ImageError> {
+    client
+        .list_tags(repo)
+        .await?
+        .ok_or_else(|| ImageError::Gone {
+            reference: format!("repository {repo}"),
+        })
 }
 
 /// The digests of `tags` (None where the tag has gone), HEADs run `HEAD_CONCURRENCY` at a time.
-pub fn head_all(
+pub async fn head_all(
     client: &Client,
     repo: &Repository,
     tags: &[&str],
 ) -> Result<Vec<Option<Digest>>, RegistryError> {
-    super::bounded(tags, HEAD_CONCURRENCY, |t| client.manifest_digest(repo, t))
+    crate::net::concurrently(tags, HEAD_CONCURRENCY, |t| client.manifest_digest(repo, t)).await
 }
 
 struct Candidate {
@@ -64,7 +67,7 @@ struct Candidate {
 
 /// Semver mode, as registry-image-resource: version tags (of `variant`), constraint, pre-release
 /// rules, one version per digest, ascending; the bare tag last when its digest is new.
-pub fn semver_mode(
+pub async fn semver_mode(
     client: &Client,
     repo: &Repository,
     source: &ImageSource,
@@ -81,7 +84,8 @@ pub fn semver_mode(
         })?;
     let bare = source.variant.as_deref().unwrap_or("latest");
     let suffix = source.variant.as_ref().map(|v| format!("-{v}"));
-    let mut candidates: Vec<Candidate> = tags_of(client, repo)?
+    let mut candidates: Vec<Candidate> = tags_of(client, repo)
+        .await?
         .into_iter()
         .filter_map(|tag| {
             if tag == bare {
@@ -112,7 +116,7 @@ pub fn semver_mode(
     if let Some(c) = cursor {
         if let Some(pos) = candidates.iter().position(|x| x.tag == c.tag) {
             let cand = candidates.remove(pos);
-            if let Some(d) = client.manifest_digest(repo, &cand.tag)? {
+            if let Some(d) = client.manifest_digest(repo, &cand.tag).await? {
                 if d == c.digest {
                     floor = cand.version.clone();
                 }
@@ -128,7 +132,7 @@ pub fn semver_mode(
         })
         .collect();
     let names: Vec<&str> = rest.iter().map(|c| c.tag.as_str()).collect();
-    let digests = head_all(client, repo, &names)?;
+    let digests = head_all(client, repo, &names).await?;
     found.extend(
         rest.into_iter()
             .zip(digests)
@@ -210,7 +214,7 @@ fn prefer(new: &Version, existing: &Version) -> bool {
 /// order (or by config `created` with `created_at_sort`). With `(?P<version>…)`, ordered by the
 /// captured version (semver when every capture parses, else natural order), and tags at or below
 /// a still-valid cursor are not HEADed.
-pub fn regex_mode(
+pub async fn regex_mode(
     client: &Client,
     repo: &Repository,
     source: &ImageSource,
@@ -219,19 +223,19 @@ pub fn regex_mode(
 ) -> Result<Vec<ImageVersion>, ImageError> {
     let re = compile(pattern)?;
     let grouped = re.capture_names().any(|n| n == Some("version"));
-    let tags = tags_of(client, repo)?;
+    let tags = tags_of(client, repo).await?;
     if !grouped {
         let matched: Vec<&str> = tags
             .iter()
             .map(String::as_str)
             .filter(|t| re.is_match(t))
             .collect();
-        let digests = head_all(client, repo, &matched)?;
+        let digests = head_all(client, repo, &matched).await?;
         let mut out: Vec<(ImageVersion, Option<(i64, u32)>)> = Vec::new();
         for (tag, digest) in matched.into_iter().zip(digests) {
             let Some(digest) = digest else { continue };
             let created = if source.created_at_sort {
-                created_of(client, repo, source, &digest)?
+                created_of(client, repo, source, &digest).await?
             } else {
                 None
             };
@@ -283,7 +287,7 @@ pub fn regex_mode(
     let mut cursor_hit: Option<(usize, Digest)> = None;
     if let Some(c) = cursor {
         if let Some(i) = matched.iter().position(|(t, _)| *t == c.tag) {
-            if let Some(d) = client.manifest_digest(repo, &matched[i].0)? {
+            if let Some(d) = client.manifest_digest(repo, &matched[i].0).await? {
                 if d == c.digest {
                     keep_from = rank[i] + 1;
                 }
@@ -298,7 +302,7 @@ pub fn regex_mode(
         .filter(|&i| cursor_hit.as_ref().is_none_or(|(c, _)| *c != i))
         .collect();
     let names: Vec<&str> = todo.iter().map(|&i| matched[i].0.as_str()).collect();
-    let digests = head_all(client, repo, &names)?;
+    let digests = head_all(client, repo, &names).await?;
     let mut found: Vec<(usize, Digest)> = todo
         .into_iter()
         .zip(digests)
@@ -316,18 +320,18 @@ pub fn regex_mode(
         .collect())
 }
 
-fn created_of(
+async fn created_of(
     client: &Client,
     repo: &Repository,
     source: &ImageSource,
     digest: &Digest,
 ) -> Result<Option<(i64, u32)>, ImageError> {
-    let Some(m) = client.get_manifest(repo, &digest.to_string())? else {
+    let Some(m) = client.get_manifest(repo, &digest.to_string()).await? else {
         return Ok(None);
     };
     let wanted = Platform::resolve(source.platform.as_ref(), None);
-    let image = manifest::for_platform(client, repo, m, &wanted)?;
-    let config = manifest::config(client, repo, &image)?;
+    let image = manifest::for_platform(client, repo, m, &wanted).await?;
+    let config = manifest::config(client, repo, &image).await?;
     Ok(config.created.as_deref().and_then(parse_rfc3339))
 }
 

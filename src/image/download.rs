@@ -124,13 +124,15 @@ impl Progress {
 }
 
 /// Starts one layer's producer: download → verify → decompress on a helper thread.
-fn start_layer(
+async fn start_layer(
     client: &Client,
     repo: &Repository,
     layer: &platform::Descriptor,
     progress: Progress,
 ) -> Result<extract::ChannelReader, ImageError> {
-    let reader = client.blob_reader(repo, &layer.digest, Some(layer.size))?;
+    let reader = client
+        .blob_reader(repo, &layer.digest, Some(layer.size))
+        .await?;
     Ok(extract::pipelined(PIPE_DEPTH, move |send| {
         let mut progress = progress;
         let mut counted = Counting {
@@ -177,7 +179,7 @@ impl<R: Read> Read for Counting<'_, R> {
 
 /// `rootfs/`, `metadata.json`, `labels.json`. The root filesystem is extracted beside `dest`'s
 /// `rootfs` and renamed into place only when every layer applied and verified.
-pub fn rootfs(
+pub async fn rootfs(
     client: &Client,
     repo: &Repository,
     image: &ImageManifest,
@@ -202,13 +204,17 @@ pub fn rootfs(
             Progress::start(i, count, &layer.digest, layer.size),
         )
     };
-    let mut next = if count > 0 { Some(start(0)?) } else { None };
+    let mut next = if count > 0 {
+        Some(start(0).await?)
+    } else {
+        None
+    };
     for (i, layer) in image.layers.iter().enumerate() {
         let Some(current) = next.take() else { break };
         if i + 1 < count {
-            next = Some(start(i + 1)?);
+            next = Some(start(i + 1).await?);
         }
-        apply_layer(layer, current, &mut extractor)?;
+        crate::net::blocking(|| apply_layer(layer, current, &mut extractor))?;
     }
     extractor.finish().map_err(ImageError::Extract)?;
     staging.commit(&final_root)?;
@@ -243,7 +249,7 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ImageError> {
 
 /// `image.tar` in docker-save layout (config `sha256:<hex>`, layers `<hex>.tar.gz`,
 /// `manifest.json` with `RepoTags`), plus `labels.json`. Blobs stream through verification.
-pub fn tarball(
+pub async fn tarball(
     client: &Client,
     repo: &Repository,
     image: &ImageManifest,
@@ -273,8 +279,10 @@ pub fn tarball(
     for (i, layer) in image.layers.iter().enumerate() {
         let name = format!("{}.tar.gz", layer.digest.hex());
         let progress = Progress::start(i, count, &layer.digest, layer.size);
-        let reader = client.blob_reader(repo, &layer.digest, Some(layer.size))?;
-        append(&mut builder, &name, layer.size, reader)
+        let reader = client
+            .blob_reader(repo, &layer.digest, Some(layer.size))
+            .await?;
+        crate::net::blocking(|| append(&mut builder, &name, layer.size, reader))
             .map_err(|e| layer_error(&layer.digest, e))?;
         progress.done();
         layer_names.push(name);
@@ -331,7 +339,7 @@ fn append<W: Write>(
 
 /// `oci/`: an OCI image layout of the version. An index is written whole (every child and its
 /// blobs), a single image as a one-entry index plus `single-image-digest`.
-pub fn layout(
+pub async fn layout(
     client: &Client,
     repo: &Repository,
     top: &Manifest,
@@ -355,15 +363,16 @@ pub fn layout(
         })?;
         for child in &index.manifests {
             let m = client
-                .get_manifest(repo, &child.digest.to_string())?
+                .get_manifest(repo, &child.digest.to_string())
+                .await?
                 .ok_or_else(|| ImageError::Malformed {
                     reference: reference.clone(),
                     detail: format!("index child {} is missing", child.digest),
                 })?;
-            write_image_blobs(client, repo, &m, &blobs)?;
+            write_image_blobs(client, repo, &m, &blobs).await?;
         }
     } else {
-        write_image_blobs(client, repo, top, &blobs)?;
+        write_image_blobs(client, repo, top, &blobs).await?;
         let index = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.index.v1+json",
@@ -382,7 +391,7 @@ pub fn layout(
     staging.commit(&final_dir)
 }
 
-fn write_image_blobs(
+async fn write_image_blobs(
     client: &Client,
     repo: &Repository,
     m: &Manifest,
@@ -395,7 +404,7 @@ fn write_image_blobs(
     let reference = format!("{repo}@{}", m.digest);
     let image = manifest::parse_image(m, &reference)?;
     write_blob_bytes(blobs, &m.digest, &m.bytes)?;
-    let config = manifest::config_bytes(client, repo, &image)?;
+    let config = manifest::config_bytes(client, repo, &image).await?;
     write_blob_bytes(blobs, &image.config.digest, &config)?;
     let count = image.layers.len();
     for (i, layer) in image.layers.iter().enumerate() {
@@ -404,8 +413,11 @@ fn write_image_blobs(
             continue;
         }
         let progress = Progress::start(i, count, &layer.digest, layer.size);
-        let mut reader = client.blob_reader(repo, &layer.digest, Some(layer.size))?;
-        write_stream(&path, &mut reader).map_err(|e| layer_error(&layer.digest, e))?;
+        let mut reader = client
+            .blob_reader(repo, &layer.digest, Some(layer.size))
+            .await?;
+        crate::net::blocking(|| write_stream(&path, &mut reader))
+            .map_err(|e| layer_error(&layer.digest, e))?;
         progress.done();
     }
     Ok(())
@@ -450,13 +462,13 @@ fn write_plain(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
 }
 
 /// The image manifest and config for `wanted` (following an index), for rootfs and image.tar.
-pub fn image_for(
+pub async fn image_for(
     client: &Client,
     repo: &Repository,
     top: Manifest,
     wanted: &Platform,
 ) -> Result<(ImageManifest, Vec<u8>), ImageError> {
-    let image = manifest::for_platform(client, repo, top, wanted)?;
-    let config = manifest::config_bytes(client, repo, &image)?;
+    let image = manifest::for_platform(client, repo, top, wanted).await?;
+    let config = manifest::config_bytes(client, repo, &image).await?;
     Ok((image, config))
 }

@@ -77,7 +77,7 @@ impl Base {
     }
 
     /// The base manifest now (by its tag), or at `digest`.
-    fn manifest(&self, digest: Option<&Digest>) -> Result<Manifest, ImageError> {
+    async fn manifest(&self, digest: Option<&Digest>) -> Result<Manifest, ImageError> {
         let r = &self.reference;
         let wanted = match (digest, &r.digest, &r.tag) {
             (Some(d), _, _) | (None, Some(d), _) => d.to_string(),
@@ -85,7 +85,8 @@ impl Base {
             (None, None, None) => "latest".to_string(),
         };
         self.client
-            .get_manifest(self.repo(), &wanted)?
+            .get_manifest(self.repo(), &wanted)
+            .await?
             .ok_or_else(|| ImageError::Gone {
                 reference: format!("base image {}:{wanted}", self.repo()),
             })
@@ -93,15 +94,15 @@ impl Base {
 }
 
 /// Compares `image` (a manifest of `repo`) with the base.
-pub fn judge(
+pub async fn judge(
     client: &Client,
     repo: &Repository,
     image: &Manifest,
     base: &Base,
     base_at: Option<&Digest>,
 ) -> Result<Report, ImageError> {
-    let base_top = base.manifest(base_at)?;
-    let images: Vec<(Platform, Manifest)> = platforms_of(client, repo, image)?;
+    let base_top = base.manifest(base_at).await?;
+    let images: Vec<(Platform, Manifest)> = platforms_of(client, repo, image).await?;
 
     // The annotation shortcut: every platform names its base digest.
     let annotated: Option<Vec<String>> = images
@@ -109,7 +110,7 @@ pub fn judge(
         .map(|(_, m)| annotations(m).and_then(|a| a.get(BASE_DIGEST).cloned()))
         .collect();
     if let Some(declared) = annotated {
-        let base_digests = base_digests(base, &base_top)?;
+        let base_digests = base_digests(base, &base_top).await?;
         let platforms: Vec<PlatformReport> = images
             .iter()
             .zip(declared)
@@ -125,9 +126,9 @@ pub fn judge(
 
     let mut platforms = Vec::new();
     for (platform, m) in &images {
-        let image_layers = layers(repo, m)?;
-        let base_manifest = base_for(base, &base_top, platform)?;
-        let base_layers = layers(base.repo(), &base_manifest)?;
+        let image_layers = layers(repo, m).await?;
+        let base_manifest = base_for(base, &base_top, platform).await?;
+        let base_layers = layers(base.repo(), &base_manifest).await?;
         let fresh = image_layers.len() >= base_layers.len()
             && image_layers[..base_layers.len()] == base_layers[..];
         platforms.push(PlatformReport {
@@ -165,7 +166,7 @@ fn annotations(m: &Manifest) -> Option<std::collections::BTreeMap<String, String
 }
 
 /// The base's digest and, for an index, its children's: what a base annotation may name.
-fn base_digests(base: &Base, top: &Manifest) -> Result<Vec<String>, ImageError> {
+async fn base_digests(base: &Base, top: &Manifest) -> Result<Vec<String>, ImageError> {
     let mut out = vec![top.digest.to_string()];
     if is_index(&top.media_type) {
         let index = parse_index(base.repo(), top)?;
@@ -183,7 +184,7 @@ fn parse_index(repo: &Repository, m: &Manifest) -> Result<platform::Index, Image
 
 /// Each platform of the image with its manifest (a single manifest counts as the base's
 /// platform: it is compared with whatever the base offers for the running platform).
-fn platforms_of(
+async fn platforms_of(
     client: &Client,
     repo: &Repository,
     image: &Manifest,
@@ -199,7 +200,8 @@ fn platforms_of(
             continue; // attestation manifests
         }
         let m = client
-            .get_manifest(repo, &d.digest.to_string())?
+            .get_manifest(repo, &d.digest.to_string())
+            .await?
             .ok_or_else(|| ImageError::Malformed {
                 reference: format!("{repo}@{}", image.digest),
                 detail: format!("index child {} is missing", d.digest),
@@ -216,7 +218,11 @@ fn platforms_of(
     Ok(out)
 }
 
-fn base_for(base: &Base, top: &Manifest, platform: &Platform) -> Result<Manifest, ImageError> {
+async fn base_for(
+    base: &Base,
+    top: &Manifest,
+    platform: &Platform,
+) -> Result<Manifest, ImageError> {
     if !is_index(&top.media_type) {
         return Ok(top.clone());
     }
@@ -224,20 +230,21 @@ fn base_for(base: &Base, top: &Manifest, platform: &Platform) -> Result<Manifest
     let reference = format!("base image {}@{}", base.repo(), top.digest);
     let child = platform::select(&index, platform, &reference)?;
     base.client
-        .get_manifest(base.repo(), &child.digest.to_string())?
+        .get_manifest(base.repo(), &child.digest.to_string())
+        .await?
         .ok_or_else(|| ImageError::Malformed {
             reference,
             detail: format!("index child {} is missing", child.digest),
         })
 }
 
-fn layers(repo: &Repository, m: &Manifest) -> Result<Vec<String>, ImageError> {
+async fn layers(repo: &Repository, m: &Manifest) -> Result<Vec<String>, ImageError> {
     let image = manifest::parse_image(m, &format!("{repo}@{}", m.digest))?;
     Ok(image.layers.iter().map(|l| l.digest.to_string()).collect())
 }
 
 /// `check` for a source with `base`: a version only when the image is stale.
-pub fn check(
+pub async fn check(
     source: &ImageSource,
     field: &BaseField,
     cursor: Option<ImageVersion>,
@@ -248,10 +255,10 @@ pub fn check(
     })?;
     let target = super::Target::from_source(source)?;
     let base = Base::from_source(source, field)?;
-    let Some(image) = target.client.get_manifest(&target.repository, &tag)? else {
+    let Some(image) = target.client.get_manifest(&target.repository, &tag).await? else {
         return Ok(Vec::new());
     };
-    let report = judge(&target.client, &target.repository, &image, &base, None)?;
+    let report = judge(&target.client, &target.repository, &image, &base, None).await?;
     crate::log::info(format_args!(
         "{}:{tag} is {} ({} against base {})",
         target.name,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Fetches `version` into `dest` in the asked format and returns the response for Concourse.
-pub fn get(
+pub async fn get(
     source: &ImageSource,
     version: ImageVersion,
     params: &ImageGetParams,
@@ -44,7 +44,7 @@ pub fn get(
     };
 
     log::info(format_args!("fetching {}@{}", target.name, digest));
-    let (repo, client, top) = fetch_from_mirror_or_origin(&target, &digest)?;
+    let (repo, client, top) = fetch_from_mirror_or_origin(&target, &digest).await?;
     let wanted = Platform::resolve(source.platform.as_ref(), params.platform.as_ref());
 
     // The chosen platform's manifest and config, read once for the download and the metadata.
@@ -52,17 +52,17 @@ pub fn get(
     if !params.skip_download {
         match params.format.unwrap_or(ImageFormat::Rootfs) {
             ImageFormat::Rootfs => {
-                let (img, config) = download::image_for(client, repo, top.clone(), &wanted)?;
-                download::rootfs(client, repo, &img, &config, dest)?;
+                let (img, config) = download::image_for(client, repo, top.clone(), &wanted).await?;
+                download::rootfs(client, repo, &img, &config, dest).await?;
                 image = Some((img, Some(config)));
             }
             ImageFormat::Oci => {
-                let (img, config) = download::image_for(client, repo, top.clone(), &wanted)?;
+                let (img, config) = download::image_for(client, repo, top.clone(), &wanted).await?;
                 let repo_tag = format!("{repo}:{}", if tag.is_empty() { "latest" } else { &tag });
-                download::tarball(client, repo, &img, &config, &repo_tag, dest)?;
+                download::tarball(client, repo, &img, &config, &repo_tag, dest).await?;
                 image = Some((img, Some(config)));
             }
-            ImageFormat::OciLayout => download::layout(client, repo, &top, dest)?,
+            ImageFormat::OciLayout => download::layout(client, repo, &top, dest).await?,
         }
     }
 
@@ -75,7 +75,7 @@ pub fn get(
         MetadataField::new("tag", tag.clone()),
     ];
     if params.aliases {
-        let (aliases, best) = aliases::find(client, repo, &version.digest, &tag)?;
+        let (aliases, best) = aliases::find(client, repo, &version.digest, &tag).await?;
         write_file(&dest.join("aliases"), aliases.join(" ").as_bytes())?;
         if let Some(v) = &best {
             write_file(&dest.join("version"), v.as_bytes())?;
@@ -85,7 +85,8 @@ pub fn get(
     }
     if let Some(field) = &source.base {
         let base = freshness::Base::from_source(source, field)?;
-        let report = freshness::judge(client, repo, &top, &base, version.base_digest.as_ref())?;
+        let report =
+            freshness::judge(client, repo, &top, &base, version.base_digest.as_ref()).await?;
         write_file(&dest.join("stale"), report.stale.to_string().as_bytes())?;
         write_file(&dest.join("base_digest"), report.base_digest.as_bytes())?;
         let json = serde_json::to_vec_pretty(&report).map_err(|e| ImageError::Io {
@@ -110,12 +111,15 @@ pub fn get(
     if label_re.is_some() || annotation_re.is_some() {
         let (img, config) = match image {
             Some(pair) => pair,
-            None => (manifest::for_platform(client, repo, top, &wanted)?, None),
+            None => (
+                manifest::for_platform(client, repo, top, &wanted).await?,
+                None,
+            ),
         };
         if let Some(re) = &label_re {
             let config = match config {
                 Some(bytes) => manifest::parse_config(repo, &img, &bytes)?,
-                None => manifest::config(client, repo, &img)?,
+                None => manifest::config(client, repo, &img).await?,
             };
             metadata.extend(matching(re, config.config.labels.unwrap_or_default()));
         }
@@ -134,19 +138,19 @@ pub fn get(
     })
 }
 
-fn fetch_from_mirror_or_origin<'t>(
+async fn fetch_from_mirror_or_origin<'t>(
     target: &'t Target,
     digest: &str,
 ) -> Result<(&'t Repository, &'t Client, Manifest), ImageError> {
     if let Some((repo, client)) = &target.mirror {
-        match client.get_manifest(repo, digest) {
+        match client.get_manifest(repo, digest).await {
             Ok(Some(m)) => return Ok((repo, client, m)),
             Ok(None) => log::warn(format_args!("mirror {repo} does not have {digest}")),
             Err(e) => log::warn(format_args!("fetching from mirror {repo} failed: {e}")),
         }
     }
     let repo = &target.repository;
-    match target.client.get_manifest(repo, digest)? {
+    match target.client.get_manifest(repo, digest).await? {
         Some(m) => Ok((repo, &target.client, m)),
         None => Err(ImageError::Gone {
             reference: format!("{}@{digest}", target.name),

@@ -73,17 +73,17 @@ pub fn is_index(media_type: &str) -> bool {
 }
 
 /// The single-image manifest for `wanted`: the manifest itself, or the index child for it.
-pub fn for_platform(
+pub async fn for_platform(
     client: &Client,
     repo: &Repository,
     manifest: Manifest,
     wanted: &Platform,
 ) -> Result<ImageManifest, ImageError> {
-    Ok(for_platform_raw(client, repo, manifest, wanted)?.0)
+    Ok(for_platform_raw(client, repo, manifest, wanted).await?.0)
 }
 
 /// Like [`for_platform`], also returning the chosen manifest's bytes and digest.
-pub fn for_platform_raw(
+pub async fn for_platform_raw(
     client: &Client,
     repo: &Repository,
     manifest: Manifest,
@@ -99,7 +99,8 @@ pub fn for_platform_raw(
             .map_err(|e| malformed(format!("index is not valid: {e}")))?;
         let child = platform::select(&index, wanted, &reference)?;
         client
-            .get_manifest(repo, &child.digest.to_string())?
+            .get_manifest(repo, &child.digest.to_string())
+            .await?
             .ok_or_else(|| malformed(format!("index child {} is missing", child.digest)))?
     } else {
         manifest
@@ -117,21 +118,23 @@ pub fn parse_image(manifest: &Manifest, reference: &str) -> Result<ImageManifest
 }
 
 /// The image's config blob, verified and parsed.
-pub fn config(
+pub async fn config(
     client: &Client,
     repo: &Repository,
     image: &ImageManifest,
 ) -> Result<ConfigFile, ImageError> {
-    parse_config(repo, image, &config_bytes(client, repo, image)?)
+    parse_config(repo, image, &config_bytes(client, repo, image).await?)
 }
 
 /// The raw config blob, verified.
-pub fn config_bytes(
+pub async fn config_bytes(
     client: &Client,
     repo: &Repository,
     image: &ImageManifest,
 ) -> Result<Vec<u8>, ImageError> {
-    Ok(client.get_blob_small(repo, &image.config.digest, MAX_CONFIG_BYTES)?)
+    Ok(client
+        .get_blob_small(repo, &image.config.digest, MAX_CONFIG_BYTES)
+        .await?)
 }
 
 /// Parses config bytes read by [`config_bytes`].

@@ -218,51 +218,6 @@ pub fn credentials(
     }
 }
 
-/// Runs `f` over `items`, `limit` at a time on scoped threads; results in input order; after a
-/// failure no new item starts and the first failure (in input order) is returned.
-pub fn bounded<T: Sync, R: Send, E: Send>(
-    items: &[T],
-    limit: usize,
-    f: impl Fn(&T) -> Result<R, E> + Sync,
-) -> Result<Vec<R>, E> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-    let n = items.len();
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let slots: std::sync::Mutex<Vec<Option<Result<R, E>>>> =
-        std::sync::Mutex::new((0..n).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..limit.min(n) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, SeqCst);
-                if i >= n || failed.load(SeqCst) {
-                    break;
-                }
-                let r = f(&items[i]);
-                if r.is_err() {
-                    failed.store(true, SeqCst);
-                }
-                slots
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(r);
-            });
-        }
-    });
-    let mut out = Vec::with_capacity(n);
-    for slot in slots
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-    {
-        match slot {
-            Some(Ok(r)) => out.push(r),
-            Some(Err(e)) => return Err(e),
-            // Items start in order, so an empty slot follows a failure returned above.
-            None => {}
-        }
-    }
-    Ok(out)
-}
-
 fn reject_unsupported(s: &ImageSource) -> Result<(), ImageError> {
     if s.content_trust.is_some() {
         return Err(ImageError::Unsupported {

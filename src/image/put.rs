@@ -37,7 +37,7 @@ impl<'a> PutSource<'a> {
 }
 
 /// Pushes or promotes, then answers with the first tag and the digest.
-pub fn put(
+pub async fn put(
     source: &ImageSource,
     params: &ImagePutParams,
     sources: &Path,
@@ -52,7 +52,7 @@ pub fn put(
     let repo = &target.repository;
     let client = &target.client;
     let put_source = PutSource::of(params)?;
-    let tags = tags_to_push(source, params, sources, client, repo)?;
+    let tags = tags_to_push(source, params, sources, client, repo).await?;
 
     // Everything is read and checked before the first write to the registry.
     let (docs, blobs) = match put_source {
@@ -62,24 +62,26 @@ pub fn put(
             let image = local::load(&path)?;
             (Docs::from_local(&image), Some(image))
         }
-        PutSource::Promote(promote) => (resolve_promote(sources, promote, &target)?, None),
+        PutSource::Promote(promote) => (resolve_promote(sources, promote, &target).await?, None),
     };
     let digest = docs.top.digest.clone();
 
     match (&blobs, &docs.origin) {
-        (Some(image), _) => push_local(client, repo, image)?,
-        (None, Some(origin)) => copy_remote(client, repo, origin, &docs)?,
+        (Some(image), _) => push_local(client, repo, image).await?,
+        (None, Some(origin)) => copy_remote(client, repo, origin, &docs).await?,
         (None, None) => {}
     }
     for child in &docs.children {
-        client.put_manifest(
-            repo,
-            &child.digest.to_string(),
-            &child.media_type,
-            &child.bytes,
-        )?;
+        client
+            .put_manifest(
+                repo,
+                &child.digest.to_string(),
+                &child.media_type,
+                &child.bytes,
+            )
+            .await?;
     }
-    write_tags(client, repo, &docs.top, &tags, source.variant.as_deref())?;
+    write_tags(client, repo, &docs.top, &tags, source.variant.as_deref()).await?;
     Ok(VersionResponse {
         version: ImageVersion {
             tag: tags[0].clone(),
@@ -113,7 +115,7 @@ impl Docs {
 
 /// The tags, in registry-image-resource's order: `source.tag`, the version, bumped aliases
 /// (`latest`, `X`, `X.Y`), additional tags (with `tag_prefix`), then literal `tags`.
-fn tags_to_push(
+async fn tags_to_push(
     source: &ImageSource,
     params: &ImagePutParams,
     sources: &Path,
@@ -136,7 +138,7 @@ fn tags_to_push(
         })?;
         tags.push(with_variant(ver.to_string()));
         if params.bump_aliases && ver.prerelease().is_empty() {
-            tags.extend(aliases_to_bump(client, repo, &ver, variant)?);
+            tags.extend(aliases_to_bump(client, repo, &ver, variant).await?);
         }
     }
     let additional = match &params.additional_tags {
@@ -180,13 +182,13 @@ fn tags_to_push(
 
 /// `latest` unless a newer final version exists; `X` unless `X.(Y+n)` or `X.Y.(Z+n)` exists;
 /// `X.Y` unless `X.Y.(Z+n)` exists — among final versions of the same variant.
-fn aliases_to_bump(
+async fn aliases_to_bump(
     client: &Client,
     repo: &Repository,
     ver: &Version,
     variant: Option<&str>,
 ) -> Result<Vec<String>, ImageError> {
-    let existing = client.list_tags(repo)?.unwrap_or_default();
+    let existing = client.list_tags(repo).await?.unwrap_or_default();
     let (major, minor, patch) = ver.triple();
     let (mut latest, mut bump_major, mut bump_minor) = (true, true, true);
     for tag in &existing {
@@ -288,10 +290,15 @@ fn glob_paths(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
 /// Blob uploads in flight at once.
 const PUSH_CONCURRENCY: usize = 3;
 
-fn push_local(client: &Client, repo: &Repository, image: &LocalImage) -> Result<(), ImageError> {
-    let outcomes = super::bounded(&image.blobs, PUSH_CONCURRENCY, |blob| {
+async fn push_local(
+    client: &Client,
+    repo: &Repository,
+    image: &LocalImage,
+) -> Result<(), ImageError> {
+    let outcomes = crate::net::concurrently(&image.blobs, PUSH_CONCURRENCY, |blob| {
         client.push_blob(repo, &blob.digest, &blob.path, blob.size, None)
-    })?;
+    })
+    .await?;
     let (mut present, mut uploaded, mut bytes) = (0, 0, 0u64);
     for (blob, outcome) in image.blobs.iter().zip(outcomes) {
         match outcome {
@@ -310,7 +317,11 @@ fn push_local(client: &Client, repo: &Repository, image: &LocalImage) -> Result<
 
 /// `promote`: a directory from an earlier get (its `repository` and `digest`), a tag of this
 /// repository, or a full reference. The source must exist; nothing is written before that.
-fn resolve_promote(sources: &Path, promote: &str, target: &Target) -> Result<Docs, ImageError> {
+async fn resolve_promote(
+    sources: &Path,
+    promote: &str,
+    target: &Target,
+) -> Result<Docs, ImageError> {
     let invalid = |detail: String| ImageError::Invalid {
         field: "params.promote",
         detail,
@@ -348,7 +359,8 @@ fn resolve_promote(sources: &Path, promote: &str, target: &Target) -> Result<Doc
         target.endpoints.client(&src_repo, None)?
     };
     let top = client
-        .get_manifest(&src_repo, &reference_part)?
+        .get_manifest(&src_repo, &reference_part)
+        .await?
         .ok_or_else(|| invalid(format!("{reference} does not exist")))?;
     if let Some(d) = &parsed.digest {
         if &top.digest != d {
@@ -366,7 +378,8 @@ fn resolve_promote(sources: &Path, promote: &str, target: &Target) -> Result<Doc
             .map_err(|e| invalid(format!("{reference}: index is not valid: {e}")))?;
         for child in &index.manifests {
             let m = client
-                .get_manifest(&src_repo, &child.digest.to_string())?
+                .get_manifest(&src_repo, &child.digest.to_string())
+                .await?
                 .ok_or_else(|| {
                     invalid(format!("{reference}: child {} is missing", child.digest))
                 })?;
@@ -388,7 +401,7 @@ fn resolve_promote(sources: &Path, promote: &str, target: &Target) -> Result<Doc
 
 /// Blobs of a promotion from another repository: present, else mounted (same registry), else
 /// streamed through a verified temporary file.
-fn copy_remote(
+async fn copy_remote(
     client: &Client,
     repo: &Repository,
     origin: &(Repository, Client),
@@ -422,11 +435,11 @@ fn copy_remote(
     // of a shared `$TMPDIR` planted there (a link to a file of ours) is ever opened.
     let mut private: Option<crate::fsutil::PrivateDir> = None;
     for (digest, size) in &digests {
-        if client.blob_exists(repo, digest)? {
+        if client.blob_exists(repo, digest).await? {
             present += 1;
             continue;
         }
-        if same_registry && client.mount_blob(repo, digest, src_repo)? {
+        if same_registry && client.mount_blob(repo, digest, src_repo).await? {
             mounted += 1;
             continue;
         }
@@ -435,19 +448,24 @@ fn copy_remote(
             None => private.insert(private_temp_dir()?),
         };
         let tmp = dir.path().join(digest.hex());
-        let result = (|| {
-            let mut reader = src_client.blob_reader(src_repo, digest, Some(*size))?;
+        let result = async {
+            let mut reader = src_client
+                .blob_reader(src_repo, digest, Some(*size))
+                .await?;
             let mut f = crate::fsutil::create_new(&tmp).map_err(|e| ImageError::Io {
                 path: tmp.display().to_string(),
                 detail: e.to_string(),
             })?;
-            std::io::copy(&mut reader, &mut f).map_err(|e| ImageError::Layer {
-                digest: digest.to_string(),
-                detail: e.to_string(),
+            crate::net::blocking(|| std::io::copy(&mut reader, &mut f)).map_err(|e| {
+                ImageError::Layer {
+                    digest: digest.to_string(),
+                    detail: e.to_string(),
+                }
             })?;
-            client.push_blob(repo, digest, &tmp, *size, None)?;
+            client.push_blob(repo, digest, &tmp, *size, None).await?;
             Ok::<(), ImageError>(())
-        })();
+        }
+        .await;
         let _ = std::fs::remove_file(&tmp);
         result?;
         copied += 1;
@@ -470,7 +488,7 @@ fn private_temp_dir() -> Result<crate::fsutil::PrivateDir, ImageError> {
 
 /// PUTs the top document under every tag, `latest` (and the bare variant tag) last; a failure
 /// names what was and was not written.
-fn write_tags(
+async fn write_tags(
     client: &Client,
     repo: &Repository,
     top: &Doc,
@@ -482,7 +500,10 @@ fn write_tags(
     order.extend(last);
     let mut written: Vec<&str> = Vec::new();
     for (i, tag) in order.iter().enumerate() {
-        if let Err(e) = client.put_manifest(repo, tag, &top.media_type, &top.bytes) {
+        if let Err(e) = client
+            .put_manifest(repo, tag, &top.media_type, &top.bytes)
+            .await
+        {
             let not_written: Vec<&str> = order[i..].iter().map(|t| t.as_str()).collect();
             return Err(ImageError::Partial {
                 written: if written.is_empty() {

@@ -151,7 +151,7 @@ fn signed_post(
         }
     }
     let resp = http
-        .send(
+        .send_blocking(
             "POST",
             url,
             &all,
@@ -160,7 +160,7 @@ fn signed_post(
         )
         .map_err(|e| cloud(what, url, e.into_error().to_string()))?;
     let status = resp.status;
-    Ok((status, resp.read_limited(MAX_RESPONSE)?))
+    Ok((status, resp.read_limited_blocking(MAX_RESPONSE)?))
 }
 
 /// `ECR GetAuthorizationToken` → `AWS:<password>` and the proxy endpoint.
@@ -286,7 +286,7 @@ fn assume_role_with_web_identity(
         ("WebIdentityToken", token.trim()),
     ]);
     let resp = http
-        .send(
+        .send_blocking(
             "POST",
             &url,
             &[(
@@ -298,7 +298,7 @@ fn assume_role_with_web_identity(
         )
         .map_err(|e| cloud(WHAT, &url, e.into_error().to_string()))?;
     let status = resp.status;
-    let body = resp.read_limited(MAX_RESPONSE)?;
+    let body = resp.read_limited_blocking(MAX_RESPONSE)?;
     sts_credentials(&format!("{WHAT} {arn}"), &url, status, &body)
 }
 
@@ -615,7 +615,7 @@ fn metadata_text(
     url: &str,
     headers: &[(&str, &str)],
 ) -> Result<String, RegistryError> {
-    let answer = net::metadata_request(method, url, headers, METADATA)
+    let answer = net::metadata_request_blocking(method, url, headers, METADATA)
         .map_err(|e| cloud(what, url, e.to_string()))?;
     if answer.status != 200 {
         return Err(cloud(what, url, answer.status.to_string()));
@@ -686,7 +686,7 @@ fn instance_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
         .to_string();
     let token_url = format!("{base}/latest/api/token");
     let ttl = [("X-aws-ec2-metadata-token-ttl-seconds", "21600")];
-    let token = match net::metadata_request("PUT", &token_url, &ttl, METADATA) {
+    let token = match net::metadata_request_blocking("PUT", &token_url, &ttl, METADATA) {
         Ok(a) if a.status == 200 => {
             String::from_utf8(a.body).map_err(|_| cloud(WHAT, &token_url, "answer is not UTF-8"))?
         }

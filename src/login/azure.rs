@@ -83,7 +83,7 @@ pub fn acr_login(http: &Http, s: &AcrSettings<'_>) -> Result<Credentials, Regist
     form.append_pair("access_token", aad.expose());
     let form = form.finish();
     let resp = http
-        .send(
+        .send_blocking(
             "POST",
             &url,
             &[("Content-Type", "application/x-www-form-urlencoded")],
@@ -92,7 +92,7 @@ pub fn acr_login(http: &Http, s: &AcrSettings<'_>) -> Result<Credentials, Regist
         )
         .map_err(|e| cloud(WHAT, &url, e.into_error().to_string()))?;
     let status = resp.status;
-    let body = resp.read_limited(1024 * 1024)?;
+    let body = resp.read_limited_blocking(1024 * 1024)?;
     if status != 200 {
         let mut hint = String::new();
         if s.tenant_id.is_some() {
@@ -139,17 +139,18 @@ fn registry_base(
     s: &AcrSettings<'_>,
 ) -> Result<(String, Option<String>), RegistryError> {
     let https = format!("https://{}", s.registry);
-    let (base, resp) = match http.send("GET", &format!("{https}/v2/"), &[], None, Body::Empty) {
-        Ok(resp) => (https, resp),
-        Err(SendError::WrongProtocol(_)) if s.allow_http => {
-            let plain = format!("http://{}", s.registry);
-            let resp = http
-                .send("GET", &format!("{plain}/v2/"), &[], None, Body::Empty)
-                .map_err(SendError::into_error)?;
-            (plain, resp)
-        }
-        Err(e) => return Err(e.into_error().into()),
-    };
+    let (base, resp) =
+        match http.send_blocking("GET", &format!("{https}/v2/"), &[], None, Body::Empty) {
+            Ok(resp) => (https, resp),
+            Err(SendError::WrongProtocol(_)) if s.allow_http => {
+                let plain = format!("http://{}", s.registry);
+                let resp = http
+                    .send_blocking("GET", &format!("{plain}/v2/"), &[], None, Body::Empty)
+                    .map_err(SendError::into_error)?;
+                (plain, resp)
+            }
+            Err(e) => return Err(e.into_error().into()),
+        };
     let challenge = resp.header("WWW-Authenticate").map(str::to_string);
     Ok((base, challenge))
 }
@@ -204,7 +205,7 @@ fn managed_identity_token(
     if let Some(id) = client_id {
         full.query_pairs_mut().append_pair("client_id", id);
     }
-    let answer = crate::net::metadata_request(
+    let answer = crate::net::metadata_request_blocking(
         "GET",
         full.as_str(),
         &[(header.0, header.1.as_str())],

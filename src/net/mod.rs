@@ -9,7 +9,7 @@ pub mod tls;
 
 pub use error::{BrokeOff, NetError};
 pub use redact::{host_of, redact_url, same_origin};
-pub use retry::{retry_truncated, set_budget, streaming};
+pub use retry::{retry_truncated, retry_truncated_blocking, set_budget, streaming};
 pub use tls::TlsSettings;
 
 use crate::log;
@@ -58,6 +58,33 @@ pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     }
 }
 
+/// Runs blocking work (file I/O, extraction, a synchronous reader over a body) on a thread of
+/// its own and waits for it: there, `Response::into_reader` may wait for the runtime.
+pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// Runs `f` over `items`, at most `limit` at a time, concurrently on the runtime; results in
+/// input order; the first failure (in input order) is returned and nothing new starts after it.
+pub async fn concurrently<'a, T, R, E, F, Fut>(
+    items: &'a [T],
+    limit: usize,
+    f: F,
+) -> Result<Vec<R>, E>
+where
+    F: FnMut(&'a T) -> Fut,
+    Fut: std::future::Future<Output = Result<R, E>>,
+{
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+    stream::iter(items.iter().map(f))
+        .buffered(limit.max(1))
+        .try_collect()
+        .await
+}
+
 /// A response with its URL, ready to be read.
 pub struct Response {
     /// HTTP status.
@@ -83,7 +110,9 @@ impl Response {
             .collect()
     }
 
-    /// The body as a blocking stream; a body that breaks off or ends early is an error.
+    /// The body as a blocking stream, for code on a blocking thread (layer extraction): each
+    /// read waits for the next chunk on the runtime. A body that breaks off or ends early is an
+    /// error.
     pub fn into_reader(self) -> Box<dyn Read + Send + Sync + 'static> {
         Box::new(BodyReader {
             url: self.url,
@@ -94,27 +123,39 @@ impl Response {
 
     /// Reads the body, failing when it is larger than `limit` bytes, breaks off, or has not
     /// arrived within the run's budget (a server dribbling a document byte by byte is cut off).
-    pub fn read_limited(self, limit: u64) -> Result<Vec<u8>, NetError> {
+    pub async fn read_limited(self, limit: u64) -> Result<Vec<u8>, NetError> {
         let url = self.url;
         let mut inner = self.inner;
         if inner.content_length().is_some_and(|n| n > limit) {
             return Err(too_large(url, limit));
         }
-        block_on(async move {
-            let mut buf = Vec::new();
-            loop {
-                match inner.chunk().await {
-                    Ok(Some(c)) => {
-                        if (buf.len() + c.len()) as u64 > limit {
-                            return Err(too_large(url, limit));
-                        }
-                        buf.extend_from_slice(&c);
+        let mut buf = Vec::new();
+        loop {
+            match inner.chunk().await {
+                Ok(Some(c)) => {
+                    if (buf.len() + c.len()) as u64 > limit {
+                        return Err(too_large(url, limit));
                     }
-                    Ok(None) => return Ok(buf),
-                    Err(e) => return Err(body_error("GET", &url, &e)),
+                    buf.extend_from_slice(&c);
                 }
+                Ok(None) => return Ok(buf),
+                Err(e) => return Err(body_error("GET", &url, &e)),
             }
-        })
+        }
+    }
+
+    /// [`Response::read_limited`] for synchronous callers.
+    pub fn read_limited_blocking(self, limit: u64) -> Result<Vec<u8>, NetError> {
+        block_on(self.read_limited(limit))
+    }
+
+    /// The next piece of the body; `None` at its end. A body that breaks off or ends early is
+    /// an error (a stall of `request_timeout` is a timeout).
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, NetError> {
+        self.inner
+            .chunk()
+            .await
+            .map_err(|e| body_error("GET", &self.url, &e))
     }
 }
 
@@ -316,7 +357,7 @@ impl Http {
     /// connection reset or a timeout is retried with exponential backoff and jitter (a
     /// `Retry-After` up to the budget is honoured), at most `retry::RETRIES` times and within
     /// the run's budget; every retry is logged. Other answers (401, 403, 404, …) return at once.
-    pub fn send(
+    pub async fn send(
         &self,
         method: &str,
         url: &str,
@@ -327,9 +368,23 @@ impl Http {
         retry::with_retries(method, url, || {
             self.send_once(method, url, headers, authorization, body)
         })
+        .await
     }
 
-    fn send_once(
+    /// [`Http::send`] for synchronous callers (the credential providers and the package
+    /// indexes, which make their few requests one after another).
+    pub fn send_blocking(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        authorization: Option<&str>,
+        body: Body<'_>,
+    ) -> Result<Response, SendError> {
+        block_on(self.send(method, url, headers, authorization, body))
+    }
+
+    async fn send_once(
         &self,
         method: &str,
         url: &str,
@@ -385,11 +440,11 @@ impl Http {
                 if let Body::File { len, .. } = body {
                     req = req.header("Content-Length", len.to_string());
                 }
-                let built = block_on(body.build()).map_err(SendError::Other)?;
+                let built = body.build().await.map_err(SendError::Other)?;
                 req = req.body(built);
             }
             let started = Instant::now();
-            let result = block_on(async move { req.send().await });
+            let result = req.send().await;
             let ms = started.elapsed().as_millis();
             let resp = match result {
                 Ok(r) => r,
@@ -618,10 +673,20 @@ pub struct MetadataAnswer {
     pub body: Vec<u8>,
 }
 
+/// [`metadata_request`] for synchronous callers.
+pub fn metadata_request_blocking(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    timeouts: MetadataTimeouts,
+) -> Result<MetadataAnswer, NetError> {
+    block_on(metadata_request(method, url, headers, timeouts))
+}
+
 /// One request to a link-local metadata service (cloud credentials): never proxied, no
 /// redirects, no retries — a worker off-cloud must learn that quickly. `Err` is a transport
 /// failure (nothing answered); any status is an answer.
-pub fn metadata_request(
+pub async fn metadata_request(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
@@ -649,7 +714,9 @@ pub fn metadata_request(
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = block_on(async move { req.send().await })
+    let resp = req
+        .send()
+        .await
         .map_err(|e| classify(method, url, &e).into_error())?;
     let status = resp.status().as_u16();
     let body = Response {
@@ -657,7 +724,8 @@ pub fn metadata_request(
         url: redact_url(url),
         inner: resp,
     }
-    .read_limited(LIMIT)?;
+    .read_limited(LIMIT)
+    .await?;
     Ok(MetadataAnswer { status, body })
 }
 

@@ -32,24 +32,21 @@ pub fn budget() -> Duration {
     Duration::from_secs(BUDGET_SECS.load(std::sync::atomic::Ordering::Relaxed))
 }
 
-thread_local! {
+tokio::task_local! {
     /// Set while a request's answer is a stream (a blob, a download): only stalls end it.
-    static STREAMING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static STREAMING: bool;
 }
 
-/// Runs `f` with its requests' answers allowed to take longer than the budget (blobs, release
-/// files): a stall of `request_timeout` still ends them. Every other request — and uploads,
-/// whose bodies are files — must be answered within the budget, headers included.
-pub fn streaming<T>(f: impl FnOnce() -> T) -> T {
-    let before = STREAMING.with(|s| s.replace(true));
-    let out = f();
-    STREAMING.with(|s| s.set(before));
-    out
+/// Runs `fut` with its requests' answers allowed to take longer than the budget (blobs,
+/// release files): a stall of `request_timeout` still ends them. Every other request — and
+/// uploads, whose bodies are files — must be answered within the budget, headers included.
+pub async fn streaming<F: std::future::Future>(fut: F) -> F::Output {
+    STREAMING.scope(true, fut).await
 }
 
-/// Whether this thread is inside [`streaming`].
+/// Whether the running request is inside [`streaming`].
 pub fn is_streaming() -> bool {
-    STREAMING.with(std::cell::Cell::get)
+    STREAMING.try_with(|s| *s).unwrap_or(false)
 }
 
 fn jitter() -> Duration {
@@ -70,15 +67,19 @@ fn reason_of(status: u16) -> &'static str {
 }
 
 /// Runs `once` until it succeeds, fails permanently, or the retries or the budget run out.
-pub fn with_retries(
+pub async fn with_retries<F, Fut>(
     method: &str,
     url: &str,
-    mut once: impl FnMut() -> Result<Response, SendError>,
-) -> Result<Response, SendError> {
+    mut once: F,
+) -> Result<Response, SendError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Response, SendError>>,
+{
     let started = Instant::now();
     let mut attempt = 0u32;
     loop {
-        let result = once();
+        let result = once().await;
         let wait = match &result {
             Ok(r) if matches!(r.status, 408 | 429 | 500 | 502 | 503 | 504) => Some((
                 format!("{} {}", r.status, reason_of(r.status)),
@@ -130,7 +131,7 @@ pub fn with_retries(
             delay.as_secs_f64()
         ));
         drop(result);
-        std::thread::sleep(delay);
+        tokio::time::sleep(delay).await;
     }
 }
 
@@ -165,22 +166,46 @@ pub fn parse_http_date(v: &str) -> Option<i64> {
 
 /// Runs `attempt` again, up to twice, when a body broke off mid-way (a truncated response);
 /// status answers were already retried by [`with_retries`].
-pub fn retry_truncated<T, E: BrokeOff>(mut attempt: impl FnMut() -> Result<T, E>) -> Result<T, E> {
-    for i in 1..=2u64 {
+pub async fn retry_truncated<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+where
+    E: BrokeOff,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    for i in 1..=TRUNCATED_RETRIES {
+        match attempt().await {
+            Err(e) if e.broke_off().is_some() => {
+                tokio::time::sleep(truncated_pause(&e, i)).await;
+            }
+            done => return done,
+        }
+    }
+    attempt().await
+}
+
+/// [`retry_truncated`] for synchronous callers.
+pub fn retry_truncated_blocking<T, E: BrokeOff>(
+    mut attempt: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    for i in 1..=TRUNCATED_RETRIES {
         match attempt() {
-            Err(e) => match e.broke_off() {
-                Some((url, detail)) => {
-                    log::info(format_args!(
-                        "reading {url} broke off ({detail}); retry {i}/2"
-                    ));
-                    std::thread::sleep(Duration::from_millis(200 * i));
-                }
-                None => return Err(e),
-            },
-            ok => return ok,
+            Err(e) if e.broke_off().is_some() => std::thread::sleep(truncated_pause(&e, i)),
+            done => return done,
         }
     }
     attempt()
+}
+
+const TRUNCATED_RETRIES: u64 = 2;
+
+/// Logs the retry of a broken-off body and says how long to pause first.
+fn truncated_pause<E: BrokeOff>(e: &E, i: u64) -> Duration {
+    if let Some((url, detail)) = e.broke_off() {
+        log::info(format_args!(
+            "reading {url} broke off ({detail}); retry {i}/{TRUNCATED_RETRIES}"
+        ));
+    }
+    Duration::from_millis(200 * i)
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ impl GitHub {
             let resp = self
                 .fetcher
                 .http
-                .send("GET", &url, &headers, auth.as_deref(), Body::Empty)
+                .send_blocking("GET", &url, &headers, auth.as_deref(), Body::Empty)
                 .map_err(|e| PackageError::Net(e.into_error()))?;
             match resp.status {
                 304 if url == first_url && cached.is_some() => return Ok(None),
@@ -139,7 +139,7 @@ impl GitHub {
                 .and_then(crate::net::next_link)
                 .filter(|n| crate::net::same_origin(&url, n));
             let page_url = resp.url.clone();
-            let body = resp.read_limited(super::MAX_INDEX_BYTES)?;
+            let body = resp.read_limited_blocking(super::MAX_INDEX_BYTES)?;
             let list: Vec<serde_json::Value> =
                 serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
                     url: page_url,

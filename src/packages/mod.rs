@@ -226,10 +226,13 @@ impl Fetcher {
                     url: url.to_string(),
                     detail: format!("published hash: {e}"),
                 })?;
-        let resp = crate::net::streaming(|| {
-            self.http
-                .send("GET", url, &[], self.auth_for(url), Body::Empty)
-        })
+        let resp = crate::net::block_on(crate::net::streaming(self.http.send(
+            "GET",
+            url,
+            &[],
+            self.auth_for(url),
+            Body::Empty,
+        )))
         .map_err(|e| PackageError::Net(e.into_error()))?;
         if resp.status != 200 {
             return Err(PackageError::Malformed {
@@ -263,7 +266,7 @@ impl Fetcher {
         auth: Option<&str>,
         parse: &ParsePage<'_>,
     ) -> Result<Option<Vec<Release>>, PackageError> {
-        crate::net::retry_truncated(|| self.releases_once(url, accept, auth, parse))
+        crate::net::retry_truncated_blocking(|| self.releases_once(url, accept, auth, parse))
     }
 
     fn releases_once(
@@ -287,7 +290,7 @@ impl Fetcher {
         let auth = auth.or(self.auth_for(url));
         let resp = self
             .http
-            .send("GET", url, &headers, auth, Body::Empty)
+            .send_blocking("GET", url, &headers, auth, Body::Empty)
             .map_err(|e| PackageError::Net(e.into_error()))?;
         match resp.status {
             304 => match cached {
@@ -304,7 +307,7 @@ impl Fetcher {
                 let ct = resp.header("Content-Type").unwrap_or("").to_string();
                 let etag = resp.header("ETag").map(str::to_string);
                 let last_modified = resp.header("Last-Modified").map(str::to_string);
-                let body = resp.read_limited(MAX_INDEX_BYTES)?;
+                let body = resp.read_limited_blocking(MAX_INDEX_BYTES)?;
                 let releases = parse(&ct, &body)?;
                 if etag.is_some() || last_modified.is_some() {
                     cache::store(url, etag, last_modified, &releases);

@@ -10,17 +10,17 @@ use crate::net;
 impl Client {
     /// Streams a blob; the reader fails at end of stream unless the bytes match `digest` (and
     /// `size`, when known), and fails at once past `size`.
-    pub fn blob_reader(
+    pub async fn blob_reader(
         &self,
         repo: &Repository,
         digest: &Digest,
         size: Option<u64>,
     ) -> Result<VerifyingReader<Box<dyn std::io::Read + Send + Sync>>, RegistryError> {
-        let resp = net::streaming(|| {
-            self.repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull")
-        })?;
+        let resp =
+            net::streaming(self.repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull"))
+                .await?;
         if resp.status != 200 {
-            return Err(status_error("GET", resp));
+            return Err(status_error("GET", resp).await);
         }
         let what = format!("{repo}@{digest}");
         let resuming = Resuming {
@@ -37,27 +37,29 @@ impl Client {
     }
 
     /// Reads a small blob (an image config) whole, verified against `digest`.
-    pub fn get_blob_small(
+    pub async fn get_blob_small(
         &self,
         repo: &Repository,
         digest: &Digest,
         limit: u64,
     ) -> Result<Vec<u8>, RegistryError> {
-        net::retry_truncated(|| self.get_blob_small_once(repo, digest, limit))
+        net::retry_truncated(|| self.get_blob_small_once(repo, digest, limit)).await
     }
 
-    pub(super) fn get_blob_small_once(
+    pub(super) async fn get_blob_small_once(
         &self,
         repo: &Repository,
         digest: &Digest,
         limit: u64,
     ) -> Result<Vec<u8>, RegistryError> {
-        let resp = self.repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull")?;
+        let resp = self
+            .repo_request(repo, "GET", &format!("blobs/{digest}"), &[], "pull")
+            .await?;
         if resp.status != 200 {
-            return Err(status_error("GET", resp));
+            return Err(status_error("GET", resp).await);
         }
         let url = resp.url.clone();
-        let bytes = resp.read_limited(limit)?;
+        let bytes = resp.read_limited(limit).await?;
         let actual = digest.same_algorithm_of(&bytes);
         if &actual != digest {
             return Err(RegistryError::DigestMismatch {
@@ -98,15 +100,14 @@ impl Resuming {
             200 * u64::from(self.resumes),
         ));
         let range = format!("bytes={}-", self.pos);
-        let resp = net::streaming(|| {
-            self.client.repo_request(
-                &self.repo,
-                "GET",
-                &format!("blobs/{}", self.digest),
-                &[("Range", &range)],
-                "pull",
-            )
-        })
+        // Read on a blocking thread (extraction): wait for the answer on the runtime.
+        let resp = net::block_on(net::streaming(self.client.repo_request(
+            &self.repo,
+            "GET",
+            &format!("blobs/{}", self.digest),
+            &[("Range", &range)],
+            "pull",
+        )))
         .map_err(|e| std::io::Error::other(e.to_string()))?;
         match resp.status {
             206 => {
@@ -133,7 +134,10 @@ impl Resuming {
                 }
                 self.inner = inner;
             }
-            _ => return Err(std::io::Error::other(status_error("GET", resp).to_string())),
+            _ => {
+                let e = net::block_on(status_error("GET", resp));
+                return Err(std::io::Error::other(e.to_string()));
+            }
         }
         Ok(())
     }

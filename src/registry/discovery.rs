@@ -12,12 +12,12 @@ impl Client {
     /// Where `repo`'s registry answers and which auth it asks for: from this run, else from the
     /// discovery cache (a scheme the ping could not have chosen is never taken from it), else
     /// the `/v2/` ping.
-    pub(super) fn host(&self, repo: &Repository) -> Result<Arc<HostState>, RegistryError> {
+    pub(super) async fn host(&self, repo: &Repository) -> Result<Arc<HostState>, RegistryError> {
         let host = repo.api_host().to_string();
         if let Some(state) = lock(&self.hosts).get(&host) {
             return Ok(state.clone());
         }
-        let _discovering = lock(&self.discovering);
+        let _discovering = self.discovering.lock().await;
         if let Some(state) = lock(&self.hosts).get(&host) {
             return Ok(state.clone());
         }
@@ -34,15 +34,15 @@ impl Client {
                 }
             }
             None => {
-                let (base, resp) = self.ping(&host, allow_http)?;
+                let (base, resp) = self.ping(&host, allow_http).await?;
                 let challenge = match resp.status {
                     401 => resp
                         .header("WWW-Authenticate")
                         .map_or(Challenge::None, auth::parse_challenge),
-                    s if s >= 500 => return Err(status_error("GET", resp)),
+                    s if s >= 500 => return Err(status_error("GET", resp).await),
                     _ => Challenge::None,
                 };
-                drain(resp);
+                drain(resp).await;
                 hostcache::store(&host, &base, &challenge);
                 HostState {
                     base,
@@ -56,7 +56,7 @@ impl Client {
         Ok(state)
     }
 
-    /// Drops a remembered discovery that just failed, so the next `host()` pings again.
+    /// Drops a remembered discovery that just failed, so the next `host().await` pings again.
     pub(super) fn forget_host(&self, repo: &Repository) {
         let host = repo.api_host();
         lock(&self.hosts).remove(host);
@@ -65,7 +65,7 @@ impl Client {
 
     /// HTTPS first; plain HTTP when the server does not speak TLS and the host is loopback or
     /// `insecure` is set (go-containerregistry's rule, minus its RFC 1918 / `.local` downgrade).
-    pub(super) fn ping(
+    pub(super) async fn ping(
         &self,
         host: &str,
         allow_http: bool,
@@ -74,6 +74,7 @@ impl Client {
         match self
             .http
             .send("GET", &format!("{https}/v2/"), &[], None, Body::Empty)
+            .await
         {
             Ok(r) => Ok((https, r)),
             Err(SendError::WrongProtocol(_)) if allow_http => {
@@ -82,6 +83,7 @@ impl Client {
                 let r = self
                     .http
                     .send("GET", &format!("{plain}/v2/"), &[], None, Body::Empty)
+                    .await
                     .map_err(SendError::into_error)?;
                 Ok((plain, r))
             }

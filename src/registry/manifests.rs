@@ -25,7 +25,7 @@ pub struct Manifest {
 }
 
 impl Client {
-    pub(super) fn manifest_request(
+    pub(super) async fn manifest_request(
         &self,
         repo: &Repository,
         method: &str,
@@ -39,22 +39,23 @@ impl Client {
             &[("Accept", MANIFEST_ACCEPT)],
             "pull",
         )
+        .await
     }
 
     /// The digest `reference` (tag or digest) points at, or `None` when it does not exist.
     /// HEAD first; GET-and-hash when HEAD fails or carries no `Docker-Content-Digest`.
-    pub fn manifest_digest(
+    pub async fn manifest_digest(
         &self,
         repo: &Repository,
         reference: &str,
     ) -> Result<Option<Digest>, RegistryError> {
-        let resp = self.manifest_request(repo, "HEAD", reference)?;
+        let resp = self.manifest_request(repo, "HEAD", reference).await?;
         match resp.status {
             200 => {
                 let announced = resp
                     .header("Docker-Content-Digest")
                     .and_then(|d| d.trim().parse::<Digest>().ok());
-                drain(resp);
+                drain(resp).await;
                 match announced {
                     Some(d) if reference.parse::<Digest>().map_or(true, |r| r == d) => {
                         return Ok(Some(d))
@@ -67,34 +68,34 @@ impl Client {
             404 => return Ok(None),
             // Still failing after the retries: the registry is in trouble, a GET would fare no
             // better. Anything else (405, a HEAD-less proxy) falls back to GET.
-            408 | 429 | 500 | 502 | 503 | 504 => return Err(status_error("HEAD", resp)),
-            _ => drain(resp),
+            408 | 429 | 500 | 502 | 503 | 504 => return Err(status_error("HEAD", resp).await),
+            _ => drain(resp).await,
         }
-        Ok(self.get_manifest(repo, reference)?.map(|m| m.digest))
+        Ok(self.get_manifest(repo, reference).await?.map(|m| m.digest))
     }
 
     /// Reads a manifest by tag or digest, verified; `None` when it does not exist.
-    pub fn get_manifest(
+    pub async fn get_manifest(
         &self,
         repo: &Repository,
         reference: &str,
     ) -> Result<Option<Manifest>, RegistryError> {
-        net::retry_truncated(|| self.get_manifest_once(repo, reference))
+        net::retry_truncated(|| self.get_manifest_once(repo, reference)).await
     }
 
-    pub(super) fn get_manifest_once(
+    pub(super) async fn get_manifest_once(
         &self,
         repo: &Repository,
         reference: &str,
     ) -> Result<Option<Manifest>, RegistryError> {
-        let resp = self.manifest_request(repo, "GET", reference)?;
+        let resp = self.manifest_request(repo, "GET", reference).await?;
         match resp.status {
             200 => {}
             404 => {
-                drain(resp);
+                drain(resp).await;
                 return Ok(None);
             }
-            _ => return Err(status_error("GET", resp)),
+            _ => return Err(status_error("GET", resp).await),
         }
         let url = resp.url.clone();
         let content_type = resp
@@ -103,7 +104,7 @@ impl Client {
         let announced = resp
             .header("Docker-Content-Digest")
             .and_then(|d| d.trim().parse::<Digest>().ok());
-        let bytes = resp.read_limited(MAX_MANIFEST_BYTES)?;
+        let bytes = resp.read_limited(MAX_MANIFEST_BYTES).await?;
         let expected = reference.parse::<Digest>().ok().or(announced);
         let digest = match expected {
             Some(exp) => {

@@ -73,7 +73,7 @@ pub struct ClientState {
     hosts: Mutex<HashMap<String, Arc<HostState>>>,
     tokens: Mutex<HashMap<String, String>>,
     /// Held while a host is discovered, so concurrent requests ping once.
-    discovering: Mutex<()>,
+    discovering: tokio::sync::Mutex<()>,
 }
 
 impl Client {
@@ -88,7 +88,7 @@ impl Client {
             credentials: options.credentials,
             hosts: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
-            discovering: Mutex::new(()),
+            discovering: tokio::sync::Mutex::new(()),
         })))
     }
 }

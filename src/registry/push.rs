@@ -36,30 +36,36 @@ impl Client {
     }
 
     /// Whether `repo` has the blob (HEAD).
-    pub fn blob_exists(&self, repo: &Repository, digest: &Digest) -> Result<bool, RegistryError> {
+    pub async fn blob_exists(
+        &self,
+        repo: &Repository,
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
         let path = format!("/v2/{}/blobs/{digest}", repo.path());
-        let resp = self.path_request(
-            repo,
-            "HEAD",
-            &path,
-            &[],
-            &Self::push_scopes(repo, None),
-            Body::Empty,
-        )?;
+        let resp = self
+            .path_request(
+                repo,
+                "HEAD",
+                &path,
+                &[],
+                &Self::push_scopes(repo, None),
+                Body::Empty,
+            )
+            .await?;
         match resp.status {
             200 => {
-                drain(resp);
+                drain(resp).await;
                 Ok(true)
             }
             404 => {
-                drain(resp);
+                drain(resp).await;
                 Ok(false)
             }
-            _ => Err(status_error("HEAD", resp)),
+            _ => Err(status_error("HEAD", resp).await),
         }
     }
 
-    fn start_upload(
+    async fn start_upload(
         &self,
         repo: &Repository,
         mount: Option<(&Digest, &Repository)>,
@@ -69,16 +75,18 @@ impl Client {
             path.push_str(&format!("?mount={digest}&from={}", from.path()));
         }
         let scopes = Self::push_scopes(repo, mount.map(|(_, f)| f));
-        let resp = self.path_request(repo, "POST", &path, &[], &scopes, Body::Empty)?;
+        let resp = self
+            .path_request(repo, "POST", &path, &[], &scopes, Body::Empty)
+            .await?;
         match resp.status {
             201 if mount.is_some() => {
-                drain(resp);
+                drain(resp).await;
                 Ok(Start::Mounted)
             }
             202 => {
                 let location = resp.header("Location").map(str::to_string);
                 let url = resp.url.clone();
-                drain(resp);
+                drain(resp).await;
                 location
                     .map(Start::Session)
                     .ok_or(RegistryError::BadResponse {
@@ -86,19 +94,19 @@ impl Client {
                         detail: "upload session without a Location".into(),
                     })
             }
-            _ => Err(status_error("POST", resp)),
+            _ => Err(status_error("POST", resp).await),
         }
     }
 
     /// Tries a cross-repository mount; `false` when the registry declined (a 202, which is not
     /// an error: the session it opened is simply not used).
-    pub fn mount_blob(
+    pub async fn mount_blob(
         &self,
         repo: &Repository,
         digest: &Digest,
         from: &Repository,
     ) -> Result<bool, RegistryError> {
-        match self.start_upload(repo, Some((digest, from)))? {
+        match self.start_upload(repo, Some((digest, from))).await? {
             Start::Mounted => Ok(true),
             Start::Session(_) => {
                 log::debug(|| format!("{repo}: mount of {digest} from {from} declined"));
@@ -109,7 +117,7 @@ impl Client {
 
     /// Makes sure `repo` has the blob: present, else mounted from `mount_from`, else uploaded
     /// from `file` (which the caller verified against `digest`).
-    pub fn push_blob(
+    pub async fn push_blob(
         &self,
         repo: &Repository,
         digest: &Digest,
@@ -117,10 +125,13 @@ impl Client {
         size: u64,
         mount_from: Option<&Repository>,
     ) -> Result<BlobOutcome, RegistryError> {
-        if self.blob_exists(repo, digest)? {
+        if self.blob_exists(repo, digest).await? {
             return Ok(BlobOutcome::Present);
         }
-        let session = match self.start_upload(repo, mount_from.map(|f| (digest, f)))? {
+        let session = match self
+            .start_upload(repo, mount_from.map(|f| (digest, f)))
+            .await?
+        {
             Start::Mounted => return Ok(BlobOutcome::Mounted),
             Start::Session(loc) => loc,
         };
@@ -130,39 +141,41 @@ impl Client {
             offset: 0,
             len: size,
         };
-        let put = self.path_request(
-            repo,
-            "PUT",
-            &with_digest(&session, digest),
-            &[("Content-Type", "application/octet-stream")],
-            &scopes,
-            body,
-        )?;
+        let put = self
+            .path_request(
+                repo,
+                "PUT",
+                &with_digest(&session, digest),
+                &[("Content-Type", "application/octet-stream")],
+                &scopes,
+                body,
+            )
+            .await?;
         match put.status {
             201 | 204 => {
-                drain(put);
+                drain(put).await;
                 return Ok(BlobOutcome::Uploaded);
             }
             413 => {
-                drain(put);
+                drain(put).await;
                 log::info(format_args!(
                     "{repo}: monolithic upload of {digest} refused (413); uploading in chunks"
                 ));
             }
-            _ => return Err(status_error("PUT", put)),
+            _ => return Err(status_error("PUT", put).await),
         }
-        self.upload_chunked(repo, digest, file, size)?;
+        self.upload_chunked(repo, digest, file, size).await?;
         Ok(BlobOutcome::Uploaded)
     }
 
-    fn upload_chunked(
+    async fn upload_chunked(
         &self,
         repo: &Repository,
         digest: &Digest,
         file: &std::path::Path,
         size: u64,
     ) -> Result<(), RegistryError> {
-        let Start::Session(mut location) = self.start_upload(repo, None)? else {
+        let Start::Session(mut location) = self.start_upload(repo, None).await? else {
             return Ok(());
         };
         let scopes = Self::push_scopes(repo, None);
@@ -170,49 +183,53 @@ impl Client {
         while offset < size {
             let len = UPLOAD_CHUNK.min(size - offset);
             let range = format!("{}-{}", offset, offset + len - 1);
-            let resp = self.path_request(
-                repo,
-                "PATCH",
-                &location,
-                &[
-                    ("Content-Type", "application/octet-stream"),
-                    ("Content-Range", &range),
-                ],
-                &scopes,
-                Body::File {
-                    path: file,
-                    offset,
-                    len,
-                },
-            )?;
+            let resp = self
+                .path_request(
+                    repo,
+                    "PATCH",
+                    &location,
+                    &[
+                        ("Content-Type", "application/octet-stream"),
+                        ("Content-Range", &range),
+                    ],
+                    &scopes,
+                    Body::File {
+                        path: file,
+                        offset,
+                        len,
+                    },
+                )
+                .await?;
             if resp.status != 202 {
-                return Err(status_error("PATCH", resp));
+                return Err(status_error("PATCH", resp).await);
             }
             if let Some(next) = resp.header("Location") {
                 location = next.to_string();
             }
-            drain(resp);
+            drain(resp).await;
             offset += len;
         }
-        let resp = self.path_request(
-            repo,
-            "PUT",
-            &with_digest(&location, digest),
-            &[],
-            &scopes,
-            Body::Empty,
-        )?;
+        let resp = self
+            .path_request(
+                repo,
+                "PUT",
+                &with_digest(&location, digest),
+                &[],
+                &scopes,
+                Body::Empty,
+            )
+            .await?;
         match resp.status {
             201 | 204 => {
-                drain(resp);
+                drain(resp).await;
                 Ok(())
             }
-            _ => Err(status_error("PUT", resp)),
+            _ => Err(status_error("PUT", resp).await),
         }
     }
 
     /// PUTs manifest bytes unchanged under `reference` (a tag or their digest).
-    pub fn put_manifest(
+    pub async fn put_manifest(
         &self,
         repo: &Repository,
         reference: &str,
@@ -220,20 +237,22 @@ impl Client {
         bytes: &[u8],
     ) -> Result<(), RegistryError> {
         let path = format!("/v2/{}/manifests/{reference}", repo.path());
-        let resp = self.path_request(
-            repo,
-            "PUT",
-            &path,
-            &[("Content-Type", media_type)],
-            &Self::push_scopes(repo, None),
-            Body::Bytes(bytes),
-        )?;
+        let resp = self
+            .path_request(
+                repo,
+                "PUT",
+                &path,
+                &[("Content-Type", media_type)],
+                &Self::push_scopes(repo, None),
+                Body::Bytes(bytes),
+            )
+            .await?;
         match resp.status {
             200 | 201 | 204 => {
-                drain(resp);
+                drain(resp).await;
                 Ok(())
             }
-            _ => Err(status_error("PUT", resp)),
+            _ => Err(status_error("PUT", resp).await),
         }
     }
 }

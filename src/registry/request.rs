@@ -12,7 +12,7 @@ const MAX_ERROR_BODY: u64 = 64 * 1024;
 
 impl Client {
     /// Sends a request on `/v2/<repo>/<suffix>` with auth (scope `repository:<repo>:<actions>`).
-    pub(super) fn repo_request(
+    pub(super) async fn repo_request(
         &self,
         repo: &Repository,
         method: &str,
@@ -23,12 +23,13 @@ impl Client {
         let path = format!("/v2/{}/{}", repo.path(), suffix);
         let scopes = [format!("repository:{}:{}", repo.path(), actions)];
         self.path_request(repo, method, &path, headers, &scopes, Body::Empty)
+            .await
     }
 
     /// A request on a path (and query) under the registry's base URL, or on an absolute URL
     /// (an upload `Location`; credentials go only to the registry's own host). When it fails
     /// on a remembered discovery, the registry is pinged afresh and the request tried once more.
-    pub(super) fn path_request(
+    pub(super) async fn path_request(
         &self,
         repo: &Repository,
         method: &str,
@@ -37,8 +38,10 @@ impl Client {
         scopes: &[String],
         body: Body<'_>,
     ) -> Result<Response, RegistryError> {
-        let state = self.host(repo)?;
-        let first = self.request_on(&state, repo, method, target, headers, scopes, body);
+        let state = self.host(repo).await?;
+        let first = self
+            .request_on(&state, repo, method, target, headers, scopes, body)
+            .await;
         if !state.cached {
             return first;
         }
@@ -47,20 +50,21 @@ impl Client {
         let why = match first {
             Ok(resp) if resp.status != 400 => return Ok(resp),
             Ok(resp) => {
-                drain(resp);
+                drain(resp).await;
                 "400 Bad Request".to_string()
             }
             Err(e) => e.to_string(),
         };
         log::debug(|| format!("remembered discovery failed ({why}); pinging again"));
         self.forget_host(repo);
-        let state = self.host(repo)?;
+        let state = self.host(repo).await?;
         self.request_on(&state, repo, method, target, headers, scopes, body)
+            .await
     }
 
     /// One request with auth; a 401 gets one fresh token and a retry, then is an auth error.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn request_on(
+    pub(super) async fn request_on(
         &self,
         state: &HostState,
         repo: &Repository,
@@ -79,13 +83,14 @@ impl Client {
         };
         let own_host = net::same_origin(&url, &state.base);
         let auth = if own_host {
-            self.authorization(repo, state, scopes, None)?
+            self.authorization(repo, state, scopes, None).await?
         } else {
             None
         };
         let resp = self
             .http
             .send(method, &url, headers, auth.as_deref(), body)
+            .await
             .map_err(SendError::into_error)?;
         if resp.status != 401 || !own_host {
             return Ok(resp);
@@ -96,11 +101,14 @@ impl Client {
             .filter(|c| matches!(c, Challenge::Bearer { .. }));
         let resp = match fresh {
             Some(challenge) => {
-                drain(resp);
-                let auth = self.authorization(repo, state, scopes, Some(&challenge))?;
+                drain(resp).await;
+                let auth = self
+                    .authorization(repo, state, scopes, Some(&challenge))
+                    .await?;
                 let again = self
                     .http
                     .send(method, &url, headers, auth.as_deref(), body)
+                    .await
                     .map_err(SendError::into_error)?;
                 if again.status != 401 {
                     return Ok(again);
@@ -109,7 +117,7 @@ impl Client {
             }
             None => resp,
         };
-        let (code, message) = error_info(resp);
+        let (code, message) = error_info(resp).await;
         Err(RegistryError::Auth {
             registry: repo.registry().to_string(),
             status: 401,
@@ -125,15 +133,12 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Reads what is left of a small body so the connection can be reused.
-pub(super) fn drain(resp: Response) {
-    let _ = std::io::copy(
-        &mut std::io::Read::take(resp.into_reader(), MAX_ERROR_BODY),
-        &mut std::io::sink(),
-    );
+pub(super) async fn drain(resp: Response) {
+    let _ = resp.read_limited(MAX_ERROR_BODY).await;
 }
 
 /// The registry's own error code and message (`{"errors":[{code,message}]}`), or the status text.
-pub(super) fn error_info(resp: Response) -> (String, String) {
+pub(super) async fn error_info(resp: Response) -> (String, String) {
     #[derive(serde::Deserialize)]
     struct Body {
         errors: Vec<Entry>,
@@ -144,7 +149,7 @@ pub(super) fn error_info(resp: Response) -> (String, String) {
         message: Option<String>,
     }
     let status = resp.status;
-    let body = resp.read_limited(MAX_ERROR_BODY).unwrap_or_default();
+    let body = resp.read_limited(MAX_ERROR_BODY).await.unwrap_or_default();
     if let Ok(parsed) = serde_json::from_slice::<Body>(&body) {
         if let Some(first) = parsed.errors.into_iter().next() {
             let code = first.code.unwrap_or_else(|| reason(status).to_string());
@@ -166,10 +171,10 @@ pub(super) fn error_info(resp: Response) -> (String, String) {
     (reason(status).to_string(), message)
 }
 
-pub(super) fn status_error(method: &str, resp: Response) -> RegistryError {
+pub(super) async fn status_error(method: &str, resp: Response) -> RegistryError {
     let status = resp.status;
     let url = resp.url.clone();
-    let (code, message) = error_info(resp);
+    let (code, message) = error_info(resp).await;
     RegistryError::Status {
         method: method.to_string(),
         url,

@@ -19,11 +19,11 @@ const MAX_TAG_PAGE_BYTES: u64 = 32 * 1024 * 1024;
 impl Client {
     /// Every tag of `repo` in registry order, following `Link: rel="next"` (same host only), else
     /// `last=` while full pages come back; `None` when the repository does not exist.
-    pub fn list_tags(&self, repo: &Repository) -> Result<Option<Vec<String>>, RegistryError> {
-        net::retry_truncated(|| self.list_tags_once(repo))
+    pub async fn list_tags(&self, repo: &Repository) -> Result<Option<Vec<String>>, RegistryError> {
+        net::retry_truncated(|| self.list_tags_once(repo)).await
     }
 
-    pub(super) fn list_tags_once(
+    pub(super) async fn list_tags_once(
         &self,
         repo: &Repository,
     ) -> Result<Option<Vec<String>>, RegistryError> {
@@ -46,18 +46,20 @@ impl Client {
                 });
             }
             let scopes = [format!("repository:{}:pull", repo.path())];
-            let resp = self.path_request(repo, "GET", &path, &[], &scopes, Body::Empty)?;
+            let resp = self
+                .path_request(repo, "GET", &path, &[], &scopes, Body::Empty)
+                .await?;
             match resp.status {
                 200 => {}
                 404 if pages == 1 => {
-                    drain(resp);
+                    drain(resp).await;
                     return Ok(None);
                 }
-                _ => return Err(status_error("GET", resp)),
+                _ => return Err(status_error("GET", resp).await),
             }
             let url = resp.url.clone();
             let link = resp.header("Link").and_then(next_link);
-            let body = resp.read_limited(MAX_TAG_PAGE_BYTES)?;
+            let body = resp.read_limited(MAX_TAG_PAGE_BYTES).await?;
             let page: Page =
                 serde_json::from_slice(&body).map_err(|e| RegistryError::BadResponse {
                     url: url.clone(),

@@ -23,7 +23,7 @@ impl Client {
     }
 
     /// The `Authorization` value for a request needing `scopes` (the first names `repo`).
-    pub(super) fn authorization(
+    pub(super) async fn authorization(
         &self,
         repo: &Repository,
         state: &HostState,
@@ -57,7 +57,9 @@ impl Client {
                 }
                 // Credentials for a token go no lower than the registry's own scheme.
                 self.http.allowed(&state.base, realm)?;
-                let token = self.fetch_token(repo, realm, service.as_deref(), &scope)?;
+                let token = self
+                    .fetch_token(repo, realm, service.as_deref(), &scope)
+                    .await?;
                 crate::log::register_secret(&token);
                 lock(&self.tokens).insert(key, token.clone());
                 Ok(Some(format!("Bearer {token}")))
@@ -66,17 +68,17 @@ impl Client {
     }
 
     /// A token for `scopes`; a token answer that breaks off is asked for again.
-    pub(super) fn fetch_token(
+    pub(super) async fn fetch_token(
         &self,
         repo: &Repository,
         realm: &str,
         service: Option<&str>,
         scopes: &[String],
     ) -> Result<String, RegistryError> {
-        net::retry_truncated(|| self.fetch_token_once(repo, realm, service, scopes))
+        net::retry_truncated(|| self.fetch_token_once(repo, realm, service, scopes)).await
     }
 
-    pub(super) fn fetch_token_once(
+    pub(super) async fn fetch_token_once(
         &self,
         repo: &Repository,
         realm: &str,
@@ -118,19 +120,21 @@ impl Client {
                         None,
                         Body::Bytes(form.as_bytes()),
                     )
+                    .await
                     .map_err(SendError::into_error)?
             }
             None => {
                 let basic = self.basic_header();
                 self.http
                     .send("GET", url.as_str(), &[], basic.as_deref(), Body::Empty)
+                    .await
                     .map_err(SendError::into_error)?
             }
         };
         match resp.status {
             200 => {
                 let url = resp.url.clone();
-                let body = resp.read_limited(MAX_MANIFEST_BYTES)?;
+                let body = resp.read_limited(MAX_MANIFEST_BYTES).await?;
                 let parsed: auth::TokenResponse =
                     serde_json::from_slice(&body).map_err(|e| RegistryError::BadResponse {
                         url: url.clone(),
@@ -142,7 +146,7 @@ impl Client {
                 })
             }
             401 | 403 => {
-                let (code, message) = error_info(resp);
+                let (code, message) = error_info(resp).await;
                 Err(RegistryError::Auth {
                     registry: repo.registry().to_string(),
                     status: 401,
@@ -150,7 +154,7 @@ impl Client {
                     message,
                 })
             }
-            _ => Err(status_error("GET", resp)),
+            _ => Err(status_error("GET", resp).await),
         }
     }
 }
