@@ -1,6 +1,8 @@
 //! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
 //! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), natural tag order.
 
+#[cfg(test)]
+mod conformance;
 pub mod npm;
 pub mod pep440;
 pub mod semver;
