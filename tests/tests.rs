@@ -18,3 +18,4 @@ mod proxies;
 mod put;
 mod retries;
 mod schema;
+mod version_rules;
