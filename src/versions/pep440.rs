@@ -5,7 +5,8 @@
 //! `>1.0a1` → `1.0.post0`, no `<1.0.post1` → `1.0a1`) and rejects `===` with a non-PEP 440
 //! version. Each operator below is the interval `packaging`'s `_ranges.py` builds for it.
 
-use pep440_rs::Version;
+/// A PEP 440 version (`pep440_rs`'s: parsing, normalisation and order).
+pub use pep440_rs::Version;
 use regex::Regex;
 use std::fmt;
 use std::str::FromStr;
