@@ -217,6 +217,10 @@ const NPM: &[(&str, &str, bool, bool)] = &[
     (">=1.2.3   <1.3", "1.3.0", F, F),
     (" 1.2.3 ", "1.2.3", F, T),
     ("  >=1.0.0  ||  >=3.0.0-beta.1 ", "3.0.0-beta.2", F, T),
+    // node-semver's quirk: an alternative that is `*` swallows the others.
+    ("* || 1.0.0-pre", "1.0.0-pre", F, F),
+    ("1.0.0-pre || >=2", "1.0.0-pre", F, T),
+    (">=3.0.0-beta.0", "3.1.0-beta.1", F, F),
 ];
 
 /// Ranges node-semver (strict mode) refuses.
@@ -232,6 +236,8 @@ const NPM_INVALID: &[&str] = &[
     "01.2.3",
     "1.2.3.4",
     ">=1.2.3 - 2",
+    "1.2.3beta",
+    ">=01.2.3",
 ];
 
 /// (specifiers, version, satisfies) — matching only; the pre-release policy is `PEP440_POLICY`.
@@ -353,6 +359,7 @@ const PEP440: &[(&str, &str, bool)] = &[
     // Exclusive ordered comparison `>V`: no post-release of V unless V is one (so a pre-release
     // or dev V admits its final's post-releases), and no local version of V.
     (">1.7", "1.7.1", T),
+    (">1.0", "1.0.post1", F),
     (">1.7", "1.7.0.post1", F),
     (">1.7", "1.7+local", F),
     (">1.7", "1.7.post1+local", F),
