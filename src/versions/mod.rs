@@ -4,6 +4,8 @@
 #[cfg(test)]
 mod conformance;
 pub mod npm;
+#[cfg(test)]
+mod oracle;
 pub mod pep440;
 pub mod semver;
 
