@@ -435,9 +435,12 @@ pub struct PackageSource {
     pub github: Option<String>,
     #[serde(default, deserialize_with = "empty_is_none")]
     pub git: Option<String>,
-    /// The ecosystem's own constraint syntax.
+    /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them
+    /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub constraint: Option<String>,
+    /// Admit pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
+    /// GitHub, git), any pre-release for crates; GitHub releases flagged pre-release.
     #[serde(default)]
     pub pre_releases: bool,
     #[serde(default, deserialize_with = "empty_is_none")]

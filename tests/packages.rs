@@ -235,10 +235,14 @@ fn npm_versions_ranges_and_dist_tags() {
         }
     });
     let registry = format!("http://127.0.0.1:{port}");
-    let src = json!({"npm": "@scope/cli", "registry": registry, "constraint": ">=2 <3 || >=3.0.0-beta.0"});
+    let src = json!({"npm": "@scope/cli", "registry": registry, "constraint": ">=2 <3"});
     let out = check(&json!({"source": src, "version": {"version": "1.0.0"}})).ok();
     // 1.0.0 is outside the range (cursor gone): the newest; 2.3.0 is deprecated.
     assert_eq!(versions(&out), ["2.10.0"]);
+    // node-semver: a comparator naming a pre-release of 3.0.0 admits 3.0.0's pre-releases.
+    let src = json!({"npm": "@scope/cli", "registry": registry, "constraint": ">=2 <3 || >=3.0.0-beta.0"});
+    let out = check(&json!({"source": src, "version": {"version": "2.10.0"}})).ok();
+    assert_eq!(versions(&out), ["2.10.0", "3.0.0-beta.2"]);
     let out = check(&json!({"source": {"npm": "@scope/cli", "registry": registry, "pre_releases": true}, "version": {"version": "2.3.1"}})).ok();
     assert_eq!(versions(&out), ["2.3.1", "2.10.0", "3.0.0-beta.2"]);
     let dest = tempfile::tempdir().unwrap();

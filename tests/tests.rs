@@ -21,3 +21,4 @@ mod proxies;
 mod put;
 mod retries;
 mod schema;
+mod version_rules;

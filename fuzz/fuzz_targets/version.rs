@@ -1,9 +1,10 @@
-//! Versions and constraints (Masterminds semver, natural tag order, package tag versions):
-//! parsing and comparing never panic, and the orders are consistent.
+//! Versions and constraints (Masterminds semver, node-semver ranges, PEP 440 specifiers, natural
+//! tag order, package tag versions): parsing and comparing never panic, orders are consistent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use uptick::versions::semver::{Constraints, Version};
+use uptick::versions::{npm, pep440};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -20,6 +21,19 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(y) = &vb {
             let _ = c.check(y);
         }
+    }
+    let (na, nb) = (npm::Version::parse(a), npm::Version::parse(b));
+    if let (Ok(x), Ok(y)) = (&na, &nb) {
+        assert_eq!(x.cmp(y), y.cmp(x).reverse());
+    }
+    for include_prerelease in [false, true] {
+        if let (Ok(r), Ok(y)) = (npm::Range::parse(a, include_prerelease), &nb) {
+            let _ = (r.satisfies(y), r.to_string());
+        }
+    }
+    if let Ok(s) = pep440::Specifiers::parse(a) {
+        let parsed = b.parse::<pep440::Version>().ok();
+        let _ = (s.contains(b, parsed.as_ref()), s.names_prerelease(), s.admits_arbitrary(b));
     }
     assert_eq!(
         uptick::versions::natural_cmp(a, b),

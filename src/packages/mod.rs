@@ -10,9 +10,9 @@ pub mod pypi;
 use crate::log;
 use crate::net::{Body, BrokeOff, Http, NetError, TlsSettings};
 use crate::protocol::{MetadataField, PackageSource, PackageVersion, VersionResponse};
+use crate::versions::{Constraint, Parsed};
 use base64::Engine as _;
 use regex::Regex;
-use std::cmp::Ordering;
 
 /// Largest index document read.
 const MAX_INDEX_BYTES: u64 = 32 * 1024 * 1024;
@@ -99,16 +99,7 @@ pub struct ReleaseFile {
     pub hash: Option<String>,
 }
 
-/// How an ecosystem orders and constrains versions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ecosystem {
-    /// PEP 440 (PyPI).
-    Pep440,
-    /// Strict semver with Cargo requirements (crates.io).
-    Cargo,
-    /// Masterminds-style versions and constraints (npm ranges, git and GitHub tags).
-    Loose,
-}
+pub use crate::versions::Ecosystem;
 
 /// A version source: one ecosystem's index.
 pub trait Backend {
@@ -370,78 +361,6 @@ pub(crate) mod cache {
     }
 }
 
-enum Parsed {
-    Pep(pep440_rs::Version),
-    Cargo(semver::Version),
-    Loose(crate::versions::semver::Version),
-}
-
-impl Parsed {
-    fn parse(eco: Ecosystem, v: &str) -> Option<Parsed> {
-        match eco {
-            Ecosystem::Pep440 => v.parse().ok().map(Parsed::Pep),
-            Ecosystem::Cargo => semver::Version::parse(v).ok().map(Parsed::Cargo),
-            Ecosystem::Loose => crate::versions::semver::Version::parse(v)
-                .ok()
-                .map(Parsed::Loose),
-        }
-    }
-
-    fn prerelease(&self) -> bool {
-        match self {
-            Parsed::Pep(v) => v.any_prerelease(),
-            Parsed::Cargo(v) => !v.pre.is_empty(),
-            Parsed::Loose(v) => !v.prerelease().is_empty(),
-        }
-    }
-
-    fn cmp(&self, other: &Parsed) -> Ordering {
-        match (self, other) {
-            (Parsed::Pep(a), Parsed::Pep(b)) => a.cmp(b),
-            (Parsed::Cargo(a), Parsed::Cargo(b)) => a.cmp(b),
-            (Parsed::Loose(a), Parsed::Loose(b)) => a.cmp(b),
-            _ => Ordering::Equal,
-        }
-    }
-}
-
-enum Constraint {
-    Pep(pep440_rs::VersionSpecifiers),
-    Cargo(semver::VersionReq),
-    Loose(crate::versions::semver::Constraints),
-}
-
-impl Constraint {
-    fn parse(eco: Ecosystem, text: &str) -> Result<Constraint, PackageError> {
-        let invalid = |e: String| PackageError::Invalid {
-            field: "source.constraint",
-            detail: format!("invalid constraint `{text}`: {e}"),
-        };
-        match eco {
-            Ecosystem::Pep440 => text.parse().map(Constraint::Pep).map_err(
-                |e: pep440_rs::VersionSpecifiersParseError| {
-                    invalid(e.to_string().replace('\n', " "))
-                },
-            ),
-            Ecosystem::Cargo => semver::VersionReq::parse(text)
-                .map(Constraint::Cargo)
-                .map_err(|e| invalid(e.to_string())),
-            Ecosystem::Loose => crate::versions::semver::Constraints::parse(text)
-                .map(Constraint::Loose)
-                .map_err(|e| invalid(e.to_string())),
-        }
-    }
-
-    fn allows(&self, v: &Parsed) -> bool {
-        match (self, v) {
-            (Constraint::Pep(c), Parsed::Pep(v)) => c.contains(v),
-            (Constraint::Cargo(c), Parsed::Cargo(v)) => c.matches(v),
-            (Constraint::Loose(c), Parsed::Loose(v)) => c.check(v),
-            _ => false,
-        }
-    }
-}
-
 fn compile(field: &'static str, pattern: &Option<String>) -> Result<Option<Regex>, PackageError> {
     pattern
         .as_deref()
@@ -464,21 +383,32 @@ pub fn candidates(
     let constraint = source
         .constraint
         .as_deref()
-        .map(|c| Constraint::parse(eco, c))
+        .map(|c| {
+            Constraint::parse(eco, c, source.pre_releases).map_err(|e| PackageError::Invalid {
+                field: "source.constraint",
+                detail: format!("invalid constraint `{c}`: {e}"),
+            })
+        })
         .transpose()?;
     let include = compile("source.include_regex", &source.include_regex)?;
     let exclude = compile("source.exclude_regex", &source.exclude_regex)?;
-    let mut list: Vec<(Parsed, Release)> = backend
+    let list: Vec<(Parsed, Release)> = backend
         .releases()?
         .into_iter()
         .filter(|r| !r.yanked)
         .filter(|r| include.as_ref().is_none_or(|re| re.is_match(&r.version)))
         .filter(|r| !exclude.as_ref().is_some_and(|re| re.is_match(&r.version)))
         .filter(|r| !source.ignore.contains(&r.version))
-        .filter_map(|r| Parsed::parse(eco, &r.version).map(|p| (p, r)))
-        .filter(|(p, r)| source.pre_releases || !(p.prerelease() || r.prerelease))
-        .filter(|(p, _)| constraint.as_ref().is_none_or(|c| c.allows(p)))
+        .filter_map(|r| Parsed::parse(eco, &r.version, constraint.as_ref()).map(|p| (p, r)))
+        .filter(|(_, r)| source.pre_releases || !r.prerelease)
         .collect();
+    let mut list = crate::versions::select(
+        eco,
+        constraint.as_ref(),
+        source.pre_releases,
+        list,
+        |(p, r)| (r.version.as_str(), p),
+    );
     list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.version.cmp(&b.1.version)));
     list.dedup_by(|a, b| a.1.version == b.1.version);
     Ok(list.into_iter().map(|(_, r)| r).collect())

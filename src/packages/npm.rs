@@ -87,6 +87,6 @@ impl Backend for Npm {
     }
 
     fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Loose
+        Ecosystem::Npm
     }
 }

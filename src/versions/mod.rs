@@ -1,8 +1,173 @@
-//! Version orderings: Masterminds-compatible semver with constraints, and natural tag order.
+//! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
+//! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), natural tag order.
 
+#[cfg(test)]
+mod conformance;
+pub mod npm;
+#[cfg(test)]
+mod oracle;
+pub mod pep440;
 pub mod semver;
 
 use std::cmp::Ordering;
+
+/// How a package ecosystem orders and constrains versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ecosystem {
+    /// PEP 440 versions and specifiers, as `packaging` ≥ 26 (PyPI).
+    Pep440,
+    /// Strict semver with Cargo requirements (crates.io).
+    Cargo,
+    /// Strict semver with node-semver ranges (npm registries).
+    Npm,
+    /// Tag text read loosely (Masterminds: a leading `v`, one to three numbers, leading zeros)
+    /// under node-semver ranges (GitHub and git tags).
+    Loose,
+}
+
+/// A release's version as its ecosystem reads it.
+#[derive(Clone, Debug)]
+pub enum Parsed {
+    /// A PEP 440 version.
+    Pep(pep440_rs::Version),
+    /// Text that is not PEP 440, kept only for an `===` constraint naming it.
+    Arbitrary(String),
+    /// A Cargo (strict semver) version.
+    Cargo(::semver::Version),
+    /// A node-semver version (npm, or a loosely read tag).
+    Npm(npm::Version),
+}
+
+impl Parsed {
+    /// Reads `text` as `eco` does; `None` when it is not a version there (text that is not
+    /// PEP 440 is kept as [`Parsed::Arbitrary`] when `constraint` has an `===`).
+    pub fn parse(eco: Ecosystem, text: &str, constraint: Option<&Constraint>) -> Option<Parsed> {
+        match eco {
+            Ecosystem::Pep440 => match text.parse() {
+                Ok(v) => Some(Parsed::Pep(v)),
+                Err(_) => {
+                    matches!(constraint, Some(Constraint::Pep(c)) if c.admits_arbitrary(text))
+                        .then(|| Parsed::Arbitrary(text.to_string()))
+                }
+            },
+            Ecosystem::Cargo => ::semver::Version::parse(text).ok().map(Parsed::Cargo),
+            Ecosystem::Npm => npm::Version::parse(text).ok().map(Parsed::Npm),
+            Ecosystem::Loose => semver::Version::parse(text).ok().map(|v| {
+                let (major, minor, patch) = v.triple();
+                Parsed::Npm(npm::Version::from_parts(
+                    major,
+                    minor,
+                    patch,
+                    v.prerelease(),
+                ))
+            }),
+        }
+    }
+}
+
+impl PartialEq for Parsed {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Parsed {}
+
+impl PartialOrd for Parsed {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Parsed {
+    /// The ecosystem's order (versions of different ecosystems never meet; text that is not
+    /// PEP 440 sorts after PEP 440 versions).
+    fn cmp(&self, other: &Parsed) -> Ordering {
+        match (self, other) {
+            (Parsed::Pep(a), Parsed::Pep(b)) => a.cmp(b),
+            (Parsed::Pep(_), Parsed::Arbitrary(_)) => Ordering::Less,
+            (Parsed::Arbitrary(_), Parsed::Pep(_)) => Ordering::Greater,
+            (Parsed::Arbitrary(a), Parsed::Arbitrary(b)) => a.cmp(b),
+            (Parsed::Cargo(a), Parsed::Cargo(b)) => a.cmp(b),
+            (Parsed::Npm(a), Parsed::Npm(b)) => a.cmp(b),
+            _ => Ordering::Equal,
+        }
+    }
+}
+
+/// A `constraint` in its ecosystem's own syntax.
+#[derive(Clone, Debug)]
+pub enum Constraint {
+    /// PEP 440 specifiers (`~=1.18.0, !=1.18.5`).
+    Pep(pep440::Specifiers),
+    /// A Cargo requirement (`^1`, `>=1.2, <2`).
+    Cargo(::semver::VersionReq),
+    /// A node-semver range, parsed for the `pre_releases` setting (`includePrerelease`).
+    Npm(npm::Range),
+}
+
+impl Constraint {
+    /// Parses `text` in `eco`'s syntax; `pre_releases` is node-semver's `includePrerelease`,
+    /// which also changes how npm ranges desugar. The error is one line.
+    pub fn parse(eco: Ecosystem, text: &str, pre_releases: bool) -> Result<Constraint, String> {
+        match eco {
+            Ecosystem::Pep440 => pep440::Specifiers::parse(text)
+                .map(Constraint::Pep)
+                .map_err(|e| e.to_string()),
+            Ecosystem::Cargo => ::semver::VersionReq::parse(text)
+                .map(Constraint::Cargo)
+                .map_err(|e| e.to_string()),
+            Ecosystem::Npm | Ecosystem::Loose => npm::Range::parse(text, pre_releases)
+                .map(Constraint::Npm)
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The items whose versions `constraint` (none: everything) and `pre_releases` admit, in their
+/// order, by each ecosystem's own rule:
+/// - PEP 440: [`pep440::filter`] (`packaging`'s `SpecifierSet.filter`);
+/// - npm and tags: node-semver's `satisfies` with `includePrerelease: pre_releases`; no
+///   constraint is `*`;
+/// - Cargo: pre-releases only with `pre_releases`, then `VersionReq::matches` (unchanged).
+pub fn select<T>(
+    eco: Ecosystem,
+    constraint: Option<&Constraint>,
+    pre_releases: bool,
+    items: Vec<T>,
+    key: impl Fn(&T) -> (&str, &Parsed),
+) -> Vec<T> {
+    match eco {
+        Ecosystem::Pep440 => {
+            let specs = match constraint {
+                Some(Constraint::Pep(c)) => Some(c),
+                _ => None,
+            };
+            pep440::filter(specs, pre_releases, items, |item| {
+                let (raw, parsed) = key(item);
+                match parsed {
+                    Parsed::Pep(v) => (raw, Some(v)),
+                    _ => (raw, None),
+                }
+            })
+        }
+        Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Loose => items
+            .into_iter()
+            .filter(|item| {
+                let (_, parsed) = key(item);
+                match (constraint, parsed) {
+                    (Some(Constraint::Npm(r)), Parsed::Npm(v)) => r.satisfies(v),
+                    (None, Parsed::Npm(v)) => pre_releases || !v.is_prerelease(),
+                    (Some(Constraint::Cargo(r)), Parsed::Cargo(v)) => {
+                        (pre_releases || v.pre.is_empty()) && r.matches(v)
+                    }
+                    (None, Parsed::Cargo(v)) => pre_releases || v.pre.is_empty(),
+                    _ => false,
+                }
+            })
+            .collect(),
+    }
+}
 
 /// Natural order for tags and extracted versions: digit runs compare as numbers, other runs as
 /// text (`2024.01.9` < `2024.01.10`, `r9` < `r10`).

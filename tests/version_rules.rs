@@ -1,0 +1,177 @@
+//! Each ecosystem's version rules end to end: the real `check` with a `constraint` against pypiserver (PEP 440), an npm registry replay and git tags (node-semver).
+
+use crate::support::check;
+use crate::support::servers;
+use serde_json::{json, Value};
+
+fn versions(out: &Value) -> Vec<String> {
+    out.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn pypi_constraints_follow_pep_440_as_packaging_applies_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for v in [
+        "1.0.dev0",
+        "1.0a1",
+        "1.0rc1",
+        "1.0",
+        "1.0.post0",
+        "1.0.post1",
+        "2.0a1",
+        "2.0a2",
+        "invalid",
+    ] {
+        std::fs::write(dir.path().join(format!("tool-{v}.tar.gz")), b"sdist").unwrap();
+    }
+    let server = servers::pypiserver(dir.path());
+    let index = format!("http://127.0.0.1:{}/simple", server.port);
+    let run = |constraint: &str, pre: bool, cursor: Option<&str>| {
+        let mut req = json!({"source": {"pypi": "tool", "index_url": index, "constraint": constraint, "pre_releases": pre}});
+        if let Some(c) = cursor {
+            req["version"] = json!({"version": c});
+        }
+        versions(&check(&req).ok())
+    };
+    // `<V.postN` admits V's pre-releases and dev releases.
+    assert_eq!(
+        run("<1.0.post1", true, Some("1.0.dev0")),
+        ["1.0.dev0", "1.0a1", "1.0rc1", "1.0", "1.0.post0"]
+    );
+    // `<V` with V a pre-release admits the earlier pre-releases of V's release (and names a
+    // pre-release, so pre-releases are in without `pre_releases`).
+    assert_eq!(
+        run("<2.0a2", false, Some("1.0.post1")),
+        ["1.0.post1", "2.0a1"]
+    );
+    // `>V` with V a pre-release admits the post-releases of V's final.
+    assert_eq!(
+        run(">1.0a1", false, Some("1.0rc1")),
+        ["1.0rc1", "1.0", "1.0.post0", "1.0.post1", "2.0a1", "2.0a2"]
+    );
+    assert_eq!(run(">1.0", false, Some("1.0")), ["2.0a2"]);
+    // `===` is string equality, for a release that is not PEP 440 at all.
+    assert_eq!(run("===invalid", false, None), ["invalid"]);
+    assert_eq!(run("===INVALID, >=1", false, None), Vec::<String>::new());
+    // PEP 440's default: pre-releases when no final or post release matches.
+    assert_eq!(run(">=1.5", false, None), ["2.0a2"]);
+    assert_eq!(
+        run(">=1.0, <2", false, Some("1.0")),
+        ["1.0", "1.0.post0", "1.0.post1"]
+    );
+    let line =
+        check(&json!({"source": {"pypi": "tool", "index_url": index, "constraint": ">=1.0 <2"}}))
+            .fails();
+    assert!(
+        line.contains(
+            "invalid constraint `>=1.0 <2`: `>=1.0 <2` is not a PEP 440 version specifier"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn npm_ranges_follow_node_semver_with_include_prerelease() {
+    use crate::support::fake::{self, Reply};
+    let mut versions_doc = serde_json::Map::new();
+    for v in [
+        "1.0.0",
+        "1.1.0-rc1",
+        "1.1.0",
+        "2.0.0-0",
+        "2.1.0-pre.0",
+        "2.1.0",
+        "3.0.0-beta.1",
+    ] {
+        versions_doc.insert(v.into(), json!({"version": v, "dist": {}}));
+    }
+    let doc = json!({"name": "pkg", "dist-tags": {"latest": "2.1.0"}, "versions": versions_doc})
+        .to_string();
+    let port = fake::serve(move |_, path| {
+        if path == "/pkg" {
+            Reply::new(200, doc.clone()).header("Content-Type", "application/json")
+        } else {
+            Reply::new(404, "{}")
+        }
+    });
+    let registry = format!("http://127.0.0.1:{port}");
+    let run = |constraint: &str, pre: bool, cursor: Option<&str>| {
+        let mut req = json!({"source": {"npm": "pkg", "registry": registry, "constraint": constraint, "pre_releases": pre}});
+        if let Some(c) = cursor {
+            req["version"] = json!({"version": c});
+        }
+        versions(&check(&req).ok())
+    };
+    // includePrerelease: `2.x` is >=2.0.0-0 <3.0.0-0.
+    assert_eq!(
+        run("2.x", true, Some("2.0.0-0")),
+        ["2.0.0-0", "2.1.0-pre.0", "2.1.0"]
+    );
+    assert_eq!(
+        run("^1.0.0", true, Some("1.0.0")),
+        ["1.0.0", "1.1.0-rc1", "1.1.0"]
+    );
+    // Without it: a pre-release only through a comparator naming one of the same tuple.
+    assert_eq!(run("^1.0.0", false, Some("1.0.0")), ["1.0.0", "1.1.0"]);
+    assert_eq!(
+        run(">=1.1.0-rc1 <2", false, Some("1.1.0-rc1")),
+        ["1.1.0-rc1", "1.1.0"]
+    );
+    assert_eq!(run("*", false, Some("2.1.0")), ["2.1.0"]);
+    // Empty alternatives and x-ranges everywhere.
+    assert_eq!(run("||", false, None), ["2.1.0"]);
+    assert_eq!(run("1.x ||", false, Some("1.1.0")), ["1.1.0", "2.1.0"]);
+    assert_eq!(run("^x", true, None), ["3.0.0-beta.1"]);
+    assert_eq!(
+        run("1.0.0 - x", false, Some("1.0.0")),
+        ["1.0.0", "1.1.0", "2.1.0"]
+    );
+    let line =
+        check(&json!({"source": {"npm": "pkg", "registry": registry, "constraint": "1.x.2"}}))
+            .fails();
+    assert!(
+        line.contains("invalid constraint `1.x.2`: `1.x.2` is not a valid comparator"),
+        "{line}"
+    );
+}
+
+#[test]
+fn git_tags_are_read_loosely_under_node_semver_ranges() {
+    let root = tempfile::tempdir().unwrap();
+    let run_git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(["-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(root.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    run_git(&["init", "-q"]);
+    run_git(&["commit", "-q", "--allow-empty", "-m", "one"]);
+    for t in ["v1.0.0", "v1.1.0-rc.1", "v1.1", "v1.2.0-beta", "2024.01.15"] {
+        run_git(&["tag", t]);
+    }
+    let src = |constraint: &str, pre: bool| json!({"git": format!("file://{}", root.path().display()), "constraint": constraint, "pre_releases": pre});
+    // `v1.1` reads as 1.1.0; with pre_releases (includePrerelease) `~1.1` is >=1.1.0-0 <1.2.0-0.
+    let out = check(&json!({"source": src("~1.1", true), "version": {"version": "1.1.0-rc.1", "tag": "v1.1.0-rc.1"}})).ok();
+    assert_eq!(
+        out,
+        json!([
+            {"version": "1.1.0-rc.1", "tag": "v1.1.0-rc.1"},
+            {"version": "1.1", "tag": "v1.1"},
+        ])
+    );
+    let out = check(&json!({"source": src("~1.1", false)})).ok();
+    assert_eq!(out, json!([{"version": "1.1", "tag": "v1.1"}]));
+    let out = check(&json!({"source": src(">=2000", false)})).ok();
+    assert_eq!(out, json!([{"version": "2024.01.15"}]));
+}
