@@ -9,12 +9,10 @@ pub mod net;
 pub mod packages;
 pub mod protocol;
 pub mod registry;
+pub mod resolve;
 pub mod versions;
 
-use protocol::{
-    CheckEnvelope, ImageGetParams, ImagePutParams, ImageSource, ImageVersion, InEnvelope,
-    OutEnvelope, PackageGetParams, PackageSource, PackageVersion,
-};
+use resolve::Request;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,61 +23,36 @@ pub fn run_check(
     stdout: &mut dyn Write,
     _args: &[String],
 ) -> anyhow::Result<()> {
-    let request: CheckEnvelope = protocol::read_envelope(stdin)?;
-    if protocol::is_package_source(&request.source) {
-        let source: PackageSource = protocol::decode_part(request.source, "source")?;
-        log::set_debug(source.debug);
-        net::set_budget(source.request_timeout)?;
-        let cursor: Option<PackageVersion> = match request.version {
-            Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
-            _ => None,
-        };
-        let versions = packages::check(&source, cursor)?;
-        protocol::write_json(stdout, &versions)?;
-        return Ok(());
+    match resolve::check(stdin)? {
+        Request::Package((plan, cursor)) => {
+            let versions = packages::check(&plan.source, cursor)?;
+            protocol::write_json(stdout, &versions)?;
+        }
+        Request::Image((plan, cursor)) => {
+            image::check::validate(&plan)?;
+            let target = image::Target::connect(&plan)?;
+            let versions = net::block_on(image::check::check(&plan, &target, cursor))?;
+            protocol::write_json(stdout, &versions)?;
+        }
     }
-    let source: ImageSource = protocol::decode_part(request.source, "source")?;
-    log::set_debug(source.debug);
-    net::set_budget(source.request_timeout)?;
-    let source = image::cloud_login(source)?;
-    let cursor: Option<ImageVersion> = match request.version {
-        Some(v) if !v.is_null() => Some(protocol::decode_part(v, "version")?),
-        _ => None,
-    };
-    let versions = net::block_on(image::check::check(&source, cursor))?;
-    protocol::write_json(stdout, &versions)?;
     Ok(())
 }
 
 /// `in DEST`: request on `stdin`, files into `DEST`, `{version, metadata}` on `stdout`.
 pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> anyhow::Result<()> {
-    let request: InEnvelope = protocol::read_envelope(stdin)?;
-    if protocol::is_package_source(&request.source) {
-        let source: PackageSource = protocol::decode_part(request.source, "source")?;
-        log::set_debug(source.debug);
-        net::set_budget(source.request_timeout)?;
-        let version: PackageVersion = protocol::decode_part(request.version, "version")?;
-        let params: PackageGetParams = match request.params {
-            Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
-            _ => PackageGetParams::default(),
-        };
-        let dest = destination(args)?;
-        let response = packages::get(&source, version, params.download.as_deref(), &dest)?;
-        protocol::write_json(stdout, &response)?;
-        return Ok(());
+    match resolve::get(stdin)? {
+        Request::Package((plan, version, params)) => {
+            let dest = destination(args)?;
+            let response = packages::get(&plan.source, version, params.download.as_deref(), &dest)?;
+            protocol::write_json(stdout, &response)?;
+        }
+        Request::Image((plan, version, params)) => {
+            let dest = destination(args)?;
+            let target = image::Target::connect(&plan)?;
+            let response = net::block_on(image::get::get(&plan, &target, version, &params, &dest))?;
+            protocol::write_json(stdout, &response)?;
+        }
     }
-    let source: ImageSource = protocol::decode_part(request.source, "source")?;
-    log::set_debug(source.debug);
-    net::set_budget(source.request_timeout)?;
-    let source = image::cloud_login(source)?;
-    let version: ImageVersion = protocol::decode_part(request.version, "version")?;
-    let params: ImageGetParams = match request.params {
-        Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
-        _ => ImageGetParams::default(),
-    };
-    let dest = destination(args)?;
-    let response = net::block_on(image::get::get(&source, version, &params, &dest))?;
-    protocol::write_json(stdout, &response)?;
     Ok(())
 }
 
@@ -89,20 +62,13 @@ pub fn run_out(
     stdout: &mut dyn Write,
     args: &[String],
 ) -> anyhow::Result<()> {
-    let request: OutEnvelope = protocol::read_envelope(stdin)?;
-    let source: ImageSource = protocol::decode_part(request.source, "source")?;
-    log::set_debug(source.debug);
-    net::set_budget(source.request_timeout)?;
-    let source = image::cloud_login(source)?;
-    let params: ImagePutParams = match request.params {
-        Some(p) if !p.is_null() => protocol::decode_part(p, "params")?,
-        _ => ImagePutParams::default(),
-    };
+    let (plan, params) = resolve::put(stdin)?;
     let sources = args
         .get(1)
         .map(PathBuf::from)
         .ok_or_else(|| anyhow::anyhow!("sources path not specified (usage: out SRC)"))?;
-    let response = net::block_on(image::put::put(&source, &params, &sources))?;
+    let target = image::Target::connect(&plan)?;
+    let response = net::block_on(image::put::put(&plan, target, &params, &sources))?;
     protocol::write_json(stdout, &response)?;
     Ok(())
 }

@@ -4,24 +4,31 @@ use super::{discover, ImageError, Target};
 use crate::log;
 use crate::protocol::{ImageSource, ImageVersion};
 use crate::registry::{Client, Repository};
+use crate::resolve::ImagePlan;
 
-/// Versions oldest first, in the mode `source` selects: tag (`tag`), regex (`tag_regex`) or
-/// semver (neither). A mirror is tried first; the origin on error or an empty answer.
-pub async fn check(
-    source: &ImageSource,
-    cursor: Option<ImageVersion>,
-) -> Result<Vec<ImageVersion>, ImageError> {
-    if let Some(tag) = &source.tag {
+/// Checks what `check` needs of the source before any request: the tag, the regex or semver
+/// mode's fields.
+pub fn validate(plan: &ImagePlan) -> Result<(), ImageError> {
+    if let Some(tag) = &plan.source.tag {
         crate::registry::reference::validate_tag(tag).map_err(|detail| ImageError::Invalid {
             field: "source.tag",
             detail,
         })?;
     }
-    discover::validate(source)?;
+    discover::validate(&plan.source)
+}
+
+/// Versions oldest first, in the mode `source` selects: tag (`tag`), regex (`tag_regex`) or
+/// semver (neither). A mirror is tried first; the origin on error or an empty answer.
+pub async fn check(
+    plan: &ImagePlan,
+    target: &Target,
+    cursor: Option<ImageVersion>,
+) -> Result<Vec<ImageVersion>, ImageError> {
+    let source = &plan.source;
     if let Some(base) = &source.base {
-        return super::freshness::check(source, base, cursor).await;
+        return super::freshness::check(source, target, base, cursor).await;
     }
-    let target = Target::from_source(source)?;
     if let Some((repo, client)) = &target.mirror {
         match check_on(client, repo, source, cursor.as_ref()).await {
             Ok(v) if !v.is_empty() => return Ok(v),

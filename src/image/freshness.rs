@@ -7,7 +7,7 @@ use super::platform::{self, Platform};
 use super::ImageError;
 use crate::digest::Digest;
 use crate::protocol::{BaseField, ImageSource, ImageVersion};
-use crate::registry::{Client, Manifest, Reference, RegistryError, Repository};
+use crate::registry::{Client, Manifest, Reference, Repository};
 use serde::Serialize;
 
 const BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
@@ -58,8 +58,9 @@ pub struct Base {
 }
 
 impl Base {
-    /// From `source.base`; credentials are used only for the base's registry.
-    pub fn from_source(source: &ImageSource, field: &BaseField) -> Result<Base, ImageError> {
+    /// From `source.base`, reached under the target's credentials policy; its own credentials
+    /// are used only for the base's registry.
+    pub fn from_source(target: &super::Target, field: &BaseField) -> Result<Base, ImageError> {
         let reference = Reference::parse(field.reference()).map_err(|e| ImageError::Invalid {
             field: "source.base",
             detail: e.to_string(),
@@ -67,8 +68,7 @@ impl Base {
         // Without its own credentials, a base on the image's registry uses the source's (they
         // go to the host they belong to); one elsewhere a docker config entry, else none.
         let own = super::credentials(field.username(), field.password());
-        let origin = Repository::parse(&source.repository).map_err(RegistryError::from)?;
-        let client = super::Endpoints::of(source, &origin)?.client(&reference.repository, own)?;
+        let client = target.endpoints.client(&reference.repository, own)?;
         Ok(Base { reference, client })
     }
 
@@ -246,6 +246,7 @@ async fn layers(repo: &Repository, m: &Manifest) -> Result<Vec<String>, ImageErr
 /// `check` for a source with `base`: a version only when the image is stale.
 pub async fn check(
     source: &ImageSource,
+    target: &super::Target,
     field: &BaseField,
     cursor: Option<ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
@@ -253,8 +254,7 @@ pub async fn check(
         field: "source.base",
         detail: "needs `tag` (the image to watch)".into(),
     })?;
-    let target = super::Target::from_source(source)?;
-    let base = Base::from_source(source, field)?;
+    let base = Base::from_source(target, field)?;
     let Some(image) = target.client.get_manifest(&target.repository, &tag).await? else {
         return Ok(Vec::new());
     };

@@ -2,10 +2,9 @@
 
 use super::platform::Platform;
 use super::{aliases, download, freshness, manifest, ImageError, Target};
-use crate::protocol::{
-    ImageFormat, ImageGetParams, ImageSource, ImageVersion, MetadataField, VersionResponse,
-};
+use crate::protocol::{ImageFormat, ImageGetParams, ImageVersion, MetadataField, VersionResponse};
 use crate::registry::{Client, Manifest, Repository};
+use crate::resolve::ImagePlan;
 use crate::{fsutil, log};
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -13,17 +12,14 @@ use std::path::Path;
 
 /// Fetches `version` into `dest` in the asked format and returns the response for Concourse.
 pub async fn get(
-    source: &ImageSource,
+    plan: &ImagePlan,
+    target: &Target,
     version: ImageVersion,
     params: &ImageGetParams,
     dest: &Path,
 ) -> Result<VersionResponse<ImageVersion>, ImageError> {
-    let label_re = compile(source.label_regex.as_deref(), "source.label_regex")?;
-    let annotation_re = compile(
-        source.annotation_regex.as_deref(),
-        "source.annotation_regex",
-    )?;
-    let target = Target::from_source(source)?;
+    let source = &plan.source;
+    let (label_re, annotation_re) = (&plan.label_regex, &plan.annotation_regex);
     // Every output is written into a private staging directory in DEST and moved in at the
     // end, after the last request: a failed (or killed) get leaves DEST as it found it.
     for gone in fsutil::sweep_dead(dest, fsutil::IN_LEFTOVERS) {
@@ -44,7 +40,7 @@ pub async fn get(
     };
 
     log::info(format_args!("fetching {}@{}", target.name, digest));
-    let (repo, client, top) = fetch_from_mirror_or_origin(&target, &digest).await?;
+    let (repo, client, top) = fetch_from_mirror_or_origin(target, &digest).await?;
     let wanted = Platform::resolve(source.platform.as_ref(), params.platform.as_ref());
 
     // The chosen platform's manifest and config, read once for the download and the metadata.
@@ -84,7 +80,7 @@ pub async fn get(
         metadata.push(MetadataField::new("aliases", aliases.join(" ")));
     }
     if let Some(field) = &source.base {
-        let base = freshness::Base::from_source(source, field)?;
+        let base = freshness::Base::from_source(target, field)?;
         let report =
             freshness::judge(client, repo, &top, &base, version.base_digest.as_ref()).await?;
         write_file(&dest.join("stale"), report.stale.to_string().as_bytes())?;
@@ -116,14 +112,14 @@ pub async fn get(
                 None,
             ),
         };
-        if let Some(re) = &label_re {
+        if let Some(re) = label_re {
             let config = match config {
                 Some(bytes) => manifest::parse_config(repo, &img, &bytes)?,
                 None => manifest::config(client, repo, &img).await?,
             };
             metadata.extend(matching(re, config.config.labels.unwrap_or_default()));
         }
-        if let Some(re) = &annotation_re {
+        if let Some(re) = annotation_re {
             metadata.extend(matching(re, img.annotations.unwrap_or_default()));
         }
     }
@@ -156,17 +152,6 @@ async fn fetch_from_mirror_or_origin<'t>(
             reference: format!("{}@{digest}", target.name),
         }),
     }
-}
-
-fn compile(pattern: Option<&str>, field: &'static str) -> Result<Option<Regex>, ImageError> {
-    pattern
-        .map(|p| {
-            Regex::new(p).map_err(|e| ImageError::Invalid {
-                field,
-                detail: format!("invalid regex: {}", e.to_string().replace('\n', " ")),
-            })
-        })
-        .transpose()
 }
 
 fn matching(re: &Regex, values: BTreeMap<String, String>) -> Vec<MetadataField> {

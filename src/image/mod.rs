@@ -15,6 +15,7 @@ pub mod put;
 use crate::net::TlsSettings;
 use crate::protocol::ImageSource;
 use crate::registry::{Client, ClientOptions, Credentials, RegistryError, Repository};
+use crate::resolve::{CloudLogin, ImagePlan};
 
 /// Errors of the image backend.
 #[derive(Debug, thiserror::Error)]
@@ -116,11 +117,56 @@ pub struct Target {
 }
 
 impl Target {
-    /// Checks the source (fields not supported yet fail here) and builds its clients.
-    pub fn from_source(source: &ImageSource) -> Result<Target, ImageError> {
+    /// The origin, its mirror and the policy for every other endpoint. Runs the plan's cloud
+    /// login (a credential provider whose result replaces `username`/`password`, and may name
+    /// the registry), so it makes requests: call it before the async part of a command.
+    pub fn connect(plan: &ImagePlan) -> Result<Target, ImageError> {
+        let source = &plan.source;
         reject_unsupported(source)?;
-        let repository = Repository::parse(&source.repository).map_err(RegistryError::from)?;
-        let endpoints = Endpoints::of(source, &repository)?;
+        let (repository, name, login) = match &plan.login {
+            CloudLogin::None => (plan.repository.clone(), plan.name.clone(), None),
+            CloudLogin::Ecr {
+                region,
+                static_keys,
+                role_arns,
+                named,
+            } => {
+                let login = crate::login::aws::ecr_login(&crate::login::aws::EcrSettings {
+                    region,
+                    static_keys: static_keys.clone(),
+                    role_arns,
+                })?;
+                let (repository, name) = if *named {
+                    (plan.repository.clone(), plan.name.clone())
+                } else {
+                    let name = format!("{}/{}", login.proxy_host, source.repository);
+                    let repository = Repository::parse(&name).map_err(RegistryError::from)?;
+                    (repository, name)
+                };
+                (repository, name, Some(login.credentials.clone()))
+            }
+            CloudLogin::Azure => {
+                let tls = Endpoints::of(source, &plan.repository, None)?.tls;
+                let http = crate::net::Http::new(tls);
+                http.validate().map_err(RegistryError::from)?;
+                let credentials = crate::login::azure::acr_login(
+                    &http,
+                    &crate::login::azure::AcrSettings {
+                        registry: plan.repository.api_host(),
+                        client_id: source.azure_client_id.as_deref(),
+                        tenant_id: source.azure_tenant_id.as_deref(),
+                        environment: source.azure_environment.as_deref(),
+                        allow_http: source.insecure || plan.repository.is_loopback(),
+                    },
+                )?;
+                (
+                    plan.repository.clone(),
+                    plan.name.clone(),
+                    Some(credentials),
+                )
+            }
+        };
+        let endpoints = Endpoints::of(source, &repository, login)?;
         let client = endpoints.client(&repository, None)?;
         let mirror = match &source.registry_mirror {
             Some(m) if repository.is_docker_hub() && !m.host.is_empty() => {
@@ -134,7 +180,7 @@ impl Target {
             _ => None,
         };
         Ok(Target {
-            name: source.repository.clone(),
+            name,
             repository,
             client,
             mirror,
@@ -156,8 +202,13 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    /// The policy of `source`, whose repository is `origin`.
-    pub fn of(source: &ImageSource, origin: &Repository) -> Result<Endpoints, ImageError> {
+    /// The policy of `source`, whose repository is `origin`; `login` (a cloud login's
+    /// credentials) replaces `username`/`password` on the origin.
+    pub fn of(
+        source: &ImageSource,
+        origin: &Repository,
+        login: Option<Credentials>,
+    ) -> Result<Endpoints, ImageError> {
         Ok(Endpoints {
             tls: TlsSettings {
                 insecure: source.insecure,
@@ -168,7 +219,8 @@ impl Endpoints {
                 },
             },
             origin_registry: origin.registry().to_string(),
-            origin_credentials: credentials(source.username.as_deref(), source.password.as_ref()),
+            origin_credentials: login
+                .or_else(|| credentials(source.username.as_deref(), source.password.as_ref())),
             docker_config: source.docker_config.as_ref().map(std::path::PathBuf::from),
         })
     }
@@ -226,83 +278,4 @@ fn reject_unsupported(s: &ImageSource) -> Result<(), ImageError> {
         });
     }
     Ok(())
-}
-
-/// Cloud logins, as upstream does them before anything else: `aws_region` logs in to ECR (and
-/// names the repository on the account's registry), `azure_acr` exchanges a managed-identity
-/// token for an ACR refresh token; either way the source leaves with `username`/`password`.
-pub fn cloud_login(mut source: ImageSource) -> Result<ImageSource, ImageError> {
-    use crate::login::{aws, azure, sigv4::AwsCredentials};
-    let has_aws_fields = source.aws_access_key_id.is_some()
-        || source.aws_secret_access_key.is_some()
-        || source.aws_role_arn.is_some()
-        || !source.aws_role_arns.is_empty()
-        || source.aws_account_id.is_some();
-    match source.aws_region.clone().filter(|r| !r.is_empty()) {
-        Some(region) => {
-            if source.aws_role_arn.is_some() && !source.aws_role_arns.is_empty() {
-                return Err(ImageError::Invalid {
-                    field: "source.aws_role_arn",
-                    detail: "cannot be set together with aws_role_arns".into(),
-                });
-            }
-            if source.aws_ecr_registry_id.is_some() {
-                crate::log::info(format_args!(
-                    "source.aws_ecr_registry_id is no longer needed and is ignored"
-                ));
-            }
-            let roles = match &source.aws_role_arn {
-                Some(r) => vec![r.clone()],
-                None => source.aws_role_arns.clone(),
-            };
-            let static_keys = match (&source.aws_access_key_id, &source.aws_secret_access_key) {
-                (Some(id), Some(secret)) if !id.is_empty() && !secret.expose().is_empty() => {
-                    Some(AwsCredentials {
-                        access_key_id: id.clone(),
-                        secret_access_key: secret.clone(),
-                        session_token: source
-                            .aws_session_token
-                            .clone()
-                            .filter(|t| !t.expose().is_empty()),
-                    })
-                }
-                _ => None,
-            };
-            let login = aws::ecr_login(&aws::EcrSettings {
-                region: &region,
-                static_keys,
-                role_arns: &roles,
-            })?;
-            source.repository = aws::ecr_repository(
-                &source.repository,
-                source.aws_account_id.as_deref(),
-                &region,
-                &login.proxy_host,
-            );
-            source.username = Some(login.credentials.username.clone());
-            source.password = Some(login.credentials.password.clone());
-        }
-        None if has_aws_fields => crate::log::info(format_args!(
-            "source has aws_* fields but no aws_region: no ECR login (set aws_region to log in)"
-        )),
-        None => {}
-    }
-    if source.azure_acr {
-        let repository = Repository::parse(&source.repository).map_err(RegistryError::from)?;
-        let http = crate::net::Http::new(Endpoints::of(&source, &repository)?.tls().clone());
-        http.validate().map_err(RegistryError::from)?;
-        let credentials = azure::acr_login(
-            &http,
-            &azure::AcrSettings {
-                registry: repository.api_host(),
-                client_id: source.azure_client_id.as_deref(),
-                tenant_id: source.azure_tenant_id.as_deref(),
-                environment: source.azure_environment.as_deref(),
-                allow_http: source.insecure || repository.is_loopback(),
-            },
-        )?;
-        source.username = Some(credentials.username);
-        source.password = Some(credentials.password);
-    }
-    Ok(source)
 }

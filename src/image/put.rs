@@ -38,11 +38,12 @@ impl<'a> PutSource<'a> {
 
 /// Pushes or promotes, then answers with the first tag and the digest.
 pub async fn put(
-    source: &ImageSource,
+    plan: &crate::resolve::ImagePlan,
+    target: Target,
     params: &ImagePutParams,
     sources: &Path,
 ) -> Result<VersionResponse<ImageVersion>, ImageError> {
-    let target = Target::from_source(source)?;
+    let source = &plan.source;
     for gone in crate::fsutil::sweep_dead(&std::env::temp_dir(), crate::fsutil::OUT_LEFTOVERS) {
         log::info(format_args!(
             "removed {} (left by a killed run)",
