@@ -117,13 +117,18 @@ impl Client {
             }
             None => resp,
         };
-        let (code, message) = error_info(resp).await;
-        Err(RegistryError::Auth {
-            registry: repo.registry().to_string(),
-            status: 401,
-            code,
-            message,
-        })
+        Err(auth_error(repo, resp).await)
+    }
+}
+
+/// Credentials refused (or missing): the registry named, with its own code and message.
+pub(super) async fn auth_error(repo: &Repository, resp: Response) -> RegistryError {
+    let (code, message) = error_info(resp).await;
+    RegistryError::Auth {
+        registry: repo.registry().to_string(),
+        status: 401,
+        code,
+        message,
     }
 }
 
