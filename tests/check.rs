@@ -16,18 +16,27 @@ fn tag_mode_cycle(mode: Mode) {
     let src = reg.source("app", json!({"tag": "latest", "debug": true}));
 
     // Missing tag: no versions, not an error.
-    assert_eq!(check(&request(src.clone(), Value::Null)).ok(), json!([]));
+    assert_eq!(
+        check(&request(src.clone(), Value::Null)).succeeds(),
+        json!([])
+    );
 
     let v1 = seed.image("app", "latest", "one", &[], &[]);
     let first = check(&request(src.clone(), Value::Null));
-    assert_eq!(first.ok(), json!([{"tag": "latest", "digest": v1.digest}]));
+    assert_eq!(
+        first.succeeds(),
+        json!([{"tag": "latest", "digest": v1.digest}])
+    );
 
     // Cursor is current: exactly one manifest HEAD, plus at most the ping and one token request.
     let same = check(&request(
         src.clone(),
         json!({"tag": "latest", "digest": v1.digest}),
     ));
-    assert_eq!(same.ok(), json!([{"tag": "latest", "digest": v1.digest}]));
+    assert_eq!(
+        same.succeeds(),
+        json!([{"tag": "latest", "digest": v1.digest}])
+    );
     assert_eq!(
         same.requests("HEAD", "/manifests/"),
         1,
@@ -55,7 +64,7 @@ fn tag_mode_cycle(mode: Mode) {
         json!({"tag": "latest", "digest": v1.digest}),
     ));
     assert_eq!(
-        moved.ok(),
+        moved.succeeds(),
         json!([{"tag": "latest", "digest": v1.digest}, {"tag": "latest", "digest": v2.digest}])
     );
 
@@ -66,14 +75,14 @@ fn tag_mode_cycle(mode: Mode) {
         json!({"tag": "latest", "digest": gone}),
     ));
     assert_eq!(
-        after_gone.ok(),
+        after_gone.succeeds(),
         json!([{"tag": "latest", "digest": v2.digest}])
     );
 
     // A cursor without a tag gets the tag filled in.
     let no_tag = check(&request(src, json!({"digest": v1.digest})));
     assert_eq!(
-        no_tag.ok(),
+        no_tag.succeeds(),
         json!([{"tag": "latest", "digest": v1.digest}, {"tag": "latest", "digest": v2.digest}])
     );
 }
@@ -102,7 +111,7 @@ fn tag_mode_token_auth() {
     let issued = reg.token.as_ref().unwrap().requests.clone();
     let before = issued.load(std::sync::atomic::Ordering::SeqCst);
     let run = check(&request(src, json!({"tag": "1.0", "digest": v1.digest})));
-    assert_eq!(run.ok(), json!([{"tag": "1.0", "digest": v1.digest}]));
+    assert_eq!(run.succeeds(), json!([{"tag": "1.0", "digest": v1.digest}]));
     // First run: ping (401 challenge) + one token + one HEAD.
     assert_eq!(run.request_lines().len(), 3, "{:?}", run.request_lines());
     assert_eq!(run.requests("GET", "/v2/ "), 1);
@@ -132,7 +141,10 @@ fn a_reused_check_container_skips_the_ping() {
     );
     // Same temp dir (as in a reused container): the HEAD alone.
     let second = check(&req);
-    assert_eq!(second.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(
+        second.succeeds(),
+        json!([{"tag": "latest", "digest": v.digest}])
+    );
     assert_eq!(
         second.request_lines().len(),
         1,
@@ -152,7 +164,7 @@ fn a_stale_remembered_discovery_is_dropped_and_the_registry_pinged_again() {
         token.source("app", json!({"tag": "latest"})),
         Value::Null,
     ))
-    .ok();
+    .succeeds();
     drop(token);
     let plain = TestRegistry::start_on(Mode::Plain, port);
     let v = Seeder::new(&plain).image("app", "latest", "two", &[], &[]);
@@ -160,7 +172,10 @@ fn a_stale_remembered_discovery_is_dropped_and_the_registry_pinged_again() {
         plain.source("app", json!({"tag": "latest", "debug": true})),
         Value::Null,
     ));
-    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(
+        run.succeeds(),
+        json!([{"tag": "latest", "digest": v.digest}])
+    );
     assert!(run.stderr.contains("pinging again"), "{}", run.stderr);
     drop(plain);
     // And a TLS registry taking over a remembered plain-HTTP address.
@@ -170,7 +185,10 @@ fn a_stale_remembered_discovery_is_dropped_and_the_registry_pinged_again() {
         tls.source("app", json!({"tag": "latest", "debug": true})),
         Value::Null,
     ));
-    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(
+        run.succeeds(),
+        json!([{"tag": "latest", "digest": v.digest}])
+    );
 }
 
 #[test]
@@ -179,7 +197,10 @@ fn works_with_an_empty_environment() {
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
     let req = request(reg.source("app", json!({"tag": "latest"})), Value::Null);
     let run = crate::support::run_env(crate::support::Bin::Check, &req.to_string(), &[], &[]);
-    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(
+        run.succeeds(),
+        json!([{"tag": "latest", "digest": v.digest}])
+    );
 }
 
 #[test]
@@ -191,7 +212,7 @@ fn multi_arch_tag_reports_the_index_digest_whatever_the_platform() {
         if !platform.is_null() {
             src["platform"] = platform;
         }
-        let out = check(&request(src, Value::Null)).ok();
+        let out = check(&request(src, Value::Null)).succeeds();
         assert_eq!(out, json!([{"tag": "latest", "digest": index.digest}]));
         assert!(children.iter().all(|(_, c)| c.digest != index.digest));
     }
@@ -203,7 +224,7 @@ fn numeric_tag_is_accepted() {
     let v = Seeder::new(&reg).image("num", "3.2", "n", &[], &[]);
     let src = reg.source("num", json!({"tag": 3.2}));
     assert_eq!(
-        check(&request(src, Value::Null)).ok(),
+        check(&request(src, Value::Null)).succeeds(),
         json!([{"tag": "3.2", "digest": v.digest}])
     );
 }
@@ -260,7 +281,7 @@ fn tls_insecure_skips_verification() {
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
     let src = json!({"repository": reg.repo("app"), "tag": "latest", "insecure": true});
     assert_eq!(
-        check(&request(src, Value::Null)).ok(),
+        check(&request(src, Value::Null)).succeeds(),
         json!([{"tag": "latest", "digest": v.digest}])
     );
 }
@@ -283,7 +304,10 @@ fn docker_hub_repository_is_checked_through_the_mirror() {
         "registry_mirror": {"host": reg.host(), "username": crate::support::registry::USER, "password": PASSWORD},
     });
     let run = check(&request(src, Value::Null));
-    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(
+        run.succeeds(),
+        json!([{"tag": "latest", "digest": v.digest}])
+    );
     assert!(
         run.request_lines().iter().all(|l| l.contains(&reg.host())),
         "{:?}",

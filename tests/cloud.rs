@@ -71,7 +71,7 @@ fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
     let keys = json!({"aws_access_key_id": "AKIAUPTICKEXAMPLE01", "aws_secret_access_key": key_secret, "aws_session_token": secret("uptick-session-token")});
     calls.lock().unwrap().clear();
     let run = check_env(&src(&default_reg, keys.clone()), &base_env);
-    assert_eq!(run.ok(), expect(&default_digest), "{}", run.stderr);
+    assert_eq!(run.succeeds(), expect(&default_digest), "{}", run.stderr);
     assert_eq!(*calls.lock().unwrap(), ["GetAuthorizationToken"]);
 
     // A role chain: the token belongs to the last role's account, one exchange per step.
@@ -80,7 +80,7 @@ fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
     chained["aws_role_arns"] = chain["aws_role_arns"].clone();
     calls.lock().unwrap().clear();
     let run = check_env(&src(&role_reg, chained), &base_env);
-    assert_eq!(run.ok(), expect(&role_digest), "{}", run.stderr);
+    assert_eq!(run.succeeds(), expect(&role_digest), "{}", run.stderr);
     assert_eq!(
         *calls.lock().unwrap(),
         ["AssumeRole", "AssumeRole", "GetAuthorizationToken"]
@@ -98,7 +98,7 @@ fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
         ("AWS_SECRET_ACCESS_KEY", key_secret.as_str()),
     ]);
     let run = check_env(&src(&default_reg, json!({})), &env);
-    assert_eq!(run.ok(), expect(&default_digest), "{}", run.stderr);
+    assert_eq!(run.succeeds(), expect(&default_digest), "{}", run.stderr);
 
     // A profile assuming a role from a source profile (HOME/.aws).
     let home = dir.path().join("home");
@@ -116,7 +116,7 @@ fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
     let mut env = base_env.to_vec();
     env.extend([("HOME", home.to_str().unwrap()), ("AWS_PROFILE", "ci")]);
     let run = check_env(&src(&role_reg, json!({})), &env);
-    assert_eq!(run.ok(), expect(&role_digest), "{}", run.stderr);
+    assert_eq!(run.succeeds(), expect(&role_digest), "{}", run.stderr);
     // A profile that does not exist is named.
     env.retain(|(k, _)| *k != "AWS_PROFILE");
     env.push(("AWS_PROFILE", "nope"));
@@ -133,7 +133,7 @@ fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
     ]);
     calls.lock().unwrap().clear();
     let run = check_env(&src(&role_reg, json!({})), &env);
-    assert_eq!(run.ok(), expect(&role_digest), "{}", run.stderr);
+    assert_eq!(run.succeeds(), expect(&role_digest), "{}", run.stderr);
     assert_eq!(
         *calls.lock().unwrap(),
         ["AssumeRoleWithWebIdentity", "GetAuthorizationToken"]
@@ -163,7 +163,7 @@ fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
         ),
     ]);
     let run = check_env(&src(&default_reg, json!({})), &env);
-    assert_eq!(run.ok(), expect(&default_digest), "{}", run.stderr);
+    assert_eq!(run.succeeds(), expect(&default_digest), "{}", run.stderr);
 
     // An EC2 instance role through IMDSv2 (token, role name, credentials).
     let imds = fake::serve_requests(0, |r| {
@@ -190,7 +190,7 @@ fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
         ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds_url.as_str()),
     ];
     let run = check_env(&src(&default_reg, json!({})), &env);
-    assert_eq!(run.ok(), expect(&default_digest), "{}", run.stderr);
+    assert_eq!(run.succeeds(), expect(&default_digest), "{}", run.stderr);
 
     // Nothing at all: one clear line.
     let line = check_env(&src(&default_reg, json!({})), &base_env).fails();
@@ -243,7 +243,7 @@ fn ecr_login_happens_once_per_run() {
     let dest = dir.path().join("dest");
     let run = run_env(Bin::In, &req.to_string(), &[dest.to_str().unwrap()], &env);
     assert_eq!(
-        run.ok()["version"]["digest"],
+        run.succeeds()["version"]["digest"],
         json!(digest),
         "{}",
         run.stderr
@@ -323,11 +323,11 @@ fn azure_acr_exchanges_a_managed_identity_token() {
     ];
     let source = json!({"repository": format!("{host}/app"), "tag": "latest", "azure_acr": true, "azure_client_id": "uptick-identity", "debug": true});
     let run = check_env(&source, &env);
-    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
     let mut with_tenant = source.clone();
     with_tenant["azure_tenant_id"] = json!("tenant-42");
     let run = check_env(&with_tenant, &env);
-    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
     assert_eq!(*tenants.lock().unwrap(), ["common", "tenant-42"]);
 
     // App Service / Container Apps: IDENTITY_ENDPOINT with its header.
@@ -349,7 +349,7 @@ fn azure_acr_exchanges_a_managed_identity_token() {
         ("IDENTITY_HEADER", "identity-header-value"),
     ];
     let run = check_env(&source, &env);
-    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
 
     // No identity endpoint: a clear error naming the step.
     let closed = format!("http://127.0.0.1:{}", crate::support::free_port());
@@ -422,7 +422,7 @@ fn cloud_registry_credentials_reach_the_token_endpoint() {
         let source = json!({"repository": reg.repo("app"), "tag": "latest", "username": user, "password": password, "debug": true});
         let run = crate::support::check(&source_request(source));
         assert_eq!(
-            run.ok(),
+            run.succeeds(),
             json!([{"tag": "latest", "digest": v.digest}]),
             "{what}: {}",
             run.stderr
@@ -465,7 +465,7 @@ fn docker_identity_tokens_use_the_refresh_grant() {
     .unwrap();
     let source = json!({"repository": reg.repo("app"), "tag": "latest", "docker_config": config, "debug": true});
     let run = check_env(&source, &[("TMPDIR", tmp.as_str())]);
-    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
     let posts = refresh_posts(&reg);
     assert!(posts >= 1, "no refresh-token POST");
 
@@ -489,7 +489,7 @@ fn docker_identity_tokens_use_the_refresh_grant() {
         &source,
         &[("TMPDIR", tmp.as_str()), ("PATH", bin.to_str().unwrap())],
     );
-    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
     let after = refresh_posts(&reg);
     assert!(after > posts, "the helper's identity token was not POSTed");
 }
@@ -516,7 +516,7 @@ fn mirror_credentials_stay_with_the_mirror() {
         "registry_mirror": {"host": format!("127.0.0.1:{mirror}"), "username": "mirror-user", "password": mirror_password},
     });
     let run = crate::support::check(&source_request(source));
-    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
     let mirror_basic = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("mirror-user:{mirror_password}"))
@@ -567,7 +567,7 @@ fn ecr_repository_is_named_on_the_accounts_registry() {
             .path()
             .join(format!("get-{}", source.get("aws_account_id").is_some()));
         let run = run_env(Bin::In, &req.to_string(), &[dest.to_str().unwrap()], &env);
-        run.ok();
+        run.succeeds();
         assert_eq!(
             std::fs::read_to_string(dest.join("repository")).unwrap(),
             format!("{ECR_HOST}/app")

@@ -62,7 +62,7 @@ fn auths_helpers_and_stores_supply_credentials() {
             (json!({"credsStore": "test"}), Some(bin_path)),
         ] {
             let run = check_with(&config, &reg, dir.path(), path);
-            assert_eq!(run.ok(), expected, "{mode:?} {config}");
+            assert_eq!(run.succeeds(), expected, "{mode:?} {config}");
             assert!(
                 !run.stderr.contains(PASSWORD) && !run.stderr.contains(&b64),
                 "{}",
@@ -117,7 +117,10 @@ fn mtls_registry_needs_the_client_certificate() {
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
     let src = reg.source("app", json!({"tag": "latest", "debug": true}));
     let run = crate::support::check(&json!({"source": src}));
-    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(
+        run.succeeds(),
+        json!([{"tag": "latest", "digest": v.digest}])
+    );
     let key = reg.client.clone().unwrap().1;
     crate::support::secret(key.lines().nth(1).unwrap());
     assert!(

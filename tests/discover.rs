@@ -66,7 +66,7 @@ fn semver_mode_orders_dedupes_and_appends_latest_only_when_new() {
         ],
     );
     let src = reg.source("app", json!({}));
-    let out = check(&req(src.clone(), Value::Null)).ok();
+    let out = check(&req(src.clone(), Value::Null)).succeeds();
     assert_eq!(
         tags_of(&out),
         ["1.0.0", "1.1.0", "1.2.1", "v3.0.0", "4.0.0"]
@@ -76,14 +76,14 @@ fn semver_mode_orders_dedupes_and_appends_latest_only_when_new() {
     // Pre-releases: only alpha/beta/rc, never one carrying another variant.
     let mut pre = src.clone();
     pre["pre_releases"] = json!(true);
-    let out = check(&req(pre.clone(), Value::Null)).ok();
+    let out = check(&req(pre.clone(), Value::Null)).succeeds();
     assert_eq!(
         tags_of(&out),
         ["1.0.0", "1.1.0", "1.2.1", "2.0.0-rc.1", "v3.0.0", "4.0.0"]
     );
     // Extra prefixes are added to the defaults (and allow variant-looking pre-releases).
     pre["pre_release_prefixes"] = json!(["foo"]);
-    let out = check(&req(pre, Value::Null)).ok();
+    let out = check(&req(pre, Value::Null)).succeeds();
     assert_eq!(
         tags_of(&out),
         [
@@ -109,7 +109,7 @@ fn semver_mode_orders_dedupes_and_appends_latest_only_when_new() {
         let mut c = src.clone();
         c["semver_constraint"] = json!(constraint);
         assert_eq!(
-            tags_of(&check(&req(c, Value::Null)).ok()),
+            tags_of(&check(&req(c, Value::Null)).succeeds()),
             expected,
             "{constraint}"
         );
@@ -118,14 +118,14 @@ fn semver_mode_orders_dedupes_and_appends_latest_only_when_new() {
     // `latest` moves to an image no version tag has: appended last (no constraint only).
     let bytes = seeder.image_bytes("app", "unreleased", "2026-01-01T00:00:00Z");
     let latest = seeder.tag("app", "latest", &bytes);
-    let out = check(&req(src.clone(), Value::Null)).ok();
+    let out = check(&req(src.clone(), Value::Null)).succeeds();
     assert_eq!(
         versions(&out).last().unwrap(),
         &("latest".to_string(), latest.digest)
     );
     let mut c = src;
     c["semver_constraint"] = json!(">= 0");
-    assert!(!tags_of(&check(&req(c, Value::Null)).ok()).contains(&"latest".to_string()));
+    assert!(!tags_of(&check(&req(c, Value::Null)).succeeds()).contains(&"latest".to_string()));
 }
 
 #[test]
@@ -144,7 +144,7 @@ fn variant_follows_suffixed_tags_and_its_bare_tag() {
         ],
     );
     let src = reg.source("app", json!({"variant": "alpine"}));
-    let out = check(&req(src, Value::Null)).ok();
+    let out = check(&req(src, Value::Null)).succeeds();
     assert_eq!(
         versions(&out),
         [
@@ -167,7 +167,7 @@ fn semver_recheck_heads_only_the_cursor_newer_tags_and_latest() {
     let src = reg.source("app", json!({"debug": true}));
     let cursor = json!({"tag": "1.2.0", "digest": d["1.2.0"]});
     let run = check(&req(src.clone(), cursor.clone()));
-    assert_eq!(tags_of(&run.ok()), ["1.2.0"]);
+    assert_eq!(tags_of(&run.succeeds()), ["1.2.0"]);
     assert_eq!(
         run.requests("GET", "/tags/list"),
         1,
@@ -186,7 +186,7 @@ fn semver_recheck_heads_only_the_cursor_newer_tags_and_latest() {
     let new = seed_groups(&seeder, "app", &[&["1.3.0"]]);
     let run = check(&req(src.clone(), cursor));
     assert_eq!(
-        versions(&run.ok()),
+        versions(&run.succeeds()),
         [
             ("1.2.0".to_string(), d["1.2.0"].clone()),
             ("1.3.0".to_string(), new["1.3.0"].clone())
@@ -203,7 +203,7 @@ fn semver_recheck_heads_only_the_cursor_newer_tags_and_latest() {
     let stale = json!({"tag": "1.2.0", "digest": sha256(b"old")});
     let run = check(&req(src, stale));
     assert_eq!(
-        tags_of(&run.ok()),
+        tags_of(&run.succeeds()),
         ["0.9.0", "1.0.0", "1.1.0", "1.2.0", "1.3.0"]
     );
     assert_eq!(run.requests("HEAD", "/manifests/"), 6);
@@ -219,7 +219,7 @@ fn regex_mode_keeps_registry_order_and_every_match() {
         &[&["build-7", "build-12"], &["build-3"], &["release"]],
     );
     let src = reg.source("app", json!({"tag_regex": "^build-"}));
-    let out = check(&req(src, Value::Null)).ok();
+    let out = check(&req(src, Value::Null)).succeeds();
     let expected: Vec<(String, String)> = seeder
         .tag_list("app")
         .into_iter()
@@ -249,7 +249,7 @@ fn regex_mode_created_at_sort_orders_by_config_created() {
         json!({"tag_regex": "^[abc]$", "created_at_sort": true}),
     );
     assert_eq!(
-        tags_of(&check(&req(src, Value::Null)).ok()),
+        tags_of(&check(&req(src, Value::Null)).succeeds()),
         ["c", "b", "a"]
     );
 }
@@ -272,7 +272,7 @@ fn regex_version_group_orders_calendar_tags_and_skips_below_the_cursor() {
         "app",
         json!({"tag_regex": "^stable-(?P<version>.+)$", "debug": true}),
     );
-    let out = check(&req(src.clone(), Value::Null)).ok();
+    let out = check(&req(src.clone(), Value::Null)).succeeds();
     assert_eq!(
         tags_of(&out),
         ["stable-2023.12.31", "stable-2024.01.9", "stable-2024.01.10"]
@@ -280,7 +280,7 @@ fn regex_version_group_orders_calendar_tags_and_skips_below_the_cursor() {
     let cursor = json!({"tag": "stable-2024.01.9", "digest": d["stable-2024.01.9"]});
     let run = check(&req(src, cursor));
     assert_eq!(
-        tags_of(&run.ok()),
+        tags_of(&run.succeeds()),
         ["stable-2024.01.9", "stable-2024.01.10"]
     );
     assert_eq!(
@@ -351,7 +351,11 @@ fn pagination_follows_link_then_last() {
         let src = json!({"repository": format!("127.0.0.1:{port}/app"), "tag_regex": "^t-(?P<version>\\d+)$", "debug": true});
         let cursor = json!({"tag": "t-1232", "digest": sha256(b"t-1232")});
         let run = check(&req(src, cursor));
-        assert_eq!(tags_of(&run.ok()), ["t-1232", "t-1233"], "link={with_link}");
+        assert_eq!(
+            tags_of(&run.succeeds()),
+            ["t-1232", "t-1233"],
+            "link={with_link}"
+        );
         // Link: 400 tags a page, 4 pages. `last`: 1000 + 234, 2 pages.
         let pages = if with_link { 4 } else { 2 };
         assert_eq!(
@@ -378,7 +382,7 @@ fn pagination_follows_link_then_last() {
         "{}",
         run.stderr
     );
-    assert_eq!(versions(&run.ok()).len(), 400);
+    assert_eq!(versions(&run.succeeds()).len(), 400);
 }
 
 #[test]
@@ -393,7 +397,7 @@ fn two_thousand_tags_first_check_and_cheap_recheck() {
     }
     let src = reg.source("big", json!({"debug": true}));
     let first = check(&req(src.clone(), Value::Null));
-    let out = first.ok();
+    let out = first.succeeds();
     assert_eq!(out.as_array().unwrap().len(), 2000);
     assert_eq!(
         versions(&out).last().unwrap(),
@@ -401,7 +405,7 @@ fn two_thousand_tags_first_check_and_cheap_recheck() {
     );
     assert_eq!(first.requests("HEAD", "/manifests/"), 2000);
     let recheck = check(&req(src, json!({"tag": "2.99.9", "digest": last})));
-    assert_eq!(tags_of(&recheck.ok()), ["2.99.9"]);
+    assert_eq!(tags_of(&recheck.succeeds()), ["2.99.9"]);
     assert_eq!(
         recheck.requests("HEAD", "/manifests/"),
         1,

@@ -176,7 +176,7 @@ fn a_debootstrapped_debian_unpacks_as_umoci_unpacks_it() {
         &json!({"source": reg.source("debian", json!({})), "version": {"tag": "bookworm", "digest": digest}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     let ours_took = started.elapsed();
     let reference = tempfile::tempdir().unwrap();
     let bundle = reference.path().join("bundle");

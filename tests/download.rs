@@ -64,7 +64,7 @@ fn rootfs_applies_gzip_zstd_and_plain_layers_with_links_modes_and_metadata() {
         &request(&reg, "app", &pushed.digest, json!({})),
         dest.path(),
     );
-    run.ok();
+    run.succeeds();
     let root = dest.path().join("rootfs");
     assert_eq!(read(&root.join("etc/os-release")), "ID=top\n");
     let meta = std::fs::metadata(root.join("etc/os-release")).unwrap();
@@ -151,7 +151,7 @@ fn whiteouts_and_opaque_directories_apply_to_lower_layers() {
         &request(&reg, "app", &pushed.digest, json!({})),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     let root = dest.path().join("rootfs");
     assert!(!root.join("a/x").exists());
     assert_eq!(read(&root.join("a/y")), "y");
@@ -189,7 +189,7 @@ fn an_existing_symlink_is_replaced_never_written_through() {
         &request(&reg, "app", &pushed.digest, json!({})),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(read(&victim), "untouched");
     let written = dest.path().join("rootfs/etc-passwd");
     assert!(!std::fs::symlink_metadata(&written)
@@ -374,7 +374,7 @@ fn multi_arch_rootfs_follows_the_platform() {
         if !platform.is_null() {
             params["platform"] = platform;
         }
-        get(&request(&reg, "multi", &index.digest, params), dest.path()).ok();
+        get(&request(&reg, "multi", &index.digest, params), dest.path()).succeeds();
         assert_eq!(read(&dest.path().join("rootfs/arch")), expected);
         assert_eq!(
             read(&dest.path().join("digest")),
@@ -403,7 +403,7 @@ fn oci_layout_holds_every_verified_blob() {
         ),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     let oci = dest.path().join("oci");
     assert_eq!(
         read(&oci.join("oci-layout")),
@@ -450,7 +450,7 @@ fn oci_layout_holds_every_verified_blob() {
         ),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     let oci = dest.path().join("oci");
     assert_eq!(read(&oci.join("single-image-digest")), single.digest);
     let idx: Value = serde_json::from_str(&read(&oci.join("index.json"))).unwrap();
@@ -480,7 +480,7 @@ fn oci_format_writes_a_docker_archive() {
         &request(&reg, "app", &pushed.digest, json!({"format": "oci"})),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     let mut archive =
         tar::Archive::new(std::fs::File::open(dest.path().join("image.tar")).unwrap());
     let mut files = std::collections::BTreeMap::new();
@@ -547,7 +547,7 @@ fn aliases_name_every_version_tag_of_the_digest_and_the_highest_version() {
         ),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     let aliases = read(&dest.path().join("aliases"));
     let mut got: Vec<&str> = aliases.split_whitespace().collect();
     got.sort();

@@ -33,7 +33,7 @@ fn stale_only_when_the_base_moved_and_fresh_again_after_a_rebuild() {
 
     // Fresh: no version. Only the two manifests are read, no config, no layer.
     let run = check(&req(&reg, Value::Null));
-    assert_eq!(run.ok(), json!([]));
+    assert_eq!(run.succeeds(), json!([]));
     assert_eq!(
         run.requests("GET", "/manifests/"),
         2,
@@ -51,14 +51,14 @@ fn stale_only_when_the_base_moved_and_fresh_again_after_a_rebuild() {
 
     // The base moves: the image is stale, a version appears.
     let base_v2 = seeder.layered("base", "3.20", &[l("os", "v2")], json!({}));
-    let stale = check(&req(&reg, Value::Null)).ok();
+    let stale = check(&req(&reg, Value::Null)).succeeds();
     let image = stale[0]["digest"].clone();
     assert_eq!(
         stale,
         json!([{"tag": "latest", "digest": image, "base_digest": base_v2.digest}])
     );
     // Still stale: the same version, nothing new.
-    assert_eq!(check(&req(&reg, stale[0].clone())).ok(), stale);
+    assert_eq!(check(&req(&reg, stale[0].clone())).succeeds(), stale);
 
     // `in` reports why.
     let dest = tempfile::tempdir().unwrap();
@@ -66,7 +66,7 @@ fn stale_only_when_the_base_moved_and_fresh_again_after_a_rebuild() {
         &json!({"source": reg.source("app", json!({"tag": "latest", "base": reg.repo("base") + ":3.20"})), "version": stale[0], "params": {"skip_download": true}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(got["version"], stale[0]);
     assert_eq!(
         std::fs::read_to_string(dest.path().join("stale")).unwrap(),
@@ -95,7 +95,7 @@ fn stale_only_when_the_base_moved_and_fresh_again_after_a_rebuild() {
 
     // Rebuilt on the new base: fresh again; the cursor stays, no new version (no rebuild loop).
     seeder.layered("app", "latest", &[l("os", "v2"), l("app", "1")], json!({}));
-    assert_eq!(check(&req(&reg, stale[0].clone())).ok(), stale);
+    assert_eq!(check(&req(&reg, stale[0].clone())).succeeds(), stale);
     assert_ne!(base_v1.digest, base_v2.digest);
 }
 
@@ -123,7 +123,7 @@ fn multi_arch_is_stale_when_one_platform_is() {
     );
     seeder.index("app", "latest", &[(amd.clone(), &ia), (arm.clone(), &ib)]);
     let run = check(&req(&reg, Value::Null));
-    assert_eq!(run.ok(), json!([]));
+    assert_eq!(run.succeeds(), json!([]));
     // image index + 2 children, base index + 2 children.
     assert_eq!(
         run.requests("GET", "/manifests/"),
@@ -134,10 +134,10 @@ fn multi_arch_is_stale_when_one_platform_is() {
 
     let bb2 = seeder.layered("base", "bb2", &[l("os", "arm-2")], cfg("arm64"));
     let moved = seeder.index("base", "3.20", &[(amd, &ba), (arm, &bb2)]);
-    let out = check(&req(&reg, Value::Null)).ok();
+    let out = check(&req(&reg, Value::Null)).succeeds();
     assert_eq!(out[0]["base_digest"], json!(moved.digest));
     let dest = tempfile::tempdir().unwrap();
-    get(&json!({"source": reg.source("app", json!({"tag": "latest", "base": reg.repo("base") + ":3.20"})), "version": out[0], "params": {"skip_download": true}}), dest.path()).ok();
+    get(&json!({"source": reg.source("app", json!({"tag": "latest", "base": reg.repo("base") + ":3.20"})), "version": out[0], "params": {"skip_download": true}}), dest.path()).succeeds();
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dest.path().join("freshness.json")).unwrap())
             .unwrap();
@@ -176,12 +176,12 @@ fn a_base_annotation_decides_without_reading_the_base_layers() {
             ("org.opencontainers.image.base.name", "base:3.20"),
         ],
     );
-    assert_eq!(check(&req(&reg, Value::Null)).ok(), json!([]));
+    assert_eq!(check(&req(&reg, Value::Null)).succeeds(), json!([]));
     let base_v2 = seeder.layered("base", "3.20", &[l("os", "v2")], json!({}));
-    let out = check(&req(&reg, Value::Null)).ok();
+    let out = check(&req(&reg, Value::Null)).succeeds();
     assert_eq!(out[0]["base_digest"], json!(base_v2.digest));
     let dest = tempfile::tempdir().unwrap();
-    let got = get(&json!({"source": reg.source("app", json!({"tag": "latest", "base": reg.repo("base") + ":3.20"})), "version": out[0], "params": {"skip_download": true}}), dest.path()).ok();
+    let got = get(&json!({"source": reg.source("app", json!({"tag": "latest", "base": reg.repo("base") + ":3.20"})), "version": out[0], "params": {"skip_download": true}}), dest.path()).succeeds();
     let meta = got["metadata"].as_array().unwrap();
     assert!(
         meta.contains(&json!({"name": "freshness_method", "value": "annotation"})),

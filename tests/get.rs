@@ -20,7 +20,7 @@ fn skip_download_writes_version_files_and_metadata() {
         "version": {"tag": "latest", "digest": v.digest},
         "params": {"skip_download": true},
     });
-    let out = get(&req, dest.path()).ok();
+    let out = get(&req, dest.path()).succeeds();
     assert_eq!(
         out,
         json!({
@@ -59,7 +59,7 @@ fn labels_and_annotations_matching_regexes_are_metadata_sorted_by_key() {
         "version": {"tag": "1.0", "digest": v.digest},
         "params": {"skip_download": true},
     });
-    let out = get(&req, dest.path()).ok();
+    let out = get(&req, dest.path()).succeeds();
     assert_eq!(
         out["metadata"],
         json!([
@@ -82,14 +82,14 @@ fn labels_of_a_multi_arch_image_come_from_the_chosen_platform() {
         "version": {"tag": "latest", "digest": index.digest},
         "params": {"skip_download": true},
     });
-    let out = get(&req, dest.path()).ok();
+    let out = get(&req, dest.path()).succeeds();
     assert_eq!(
         out["metadata"][2],
         json!({"name": "arch", "value": "arm64"})
     );
     // Step params override the source's platform; variant selects arm/v7.
     req["params"]["platform"] = json!({"architecture": "arm", "variant": "v7"});
-    let out = get(&req, dest.path()).ok();
+    let out = get(&req, dest.path()).succeeds();
     assert_eq!(
         out["metadata"][2],
         json!({"name": "arch", "value": "armv7"})

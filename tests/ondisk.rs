@@ -239,7 +239,7 @@ fn leftovers_of_a_killed_get_are_swept_by_the_next_run() {
 
     hold.store(false, SeqCst);
     let run = run_env(Bin::In, &request, &[d], &env);
-    run.ok();
+    run.succeeds();
     assert!(
         run.stderr.contains("left by a killed run"),
         "{}",
@@ -304,7 +304,7 @@ fn leftovers_of_a_killed_put_are_swept_by_the_next_run() {
 
     hold.store(false, SeqCst);
     let run = run_env(Bin::Out, &request, &[s], &env);
-    run.ok();
+    run.succeeds();
     assert!(
         run.stderr.contains("left by a killed run"),
         "{}",
@@ -393,7 +393,7 @@ fn another_users_plants_in_a_shared_tmpdir_are_never_followed_or_reused() {
         })
         .to_string(),
     );
-    assert_eq!(run.ok()["version"]["digest"], json!(pushed.digest));
+    assert_eq!(run.succeeds()["version"]["digest"], json!(pushed.digest));
     assert_eq!(
         read(&victim),
         "root's own file",
@@ -443,7 +443,7 @@ fn another_users_plants_in_a_shared_tmpdir_are_never_followed_or_reused() {
     );
     hold.store(false, SeqCst);
     let run = started.finish("");
-    run.ok();
+    run.succeeds();
     check_planted(&planted);
     assert!(!private.exists(), "the private directory is removed");
 }
@@ -526,7 +526,7 @@ fn xattrs_and_the_layers_root_entry_are_applied() {
         &json!({"source": reg.source("app", json!({})), "version": {"tag": "latest", "digest": pushed.digest}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     let root = dest.path().join("rootfs");
     let meta = std::fs::metadata(&root).unwrap();
     assert_eq!(meta.mode() & 0o7777, 0o750);
@@ -585,7 +585,7 @@ fn concurrent_checks_keep_every_host_in_the_discovery_cache() {
         for (i, s) in started.into_iter().enumerate() {
             let run = s.finish("");
             let digest = sha256(format!("m{i}").as_bytes());
-            run.assert_ok(json!([{"tag": "latest", "digest": digest}]));
+            run.succeeds_with(json!([{"tag": "latest", "digest": digest}]));
         }
     };
     round();

@@ -38,10 +38,10 @@ fn pypi_versions_in_pep440_order_with_filters_and_cursor() {
     };
     // First check: the newest final release only.
     let run = check(&json!({"source": src(json!({}))}));
-    assert_eq!(versions(&run.ok()), ["1.18.100.post1"]);
+    assert_eq!(versions(&run.succeeds()), ["1.18.100.post1"]);
     assert_eq!(run.request_lines().len(), 1, "{:?}", run.request_lines());
     // With a cursor: the cursor and everything newer, in PEP 440 order.
-    let out = check(&json!({"source": src(json!({})), "version": {"version": "1.9.0"}})).ok();
+    let out = check(&json!({"source": src(json!({})), "version": {"version": "1.9.0"}})).succeeds();
     assert_eq!(
         versions(&out),
         ["1.9.0", "1.18.99", "1.18.100", "1.18.100.post1"]
@@ -49,20 +49,20 @@ fn pypi_versions_in_pep440_order_with_filters_and_cursor() {
     let out = check(
         &json!({"source": src(json!({"pre_releases": true})), "version": {"version": "1.18.100"}}),
     )
-    .ok();
+    .succeeds();
     assert_eq!(
         versions(&out),
         ["1.18.100", "1.18.100.post1", "1.19.0rc1", "2.0.0.dev1"]
     );
     // PEP 440 specifiers, regexes, ignore.
-    let out = check(&json!({"source": src(json!({"constraint": "~=1.18.0, !=1.18.100.post1"})), "version": {"version": "1.18.99"}})).ok();
+    let out = check(&json!({"source": src(json!({"constraint": "~=1.18.0, !=1.18.100.post1"})), "version": {"version": "1.18.99"}})).succeeds();
     assert_eq!(versions(&out), ["1.18.99", "1.18.100"]);
     let out =
         check(&json!({"source": src(json!({"exclude_regex": "post", "ignore": ["1.18.100"]}))}))
-            .ok();
+            .succeeds();
     assert_eq!(versions(&out), ["1.18.99"]);
     // A cursor no longer listed: the newest.
-    let out = check(&json!({"source": src(json!({})), "version": {"version": "0.1"}})).ok();
+    let out = check(&json!({"source": src(json!({})), "version": {"version": "0.1"}})).succeeds();
     assert_eq!(versions(&out), ["1.18.100.post1"]);
 
     let dest = tempfile::tempdir().unwrap();
@@ -70,7 +70,7 @@ fn pypi_versions_in_pep440_order_with_filters_and_cursor() {
         &json!({"source": src(json!({})), "version": {"version": "1.18.100"}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(
         std::fs::read_to_string(dest.path().join("version")).unwrap(),
         "1.18.100"
@@ -102,7 +102,7 @@ fn crates_sparse_index_skips_yanked_and_uses_cargo_requirements() {
     std::fs::write(dir.path().join("se/rd/serde"), body).unwrap();
     let server = servers::static_files(dir.path());
     let src = json!({"crate": "serde", "index_url": format!("http://127.0.0.1:{}", server.port), "constraint": "^1"});
-    let out = check(&json!({"source": src, "version": {"version": "1.0.0"}})).ok();
+    let out = check(&json!({"source": src, "version": {"version": "1.0.0"}})).succeeds();
     assert_eq!(versions(&out), ["1.0.0", "1.0.200"]);
     let line = check(&json!({"source": {"crate": "nope", "index_url": format!("http://127.0.0.1:{}", server.port)}})).fails();
     assert!(
@@ -172,7 +172,8 @@ fn git_tags_over_file_and_smart_http_without_cloning() {
     git(root.path(), &["clone", "-q", "--bare", "work", "repo.git"]);
     // file://, the newest and the cursor semantics; tags become versions without the `v`.
     let src = json!({"git": format!("file://{}", root.path().join("repo.git").display())});
-    let out = check(&json!({"source": src, "version": {"version": "1.2.0", "tag": "v1.2.0"}})).ok();
+    let out =
+        check(&json!({"source": src, "version": {"version": "1.2.0", "tag": "v1.2.0"}})).succeeds();
     assert_eq!(
         out,
         json!([
@@ -187,21 +188,24 @@ fn git_tags_over_file_and_smart_http_without_cloning() {
     let run = check(
         &json!({"source": {"git": url, "tag_regex": "^release-(?P<version>.+)$", "debug": true}}),
     );
-    assert_eq!(run.ok(), json!([{"version": "3.0", "tag": "release-3.0"}]));
+    assert_eq!(
+        run.succeeds(),
+        json!([{"version": "3.0", "tag": "release-3.0"}])
+    );
     assert!(
         run.requests("GET", "/info/refs?service=git-upload-pack") == 1,
         "{:?}",
         run.request_lines()
     );
-    let out =
-        check(&json!({"source": {"git": url, "constraint": "~1.10", "pre_releases": true}})).ok();
+    let out = check(&json!({"source": {"git": url, "constraint": "~1.10", "pre_releases": true}}))
+        .succeeds();
     assert_eq!(out, json!([{"version": "1.10.0", "tag": "v1.10.0"}]));
     let dest = tempfile::tempdir().unwrap();
     get(
         &json!({"source": {"git": url}, "version": {"version": "1.11.0", "tag": "v1.11.0"}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(
         std::fs::read_to_string(dest.path().join("tag")).unwrap(),
         "v1.11.0"
@@ -236,17 +240,17 @@ fn npm_versions_ranges_and_dist_tags() {
     });
     let registry = format!("http://127.0.0.1:{port}");
     let src = json!({"npm": "@scope/cli", "registry": registry, "constraint": ">=2 <3"});
-    let out = check(&json!({"source": src, "version": {"version": "1.0.0"}})).ok();
+    let out = check(&json!({"source": src, "version": {"version": "1.0.0"}})).succeeds();
     // 1.0.0 is outside the range (cursor gone): the newest; 2.3.0 is deprecated.
     assert_eq!(versions(&out), ["2.10.0"]);
     // node-semver: a comparator naming a pre-release of 3.0.0 admits 3.0.0's pre-releases.
     let src = json!({"npm": "@scope/cli", "registry": registry, "constraint": ">=2 <3 || >=3.0.0-beta.0"});
-    let out = check(&json!({"source": src, "version": {"version": "2.10.0"}})).ok();
+    let out = check(&json!({"source": src, "version": {"version": "2.10.0"}})).succeeds();
     assert_eq!(versions(&out), ["2.10.0", "3.0.0-beta.2"]);
-    let out = check(&json!({"source": {"npm": "@scope/cli", "registry": registry, "pre_releases": true}, "version": {"version": "2.3.1"}})).ok();
+    let out = check(&json!({"source": {"npm": "@scope/cli", "registry": registry, "pre_releases": true}, "version": {"version": "2.3.1"}})).succeeds();
     assert_eq!(versions(&out), ["2.3.1", "2.10.0", "3.0.0-beta.2"]);
     let dest = tempfile::tempdir().unwrap();
-    get(&json!({"source": {"npm": "@scope/cli", "registry": registry}, "version": {"version": "2.3.1"}}), dest.path()).ok();
+    get(&json!({"source": {"npm": "@scope/cli", "registry": registry}, "version": {"version": "2.3.1"}}), dest.path()).succeeds();
     assert_eq!(
         std::fs::read_to_string(dest.path().join("dist_tags")).unwrap(),
         "latest"
@@ -287,14 +291,14 @@ fn github_releases_pages_drafts_prereleases_and_rate_limits() {
     assert_eq!(real_port, port);
     let src = json!({"github": "o/r", "api_url": base, "access_token": crate::support::secret("ghp_secret_token_value"), "debug": true});
     let run = check(&json!({"source": src, "version": {"version": "1.9.0", "tag": "v1.9.0"}}));
-    assert_eq!(versions(&run.ok()), ["1.9.0", "2.1.0"]);
+    assert_eq!(versions(&run.succeeds()), ["1.9.0", "2.1.0"]);
     assert!(!run.stderr.contains("ghp_secret_token_value"));
     let dest = tempfile::tempdir().unwrap();
     get(
         &json!({"source": src, "version": {"version": "2.1.0", "tag": "v2.1.0"}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(
         std::fs::read_to_string(dest.path().join("published_at")).unwrap(),
         "2026-10-01T00:00:00Z"
@@ -303,10 +307,11 @@ fn github_releases_pages_drafts_prereleases_and_rate_limits() {
     drafts["drafts"] = json!(true);
     drafts["pre_releases"] = json!(true);
     assert_eq!(
-        versions(&check(&json!({"source": drafts, "version": {"version": "2.1.0"}})).ok()),
+        versions(&check(&json!({"source": drafts, "version": {"version": "2.1.0"}})).succeeds()),
         ["2.1.0", "2.2.0", "3.0.0"]
     );
-    let out = check(&json!({"source": {"github": "o/r", "api_url": base, "releases": false}})).ok();
+    let out =
+        check(&json!({"source": {"github": "o/r", "api_url": base, "releases": false}})).succeeds();
     assert_eq!(out, json!([{"version": "0.2.0", "tag": "v0.2.0"}]));
     let line = check(&json!({"source": {"github": "o/limited", "api_url": base}})).fails();
     assert!(
@@ -330,14 +335,14 @@ fn conditional_requests_reuse_the_kept_list_on_304() {
     });
     let src = json!({"npm": "pkg", "registry": format!("http://127.0.0.1:{port}"), "debug": true});
     let first = check(&json!({"source": src}));
-    assert_eq!(versions(&first.ok()), ["1.1.0"]);
+    assert_eq!(versions(&first.succeeds()), ["1.1.0"]);
     assert!(
         first.request_lines()[0].contains("-> 200"),
         "{:?}",
         first.request_lines()
     );
     let second = check(&json!({"source": src, "version": {"version": "1.0.0"}}));
-    assert_eq!(versions(&second.ok()), ["1.0.0", "1.1.0"]);
+    assert_eq!(versions(&second.succeeds()), ["1.0.0", "1.1.0"]);
     assert!(
         second.request_lines()[0].contains("-> 304"),
         "{:?}",
@@ -361,7 +366,7 @@ fn download_fetches_matching_files_verified_by_their_published_hash() {
         &json!({"source": src, "version": {"version": "1.0"}, "params": {"download": "*.whl"}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(
         std::fs::read(dest.path().join("tool-1.0-py3-none-any.whl")).unwrap(),
         b"wheel bytes"
@@ -409,7 +414,7 @@ fn download_fetches_matching_files_verified_by_their_published_hash() {
         &json!({"source": src, "version": {"version": "1.0.0"}, "params": {"download": "*.tgz"}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(
         std::fs::read(dest.path().join("pkg-1.0.0.tgz")).unwrap(),
         good
@@ -445,7 +450,7 @@ fn download_fetches_matching_files_verified_by_their_published_hash() {
     )
     .unwrap();
     let dest = tempfile::tempdir().unwrap();
-    get(&json!({"source": {"crate": "tok", "index_url": base}, "version": {"version": "0.1.0"}, "params": {"download": "*.crate"}}), dest.path()).ok();
+    get(&json!({"source": {"crate": "tok", "index_url": base}, "version": {"version": "0.1.0"}, "params": {"download": "*.crate"}}), dest.path()).succeeds();
     assert_eq!(
         std::fs::read(dest.path().join("tok-0.1.0.crate")).unwrap(),
         crate_bytes
@@ -491,7 +496,7 @@ fn pep691_json_yanked_releases_and_malformed_pages() {
     });
     let base = format!("http://127.0.0.1:{port}");
     // 1.1 is yanked in every file: skipped.
-    let out = check(&json!({"source": {"pypi": "tool", "index_url": format!("{base}/simple")}, "version": {"version": "1.0"}})).ok();
+    let out = check(&json!({"source": {"pypi": "tool", "index_url": format!("{base}/simple")}, "version": {"version": "1.0"}})).succeeds();
     assert_eq!(versions(&out), ["1.0", "1.0.1"]);
     for (source, expected) in [
         (
@@ -512,7 +517,7 @@ fn pep691_json_yanked_releases_and_malformed_pages() {
     }
     // A short Retry-After is waited out.
     let run = check(&json!({"source": {"github": "o/slow", "api_url": base}}));
-    assert_eq!(versions(&run.ok()), ["1.0.0"]);
+    assert_eq!(versions(&run.succeeds()), ["1.0.0"]);
     assert!(
         run.stderr
             .contains("(403 rate limited); retry 1/4 in 1.0 s"),
@@ -535,9 +540,12 @@ fn github_first_page_is_asked_conditionally() {
     });
     let src =
         json!({"github": "o/r", "api_url": format!("http://127.0.0.1:{port}"), "debug": true});
-    assert_eq!(versions(&check(&json!({"source": src})).ok()), ["1.1.0"]);
+    assert_eq!(
+        versions(&check(&json!({"source": src})).succeeds()),
+        ["1.1.0"]
+    );
     let again = check(&json!({"source": src, "version": {"version": "1.0.0", "tag": "v1.0.0"}}));
-    assert_eq!(versions(&again.ok()), ["1.0.0", "1.1.0"]);
+    assert_eq!(versions(&again.succeeds()), ["1.0.0", "1.1.0"]);
     assert!(
         again.request_lines()[0].contains("-> 304"),
         "{:?}",

@@ -44,7 +44,7 @@ fn requests_go_through_the_environments_proxy_unless_no_proxy_says_otherwise() {
     let source = json!({"repository": format!("{name}/app"), "tag": "latest", "insecure": true,
                         "username": USER, "password": PASSWORD, "debug": true});
     let run = check_with(source.clone(), &both);
-    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
     assert!(
         proxy
             .seen()
@@ -60,7 +60,7 @@ fn requests_go_through_the_environments_proxy_unless_no_proxy_says_otherwise() {
     let mut tls_source = tls.source("app", json!({"tag": "latest"}));
     tls_source["repository"] = json!(format!("{tls_name}/app"));
     let run = check_with(tls_source, &[("https_proxy", &proxy_url)]);
-    run.assert_ok(json!([{"tag": "latest", "digest": t.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": t.digest}]));
     assert!(
         proxy.seen().contains(&format!("CONNECT {tls_name}")),
         "{:?}",
@@ -80,7 +80,7 @@ fn requests_go_through_the_environments_proxy_unless_no_proxy_says_otherwise() {
         json!({"pypi": "tool", "index_url": format!("http://{index_name}/simple")}),
         &[("HTTP_PROXY", &proxy_url)],
     );
-    run.assert_ok(json!([{"version": "1.0"}]));
+    run.succeeds_with(json!([{"version": "1.0"}]));
     assert!(
         proxy.seen().iter().any(|s| s.contains(&index_name)),
         "{:?}",
@@ -95,7 +95,10 @@ fn requests_go_through_the_environments_proxy_unless_no_proxy_says_otherwise() {
     assert!(line.contains("cannot reach registry.uptick.test"), "{line}");
     let direct = json!({"repository": reg.repo("app"), "tag": "latest", "username": USER, "password": PASSWORD});
     let run = check_with(direct, &both);
-    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(
+        run.succeeds(),
+        json!([{"tag": "latest", "digest": v.digest}])
+    );
     assert_eq!(proxy.seen().len(), before, "{:?}", proxy.seen());
 
     // A proxy refusing the credentials: a clear failure, no password in it.

@@ -16,7 +16,7 @@ fn gz(name: &str, content: &str) -> Vec<u8> {
 }
 
 fn digest_of(reg: &TestRegistry, repo: &str, tag: &str) -> Option<String> {
-    let out = check(&json!({"source": reg.source(repo, json!({"tag": tag}))})).ok();
+    let out = check(&json!({"source": reg.source(repo, json!({"tag": tag}))})).succeeds();
     out.as_array()
         .unwrap()
         .last()
@@ -45,7 +45,7 @@ fn push_layout_with_version_and_bumped_aliases_latest_last() {
     let src = tempfile::tempdir().unwrap();
     let digest = layout::single(&src.path().join("image"), &[gz("a", "1"), gz("b", "2")]);
     let req = json!({"source": reg.source("app", json!({})), "params": {"image": "ima*", "version": "v1.18.100", "bump_aliases": true}});
-    let out = put(&req, src.path()).ok();
+    let out = put(&req, src.path()).succeeds();
     assert_eq!(out["version"], json!({"tag": "1.18.100", "digest": digest}));
     assert_eq!(
         out["metadata"][1],
@@ -76,7 +76,7 @@ fn push_layout_with_version_and_bumped_aliases_latest_last() {
         &json!({"source": reg.source("app", json!({})), "version": out["version"], "params": {}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(got["version"], out["version"]);
     assert_eq!(
         std::fs::read_to_string(dest.path().join("rootfs/b")).unwrap(),
@@ -86,7 +86,7 @@ fn push_layout_with_version_and_bumped_aliases_latest_last() {
     // A second push of the same image: every blob HEADed and skipped.
     let before = reg.access_log().len();
     let req = json!({"source": reg.source("app", json!({})), "params": {"image": "image", "tags": ["again"]}});
-    put(&req, src.path()).ok();
+    put(&req, src.path()).succeeds();
     let log = reg.access_log();
     assert_eq!(blob_uploads(&log[before..]), 0, "{:?}", &log[before..]);
 }
@@ -105,7 +105,7 @@ fn bump_aliases_follow_upstream_rules() {
             &json!({"source": reg.source("app", source), "params": p}),
             src.path(),
         )
-        .ok()["metadata"][1]["value"]
+        .succeeds()["metadata"][1]["value"]
             .as_str()
             .unwrap()
             .to_string()
@@ -161,7 +161,7 @@ fn push_multi_arch_layout_children_before_index() {
             ("arm64", gz("arch", "arm64")),
         ],
     );
-    let out = put(&json!({"source": reg.source("multi", json!({"tag": "latest"})), "params": {"image": "image"}}), src.path()).ok();
+    let out = put(&json!({"source": reg.source("multi", json!({"tag": "latest"})), "params": {"image": "image"}}), src.path()).succeeds();
     assert_eq!(
         out["version"]["digest"],
         json!(index),
@@ -180,7 +180,7 @@ fn push_multi_arch_layout_children_before_index() {
             && puts[1].contains("sha256:")
     );
     let dest = tempfile::tempdir().unwrap();
-    get(&json!({"source": reg.source("multi", json!({})), "version": out["version"], "params": {"platform": {"architecture": "arm64"}}}), dest.path()).ok();
+    get(&json!({"source": reg.source("multi", json!({})), "version": out["version"], "params": {"platform": {"architecture": "arm64"}}}), dest.path()).succeeds();
     assert_eq!(
         std::fs::read_to_string(dest.path().join("rootfs/arch")).unwrap(),
         "arm64"
@@ -196,9 +196,9 @@ fn push_docker_and_oci_archives() {
         Compression::Plain,
     );
     layout::docker_archive(&src.path().join("image.tar"), &[plain], "x:latest");
-    let out = put(&json!({"source": reg.source("docker", json!({})), "params": {"image": "*.tar", "tags": ["d1"]}}), src.path()).ok();
+    let out = put(&json!({"source": reg.source("docker", json!({})), "params": {"image": "*.tar", "tags": ["d1"]}}), src.path()).succeeds();
     let dest = tempfile::tempdir().unwrap();
-    get(&json!({"source": reg.source("docker", json!({})), "version": out["version"], "params": {}}), dest.path()).ok();
+    get(&json!({"source": reg.source("docker", json!({})), "version": out["version"], "params": {}}), dest.path()).succeeds();
     assert_eq!(
         std::fs::read_to_string(dest.path().join("rootfs/hello")).unwrap(),
         "from docker save"
@@ -208,7 +208,7 @@ fn push_docker_and_oci_archives() {
     let digest = layout::single(layout_dir.path(), &[gz("o", "oci archive")]);
     let archives = tempfile::tempdir().unwrap();
     layout::tar_dir(layout_dir.path(), &archives.path().join("oci.tar"));
-    let out = put(&json!({"source": reg.source("ociarchive", json!({})), "params": {"image": "oci.tar", "tags": ["o1"]}}), archives.path()).ok();
+    let out = put(&json!({"source": reg.source("ociarchive", json!({})), "params": {"image": "oci.tar", "tags": ["o1"]}}), archives.path()).succeeds();
     assert_eq!(out["version"]["digest"], json!(digest));
 }
 
@@ -217,14 +217,14 @@ fn promote_in_the_same_repository_moves_no_blob() {
     let reg = TestRegistry::start(Mode::Token);
     let src = tempfile::tempdir().unwrap();
     let digest = layout::single(&src.path().join("image"), &[gz("a", "1")]);
-    put(&json!({"source": reg.source("app", json!({"tag": "develop"})), "params": {"image": "image"}}), src.path()).ok();
+    put(&json!({"source": reg.source("app", json!({"tag": "develop"})), "params": {"image": "image"}}), src.path()).succeeds();
     let before = reg.access_log().len();
     let empty = tempfile::tempdir().unwrap();
     let out = put(
         &json!({"source": reg.source("app", json!({})), "params": {"promote": "develop", "version": "1.18.100", "bump_aliases": true, "tags": ["1.18.100-alpine3.20.3"]}}),
         empty.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(out["version"], json!({"tag": "1.18.100", "digest": digest}));
     let log = reg.access_log();
     let during = &log[before..];
@@ -245,8 +245,8 @@ fn promote_in_the_same_repository_moves_no_blob() {
 
     // From the directory of an earlier get: its repository and digest.
     let got = tempfile::tempdir().unwrap();
-    get(&json!({"source": reg.source("app", json!({})), "version": {"tag": "develop", "digest": digest}, "params": {"skip_download": true}}), &got.path().join("dev")).ok();
-    let out = put(&json!({"source": reg.source("app", json!({})), "params": {"promote": "dev", "tags": ["from-get"]}}), got.path()).ok();
+    get(&json!({"source": reg.source("app", json!({})), "version": {"tag": "develop", "digest": digest}, "params": {"skip_download": true}}), &got.path().join("dev")).succeeds();
+    let out = put(&json!({"source": reg.source("app", json!({})), "params": {"promote": "dev", "tags": ["from-get"]}}), got.path()).succeeds();
     assert_eq!(out["version"]["digest"], json!(digest));
 }
 
@@ -255,11 +255,11 @@ fn promote_across_repositories_mounts_and_across_registries_copies() {
     let reg = TestRegistry::start(Mode::Token);
     let src = tempfile::tempdir().unwrap();
     let digest = layout::single(&src.path().join("image"), &[gz("a", "1"), gz("b", "2")]);
-    put(&json!({"source": reg.source("staging/app", json!({"tag": "rc"})), "params": {"image": "image"}}), src.path()).ok();
+    put(&json!({"source": reg.source("staging/app", json!({"tag": "rc"})), "params": {"image": "image"}}), src.path()).succeeds();
     let before = reg.access_log().len();
     let empty = tempfile::tempdir().unwrap();
     let from = format!("{}:rc", reg.repo("staging/app"));
-    let out = put(&json!({"source": reg.source("release/app", json!({})), "params": {"promote": from, "tags": ["1.0.RELEASE"]}}), empty.path()).ok();
+    let out = put(&json!({"source": reg.source("release/app", json!({})), "params": {"promote": from, "tags": ["1.0.RELEASE"]}}), empty.path()).succeeds();
     assert_eq!(out["version"]["digest"], json!(digest));
     let log = reg.access_log();
     let mounts = log[before..]
@@ -284,12 +284,12 @@ fn promote_across_repositories_mounts_and_across_registries_copies() {
     let line = out.fails();
     assert!(line.contains("authentication"), "{line}");
     let plain = TestRegistry::start(Mode::Plain);
-    put(&json!({"source": plain.source("origin/app", json!({"tag": "rc"})), "params": {"image": "image"}}), src.path()).ok();
+    put(&json!({"source": plain.source("origin/app", json!({"tag": "rc"})), "params": {"image": "image"}}), src.path()).succeeds();
     let out = put(
         &json!({"source": other.source("mirror/app", json!({})), "params": {"promote": format!("{}:rc", plain.repo("origin/app")), "tags": ["copied"]}}),
         empty.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(out["version"]["digest"], json!(digest));
     assert_eq!(
         digest_of(&other, "mirror/app", "copied").as_deref(),
@@ -415,7 +415,7 @@ fn refused_monolithic_upload_falls_back_to_chunks() {
         &json!({"source": source.clone(), "params": {"image": "image", "tags": ["big"]}}),
         src.path(),
     );
-    let out = run.ok();
+    let out = run.succeeds();
     assert!(run.stderr.contains("uploading in chunks"), "{}", run.stderr);
     let patches = reg
         .access_log()
@@ -428,7 +428,7 @@ fn refused_monolithic_upload_falls_back_to_chunks() {
         &json!({"source": source, "version": out["version"], "params": {}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(
         std::fs::metadata(dest.path().join("rootfs/big"))
             .unwrap()
@@ -452,14 +452,14 @@ fn a_declined_mount_falls_back_to_a_streamed_copy() {
     let src = tempfile::tempdir().unwrap();
     let digest = layout::single(&src.path().join("image"), &[gz("a", "1")]);
     let host = format!("127.0.0.1:{port}");
-    put(&json!({"source": {"repository": format!("{host}/staging/app")}, "params": {"image": "image", "tags": ["rc"]}}), src.path()).ok();
+    put(&json!({"source": {"repository": format!("{host}/staging/app")}, "params": {"image": "image", "tags": ["rc"]}}), src.path()).succeeds();
     let before = reg.access_log().len();
     let empty = tempfile::tempdir().unwrap();
     let out = put(
         &json!({"source": {"repository": format!("{host}/release/app")}, "params": {"promote": format!("{host}/staging/app:rc"), "tags": ["1.0"]}}),
         empty.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(out["version"]["digest"], json!(digest));
     let log = reg.access_log();
     assert_eq!(
@@ -494,7 +494,7 @@ fn a_failed_tag_leaves_latest_where_it_was() {
         &json!({"source": source.clone(), "params": {"image": "old", "tags": ["1.0.0", "latest"]}}),
         src.path(),
     )
-    .ok();
+    .succeeds();
     layout::single(&src.path().join("new"), &[gz("v", "2")]);
     let line = put(&json!({"source": source, "params": {"image": "new", "version": "2.1.0", "bump_aliases": true}}), src.path()).fails();
     assert!(

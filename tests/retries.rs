@@ -36,7 +36,10 @@ fn transient_failures_are_retried_and_permanent_ones_are_not() {
     });
     let src = |tag: &str| json!({"source": {"repository": format!("127.0.0.1:{port}/app"), "tag": tag, "debug": true}});
     let run = check(&src("latest"));
-    assert_eq!(run.ok(), json!([{"tag": "latest", "digest": v.digest}]));
+    assert_eq!(
+        run.succeeds(),
+        json!([{"tag": "latest", "digest": v.digest}])
+    );
     assert!(
         run.stderr.contains("(503 Service Unavailable); retry 1/4"),
         "{}",
@@ -52,7 +55,7 @@ fn transient_failures_are_retried_and_permanent_ones_are_not() {
 
     // 404 is an answer, not a fault: no retry, the tag is simply not there.
     let run = check(&src("gone"));
-    assert_eq!(run.ok(), json!([]));
+    assert_eq!(run.succeeds(), json!([]));
     assert!(!run.stderr.contains("retry"), "{}", run.stderr);
 
     // A fault that persists: four retries, then the registry's own answer.
@@ -109,7 +112,7 @@ fn redirected_blobs_never_carry_the_registry_credentials() {
         &json!({"source": source, "version": {"tag": "latest", "digest": pushed.digest}, "params": {}}),
         dest.path(),
     );
-    run.ok();
+    run.succeeds();
     assert_eq!(
         std::fs::read_to_string(dest.path().join("rootfs/f")).unwrap(),
         "from storage"
@@ -186,25 +189,25 @@ fn one_fault_per_endpoint_class_is_survived() {
         src.path(),
     );
     assert_eq!(
-        put.ok()["version"]["digest"],
+        put.succeeds()["version"]["digest"],
         json!(digest),
         "{}",
         put.stderr
     );
     let run = check(&json!({"source": {"repository": repo, "debug": true}}));
-    run.assert_ok(json!([{"tag": "1.0.0", "digest": digest}]));
+    run.succeeds_with(json!([{"tag": "1.0.0", "digest": digest}]));
     let dest = tempfile::tempdir().unwrap();
     let got = crate::support::get(
         &json!({"source": {"repository": repo}, "version": {"tag": "1.0.0", "digest": digest}, "params": {}}),
         dest.path(),
     );
-    got.ok();
+    got.succeeds();
     assert_eq!(
         std::fs::read_to_string(dest.path().join("rootfs/f")).unwrap(),
         "survived"
     );
     let empty = tempfile::tempdir().unwrap();
-    crate::support::put(&json!({"source": {"repository": repo}, "params": {"promote": "1.0.0", "tags": ["latest"]}}), empty.path()).ok();
+    crate::support::put(&json!({"source": {"repository": repo}, "params": {"promote": "1.0.0", "tags": ["latest"]}}), empty.path()).succeeds();
     let classes = hit.lock().unwrap().clone();
     for class in [
         "ping",
@@ -250,14 +253,20 @@ fn truncated_documents_are_read_again() {
     });
     let repo = format!("127.0.0.1:{port}/app");
     let run = check(&json!({"source": {"repository": repo}}));
-    assert_eq!(run.ok(), json!([{"tag": "1.0.0", "digest": v.digest}]));
+    assert_eq!(
+        run.succeeds(),
+        json!([{"tag": "1.0.0", "digest": v.digest}])
+    );
     assert!(run.stderr.contains("broke off"), "{}", run.stderr);
     let dest = tempfile::tempdir().unwrap();
     let got = crate::support::get(
         &json!({"source": {"repository": repo, "label_regex": "^k$"}, "version": {"tag": "1.0.0", "digest": v.digest}, "params": {"skip_download": true}}),
         dest.path(),
     );
-    assert_eq!(got.ok()["metadata"][2], json!({"name": "k", "value": "v"}));
+    assert_eq!(
+        got.succeeds()["metadata"][2],
+        json!({"name": "k", "value": "v"})
+    );
     assert_eq!(cut.lock().unwrap().len(), 3);
 }
 
@@ -278,7 +287,7 @@ fn token_and_package_index_faults_are_survived() {
     }));
     let v = Seeder::new(&reg).image("app", "latest", "token-faults", &[], &[]);
     let run = check(&json!({"source": reg.source("app", json!({"tag": "latest", "debug": true}))}));
-    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
     assert!(tokens.load(Ordering::SeqCst) >= 4, "{}", run.stderr);
     assert!(
         run.stderr.contains("503 Service Unavailable"),
@@ -304,7 +313,7 @@ fn token_and_package_index_faults_are_survived() {
     let run = check(
         &json!({"source": {"pypi": "tool", "index_url": format!("http://127.0.0.1:{index}/simple"), "debug": true}}),
     );
-    run.assert_ok(json!([{"version": "1.2"}]));
+    run.succeeds_with(json!([{"version": "1.2"}]));
     assert!(run.stderr.contains("broke off"), "{}", run.stderr);
     assert!(pages.load(Ordering::SeqCst) >= 4);
 }
@@ -346,7 +355,7 @@ fn rate_limited_403_waits_as_told_and_plain_403_fails_fast() {
     let src =
         |tag: &str| json!({"source": {"repository": format!("127.0.0.1:{port}/app"), "tag": tag}});
     let run = check(&src("latest"));
-    run.assert_ok(json!([{"tag": "latest", "digest": v.digest}]));
+    run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
     assert!(
         run.stderr.contains("(403 rate limited); retry 1/4"),
         "{}",
@@ -388,7 +397,7 @@ fn persistent_faults_leave_no_partial_results() {
         (digest, run)
     };
     let (old, run) = push(b"old");
-    assert_eq!(run.ok()["version"]["digest"], json!(old));
+    assert_eq!(run.succeeds()["version"]["digest"], json!(old));
 
     broken.store(true, Ordering::SeqCst);
     let (_new, run) = push(b"new");
@@ -408,7 +417,7 @@ fn persistent_faults_leave_no_partial_results() {
 
     broken.store(false, Ordering::SeqCst);
     let latest = check(&json!({"source": {"repository": repo, "tag": "latest"}}));
-    assert_eq!(latest.ok(), json!([{"tag": "latest", "digest": old}]));
+    assert_eq!(latest.succeeds(), json!([{"tag": "latest", "digest": old}]));
 }
 
 /// A layer stream that breaks off (twice) is picked up where it stopped with a `Range` request,
@@ -453,7 +462,7 @@ fn broken_layer_streams_resume_with_range_requests() {
         &json!({"source": {"repository": format!("127.0.0.1:{port}/app")}, "version": {"tag": "1.0.0", "digest": pushed.digest}}),
         dest.path(),
     );
-    run.ok();
+    run.succeeds();
     assert_eq!(
         std::fs::read(dest.path().join("rootfs/big")).unwrap(),
         content

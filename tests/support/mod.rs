@@ -33,8 +33,8 @@ impl Run {
         })
     }
 
-    /// Asserts success and returns the JSON.
-    pub fn ok(&self) -> Value {
+    /// Asserts the success contract (exit 0) and returns stdout's JSON.
+    pub fn succeeds(&self) -> Value {
         assert_eq!(
             self.code, 0,
             "expected success\nstdout: {}\nstderr: {}",
@@ -44,8 +44,8 @@ impl Run {
     }
 
     /// Asserts success with exactly `expected` on stdout (stderr shown when it differs).
-    pub fn assert_ok(&self, expected: Value) {
-        assert_eq!(self.ok(), expected, "stderr: {}", self.stderr);
+    pub fn succeeds_with(&self, expected: Value) {
+        assert_eq!(self.succeeds(), expected, "stderr: {}", self.stderr);
     }
 
     /// Asserts the failure contract: exit 1, nothing on stdout, one line on stderr, no panic.
