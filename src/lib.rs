@@ -31,7 +31,8 @@ pub fn run_check(
         Request::Image((plan, cursor)) => {
             image::check::validate(&plan)?;
             let target = image::Target::connect(&plan)?;
-            let versions = net::block_on(image::check::check(&plan, &target, cursor))?;
+            let versions =
+                net::run(async move { image::check::check(&plan, &target, cursor).await })?;
             protocol::write_json(stdout, &versions)?;
         }
     }
@@ -49,6 +50,7 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
         Request::Image((plan, version, params)) => {
             let dest = destination(args)?;
             let target = image::Target::connect(&plan)?;
+            // `get` hands layers to threads that read bodies synchronously: it waits here.
             let response = net::block_on(image::get::get(&plan, &target, version, &params, &dest))?;
             protocol::write_json(stdout, &response)?;
         }

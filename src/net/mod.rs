@@ -58,6 +58,26 @@ pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     }
 }
 
+/// Runs `fut` on the runtime's own thread (where the connections' tasks run too, so a request
+/// needs no hop between threads) and waits for it from synchronous code.
+pub fn run<F>(fut: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let Some(handle) = RUNTIME.get() else {
+        return block_on(fut);
+    };
+    match handle.block_on(handle.spawn(fut)) {
+        Ok(v) => v,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Cancelled only when the runtime shuts down, which `main` does after the command.
+            Err(e) => panic!("the runtime stopped under a running command: {e}"),
+        },
+    }
+}
+
 /// Runs blocking work (file I/O, extraction, a synchronous reader over a body) on a thread of
 /// its own and waits for it: there, `Response::into_reader` may wait for the runtime.
 pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
@@ -78,11 +98,21 @@ where
     F: FnMut(&'a T) -> Fut,
     Fut: std::future::Future<Output = Result<R, E>>,
 {
-    use futures_util::stream::{self, StreamExt, TryStreamExt};
-    stream::iter(items.iter().map(f))
-        .buffered(limit.max(1))
-        .try_collect()
-        .await
+    use futures_util::stream::{FuturesOrdered, StreamExt};
+    let mut f = f;
+    let mut pending = items.iter();
+    let mut running = FuturesOrdered::new();
+    for item in pending.by_ref().take(limit.max(1)) {
+        running.push_back(f(item));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    while let Some(result) = running.next().await {
+        out.push(result?);
+        if let Some(item) = pending.next() {
+            running.push_back(f(item));
+        }
+    }
+    Ok(out)
 }
 
 /// A response with its URL, ready to be read.

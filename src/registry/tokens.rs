@@ -101,15 +101,17 @@ impl Client {
         let resp = match self.credentials.as_ref().filter(|c| c.identity_token) {
             // The OAuth2 refresh-token grant docker uses for identity tokens.
             Some(c) => {
-                let mut form = url::form_urlencoded::Serializer::new(String::new());
-                form.append_pair("grant_type", "refresh_token");
-                form.append_pair("client_id", "uptick");
-                form.append_pair("refresh_token", c.password.expose());
-                if let Some(s) = service {
-                    form.append_pair("service", s);
-                }
-                form.append_pair("scope", &scopes.join(" "));
-                let form = form.finish();
+                let form = {
+                    let mut form = url::form_urlencoded::Serializer::new(String::new());
+                    form.append_pair("grant_type", "refresh_token");
+                    form.append_pair("client_id", "uptick");
+                    form.append_pair("refresh_token", c.password.expose());
+                    if let Some(s) = service {
+                        form.append_pair("service", s);
+                    }
+                    form.append_pair("scope", &scopes.join(" "));
+                    form.finish()
+                };
                 let mut post = url.clone();
                 post.set_query(None);
                 self.http
