@@ -30,9 +30,10 @@ pub fn run_check(
         }
         Request::Image((plan, cursor)) => {
             image::check::validate(&plan)?;
-            let target = image::Target::connect(&plan)?;
-            let versions =
-                net::run(async move { image::check::check(&plan, &target, cursor).await })?;
+            let versions = net::run(async move {
+                let target = image::Target::connect(&plan).await?;
+                image::check::check(&plan, &target, cursor).await
+            })?;
             protocol::write_json(stdout, &versions)?;
         }
     }
@@ -49,9 +50,11 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
         }
         Request::Image((plan, version, params)) => {
             let dest = destination(args)?;
-            let target = image::Target::connect(&plan)?;
             // `get` hands layers to threads that read bodies synchronously: it waits here.
-            let response = net::block_on(image::get::get(&plan, &target, version, &params, &dest))?;
+            let response = net::block_on(async {
+                let target = image::Target::connect(&plan).await?;
+                image::get::get(&plan, &target, version, &params, &dest).await
+            })?;
             protocol::write_json(stdout, &response)?;
         }
     }
@@ -69,8 +72,10 @@ pub fn run_out(
         .get(1)
         .map(PathBuf::from)
         .ok_or_else(|| anyhow::anyhow!("sources path not specified (usage: out SRC)"))?;
-    let target = image::Target::connect(&plan)?;
-    let response = net::block_on(image::put::put(&plan, target, &params, &sources))?;
+    let response = net::block_on(async {
+        let target = image::Target::connect(&plan).await?;
+        image::put::put(&plan, target, &params, &sources).await
+    })?;
     protocol::write_json(stdout, &response)?;
     Ok(())
 }

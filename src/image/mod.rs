@@ -119,8 +119,8 @@ pub struct Target {
 impl Target {
     /// The origin, its mirror and the policy for every other endpoint. Runs the plan's cloud
     /// login (a credential provider whose result replaces `username`/`password`, and may name
-    /// the registry), so it makes requests: call it before the async part of a command.
-    pub fn connect(plan: &ImagePlan) -> Result<Target, ImageError> {
+    /// the registry) before the first registry request.
+    pub async fn connect(plan: &ImagePlan) -> Result<Target, ImageError> {
         let source = &plan.source;
         reject_unsupported(source)?;
         let (repository, name, login) = match &plan.login {
@@ -135,7 +135,8 @@ impl Target {
                     region,
                     static_keys: static_keys.clone(),
                     role_arns,
-                })?;
+                })
+                .await?;
                 let (repository, name) = if *named {
                     (plan.repository.clone(), plan.name.clone())
                 } else {
@@ -158,7 +159,8 @@ impl Target {
                         environment: source.azure_environment.as_deref(),
                         allow_http: source.insecure || plan.repository.is_loopback(),
                     },
-                )?;
+                )
+                .await?;
                 (
                     plan.repository.clone(),
                     plan.name.clone(),

@@ -9,7 +9,7 @@ use crate::registry::{Credentials, RegistryError};
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// The `aws_*` fields of a source.
@@ -74,8 +74,8 @@ fn endpoint(service_env: &str, host_prefix: &str, region: &str) -> String {
 }
 
 /// Logs in to ECR (cached for the process: one exchange however many clients ask).
-pub fn ecr_login(settings: &EcrSettings<'_>) -> Result<Arc<EcrLogin>, RegistryError> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<EcrLogin>>>> = OnceLock::new();
+pub async fn ecr_login(settings: &EcrSettings<'_>) -> Result<Arc<EcrLogin>, RegistryError> {
+    static CACHE: OnceLock<tokio::sync::Mutex<HashMap<String, Arc<EcrLogin>>>> = OnceLock::new();
     let key = format!(
         "{}|{}|{}",
         settings.region,
@@ -85,10 +85,11 @@ pub fn ecr_login(settings: &EcrSettings<'_>) -> Result<Arc<EcrLogin>, RegistryEr
             .map_or("<chain>", |k| k.access_key_id.as_str()),
         settings.role_arns.join(",")
     );
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut cache = cache
+    // Held across the exchange: concurrent callers wait for the one login.
+    let mut cache = CACHE
+        .get_or_init(|| tokio::sync::Mutex::new(HashMap::new()))
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+        .await;
     if let Some(hit) = cache.get(&key) {
         return Ok(hit.clone());
     }
@@ -101,20 +102,20 @@ pub fn ecr_login(settings: &EcrSettings<'_>) -> Result<Arc<EcrLogin>, RegistryEr
     let http = Http::new(TlsSettings::default());
     let mut creds = match &settings.static_keys {
         Some(k) => k.clone(),
-        None => default_chain(&http, settings.region)?,
+        None => default_chain(&http, settings.region).await?,
     };
     for arn in settings.role_arns {
         log::debug(|| format!("assuming role {arn}"));
-        creds = assume_role(&http, settings.region, &creds, arn)?;
+        creds = assume_role(&http, settings.region, &creds, arn).await?;
     }
-    let login = Arc::new(get_authorization_token(&http, settings.region, &creds)?);
+    let login = Arc::new(get_authorization_token(&http, settings.region, &creds).await?);
     cache.insert(key, login.clone());
     Ok(login)
 }
 
 /// POSTs a SigV4-signed request; returns the status and body.
 #[allow(clippy::too_many_arguments)]
-fn signed_post(
+async fn signed_post(
     http: &Http,
     what: &str,
     url: &str,
@@ -151,20 +152,21 @@ fn signed_post(
         }
     }
     let resp = http
-        .send_blocking(
+        .send(
             "POST",
             url,
             &all,
             authorization.as_deref(),
             Body::Bytes(body),
         )
+        .await
         .map_err(|e| cloud(what, url, e.into_error().to_string()))?;
     let status = resp.status;
-    Ok((status, resp.read_limited_blocking(MAX_RESPONSE)?))
+    Ok((status, resp.read_limited(MAX_RESPONSE).await?))
 }
 
 /// `ECR GetAuthorizationToken` → `AWS:<password>` and the proxy endpoint.
-fn get_authorization_token(
+async fn get_authorization_token(
     http: &Http,
     region: &str,
     creds: &AwsCredentials,
@@ -186,7 +188,8 @@ fn get_authorization_token(
             ),
         ],
         b"{}",
-    )?;
+    )
+    .await?;
     if status != 200 {
         return Err(cloud(WHAT, &url, json_error(status, &body)));
     }
@@ -234,7 +237,7 @@ fn get_authorization_token(
 }
 
 /// `STS AssumeRole` with `creds`.
-fn assume_role(
+async fn assume_role(
     http: &Http,
     region: &str,
     creds: &AwsCredentials,
@@ -260,12 +263,13 @@ fn assume_role(
             "application/x-www-form-urlencoded; charset=utf-8",
         )],
         form.as_bytes(),
-    )?;
+    )
+    .await?;
     sts_credentials(&format!("{WHAT} {arn}"), &url, status, &body)
 }
 
 /// `STS AssumeRoleWithWebIdentity` (unsigned: the token is the proof).
-fn assume_role_with_web_identity(
+async fn assume_role_with_web_identity(
     http: &Http,
     region: &str,
     arn: &str,
@@ -286,7 +290,7 @@ fn assume_role_with_web_identity(
         ("WebIdentityToken", token.trim()),
     ]);
     let resp = http
-        .send_blocking(
+        .send(
             "POST",
             &url,
             &[(
@@ -296,9 +300,10 @@ fn assume_role_with_web_identity(
             None,
             Body::Bytes(form.as_bytes()),
         )
+        .await
         .map_err(|e| cloud(WHAT, &url, e.into_error().to_string()))?;
     let status = resp.status;
-    let body = resp.read_limited_blocking(MAX_RESPONSE)?;
+    let body = resp.read_limited(MAX_RESPONSE).await?;
     sts_credentials(&format!("{WHAT} {arn}"), &url, status, &body)
 }
 
@@ -379,7 +384,7 @@ fn env(name: &str) -> Option<String> {
 
 /// The default chain, as the AWS SDKs order it: environment, shared profile, web identity,
 /// container credentials, instance metadata (IMDSv2).
-fn default_chain(http: &Http, region: &str) -> Result<AwsCredentials, RegistryError> {
+async fn default_chain(http: &Http, region: &str) -> Result<AwsCredentials, RegistryError> {
     if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
         log::debug(|| "AWS credentials from the environment".to_string());
         return Ok(AwsCredentials {
@@ -395,7 +400,7 @@ fn default_chain(http: &Http, region: &str) -> Result<AwsCredentials, RegistryEr
     match load_profile(&profile_name)? {
         Some(p) => {
             log::debug(|| format!("AWS credentials from profile {profile_name}"));
-            return profile_credentials(http, region, &profile_name, &p, 0);
+            return profile_credentials(http, region, &profile_name, &p, 0).await;
         }
         None if explicit_profile.is_some() => {
             return Err(RegistryError::Credentials(format!(
@@ -412,12 +417,13 @@ fn default_chain(http: &Http, region: &str) -> Result<AwsCredentials, RegistryEr
             &arn,
             &file,
             env("AWS_ROLE_SESSION_NAME").as_deref(),
-        );
+        )
+        .await;
     }
-    if let Some(creds) = container_credentials()? {
+    if let Some(creds) = container_credentials().await? {
         return Ok(creds);
     }
-    if let Some(creds) = instance_credentials()? {
+    if let Some(creds) = instance_credentials().await? {
         return Ok(creds);
     }
     Err(RegistryError::Credentials(
@@ -491,7 +497,7 @@ fn ini_section(text: &str, section: &str) -> Option<Profile> {
 
 /// Credentials a profile describes: static keys, `credential_process`, `web_identity_token_file`,
 /// or `role_arn` over a `source_profile` / `credential_source`.
-fn profile_credentials(
+async fn profile_credentials(
     http: &Http,
     region: &str,
     name: &str,
@@ -510,7 +516,8 @@ fn profile_credentials(
                 arn,
                 file,
                 p.get("role_session_name").map(String::as_str),
-            );
+            )
+            .await;
         }
         let base = if let Some(source) = p.get("source_profile") {
             let sp = load_profile(source)?
@@ -518,7 +525,7 @@ fn profile_credentials(
             if source == name {
                 static_keys(&sp).ok_or_else(|| bad("has no static keys to assume with".into()))?
             } else {
-                profile_credentials(http, region, source, &sp, depth + 1)?
+                Box::pin(profile_credentials(http, region, source, &sp, depth + 1)).await?
             }
         } else {
             match p.get("credential_source").map(String::as_str) {
@@ -534,9 +541,11 @@ fn profile_credentials(
                         }
                     }
                 }
-                Some("Ec2InstanceMetadata") => instance_credentials()?
+                Some("Ec2InstanceMetadata") => instance_credentials()
+                    .await?
                     .ok_or_else(|| bad("no instance metadata service".into()))?,
-                Some("EcsContainer") => container_credentials()?
+                Some("EcsContainer") => container_credentials()
+                    .await?
                     .ok_or_else(|| bad("no container credentials endpoint".into()))?,
                 other => {
                     return Err(bad(format!(
@@ -545,7 +554,7 @@ fn profile_credentials(
                 }
             }
         };
-        return assume_role(http, region, &base, arn);
+        return assume_role(http, region, &base, arn).await;
     }
     if let Some(command) = p.get("credential_process") {
         return credential_process(command).map_err(bad);
@@ -609,13 +618,14 @@ const METADATA: net::MetadataTimeouts = net::MetadataTimeouts {
 };
 
 /// A metadata GET/PUT that must answer 200: its body as text.
-fn metadata_text(
+async fn metadata_text(
     what: &str,
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
 ) -> Result<String, RegistryError> {
-    let answer = net::metadata_request_blocking(method, url, headers, METADATA)
+    let answer = net::metadata_request(method, url, headers, METADATA)
+        .await
         .map_err(|e| cloud(what, url, e.to_string()))?;
     if answer.status != 200 {
         return Err(cloud(what, url, answer.status.to_string()));
@@ -625,7 +635,7 @@ fn metadata_text(
 
 /// ECS / EKS Pod Identity: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or `_FULL_URI` (loopback,
 /// the ECS/EKS link-local addresses, or https only).
-fn container_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
+async fn container_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
     let url = if let Some(rel) = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
         format!("http://169.254.170.2{rel}")
     } else if let Some(full) = env("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
@@ -666,7 +676,7 @@ fn container_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
         .iter()
         .map(|t| ("Authorization", t.as_str()))
         .collect();
-    let body = metadata_text(WHAT, "GET", &url, &auth)?;
+    let body = metadata_text(WHAT, "GET", &url, &auth).await?;
     let creds: JsonCredentials = serde_json::from_str(&body)
         .map_err(|_| cloud(WHAT, &url, "answer holds no AccessKeyId/SecretAccessKey"))?;
     log::debug(|| "AWS credentials from the container endpoint".to_string());
@@ -675,7 +685,7 @@ fn container_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
 
 /// EC2 instance role through IMDSv2 (`AWS_EC2_METADATA_SERVICE_ENDPOINT`, off with
 /// `AWS_EC2_METADATA_DISABLED=true`). `None` when no metadata service answers.
-fn instance_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
+async fn instance_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
     if env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Ok(None);
     }
@@ -686,7 +696,7 @@ fn instance_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
         .to_string();
     let token_url = format!("{base}/latest/api/token");
     let ttl = [("X-aws-ec2-metadata-token-ttl-seconds", "21600")];
-    let token = match net::metadata_request_blocking("PUT", &token_url, &ttl, METADATA) {
+    let token = match net::metadata_request("PUT", &token_url, &ttl, METADATA).await {
         Ok(a) if a.status == 200 => {
             String::from_utf8(a.body).map_err(|_| cloud(WHAT, &token_url, "answer is not UTF-8"))?
         }
@@ -696,15 +706,8 @@ fn instance_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
     };
     crate::log::register_secret(&token);
     let list_url = format!("{base}/latest/meta-data/iam/security-credentials/");
-    let get = |url: &str| -> Result<String, RegistryError> {
-        metadata_text(
-            WHAT,
-            "GET",
-            url,
-            &[("X-aws-ec2-metadata-token", token.trim())],
-        )
-    };
-    let roles = get(&list_url)?;
+    let auth = [("X-aws-ec2-metadata-token", token.trim())];
+    let roles = metadata_text(WHAT, "GET", &list_url, &auth).await?;
     let role = roles
         .lines()
         .next()
@@ -712,7 +715,10 @@ fn instance_credentials() -> Result<Option<AwsCredentials>, RegistryError> {
         .filter(|r| !r.is_empty() && !r.contains('/'))
         .ok_or_else(|| cloud(WHAT, &list_url, "the instance has no IAM role"))?;
     let role_url = format!("{list_url}{role}");
-    let creds: JsonCredentials = serde_json::from_str(&get(&role_url)?).map_err(|_| {
+    let creds: JsonCredentials = serde_json::from_str(
+        &metadata_text(WHAT, "GET", &role_url, &auth).await?,
+    )
+    .map_err(|_| {
         cloud(
             WHAT,
             &role_url,

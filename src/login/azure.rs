@@ -66,33 +66,34 @@ pub fn management_resource(
 }
 
 /// Logs in: returns the null-GUID user with an ACR refresh token.
-pub fn acr_login(http: &Http, s: &AcrSettings<'_>) -> Result<Credentials, RegistryError> {
+pub async fn acr_login(http: &Http, s: &AcrSettings<'_>) -> Result<Credentials, RegistryError> {
     let resource = management_resource(s.registry, s.environment)?;
-    let aad = managed_identity_token(resource, s.client_id)?;
-    let (base, challenge) = registry_base(http, s)?;
+    let aad = managed_identity_token(resource, s.client_id).await?;
+    let (base, challenge) = registry_base(http, s).await?;
     let tenant = match s.tenant_id.filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
         None => challenge_tenant(challenge.as_deref()),
     };
     let url = format!("{base}/oauth2/exchange");
     const WHAT: &str = "ACR token exchange";
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "access_token");
-    form.append_pair("service", s.registry);
-    form.append_pair("tenant", &tenant);
-    form.append_pair("access_token", aad.expose());
-    let form = form.finish();
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "access_token")
+        .append_pair("service", s.registry)
+        .append_pair("tenant", &tenant)
+        .append_pair("access_token", aad.expose())
+        .finish();
     let resp = http
-        .send_blocking(
+        .send(
             "POST",
             &url,
             &[("Content-Type", "application/x-www-form-urlencoded")],
             None,
             Body::Bytes(form.as_bytes()),
         )
+        .await
         .map_err(|e| cloud(WHAT, &url, e.into_error().to_string()))?;
     let status = resp.status;
-    let body = resp.read_limited_blocking(1024 * 1024)?;
+    let body = resp.read_limited(1024 * 1024).await?;
     if status != 200 {
         let mut hint = String::new();
         if s.tenant_id.is_some() {
@@ -134,23 +135,26 @@ fn short(body: &[u8]) -> String {
 
 /// `https://<registry>` (or plain HTTP when allowed and the registry does not speak TLS), and
 /// the `WWW-Authenticate` its `/v2/` answered with.
-fn registry_base(
+async fn registry_base(
     http: &Http,
     s: &AcrSettings<'_>,
 ) -> Result<(String, Option<String>), RegistryError> {
     let https = format!("https://{}", s.registry);
-    let (base, resp) =
-        match http.send_blocking("GET", &format!("{https}/v2/"), &[], None, Body::Empty) {
-            Ok(resp) => (https, resp),
-            Err(SendError::WrongProtocol(_)) if s.allow_http => {
-                let plain = format!("http://{}", s.registry);
-                let resp = http
-                    .send_blocking("GET", &format!("{plain}/v2/"), &[], None, Body::Empty)
-                    .map_err(SendError::into_error)?;
-                (plain, resp)
-            }
-            Err(e) => return Err(e.into_error().into()),
-        };
+    let (base, resp) = match http
+        .send("GET", &format!("{https}/v2/"), &[], None, Body::Empty)
+        .await
+    {
+        Ok(resp) => (https, resp),
+        Err(SendError::WrongProtocol(_)) if s.allow_http => {
+            let plain = format!("http://{}", s.registry);
+            let resp = http
+                .send("GET", &format!("{plain}/v2/"), &[], None, Body::Empty)
+                .await
+                .map_err(SendError::into_error)?;
+            (plain, resp)
+        }
+        Err(e) => return Err(e.into_error().into()),
+    };
     let challenge = resp.header("WWW-Authenticate").map(str::to_string);
     Ok((base, challenge))
 }
@@ -176,7 +180,7 @@ fn env(name: &str) -> Option<String> {
 /// An AAD access token for `resource` from the managed identity endpoint: App Service /
 /// Container Apps (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`), else the VM/AKS instance metadata
 /// service (`AZURE_POD_IDENTITY_AUTHORITY_HOST` overrides its address, as in the Azure SDKs).
-fn managed_identity_token(
+async fn managed_identity_token(
     resource: &str,
     client_id: Option<&str>,
 ) -> Result<Secret, RegistryError> {
@@ -205,12 +209,13 @@ fn managed_identity_token(
     if let Some(id) = client_id {
         full.query_pairs_mut().append_pair("client_id", id);
     }
-    let answer = crate::net::metadata_request_blocking(
+    let answer = crate::net::metadata_request(
         "GET",
         full.as_str(),
         &[(header.0, header.1.as_str())],
         timeouts,
     )
+    .await
     .map_err(|e| {
         cloud(
             WHAT,

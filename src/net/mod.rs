@@ -703,16 +703,6 @@ pub struct MetadataAnswer {
     pub body: Vec<u8>,
 }
 
-/// [`metadata_request`] for synchronous callers.
-pub fn metadata_request_blocking(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    timeouts: MetadataTimeouts,
-) -> Result<MetadataAnswer, NetError> {
-    block_on(metadata_request(method, url, headers, timeouts))
-}
-
 /// One request to a link-local metadata service (cloud credentials): never proxied, no
 /// redirects, no retries — a worker off-cloud must learn that quickly. `Err` is a transport
 /// failure (nothing answered); any status is an answer.
@@ -723,7 +713,6 @@ pub async fn metadata_request(
     timeouts: MetadataTimeouts,
 ) -> Result<MetadataAnswer, NetError> {
     const LIMIT: u64 = 1 << 20;
-    let _context = RUNTIME.get().map(tokio::runtime::Handle::enter);
     let config = tls::tls_config(&TlsSettings::default()).map_err(NetError::CaCerts)?;
     let client = reqwest::Client::builder()
         .tls_backend_preconfigured(config)
