@@ -64,11 +64,12 @@ fn push_layout_with_version_and_bumped_aliases_latest_last() {
         .filter(|(m, p, _)| m == "PUT" && p.contains("/manifests/"))
         .map(|(_, p, _)| p.rsplit('/').next().unwrap())
         .collect();
-    assert_eq!(
-        manifest_puts,
-        ["1.18.100", "1", "1.18", "latest"],
-        "latest is written last"
-    );
+    // The fixed tags are written concurrently (in any order), `latest` only after all of them.
+    assert_eq!(manifest_puts.len(), 4, "{manifest_puts:?}");
+    assert_eq!(manifest_puts[3], "latest", "latest is written last");
+    let mut fixed = manifest_puts[..3].to_vec();
+    fixed.sort_unstable();
+    assert_eq!(fixed, ["1", "1.18", "1.18.100"]);
 
     // The implicit get after the put fetches what was pushed.
     let dest = tempfile::tempdir().unwrap();
@@ -506,4 +507,88 @@ fn a_failed_tag_leaves_latest_where_it_was() {
         digest_of(&reg, "app", "latest").as_deref(),
         Some(old.as_str())
     );
+}
+
+/// A promotion to several tags: the fixed tags are PUT concurrently (the first is held at the
+/// proxy until the others have arrived), `latest` only after every one of them was answered.
+#[test]
+fn promote_writes_fixed_tags_concurrently_and_latest_last() {
+    use crate::support::proxy::{self, Action};
+    use std::sync::{Arc, Condvar, Mutex};
+    let reg = TestRegistry::start(Mode::Plain);
+    // (tags whose PUT arrived, tags whose PUT was forwarded and answered by the hook's return)
+    let seen: Arc<(Mutex<Vec<String>>, Condvar)> = Arc::default();
+    let held_until_others = Arc::new(Mutex::new(None::<bool>));
+    let (s, h) = (seen.clone(), held_until_others.clone());
+    let port = proxy::start(reg.port, move |method, path, _| {
+        if method == "PUT" && path.contains("/manifests/") {
+            let tag = path.rsplit('/').next().unwrap_or("").to_string();
+            let (lock, cv) = &*s;
+            let mut arrived = lock.lock().unwrap();
+            arrived.push(tag.clone());
+            cv.notify_all();
+            if tag == "1.0.0" {
+                // Wait (bounded) for the other fixed tags: only a concurrent writer sends them.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while !(arrived.contains(&"1.0".to_string())
+                    && arrived.contains(&"stable".to_string()))
+                    && std::time::Instant::now() < deadline
+                {
+                    arrived = cv
+                        .wait_timeout(arrived, std::time::Duration::from_millis(50))
+                        .unwrap()
+                        .0;
+                }
+                let others =
+                    arrived.contains(&"1.0".to_string()) && arrived.contains(&"stable".to_string());
+                *h.lock().unwrap() = Some(others && !arrived.contains(&"latest".to_string()));
+            }
+        }
+        Action::Forward(path.to_string())
+    });
+    let source = json!({"repository": format!("127.0.0.1:{port}/app")});
+    let src = tempfile::tempdir().unwrap();
+    let digest = layout::single(&src.path().join("image"), &[gz("a", "1")]);
+    put(
+        &json!({"source": source.clone(), "params": {"image": "image", "tags": ["develop"]}}),
+        src.path(),
+    )
+    .ok();
+    seen.0.lock().unwrap().clear();
+    let before = reg.access_log().len();
+    let empty = tempfile::tempdir().unwrap();
+    put(
+        &json!({"source": source, "params": {"promote": "develop", "tags": ["1.0.0", "latest", "1.0", "stable"]}}),
+        empty.path(),
+    )
+    .ok();
+    assert_eq!(
+        *held_until_others.lock().unwrap(),
+        Some(true),
+        "the other fixed tags were sent while 1.0.0 was in flight, latest was not"
+    );
+    let arrived = seen.0.lock().unwrap().clone();
+    assert_eq!(
+        arrived.last().map(String::as_str),
+        Some("latest"),
+        "{arrived:?}"
+    );
+    let log = reg.access_log();
+    let puts: Vec<&str> = log[before..]
+        .iter()
+        .filter(|(m, p, _)| m == "PUT" && p.contains("/manifests/"))
+        .map(|(_, p, _)| p.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(puts.len(), 4, "{puts:?}");
+    assert_eq!(
+        puts[3], "latest",
+        "latest is answered after every other tag: {puts:?}"
+    );
+    for t in ["1.0.0", "1.0", "stable", "latest"] {
+        assert_eq!(
+            digest_of(&reg, "app", t).as_deref(),
+            Some(digest.as_str()),
+            "{t}"
+        );
+    }
 }

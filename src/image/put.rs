@@ -486,8 +486,12 @@ fn private_temp_dir() -> Result<crate::fsutil::PrivateDir, ImageError> {
     })
 }
 
-/// PUTs the top document under every tag, `latest` (and the bare variant tag) last; a failure
-/// names what was and was not written.
+/// Tag PUTs in flight at once (tags other than the floating ones).
+const TAG_CONCURRENCY: usize = 4;
+
+/// PUTs the top document under every tag: the fixed tags concurrently, then `latest` (and the
+/// bare variant tag) last, one after another, only once every other tag is written; a failure
+/// names what was and was not written (no new PUT starts after a failure).
 async fn write_tags(
     client: &Client,
     repo: &Repository,
@@ -495,28 +499,70 @@ async fn write_tags(
     tags: &[String],
     variant: Option<&str>,
 ) -> Result<(), ImageError> {
+    use futures_util::stream::{self, StreamExt};
     let floating = |t: &str| t == "latest" || Some(t) == variant;
-    let (mut order, last): (Vec<&String>, Vec<&String>) = tags.iter().partition(|t| !floating(t));
-    order.extend(last);
+    let (fixed, last): (Vec<&String>, Vec<&String>) = tags.iter().partition(|t| !floating(t));
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let failed = &failed;
+    let puts = fixed.iter().copied().map(|tag| async move {
+        if failed.load(std::sync::atomic::Ordering::Relaxed) {
+            return (tag, None);
+        }
+        let result = client
+            .put_manifest(repo, tag, &top.media_type, &top.bytes)
+            .await;
+        if result.is_err() {
+            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            log::info(format_args!("{repo}:{tag} -> {}", top.digest));
+        }
+        (tag, Some(result))
+    });
+    let results: Vec<(&String, Option<Result<(), crate::registry::RegistryError>>)> =
+        stream::iter(puts).buffered(TAG_CONCURRENCY).collect().await;
     let mut written: Vec<&str> = Vec::new();
-    for (i, tag) in order.iter().enumerate() {
-        if let Err(e) = client
+    let mut not_written: Vec<&str> = Vec::new();
+    let mut cause = None;
+    for (tag, result) in results {
+        match result {
+            Some(Ok(())) => written.push(tag),
+            Some(Err(e)) => {
+                not_written.push(tag);
+                cause.get_or_insert(e);
+            }
+            None => not_written.push(tag),
+        }
+    }
+    for (i, tag) in last.iter().enumerate() {
+        if cause.is_some() {
+            not_written.extend(last[i..].iter().map(|t| t.as_str()));
+            break;
+        }
+        match client
             .put_manifest(repo, tag, &top.media_type, &top.bytes)
             .await
         {
-            let not_written: Vec<&str> = order[i..].iter().map(|t| t.as_str()).collect();
-            return Err(ImageError::Partial {
-                written: if written.is_empty() {
-                    "none".into()
-                } else {
-                    written.join(", ")
-                },
-                not_written: not_written.join(", "),
-                cause: e.to_string(),
-            });
+            Ok(()) => {
+                written.push(tag);
+                log::info(format_args!("{repo}:{tag} -> {}", top.digest));
+            }
+            Err(e) => {
+                not_written.extend(last[i..].iter().map(|t| t.as_str()));
+                cause = Some(e);
+                break;
+            }
         }
-        written.push(tag);
-        log::info(format_args!("{repo}:{tag} -> {}", top.digest));
     }
-    Ok(())
+    match cause {
+        None => Ok(()),
+        Some(e) => Err(ImageError::Partial {
+            written: if written.is_empty() {
+                "none".into()
+            } else {
+                written.join(", ")
+            },
+            not_written: not_written.join(", "),
+            cause: e.to_string(),
+        }),
+    }
 }
