@@ -592,3 +592,101 @@ fn promote_writes_fixed_tags_concurrently_and_latest_last() {
         );
     }
 }
+
+/// A layer file changed after the layout was written (same size, other bytes): blobs are hashed
+/// while they are sent, so the upload breaks off before its last byte; the error names the
+/// blob and its file, the registry holds neither that blob nor any tag.
+#[test]
+fn a_blob_changed_on_disk_fails_its_upload_naming_it_and_writes_no_tag() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let src = tempfile::tempdir().unwrap();
+    let image = src.path().join("image");
+    layout::single(&image, &[gz("a", "1"), random_layer(3 << 20)]);
+    let layer_file = std::fs::read_dir(image.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let name = layer_file
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut bytes = std::fs::read(&layer_file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&layer_file, bytes).unwrap();
+    let before = reg.access_log().len();
+    let line = put(
+        &json!({"source": reg.source("app", json!({})), "params": {"image": "image", "tags": ["1.0", "latest"]}}),
+        src.path(),
+    )
+    .fails();
+    assert!(
+        line.contains(&format!("blob sha256:{name}")) && line.contains("content has digest"),
+        "{line}"
+    );
+    assert_eq!(line.lines().count(), 1, "{line}");
+    let log = reg.access_log();
+    let during = &log[before..];
+    assert!(
+        !during
+            .iter()
+            .any(|(m, p, _)| m == "PUT" && p.contains("/manifests/")),
+        "no tag written: {during:?}"
+    );
+    assert!(
+        !during
+            .iter()
+            .any(|(m, p, s)| m == "PUT" && p.contains(&name) && *s < 300),
+        "the changed blob was not accepted: {during:?}"
+    );
+    assert_eq!(digest_of(&reg, "app", "latest"), None);
+}
+
+/// A second push of the same image to a new repository of the registry: every blob is mounted
+/// from the repository the first push wrote (remembered across runs), with no HEAD first and no
+/// byte sent again.
+#[test]
+fn a_push_to_a_new_repository_mounts_remembered_blobs() {
+    let reg = TestRegistry::start(Mode::Token);
+    let src = tempfile::tempdir().unwrap();
+    let digest = layout::single(&src.path().join("image"), &[gz("a", "1"), gz("b", "2")]);
+    put(
+        &json!({"source": reg.source("team/one", json!({})), "params": {"image": "image", "tags": ["v1"]}}),
+        src.path(),
+    )
+    .ok();
+    let before = reg.access_log().len();
+    put(
+        &json!({"source": reg.source("team/two", json!({})), "params": {"image": "image", "tags": ["v1"]}}),
+        src.path(),
+    )
+    .ok();
+    let log = reg.access_log();
+    let during: Vec<&(String, String, u16)> = log[before..]
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("/v2/team/"))
+        .collect();
+    let mounts = during
+        .iter()
+        .filter(|(m, p, s)| {
+            m == "POST" && p.contains("mount=") && p.contains("from=team/one") && *s == 201
+        })
+        .count();
+    assert_eq!(mounts, 3, "config and two layers mounted: {during:?}");
+    assert_eq!(blob_uploads(&log[before..]), 0, "{during:?}");
+    assert!(
+        !during
+            .iter()
+            .any(|(m, p, _)| m == "HEAD" && p.contains("/blobs/")),
+        "no HEAD for a remembered blob: {during:?}"
+    );
+    // 3 mounts and 1 manifest PUT.
+    assert_eq!(during.len(), 4, "{during:?}");
+    assert_eq!(
+        digest_of(&reg, "team/two", "v1").as_deref(),
+        Some(digest.as_str())
+    );
+}

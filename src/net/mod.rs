@@ -244,7 +244,70 @@ pub enum Body<'a> {
         offset: u64,
         /// How many bytes.
         len: u64,
+        /// Hashed as it is sent, the last bytes held back until the digest is known (see
+        /// [`Hashed`]).
+        hashed: Option<&'a Hashed>,
     },
+}
+
+/// A file body checked while it is sent: its bytes are hashed on their way out and the last
+/// chunk is released only when the whole digest matches; otherwise the body breaks off before
+/// its end (the server never sees a complete upload) and the digest found is kept here.
+#[derive(Debug)]
+pub struct Hashed {
+    expected: crate::digest::Digest,
+    found: std::sync::Arc<Mutex<Option<crate::digest::Digest>>>,
+}
+
+impl Hashed {
+    /// A check against `expected`.
+    pub fn new(expected: &crate::digest::Digest) -> Hashed {
+        Hashed {
+            expected: expected.clone(),
+            found: std::sync::Arc::default(),
+        }
+    }
+
+    /// The digest a send found, when it was not the expected one.
+    pub fn mismatch(&self) -> Option<crate::digest::Digest> {
+        self.found.lock().ok()?.clone()
+    }
+
+    /// A stream of `len` bytes from `reader` that hashes as it goes and fails instead of
+    /// yielding the last chunk when the digest differs.
+    fn stream<R: tokio::io::AsyncRead + Send + 'static>(
+        &self,
+        reader: R,
+        len: u64,
+    ) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+        use futures_util::StreamExt;
+        let expected = self.expected.clone();
+        let found = self.found.clone();
+        let mut hasher = Some(expected.hasher());
+        let mut sent = 0u64;
+        tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024).map(move |chunk| {
+            let chunk = chunk?;
+            sent += chunk.len() as u64;
+            if let Some(h) = hasher.as_mut() {
+                h.update(&chunk);
+            }
+            if sent >= len {
+                if let Some(h) = hasher.take() {
+                    let actual = h.finish();
+                    if actual != expected {
+                        if let Ok(mut f) = found.lock() {
+                            *f = Some(actual.clone());
+                        }
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!("content has digest {actual}, expected {expected}"),
+                        ));
+                    }
+                }
+            }
+            Ok(chunk)
+        })
+    }
 }
 
 impl Body<'_> {
@@ -253,7 +316,12 @@ impl Body<'_> {
         Ok(match *self {
             Body::Empty => reqwest::Body::from(Vec::new()),
             Body::Bytes(b) => reqwest::Body::from(b.to_vec()),
-            Body::File { path, offset, len } => {
+            Body::File {
+                path,
+                offset,
+                len,
+                hashed,
+            } => {
                 use tokio::io::{AsyncReadExt, AsyncSeekExt};
                 let unreadable = |e: std::io::Error| NetError::Read {
                     url: path.display().to_string(),
@@ -263,8 +331,12 @@ impl Body<'_> {
                 f.seek(std::io::SeekFrom::Start(offset))
                     .await
                     .map_err(unreadable)?;
-                let stream = tokio_util::io::ReaderStream::with_capacity(f.take(len), 256 * 1024);
-                reqwest::Body::wrap_stream(stream)
+                match hashed {
+                    Some(h) => reqwest::Body::wrap_stream(h.stream(f.take(len), len)),
+                    None => reqwest::Body::wrap_stream(
+                        tokio_util::io::ReaderStream::with_capacity(f.take(len), 256 * 1024),
+                    ),
+                }
             }
         })
     }
