@@ -9,7 +9,7 @@ pub mod tls;
 
 pub use error::{BrokeOff, NetError};
 pub use redact::{host_of, redact_url, same_origin};
-pub use retry::{retry_truncated, retry_truncated_blocking, set_budget, streaming};
+pub use retry::{rate_limited, retry_truncated, retry_truncated_blocking, set_budget, streaming};
 pub use tls::TlsSettings;
 
 use crate::log;
