@@ -286,12 +286,26 @@ fn promote_across_repositories_mounts_and_across_registries_copies() {
     assert!(line.contains("authentication"), "{line}");
     let plain = TestRegistry::start(Mode::Plain);
     put(&json!({"source": plain.source("origin/app", json!({"tag": "rc"})), "params": {"image": "image"}}), src.path()).ok();
+    let before_copy = other.access_log().len();
     let out = put(
         &json!({"source": other.source("mirror/app", json!({})), "params": {"promote": format!("{}:rc", plain.repo("origin/app")), "tags": ["copied"]}}),
         empty.path(),
     )
     .ok();
     assert_eq!(out["version"]["digest"], json!(digest));
+    // One HEAD per blob: the one that found it missing settles it for the upload too.
+    let log = other.access_log();
+    let blob_heads = log[before_copy..]
+        .iter()
+        .filter(|(m, p, _)| m == "HEAD" && p.contains("/blobs/"))
+        .count();
+    assert_eq!(blob_heads, 3, "{:?}", &log[before_copy..]);
+    assert_eq!(
+        blob_uploads(&log[before_copy..]),
+        6,
+        "{:?}",
+        &log[before_copy..]
+    );
     assert_eq!(
         digest_of(&other, "mirror/app", "copied").as_deref(),
         Some(digest.as_str())
