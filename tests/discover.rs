@@ -414,3 +414,61 @@ fn two_thousand_tags_first_check_and_cheap_recheck() {
     );
     assert_eq!(recheck.requests("GET", "/tags/list"), 1);
 }
+
+/// A first semver check of a loopback registry HEADs many tags at once (more than the 8 a public
+/// registry gets): the proxy holds every HEAD until 16 are in flight together. Then rate-limit
+/// answers lower the concurrency, and the run says so.
+#[test]
+fn first_discovery_heads_widely_on_loopback_and_backs_off_when_rate_limited() {
+    use crate::support::proxy::{self, Action};
+    use std::sync::{Arc, Condvar, Mutex};
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let tags: Vec<String> = (0..40).map(|i| format!("1.0.{i}")).collect();
+    let groups: Vec<Vec<&str>> = tags.iter().map(|t| vec![t.as_str()]).collect();
+    let groups: Vec<&[&str]> = groups.iter().map(Vec::as_slice).collect();
+    seed_groups(&seeder, "app", &groups);
+    // Arrivals of manifest HEADs, and whether 16 were ever in flight at once.
+    let state: Arc<(Mutex<(usize, bool)>, Condvar)> = Arc::default();
+    let limited = Arc::new(Mutex::new(0usize));
+    let (s, l) = (state.clone(), limited.clone());
+    let port = proxy::start(reg.port, move |method, path, _| {
+        if method == "HEAD" && path.contains("/manifests/") {
+            if path.contains("/limited/") {
+                let mut n = l.lock().unwrap();
+                *n += 1;
+                if *n <= 3 {
+                    return Action::Reply(Reply::new(429, "").header("Retry-After", "0"));
+                }
+                return Action::Forward(path.replace("/limited/", "/app/"));
+            }
+            let (lock, cv) = &*s;
+            let mut st = lock.lock().unwrap();
+            st.0 += 1;
+            if st.0 >= 16 {
+                st.1 = true;
+            }
+            cv.notify_all();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !st.1 && std::time::Instant::now() < deadline {
+                st = cv
+                    .wait_timeout(st, std::time::Duration::from_millis(50))
+                    .unwrap()
+                    .0;
+            }
+        }
+        Action::Forward(path.replace("/limited/", "/app/"))
+    });
+    let run = check(&json!({"source": {"repository": format!("127.0.0.1:{port}/app")}}));
+    assert_eq!(run.succeeds().as_array().unwrap().len(), 40);
+    assert!(state.0.lock().unwrap().1, "16 HEADs were in flight at once");
+
+    let run = check(&json!({"source": {"repository": format!("127.0.0.1:{port}/limited")}}));
+    assert_eq!(run.succeeds().as_array().unwrap().len(), 40);
+    assert!(
+        run.stderr.contains("rate limited; ")
+            && run.stderr.contains(" HEADs at a time from now on"),
+        "{}",
+        run.stderr
+    );
+}

@@ -64,11 +64,12 @@ fn push_layout_with_version_and_bumped_aliases_latest_last() {
         .filter(|(m, p, _)| m == "PUT" && p.contains("/manifests/"))
         .map(|(_, p, _)| p.rsplit('/').next().unwrap())
         .collect();
-    assert_eq!(
-        manifest_puts,
-        ["1.18.100", "1", "1.18", "latest"],
-        "latest is written last"
-    );
+    // The fixed tags are written concurrently (in any order), `latest` only after all of them.
+    assert_eq!(manifest_puts.len(), 4, "{manifest_puts:?}");
+    assert_eq!(manifest_puts[3], "latest", "latest is written last");
+    let mut fixed = manifest_puts[..3].to_vec();
+    fixed.sort_unstable();
+    assert_eq!(fixed, ["1", "1.18", "1.18.100"]);
 
     // The implicit get after the put fetches what was pushed.
     let dest = tempfile::tempdir().unwrap();
@@ -285,12 +286,26 @@ fn promote_across_repositories_mounts_and_across_registries_copies() {
     assert!(line.contains("authentication"), "{line}");
     let plain = TestRegistry::start(Mode::Plain);
     put(&json!({"source": plain.source("origin/app", json!({"tag": "rc"})), "params": {"image": "image"}}), src.path()).succeeds();
+    let before_copy = other.access_log().len();
     let out = put(
         &json!({"source": other.source("mirror/app", json!({})), "params": {"promote": format!("{}:rc", plain.repo("origin/app")), "tags": ["copied"]}}),
         empty.path(),
     )
     .succeeds();
     assert_eq!(out["version"]["digest"], json!(digest));
+    // One HEAD per blob: the one that found it missing settles it for the upload too.
+    let log = other.access_log();
+    let blob_heads = log[before_copy..]
+        .iter()
+        .filter(|(m, p, _)| m == "HEAD" && p.contains("/blobs/"))
+        .count();
+    assert_eq!(blob_heads, 3, "{:?}", &log[before_copy..]);
+    assert_eq!(
+        blob_uploads(&log[before_copy..]),
+        6,
+        "{:?}",
+        &log[before_copy..]
+    );
     assert_eq!(
         digest_of(&other, "mirror/app", "copied").as_deref(),
         Some(digest.as_str())
@@ -505,5 +520,187 @@ fn a_failed_tag_leaves_latest_where_it_was() {
     assert_eq!(
         digest_of(&reg, "app", "latest").as_deref(),
         Some(old.as_str())
+    );
+}
+
+/// A promotion to several tags: the fixed tags are PUT concurrently (the first is held at the
+/// proxy until the others have arrived), `latest` only after every one of them was answered.
+#[test]
+fn promote_writes_fixed_tags_concurrently_and_latest_last() {
+    use crate::support::proxy::{self, Action};
+    use std::sync::{Arc, Condvar, Mutex};
+    let reg = TestRegistry::start(Mode::Plain);
+    // (tags whose PUT arrived, tags whose PUT was forwarded and answered by the hook's return)
+    let seen: Arc<(Mutex<Vec<String>>, Condvar)> = Arc::default();
+    let held_until_others = Arc::new(Mutex::new(None::<bool>));
+    let (s, h) = (seen.clone(), held_until_others.clone());
+    let port = proxy::start(reg.port, move |method, path, _| {
+        if method == "PUT" && path.contains("/manifests/") {
+            let tag = path.rsplit('/').next().unwrap_or("").to_string();
+            let (lock, cv) = &*s;
+            let mut arrived = lock.lock().unwrap();
+            arrived.push(tag.clone());
+            cv.notify_all();
+            if tag == "1.0.0" {
+                // Wait (bounded) for the other fixed tags: only a concurrent writer sends them.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while !(arrived.contains(&"1.0".to_string())
+                    && arrived.contains(&"stable".to_string()))
+                    && std::time::Instant::now() < deadline
+                {
+                    arrived = cv
+                        .wait_timeout(arrived, std::time::Duration::from_millis(50))
+                        .unwrap()
+                        .0;
+                }
+                let others =
+                    arrived.contains(&"1.0".to_string()) && arrived.contains(&"stable".to_string());
+                *h.lock().unwrap() = Some(others && !arrived.contains(&"latest".to_string()));
+            }
+        }
+        Action::Forward(path.to_string())
+    });
+    let source = json!({"repository": format!("127.0.0.1:{port}/app")});
+    let src = tempfile::tempdir().unwrap();
+    let digest = layout::single(&src.path().join("image"), &[gz("a", "1")]);
+    put(
+        &json!({"source": source.clone(), "params": {"image": "image", "tags": ["develop"]}}),
+        src.path(),
+    )
+    .succeeds();
+    seen.0.lock().unwrap().clear();
+    let before = reg.access_log().len();
+    let empty = tempfile::tempdir().unwrap();
+    put(
+        &json!({"source": source, "params": {"promote": "develop", "tags": ["1.0.0", "latest", "1.0", "stable"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        *held_until_others.lock().unwrap(),
+        Some(true),
+        "the other fixed tags were sent while 1.0.0 was in flight, latest was not"
+    );
+    let arrived = seen.0.lock().unwrap().clone();
+    assert_eq!(
+        arrived.last().map(String::as_str),
+        Some("latest"),
+        "{arrived:?}"
+    );
+    let log = reg.access_log();
+    let puts: Vec<&str> = log[before..]
+        .iter()
+        .filter(|(m, p, _)| m == "PUT" && p.contains("/manifests/"))
+        .map(|(_, p, _)| p.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(puts.len(), 4, "{puts:?}");
+    assert_eq!(
+        puts[3], "latest",
+        "latest is answered after every other tag: {puts:?}"
+    );
+    for t in ["1.0.0", "1.0", "stable", "latest"] {
+        assert_eq!(
+            digest_of(&reg, "app", t).as_deref(),
+            Some(digest.as_str()),
+            "{t}"
+        );
+    }
+}
+
+/// A layer file changed after the layout was written (same size, other bytes): blobs are hashed
+/// while they are sent, so the upload breaks off before its last byte; the error names the
+/// blob and its file, the registry holds neither that blob nor any tag.
+#[test]
+fn a_blob_changed_on_disk_fails_its_upload_naming_it_and_writes_no_tag() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let src = tempfile::tempdir().unwrap();
+    let image = src.path().join("image");
+    layout::single(&image, &[gz("a", "1"), random_layer(3 << 20)]);
+    let layer_file = std::fs::read_dir(image.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let name = layer_file
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut bytes = std::fs::read(&layer_file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&layer_file, bytes).unwrap();
+    let before = reg.access_log().len();
+    let line = put(
+        &json!({"source": reg.source("app", json!({})), "params": {"image": "image", "tags": ["1.0", "latest"]}}),
+        src.path(),
+    )
+    .fails();
+    assert!(
+        line.contains(&format!("blob sha256:{name}")) && line.contains("content has digest"),
+        "{line}"
+    );
+    assert_eq!(line.lines().count(), 1, "{line}");
+    let log = reg.access_log();
+    let during = &log[before..];
+    assert!(
+        !during
+            .iter()
+            .any(|(m, p, _)| m == "PUT" && p.contains("/manifests/")),
+        "no tag written: {during:?}"
+    );
+    assert!(
+        !during
+            .iter()
+            .any(|(m, p, s)| m == "PUT" && p.contains(&name) && *s < 300),
+        "the changed blob was not accepted: {during:?}"
+    );
+    assert_eq!(digest_of(&reg, "app", "latest"), None);
+}
+
+/// A second push of the same image to a new repository of the registry: every blob is mounted
+/// from the repository the first push wrote (remembered across runs), with no HEAD first and no
+/// byte sent again.
+#[test]
+fn a_push_to_a_new_repository_mounts_remembered_blobs() {
+    let reg = TestRegistry::start(Mode::Token);
+    let src = tempfile::tempdir().unwrap();
+    let digest = layout::single(&src.path().join("image"), &[gz("a", "1"), gz("b", "2")]);
+    put(
+        &json!({"source": reg.source("team/one", json!({})), "params": {"image": "image", "tags": ["v1"]}}),
+        src.path(),
+    )
+    .succeeds();
+    let before = reg.access_log().len();
+    put(
+        &json!({"source": reg.source("team/two", json!({})), "params": {"image": "image", "tags": ["v1"]}}),
+        src.path(),
+    )
+    .succeeds();
+    let log = reg.access_log();
+    let during: Vec<&(String, String, u16)> = log[before..]
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("/v2/team/"))
+        .collect();
+    let mounts = during
+        .iter()
+        .filter(|(m, p, s)| {
+            m == "POST" && p.contains("mount=") && p.contains("from=team/one") && *s == 201
+        })
+        .count();
+    assert_eq!(mounts, 3, "config and two layers mounted: {during:?}");
+    assert_eq!(blob_uploads(&log[before..]), 0, "{during:?}");
+    assert!(
+        !during
+            .iter()
+            .any(|(m, p, _)| m == "HEAD" && p.contains("/blobs/")),
+        "no HEAD for a remembered blob: {during:?}"
+    );
+    // 3 mounts and 1 manifest PUT.
+    assert_eq!(during.len(), 4, "{during:?}");
+    assert_eq!(
+        digest_of(&reg, "team/two", "v1").as_deref(),
+        Some(digest.as_str())
     );
 }

@@ -1,5 +1,6 @@
 //! Aliases of a digest: the repository's tags pointing at it, and the highest version among them
-//! (`latest` → `3.20.3`). Cost: the tag list plus one HEAD per version-like tag, 8 at a time.
+//! (`latest` → `3.20.3`). Cost: the tag list plus one HEAD per version-like tag, as many at a
+//! time as discovery.
 
 use super::discover::head_all;
 use super::ImageError;

@@ -12,8 +12,45 @@ use crate::versions::semver::{Constraints, Version};
 use regex::Regex;
 use std::collections::HashMap;
 
-/// Manifest HEADs in flight at once.
+/// Manifest HEADs in flight at once on a public registry (Docker Hub, GHCR, Quay, ECR, GCR /
+/// Artifact Registry, ACR, MCR, GitLab): polite to a shared service.
 pub const HEAD_CONCURRENCY: usize = 8;
+/// On a registry on this machine (loopback).
+const LOOPBACK_HEAD_CONCURRENCY: usize = 64;
+/// On any other (self-hosted: Harbor, Nexus, Artifactory, `registry:2`).
+const SELF_HOSTED_HEAD_CONCURRENCY: usize = 24;
+
+/// Public registry hosts (suffixes): the conservative limit.
+const PUBLIC_REGISTRIES: &[&str] = &[
+    "docker.io",
+    "ghcr.io",
+    "quay.io",
+    "gcr.io",
+    "pkg.dev",
+    "amazonaws.com",
+    "public.ecr.aws",
+    "azurecr.io",
+    "mcr.microsoft.com",
+    "gitlab.com",
+    "registry.k8s.io",
+    "nvcr.io",
+];
+
+/// How many HEADs `repo`'s registry gets at once: by kind (above); every rate-limit answer
+/// (429, or a 403 with a rate-limit header) seen during the run halves it, down to 1.
+pub fn head_concurrency(repo: &Repository) -> usize {
+    let host = repo.registry().split(':').next().unwrap_or("");
+    if repo.is_loopback() {
+        LOOPBACK_HEAD_CONCURRENCY
+    } else if PUBLIC_REGISTRIES
+        .iter()
+        .any(|p| host == *p || host.ends_with(&format!(".{p}")))
+    {
+        HEAD_CONCURRENCY
+    } else {
+        SELF_HOSTED_HEAD_CONCURRENCY
+    }
+}
 
 /// Checks `semver_constraint` and `tag_regex` before any request.
 pub fn validate(source: &ImageSource) -> Result<(), ImageError> {
@@ -51,13 +88,43 @@ async fn tags_of(client: &Client, repo: &Repository) -> Result<Vec<String>, Imag
         })
 }
 
-/// The digests of `tags` (None where the tag has gone), HEADs run `HEAD_CONCURRENCY` at a time.
+/// The digests of `tags` (None where the tag has gone), in the order of `tags`; HEADs run
+/// [`head_concurrency`] at a time, fewer after each rate-limit answer; the first failure ends it
+/// (nothing new starts after it).
 pub async fn head_all(
     client: &Client,
     repo: &Repository,
     tags: &[&str],
 ) -> Result<Vec<Option<Digest>>, RegistryError> {
-    crate::net::concurrently(tags, HEAD_CONCURRENCY, |t| client.manifest_digest(repo, t)).await
+    use futures_util::stream::{FuturesUnordered, StreamExt};
+    let limit = head_concurrency(repo);
+    let limited_before = crate::net::rate_limited();
+    let mut shown = limit;
+    let mut results: Vec<Option<Option<Digest>>> = vec![None; tags.len()];
+    let mut in_flight = FuturesUnordered::new();
+    let mut next = 0;
+    loop {
+        let halvings = crate::net::rate_limited()
+            .saturating_sub(limited_before)
+            .min(16);
+        let allowed = (limit >> halvings).max(1);
+        if allowed < shown {
+            shown = allowed;
+            crate::log::info(format_args!(
+                "{repo}: rate limited; {allowed} HEADs at a time from now on"
+            ));
+        }
+        while in_flight.len() < allowed && next < tags.len() {
+            let (i, tag) = (next, tags[next]);
+            in_flight.push(async move { (i, client.manifest_digest(repo, tag).await) });
+            next += 1;
+        }
+        match in_flight.next().await {
+            None => break,
+            Some((i, result)) => results[i] = Some(result?),
+        }
+    }
+    Ok(results.into_iter().map(Option::flatten).collect())
 }
 
 struct Candidate {

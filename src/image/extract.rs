@@ -164,22 +164,18 @@ impl<R: BufRead> Read for GzipMembers<R> {
 
 /// Runs `produce` (download, verification, decompression) on its own thread and hands its bytes
 /// over a bounded channel, so decompression and file writes use both cores. Memory: at most
-/// `depth` chunks in flight; emptied chunks travel back to be refilled (no allocation per chunk).
+/// `depth` chunks in flight; emptied chunks travel back to be refilled (no allocation, and no
+/// copy: the producer decompresses straight into them).
 pub fn pipelined<F>(depth: usize, produce: F) -> ChannelReader
 where
-    F: FnOnce(&mut dyn FnMut(&[u8]) -> bool) -> io::Result<()> + Send + 'static,
+    F: FnOnce(&mut Sink) -> io::Result<()> + Send + 'static,
 {
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(depth);
     let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
-        let mut send = |chunk: &[u8]| {
-            let mut buf = back_rx.try_recv().unwrap_or_default();
-            buf.clear();
-            buf.extend_from_slice(chunk);
-            tx.send(Ok(buf)).is_ok()
-        };
-        if let Err(e) = produce(&mut send) {
-            let _ = tx.send(Err(e));
+        let mut sink = Sink { tx, back: back_rx };
+        if let Err(e) = produce(&mut sink) {
+            let _ = sink.tx.send(Err(e));
         }
     });
     ChannelReader {
@@ -187,6 +183,26 @@ where
         back: back_tx,
         current: Vec::new(),
         pos: 0,
+    }
+}
+
+/// The producing side of [`pipelined`]: recycled buffers out, filled ones in.
+pub struct Sink {
+    tx: mpsc::SyncSender<io::Result<Vec<u8>>>,
+    back: mpsc::Receiver<Vec<u8>>,
+}
+
+impl Sink {
+    /// An empty buffer of `CHUNK` bytes to fill (one the consumer has emptied, when there is).
+    fn buffer(&mut self) -> Vec<u8> {
+        let mut buf = self.back.try_recv().unwrap_or_default();
+        buf.resize(CHUNK, 0);
+        buf
+    }
+
+    /// Hands a filled buffer over; `false` when the consumer has gone.
+    fn send(&mut self, buf: Vec<u8>) -> bool {
+        self.tx.send(Ok(buf)).is_ok()
     }
 }
 
@@ -220,17 +236,22 @@ impl Read for ChannelReader {
     }
 }
 
-/// Copies `reader` into the chunk sink until end of stream (used inside [`pipelined`]).
-pub fn pump(mut reader: impl Read, send: &mut dyn FnMut(&[u8]) -> bool) -> io::Result<()> {
-    let mut buf = vec![0u8; CHUNK];
+/// Reads `reader` into the sink's buffers until end of stream (used inside [`pipelined`]).
+pub fn pump(mut reader: impl Read, sink: &mut Sink) -> io::Result<()> {
     loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+        let mut buf = sink.buffer();
+        let n = loop {
+            match reader.read(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
         };
-        if !send(&buf[..n]) {
+        if n == 0 {
+            return Ok(());
+        }
+        buf.truncate(n);
+        if !sink.send(buf) {
             return Ok(());
         }
     }

@@ -1,5 +1,7 @@
 //! Images on disk for `out`: an OCI layout directory, or an OCI / docker-save archive; every
-//! manifest and blob is checked against its digest before anything is sent.
+//! manifest is checked against its digest on load, every blob's size on load and its content
+//! while it is sent (a mismatch breaks its upload off before the last byte, so no tag is
+//! written).
 
 use super::extract::Extractor;
 use super::manifest::is_index;
@@ -34,6 +36,8 @@ pub struct Blob {
     pub size: u64,
     /// Where it is.
     pub path: PathBuf,
+    /// Whether its content was hashed on load (else it is hashed as it is sent).
+    pub verified: bool,
 }
 
 /// What `out` pushes: blobs, then child manifests (for an index), then the top document.
@@ -94,16 +98,20 @@ fn read_small(path: &Path) -> Result<Vec<u8>, ImageError> {
     Ok(buf)
 }
 
-/// Hashes a file and compares digest and size.
-fn verify_file(path: &Path, digest: &Digest, size: Option<u64>) -> Result<u64, ImageError> {
-    let f = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
-    let mut reader = crate::digest::VerifyingReader::new(
-        std::io::BufReader::with_capacity(1 << 20, f),
-        digest,
-        size,
-        path.display().to_string(),
-    );
-    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| bad(path, e.to_string()))
+/// A blob file's size, checked against its descriptor's. Its content is hashed while it is
+/// sent (the upload breaks off before its last byte on a mismatch), so it is read only once.
+fn file_size(path: &Path, size: Option<u64>) -> Result<u64, ImageError> {
+    let meta = std::fs::metadata(path).map_err(|e| bad(path, e.to_string()))?;
+    if !meta.is_file() {
+        return Err(bad(path, "not a regular file"));
+    }
+    match size {
+        Some(want) if want != meta.len() => Err(bad(
+            path,
+            format!("has {} bytes, the manifest says {want}", meta.len()),
+        )),
+        _ => Ok(meta.len()),
+    }
 }
 
 /// Loads the image at `path` (a layout directory or an archive).
@@ -260,11 +268,12 @@ fn add_image_blobs(root: &Path, doc: &Doc, blobs: &mut Vec<Blob>) -> Result<(), 
             continue;
         }
         let path = blob_path(root, &desc.digest);
-        let size = verify_file(&path, &desc.digest, desc.size)?;
+        let size = file_size(&path, desc.size)?;
         blobs.push(Blob {
             digest: desc.digest.clone(),
             size,
             path,
+            verified: false,
         });
     }
     Ok(())
@@ -321,6 +330,7 @@ fn load_docker_archive(root: &Path, scratch: Scratch) -> Result<LocalImage, Imag
         digest: config_digest.clone(),
         size: config_size,
         path: config_path,
+        verified: true,
     }];
     let mut layers = Vec::new();
     for name in &entry.layers {
@@ -343,7 +353,12 @@ fn load_docker_archive(root: &Path, scratch: Scratch) -> Result<LocalImage, Imag
         desc.insert("size", serde_json::json!(size));
         layers.push(desc);
         if !blobs.iter().any(|b| b.digest == digest) {
-            blobs.push(Blob { digest, size, path });
+            blobs.push(Blob {
+                digest,
+                size,
+                path,
+                verified: true,
+            });
         }
     }
     let manifest = serde_json::json!({

@@ -49,6 +49,14 @@ pub fn is_streaming() -> bool {
     STREAMING.try_with(|s| *s).unwrap_or(false)
 }
 
+static RATE_LIMITED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Rate-limit answers (429, or a 403 saying when to come back) seen so far in this run:
+/// concurrent work lowers its concurrency as this grows.
+pub fn rate_limited() -> u64 {
+    RATE_LIMITED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn jitter() -> Duration {
     use std::hash::{BuildHasher, RandomState};
     Duration::from_millis(RandomState::new().hash_one(std::time::SystemTime::now()) % 200)
@@ -111,6 +119,11 @@ where
             }
             _ => None,
         };
+        if matches!(&result, Ok(r) if r.status == 429)
+            || matches!(&wait, Some((w, _)) if w == "403 rate limited")
+        {
+            RATE_LIMITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let Some((why, hinted)) = wait else {
             return result;
         };

@@ -2,6 +2,7 @@
 //! split by job (discovery, tokens, requests, manifests, tags, blobs, push).
 
 pub mod auth;
+pub mod blobcache;
 mod blobs;
 mod discovery;
 pub mod error;

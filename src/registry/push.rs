@@ -20,6 +20,38 @@ pub enum BlobOutcome {
     Uploaded,
 }
 
+/// A blob to push from a file.
+pub struct PushBlob<'a> {
+    /// Its digest.
+    pub digest: &'a Digest,
+    /// The file holding it.
+    pub file: &'a std::path::Path,
+    /// Its size.
+    pub size: u64,
+    /// Repositories of the same registry to try a mount from, in turn.
+    pub mount_from: &'a [Repository],
+    /// Whether to ask first if the repository has it (false: this run knows it has not).
+    pub head: bool,
+    /// Whether to hash the file while it is sent (false: the caller verified it).
+    pub verify: bool,
+}
+
+/// The digest of the first `size` bytes of `file`, in the algorithm of `like`.
+fn hash_file(file: &std::path::Path, size: u64, like: &Digest) -> std::io::Result<Digest> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file)?.take(size);
+    let mut h = like.hasher();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+    }
+    Ok(h.finish())
+}
+
 enum Start {
     Mounted,
     Session(String),
@@ -115,31 +147,45 @@ impl Client {
         }
     }
 
-    /// Makes sure `repo` has the blob: present, else mounted from `mount_from`, else uploaded
-    /// from `file` (which the caller verified against `digest`).
+    /// Makes sure `repo` has the blob: present (HEAD, unless `blob.head` is false because this
+    /// run already knows it is absent), else mounted from one of `blob.mount_from` in turn, else
+    /// uploaded from the file. With `blob.verify`, the file is hashed while it is sent and a
+    /// digest other than the blob's breaks the upload off before its last byte: the error names
+    /// the blob, and the registry never holds the content.
     pub async fn push_blob(
         &self,
         repo: &Repository,
-        digest: &Digest,
-        file: &std::path::Path,
-        size: u64,
-        mount_from: Option<&Repository>,
+        blob: &PushBlob<'_>,
     ) -> Result<BlobOutcome, RegistryError> {
-        if self.blob_exists(repo, digest).await? {
+        let digest = blob.digest;
+        if blob.head && self.blob_exists(repo, digest).await? {
             return Ok(BlobOutcome::Present);
         }
-        let session = match self
-            .start_upload(repo, mount_from.map(|f| (digest, f)))
-            .await?
-        {
-            Start::Mounted => return Ok(BlobOutcome::Mounted),
-            Start::Session(loc) => loc,
+        let mut session = None;
+        for from in blob.mount_from.iter().filter(|f| *f != repo) {
+            match self.start_upload(repo, Some((digest, from))).await? {
+                Start::Mounted => return Ok(BlobOutcome::Mounted),
+                Start::Session(loc) => {
+                    log::debug(|| format!("{repo}: mount of {digest} from {from} declined"));
+                    // The session a declined mount opened is the upload's (the last one).
+                    session = Some(loc);
+                }
+            }
+        }
+        let session = match session {
+            Some(loc) => loc,
+            None => match self.start_upload(repo, None).await? {
+                Start::Mounted => return Ok(BlobOutcome::Mounted),
+                Start::Session(loc) => loc,
+            },
         };
         let scopes = Self::push_scopes(repo, None);
+        let hashed = blob.verify.then(|| crate::net::Hashed::new(digest));
         let body = Body::File {
-            path: file,
+            path: blob.file,
             offset: 0,
-            len: size,
+            len: blob.size,
+            hashed: hashed.as_ref(),
         };
         let put = self
             .path_request(
@@ -150,7 +196,19 @@ impl Client {
                 &scopes,
                 body,
             )
-            .await?;
+            .await;
+        let mismatch = || {
+            let actual = hashed.as_ref()?.mismatch()?;
+            Some(RegistryError::DigestMismatch {
+                url: format!("blob {digest} ({})", blob.file.display()),
+                expected: digest.to_string(),
+                actual: actual.to_string(),
+            })
+        };
+        let put = match put {
+            Ok(put) => put,
+            Err(e) => return Err(mismatch().unwrap_or(e)),
+        };
         match put.status {
             201 | 204 => {
                 drain(put).await;
@@ -162,9 +220,33 @@ impl Client {
                     "{repo}: monolithic upload of {digest} refused (413); uploading in chunks"
                 ));
             }
-            _ => return Err(status_error("PUT", put).await),
+            _ => {
+                if let Some(e) = mismatch() {
+                    drain(put).await;
+                    return Err(e);
+                }
+                return Err(status_error("PUT", put).await);
+            }
         }
-        self.upload_chunked(repo, digest, file, size).await?;
+        if blob.verify {
+            // Chunks are separate requests: the file is checked whole before the first.
+            let (file, size) = (blob.file, blob.size);
+            let actual = crate::net::blocking(|| hash_file(file, size, digest)).map_err(|e| {
+                RegistryError::BadResponse {
+                    url: format!("blob {digest} ({})", file.display()),
+                    detail: e.to_string(),
+                }
+            })?;
+            if actual != *digest {
+                return Err(RegistryError::DigestMismatch {
+                    url: format!("blob {digest} ({})", file.display()),
+                    expected: digest.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
+        }
+        self.upload_chunked(repo, digest, blob.file, blob.size)
+            .await?;
         Ok(BlobOutcome::Uploaded)
     }
 
@@ -197,6 +279,7 @@ impl Client {
                         path: file,
                         offset,
                         len,
+                        hashed: None,
                     },
                 )
                 .await?;

@@ -125,6 +125,12 @@ impl Repository {
         })
     }
 
+    /// Another repository of the same registry, by its path (`None` when not a valid one).
+    pub fn sibling(&self, path: &str) -> Option<Repository> {
+        let other = Repository::parse(&format!("{}/{path}", self.registry)).ok()?;
+        (other.registry == self.registry && other.path == path).then_some(other)
+    }
+
     /// Whether the registry host is a loopback address (`localhost`, 127.0.0.0/8, `::1`).
     pub fn is_loopback(&self) -> bool {
         is_loopback_host(&self.registry)
