@@ -35,6 +35,8 @@ pub struct ImagePlan {
     pub label_regex: Option<Regex>,
     /// `source.annotation_regex`, compiled.
     pub annotation_regex: Option<Regex>,
+    /// `semver_constraint` and `tag_regex`, compiled.
+    pub discovery: crate::image::DiscoveryRules,
 }
 
 /// A package source, checked.
@@ -160,6 +162,7 @@ fn image_plan(raw: serde_json::Value) -> anyhow::Result<ImagePlan> {
     };
     let name = named.unwrap_or_else(|| source.repository.clone());
     Ok(ImagePlan {
+        discovery: crate::image::DiscoveryRules::of(&source)?,
         name,
         label_regex: compile(&source.label_regex, "source.label_regex")?,
         annotation_regex: compile(&source.annotation_regex, "source.annotation_regex")?,

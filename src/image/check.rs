@@ -2,12 +2,12 @@
 
 use super::{discover, ImageError, Target};
 use crate::log;
-use crate::protocol::{ImageSource, ImageVersion};
+use crate::protocol::ImageVersion;
 use crate::registry::{Client, Repository};
 use crate::resolve::ImagePlan;
 
-/// Checks what `check` needs of the source before any request: the tag, the regex or semver
-/// mode's fields.
+/// Checks what `check` needs of the source before any request: the tag (the modes' rules are
+/// compiled in the plan).
 pub fn validate(plan: &ImagePlan) -> Result<(), ImageError> {
     if let Some(tag) = &plan.source.tag {
         crate::registry::reference::validate_tag(tag).map_err(|detail| ImageError::Invalid {
@@ -15,7 +15,7 @@ pub fn validate(plan: &ImagePlan) -> Result<(), ImageError> {
             detail,
         })?;
     }
-    discover::validate(&plan.source)
+    Ok(())
 }
 
 /// Versions oldest first, in the mode `source` selects: tag (`tag`), regex (`tag_regex`) or
@@ -30,25 +30,28 @@ pub async fn check(
         return super::freshness::check(source, target, base, cursor).await;
     }
     if let Some((repo, client)) = &target.mirror {
-        match check_on(client, repo, source, cursor.as_ref()).await {
+        match check_on(client, repo, plan, cursor.as_ref()).await {
             Ok(v) if !v.is_empty() => return Ok(v),
             Ok(_) => log::warn(format_args!("checking mirror {repo} failed: tag not found")),
             Err(e) => log::warn(format_args!("checking mirror {repo} failed: {e}")),
         }
     }
-    check_on(&target.client, &target.repository, source, cursor.as_ref()).await
+    check_on(&target.client, &target.repository, plan, cursor.as_ref()).await
 }
 
 async fn check_on(
     client: &Client,
     repo: &Repository,
-    source: &ImageSource,
+    plan: &ImagePlan,
     cursor: Option<&ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
-    match (&source.tag, &source.tag_regex) {
+    let (source, rules) = (&plan.source, &plan.discovery);
+    match (&source.tag, &rules.tag_regex) {
         (Some(tag), _) => check_tag(client, repo, tag, cursor).await,
-        (None, Some(pattern)) => discover::regex_mode(client, repo, source, pattern, cursor).await,
-        (None, None) => discover::semver_mode(client, repo, source, cursor).await,
+        (None, Some(re)) => discover::regex_mode(client, repo, source, re, cursor).await,
+        (None, None) => {
+            discover::semver_mode(client, repo, source, rules.constraint.as_ref(), cursor).await
+        }
     }
 }
 

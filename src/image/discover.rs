@@ -52,24 +52,41 @@ pub fn head_concurrency(repo: &Repository) -> usize {
     }
 }
 
-/// Checks `semver_constraint` and `tag_regex` before any request.
-pub fn validate(source: &ImageSource) -> Result<(), ImageError> {
-    if let Some(c) = &source.semver_constraint {
-        Constraints::parse(c).map_err(|e| ImageError::Invalid {
-            field: "source.semver_constraint",
-            detail: e.to_string(),
-        })?;
-    }
-    if let Some(p) = &source.tag_regex {
-        let re = compile(p)?;
-        if source.created_at_sort && re.capture_names().any(|n| n == Some("version")) {
-            return Err(ImageError::Invalid {
-                field: "source.created_at_sort",
-                detail: "cannot be combined with a `version` group in tag_regex (the group orders the tags)".into(),
-            });
+/// `semver_constraint` and `tag_regex`, compiled once before any request.
+#[derive(Default)]
+pub struct Rules {
+    /// `semver_constraint`, parsed.
+    pub constraint: Option<Constraints>,
+    /// `tag_regex`, compiled.
+    pub tag_regex: Option<Regex>,
+}
+
+impl Rules {
+    /// Compiles the source's discovery rules, refusing what cannot work together.
+    pub fn of(source: &ImageSource) -> Result<Rules, ImageError> {
+        let constraint = source
+            .semver_constraint
+            .as_deref()
+            .map(Constraints::parse)
+            .transpose()
+            .map_err(|e| ImageError::Invalid {
+                field: "source.semver_constraint",
+                detail: e.to_string(),
+            })?;
+        let tag_regex = source.tag_regex.as_deref().map(compile).transpose()?;
+        if let Some(re) = &tag_regex {
+            if source.created_at_sort && re.capture_names().any(|n| n == Some("version")) {
+                return Err(ImageError::Invalid {
+                    field: "source.created_at_sort",
+                    detail: "cannot be combined with a `version` group in tag_regex (the group orders the tags)".into(),
+                });
+            }
         }
+        Ok(Rules {
+            constraint,
+            tag_regex,
+        })
     }
-    Ok(())
 }
 
 fn compile(pattern: &str) -> Result<Regex, ImageError> {
@@ -138,17 +155,9 @@ pub async fn semver_mode(
     client: &Client,
     repo: &Repository,
     source: &ImageSource,
+    constraint: Option<&Constraints>,
     cursor: Option<&ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
-    let constraint = source
-        .semver_constraint
-        .as_deref()
-        .map(Constraints::parse)
-        .transpose()
-        .map_err(|e| ImageError::Invalid {
-            field: "source.semver_constraint",
-            detail: e.to_string(),
-        })?;
     let bare = source.variant.as_deref().unwrap_or("latest");
     let suffix = source.variant.as_ref().map(|v| format!("-{v}"));
     let mut candidates: Vec<Candidate> = tags_of(client, repo)
@@ -285,10 +294,9 @@ pub async fn regex_mode(
     client: &Client,
     repo: &Repository,
     source: &ImageSource,
-    pattern: &str,
+    re: &Regex,
     cursor: Option<&ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
-    let re = compile(pattern)?;
     let grouped = re.capture_names().any(|n| n == Some("version"));
     let tags = tags_of(client, repo).await?;
     if !grouped {

@@ -3,6 +3,7 @@
 mod aliases;
 pub mod check;
 mod discover;
+pub use discover::Rules as DiscoveryRules;
 mod download;
 pub mod extract;
 pub mod freshness;
