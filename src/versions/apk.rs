@@ -346,10 +346,12 @@ impl Constraint {
 
     /// Whether `v` satisfies every comparison.
     pub fn admits(&self, v: &Version) -> bool {
-        self.all.iter().all(|c| match v.compare(&c.version, c.fuzzy) {
-            Ordering::Less => c.less,
-            Ordering::Equal => c.equal,
-            Ordering::Greater => c.greater,
-        })
+        self.all
+            .iter()
+            .all(|c| match v.compare(&c.version, c.fuzzy) {
+                Ordering::Less => c.less,
+                Ordering::Equal => c.equal,
+                Ordering::Greater => c.greater,
+            })
     }
 }

@@ -744,9 +744,17 @@ const APK_INVALID: &[&str] = &[
 #[rustfmt::skip]
 const APK_CONSTRAINTS_INVALID: &[&str] = &["", "!=1.0", "==1.0", ">=", "=>1.0", "1.0", ">=1.0_foo"];
 
-/// (constraint, `pre_releases`, releases, what `select` keeps).
+/// (ecosystem, constraint, `pre_releases`, releases, what `select` keeps).
+type PolicyRow = (
+    super::Ecosystem,
+    Option<&'static str>,
+    bool,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 #[rustfmt::skip]
-const DISTRO_POLICY: &[(super::Ecosystem, Option<&str>, bool, &[&str], &[&str])] = &[
+const DISTRO_POLICY: &[PolicyRow] = &[
     (super::Ecosystem::Dpkg, None, F, &["1.0~rc1", "1.0", "1.1~beta1"], &["1.0~rc1", "1.0", "1.1~beta1"]),
     (super::Ecosystem::Dpkg, Some("<< 1.1"), F, &["1.0~rc1", "1.0", "1.1~beta1", "1.1"], &["1.0~rc1", "1.0", "1.1~beta1"]),
     (super::Ecosystem::Apk, None, F, &["3.12.0_rc1", "3.12.0", "3.12.1_p1", "3.13.0_alpha1"], &["3.12.0", "3.12.1_p1"]),
@@ -764,7 +772,10 @@ fn debian_versions_and_relations_conform_to_dpkg() {
     assert!(DPKG_ORDER.len() + DPKG_RELATIONS.len() >= 60);
     let mut wrong = Vec::new();
     for &(a, b, expected) in DPKG_ORDER {
-        let (x, y) = (dpkg::Version::parse(a).unwrap(), dpkg::Version::parse(b).unwrap());
+        let (x, y) = (
+            dpkg::Version::parse(a).unwrap(),
+            dpkg::Version::parse(b).unwrap(),
+        );
         if sign(x.cmp(&y)) != expected || sign(y.cmp(&x)) != -expected {
             wrong.push(format!("{a} vs {b}: expected {expected}"));
         }
@@ -780,7 +791,10 @@ fn debian_versions_and_relations_conform_to_dpkg() {
         assert!(dpkg::Version::parse(v).is_err(), "{v:?} should be refused");
     }
     for r in DPKG_RELATIONS_INVALID {
-        assert!(dpkg::Relations::parse(r).is_err(), "{r:?} should be refused");
+        assert!(
+            dpkg::Relations::parse(r).is_err(),
+            "{r:?} should be refused"
+        );
     }
 }
 
@@ -789,7 +803,10 @@ fn alpine_versions_and_constraints_conform_to_apk() {
     assert!(APK_ORDER.len() + APK_CONSTRAINTS.len() >= 60);
     let mut wrong = Vec::new();
     for &(a, b, expected) in APK_ORDER {
-        let (x, y) = (apk::Version::parse(a).unwrap(), apk::Version::parse(b).unwrap());
+        let (x, y) = (
+            apk::Version::parse(a).unwrap(),
+            apk::Version::parse(b).unwrap(),
+        );
         if sign(x.cmp(&y)) != expected || sign(y.cmp(&x)) != -expected {
             wrong.push(format!("{a} vs {b}: expected {expected}"));
         }
@@ -805,7 +822,10 @@ fn alpine_versions_and_constraints_conform_to_apk() {
         assert!(apk::Version::parse(v).is_err(), "{v:?} should be refused");
     }
     for c in APK_CONSTRAINTS_INVALID {
-        assert!(apk::Constraint::parse(c).is_err(), "{c:?} should be refused");
+        assert!(
+            apk::Constraint::parse(c).is_err(),
+            "{c:?} should be refused"
+        );
     }
 }
 
