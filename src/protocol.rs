@@ -453,7 +453,7 @@ pub struct PackageSource {
     /// apt: Debian architecture (`amd64`, `arm64`); apk: Alpine architecture (`x86_64`, `aarch64`) (default: the worker's).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub architecture: Option<String>,
-    /// apt: an armored OpenPGP public key to verify the Release signature with: not supported yet (the run fails naming it).
+    /// apt: armored OpenPGP public key(s) (RSA or Ed25519) the suite's InRelease (or Release.gpg) must be signed by.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub signed_by: Option<String>,
     /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them

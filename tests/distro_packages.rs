@@ -119,43 +119,73 @@ fn suite(root: &Path, suite: &str, pool: &str, archs: &[&str], compress: &[&str]
     std::fs::write(root.join(format!("dists/{suite}/Release")), release).unwrap();
 }
 
-/// Clear-signs `dists/<suite>/Release` into `InRelease` with a fresh key, and removes `Release`.
-fn sign(root: &Path, suite: &str) {
+/// A fresh gpg home with one signing key of `algo`, and the key's armored public part.
+fn gpg_key(algo: &str) -> (tempfile::TempDir, String) {
     let home = tempfile::tempdir().unwrap();
-    let h = home.path().to_str().unwrap();
-    let gpg = |args: &[&str]| {
-        let mut all = vec![
-            "--homedir",
-            h,
-            "--batch",
-            "--pinentry-mode",
-            "loopback",
-            "--passphrase",
-            "",
-        ];
-        all.extend_from_slice(args);
-        sh(root, "gpg", &all)
-    };
-    gpg(&[
-        "--quick-gen-key",
-        "uptick test <test@example.org>",
-        "ed25519",
-        "sign",
-        "never",
-    ]);
+    gpg(
+        home.path(),
+        &[
+            "--quick-gen-key",
+            "uptick test <test@example.org>",
+            algo,
+            "sign",
+            "never",
+        ],
+    );
+    let public = gpg(home.path(), &["--armor", "--export"]);
+    (home, String::from_utf8(public).unwrap())
+}
+
+fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
+    let h = home.to_str().unwrap();
+    let mut all = vec![
+        "--homedir",
+        h,
+        "--batch",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+    ];
+    all.extend_from_slice(args);
+    sh(home, "gpg", &all)
+}
+
+/// Clear-signs `dists/<suite>/Release` into `InRelease`, and removes `Release`.
+fn clearsign(root: &Path, suite: &str, home: &Path) {
     let dir = root.join(format!("dists/{suite}"));
-    gpg(&[
-        "--clearsign",
-        "-o",
-        dir.join("InRelease").to_str().unwrap(),
-        dir.join("Release").to_str().unwrap(),
-    ]);
+    gpg(
+        home,
+        &[
+            "--clearsign",
+            "-o",
+            dir.join("InRelease").to_str().unwrap(),
+            dir.join("Release").to_str().unwrap(),
+        ],
+    );
     std::fs::remove_file(dir.join("Release")).unwrap();
 }
 
+/// Signs `dists/<suite>/Release` into an armored, detached `Release.gpg`.
+fn detach_sign(root: &Path, suite: &str, home: &Path) {
+    let dir = root.join(format!("dists/{suite}"));
+    gpg(
+        home,
+        &[
+            "--armor",
+            "--detach-sign",
+            "-o",
+            dir.join("Release.gpg").to_str().unwrap(),
+            dir.join("Release").to_str().unwrap(),
+        ],
+    );
+}
+
 /// bookworm (Release only, Packages.gz, amd64 + arm64, by apt-ftparchive) and
-/// bookworm-security (signed InRelease, Packages.xz only, amd64, by dpkg-scanpackages).
-fn apt_repository() -> tempfile::TempDir {
+/// bookworm-security (InRelease clear-signed by an Ed25519 key, Packages.xz only, amd64, by
+/// dpkg-scanpackages); bookworm's Release has a detached `Release.gpg` by an RSA key.
+/// Returns the tree and the two armored public keys (Ed25519, RSA).
+fn apt_repository() -> (tempfile::TempDir, String, String) {
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
     for (name, version, arch) in [
@@ -180,7 +210,20 @@ fn apt_repository() -> tempfile::TempDir {
     std::fs::rename(r.join("pool"), r.join("main-pool/pool")).unwrap();
     std::fs::rename(r.join("security-pool/pool"), r.join("pool")).unwrap();
     suite(r, "bookworm-security", "pool", &["amd64"], &["xz"], true);
-    sign(r, "bookworm-security");
+    let (ed_home, ed_key) = gpg_key("ed25519");
+    let (rsa_home, rsa_key) = gpg_key("rsa3072");
+    clearsign(r, "bookworm-security", ed_home.path());
+    detach_sign(r, "bookworm", rsa_home.path());
+    // A suite whose InRelease text was changed after it was signed.
+    sh(r, "cp", &["-a", "dists/bookworm-security", "dists/forged"]);
+    let forged = r.join("dists/forged/InRelease");
+    let text = std::fs::read_to_string(&forged).unwrap();
+    assert!(text.contains("Suite: bookworm-security"));
+    std::fs::write(
+        &forged,
+        text.replace("Suite: bookworm-security", "Suite: bookworm-forged"),
+    )
+    .unwrap();
     // Both pools in one tree, as on a mirror (the Packages files name paths under pool/).
     sh(r, "cp", &["-a", "main-pool/pool/.", "pool/"]);
     // A suite whose Packages.gz was changed after its Release was made.
@@ -192,12 +235,12 @@ fn apt_repository() -> tempfile::TempDir {
         .unwrap()
         .write_all(b"\0")
         .unwrap();
-    root
+    (root, ed_key, rsa_key)
 }
 
 #[test]
 fn apt_suites_architectures_epochs_and_verified_indexes() {
-    let repo = apt_repository();
+    let (repo, ed_key, rsa_key) = apt_repository();
     let server = servers::static_files(repo.path());
     let base = format!("http://127.0.0.1:{}", server.port);
     let src = |extra: Value| {
@@ -315,14 +358,33 @@ fn apt_suites_architectures_epochs_and_verified_indexes() {
     assert!(line.contains("architectures: amd64 arm64"), "{line}");
     let line = check(&json!({"source": src(json!({"constraint": "< 3.1"}))})).fails();
     assert!(line.contains("obsolete"), "{line}");
-    let line = check(
-        &json!({"source": src(json!({"signed_by": "-----BEGIN PGP PUBLIC KEY BLOCK-----"}))}),
-    )
-    .fails();
+    let line = check(&json!({"source": src(json!({"signed_by": "not a key"}))})).fails();
     assert!(
-        line.contains("source.signed_by") && line.contains("not supported yet"),
+        line.contains("source.signed_by: no v4 RSA or Ed25519 public key"),
         "{line}"
     );
+
+    // signed_by: the InRelease (Ed25519) and the Release.gpg (RSA) verify with their keys.
+    let out = check(&json!({"source": sec(json!({"signed_by": ed_key}))})).ok();
+    assert_eq!(versions(&out), ["3.0.13-1~deb12u1"]);
+    let run = check(&json!({"source": src(json!({"signed_by": rsa_key}))}));
+    assert_eq!(versions(&run.ok()), ["3.0.11-1~deb12u1"]);
+    assert_eq!(run.requests("GET", "/dists/bookworm/Release.gpg"), 1);
+    let both = format!("{ed_key}\n{rsa_key}");
+    let out = check(&json!({"source": src(json!({"signed_by": both}))})).ok();
+    assert_eq!(versions(&out), ["3.0.11-1~deb12u1"]);
+    // The wrong key, or a text changed after signing, is refused; without signed_by the
+    // changed text is still read (its hash list is intact).
+    let line = check(&json!({"source": sec(json!({"signed_by": rsa_key}))})).fails();
+    assert!(line.contains("signature: no signature (by "), "{line}");
+    assert!(line.contains("not trusting it"), "{line}");
+    let line =
+        check(&json!({"source": sec(json!({"suite": "forged", "signed_by": ed_key}))})).fails();
+    assert!(line.contains("dists/forged/InRelease: signature"), "{line}");
+    let out = check(&json!({"source": sec(json!({"suite": "forged"}))})).ok();
+    assert_eq!(versions(&out), ["3.0.13-1~deb12u1"]);
+    let line = check(&json!({"source": src(json!({"signed_by": ed_key}))})).fails();
+    assert!(line.contains("Release.gpg: signature"), "{line}");
     let line = check(&json!({"source": {"apt": "openssl", "repository": base}})).fails();
     assert!(line.contains("source.suite"), "{line}");
     let line = check(&json!({"source": src(json!({"suite": "../x"}))})).fails();

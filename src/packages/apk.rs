@@ -29,18 +29,6 @@ pub fn default_architecture() -> &'static str {
 impl Apk {
     /// The package `source.apk` of `repository` for `architecture`.
     pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<Apk, PackageError> {
-        for (field, set) in [
-            ("source.suite", source.suite.is_some()),
-            ("source.component", source.component.is_some()),
-            ("source.signed_by", source.signed_by.is_some()),
-        ] {
-            if set {
-                return Err(PackageError::Invalid {
-                    field,
-                    detail: "is for apt sources; an apk repository has none".into(),
-                });
-            }
-        }
         let name = source.apk.clone().unwrap_or_default();
         if !name
             .bytes()

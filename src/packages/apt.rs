@@ -19,6 +19,8 @@ pub struct Apt {
     suite: String,
     component: String,
     architecture: String,
+    /// `signed_by`'s keys, and a short hash of the field (part of the cache key).
+    keys: Option<(Vec<super::openpgp::Key>, String)>,
     fetcher: Fetcher,
 }
 
@@ -58,14 +60,19 @@ fn path_part(field: &'static str, value: &str) -> Result<String, PackageError> {
 impl Apt {
     /// The package `source.apt` of `repository` / `dists/<suite>` / `component` / `architecture`.
     pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<Apt, PackageError> {
-        if source.signed_by.is_some() {
-            return Err(PackageError::Invalid {
-                field: "source.signed_by",
-                detail: "verifying the Release signature against a keyring is not supported yet \
-                         (the Packages index is still checked against the Release file's SHA256)"
-                    .into(),
-            });
-        }
+        let keys = source
+            .signed_by
+            .as_deref()
+            .map(|armored| {
+                let keys =
+                    super::openpgp::keys(armored).map_err(|detail| PackageError::Invalid {
+                        field: "source.signed_by",
+                        detail,
+                    })?;
+                let id = hex::encode(&sha2::Sha256::digest(armored.as_bytes())[..8]);
+                Ok::<_, PackageError>((keys, id))
+            })
+            .transpose()?;
         let name = source.apt.clone().unwrap_or_default();
         if !name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
             || !name
@@ -109,6 +116,7 @@ impl Apt {
                     .as_deref()
                     .unwrap_or(default_architecture()),
             )?,
+            keys,
             fetcher,
         })
     }
@@ -124,8 +132,30 @@ impl Apt {
             detail,
         };
         let text = std::str::from_utf8(body).map_err(|_| malformed("not UTF-8 text".into()))?;
-        let text =
-            clear_signed(text).ok_or_else(|| malformed("a broken clear-signed message".into()))?;
+        let text = match &self.keys {
+            None => clear_signed(text)
+                .ok_or_else(|| malformed("a broken clear-signed message".into()))?,
+            Some((keys, _)) if url.ends_with("/InRelease") => {
+                super::openpgp::verify_clear_signed(text, keys).map_err(|e| {
+                    malformed(format!("signature: {e}; not trusting it (signed_by)"))
+                })?
+            }
+            Some((keys, _)) => {
+                let sig_url = format!("{url}.gpg");
+                let sig = self.fetcher.bytes(&sig_url, 1024 * 1024)?.ok_or_else(|| {
+                    malformed(
+                        "no InRelease and no Release.gpg: nothing to check signed_by with".into(),
+                    )
+                })?;
+                super::openpgp::verify_detached(body, &sig, keys).map_err(|e| {
+                    PackageError::Malformed {
+                        url: sig_url.clone(),
+                        detail: format!("signature: {e}; not trusting {url} (signed_by)"),
+                    }
+                })?;
+                text.to_string()
+            }
+        };
         let release = ReleaseFields::parse(&text);
         if release.sha256.is_empty() {
             return Err(malformed(
@@ -231,8 +261,11 @@ impl Apt {
 impl Backend for Apt {
     fn releases(&self) -> Result<Vec<Release>, PackageError> {
         let key = format!(
-            "#apt {} {} {}",
-            self.component, self.architecture, self.name
+            "#apt {} {} {} {}",
+            self.component,
+            self.architecture,
+            self.name,
+            self.keys.as_ref().map_or("", |(_, id)| id.as_str())
         );
         for doc in ["InRelease", "Release"] {
             let url = format!("{}/{doc}", self.dists());

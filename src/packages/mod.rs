@@ -7,6 +7,7 @@ pub mod crates;
 pub mod git;
 pub mod github;
 pub mod npm;
+pub mod openpgp;
 pub mod pypi;
 
 use crate::log;
@@ -139,6 +140,32 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         field: "source",
         detail,
     };
+    if let [one] = set.as_slice() {
+        // The distro fields mean nothing to the other sources: say so rather than ignore them.
+        let distro = [
+            (
+                "source.repository",
+                source.repository.is_some(),
+                "apt and apk",
+            ),
+            (
+                "source.architecture",
+                source.architecture.is_some(),
+                "apt and apk",
+            ),
+            ("source.suite", source.suite.is_some(), "apt"),
+            ("source.component", source.component.is_some(), "apt"),
+            ("source.signed_by", source.signed_by.is_some(), "apt"),
+        ];
+        for (field, set, owners) in distro {
+            if set && !owners.contains(one) {
+                return Err(PackageError::Invalid {
+                    field,
+                    detail: format!("not a field of {one} sources (only {owners} sources have it)"),
+                });
+            }
+        }
+    }
     let fetcher = Fetcher::new(source)?;
     match set.as_slice() {
         ["pypi"] => Ok(Box::new(pypi::PyPi::new(source, fetcher))),
