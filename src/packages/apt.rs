@@ -220,40 +220,44 @@ impl Apt {
     /// The stanzas of `Packages` for this package.
     fn parse_packages(&self, text: &[u8]) -> Vec<Release> {
         let mut out = Vec::new();
-        for_each_stanza(text, |stanza| {
-            let field = |key: &str| {
-                stanza
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                    .map(|(_, v)| v.trim())
-            };
-            if field("Package") != Some(self.name.as_str()) {
-                return;
-            }
-            let Some(version) = field("Version") else {
-                return;
-            };
-            let url = field("Filename")
-                .filter(|f| !f.split('/').any(|s| s == ".." || s.is_empty()))
-                .map(|f| (f, format!("{}/{f}", self.repository)));
-            let sha256 = field("SHA256")
-                .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(|h| format!("sha256:{}", h.to_ascii_lowercase()));
-            out.push(Release {
-                version: version.to_string(),
-                url: url.as_ref().map(|(_, u)| u.clone()),
-                checksum: sha256.clone(),
-                files: url
-                    .map(|(f, u)| ReleaseFile {
-                        name: f.rsplit('/').next().unwrap_or(f).to_string(),
-                        url: u,
-                        hash: sha256,
-                    })
-                    .into_iter()
-                    .collect(),
-                ..Release::default()
-            });
-        });
+        for_each_stanza(
+            text,
+            |raw| names_package(raw, &self.name),
+            |stanza| {
+                let field = |key: &str| {
+                    stanza
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                        .map(|(_, v)| v.trim())
+                };
+                if field("Package") != Some(self.name.as_str()) {
+                    return;
+                }
+                let Some(version) = field("Version") else {
+                    return;
+                };
+                let url = field("Filename")
+                    .filter(|f| !f.split('/').any(|s| s == ".." || s.is_empty()))
+                    .map(|f| (f, format!("{}/{f}", self.repository)));
+                let sha256 = field("SHA256")
+                    .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .map(|h| format!("sha256:{}", h.to_ascii_lowercase()));
+                out.push(Release {
+                    version: version.to_string(),
+                    url: url.as_ref().map(|(_, u)| u.clone()),
+                    checksum: sha256.clone(),
+                    files: url
+                        .map(|(f, u)| ReleaseFile {
+                            name: f.rsplit('/').next().unwrap_or(f).to_string(),
+                            url: u,
+                            hash: sha256,
+                        })
+                        .into_iter()
+                        .collect(),
+                    ..Release::default()
+                });
+            },
+        );
         out
     }
 }
@@ -364,34 +368,58 @@ impl ReleaseFields {
     }
 }
 
-/// Calls `f` with each stanza of a deb822 document as (field, value) pairs (continuation lines
-/// joined), one stanza in memory at a time.
-fn for_each_stanza(text: &[u8], mut f: impl FnMut(&[(String, String)])) {
-    let mut stanza: Vec<(String, String)> = Vec::new();
-    for raw in text.split(|&b| b == b'\n') {
-        let line = String::from_utf8_lossy(raw);
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
-            if !stanza.is_empty() {
-                f(&stanza);
-                stanza.clear();
+/// Calls `f` with each stanza of a deb822 document that `wanted` accepts (given the stanza's
+/// raw bytes), as (field, value) pairs with continuation lines joined; stanzas `wanted`
+/// refuses are skipped without being parsed.
+fn for_each_stanza(
+    text: &[u8],
+    wanted: impl Fn(&[u8]) -> bool,
+    mut f: impl FnMut(&[(String, String)]),
+) {
+    let blank = |l: &[u8]| l.iter().all(|b| b.is_ascii_whitespace());
+    let mut start: Option<usize> = None;
+    let mut pos = 0;
+    let mut emit = |chunk: &[u8]| {
+        if !wanted(chunk) {
+            return;
+        }
+        let mut stanza: Vec<(String, String)> = Vec::new();
+        for raw in chunk.split(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(raw);
+            let line = line.trim_end_matches('\r');
+            if line.starts_with([' ', '\t']) {
+                if let Some(last) = stanza.last_mut() {
+                    last.1.push('\n');
+                    last.1.push_str(line.trim());
+                }
+            } else if let Some((k, v)) = line.split_once(':') {
+                stanza.push((k.trim().to_string(), v.trim().to_string()));
             }
-            continue;
         }
-        if line.starts_with([' ', '\t']) {
-            if let Some(last) = stanza.last_mut() {
-                last.1.push('\n');
-                last.1.push_str(line.trim());
-            }
-            continue;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            stanza.push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    if !stanza.is_empty() {
         f(&stanza);
+    };
+    for raw in text.split(|&b| b == b'\n') {
+        let end = pos + raw.len();
+        if blank(raw) {
+            if let Some(s) = start.take() {
+                emit(&text[s..pos]);
+            }
+        } else if start.is_none() {
+            start = Some(pos);
+        }
+        pos = (end + 1).min(text.len());
     }
+    if let Some(s) = start {
+        emit(&text[s..]);
+    }
+}
+
+/// Whether a stanza's raw bytes have the line `Package: <name>`.
+fn names_package(chunk: &[u8], name: &str) -> bool {
+    chunk.split(|&b| b == b'\n').any(|line| {
+        line.strip_prefix(b"Package:")
+            .is_some_and(|v| v.trim_ascii() == name.as_bytes())
+    })
 }
 
 /// A writer that refuses more than its limit.
@@ -462,10 +490,16 @@ mod tests {
     fn stanzas_join_continuations() {
         let mut s = Vec::new();
         for_each_stanza(
-            b"Package: a\nDescription: x\n more\n\n\nPackage: b\r\nVersion: 1\r\n",
+            b"Package: a\nDescription: x\n more\n\n\nPackage: b\r\nVersion: 1\r\n\nPackage: c\n",
+            |raw| !names_package(raw, "c"),
             |st| s.push(st.to_vec()),
         );
         assert_eq!(s.len(), 2);
+        assert!(names_package(
+            b"Version: 1\nPackage:  libssl3 \r\n",
+            "libssl3"
+        ));
+        assert!(!names_package(b"Package: libssl3-dev\n", "libssl3"));
         assert_eq!(s[0][1].1, "x\nmore");
         assert_eq!(s[1][1], ("Version".to_string(), "1".to_string()));
     }
