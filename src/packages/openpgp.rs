@@ -345,16 +345,24 @@ fn verify_packets(data: &[u8], sigs: &[u8], keys: &[Key]) -> Result<(), String> 
     if seen == 0 {
         return Err("no v4 signature in it".into());
     }
-    let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+    let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
     Err(format!(
         "no signature (by {}) verifies with signed_by's keys ({}) over SHA-256/384/512",
         if issuers.is_empty() {
             "an unnamed key".to_string()
         } else {
-            issuers.join(", ")
+            few(&issuers)
         },
-        ids.join(", ")
+        few(&ids)
     ))
+}
+
+/// Up to four key IDs, then how many more.
+fn few(ids: &[String]) -> String {
+    match ids.len() {
+        0..=4 => ids.join(", "),
+        n => format!("{} and {} more", ids[..4].join(", "), n - 4),
+    }
 }
 
 /// The issuer key ID of a subpacket area (Issuer, or the low 64 bits of Issuer Fingerprint).
