@@ -8,6 +8,7 @@
     ci/seed.py base HOST:PORT REPO VERSION TAG...  # a tiny "OS" base image (/etc/os-release)
     ci/seed.py package DIR NAME VERSION           # an sdist NAME-VERSION.tar.gz with bin/NAME
     ci/seed.py build BASE_LAYOUT SDIST OUT        # base OCI layout + the package as a new layer
+    ci/seed.py apkindex REPO ARCH NAME VERSION... # REPO/ARCH/APKINDEX.tar.gz listing NAME's VERSIONs
 Prints the last tag (or the tag) and its digest.
 """
 import io
@@ -182,6 +183,21 @@ def package(out, name, version):
     print(path)
 
 
+def apkindex(repo, arch, name, versions):
+    """An Alpine APKINDEX.tar.gz (apk's format: P:/V:/A:/C:/S:/t: stanzas in a gzipped tar)."""
+    stanzas = "".join(
+        f"C:Q1{hashlib.sha1(f'{name}-{v}'.encode()).hexdigest()[:27]}=\nP:{name}\nV:{v}\nA:{arch}\n"
+        f"S:1024\nI:4096\nT:{name} (demo)\nU:https://example.org\nL:MIT\nt:{1_720_000_000 + 86400 * i}\n\n"
+        for i, v in enumerate(versions))
+    raw = tar_of({"DESCRIPTION": (b"v3.20-demo", 0o644), "APKINDEX": (stanzas.encode(), 0o644)})
+    os.makedirs(os.path.join(repo, arch), exist_ok=True)
+    path = os.path.join(repo, arch, "APKINDEX.tar.gz")
+    with open(path + ".tmp", "wb") as f:
+        f.write(gzip_bytes(raw))
+    os.replace(path + ".tmp", path)
+    print(path)
+
+
 def build(base_layout, sdist, out):
     """The demo's image build: the base (an OCI layout from `in`), plus one layer holding the
     package under /opt/<name>, written as a new OCI layout."""
@@ -262,6 +278,8 @@ if __name__ == "__main__":
         base(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
     elif len(sys.argv) == 5 and sys.argv[1] == "package":
         package(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) >= 6 and sys.argv[1] == "apkindex":
+        apkindex(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
     elif len(sys.argv) == 5 and sys.argv[1] == "build":
         build(sys.argv[2], sys.argv[3], sys.argv[4])
     elif len(sys.argv) == 5 and sys.argv[1] == "series":

@@ -420,7 +420,7 @@ pub struct ImageSource {
     pub base: Option<BaseField>,
 }
 
-/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`.
+/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -435,12 +435,35 @@ pub struct PackageSource {
     pub github: Option<String>,
     #[serde(default, deserialize_with = "empty_is_none")]
     pub git: Option<String>,
+    /// A binary package of a Debian / Ubuntu apt repository (`openssl`); needs `repository` and `suite`.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub apt: Option<String>,
+    /// A package of an Alpine apk repository (`python3`); needs `repository`.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub apk: Option<String>,
+    /// apt: the archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); apk: the repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub repository: Option<String>,
+    /// apt: the suite under `dists/` (`bookworm`, `bookworm-security`, `jammy-updates`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub suite: Option<String>,
+    /// apt: the component (default `main`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub component: Option<String>,
+    /// apt: Debian architecture (`amd64`, `arm64`); apk: Alpine architecture (`x86_64`, `aarch64`) (default: the worker's).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub architecture: Option<String>,
+    /// apt: armored OpenPGP public key(s) (RSA or Ed25519) the suite's InRelease (or Release.gpg) must be signed by.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub signed_by: Option<String>,
     /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them
-    /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git).
+    /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git),
+    /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub constraint: Option<String>,
     /// Admit pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
-    /// GitHub, git), any pre-release for crates; GitHub releases flagged pre-release.
+    /// GitHub, git), any pre-release for crates; GitHub releases flagged pre-release; apk
+    /// `_alpha`/`_beta`/`_pre`/`_rc`; no effect for apt (Debian has no pre-releases).
     #[serde(default)]
     pub pre_releases: bool,
     #[serde(default, deserialize_with = "empty_is_none")]
@@ -502,7 +525,7 @@ pub struct PackageGetParams {
 }
 
 /// The keys that make a `source` a package source.
-pub const PACKAGE_KEYS: [&str; 5] = ["pypi", "npm", "crate", "github", "git"];
+pub const PACKAGE_KEYS: [&str; 7] = ["pypi", "npm", "crate", "github", "git", "apt", "apk"];
 
 /// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each
 /// mode's `source`, get params and put params, and the versions; generated from these types

@@ -117,7 +117,11 @@ fn package_sources_are_decoded_strictly() {
         (json!({"pypi": "a", "crate": "b"}), "set exactly one of"),
         (
             json!({"pypi": "a", "repository": "x"}),
-            "source.repository: unknown field",
+            "source.repository: not a field of pypi sources (only apt and apk sources have it)",
+        ),
+        (
+            json!({"npm": "a", "suite": "bookworm"}),
+            "source.suite: not a field of npm sources (only apt sources have it)",
         ),
         (
             json!({"pypi": "a", "colour": 1}),

@@ -11,6 +11,7 @@ mod cloud;
 mod credentials;
 mod discover;
 mod distro;
+mod distro_packages;
 mod download;
 mod freshness;
 mod get;

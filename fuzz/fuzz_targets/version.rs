@@ -1,10 +1,12 @@
-//! Versions and constraints (Masterminds semver, node-semver ranges, PEP 440 specifiers, natural
-//! tag order, package tag versions): parsing and comparing never panic, orders are consistent.
+//! Versions and constraints (Masterminds semver, node-semver ranges, PEP 440 specifiers, dpkg
+//! versions and relations, apk versions and comparisons, natural tag order, package tag
+//! versions; OpenPGP keys and signatures as apt's `signed_by` reads them): parsing and comparing
+//! never panic, orders are consistent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use uptick::versions::semver::{Constraints, Version};
-use uptick::versions::{npm, pep440};
+use uptick::versions::{apk, dpkg, npm, pep440};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -40,4 +42,26 @@ fuzz_target!(|data: &[u8]| {
         uptick::versions::natural_cmp(b, a).reverse()
     );
     let _ = uptick::packages::tag_version(a, None);
+    let (da, db) = (dpkg::Version::parse(a), dpkg::Version::parse(b));
+    if let (Ok(x), Ok(y)) = (&da, &db) {
+        assert_eq!(x.cmp(y), y.cmp(x).reverse());
+        assert_eq!(dpkg::Version::parse(&x.to_string()).ok().as_ref(), Some(x));
+    }
+    if let (Ok(r), Ok(y)) = (dpkg::Relations::parse(a), &db) {
+        let _ = r.admits(y);
+    }
+    let (aa, ab) = (apk::Version::parse(a), apk::Version::parse(b));
+    if let (Ok(x), Ok(y)) = (&aa, &ab) {
+        assert_eq!(x.cmp(y), y.cmp(x).reverse());
+        let _ = x.is_prerelease();
+    }
+    if let (Ok(c), Ok(y)) = (apk::Constraint::parse(a), &ab) {
+        let _ = c.admits(y);
+    }
+    let _ = uptick::packages::openpgp::verify_detached(a.as_bytes(), data, &[]);
+    let _ = uptick::packages::openpgp::verify_clear_signed(text, &[]);
+    if let Ok(keys) = uptick::packages::openpgp::keys(a) {
+        let _ = uptick::packages::openpgp::verify_clear_signed(b, &keys);
+        let _ = uptick::packages::openpgp::verify_detached(a.as_bytes(), b.as_bytes(), &keys);
+    }
 });

@@ -1,10 +1,13 @@
 //! Upstream package releases: one backend per ecosystem behind one trait, chosen by `source`;
 //! filtering, ordering and cursor rules shared by all.
 
+pub mod apk;
+pub mod apt;
 pub mod crates;
 pub mod git;
 pub mod github;
 pub mod npm;
+pub mod openpgp;
 pub mod pypi;
 
 use crate::log;
@@ -86,6 +89,9 @@ pub struct Release {
     /// Its downloadable files.
     #[serde(default)]
     pub files: Vec<ReleaseFile>,
+    /// The checksum the index publishes for it (`sha256:<hex>`; apk: the `Q1…` control hash).
+    #[serde(default)]
+    pub checksum: Option<String>,
 }
 
 /// A release file and the hash its index publishes for it.
@@ -123,6 +129,8 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("crate", source.krate.is_some()),
         ("github", source.github.is_some()),
         ("git", source.git.is_some()),
+        ("apt", source.apt.is_some()),
+        ("apk", source.apk.is_some()),
     ]
     .iter()
     .filter(|(_, on)| *on)
@@ -132,6 +140,32 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         field: "source",
         detail,
     };
+    if let [one] = set.as_slice() {
+        // The distro fields mean nothing to the other sources: say so rather than ignore them.
+        let distro = [
+            (
+                "source.repository",
+                source.repository.is_some(),
+                "apt and apk",
+            ),
+            (
+                "source.architecture",
+                source.architecture.is_some(),
+                "apt and apk",
+            ),
+            ("source.suite", source.suite.is_some(), "apt"),
+            ("source.component", source.component.is_some(), "apt"),
+            ("source.signed_by", source.signed_by.is_some(), "apt"),
+        ];
+        for (field, set, owners) in distro {
+            if set && !owners.contains(one) {
+                return Err(PackageError::Invalid {
+                    field,
+                    detail: format!("not a field of {one} sources (only {owners} sources have it)"),
+                });
+            }
+        }
+    }
     let fetcher = Fetcher::new(source)?;
     match set.as_slice() {
         ["pypi"] => Ok(Box::new(pypi::PyPi::new(source, fetcher))),
@@ -139,9 +173,13 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["npm"] => Ok(Box::new(npm::Npm::new(source, fetcher))),
         ["github"] => Ok(Box::new(github::GitHub::new(source, fetcher)?)),
         ["git"] => Ok(Box::new(git::Git::new(source, fetcher)?)),
-        [] => Err(invalid("set one of pypi, npm, crate, github, git".into())),
+        ["apt"] => Ok(Box::new(apt::Apt::new(source, fetcher)?)),
+        ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
+        [] => Err(invalid(
+            "set one of pypi, npm, crate, github, git, apt, apk".into(),
+        )),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git (found {})",
+            "set exactly one of pypi, npm, crate, github, git, apt, apk (found {})",
             many.join(", ")
         ))),
     }
@@ -174,9 +212,14 @@ impl Fetcher {
             )),
             _ => None,
         };
-        let auth_origin = [&source.index_url, &source.registry, &source.api_url]
-            .into_iter()
-            .find_map(|u| u.clone());
+        let auth_origin = [
+            &source.index_url,
+            &source.registry,
+            &source.api_url,
+            &source.repository,
+        ]
+        .into_iter()
+        .find_map(|u| u.clone());
         Ok(Fetcher {
             http,
             authorization,
@@ -199,6 +242,25 @@ impl Fetcher {
                 package: package.to_string(),
                 url: url.to_string(),
             })
+    }
+
+    /// The body of `url` (at most `limit` bytes), `None` on 404; a body that breaks off is asked
+    /// for again. For documents whose bytes are verified by the caller (apt's `Packages`).
+    pub fn bytes(&self, url: &str, limit: u64) -> Result<Option<Vec<u8>>, PackageError> {
+        crate::net::retry_truncated_blocking(|| {
+            let resp = self
+                .http
+                .send_blocking("GET", url, &[], self.auth_for(url), Body::Empty)
+                .map_err(|e| PackageError::Net(e.into_error()))?;
+            match resp.status {
+                200 => Ok(Some(resp.read_limited_blocking(limit)?)),
+                404 => Ok(None),
+                status => Err(PackageError::Malformed {
+                    url: resp.url.clone(),
+                    detail: format!("HTTP {status}"),
+                }),
+            }
+        })
     }
 
     /// Credentials for `url`: only on the configured index's own host.
@@ -257,17 +319,31 @@ impl Fetcher {
         auth: Option<&str>,
         parse: &ParsePage<'_>,
     ) -> Result<Option<Vec<Release>>, PackageError> {
-        crate::net::retry_truncated_blocking(|| self.releases_once(url, accept, auth, parse))
+        self.releases_as(url, url, accept, auth, parse)
+    }
+
+    /// Like [`Fetcher::releases`], the parsed list kept under `key` rather than the URL: for a
+    /// document whose releases also depend on the source (apt's `InRelease`, apk's index).
+    pub fn releases_as(
+        &self,
+        url: &str,
+        key: &str,
+        accept: &str,
+        auth: Option<&str>,
+        parse: &ParsePage<'_>,
+    ) -> Result<Option<Vec<Release>>, PackageError> {
+        crate::net::retry_truncated_blocking(|| self.releases_once(url, key, accept, auth, parse))
     }
 
     fn releases_once(
         &self,
         url: &str,
+        key: &str,
         accept: &str,
         auth: Option<&str>,
         parse: &ParsePage<'_>,
     ) -> Result<Option<Vec<Release>>, PackageError> {
-        let cached = cache::load(url);
+        let cached = cache::load(key);
         let mut headers = vec![("Accept", accept.to_string())];
         if let Some(c) = &cached {
             if let Some(e) = &c.etag {
@@ -301,7 +377,7 @@ impl Fetcher {
                 let body = resp.read_limited_blocking(MAX_INDEX_BYTES)?;
                 let releases = parse(&ct, &body)?;
                 if etag.is_some() || last_modified.is_some() {
-                    cache::store(url, etag, last_modified, &releases);
+                    cache::store(key, etag, last_modified, &releases);
                 }
                 Ok(Some(releases))
             }
@@ -448,6 +524,8 @@ pub fn get(
         &source.krate,
         &source.github,
         &source.git,
+        &source.apt,
+        &source.apk,
     ]
     .into_iter()
     .find_map(|n| n.clone())
@@ -491,6 +569,7 @@ pub fn get(
     for (file, value) in [
         ("url", &release.url),
         ("published_at", &release.published_at),
+        ("checksum", &release.checksum),
     ] {
         if let Some(v) = value {
             write(file, v)?;

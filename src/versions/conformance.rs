@@ -1,11 +1,12 @@
-//! Conformance tables: npm ranges against node-semver's documented semantics, PyPI specifiers against PEP 440.
+//! Conformance tables: npm ranges against node-semver, PyPI specifiers against PEP 440, Debian versions
+//! and relations against dpkg, Alpine versions and comparisons against apk-tools.
 //!
 //! Every row is (constraint, version, `pre_releases`, expected) and was written from the
 //! node-semver README ("Ranges", "Prerelease Tags", "Advanced Range Syntax", the `includePrerelease`
 //! option) and the PEP 440 text ("Version specifiers" and its subsections), then checked against
 //! node-semver 7.8.5 and `packaging` 26.4 themselves.
 
-use super::{npm, pep440};
+use super::{apk, dpkg, npm, pep440};
 use pep440_rs::Version;
 use std::str::FromStr;
 
@@ -522,5 +523,324 @@ fn pypi_specifiers_conform_to_pep_440() {
             kept, expected,
             "{specs:?} pre_releases={pre} of {releases:?}"
         );
+    }
+}
+
+/// (a, b, dpkg's order of a against b): Debian Policy §5.6.12's comparison, each row checked
+/// with `dpkg --compare-versions` 1.21.
+#[rustfmt::skip]
+const DPKG_ORDER: &[(&str, &str, i8)] = &[
+    ("1.0", "1.0", 0),
+    ("1.0", "1.1", -1),
+    ("1.2", "1.10", -1),
+    ("1.10", "1.9", 1),
+    ("1.0", "1.0.0", -1),
+    ("1.0~rc1", "1.0", -1),
+    ("1.0~rc1", "1.0~rc2", -1),
+    ("1.0~~", "1.0~", -1),
+    ("1.0~", "1.0", -1),
+    ("1.0~~a", "1.0~~", 1),
+    ("1.0", "1.0a", -1),
+    ("1.0a", "1.0b", -1),
+    ("1.0a", "1.0+", -1),
+    ("1.0+b1", "1.0", 1),
+    ("1.0+", "1.0.", -1),
+    ("1.0-1", "1.0-2", -1),
+    ("1.0-1", "1.0-10", -1),
+    ("1.0-1~deb12u1", "1.0-1", -1),
+    ("1:1.2.3-1~deb12u1", "1:1.2.3-1", -1),
+    ("1:1.2.3-1", "1:1.2.3-1+deb12u1", -1),
+    ("3.0.11-1~deb12u1", "3.0.11-1~deb12u2", -1),
+    ("3.0.11-1~deb12u2", "3.0.13-1~deb12u1", -1),
+    ("3.0.13-1~deb12u1", "3.0.15-1~deb12u1", -1),
+    ("1:0.9-1", "2.0-1", 1),
+    ("1:0.9-1", "1:1.0-1", -1),
+    ("0:1.0", "1.0", 0),
+    ("2:1.0", "1:9.9", 1),
+    ("1.0", "1.0-0", 0),
+    ("1.0-0", "1.0-0.1", -1),
+    ("01.0", "1.0", 0),
+    ("1.001", "1.1", 0),
+    ("1.0.0", "1.0.00", 0),
+    ("1.2.3", "1.2.3-0ubuntu1", -1),
+    ("1.2.3-0ubuntu1", "1.2.3-0ubuntu1.1", -1),
+    ("1.2.3-0ubuntu1.1", "1.2.3-1", -1),
+    ("2.36.1-8+deb11u1", "2.36.1-8+deb11u2", -1),
+    ("3.11.2-6", "3.11.2-6+deb12u1", -1),
+    ("20230311", "20230311+deb12u1", -1),
+    ("7.88.1-10+deb12u5", "7.88.1-10+deb12u12", -1),
+    ("1.2.3-1ubuntu0.22.04.1", "1.2.3-1ubuntu0.22.04.2", -1),
+    ("1.2.3-1ubuntu0.20.04.9", "1.2.3-1ubuntu0.22.04.1", -1),
+    ("2.0", "10.0", -1),
+    ("1.0-a", "1.0-b", -1),
+    ("1.0-1.a", "1.0-1.1", 1),
+    ("1.0-1a", "1.0-1.1", -1),
+    ("1.0a1", "1.0a10", -1),
+    ("1.0.1~beta", "1.0.0", 1),
+    ("9.0~pre1", "8.9", 1),
+    ("1:1.0~rc1", "1.0", 1),
+    ("1.0+git20230101", "1.0+git20230102", -1),
+    ("1.0+dfsg", "1.0+dfsg1", -1),
+    ("1.0+dfsg-1", "1.0-1", 1),
+    ("1.0-1+b1", "1.0-1", 1),
+    ("1.0-1+b1", "1.0-2", -1),
+    ("1.0.a", "1.0.1", 1),
+    ("1:1:1.0", "1:1:1.0", 0),
+    ("5.0-1", "5.0-1.0", -1),
+];
+
+/// (Debian relations, version, admitted), each relation checked with `dpkg --compare-versions`.
+#[rustfmt::skip]
+const DPKG_RELATIONS: &[(&str, &str, bool)] = &[
+    (">= 3.0.11-1~deb12u1, << 3.1", "3.0.11-1~deb12u1", T),
+    (">= 3.0.11-1~deb12u1, << 3.1", "3.0.11-1", T),
+    (">= 3.0.11-1~deb12u1, << 3.1", "3.0.11-1~deb12u0", F),
+    (">= 3.0.11-1~deb12u1, << 3.1", "3.1~rc1", T),
+    (">= 3.0.11-1~deb12u1, << 3.1", "3.0.99", T),
+    (">= 3.0.11-1~deb12u1, << 3.1", "3.1", F),
+    ("<< 3.1", "3.1~", T),
+    ("<< 3.1~", "3.0.99", T),
+    ("<= 1.0-1", "1.0-1", T),
+    ("<= 1.0-1", "1.0-1+b1", F),
+    ("<= 1.0-1", "1.0", T),
+    ("= 1.0", "1.0-0", T),
+    ("= 1.0", "1.0-1", F),
+    ("= 1:0.9-1", "1:0.9-1", T),
+    ("= 1:0.9-1", "0.9-1", F),
+    (">> 1.0", "1.0", F),
+    (">> 1.0", "1.0+b1", T),
+    (">> 1.0", "1.0~", F),
+    (">= 2:1.0", "1:9.9", F),
+    (">= 1:1.0", "1:1.0~rc1", F),
+    ("(>= 1.0)", "1.0", T),
+    ("(<< 1.0)", "0.9", T),
+    (">=1.0,<<2.0", "1.5", T),
+    (">=1.0,<<2.0", "2.0", F),
+    ("= 1.0 | = 2.0", "2.0", T),
+    ("= 1.0 | = 2.0", "1.5", F),
+    (">= 1.2, = 1.0 | >> 1.9", "2.0", T),
+    (">= 1.2, = 1.0 | >> 1.9", "1.5", F),
+    (">= 7.88.1-10+deb12u5", "7.88.1-10+deb12u12", T),
+    ("<< 7.88.1-10+deb12u5", "7.88.1-10+deb12u12", F),
+];
+
+/// Texts Debian Policy §5.6.12 refuses as versions (dpkg refuses the first ones outright and
+/// warns about the rest: an upstream part not starting with a digit, `_` anywhere).
+#[rustfmt::skip]
+const DPKG_INVALID: &[&str] = &[
+    "", "1.0-", ":1.0", "1:", "x:1.0", "1.0 1", "-1", "1.0:1-1",
+    "a1.0", "1.0_1", "1.0-1_1", "1:a1.0",
+];
+
+/// Relations refused: obsolete `<` / `>`, no operator, no version, two relations without a comma.
+#[rustfmt::skip]
+const DPKG_RELATIONS_INVALID: &[&str] = &[
+    "< 1.0", "> 1.0", "1.0", ">= ", ">= 1.0 << 2.0", "~ 1.0", "!= 1.0", ">= 1.0,", "== 1.0",
+];
+
+/// (a, b, apk's order of a against b), from apk-tools' version grammar and `version.c`
+/// comparison rules (apk-package(5): `digits{.digits}…{letter}{_suffix{#}}…{~hash}{-r#}`).
+#[rustfmt::skip]
+const APK_ORDER: &[(&str, &str, i8)] = &[
+    ("1.0", "1.0", 0),
+    ("1.0", "1.1", -1),
+    ("1.2", "1.10", -1),
+    ("1.0", "1.0.1", -1),
+    ("1", "1.0", -1),
+    ("10", "9", 1),
+    ("010", "9", 1),
+    ("1.0_rc1", "1.0", -1),
+    ("1.0_alpha1", "1.0_beta1", -1),
+    ("1.0_beta1", "1.0_pre1", -1),
+    ("1.0_pre1", "1.0_rc1", -1),
+    ("1.0_rc1", "1.0_rc2", -1),
+    ("1.0_rc", "1.0_rc1", -1),
+    ("1.0_alpha", "1.0_alpha1", -1),
+    ("1.0_beta2", "1.0_beta10", -1),
+    ("1.0", "1.0_p1", -1),
+    ("1.0_p1", "1.0_p2", -1),
+    ("1.0_cvs1", "1.0_svn1", -1),
+    ("1.0_svn", "1.0_git", -1),
+    ("1.0_git", "1.0_hg", -1),
+    ("1.0_hg", "1.0_p", -1),
+    ("1.0_rc1_p1", "1.0_rc1", 1),
+    ("1.0_rc1_p1", "1.0_rc2", -1),
+    ("1.0_alpha_beta", "1.0_alpha", -1),
+    ("1.0", "1.0a", -1),
+    ("1.0a", "1.0b", -1),
+    ("1.0a", "1.0.1", -1),
+    ("1.0z", "1.1", -1),
+    ("1.0a_rc1", "1.0a", -1),
+    ("1.0-r0", "1.0-r1", -1),
+    ("1.0-r1", "1.0-r10", -1),
+    ("1.0-r01", "1.0-r1", 0),
+    ("1.0", "1.0-r0", -1),
+    ("1.0-r9", "1.0.1-r0", -1),
+    ("1.0_rc1-r5", "1.0-r0", -1),
+    ("1.0_p1-r0", "1.0-r5", 1),
+    ("1.2_p1-r0", "1.2_p1-r1", -1),
+    ("1.2.3_rc1-r0", "1.2.3-r0", -1),
+    ("1.01", "1.1", -1),
+    ("1.001", "1.01", -1),
+    ("1.010", "1.09", -1),
+    ("1.0", "1.00", -1),
+    ("1.00.1", "1.0.1", 1),
+    ("2.0_rc1", "1.9", 1),
+    ("3.3.1-r0", "3.3.2-r0", -1),
+    ("3.3.2-r0", "3.3.2-r1", -1),
+    ("3.12.3-r1", "3.12.10-r0", -1),
+    ("3.0.15-r0", "3.0.15-r1", -1),
+    ("1.2.3", "1.2.3.0", -1),
+    ("20240101", "20231231", 1),
+    ("0.9.9_git20230101", "0.9.9", 1),
+    ("0.9.9_git20230101", "0.9.10", -1),
+    ("1.0~abc", "1.0~abd", -1),
+    ("1.0~abc", "1.0", 1),
+    ("1.0~abc-r1", "1.0-r1", 1),
+    ("1.0_rc1~abc", "1.0_rc1", 1),
+];
+
+/// (apk comparisons, version, admitted), from apk's dependency operators.
+#[rustfmt::skip]
+const APK_CONSTRAINTS: &[(&str, &str, bool)] = &[
+    (">=3.3.1-r0", "3.3.1-r0", T),
+    (">=3.3.1-r0", "3.3.0-r5", F),
+    (">=3.3.1-r0 <3.4", "3.3.9-r0", T),
+    (">=3.3.1-r0 <3.4", "3.4", F),
+    (">=3.3.1-r0 <3.4", "3.4_rc1", T),
+    (">=3.3.1-r0, <3.4", "3.3.2", T),
+    ("<3.4", "3.4-r0", F),
+    ("<=3.4", "3.4-r0", F),
+    ("<=3.4-r0", "3.4-r0", T),
+    ("=1.2.3-r0", "1.2.3-r0", T),
+    ("=1.2.3-r0", "1.2.3-r1", F),
+    ("=1.2.3", "1.2.3-r0", F),
+    ("~3.1", "3.1", T),
+    ("~3.1", "3.1.4-r0", T),
+    ("~3.1", "3.10", F),
+    ("~3.1", "3.1_rc1", T),
+    ("~3.1", "3.0.9", F),
+    ("~3.1", "3.2", F),
+    ("~3.1.4", "3.1.4-r2", T),
+    ("~3.1.4-r2", "3.1.4-r3", F),
+    (">~3.1", "3.1.9", T),
+    (">~3.1", "3.2", T),
+    (">~3.1", "3.0", F),
+    ("<~3.1", "3.1.9", T),
+    ("<~3.1", "3.2", F),
+    ("<~3.1", "3.0", T),
+    ("> 1.0", "1.0-r0", T),
+    ("> 1.0", "1.0", F),
+    (">= 1.0", "1.0", T),
+    ("~ 3.12", "3.12.4-r0", T),
+];
+
+/// Texts apk refuses as versions, and constraints it has no operator for.
+#[rustfmt::skip]
+const APK_INVALID: &[&str] = &[
+    "", "a1", "v1.0", "1.", "1..2", "1.0_foo", "1.0-1", "1.0-r", "1.0ab", "1.0_rc1a",
+    "1.0-r1_p1", "1.0~", "1.0~xyz", "1.0A", "1.0-r1~abc", "1.0_", "1-r1-r2",
+];
+#[rustfmt::skip]
+const APK_CONSTRAINTS_INVALID: &[&str] = &["", "!=1.0", "==1.0", ">=", "=>1.0", "1.0", ">=1.0_foo"];
+
+/// (ecosystem, constraint, `pre_releases`, releases, what `select` keeps).
+type PolicyRow = (
+    super::Ecosystem,
+    Option<&'static str>,
+    bool,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+#[rustfmt::skip]
+const DISTRO_POLICY: &[PolicyRow] = &[
+    (super::Ecosystem::Dpkg, None, F, &["1.0~rc1", "1.0", "1.1~beta1"], &["1.0~rc1", "1.0", "1.1~beta1"]),
+    (super::Ecosystem::Dpkg, Some("<< 1.1"), F, &["1.0~rc1", "1.0", "1.1~beta1", "1.1"], &["1.0~rc1", "1.0", "1.1~beta1"]),
+    (super::Ecosystem::Apk, None, F, &["3.12.0_rc1", "3.12.0", "3.12.1_p1", "3.13.0_alpha1"], &["3.12.0", "3.12.1_p1"]),
+    (super::Ecosystem::Apk, None, T, &["3.12.0_rc1", "3.12.0", "3.12.1_p1", "3.13.0_alpha1"], &["3.12.0_rc1", "3.12.0", "3.12.1_p1", "3.13.0_alpha1"]),
+    (super::Ecosystem::Apk, Some(">=3.12 <3.13"), F, &["3.12.0_rc1", "3.12.0", "3.12.1_p1", "3.13.0_alpha1"], &["3.12.0", "3.12.1_p1"]),
+    (super::Ecosystem::Apk, Some(">=3.12 <3.13"), T, &["3.12.0_rc1", "3.12.0", "3.12.1_p1", "3.13.0_alpha1"], &["3.12.0_rc1", "3.12.0", "3.12.1_p1"]),
+];
+
+fn sign(o: std::cmp::Ordering) -> i8 {
+    o as i8
+}
+
+#[test]
+fn debian_versions_and_relations_conform_to_dpkg() {
+    assert!(DPKG_ORDER.len() + DPKG_RELATIONS.len() >= 60);
+    let mut wrong = Vec::new();
+    for &(a, b, expected) in DPKG_ORDER {
+        let (x, y) = (
+            dpkg::Version::parse(a).unwrap(),
+            dpkg::Version::parse(b).unwrap(),
+        );
+        if sign(x.cmp(&y)) != expected || sign(y.cmp(&x)) != -expected {
+            wrong.push(format!("{a} vs {b}: expected {expected}"));
+        }
+    }
+    for &(rel, version, expected) in DPKG_RELATIONS {
+        let r = dpkg::Relations::parse(rel).unwrap_or_else(|e| panic!("{rel:?}: {e}"));
+        if r.admits(&dpkg::Version::parse(version).unwrap()) != expected {
+            wrong.push(format!("{rel:?} {version}: expected {expected}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    for v in DPKG_INVALID {
+        assert!(dpkg::Version::parse(v).is_err(), "{v:?} should be refused");
+    }
+    for r in DPKG_RELATIONS_INVALID {
+        assert!(
+            dpkg::Relations::parse(r).is_err(),
+            "{r:?} should be refused"
+        );
+    }
+}
+
+#[test]
+fn alpine_versions_and_constraints_conform_to_apk() {
+    assert!(APK_ORDER.len() + APK_CONSTRAINTS.len() >= 60);
+    let mut wrong = Vec::new();
+    for &(a, b, expected) in APK_ORDER {
+        let (x, y) = (
+            apk::Version::parse(a).unwrap(),
+            apk::Version::parse(b).unwrap(),
+        );
+        if sign(x.cmp(&y)) != expected || sign(y.cmp(&x)) != -expected {
+            wrong.push(format!("{a} vs {b}: expected {expected}"));
+        }
+    }
+    for &(c, version, expected) in APK_CONSTRAINTS {
+        let r = apk::Constraint::parse(c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+        if r.admits(&apk::Version::parse(version).unwrap()) != expected {
+            wrong.push(format!("{c:?} {version}: expected {expected}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    for v in APK_INVALID {
+        assert!(apk::Version::parse(v).is_err(), "{v:?} should be refused");
+    }
+    for c in APK_CONSTRAINTS_INVALID {
+        assert!(
+            apk::Constraint::parse(c).is_err(),
+            "{c:?} should be refused"
+        );
+    }
+}
+
+#[test]
+fn distro_pre_release_policy() {
+    for &(eco, constraint, pre, releases, expected) in DISTRO_POLICY {
+        let c = constraint.map(|c| super::Constraint::parse(eco, c, pre).unwrap());
+        let items: Vec<(&str, super::Parsed)> = releases
+            .iter()
+            .map(|r| (*r, super::Parsed::parse(eco, r, c.as_ref()).unwrap()))
+            .collect();
+        let kept: Vec<&str> = super::select(eco, c.as_ref(), pre, items, |(r, p)| (*r, p))
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(kept, expected, "{eco:?} {constraint:?} pre_releases={pre}");
     }
 }

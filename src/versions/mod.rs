@@ -1,8 +1,11 @@
 //! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
-//! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), natural tag order.
+//! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), dpkg
+//! versions and relations (apt), apk versions and comparisons (Alpine), natural tag order.
 
+pub mod apk;
 #[cfg(test)]
 mod conformance;
+pub mod dpkg;
 pub mod npm;
 #[cfg(test)]
 mod oracle;
@@ -23,6 +26,10 @@ pub enum Ecosystem {
     /// Tag text read loosely (Masterminds: a leading `v`, one to three numbers, leading zeros)
     /// under node-semver ranges (GitHub and git tags).
     Loose,
+    /// Debian versions and relations, as dpkg (apt repositories).
+    Dpkg,
+    /// Alpine versions and comparisons, as apk-tools (apk repositories).
+    Apk,
 }
 
 /// A release's version as its ecosystem reads it.
@@ -36,6 +43,10 @@ pub enum Parsed {
     Cargo(::semver::Version),
     /// A node-semver version (npm, or a loosely read tag).
     Npm(npm::Version),
+    /// A Debian version.
+    Dpkg(dpkg::Version),
+    /// An apk version.
+    Apk(apk::Version),
 }
 
 impl Parsed {
@@ -61,6 +72,8 @@ impl Parsed {
                     v.prerelease(),
                 ))
             }),
+            Ecosystem::Dpkg => dpkg::Version::parse(text).ok().map(Parsed::Dpkg),
+            Ecosystem::Apk => apk::Version::parse(text).ok().map(Parsed::Apk),
         }
     }
 }
@@ -90,6 +103,8 @@ impl Ord for Parsed {
             (Parsed::Arbitrary(a), Parsed::Arbitrary(b)) => a.cmp(b),
             (Parsed::Cargo(a), Parsed::Cargo(b)) => a.cmp(b),
             (Parsed::Npm(a), Parsed::Npm(b)) => a.cmp(b),
+            (Parsed::Dpkg(a), Parsed::Dpkg(b)) => a.cmp(b),
+            (Parsed::Apk(a), Parsed::Apk(b)) => a.cmp(b),
             _ => Ordering::Equal,
         }
     }
@@ -104,6 +119,10 @@ pub enum Constraint {
     Cargo(::semver::VersionReq),
     /// A node-semver range, parsed for the `pre_releases` setting (`includePrerelease`).
     Npm(npm::Range),
+    /// Debian relations (`>= 3.0.11-1~deb12u1, << 3.1`).
+    Dpkg(dpkg::Relations),
+    /// apk comparisons (`>=3.3.1-r0 <3.4`, `~3.12`).
+    Apk(apk::Constraint),
 }
 
 impl Constraint {
@@ -120,6 +139,12 @@ impl Constraint {
             Ecosystem::Npm | Ecosystem::Loose => npm::Range::parse(text, pre_releases)
                 .map(Constraint::Npm)
                 .map_err(|e| e.to_string()),
+            Ecosystem::Dpkg => dpkg::Relations::parse(text)
+                .map(Constraint::Dpkg)
+                .map_err(|e| e.to_string()),
+            Ecosystem::Apk => apk::Constraint::parse(text)
+                .map(Constraint::Apk)
+                .map_err(|e| e.to_string()),
         }
     }
 }
@@ -129,7 +154,10 @@ impl Constraint {
 /// - PEP 440: [`pep440::filter`] (`packaging`'s `SpecifierSet.filter`);
 /// - npm and tags: node-semver's `satisfies` with `includePrerelease: pre_releases`; no
 ///   constraint is `*`;
-/// - Cargo: pre-releases only with `pre_releases`, then `VersionReq::matches` (unchanged).
+/// - Cargo: pre-releases only with `pre_releases`, then `VersionReq::matches` (unchanged);
+/// - dpkg: every version the relations admit (Debian has no pre-releases: `~` versions are
+///   ordinary versions ordered before their base);
+/// - apk: `_alpha`/`_beta`/`_pre`/`_rc` versions only with `pre_releases`, then the comparisons.
 pub fn select<T>(
     eco: Ecosystem,
     constraint: Option<&Constraint>,
@@ -164,6 +192,24 @@ pub fn select<T>(
                     (None, Parsed::Cargo(v)) => pre_releases || v.pre.is_empty(),
                     _ => false,
                 }
+            })
+            .collect(),
+        Ecosystem::Dpkg => items
+            .into_iter()
+            .filter(|item| match (constraint, key(item).1) {
+                (Some(Constraint::Dpkg(r)), Parsed::Dpkg(v)) => r.admits(v),
+                (None, Parsed::Dpkg(_)) => true,
+                _ => false,
+            })
+            .collect(),
+        Ecosystem::Apk => items
+            .into_iter()
+            .filter(|item| match (constraint, key(item).1) {
+                (Some(Constraint::Apk(c)), Parsed::Apk(v)) => {
+                    (pre_releases || !v.is_prerelease()) && c.admits(v)
+                }
+                (None, Parsed::Apk(v)) => pre_releases || !v.is_prerelease(),
+                _ => false,
             })
             .collect(),
     }
