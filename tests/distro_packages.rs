@@ -252,24 +252,25 @@ fn apt_suites_architectures_epochs_and_verified_indexes() {
     };
     // bookworm: no InRelease, so Release; Packages.gz verified by its SHA256.
     let run = check(&json!({"source": src(json!({}))}));
-    assert_eq!(versions(&run.ok()), ["3.0.11-1~deb12u1"]);
+    assert_eq!(versions(&run.succeeds()), ["3.0.11-1~deb12u1"]);
     assert_eq!(run.requests("GET", "/dists/bookworm/InRelease"), 1);
     assert_eq!(
         run.requests("GET", "/dists/bookworm/main/binary-amd64/Packages.gz"),
         1
     );
-    let out = check(&json!({"source": src(json!({})), "version": {"version": "3.0.9-1"}})).ok();
+    let out =
+        check(&json!({"source": src(json!({})), "version": {"version": "3.0.9-1"}})).succeeds();
     assert_eq!(versions(&out), ["3.0.9-1", "3.0.11-1~deb12u1"]);
     // Another architecture of the same suite; `Architecture: all` packages are in each.
-    let out = check(&json!({"source": src(json!({"architecture": "arm64"}))})).ok();
+    let out = check(&json!({"source": src(json!({"architecture": "arm64"}))})).succeeds();
     assert_eq!(versions(&out), ["3.0.9-1"]);
-    let out =
-        check(&json!({"source": src(json!({"apt": "tzdata", "architecture": "arm64"}))})).ok();
+    let out = check(&json!({"source": src(json!({"apt": "tzdata", "architecture": "arm64"}))}))
+        .succeeds();
     assert_eq!(versions(&out), ["2024a-0+deb12u1"]);
     // Epochs win over everything: 1:0.9-1 is newer than 2.0-1.
     let out =
         check(&json!({"source": src(json!({"apt": "libfoo"})), "version": {"version": "2.0-1"}}))
-            .ok();
+            .succeeds();
     assert_eq!(versions(&out), ["2.0-1", "1:0.9-1"]);
 
     // bookworm-security: signed InRelease, Packages.xz only; `~debNuN` in dpkg order.
@@ -282,7 +283,7 @@ fn apt_suites_architectures_epochs_and_verified_indexes() {
     };
     let run = check(&json!({"source": sec(json!({})), "version": {"version": "3.0.11-1~deb12u1"}}));
     assert_eq!(
-        versions(&run.ok()),
+        versions(&run.succeeds()),
         ["3.0.11-1~deb12u1", "3.0.11-1~deb12u2", "3.0.13-1~deb12u1"]
     );
     assert_eq!(
@@ -294,13 +295,13 @@ fn apt_suites_architectures_epochs_and_verified_indexes() {
     );
     let out =
         check(&json!({"source": sec(json!({"constraint": ">= 3.0.11-1~deb12u2, << 3.0.13"}))}))
-            .ok();
+            .succeeds();
     assert_eq!(versions(&out), ["3.0.11-1~deb12u2"]);
-    let out = check(&json!({"source": sec(json!({"exclude_regex": "3\\.0\\.13", "ignore": ["3.0.11-1~deb12u2"]}))})).ok();
+    let out = check(&json!({"source": sec(json!({"exclude_regex": "3\\.0\\.13", "ignore": ["3.0.11-1~deb12u2"]}))})).succeeds();
     assert_eq!(versions(&out), ["3.0.11-1~deb12u1"]);
     // A re-check: the InRelease answers 304 and nothing else is asked.
     let again = check(&json!({"source": sec(json!({}))}));
-    assert_eq!(versions(&again.ok()), ["3.0.13-1~deb12u1"]);
+    assert_eq!(versions(&again.succeeds()), ["3.0.13-1~deb12u1"]);
     assert_eq!(
         again.request_lines().len(),
         1,
@@ -313,7 +314,7 @@ fn apt_suites_architectures_epochs_and_verified_indexes() {
         again.request_lines()
     );
     // The kept list belongs to one package: another one of the same suite is read afresh.
-    let other = check(&json!({"source": src(json!({"apt": "libfoo"}))})).ok();
+    let other = check(&json!({"source": src(json!({"apt": "libfoo"}))})).succeeds();
     assert_eq!(versions(&other), ["1:0.9-1"]);
 
     // in: version, url, checksum, and the .deb verified by the Packages SHA256.
@@ -322,7 +323,7 @@ fn apt_suites_architectures_epochs_and_verified_indexes() {
         &json!({"source": sec(json!({})), "version": {"version": "3.0.11-1~deb12u2"}, "params": {"download": "*.deb"}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     assert_eq!(got["version"], json!({"version": "3.0.11-1~deb12u2"}));
     let read = |f: &str| std::fs::read_to_string(dest.path().join(f)).unwrap();
     assert_eq!(read("version"), "3.0.11-1~deb12u2");
@@ -365,13 +366,13 @@ fn apt_suites_architectures_epochs_and_verified_indexes() {
     );
 
     // signed_by: the InRelease (Ed25519) and the Release.gpg (RSA) verify with their keys.
-    let out = check(&json!({"source": sec(json!({"signed_by": ed_key}))})).ok();
+    let out = check(&json!({"source": sec(json!({"signed_by": ed_key}))})).succeeds();
     assert_eq!(versions(&out), ["3.0.13-1~deb12u1"]);
     let run = check(&json!({"source": src(json!({"signed_by": rsa_key}))}));
-    assert_eq!(versions(&run.ok()), ["3.0.11-1~deb12u1"]);
+    assert_eq!(versions(&run.succeeds()), ["3.0.11-1~deb12u1"]);
     assert_eq!(run.requests("GET", "/dists/bookworm/Release.gpg"), 1);
     let both = format!("{ed_key}\n{rsa_key}");
-    let out = check(&json!({"source": src(json!({"signed_by": both}))})).ok();
+    let out = check(&json!({"source": src(json!({"signed_by": both}))})).succeeds();
     assert_eq!(versions(&out), ["3.0.11-1~deb12u1"]);
     // The wrong key, or a text changed after signing, is refused; without signed_by the
     // changed text is still read (its hash list is intact).
@@ -381,7 +382,7 @@ fn apt_suites_architectures_epochs_and_verified_indexes() {
     let line =
         check(&json!({"source": sec(json!({"suite": "forged", "signed_by": ed_key}))})).fails();
     assert!(line.contains("dists/forged/InRelease: signature"), "{line}");
-    let out = check(&json!({"source": sec(json!({"suite": "forged"}))})).ok();
+    let out = check(&json!({"source": sec(json!({"suite": "forged"}))})).succeeds();
     assert_eq!(versions(&out), ["3.0.13-1~deb12u1"]);
     let line = check(&json!({"source": src(json!({"signed_by": ed_key}))})).fails();
     assert!(line.contains("Release.gpg: signature"), "{line}");
@@ -514,21 +515,22 @@ fn apk_versions_in_apk_order_with_pre_releases_and_architectures() {
         s
     };
     let run = check(&json!({"source": src(json!({}))}));
-    assert_eq!(versions(&run.ok()), ["3.12.10-r0"]);
+    assert_eq!(versions(&run.succeeds()), ["3.12.10-r0"]);
     assert_eq!(run.request_lines().len(), 1, "{:?}", run.request_lines());
-    let out = check(&json!({"source": src(json!({})), "version": {"version": "3.12.3-r0"}})).ok();
+    let out =
+        check(&json!({"source": src(json!({})), "version": {"version": "3.12.3-r0"}})).succeeds();
     assert_eq!(versions(&out), ["3.12.3-r0", "3.12.3-r1", "3.12.10-r0"]);
-    let out = check(&json!({"source": src(json!({"pre_releases": true})), "version": {"version": "3.12.10-r0"}})).ok();
+    let out = check(&json!({"source": src(json!({"pre_releases": true})), "version": {"version": "3.12.10-r0"}})).succeeds();
     assert_eq!(versions(&out), ["3.12.10-r0", "3.13.0_rc1-r0"]);
-    let out = check(&json!({"source": src(json!({"constraint": "<3.12.10"})), "version": {"version": "3.12.3-r0"}})).ok();
+    let out = check(&json!({"source": src(json!({"constraint": "<3.12.10"})), "version": {"version": "3.12.3-r0"}})).succeeds();
     assert_eq!(versions(&out), ["3.12.3-r0", "3.12.3-r1"]);
-    let out = check(&json!({"source": src(json!({"apk": "openssl", "constraint": "~3.3.1"})), "version": {"version": "3.3.1-r0"}})).ok();
+    let out = check(&json!({"source": src(json!({"apk": "openssl", "constraint": "~3.3.1"})), "version": {"version": "3.3.1-r0"}})).succeeds();
     assert_eq!(versions(&out), ["3.3.1-r0", "3.3.1_p1-r0"]);
-    let out = check(&json!({"source": src(json!({"architecture": "aarch64"}))})).ok();
+    let out = check(&json!({"source": src(json!({"architecture": "aarch64"}))})).succeeds();
     assert_eq!(versions(&out), ["3.12.3-r0"]);
     // A re-check is a 304 and the kept list.
     let again = check(&json!({"source": src(json!({}))}));
-    assert_eq!(versions(&again.ok()), ["3.12.10-r0"]);
+    assert_eq!(versions(&again.succeeds()), ["3.12.10-r0"]);
     assert!(
         again.request_lines()[0].contains("-> 304"),
         "{:?}",
@@ -540,7 +542,7 @@ fn apk_versions_in_apk_order_with_pre_releases_and_architectures() {
         &json!({"source": src(json!({})), "version": {"version": "3.12.10-r0"}}),
         dest.path(),
     )
-    .ok();
+    .succeeds();
     let read = |f: &str| std::fs::read_to_string(dest.path().join(f)).unwrap();
     assert_eq!(read("version"), "3.12.10-r0");
     assert_eq!(read("url"), format!("{base}/x86_64/python3-3.12.10-r0.apk"));
