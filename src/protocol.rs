@@ -423,16 +423,20 @@ pub struct ImageSource {
 /// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct PackageSource {
+    /// A PyPI project (name normalised as PEP 503): PEP 691 JSON when the index offers it, else PEP 503 HTML.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub pypi: Option<String>,
+    /// An npm package (`@scope/name` ok); deprecated versions skipped.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub npm: Option<String>,
+    /// A crate on a sparse index; yanked versions skipped.
     #[serde(rename = "crate", default, deserialize_with = "empty_is_none")]
     pub krate: Option<String>,
+    /// GitHub releases (or tags) of `OWNER/REPO`.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub github: Option<String>,
+    /// Tags of a git remote (smart or dumb HTTP, or `file://`), read without cloning.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub git: Option<String>,
     /// A binary package of a Debian / Ubuntu apt repository (`openssl`); needs `repository` and `suite`.
@@ -466,10 +470,13 @@ pub struct PackageSource {
     /// `_alpha`/`_beta`/`_pre`/`_rc`; no effect for apt (Debian has no pre-releases).
     #[serde(default)]
     pub pre_releases: bool,
+    /// Only versions whose text matches.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub include_regex: Option<String>,
+    /// Versions whose text matches are skipped.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub exclude_regex: Option<String>,
+    /// Versions to skip.
     #[serde(default)]
     pub ignore: Vec<String>,
     /// PyPI simple index root, or crates sparse index root.
@@ -478,24 +485,34 @@ pub struct PackageSource {
     /// npm registry root.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub registry: Option<String>,
+    /// GitHub API root (GitHub Enterprise; default `https://api.github.com`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub api_url: Option<String>,
+    /// GitHub token (5,000 requests an hour instead of 60); never logged.
     #[serde(default)]
     pub access_token: Option<Secret>,
+    /// GitHub: `false` follows tags instead of releases (default `true`).
     #[serde(default)]
     pub releases: Option<bool>,
+    /// GitHub: include draft releases.
     #[serde(default)]
     pub drafts: bool,
+    /// GitHub and git: its named group `version` is the version; tags it does not match are skipped (default: the tag without a leading `v`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub tag_regex: Option<String>,
+    /// User of basic credentials for a private index or repository, sent only to its own origin.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub username: Option<String>,
+    /// Password of those credentials; never logged.
     #[serde(default)]
     pub password: Option<Secret>,
+    /// PEM certificates added to the system roots.
     #[serde(default)]
     pub ca_certs: Vec<String>,
+    /// Skip TLS verification.
     #[serde(default)]
     pub insecure: bool,
+    /// One stderr line per HTTP request (method, URL without secrets, status, ms).
     #[serde(default)]
     pub debug: bool,
     /// Seconds one request may take, retries included (default 60).
