@@ -58,26 +58,6 @@ pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     }
 }
 
-/// Runs `fut` on the runtime's own thread (where the connections' tasks run too, so a request
-/// needs no hop between threads) and waits for it from synchronous code.
-pub fn run<F>(fut: F) -> F::Output
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let Some(handle) = RUNTIME.get() else {
-        return block_on(fut);
-    };
-    match handle.block_on(handle.spawn(fut)) {
-        Ok(v) => v,
-        Err(e) => match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            // Cancelled only when the runtime shuts down, which `main` does after the command.
-            Err(e) => panic!("the runtime stopped under a running command: {e}"),
-        },
-    }
-}
-
 /// Runs blocking work (file I/O, extraction, a synchronous reader over a body) on a thread of
 /// its own and waits for it: there, `Response::into_reader` may wait for the runtime.
 pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
