@@ -107,7 +107,9 @@ impl Version {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.epoch > 0 {
+        // A colon in the upstream part needs an epoch in front to read back (found by fuzzing:
+        // `0:1.2-1~deb0:1.2` would otherwise print with its epoch dropped and not parse).
+        if self.epoch > 0 || self.upstream.contains(':') {
             write!(f, "{}:", self.epoch)?;
         }
         f.write_str(&self.upstream)?;
@@ -282,7 +284,13 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for t in ["1:0.9-1", "1.0", "2:1.2.3-1~deb12u1", "0:1.0"] {
+        for t in [
+            "1:0.9-1",
+            "1.0",
+            "2:1.2.3-1~deb12u1",
+            "0:1.0",
+            "0:1.2.J-1~deb0:1.2.3-1~deb12ueb0:1.2.3-1~deb1",
+        ] {
             let v = Version::parse(t).unwrap();
             assert_eq!(Version::parse(&v.to_string()).unwrap(), v);
         }
