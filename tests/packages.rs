@@ -1,16 +1,8 @@
 //! Package sources against real servers: pypiserver (PEP 503) and a static sparse crates index.
 
 use crate::support::servers;
-use crate::support::{check, get};
+use crate::support::{check, get, versions};
 use serde_json::{json, Value};
-
-fn versions(out: &Value) -> Vec<String> {
-    out.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["version"].as_str().unwrap().to_string())
-        .collect()
-}
 
 #[test]
 fn pypi_versions_in_pep440_order_with_filters_and_cursor() {

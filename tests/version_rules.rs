@@ -1,16 +1,8 @@
 //! Each ecosystem's version rules end to end: the real `check` with a `constraint` against pypiserver (PEP 440), an npm registry replay and git tags (node-semver).
 
-use crate::support::check;
 use crate::support::servers;
-use serde_json::{json, Value};
-
-fn versions(out: &Value) -> Vec<String> {
-    out.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["version"].as_str().unwrap().to_string())
-        .collect()
-}
+use crate::support::{check, versions};
+use serde_json::json;
 
 #[test]
 fn pypi_constraints_follow_pep_440_as_packaging_applies_it() {

@@ -301,3 +301,12 @@ pub fn as_other_user(program: &str, args: &[&str]) -> std::process::ExitStatus {
         .status()
         .expect("run as the other user")
 }
+
+/// The `version` of each entry of a package `check` answer, in order.
+pub fn versions(out: &Value) -> Vec<String> {
+    out.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap().to_string())
+        .collect()
+}
