@@ -64,18 +64,28 @@ pub enum ImageError {
         /// The platforms present.
         available: String,
     },
-    /// A layer (or blob) failed to download or verify.
-    #[error("layer {digest}: {detail}")]
+    /// A layer (or blob) failed to download or verify while it was read.
+    #[error("layer {digest}")]
     Layer {
         /// The blob.
         digest: String,
-        /// What went wrong.
-        detail: String,
+        /// What went wrong (a verification failure arrives as an I/O error of its reader).
+        #[source]
+        source: std::io::Error,
     },
     /// A layer's content could not be applied.
     #[error(transparent)]
     Extract(#[from] extract::ExtractError),
-    /// An image on disk (for `out`) is unreadable or inconsistent.
+    /// A file of an image on disk (for `out`) cannot be read.
+    #[error("{path}")]
+    LocalIo {
+        /// The file or directory.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An image on disk (for `out`) is inconsistent.
     #[error("{path}: {detail}")]
     Local {
         /// The file or directory.
@@ -84,22 +94,33 @@ pub enum ImageError {
         detail: String,
     },
     /// Some tags were written, others not.
-    #[error("pushing tags failed: {cause}; written: {written}; not written: {not_written}")]
+    #[error("pushing tags failed; written: {written}; not written: {not_written}")]
     Partial {
         /// Tags written.
         written: String,
         /// Tags not written.
         not_written: String,
         /// The failure.
-        cause: String,
+        #[source]
+        cause: Box<ImageError>,
     },
     /// A file in the destination could not be written.
-    #[error("cannot write {path}: {detail}")]
+    #[error("cannot write {path}")]
     Io {
         /// The file.
         path: String,
         /// The I/O error.
-        detail: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A document uptick writes could not be encoded.
+    #[error("cannot encode {path}")]
+    Encode {
+        /// The file it was meant for.
+        path: String,
+        /// The encoder's error.
+        #[source]
+        source: serde_json::Error,
     },
 }
 
