@@ -547,9 +547,7 @@ pub struct PackageGetParams {
 }
 
 /// The keys that make a `source` a package source.
-pub const PACKAGE_KEYS: [&str; 8] = [
-    "pypi", "npm", "crate", "github", "git", "apt", "apk", "gem",
-];
+pub const PACKAGE_KEYS: [&str; 8] = ["pypi", "npm", "crate", "github", "git", "apt", "apk", "gem"];
 
 /// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each
 /// mode's `source`, get params and put params, and the versions; generated from these types

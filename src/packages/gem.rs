@@ -288,7 +288,10 @@ mod tests {
         let versions: Vec<&str> = r.iter().map(|r| r.version.as_str()).collect();
         assert_eq!(versions, ["1.15.0", "1.16.0", "2.0.0.rc1", "0.1"]);
         assert_eq!(r[0].checksum, Some(format!("sha256:{SHA}")));
-        assert_eq!(r[1].url.as_deref(), Some("http://x/gems/nokogiri-1.16.0.gem"));
+        assert_eq!(
+            r[1].url.as_deref(),
+            Some("http://x/gems/nokogiri-1.16.0.gem")
+        );
         assert_eq!(r[1].checksum, Some(format!("sha256:{}", "b".repeat(64))));
         let files: Vec<&str> = r[1].files.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
