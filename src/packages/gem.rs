@@ -128,13 +128,21 @@ impl Backend for Gem {
     }
 }
 
-/// `sha256` as lowercase hex, or what is wrong with it.
-fn sha256_hex(text: &str) -> Result<String, String> {
+/// A published SHA-256 as lowercase hex: hex, or base64 (what rubygems.org's first compact
+/// index lines held, `checksum:1glquFoT…=`). Anything else (old lines have an empty
+/// `checksum:`, old API versions a null `sha`) is no checksum: the version is still listed,
+/// and a download of it refused as unverifiable.
+fn sha256_hex(text: &str) -> Option<String> {
+    use base64::Engine as _;
+    let text = text.trim();
     if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(text.to_ascii_lowercase())
-    } else {
-        Err(format!("`{text}` is not a SHA-256 checksum"))
+        return Some(text.to_ascii_lowercase());
     }
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()
+        .filter(|bytes| bytes.len() == 32)
+        .map(hex::encode)
 }
 
 /// The lines of a compact index `info` file.
@@ -158,15 +166,12 @@ fn parse_info(url: &str, body: &[u8]) -> Result<Vec<Entry>, PackageError> {
         if version.is_empty() || platform.is_empty() {
             return Err(malformed(format!("`{line}` is not a compact index line")));
         }
-        let sha256 = rest
-            .split_once('|')
-            .and_then(|(_, requirements)| {
-                requirements
-                    .split(',')
-                    .find_map(|r| r.trim().strip_prefix("checksum:"))
-            })
-            .map(|c| sha256_hex(c.trim()).map_err(|e| malformed(format!("{version}: {e}"))))
-            .transpose()?;
+        let sha256 = rest.split_once('|').and_then(|(_, requirements)| {
+            requirements
+                .split(',')
+                .find_map(|r| r.trim().strip_prefix("checksum:"))
+                .and_then(sha256_hex)
+        });
         out.push(Entry {
             version: version.to_string(),
             platform: platform.to_string(),
@@ -196,13 +201,10 @@ fn parse_api(url: &str, body: &[u8]) -> Result<Vec<Entry>, PackageError> {
     };
     let list: Vec<ApiVersion> = serde_json::from_slice(body)
         .map_err(|e| malformed(format!("not a RubyGems versions API document: {e}")))?;
-    list.into_iter()
+    Ok(list
+        .into_iter()
         .map(|v| {
-            let sha256 = v
-                .sha
-                .filter(|s| !s.is_empty())
-                .map(|s| sha256_hex(&s).map_err(|e| malformed(format!("{}: {e}", v.number))))
-                .transpose()?;
+            let sha256 = v.sha.as_deref().and_then(sha256_hex);
             let created_at = v.created_at.map(|c| {
                 chrono::DateTime::parse_from_rfc3339(&c)
                     .map(|d| {
@@ -211,7 +213,7 @@ fn parse_api(url: &str, body: &[u8]) -> Result<Vec<Entry>, PackageError> {
                     })
                     .unwrap_or(c)
             });
-            Ok(Entry {
+            Entry {
                 version: v.number,
                 platform: v
                     .platform
@@ -219,9 +221,9 @@ fn parse_api(url: &str, body: &[u8]) -> Result<Vec<Entry>, PackageError> {
                     .unwrap_or_else(|| "ruby".into()),
                 sha256,
                 created_at,
-            })
+            }
         })
-        .collect()
+        .collect())
 }
 
 /// One release per version, its platforms' gems its files; `url`, `checksum` and
@@ -306,11 +308,15 @@ mod tests {
         assert_eq!((r[2].url.as_ref(), r[2].checksum.as_ref()), (None, None));
         assert_eq!(r[3].checksum, None);
 
-        for bad in [
-            "<html>".to_string(),
-            "---\n1.0 |checksum:abc\n".to_string(),
-            "---\n-java |checksum:\n".to_string(),
-        ] {
+        // rubygems.org's early lines: base64 checksums, empty ones; a `,` inside `ruby:`.
+        let early = "---\n0.1.0 |checksum:1glquFoT+TD9KD2K3qOvIoCLwWU6rg8A1gPYMU4kEZM=,rubygems:>= 1.3.6\n0.3.0 |checksum:\n1.0.1 |checksum:abc,ruby:< 3.0.0, >= 1.9.3\n";
+        let e = parse_info("u", early.as_bytes()).unwrap();
+        assert_eq!(
+            e[0].sha256.as_deref(),
+            Some("d6096ab85a13f930fd283d8adea3af22808bc1653aae0f00d603d8314e241193")
+        );
+        assert_eq!((e[1].sha256.as_ref(), e[2].sha256.as_ref()), (None, None));
+        for bad in ["<html>", "", "---\n-java |checksum:\n", "---\n1.0- \n"] {
             assert!(parse_info("u", bad.as_bytes()).is_err(), "{bad}");
         }
     }

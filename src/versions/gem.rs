@@ -21,7 +21,10 @@
 //! Every row of the tests was answered by Ruby 3.1.2 / RubyGems 3.3.15 (Debian bookworm's
 //! `ruby` package) when it was written: `Gem::Version#<=>` for the orderings,
 //! `Gem::Requirement#satisfied_by?` and `Gem::Dependency#match?(name, version, pre_releases)`
-//! for the requirements.
+//! for the requirements. Once, by hand (2026-11-29), it also agreed with that Ruby on 102,400
+//! generated orderings (all pairs of 320 random versions of digits, `0`-padded numbers, letter
+//! runs in both cases, mixed runs and `-` parts) and 168,000 generated requirements (every
+//! operator on 120 of them, against 200, `satisfied_by?` and `match?`).
 
 use std::cmp::Ordering;
 
