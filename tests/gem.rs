@@ -173,6 +173,8 @@ fn gem_server() -> (tempfile::TempDir, servers::Server) {
             (legacy[3].clone(), "1.1.0.beta", "2024-03-01T00:00:00.000Z"),
         ],
     );
+    // What a wrong `index_url` (a web page) answers.
+    std::fs::write(dir.join("info/page"), "<!DOCTYPE html><html></html>\n").unwrap();
     let server = servers::static_files(dir);
     (root, server)
 }
@@ -289,6 +291,11 @@ fn gem_compact_index_platforms_prereleases_requirements_and_cursor() {
         line.contains("RubyGems package `nope` not found at")
             && line.contains("/info/nope")
             && line.contains("/api/v1/versions/nope.json"),
+        "{line}"
+    );
+    let line = check(&json!({"source": src(json!({"gem": "page"}))})).fails();
+    assert!(
+        line.contains("/info/page: not a compact index info file (no `---` first line)"),
         "{line}"
     );
     let line = check(&json!({"source": src(json!({"constraint": "~> 1.2, =>1"}))})).fails();

@@ -145,6 +145,24 @@ fn sha256_hex(text: &str) -> Option<String> {
         .map(hex::encode)
 }
 
+/// Whether `text` can be a version or platform: it ends up in file names and URLs.
+fn plain(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with('.')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// At most 80 characters of a server's `text`, for an error.
+fn shown(text: &str) -> String {
+    let mut out: String = text.chars().take(80).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// The lines of a compact index `info` file.
 fn parse_info(url: &str, body: &[u8]) -> Result<Vec<Entry>, PackageError> {
     let malformed = |detail: String| PackageError::Malformed {
@@ -163,8 +181,11 @@ fn parse_info(url: &str, body: &[u8]) -> Result<Vec<Entry>, PackageError> {
     for line in lines.filter(|l| !l.trim().is_empty()) {
         let (head, rest) = line.split_once(' ').unwrap_or((line, ""));
         let (version, platform) = head.split_once('-').unwrap_or((head, "ruby"));
-        if version.is_empty() || platform.is_empty() {
-            return Err(malformed(format!("`{line}` is not a compact index line")));
+        if !plain(version) || !plain(platform) {
+            return Err(malformed(format!(
+                "`{}` is not a compact index line",
+                shown(line)
+            )));
         }
         let sha256 = rest.split_once('|').and_then(|(_, requirements)| {
             requirements
@@ -201,6 +222,18 @@ fn parse_api(url: &str, body: &[u8]) -> Result<Vec<Entry>, PackageError> {
     };
     let list: Vec<ApiVersion> = serde_json::from_slice(body)
         .map_err(|e| malformed(format!("not a RubyGems versions API document: {e}")))?;
+    if let Some(v) = list.iter().find(|v| {
+        !plain(&v.number)
+            || v.platform
+                .as_deref()
+                .is_some_and(|p| !p.is_empty() && !plain(p))
+    }) {
+        return Err(malformed(format!(
+            "`{}` ({}) is not a gem version and platform",
+            shown(&v.number),
+            shown(v.platform.as_deref().unwrap_or(""))
+        )));
+    }
     Ok(list
         .into_iter()
         .map(|v| {
@@ -316,7 +349,14 @@ mod tests {
             Some("d6096ab85a13f930fd283d8adea3af22808bc1653aae0f00d603d8314e241193")
         );
         assert_eq!((e[1].sha256.as_ref(), e[2].sha256.as_ref()), (None, None));
-        for bad in ["<html>", "", "---\n-java |checksum:\n", "---\n1.0- \n"] {
+        for bad in [
+            "<html>",
+            "",
+            "---\n-java |checksum:\n",
+            "---\n1.0- \n",
+            "---\n1.0/../x |checksum:\n",
+            "---\n1.0-java/x |checksum:\n",
+        ] {
             assert!(parse_info("u", bad.as_bytes()).is_err(), "{bad}");
         }
     }
@@ -335,5 +375,8 @@ mod tests {
         assert_eq!(r[0].files[1].hash, None);
         assert_eq!(r[1].published_at.as_deref(), Some("2023-05-06T07:08:09Z"));
         assert!(parse_api("u", b"{}").is_err());
+        assert!(parse_api("u", br#"[{"number": "1.0/..", "platform": "ruby"}]"#).is_err());
+        assert!(parse_api("u", br#"[{"number": "1.0", "platform": "a/b"}]"#).is_err());
+        assert_eq!(shown(&"x".repeat(100)).chars().count(), 81);
     }
 }
