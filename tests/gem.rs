@@ -441,6 +441,8 @@ fn gem_credentials_go_only_to_the_index_host() {
         }
         match r.path.as_str() {
             "/info/private" => Reply::new(200, info.clone()),
+            // A server whose versions API is something else: `in` goes on without a date.
+            "/api/v1/versions/private.json" => Reply::new(200, "<html>sign in</html>"),
             // Gem servers hand .gem files to a CDN or object store.
             "/gems/private-1.0.0.gem" => Reply::new(302, "").header(
                 "Location",
@@ -452,14 +454,22 @@ fn gem_credentials_go_only_to_the_index_host() {
     let src = json!({"gem": "private", "index_url": format!("http://127.0.0.1:{index}"),
         "username": "ci", "password": password, "debug": true});
     let dest = tempfile::tempdir().unwrap();
-    get(
+    let run = get(
         &json!({"source": src, "version": {"version": "1.0.0"}, "params": {"download": "*.gem"}}),
         dest.path(),
-    )
-    .succeeds();
+    );
+    run.succeeds();
     assert_eq!(
         std::fs::read(dest.path().join("private-1.0.0.gem")).unwrap(),
         gem_bytes
+    );
+    assert!(!dest.path().join("published_at").exists());
+    assert!(
+        run.stderr
+            .contains("warning: no published_at for private: ")
+            && run.stderr.contains("/api/v1/versions/private.json"),
+        "{}",
+        run.stderr
     );
     assert_eq!(*seen_elsewhere.lock().unwrap(), ["none"]);
     // Without the credentials the index refuses.

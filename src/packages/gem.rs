@@ -93,13 +93,20 @@ impl Backend for Gem {
     }
 
     /// `published_at` from the versions API (the compact index has no dates), and the
-    /// checksums the compact index left out; a 404 there leaves the release as it is.
+    /// checksums the compact index left out. Best effort: a server without the API (404), or
+    /// whose API fails or answers something else, leaves the release as listed (with a warning
+    /// for a failure), since nothing `in` verifies depends on it.
     fn details(&self, mut release: Release) -> Result<Release, PackageError> {
         if release.published_at.is_some() {
             return Ok(release);
         }
-        let Some(api) = self.api_releases()? else {
-            return Ok(release);
+        let api = match self.api_releases() {
+            Ok(Some(api)) => api,
+            Ok(None) => return Ok(release),
+            Err(e) => {
+                crate::log::warn(format_args!("no published_at for {}: {e}", self.name));
+                return Ok(release);
+            }
         };
         if let Some(found) = api.into_iter().find(|r| r.version == release.version) {
             release.published_at = found.published_at;
