@@ -4,6 +4,7 @@
 pub mod apk;
 pub mod apt;
 pub mod crates;
+pub mod gem;
 pub mod git;
 pub mod github;
 pub mod npm;
@@ -119,6 +120,10 @@ pub trait Backend {
     }
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
+    /// The release `in` reports: what the listing lacks filled in (RubyGems: `published_at`).
+    fn details(&self, release: Release) -> Result<Release, PackageError> {
+        Ok(release)
+    }
 }
 
 /// The backend `source` selects (exactly one backend key).
@@ -131,6 +136,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("git", source.git.is_some()),
         ("apt", source.apt.is_some()),
         ("apk", source.apk.is_some()),
+        ("gem", source.gem.is_some()),
     ]
     .iter()
     .filter(|(_, on)| *on)
@@ -175,11 +181,12 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["git"] => Ok(Box::new(git::Git::new(source, fetcher)?)),
         ["apt"] => Ok(Box::new(apt::Apt::new(source, fetcher)?)),
         ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
+        ["gem"] => Ok(Box::new(gem::Gem::new(source, fetcher)?)),
         [] => Err(invalid(
-            "set one of pypi, npm, crate, github, git, apt, apk".into(),
+            "set one of pypi, npm, crate, github, git, apt, apk, gem".into(),
         )),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git, apt, apk (found {})",
+            "set exactly one of pypi, npm, crate, github, git, apt, apk, gem (found {})",
             many.join(", ")
         ))),
     }
@@ -526,6 +533,7 @@ pub fn get(
         &source.git,
         &source.apt,
         &source.apk,
+        &source.gem,
     ]
     .into_iter()
     .find_map(|n| n.clone())
@@ -536,6 +544,7 @@ pub fn get(
             detail: format!("{name} {} is no longer listed", version.version),
         });
     };
+    let release = &backend.details(release.clone())?;
     // Outputs go to a private staging directory in DEST, moved in once everything succeeded:
     // a failed get (a file whose hash does not match, say) leaves DEST as it found it.
     let disk = |e: std::io::Error| PackageError::Malformed {
