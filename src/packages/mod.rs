@@ -6,6 +6,7 @@ pub mod apt;
 pub mod crates;
 pub mod git;
 pub mod github;
+pub mod helm;
 pub mod npm;
 pub mod openpgp;
 pub mod pypi;
@@ -92,6 +93,9 @@ pub struct Release {
     /// The checksum the index publishes for it (`sha256:<hex>`; apk: the `Q1…` control hash).
     #[serde(default)]
     pub checksum: Option<String>,
+    /// The version of the application it packages (Helm's `appVersion`).
+    #[serde(default)]
+    pub app_version: Option<String>,
 }
 
 /// A release file and the hash its index publishes for it.
@@ -119,6 +123,11 @@ pub trait Backend {
     }
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
+    /// What `in` adds to a listed release that the list itself does not carry (an OCI chart's
+    /// manifest digest); by default nothing.
+    fn details(&self, release: Release) -> Result<Release, PackageError> {
+        Ok(release)
+    }
 }
 
 /// The backend `source` selects (exactly one backend key).
@@ -131,6 +140,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("git", source.git.is_some()),
         ("apt", source.apt.is_some()),
         ("apk", source.apk.is_some()),
+        ("helm", source.helm.is_some()),
     ]
     .iter()
     .filter(|(_, on)| *on)
@@ -146,7 +156,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             (
                 "source.repository",
                 source.repository.is_some(),
-                "apt and apk",
+                "apt, apk and helm",
             ),
             (
                 "source.architecture",
@@ -175,11 +185,12 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["git"] => Ok(Box::new(git::Git::new(source, fetcher)?)),
         ["apt"] => Ok(Box::new(apt::Apt::new(source, fetcher)?)),
         ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
+        ["helm"] => Ok(Box::new(helm::Helm::new(source, fetcher)?)),
         [] => Err(invalid(
-            "set one of pypi, npm, crate, github, git, apt, apk".into(),
+            "set one of pypi, npm, crate, github, git, apt, apk, helm".into(),
         )),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git, apt, apk (found {})",
+            "set exactly one of pypi, npm, crate, github, git, apt, apk, helm (found {})",
             many.join(", ")
         ))),
     }
@@ -195,6 +206,8 @@ pub struct Fetcher {
     /// The URL credentials belong to (the configured index / registry / API): they go only
     /// to its scheme, host and port.
     auth_origin: Option<String>,
+    /// Largest index document read ([`MAX_INDEX_BYTES`] unless a backend needs more).
+    index_limit: u64,
 }
 
 impl Fetcher {
@@ -224,7 +237,14 @@ impl Fetcher {
             http,
             authorization,
             auth_origin,
+            index_limit: MAX_INDEX_BYTES,
         })
+    }
+
+    /// The same fetcher reading index documents of up to `limit` bytes.
+    pub fn with_index_limit(mut self, limit: u64) -> Fetcher {
+        self.index_limit = limit;
+        self
     }
 
     /// Like [`Fetcher::releases`], a 404 being the package's absence from `ecosystem`.
@@ -374,7 +394,7 @@ impl Fetcher {
                 let ct = resp.header("Content-Type").unwrap_or("").to_string();
                 let etag = resp.header("ETag").map(str::to_string);
                 let last_modified = resp.header("Last-Modified").map(str::to_string);
-                let body = resp.read_limited_blocking(MAX_INDEX_BYTES)?;
+                let body = resp.read_limited_blocking(self.index_limit)?;
                 let releases = parse(&ct, &body)?;
                 if etag.is_some() || last_modified.is_some() {
                     cache::store(key, etag, last_modified, &releases);
@@ -526,6 +546,7 @@ pub fn get(
         &source.git,
         &source.apt,
         &source.apk,
+        &source.helm,
     ]
     .into_iter()
     .find_map(|n| n.clone())
@@ -536,6 +557,7 @@ pub fn get(
             detail: format!("{name} {} is no longer listed", version.version),
         });
     };
+    let release = &backend.details(release.clone())?;
     // Outputs go to a private staging directory in DEST, moved in once everything succeeded:
     // a failed get (a file whose hash does not match, say) leaves DEST as it found it.
     let disk = |e: std::io::Error| PackageError::Malformed {
@@ -570,6 +592,7 @@ pub fn get(
         ("url", &release.url),
         ("published_at", &release.published_at),
         ("checksum", &release.checksum),
+        ("app_version", &release.app_version),
     ] {
         if let Some(v) = value {
             write(file, v)?;
