@@ -15,6 +15,7 @@ mod distro_packages;
 mod download;
 mod freshness;
 mod get;
+mod helm;
 mod hostile;
 mod ondisk;
 mod packages;

@@ -289,7 +289,8 @@ fn read_index(
         url: url.to_string(),
         detail,
     };
-    let text = std::str::from_utf8(body).map_err(|_| malformed("index.yaml is not UTF-8".into()))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| malformed("index.yaml is not UTF-8".into()))?;
     let index: IndexFile = serde_saphyr::from_str_with_options(text, yaml_options(text.len()))
         .map_err(|e| {
             let e = e.to_string();

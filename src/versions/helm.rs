@@ -21,7 +21,12 @@ pub const ECOSYSTEM: Ecosystem = Ecosystem::Loose;
 pub fn index_version(text: &str) -> Option<npm::Version> {
     let v = semver::Version::parse(text).ok()?;
     let (major, minor, patch) = v.triple();
-    Some(npm::Version::from_parts(major, minor, patch, v.prerelease()))
+    Some(npm::Version::from_parts(
+        major,
+        minor,
+        patch,
+        v.prerelease(),
+    ))
 }
 
 /// The chart version an OCI tag stands for (`1.2.3_build.1` → `1.2.3+build.1`), when the tag is
@@ -201,7 +206,8 @@ mod tests {
                 assert!(a.is_some() && b.is_some(), "{pair:?}");
                 assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
                 assert_eq!(
-                    Parsed::parse(ECOSYSTEM, pair[0], None).cmp(&Parsed::parse(ECOSYSTEM, pair[1], None)),
+                    Parsed::parse(ECOSYSTEM, pair[0], None)
+                        .cmp(&Parsed::parse(ECOSYSTEM, pair[1], None)),
                     Ordering::Less,
                     "{pair:?} through Parsed"
                 );
@@ -214,7 +220,10 @@ mod tests {
             rows += 1;
         }
         for text in NOT_VERSIONS {
-            assert!(index_version(text).is_none(), "{text:?} is not a chart version");
+            assert!(
+                index_version(text).is_none(),
+                "{text:?} is not a chart version"
+            );
             assert!(Parsed::parse(ECOSYSTEM, text, None).is_none(), "{text:?}");
             rows += 1;
         }
@@ -226,7 +235,9 @@ mod tests {
         let mut wrong = Vec::new();
         for (range, version, pre, want) in RANGES {
             if admits(range, version, *pre) != *want {
-                wrong.push(format!("{range:?} {version} pre_releases={pre}: want {want}"));
+                wrong.push(format!(
+                    "{range:?} {version} pre_releases={pre}: want {want}"
+                ));
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
