@@ -427,6 +427,33 @@ fn oci_chart_tags_are_versions_with_build_metadata_mapped_back() {
     assert_eq!(read(dest.path(), "app_version"), "1.2.3+build.7-app");
     assert_eq!(read(dest.path(), "published_at"), "2026-03-01T00:00:00Z");
 
+    // `download`: the chart layer, as `helm pull` names it, verified against its digest.
+    let dest = tempfile::tempdir().unwrap();
+    let got = get(
+        &json!({"source": src, "version": {"version": "1.2.3+build.7", "tag": "1.2.3_build.7"},
+                "params": {"download": "*.tgz"}}),
+        dest.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        std::fs::read(dest.path().join("demo-1.2.3+build.7.tgz")).unwrap(),
+        b"chart 1.2.3+build.7"
+    );
+    assert!(got["metadata"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"name": "files", "value": "demo-1.2.3+build.7.tgz"})));
+    // A layer changed in the registry's storage is refused, and DEST stays empty.
+    std::fs::write(reg.blob_file(&sha256(b"chart 1.0.0")), b"chart 6.6.6").unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let line = get(
+        &json!({"source": src, "version": {"version": "1.0.0"}, "params": {"download": "*.tgz"}}),
+        dest.path(),
+    )
+    .fails();
+    assert!(line.contains("expected sha256:"), "{line}");
+    assert_eq!(std::fs::read_dir(dest.path()).unwrap().count(), 0);
+
     // An image is not a chart; a chart that is not there; no credentials.
     let line = get(
         &json!({"source": src, "version": {"version": "0.5.0"}}),
@@ -441,4 +468,43 @@ fn oci_chart_tags_are_versions_with_build_metadata_mapped_back() {
     anonymous.as_object_mut().unwrap().remove("password");
     let line = check(&json!({ "source": anonymous })).fails();
     assert!(line.contains("127.0.0.1"), "{line}");
+}
+
+#[test]
+fn oci_charts_over_tls_with_a_private_ca_and_basic_credentials() {
+    let reg = TestRegistry::start(Mode::TlsBasic);
+    let seed = Seeder::new(&reg);
+    let pushed = push_chart(
+        &seed,
+        "team/charts/web",
+        "3.1.0",
+        "3.1.0",
+        "2026-05-01T00:00:00Z",
+    );
+    let mut src = reg.source("unused", json!({"helm": "web"}));
+    src["repository"] = json!(format!("oci://{}/team/charts/", reg.host()));
+    assert_eq!(
+        check(&json!({ "source": src })).succeeds(),
+        json!([{"version": "3.1.0"}])
+    );
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": src, "version": {"version": "3.1.0"}}),
+        dest.path(),
+    )
+    .succeeds();
+    assert_eq!(read(dest.path(), "checksum"), pushed);
+    // Without the CA the registry's certificate is not trusted; `insecure` skips verification.
+    let mut untrusted = src.clone();
+    untrusted.as_object_mut().unwrap().remove("ca_certs");
+    let line = check(&json!({ "source": untrusted })).fails();
+    assert!(
+        line.contains("ca_certs") || line.contains("certificate"),
+        "{line}"
+    );
+    untrusted["insecure"] = json!(true);
+    assert_eq!(
+        check(&json!({ "source": untrusted })).succeeds(),
+        json!([{"version": "3.1.0"}])
+    );
 }

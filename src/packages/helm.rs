@@ -16,11 +16,22 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// The config media type of a Helm chart pushed to an OCI registry.
 pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
 
+/// The layer media types of a pushed chart: the `.tgz`, and its provenance file.
+const HELM_LAYERS: [(&str, &str); 2] = [
+    ("application/vnd.cncf.helm.chart.content.v1.tar+gzip", "tgz"),
+    (
+        "application/vnd.cncf.helm.chart.provenance.v1.prov",
+        "tgz.prov",
+    ),
+];
+
 /// A chart of one chart repository.
 pub struct Helm {
     chart: String,
     kind: Kind,
     fetcher: Fetcher,
+    /// OCI layer sizes by digest, from the manifest `details` read (a download stops there).
+    sizes: std::sync::Mutex<HashMap<String, u64>>,
 }
 
 enum Kind {
@@ -88,6 +99,7 @@ impl Helm {
                     client,
                 },
                 fetcher,
+                sizes: Default::default(),
             });
         }
         let parsed = url::Url::parse(repository)
@@ -103,6 +115,7 @@ impl Helm {
                 repository: repository.to_string(),
             },
             fetcher: fetcher.with_index_limit(MAX_HELM_INDEX_BYTES),
+            sizes: Default::default(),
         })
     }
 
@@ -177,10 +190,14 @@ impl Helm {
             #[serde(rename = "mediaType", default)]
             media_type: String,
             digest: String,
+            #[serde(default)]
+            size: Option<u64>,
         }
         #[derive(serde::Deserialize)]
         struct Manifest {
             config: Option<Descriptor>,
+            #[serde(default)]
+            layers: Vec<Descriptor>,
             #[serde(default)]
             annotations: HashMap<String, String>,
         }
@@ -217,6 +234,23 @@ impl Helm {
             .annotations
             .get("org.opencontainers.image.created")
             .cloned();
+        // The files `helm pull` writes: `<chart>-<version>.tgz` (and `.tgz.prov`), by digest.
+        release.files = Vec::new();
+        for layer in &doc.layers {
+            let Some((_, ext)) = HELM_LAYERS.iter().find(|(m, _)| *m == layer.media_type) else {
+                continue;
+            };
+            if let Some(size) = layer.size {
+                if let Ok(mut sizes) = self.sizes.lock() {
+                    sizes.insert(layer.digest.clone(), size);
+                }
+            }
+            release.files.push(ReleaseFile {
+                name: format!("{}-{}.{ext}", self.chart, release.version),
+                url: format!("{shown}@{}", layer.digest),
+                hash: Some(layer.digest.clone()),
+            });
+        }
         release.url = Some(at);
         Ok(release)
     }
@@ -381,6 +415,41 @@ impl Backend for Helm {
                 shown,
             } => self.oci_details(release, repo, client, shown),
         }
+    }
+
+    fn download(
+        &self,
+        file: &ReleaseFile,
+        hash: &str,
+        path: &std::path::Path,
+    ) -> Result<(), PackageError> {
+        let Kind::Oci {
+            repo,
+            client,
+            shown,
+        } = &self.kind
+        else {
+            return self.fetcher.download(&file.url, hash, path);
+        };
+        let failed = |detail: String| PackageError::Malformed {
+            url: file.url.clone(),
+            detail,
+        };
+        let digest: crate::digest::Digest = hash
+            .parse()
+            .map_err(|e: crate::digest::DigestError| failed(format!("layer digest: {e}")))?;
+        let size = self.sizes.lock().ok().and_then(|s| s.get(hash).copied());
+        let mut reader = crate::net::block_on(client.blob_reader(repo, &digest, size))
+            .map_err(|e| registry_error(shown, e))?;
+        let tmp = path.with_extension("uptick-tmp");
+        let result = crate::fsutil::create_new(&tmp)
+            .and_then(|mut f| std::io::copy(&mut reader, &mut f))
+            .and_then(|_| std::fs::rename(&tmp, path));
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(failed(e.to_string()));
+        }
+        Ok(())
     }
 
     fn fetcher(&self) -> &Fetcher {

@@ -128,6 +128,16 @@ pub trait Backend {
     fn details(&self, release: Release) -> Result<Release, PackageError> {
         Ok(release)
     }
+    /// Downloads `file` into `path` unless its bytes miss `hash`; by default over HTTP from
+    /// [`Backend::file_url`].
+    fn download(
+        &self,
+        file: &ReleaseFile,
+        hash: &str,
+        path: &std::path::Path,
+    ) -> Result<(), PackageError> {
+        self.fetcher().download(&self.file_url(file)?, hash, path)
+    }
 }
 
 /// The backend `source` selects (exactly one backend key).
@@ -639,10 +649,7 @@ pub fn get(
                     file.name
                 ),
             })?;
-            let url = backend.file_url(file)?;
-            backend
-                .fetcher()
-                .download(&url, hash, &dest.join(&file.name))?;
+            backend.download(file, hash, &dest.join(&file.name))?;
             log::info(format_args!("downloaded {} ({hash})", file.name));
             got.push(file.name.clone());
         }
