@@ -233,6 +233,7 @@ impl Helm {
         release.published_at = doc
             .annotations
             .get("org.opencontainers.image.created")
+            .filter(|c| chrono::DateTime::parse_from_rfc3339(c).is_ok())
             .cloned();
         // The files `helm pull` writes: `<chart>-<version>.tgz` (and `.tgz.prov`), by digest.
         release.files = Vec::new();
@@ -384,7 +385,10 @@ fn read_index(
                 version,
                 yanked: v.deprecated == Some(true),
                 url: file_url.map(String::from),
-                published_at: v.created.filter(|c| !c.is_empty()),
+                // Helm writes RFC 3339 (with nanoseconds); anything else is not a time.
+                published_at: v
+                    .created
+                    .filter(|c| chrono::DateTime::parse_from_rfc3339(c).is_ok()),
                 checksum,
                 app_version: v.app_version.filter(|a| !a.is_empty()),
                 files,
@@ -520,6 +524,36 @@ generated: "2024-01-02T03:04:05Z"
         assert_eq!(got[1].files[0].hash, None);
         let missing = read_index("u", "https://h/repo", "nope", INDEX.as_bytes());
         assert!(matches!(missing, Err(PackageError::NotFound { .. })));
+    }
+
+    #[test]
+    fn every_prefix_and_mangling_of_an_index_is_an_answer_not_a_panic() {
+        let bytes = INDEX.as_bytes();
+        for end in 0..=bytes.len() {
+            let _ = read_index("u", "https://h", "nginx", &bytes[..end]);
+        }
+        for (i, _) in INDEX.char_indices() {
+            for junk in [
+                "&",
+                "*",
+                "[",
+                "{",
+                ":",
+                "- ",
+                "\t",
+                "\"",
+                "!!binary ",
+                "<<: ",
+            ] {
+                let text = format!("{}{junk}{}", &INDEX[..i], &INDEX[i..]);
+                let _ = read_index("u", "https://h", "nginx", text.as_bytes());
+            }
+        }
+        let odd = "apiVersion: v1\nentries:\n  nginx:\n  - version: 1.0.0\n    created: yesterday\n    urls: [\"file:///etc/passwd\"]\n  - ~\n  - version: ''\n";
+        let got = read_index("u", "https://h", "nginx", odd.as_bytes()).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].published_at, None);
+        assert!(got[0].files.is_empty() && got[0].url.is_none());
     }
 
     #[test]
