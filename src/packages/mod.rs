@@ -4,6 +4,7 @@
 pub mod apk;
 pub mod apt;
 pub mod crates;
+pub mod gem;
 pub mod git;
 pub mod github;
 pub mod helm;
@@ -123,8 +124,8 @@ pub trait Backend {
     }
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
-    /// What `in` adds to a listed release that the list itself does not carry (an OCI chart's
-    /// manifest digest); by default nothing.
+    /// The release `in` reports: what the listing lacks filled in (RubyGems: `published_at`;
+    /// an OCI chart: its manifest digest and `appVersion`).
     fn details(&self, release: Release) -> Result<Release, PackageError> {
         Ok(release)
     }
@@ -150,6 +151,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("git", source.git.is_some()),
         ("apt", source.apt.is_some()),
         ("apk", source.apk.is_some()),
+        ("gem", source.gem.is_some()),
         ("helm", source.helm.is_some()),
     ]
     .iter()
@@ -195,12 +197,13 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["git"] => Ok(Box::new(git::Git::new(source, fetcher)?)),
         ["apt"] => Ok(Box::new(apt::Apt::new(source, fetcher)?)),
         ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
+        ["gem"] => Ok(Box::new(gem::Gem::new(source, fetcher)?)),
         ["helm"] => Ok(Box::new(helm::Helm::new(source, fetcher)?)),
         [] => Err(invalid(
-            "set one of pypi, npm, crate, github, git, apt, apk, helm".into(),
+            "set one of pypi, npm, crate, github, git, apt, apk, gem, helm".into(),
         )),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git, apt, apk, helm (found {})",
+            "set exactly one of pypi, npm, crate, github, git, apt, apk, gem, helm (found {})",
             many.join(", ")
         ))),
     }
@@ -556,6 +559,7 @@ pub fn get(
         &source.git,
         &source.apt,
         &source.apk,
+        &source.gem,
         &source.helm,
     ]
     .into_iter()
