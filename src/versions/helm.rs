@@ -242,6 +242,9 @@ mod tests {
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
         assert!(RANGES.len() >= 60, "{}", RANGES.len());
+        // Masterminds' comma AND, which `helm pull --version` takes, is not a node-semver range
+        // (node-semver's `validRange(">= 1.2, < 2")` is null).
+        assert!(Constraint::parse(ECOSYSTEM, ">= 1.2, < 2", false).is_err());
     }
 
     #[test]
