@@ -527,6 +527,25 @@ generated: "2024-01-02T03:04:05Z"
     }
 
     #[test]
+    fn the_json_form_of_an_index_is_read_too() {
+        let json = r#"{"apiVersion":"v1","entries":{"nginx":[{"name":"nginx","version":"1.2.3",
+            "appVersion":"1.25","urls":["https://cdn.example.org/nginx-1.2.3.tgz"],
+            "digest":"ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789",
+            "created":"2024-01-02T03:04:05Z"}]},"generated":"2024-01-02T03:04:05Z"}"#;
+        let got = read_index("u", "https://h/charts", "nginx", json.as_bytes()).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].url.as_deref(),
+            Some("https://cdn.example.org/nginx-1.2.3.tgz")
+        );
+        assert_eq!(
+            got[0].checksum.as_deref(),
+            Some("sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789")
+        );
+        assert_eq!(got[0].published_at.as_deref(), Some("2024-01-02T03:04:05Z"));
+    }
+
+    #[test]
     fn every_prefix_and_mangling_of_an_index_is_an_answer_not_a_panic() {
         let bytes = INDEX.as_bytes();
         for end in 0..=bytes.len() {
