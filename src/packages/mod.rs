@@ -6,6 +6,8 @@ pub mod apt;
 pub mod crates;
 pub mod git;
 pub mod github;
+pub mod gitlab;
+pub mod go;
 pub mod npm;
 pub mod openpgp;
 pub mod pypi;
@@ -119,6 +121,11 @@ pub trait Backend {
     }
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
+    /// `in`: what the list did not carry (Go: the `.info` time), or refuses `download` where
+    /// the index publishes no hash at all.
+    fn details(&self, release: Release, _download: Option<&str>) -> Result<Release, PackageError> {
+        Ok(release)
+    }
 }
 
 /// The backend `source` selects (exactly one backend key).
@@ -131,6 +138,8 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("git", source.git.is_some()),
         ("apt", source.apt.is_some()),
         ("apk", source.apk.is_some()),
+        ("go", source.go.is_some()),
+        ("gitlab", source.gitlab.is_some()),
     ]
     .iter()
     .filter(|(_, on)| *on)
@@ -156,6 +165,8 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             ("source.suite", source.suite.is_some(), "apt"),
             ("source.component", source.component.is_some(), "apt"),
             ("source.signed_by", source.signed_by.is_some(), "apt"),
+            ("source.proxy", source.proxy.is_some(), "go"),
+            ("source.drafts", source.drafts, "github"),
         ];
         for (field, set, owners) in distro {
             if set && !owners.contains(one) {
@@ -175,11 +186,13 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["git"] => Ok(Box::new(git::Git::new(source, fetcher)?)),
         ["apt"] => Ok(Box::new(apt::Apt::new(source, fetcher)?)),
         ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
+        ["go"] => Ok(Box::new(go::GoModule::new(source, fetcher)?)),
+        ["gitlab"] => Ok(Box::new(gitlab::GitLab::new(source, fetcher)?)),
         [] => Err(invalid(
-            "set one of pypi, npm, crate, github, git, apt, apk".into(),
+            "set one of pypi, npm, crate, github, git, apt, apk, go, gitlab".into(),
         )),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git, apt, apk (found {})",
+            "set exactly one of pypi, npm, crate, github, git, apt, apk, go, gitlab (found {})",
             many.join(", ")
         ))),
     }
@@ -310,7 +323,7 @@ impl Fetcher {
     }
 
     /// The releases at `url`: on a 304 to `If-None-Match` / `If-Modified-Since` the list kept
-    /// from the last run (the page is not parsed again); `None` on 404. A page whose body breaks
+    /// from the last run (the page is not parsed again); `None` on 404 or 410. A page whose body breaks
     /// off is asked for again (twice at most).
     pub fn releases(
         &self,
@@ -381,7 +394,8 @@ impl Fetcher {
                 }
                 Ok(Some(releases))
             }
-            404 => Ok(None),
+            // 410 Gone: how Go module proxies say "not found" as well.
+            404 | 410 => Ok(None),
             status => Err(PackageError::Malformed {
                 url: resp.url.clone(),
                 detail: format!("HTTP {status}"),
@@ -526,6 +540,8 @@ pub fn get(
         &source.git,
         &source.apt,
         &source.apk,
+        &source.go,
+        &source.gitlab,
     ]
     .into_iter()
     .find_map(|n| n.clone())
@@ -536,6 +552,7 @@ pub fn get(
             detail: format!("{name} {} is no longer listed", version.version),
         });
     };
+    let release = &backend.details(release.clone(), download)?;
     // Outputs go to a private staging directory in DEST, moved in once everything succeeded:
     // a failed get (a file whose hash does not match, say) leaves DEST as it found it.
     let disk = |e: std::io::Error| PackageError::Malformed {

@@ -6,6 +6,7 @@ pub mod apk;
 #[cfg(test)]
 mod conformance;
 pub mod dpkg;
+pub mod go;
 pub mod npm;
 #[cfg(test)]
 mod oracle;
@@ -30,6 +31,9 @@ pub enum Ecosystem {
     Dpkg,
     /// Alpine versions and comparisons, as apk-tools (apk repositories).
     Apk,
+    /// Go module versions as golang.org/x/mod orders them (a required `v`, pseudo-versions
+    /// skipped) under node-semver ranges (Go module proxies).
+    Go,
 }
 
 /// A release's version as its ecosystem reads it.
@@ -74,6 +78,7 @@ impl Parsed {
             }),
             Ecosystem::Dpkg => dpkg::Version::parse(text).ok().map(Parsed::Dpkg),
             Ecosystem::Apk => apk::Version::parse(text).ok().map(Parsed::Apk),
+            Ecosystem::Go => go::release_version(text).map(Parsed::Npm),
         }
     }
 }
@@ -136,7 +141,7 @@ impl Constraint {
             Ecosystem::Cargo => ::semver::VersionReq::parse(text)
                 .map(Constraint::Cargo)
                 .map_err(|e| e.to_string()),
-            Ecosystem::Npm | Ecosystem::Loose => npm::Range::parse(text, pre_releases)
+            Ecosystem::Npm | Ecosystem::Loose | Ecosystem::Go => npm::Range::parse(text, pre_releases)
                 .map(Constraint::Npm)
                 .map_err(|e| e.to_string()),
             Ecosystem::Dpkg => dpkg::Relations::parse(text)
@@ -179,7 +184,7 @@ pub fn select<T>(
                 }
             })
         }
-        Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Loose => items
+        Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Loose | Ecosystem::Go => items
             .into_iter()
             .filter(|item| {
                 let (_, parsed) = key(item);
