@@ -15,6 +15,8 @@ mod distro_packages;
 mod download;
 mod freshness;
 mod get;
+mod gitlab;
+mod go;
 mod hostile;
 mod ondisk;
 mod packages;

@@ -160,10 +160,12 @@ fn pages(
                 })
             }
             s => {
-                return Err((api.refused)(&resp).unwrap_or_else(|| PackageError::Malformed {
-                    url: resp.url.clone(),
-                    detail: format!("HTTP {s}"),
-                }))
+                return Err(
+                    (api.refused)(&resp).unwrap_or_else(|| PackageError::Malformed {
+                        url: resp.url.clone(),
+                        detail: format!("HTTP {s}"),
+                    }),
+                )
             }
         }
         next = resp

@@ -157,7 +157,11 @@ impl Backend for GoModule {
         &self.fetcher
     }
 
-    fn details(&self, mut release: Release, download: Option<&str>) -> Result<Release, PackageError> {
+    fn details(
+        &self,
+        mut release: Release,
+        download: Option<&str>,
+    ) -> Result<Release, PackageError> {
         if download.is_some() {
             return Err(PackageError::Invalid {
                 field: "params.download",
@@ -169,14 +173,14 @@ impl Backend for GoModule {
             detail: e,
         })?;
         let url = self.url(&format!("@v/{escaped}.info"));
-        let body = self
-            .fetcher
-            .bytes(&url, MAX_INFO_BYTES)?
-            .ok_or_else(|| PackageError::NotFound {
-                ecosystem: "Go",
-                package: format!("{}@{}", self.module, release.version),
-                url: url.clone(),
-            })?;
+        let body =
+            self.fetcher
+                .bytes(&url, MAX_INFO_BYTES)?
+                .ok_or_else(|| PackageError::NotFound {
+                    ecosystem: "Go",
+                    package: format!("{}@{}", self.module, release.version),
+                    url: url.clone(),
+                })?;
         let info = Self::info(&url, &body)?;
         if info.version != release.version {
             return Err(PackageError::Malformed {
@@ -342,7 +346,9 @@ pub fn escape_version(v: &str) -> Result<String, String> {
         && v.bytes()
             .all(|c| c.is_ascii_alphanumeric() || b"-._~+".contains(&c));
     if !ok {
-        return Err(format!("`{v}` is not a version a module proxy can be asked for"));
+        return Err(format!(
+            "`{v}` is not a version a module proxy can be asked for"
+        ));
     }
     escape(v)
 }
@@ -408,7 +414,12 @@ mod tests {
             ("gopkg.in/check.v1-unstable", true),
             ("localhost", false),
         ] {
-            assert_eq!(check_path(path).is_ok(), ok, "CheckPath({path:?}): {:?}", check_path(path));
+            assert_eq!(
+                check_path(path).is_ok(),
+                ok,
+                "CheckPath({path:?}): {:?}",
+                check_path(path)
+            );
         }
     }
 
@@ -431,7 +442,10 @@ mod tests {
         assert!(escape_version("../x").is_err());
         assert_eq!(split_path_version("x.y/z/v2"), Some(("x.y/z", "/v2")));
         assert_eq!(split_path_version("x.y/z"), Some(("x.y/z", "")));
-        assert_eq!(split_path_version("gopkg.in/yaml.v3"), Some(("gopkg.in/yaml", ".v3")));
+        assert_eq!(
+            split_path_version("gopkg.in/yaml.v3"),
+            Some(("gopkg.in/yaml", ".v3"))
+        );
         assert!(matches_path_major("v1.2.3", ""));
         assert!(matches_path_major("v0.1.0", ""));
         assert!(matches_path_major("v2.0.0+incompatible", ""));

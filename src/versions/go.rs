@@ -195,7 +195,11 @@ pub fn release_version(v: &str) -> Option<npm::Version> {
         return None;
     }
     let p = parse(v)?;
-    let n = |s: &str| s.parse::<u64>().ok().filter(|n| *n <= 9_007_199_254_740_991);
+    let n = |s: &str| {
+        s.parse::<u64>()
+            .ok()
+            .filter(|n| *n <= 9_007_199_254_740_991)
+    };
     Some(npm::Version::from_parts(
         n(p.major)?,
         n(p.minor)?,
@@ -268,7 +272,11 @@ mod tests {
     fn is_valid_and_canonical_as_golang_x_mod() {
         for (input, out) in CANONICAL {
             assert_eq!(is_valid(input), !out.is_empty(), "IsValid({input:?})");
-            assert_eq!(canonical(input).unwrap_or_default(), *out, "Canonical({input:?})");
+            assert_eq!(
+                canonical(input).unwrap_or_default(),
+                *out,
+                "Canonical({input:?})"
+            );
         }
         assert_eq!(major("v2.3.4"), Some("v2"));
         assert_eq!(major("v1.2"), Some("v1"));
@@ -357,10 +365,7 @@ mod tests {
         ("v2.0.0-20060102150405-hash", true),
         ("v0.0.1-0.20060102150405-hash", true),
         ("v1.2.4-0.20060102150405-hash", true),
-        (
-            "v1.2.100000000000000000-0.20060102150405-hash",
-            true,
-        ),
+        ("v1.2.100000000000000000-0.20060102150405-hash", true),
         ("v1.2.3-pre.0.20060102150405-hash", true),
         ("v1.3.0-pre.0.20060102150405-hash", true),
         ("v0.0.0--.0.20060102150405-hash", true),

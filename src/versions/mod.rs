@@ -1,6 +1,7 @@
 //! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
 //! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), dpkg
-//! versions and relations (apt), apk versions and comparisons (Alpine), natural tag order.
+//! versions and relations (apt), apk versions and comparisons (Alpine), Go module versions as
+//! golang.org/x/mod orders them, natural tag order.
 
 pub mod apk;
 #[cfg(test)]
@@ -141,9 +142,11 @@ impl Constraint {
             Ecosystem::Cargo => ::semver::VersionReq::parse(text)
                 .map(Constraint::Cargo)
                 .map_err(|e| e.to_string()),
-            Ecosystem::Npm | Ecosystem::Loose | Ecosystem::Go => npm::Range::parse(text, pre_releases)
-                .map(Constraint::Npm)
-                .map_err(|e| e.to_string()),
+            Ecosystem::Npm | Ecosystem::Loose | Ecosystem::Go => {
+                npm::Range::parse(text, pre_releases)
+                    .map(Constraint::Npm)
+                    .map_err(|e| e.to_string())
+            }
             Ecosystem::Dpkg => dpkg::Relations::parse(text)
                 .map(Constraint::Dpkg)
                 .map_err(|e| e.to_string()),
