@@ -423,6 +423,37 @@ mod tests {
         }
     }
 
+    /// Generated module paths answered by golang.org/x/mod's `CheckPath` and `EscapePath`
+    /// themselves: `ci/go-oracle` writes them.
+    #[test]
+    #[ignore = "needs ci/go-oracle"]
+    fn paths_agree_with_golang_x_mod() {
+        let file = std::env::var("UPTICK_GO_ORACLE")
+            .unwrap_or_else(|_| panic!("set UPTICK_GO_ORACLE (ci/go-oracle does)"));
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let paths = doc["paths"].as_array().cloned().unwrap_or_default();
+        let mut wrong = Vec::new();
+        for r in &paths {
+            let p = r["p"].as_str().unwrap_or_default();
+            let got = check_path(p).and_then(|()| escape(p));
+            let want = r["ok"].as_bool() == Some(true);
+            let escaped = r["escaped"].as_str().unwrap_or_default();
+            match (&got, want) {
+                (Ok(e), true) if e == escaped => {}
+                (Err(_), false) => {}
+                _ => wrong.push(format!("{p:?}: {got:?}, x/mod ok={want} {escaped:?}")),
+            }
+        }
+        eprintln!(
+            "{} module paths checked against golang.org/x/mod",
+            paths.len()
+        );
+        assert!(paths.len() > 200);
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     #[test]
     fn case_encoding_and_major_suffixes() {
         assert_eq!(

@@ -465,6 +465,54 @@ mod tests {
         }
     }
 
+    /// Generated versions answered by golang.org/x/mod itself: `ci/go-oracle` writes them.
+    #[test]
+    #[ignore = "needs ci/go-oracle"]
+    fn agrees_with_golang_x_mod() {
+        let file = std::env::var("UPTICK_GO_ORACLE")
+            .unwrap_or_else(|_| panic!("set UPTICK_GO_ORACLE (ci/go-oracle does)"));
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        let mut wrong = Vec::new();
+        let versions = doc["versions"].as_array().cloned().unwrap_or_default();
+        for r in &versions {
+            let v = s(&r["v"]);
+            let got = (
+                is_valid(&v),
+                canonical(&v).unwrap_or_default(),
+                canonical_version(&v).unwrap_or_default(),
+                is_pseudo(&v),
+            );
+            let want = (
+                r["valid"].as_bool() == Some(true),
+                s(&r["canonical"]),
+                s(&r["module_canonical"]),
+                r["pseudo"].as_bool() == Some(true),
+            );
+            if got != want {
+                wrong.push(format!("{v}: {got:?}, x/mod {want:?}"));
+            }
+        }
+        let compares = doc["compare"].as_array().cloned().unwrap_or_default();
+        for r in &compares {
+            let (a, b) = (s(&r[0]), s(&r[1]));
+            let want = r[2].as_i64().unwrap_or(9);
+            let got = compare(&a, &b) as i64;
+            if got != want {
+                wrong.push(format!("Compare({a}, {b}) = {got}, x/mod {want}"));
+            }
+        }
+        eprintln!(
+            "{} versions, {} comparisons checked against golang.org/x/mod",
+            versions.len(),
+            compares.len()
+        );
+        assert!(versions.len() > 1000 && compares.len() > 10_000);
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     #[test]
     fn at_least_sixty_rows() {
         let rows = CANONICAL.len()
