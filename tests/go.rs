@@ -91,17 +91,17 @@ impl GoProxy {
 }
 
 /// One module version's files as `go mod download` caches them (and a proxy serves them):
-/// `.info`, `.mod`, `.zip`.
-fn version_files(
-    root: &Path,
-    escaped_module: &str,
-    escaped_version: &str,
-    module: &str,
-    time: &str,
-) {
+/// `.info`, `.mod`, `.zip`, named by the version with its upper case written `!x`.
+fn version_files(root: &Path, escaped_module: &str, module: &str, version: &str, time: &str) {
     let dir = root.join(escaped_module).join("@v");
     std::fs::create_dir_all(&dir).unwrap();
-    let version = escaped_version;
+    let escaped_version: String = version
+        .chars()
+        .flat_map(|c| match c.is_ascii_uppercase() {
+            true => vec!['!', c.to_ascii_lowercase()],
+            false => vec![c],
+        })
+        .collect();
     std::fs::write(
         dir.join(format!("{escaped_version}.info")),
         json!({"Version": version, "Time": time}).to_string(),
@@ -155,7 +155,7 @@ fn goproxy_tree() -> tempfile::TempDir {
         ("v1.1.0", "2024-03-01T00:00:00Z"),
         ("v1.2.0-rc.1", "2024-05-01T00:00:00Z"),
     ] {
-        version_files(root, "example.com/lib", v, "example.com/lib", t);
+        version_files(root, "example.com/lib", "example.com/lib", v, t);
     }
     // Upper case in the path: `!azure`; majors above 1 without a `/vN` suffix: `+incompatible`.
     list(
@@ -177,8 +177,8 @@ fn goproxy_tree() -> tempfile::TempDir {
         version_files(
             root,
             "github.com/!azure/azure-sdk",
-            v,
             "github.com/Azure/azure-sdk",
+            v,
             "2023-06-01T12:00:00Z",
         );
     }
@@ -191,15 +191,13 @@ fn goproxy_tree() -> tempfile::TempDir {
     version_files(
         root,
         "example.com/lib/v2",
-        "v2.1.0-!r!c1",
         "example.com/lib/v2",
+        "v2.1.0-RC1",
         "2024-06-01T00:00:00Z",
     );
-    std::fs::write(
-        root.join("example.com/lib/v2/@v/v2.1.0-!r!c1.info"),
-        json!({"Version": "v2.1.0-RC1", "Time": "2024-06-01T00:00:00Z"}).to_string(),
-    )
-    .unwrap();
+    assert!(root
+        .join("example.com/lib/v2/@v/v2.1.0-!r!c1.info")
+        .is_file());
     // No tag: the list is empty and `@latest` names a pseudo-version (skipped) or a release.
     list(root, "example.com/untagged", &[]);
     std::fs::write(
@@ -339,7 +337,7 @@ fn go_in_writes_version_time_and_zip_url() {
         std::fs::read_to_string(dest.path().join("published_at")).unwrap(),
         "2024-06-01T00:00:00Z"
     );
-    // No published hash: `download` is refused before anything is fetched.
+    // No published hash: `download` is refused, and nothing is written.
     let dest = tempfile::tempdir().unwrap();
     let line = get(
         &json!({"source": src(&base, "example.com/lib", json!({})), "version": {"version": "v1.1.0"}, "params": {"download": "*.zip"}}),
