@@ -472,3 +472,32 @@ fn first_discovery_heads_widely_on_loopback_and_backs_off_when_rate_limited() {
         run.stderr
     );
 }
+
+/// Over TLS the registry offers HTTP/2 (ALPN) and discovery takes it: the HEADs of a semver
+/// check travel as HTTP/2 requests (multiplexed on the connection), and the versions are the
+/// same as over HTTP/1.1.
+#[test]
+fn discovery_over_tls_uses_http2_when_the_registry_offers_it() {
+    let reg = TestRegistry::start(Mode::Tls);
+    let seeder = Seeder::new(&reg);
+    let d = seed_groups(
+        &seeder,
+        "app",
+        &[&["1.0.0"], &["1.1.0"], &["1.2.0"], &["2.0.0"], &["2.1.0"]],
+    );
+    let before = reg.log().lines().count();
+    let out = check(&req(reg.source("app", json!({})), Value::Null)).succeeds();
+    assert_eq!(tags_of(&out), ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0"]);
+    assert_eq!(versions(&out)[4].1, d["2.1.0"]);
+    let log = reg.log();
+    let heads: Vec<&str> = log
+        .lines()
+        .skip(before)
+        .filter(|l| l.contains("\"HEAD /v2/app/manifests/"))
+        .collect();
+    assert_eq!(heads.len(), 5, "{log}");
+    assert!(
+        heads.iter().all(|l| l.contains(" HTTP/2.0\"")),
+        "HEADs not over HTTP/2: {heads:?}"
+    );
+}

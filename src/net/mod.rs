@@ -483,7 +483,13 @@ impl From<SendError> for NetError {
 /// One HTTP client for one set of TLS settings (plain and TLS, direct and proxied), built on
 /// first use; the CA roots are read only when a server shows a certificate.
 pub struct Http {
+    /// Offers HTTP/2 over TLS (ALPN `h2`, `http/1.1`): one connection carries concurrent HEADs.
     client: OnceLock<Result<reqwest::Client, String>>,
+    /// HTTP/1.1 only: used for the rest of the run once an https connection died under a
+    /// request (an HTTP/2 connection reports a TLS refusal or a reset as text only; HTTP/1.1
+    /// hands back the typed cause, so the error can say what to do).
+    client_h1: OnceLock<Result<reqwest::Client, String>>,
+    h1_only: std::sync::atomic::AtomicBool,
     proxies: proxy::ProxyEnv,
     settings: TlsSettings,
 }
@@ -493,6 +499,8 @@ impl Http {
     pub fn new(settings: TlsSettings) -> Http {
         Http {
             client: OnceLock::new(),
+            client_h1: OnceLock::new(),
+            h1_only: std::sync::atomic::AtomicBool::new(false),
             proxies: proxy::ProxyEnv::from_env(),
             settings,
         }
@@ -515,27 +523,38 @@ impl Http {
         self.settings.insecure
     }
 
-    fn client(&self) -> Result<&reqwest::Client, NetError> {
-        self.client
-            .get_or_init(|| {
-                let _context = RUNTIME.get().map(tokio::runtime::Handle::enter);
-                let config = tls::tls_config(&self.settings)?;
-                let builder = reqwest::Client::builder()
-                    .tls_backend_preconfigured(config)
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .read_timeout(IO_TIMEOUT.min(budget()))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .pool_max_idle_per_host(16)
-                    .http1_only()
-                    .user_agent(USER_AGENT);
-                let builder = match self.proxies.reqwest_proxy() {
-                    Some(p) => builder.proxy(p),
-                    None => builder.no_proxy(),
-                };
-                builder.build().map_err(|e| cause_chain(&e))
-            })
-            .as_ref()
-            .map_err(|e| NetError::CaCerts(e.clone()))
+    fn client(&self, h1_only: bool) -> Result<&reqwest::Client, NetError> {
+        let cell = if h1_only {
+            &self.client_h1
+        } else {
+            &self.client
+        };
+        cell.get_or_init(|| {
+            let _context = RUNTIME.get().map(tokio::runtime::Handle::enter);
+            let mut config = tls::tls_config(&self.settings)?;
+            if h1_only {
+                config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            }
+            let builder = reqwest::Client::builder()
+                .tls_backend_preconfigured(config)
+                .connect_timeout(CONNECT_TIMEOUT)
+                .read_timeout(IO_TIMEOUT.min(budget()))
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(16)
+                .user_agent(USER_AGENT);
+            let builder = if h1_only {
+                builder.http1_only()
+            } else {
+                builder
+            };
+            let builder = match self.proxies.reqwest_proxy() {
+                Some(p) => builder.proxy(p),
+                None => builder.no_proxy(),
+            };
+            builder.build().map_err(|e| cause_chain(&e))
+        })
+        .as_ref()
+        .map_err(|e| NetError::CaCerts(e.clone()))
     }
 
     /// Sends a request with the retry policy: a 408, 429, 500, 502, 503 or 504 answer, a
@@ -577,7 +596,8 @@ impl Http {
         authorization: Option<&str>,
         body: Body<'_>,
     ) -> Result<Response, SendError> {
-        let client = self.client().map_err(SendError::Other)?;
+        let h1_only = self.h1_only.load(std::sync::atomic::Ordering::Relaxed);
+        let client = self.client(h1_only).map_err(SendError::Other)?;
         // Whatever credential goes out is scrubbed from anything a server sends back.
         if let Some(a) = authorization {
             log::register_secret(a);
@@ -635,6 +655,21 @@ impl Http {
                 Ok(r) => r,
                 Err(e) => {
                     let err = classify(method, &current, &e);
+                    let died = match &err {
+                        SendError::Other(NetError::ClientCert { .. }) => true,
+                        SendError::Other(NetError::Unreachable { detail, .. }) => {
+                            ["closed", "canceled", "reset", "fatal alert"]
+                                .iter()
+                                .any(|w| detail.to_ascii_lowercase().contains(w))
+                        }
+                        _ => false,
+                    };
+                    if died && !h1_only && current.starts_with("https://") {
+                        // The retry (and every later request of this client) goes over
+                        // HTTP/1.1, which reports the connection's fate with its cause.
+                        self.h1_only
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                     log::debug(|| match &err {
                         SendError::WrongProtocol(_) => format!(
                             "{method} {} -> no answer in this protocol ({ms} ms)",
@@ -813,6 +848,17 @@ fn classify(method: &str, url: &str, e: &reqwest::Error) -> SendError {
         };
     }
     let detail = cause_chain(e);
+    // Over HTTP/2 the connection task reports a TLS alert received after the handshake (TLS 1.3
+    // servers refuse a client certificate then) as text only: h2 keeps no typed cause.
+    const CLIENT_REFUSALS: [&str; 4] = [
+        "received fatal alert: CertificateRequired",
+        "received fatal alert: BadCertificate",
+        "received fatal alert: UnknownCA",
+        "received fatal alert: HandshakeFailure",
+    ];
+    if CLIENT_REFUSALS.iter().any(|a| detail.contains(a)) {
+        return SendError::Other(NetError::ClientCert { host, detail });
+    }
     if e.is_timeout() {
         return SendError::Other(NetError::Timeout {
             method: method.to_string(),

@@ -77,7 +77,7 @@ pub fn tls_config(settings: &TlsSettings) -> Result<rustls::ClientConfig, String
         }
         None => builder.with_no_client_auth(),
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }
 
