@@ -1,11 +1,13 @@
 //! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
 //! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), dpkg
-//! versions and relations (apt), apk versions and comparisons (Alpine), natural tag order.
+//! versions and relations (apt), apk versions and comparisons (Alpine), Maven versions and
+//! ranges, natural tag order.
 
 pub mod apk;
 #[cfg(test)]
 mod conformance;
 pub mod dpkg;
+pub mod maven;
 pub mod npm;
 #[cfg(test)]
 mod oracle;
@@ -30,6 +32,8 @@ pub enum Ecosystem {
     Dpkg,
     /// Alpine versions and comparisons, as apk-tools (apk repositories).
     Apk,
+    /// Maven versions and version ranges, as Maven's `ComparableVersion` and `VersionRange`.
+    Maven,
 }
 
 /// A release's version as its ecosystem reads it.
@@ -47,6 +51,8 @@ pub enum Parsed {
     Dpkg(dpkg::Version),
     /// An apk version.
     Apk(apk::Version),
+    /// A Maven version.
+    Maven(maven::Version),
 }
 
 impl Parsed {
@@ -74,6 +80,7 @@ impl Parsed {
             }),
             Ecosystem::Dpkg => dpkg::Version::parse(text).ok().map(Parsed::Dpkg),
             Ecosystem::Apk => apk::Version::parse(text).ok().map(Parsed::Apk),
+            Ecosystem::Maven => maven::Version::parse(text).ok().map(Parsed::Maven),
         }
     }
 }
@@ -105,6 +112,7 @@ impl Ord for Parsed {
             (Parsed::Npm(a), Parsed::Npm(b)) => a.cmp(b),
             (Parsed::Dpkg(a), Parsed::Dpkg(b)) => a.cmp(b),
             (Parsed::Apk(a), Parsed::Apk(b)) => a.cmp(b),
+            (Parsed::Maven(a), Parsed::Maven(b)) => a.cmp(b),
             _ => Ordering::Equal,
         }
     }
@@ -123,6 +131,8 @@ pub enum Constraint {
     Dpkg(dpkg::Relations),
     /// apk comparisons (`>=3.3.1-r0 <3.4`, `~3.12`).
     Apk(apk::Constraint),
+    /// A Maven version range (`[1.1,2.0)`, `(,1.0],[1.2,)`) or soft requirement (`1.0`).
+    Maven(maven::Range),
 }
 
 impl Constraint {
@@ -145,6 +155,9 @@ impl Constraint {
             Ecosystem::Apk => apk::Constraint::parse(text)
                 .map(Constraint::Apk)
                 .map_err(|e| e.to_string()),
+            Ecosystem::Maven => maven::Range::parse(text)
+                .map(Constraint::Maven)
+                .map_err(|e| e.to_string()),
         }
     }
 }
@@ -157,7 +170,9 @@ impl Constraint {
 /// - Cargo: pre-releases only with `pre_releases`, then `VersionReq::matches` (unchanged);
 /// - dpkg: every version the relations admit (Debian has no pre-releases: `~` versions are
 ///   ordinary versions ordered before their base);
-/// - apk: `_alpha`/`_beta`/`_pre`/`_rc` versions only with `pre_releases`, then the comparisons.
+/// - apk: `_alpha`/`_beta`/`_pre`/`_rc` versions only with `pre_releases`, then the comparisons;
+/// - Maven: `alpha`/`beta`/`milestone`/`rc`/`snapshot` versions only with `pre_releases`, then
+///   the range.
 pub fn select<T>(
     eco: Ecosystem,
     constraint: Option<&Constraint>,
@@ -209,6 +224,16 @@ pub fn select<T>(
                     (pre_releases || !v.is_prerelease()) && c.admits(v)
                 }
                 (None, Parsed::Apk(v)) => pre_releases || !v.is_prerelease(),
+                _ => false,
+            })
+            .collect(),
+        Ecosystem::Maven => items
+            .into_iter()
+            .filter(|item| match (constraint, key(item).1) {
+                (Some(Constraint::Maven(r)), Parsed::Maven(v)) => {
+                    (pre_releases || !v.is_prerelease()) && r.admits(v)
+                }
+                (None, Parsed::Maven(v)) => pre_releases || !v.is_prerelease(),
                 _ => false,
             })
             .collect(),
