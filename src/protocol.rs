@@ -420,7 +420,7 @@ pub struct ImageSource {
     pub base: Option<BaseField>,
 }
 
-/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`.
+/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `maven`.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageSource {
@@ -445,7 +445,10 @@ pub struct PackageSource {
     /// A package of an Alpine apk repository (`python3`); needs `repository`.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub apk: Option<String>,
-    /// apt: the archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); apk: the repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`).
+    /// An artifact of a Maven repository, `GROUP:ARTIFACT` (`org.apache.commons:commons-lang3`); `repository` defaults to Maven Central.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub maven: Option<String>,
+    /// apt: the archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); apk: the repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`); maven: the repository root (default `https://repo.maven.apache.org/maven2`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub repository: Option<String>,
     /// apt: the suite under `dists/` (`bookworm`, `bookworm-security`, `jammy-updates`).
@@ -462,12 +465,14 @@ pub struct PackageSource {
     pub signed_by: Option<String>,
     /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them
     /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git),
-    /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`).
+    /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`),
+    /// Maven version ranges (maven: `[1.1,2.0)`, `(,1.0],[1.2,)`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub constraint: Option<String>,
     /// Admit pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
     /// GitHub, git), any pre-release for crates; GitHub releases flagged pre-release; apk
-    /// `_alpha`/`_beta`/`_pre`/`_rc`; no effect for apt (Debian has no pre-releases).
+    /// `_alpha`/`_beta`/`_pre`/`_rc`; Maven `alpha`/`beta`/`milestone`/`rc`/`cr`/`-SNAPSHOT`;
+    /// no effect for apt (Debian has no pre-releases).
     #[serde(default)]
     pub pre_releases: bool,
     /// Only versions whose text matches.
@@ -542,7 +547,9 @@ pub struct PackageGetParams {
 }
 
 /// The keys that make a `source` a package source.
-pub const PACKAGE_KEYS: [&str; 7] = ["pypi", "npm", "crate", "github", "git", "apt", "apk"];
+pub const PACKAGE_KEYS: [&str; 8] = [
+    "pypi", "npm", "crate", "github", "git", "apt", "apk", "maven",
+];
 
 /// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each
 /// mode's `source`, get params and put params, and the versions; generated from these types

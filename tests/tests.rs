@@ -16,6 +16,7 @@ mod download;
 mod freshness;
 mod get;
 mod hostile;
+mod maven;
 mod ondisk;
 mod packages;
 mod proxies;

@@ -6,6 +6,7 @@ pub mod apt;
 pub mod crates;
 pub mod git;
 pub mod github;
+pub mod maven;
 pub mod npm;
 pub mod openpgp;
 pub mod pypi;
@@ -119,6 +120,15 @@ pub trait Backend {
     }
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
+    /// The release `in` fetches, completed with what only a per-version lookup tells (Maven:
+    /// the main artifact and its sidecar hashes); by default as listed.
+    fn detail(&self, release: Release) -> Result<Release, PackageError> {
+        Ok(release)
+    }
+    /// Downloads `url` into `path` unless its bytes miss `hash` (Maven also takes `sha1:`).
+    fn download(&self, url: &str, hash: &str, path: &std::path::Path) -> Result<(), PackageError> {
+        self.fetcher().download(url, hash, path)
+    }
 }
 
 /// The backend `source` selects (exactly one backend key).
@@ -131,6 +141,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("git", source.git.is_some()),
         ("apt", source.apt.is_some()),
         ("apk", source.apk.is_some()),
+        ("maven", source.maven.is_some()),
     ]
     .iter()
     .filter(|(_, on)| *on)
@@ -146,7 +157,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             (
                 "source.repository",
                 source.repository.is_some(),
-                "apt and apk",
+                "apt, apk and maven",
             ),
             (
                 "source.architecture",
@@ -175,11 +186,12 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["git"] => Ok(Box::new(git::Git::new(source, fetcher)?)),
         ["apt"] => Ok(Box::new(apt::Apt::new(source, fetcher)?)),
         ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
+        ["maven"] => Ok(Box::new(maven::Maven::new(source, fetcher)?)),
         [] => Err(invalid(
-            "set one of pypi, npm, crate, github, git, apt, apk".into(),
+            "set one of pypi, npm, crate, github, git, apt, apk, maven".into(),
         )),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git, apt, apk (found {})",
+            "set exactly one of pypi, npm, crate, github, git, apt, apk, maven (found {})",
             many.join(", ")
         ))),
     }
@@ -526,6 +538,7 @@ pub fn get(
         &source.git,
         &source.apt,
         &source.apk,
+        &source.maven,
     ]
     .into_iter()
     .find_map(|n| n.clone())
@@ -536,6 +549,7 @@ pub fn get(
             detail: format!("{name} {} is no longer listed", version.version),
         });
     };
+    let release = &backend.detail(release.clone())?;
     // Outputs go to a private staging directory in DEST, moved in once everything succeeded:
     // a failed get (a file whose hash does not match, say) leaves DEST as it found it.
     let disk = |e: std::io::Error| PackageError::Malformed {
@@ -617,9 +631,7 @@ pub fn get(
                 ),
             })?;
             let url = backend.file_url(file)?;
-            backend
-                .fetcher()
-                .download(&url, hash, &dest.join(&file.name))?;
+            backend.download(&url, hash, &dest.join(&file.name))?;
             log::info(format_args!("downloaded {} ({hash})", file.name));
             got.push(file.name.clone());
         }

@@ -18,7 +18,9 @@
 //! and unions of such sets separated by commas (`(,1.0],[1.2,)`), which must not overlap. A bare
 //! version (`1.0`) is Maven's soft requirement: Maven's `containsVersion` admits everything for
 //! it (it is only a recommendation), so uptick reads it as the version Maven resolves it to when
-//! nothing overrides it: exactly that version (`1.0` admits `1` and `1.0.0`, like `[1.0]`).
+//! nothing overrides it: exactly that version (`1.0` admits `1` and `1.0.0`, like `[1.0]`). A
+//! bare version holding an operator or blank (`>=1.0`, `1.*`, `~1.2`) is refused rather than
+//! read as a version of that name.
 //!
 //! Only printable ASCII is read (Maven's `Character.isDigit` also takes non-ASCII digits, and
 //! Java compares qualifiers by UTF-16 units): a version with other characters is skipped.
@@ -347,8 +349,7 @@ impl Range {
                     let upper = (!u.is_empty()).then(|| version(u)).transpose()?;
                     if let (Some(l), Some(u)) = (&lower, &upper) {
                         let order = u.cmp(l);
-                        if order.is_lt()
-                            || (order.is_eq() && !(lower_inclusive && upper_inclusive))
+                        if order.is_lt() || (order.is_eq() && !(lower_inclusive && upper_inclusive))
                         {
                             return Err(bad("the range defies version ordering"));
                         }
@@ -381,7 +382,15 @@ impl Range {
             return Ok(Range { sets, soft: None });
         }
         if !sets.is_empty() {
-            return Err(bad("only fully-qualified sets allowed in multiple set scenario"));
+            return Err(bad(
+                "only fully-qualified sets allowed in multiple set scenario",
+            ));
+        }
+        // Maven would take `>=1.0` or `1.*` as a version named so, which no release is.
+        if process.contains(|c: char| "<>=~^!*|,()[]".contains(c) || c.is_whitespace()) {
+            return Err(bad(
+                "not a range, and a bare version cannot hold operators (for 1.0 or newer write `[1.0,)`)",
+            ));
         }
         Ok(Range {
             sets,
@@ -647,8 +656,15 @@ mod tests {
         );
         assert!(Version::parse("").is_err());
         assert!(Version::parse("1.α").is_err());
+        for operator in [">=1.0", "~1.2", "1.*", "1.0 || 2.0", "^1"] {
+            let e = Range::parse(operator).unwrap_err().to_string();
+            assert!(e.contains("write `[1.0,)`"), "{e}");
+        }
         let e = Range::parse("[1.0,2.0").unwrap_err().to_string();
-        assert_eq!(e, "`[1.0,2.0` is not a Maven version range: unbounded range");
+        assert_eq!(
+            e,
+            "`[1.0,2.0` is not a Maven version range: unbounded range"
+        );
     }
 
     /// The installed Maven's `lib` (Debian's `maven` package: ci/test installs it).
@@ -860,8 +876,18 @@ public class RangeOracle {
             .iter()
             .zip(&maven)
             .filter(|((a, b), m)| relation(v(a).cmp(&v(b))) != **m)
-            .map(|((a, b), m)| format!("{a} vs {b}: Maven {m}, uptick {}", relation(v(a).cmp(&v(b)))))
+            .map(|((a, b), m)| {
+                format!(
+                    "{a} vs {b}: Maven {m}, uptick {}",
+                    relation(v(a).cmp(&v(b)))
+                )
+            })
             .collect();
-        assert!(wrong.is_empty(), "{} disagree:\n{}", wrong.len(), wrong[..wrong.len().min(30)].join("\n"));
+        assert!(
+            wrong.is_empty(),
+            "{} disagree:\n{}",
+            wrong.len(),
+            wrong[..wrong.len().min(30)].join("\n")
+        );
     }
 }
