@@ -21,6 +21,14 @@ const SIDECARS: [(&str, &str, usize); 3] = [
     ("sha1", "sha1", 40),
 ];
 
+/// A snapshot's file, as its version-level metadata lists it: extension, the version its name
+/// carries (`1.0-20240101.120000-1`), when it was deployed (`20240101120000`).
+struct SnapshotFile {
+    extension: String,
+    value: String,
+    updated: Option<String>,
+}
+
 /// An artifact (`GROUP:ARTIFACT`) of a Maven repository.
 pub struct Maven {
     coordinates: String,
@@ -72,10 +80,7 @@ impl Maven {
     /// The version-level metadata of a `-SNAPSHOT` version: the file version its files carry
     /// (`1.0-20240101.120000-1`) per extension, and when each was deployed. `None` when there
     /// is none (a repository written by `install`, or a plain directory).
-    fn snapshot_files(
-        &self,
-        version: &str,
-    ) -> Result<Option<Vec<(String, String, Option<String>)>>, PackageError> {
+    fn snapshot_files(&self, version: &str) -> Result<Option<Vec<SnapshotFile>>, PackageError> {
         let url = format!("{}/{version}/maven-metadata.xml", self.base);
         let Some(body) = self.fetcher.bytes(&url, MAX_POM_BYTES)? else {
             return Ok(None);
@@ -93,11 +98,11 @@ impl Maven {
             [.., "snapshotVersion", "updated"] => updated = Some(text.to_string()),
             [.., "snapshotVersion"] => {
                 if classifier.is_empty() && !ext.is_empty() && !value.is_empty() {
-                    files.push((
-                        std::mem::take(&mut ext),
-                        std::mem::take(&mut value),
-                        updated.take(),
-                    ));
+                    files.push(SnapshotFile {
+                        extension: std::mem::take(&mut ext),
+                        value: std::mem::take(&mut value),
+                        updated: updated.take(),
+                    });
                 }
                 (ext, classifier, value, updated) =
                     (String::new(), String::new(), String::new(), None);
@@ -111,7 +116,11 @@ impl Maven {
                 version.trim_end_matches("-SNAPSHOT")
             );
             for ext in ["pom", "jar"] {
-                files.push((ext.to_string(), value.clone(), None));
+                files.push(SnapshotFile {
+                    extension: ext.to_string(),
+                    value: value.clone(),
+                    updated: None,
+                });
             }
         }
         Ok((!files.is_empty()).then_some(files))
@@ -368,8 +377,8 @@ impl Backend for Maven {
         let file_version = |ext: &str| {
             snapshots
                 .as_ref()
-                .and_then(|s| s.iter().find(|(e, _, _)| e == ext))
-                .map_or(version.clone(), |(_, v, _)| v.clone())
+                .and_then(|s| s.iter().find(|f| f.extension == ext))
+                .map_or(version.clone(), |f| f.value.clone())
         };
         let pom_name = format!("{}-{}.pom", self.artifact, file_version("pom"));
         let pom_url = format!("{dir}/{pom_name}");
@@ -409,8 +418,8 @@ impl Backend for Maven {
         release.checksum = files.first().and_then(|f| f.hash.clone());
         release.published_at = snapshots
             .as_ref()
-            .and_then(|s| s.iter().find(|(e, _, _)| *e == ext))
-            .and_then(|(_, _, updated)| updated.as_deref())
+            .and_then(|s| s.iter().find(|f| f.extension == ext))
+            .and_then(|f| f.updated.as_deref())
             .and_then(|u| chrono::NaiveDateTime::parse_from_str(u, "%Y%m%d%H%M%S").ok())
             .map(|t| {
                 t.and_utc()

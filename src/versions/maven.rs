@@ -812,6 +812,82 @@ public class RangeOracle {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
+    /// 2,000 generated (range, version) cases: one or two sets of random bounds (either may be
+    /// missing), brackets and single versions, answered by uptick and by Maven 3.8.7's
+    /// `VersionRange` (`invalid` included).
+    #[test]
+    fn generated_ranges_agree_with_maven() {
+        const POOL: &[&str] = &[
+            "0.9",
+            "1",
+            "1.0",
+            "1.0.1",
+            "1.1",
+            "1.2-rc1",
+            "1.5",
+            "2.0-SNAPSHOT",
+            "2.0",
+            "2.0.0",
+            "3",
+            "1-sp",
+            "1.0-alpha-1",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut lines = Vec::new();
+        for _ in 0..500 {
+            let mut spec = String::new();
+            for i in 0..1 + next(2) {
+                if i > 0 {
+                    spec.push(',');
+                }
+                spec.push(['[', '('][next(2)]);
+                if next(5) == 0 {
+                    spec.push_str(POOL[next(POOL.len())]);
+                } else {
+                    let bound = |k: usize| if k < 3 { "" } else { POOL[k % POOL.len()] };
+                    spec.push_str(bound(next(POOL.len() + 3)));
+                    spec.push(',');
+                    spec.push_str(bound(next(POOL.len() + 3)));
+                }
+                spec.push([']', ')'][next(2)]);
+            }
+            for _ in 0..4 {
+                lines.push(format!("{spec}\t{}", POOL[next(POOL.len())]));
+            }
+        }
+        let answers = maven_ranges(&lines);
+        assert_eq!(answers.len(), lines.len());
+        let mut wrong = Vec::new();
+        let mut valid = 0;
+        for (line, maven) in lines.iter().zip(&answers) {
+            let (spec, version) = line.split_once('\t').unwrap();
+            let ours = match Range::parse(spec) {
+                Ok(r) => {
+                    valid += 1;
+                    r.admits(&v(version)).to_string()
+                }
+                Err(_) => "invalid".to_string(),
+            };
+            if &ours != maven {
+                wrong.push(format!("{spec} {version}: Maven {maven}, uptick {ours}"));
+            }
+        }
+        eprintln!("maven ranges: {valid} of {} cases valid", lines.len());
+        assert!(valid > 500, "too few valid ranges generated: {valid}");
+        assert!(
+            wrong.is_empty(),
+            "{} disagree:\n{}",
+            wrong.len(),
+            wrong[..wrong.len().min(30)].join("\n")
+        );
+    }
+
     /// 3,000 generated pairs of versions (numbers with leading zeros and of every length,
     /// every qualifier and alias, unknown words, empty parts, both separators and
     /// digit/letter switches), ordered by uptick and by Maven 3.8.7's `ComparableVersion`.
