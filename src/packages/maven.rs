@@ -38,6 +38,15 @@ pub struct Maven {
     fetcher: Fetcher,
 }
 
+/// Whether `s` can stand in a URL path segment and a file name as is: printable ASCII, no
+/// `/`, `\`, `?`, `#`, `%`, not starting with `.`.
+fn is_segment(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"/\\?#%".contains(&b))
+}
+
 fn is_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('.')
@@ -85,45 +94,7 @@ impl Maven {
         let Some(body) = self.fetcher.bytes(&url, MAX_POM_BYTES)? else {
             return Ok(None);
         };
-        let mut files = Vec::new();
-        let (mut ext, mut classifier, mut value, mut updated) =
-            (String::new(), String::new(), String::new(), None);
-        let (mut timestamp, mut build) = (String::new(), String::new());
-        walk(&url, &body, |path, text| match path {
-            [.., "snapshot", "timestamp"] => timestamp = text.to_string(),
-            [.., "snapshot", "buildNumber"] => build = text.to_string(),
-            [.., "snapshotVersion", "extension"] => ext = text.to_string(),
-            [.., "snapshotVersion", "classifier"] => classifier = text.to_string(),
-            [.., "snapshotVersion", "value"] => value = text.to_string(),
-            [.., "snapshotVersion", "updated"] => updated = Some(text.to_string()),
-            [.., "snapshotVersion"] => {
-                if classifier.is_empty() && !ext.is_empty() && !value.is_empty() {
-                    files.push(SnapshotFile {
-                        extension: std::mem::take(&mut ext),
-                        value: std::mem::take(&mut value),
-                        updated: updated.take(),
-                    });
-                }
-                (ext, classifier, value, updated) =
-                    (String::new(), String::new(), String::new(), None);
-            }
-            _ => {}
-        })?;
-        // Older metadata (Maven 2) has only `<snapshot>`: one timestamp for every file.
-        if files.is_empty() && !timestamp.is_empty() && !build.is_empty() {
-            let value = format!(
-                "{}-{timestamp}-{build}",
-                version.trim_end_matches("-SNAPSHOT")
-            );
-            for ext in ["pom", "jar"] {
-                files.push(SnapshotFile {
-                    extension: ext.to_string(),
-                    value: value.clone(),
-                    updated: None,
-                });
-            }
-        }
-        Ok((!files.is_empty()).then_some(files))
+        snapshot_metadata(&url, version, &body)
     }
 
     /// The hash the first sidecar found publishes for `url` (`sha512:<hex>`), `None` when there
@@ -195,6 +166,52 @@ impl Maven {
         }
         Ok(())
     }
+}
+
+/// Reads a version-level `maven-metadata.xml`: each classifier-less file's extension, the
+/// version its name carries and when it was deployed; Maven 2's `<snapshot>` alone gives one
+/// timestamp for every file (extension `*`). Values that cannot stand in a file name are skipped.
+fn snapshot_metadata(
+    url: &str,
+    version: &str,
+    body: &[u8],
+) -> Result<Option<Vec<SnapshotFile>>, PackageError> {
+    let mut files = Vec::new();
+    let (mut ext, mut classifier, mut value, mut updated) =
+        (String::new(), String::new(), String::new(), None);
+    let (mut timestamp, mut build) = (String::new(), String::new());
+    walk(url, body, |path, text| match path {
+        [.., "snapshot", "timestamp"] => timestamp = text.to_string(),
+        [.., "snapshot", "buildNumber"] => build = text.to_string(),
+        [.., "snapshotVersion", "extension"] => ext = text.to_string(),
+        [.., "snapshotVersion", "classifier"] => classifier = text.to_string(),
+        [.., "snapshotVersion", "value"] => value = text.to_string(),
+        [.., "snapshotVersion", "updated"] => updated = Some(text.to_string()),
+        [.., "snapshotVersion"] => {
+            if classifier.is_empty() && is_name(&ext) && is_segment(&value) {
+                files.push(SnapshotFile {
+                    extension: std::mem::take(&mut ext),
+                    value: std::mem::take(&mut value),
+                    updated: updated.take(),
+                });
+            }
+            (ext, classifier, value, updated) = (String::new(), String::new(), String::new(), None);
+        }
+        _ => {}
+    })?;
+    // Older metadata (Maven 2) has only `<snapshot>`: one timestamp for every file.
+    let value = format!(
+        "{}-{timestamp}-{build}",
+        version.trim_end_matches("-SNAPSHOT")
+    );
+    if files.is_empty() && !timestamp.is_empty() && !build.is_empty() && is_segment(&value) {
+        files.push(SnapshotFile {
+            extension: "*".into(),
+            value,
+            updated: None,
+        });
+    }
+    Ok((!files.is_empty()).then_some(files))
 }
 
 /// Hashes what passes through with SHA-1; at the end of the stream fails with `InvalidData`
@@ -362,7 +379,7 @@ impl Backend for Maven {
     /// version-level metadata; each file's hash is its preferred sidecar's.
     fn detail(&self, mut release: Release) -> Result<Release, PackageError> {
         let version = release.version.clone();
-        if version.contains('/') || version.starts_with('.') {
+        if !is_segment(&version) {
             return Err(PackageError::Invalid {
                 field: "version",
                 detail: format!("refusing version `{version}` (not a path segment)"),
@@ -377,7 +394,11 @@ impl Backend for Maven {
         let file_version = |ext: &str| {
             snapshots
                 .as_ref()
-                .and_then(|s| s.iter().find(|f| f.extension == ext))
+                .and_then(|s| {
+                    s.iter()
+                        .find(|f| f.extension == ext)
+                        .or_else(|| s.iter().find(|f| f.extension == "*"))
+                })
                 .map_or(version.clone(), |f| f.value.clone())
         };
         let pom_name = format!("{}-{}.pom", self.artifact, file_version("pom"));
@@ -477,6 +498,47 @@ mod tests {
         let deep = "<a>".repeat(100);
         assert!(metadata_versions("u", deep.as_bytes()).is_err());
         assert!(metadata_versions("u", b"\xff\xfe<metadata/>").is_err());
+    }
+
+    #[test]
+    fn snapshot_metadata_names_files_and_skips_hostile_values() {
+        let doc = br#"<metadata modelVersion="1.1.0"><version>1.0-SNAPSHOT</version><versioning>
+<snapshot><timestamp>20240101.120000</timestamp><buildNumber>3</buildNumber></snapshot>
+<snapshotVersions>
+<snapshotVersion><extension>jar</extension><value>1.0-20240101.120000-3</value><updated>20240101120000</updated></snapshotVersion>
+<snapshotVersion><classifier>sources</classifier><extension>jar</extension><value>1.0-x</value></snapshotVersion>
+<snapshotVersion><extension>pom</extension><value>../../evil</value></snapshotVersion>
+</snapshotVersions></versioning></metadata>"#;
+        let files = snapshot_metadata("u", "1.0-SNAPSHOT", doc)
+            .unwrap()
+            .unwrap();
+        let got: Vec<(&str, &str, Option<&str>)> = files
+            .iter()
+            .map(|f| (f.extension.as_str(), f.value.as_str(), f.updated.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [("jar", "1.0-20240101.120000-3", Some("20240101120000"))]
+        );
+        // Maven 2 metadata: `<snapshot>` only.
+        let old = b"<metadata><versioning><snapshot><timestamp>20080101.010101</timestamp><buildNumber>7</buildNumber></snapshot></versioning></metadata>";
+        let files = snapshot_metadata("u", "2.1-SNAPSHOT", old)
+            .unwrap()
+            .unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(
+            (files[0].extension.as_str(), files[0].value.as_str()),
+            ("*", "2.1-20080101.010101-7")
+        );
+        // `mvn install` writes `<localCopy>` and no timestamps: the plain version is used.
+        let local = b"<metadata><versioning><snapshot><localCopy>true</localCopy></snapshot></versioning></metadata>";
+        assert!(snapshot_metadata("u", "1-SNAPSHOT", local)
+            .unwrap()
+            .is_none());
+        for bad in ["", ".hidden", "a/b", "a?b", "a#b", "a%2fb", "a b", "\\x"] {
+            assert!(!is_segment(bad), "{bad}");
+        }
+        assert!(is_segment("1.0-20240101.120000-3"));
     }
 
     #[test]
