@@ -2,17 +2,21 @@
 //!
 //! A version is split into items (`maven-artifact`'s `ComparableVersion`, the POM reference's
 //! "Version Order Specification"): `.` and `-` separate items, and so does every switch between
-//! digits and letters (`1alpha2` = `1-alpha-2`); a `-` (and a digit/letter switch) opens a nested
-//! list. Digit runs are numbers (any length, leading zeros dropped). Letter runs are qualifiers,
-//! lower-cased, with aliases (`a1` = `alpha-1`, `b1` = `beta-1`, `m1` = `milestone-1` when a
-//! digit follows; `cr` = `rc`; `ga` = `final` = `release` = the empty qualifier), ordered
-//! `alpha` < `beta` < `milestone` < `rc` < `snapshot` < (none) < `sp` < any other qualifier
-//! (those among themselves as text). Trailing "null" items (`0`, the empty qualifier, an empty
-//! list) are dropped from each list, so `1` = `1.0` = `1.0.0` = `1-0` = `1.ga`. Items compare
-//! pairwise, the shorter list padded with nothing: a number is newer than a qualifier or a list
-//! (`1.1` > `1-1` > `1-sp`), a list newer than a qualifier, and against nothing a number is newer
-//! unless it is `0`, a qualifier newer only when it ranks above the release (`1-sp` > `1` >
-//! `1-rc`).
+//! digits and letters (`1alpha2` = `1-alpha-2`); a `-` and a digit/letter switch open a nested
+//! list, and so does (since Maven 3.8) a qualifier that does not start its list when a digit or
+//! the end follows it (`ga.b` is `[[b]]`). Digit runs are numbers (any length, leading zeros
+//! dropped). Letter runs are qualifiers, lower-cased, with aliases (`a1` = `alpha-1`, `b1` =
+//! `beta-1`, `m1` = `milestone-1` when a digit follows; `cr` = `rc`; `ga` = `final` = `release`
+//! = the empty qualifier), ordered `alpha` < `beta` < `milestone` < `rc` < `snapshot` < (none)
+//! < `sp` < any other qualifier (those among themselves as text). Trailing "null" items (`0`,
+//! the empty qualifier, an empty list) are dropped from each list, looking past nested lists,
+//! so `1` = `1.0` = `1.0.0` = `1-0` = `1.ga`. Items compare pairwise, the shorter list padded
+//! with nothing: a number is newer than a qualifier or a list (`1.1` > `1-1` > `1-sp`), a list
+//! newer than a qualifier; against nothing a number is newer unless it is `0`, a qualifier
+//! newer only when it ranks above the release (`1-sp` > `1` > `1-rc`), a list as the first of
+//! its items that is not equal to nothing (since Maven 3.8.2: `0` < `0-0.2`). A pre-release is a version with a qualifier ranked
+//! below the release anywhere (`alpha` … `snapshot`); other qualifiers (`-jre`, `-preview`,
+//! `-ea`) sort after the release and are not pre-releases.
 //!
 //! A range is Maven's `VersionRange` spec: `[1.0,2.0)`, `(,1.0]`, `[1.5,)`, `[1.0]` (exactly),
 //! and unions of such sets separated by commas (`(,1.0],[1.2,)`), which must not overlap. A bare
@@ -504,6 +508,10 @@ mod tests {
         ("1.0-rc1-SNAPSHOT", "<", "1.0-cr1"),
         ("NotAVersionSting", "<", "1.0a1-SNAPSHOT"),
         ("31.1-jre", ">", "31.1-android"),
+        // Maven 3.8 itself: a list against nothing is its first item that is not equal to
+        // nothing (MNG-6964); a trailing qualifier opens a list of its own (MNG-5568).
+        ("0", "<", "0-0.2"),
+        ("ga.b", ">", "foo"),
     ];
 
     /// `(range, version, admitted)`: the POM reference's "Dependency Version Requirement
