@@ -16,7 +16,8 @@ const DEPLOYED: [&str; 5] = ["1.0", "1.10", "1.2", "1.0-SNAPSHOT", "2.0-alpha-1"
 /// One `mvn` run (one JVM) deploying every version of `demo` (jar packaging) and a `demo-bom`
 /// 1.0 (pom packaging) into a `file://` repository, through a settings file whose mirror is
 /// Debian's local Maven repository (`/usr/share/maven-repo`: the plugin cannot run offline).
-/// Built once and kept in Cargo's test temp dir; returns the repository root.
+/// Built once and kept in Cargo's test temp dir (rename `maven-repository-v1` when the deploys
+/// change); returns the repository root.
 fn repository() -> &'static Path {
     static REPO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     REPO.get_or_init(|| {
