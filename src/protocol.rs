@@ -420,7 +420,7 @@ pub struct ImageSource {
     pub base: Option<BaseField>,
 }
 
-/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `maven`.
+/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `gem`, `maven`.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageSource {
@@ -445,6 +445,9 @@ pub struct PackageSource {
     /// A package of an Alpine apk repository (`python3`); needs `repository`.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub apk: Option<String>,
+    /// A RubyGems gem (`rails`): the compact index, else the versions API; platform gems folded into their version.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub gem: Option<String>,
     /// An artifact of a Maven repository, `GROUP:ARTIFACT` (`org.apache.commons:commons-lang3`); `repository` defaults to Maven Central.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub maven: Option<String>,
@@ -466,13 +469,15 @@ pub struct PackageSource {
     /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them
     /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git),
     /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`),
+    /// RubyGems requirements, comma = and (gem: `~> 1.2, != 1.3.0`),
     /// Maven version ranges (maven: `[1.1,2.0)`, `(,1.0],[1.2,)`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub constraint: Option<String>,
     /// Admit pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
     /// GitHub, git), any pre-release for crates; GitHub releases flagged pre-release; apk
-    /// `_alpha`/`_beta`/`_pre`/`_rc`; Maven `alpha`/`beta`/`milestone`/`rc`/`cr`/`-SNAPSHOT`;
-    /// no effect for apt (Debian has no pre-releases).
+    /// `_alpha`/`_beta`/`_pre`/`_rc`; RubyGems versions with a letter (also admitted when a
+    /// requirement names one); Maven `alpha`/`beta`/`milestone`/`rc`/`cr`/`-SNAPSHOT`; no effect
+    /// for apt (Debian has no pre-releases).
     #[serde(default)]
     pub pre_releases: bool,
     /// Only versions whose text matches.
@@ -484,7 +489,7 @@ pub struct PackageSource {
     /// Versions to skip.
     #[serde(default)]
     pub ignore: Vec<String>,
-    /// PyPI simple index root, or crates sparse index root.
+    /// PyPI simple index root, crates sparse index root, or RubyGems index root (default `https://rubygems.org`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub index_url: Option<String>,
     /// npm registry root.
@@ -547,8 +552,8 @@ pub struct PackageGetParams {
 }
 
 /// The keys that make a `source` a package source.
-pub const PACKAGE_KEYS: [&str; 8] = [
-    "pypi", "npm", "crate", "github", "git", "apt", "apk", "maven",
+pub const PACKAGE_KEYS: [&str; 9] = [
+    "pypi", "npm", "crate", "github", "git", "apt", "apk", "gem", "maven",
 ];
 
 /// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each

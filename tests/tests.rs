@@ -14,6 +14,7 @@ mod distro;
 mod distro_packages;
 mod download;
 mod freshness;
+mod gem;
 mod get;
 mod hostile;
 mod maven;

@@ -85,9 +85,9 @@ pub async fn get(
             freshness::judge(client, repo, &top, &base, version.base_digest.as_ref()).await?;
         write_file(&dest.join("stale"), report.stale.to_string().as_bytes())?;
         write_file(&dest.join("base_digest"), report.base_digest.as_bytes())?;
-        let json = serde_json::to_vec_pretty(&report).map_err(|e| ImageError::Io {
+        let json = serde_json::to_vec_pretty(&report).map_err(|source| ImageError::Encode {
             path: dest.join("freshness.json").display().to_string(),
-            detail: e.to_string(),
+            source,
         })?;
         write_file(&dest.join("freshness.json"), &json)?;
         metadata.push(MetadataField::new("stale", report.stale.to_string()));
@@ -142,7 +142,10 @@ async fn fetch_from_mirror_or_origin<'t>(
         match client.get_manifest(repo, digest).await {
             Ok(Some(m)) => return Ok((repo, client, m)),
             Ok(None) => log::warn(format_args!("mirror {repo} does not have {digest}")),
-            Err(e) => log::warn(format_args!("fetching from mirror {repo} failed: {e}")),
+            Err(e) => log::warn(format_args!(
+                "fetching from mirror {repo} failed: {}",
+                log::chain(&e)
+            )),
         }
     }
     let repo = &target.repository;
@@ -169,8 +172,8 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ImageError + '_ {
-    move |e| ImageError::Io {
+    move |source| ImageError::Io {
         path: path.display().to_string(),
-        detail: e.to_string(),
+        source,
     }
 }

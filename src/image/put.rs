@@ -473,14 +473,14 @@ async fn copy_remote(
             let mut reader = src_client
                 .blob_reader(src_repo, digest, Some(*size))
                 .await?;
-            let mut f = crate::fsutil::create_new(&tmp).map_err(|e| ImageError::Io {
+            let mut f = crate::fsutil::create_new(&tmp).map_err(|source| ImageError::Io {
                 path: tmp.display().to_string(),
-                detail: e.to_string(),
+                source,
             })?;
-            crate::net::blocking(|| std::io::copy(&mut reader, &mut f)).map_err(|e| {
+            crate::net::blocking(|| std::io::copy(&mut reader, &mut f)).map_err(|source| {
                 ImageError::Layer {
                     digest: digest.to_string(),
-                    detail: e.to_string(),
+                    source,
                 }
             })?;
             // Absent (HEADed above) and verified as it was read: no HEAD, no second hash.
@@ -516,9 +516,9 @@ async fn copy_remote(
 /// A private directory in `$TMPDIR` for this run's temporary files.
 fn private_temp_dir() -> Result<crate::fsutil::PrivateDir, ImageError> {
     let tmp = std::env::temp_dir();
-    crate::fsutil::private_dir_in(&tmp, "uptick-out-").map_err(|e| ImageError::Io {
-        path: tmp.display().to_string(),
-        detail: format!("cannot create a private directory: {e}"),
+    crate::fsutil::private_dir_in(&tmp, "uptick-out-").map_err(|source| ImageError::Io {
+        path: format!("a private directory in {}", tmp.display()),
+        source,
     })
 }
 
@@ -598,7 +598,7 @@ async fn write_tags(
                 written.join(", ")
             },
             not_written: not_written.join(", "),
-            cause: e.to_string(),
+            cause: Box::new(e.into()),
         }),
     }
 }

@@ -4,6 +4,7 @@
 pub mod apk;
 pub mod apt;
 pub mod crates;
+pub mod gem;
 pub mod git;
 pub mod github;
 pub mod maven;
@@ -120,9 +121,9 @@ pub trait Backend {
     }
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
-    /// The release `in` fetches, completed with what only a per-version lookup tells (Maven:
-    /// the main artifact and its sidecar hashes); by default as listed.
-    fn detail(&self, release: Release) -> Result<Release, PackageError> {
+    /// The release `in` reports: what the listing lacks filled in (RubyGems: `published_at`;
+    /// Maven: the main artifact and its sidecar hashes).
+    fn details(&self, release: Release) -> Result<Release, PackageError> {
         Ok(release)
     }
     /// Downloads `url` into `path` unless its bytes miss `hash` (Maven also takes `sha1:`).
@@ -141,6 +142,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("git", source.git.is_some()),
         ("apt", source.apt.is_some()),
         ("apk", source.apk.is_some()),
+        ("gem", source.gem.is_some()),
         ("maven", source.maven.is_some()),
     ]
     .iter()
@@ -186,12 +188,13 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["git"] => Ok(Box::new(git::Git::new(source, fetcher)?)),
         ["apt"] => Ok(Box::new(apt::Apt::new(source, fetcher)?)),
         ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
+        ["gem"] => Ok(Box::new(gem::Gem::new(source, fetcher)?)),
         ["maven"] => Ok(Box::new(maven::Maven::new(source, fetcher)?)),
         [] => Err(invalid(
-            "set one of pypi, npm, crate, github, git, apt, apk, maven".into(),
+            "set one of pypi, npm, crate, github, git, apt, apk, gem, maven".into(),
         )),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git, apt, apk, maven (found {})",
+            "set exactly one of pypi, npm, crate, github, git, apt, apk, gem, maven (found {})",
             many.join(", ")
         ))),
     }
@@ -538,6 +541,7 @@ pub fn get(
         &source.git,
         &source.apt,
         &source.apk,
+        &source.gem,
         &source.maven,
     ]
     .into_iter()
@@ -549,7 +553,7 @@ pub fn get(
             detail: format!("{name} {} is no longer listed", version.version),
         });
     };
-    let release = &backend.detail(release.clone())?;
+    let release = &backend.details(release.clone())?;
     // Outputs go to a private staging directory in DEST, moved in once everything succeeded:
     // a failed get (a file whose hash does not match, say) leaves DEST as it found it.
     let disk = |e: std::io::Error| PackageError::Malformed {

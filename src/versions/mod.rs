@@ -1,12 +1,13 @@
 //! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
 //! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), dpkg
-//! versions and relations (apt), apk versions and comparisons (Alpine), Maven versions and
-//! ranges, natural tag order.
+//! versions and relations (apt), apk versions and comparisons (Alpine), RubyGems versions and
+//! requirements, Maven versions and ranges, natural tag order.
 
 pub mod apk;
 #[cfg(test)]
 mod conformance;
 pub mod dpkg;
+pub mod gem;
 pub mod maven;
 pub mod npm;
 #[cfg(test)]
@@ -32,6 +33,8 @@ pub enum Ecosystem {
     Dpkg,
     /// Alpine versions and comparisons, as apk-tools (apk repositories).
     Apk,
+    /// RubyGems versions and requirements, as `Gem::Version` / `Gem::Requirement` (RubyGems).
+    Gem,
     /// Maven versions and version ranges, as Maven's `ComparableVersion` and `VersionRange`.
     Maven,
 }
@@ -51,6 +54,8 @@ pub enum Parsed {
     Dpkg(dpkg::Version),
     /// An apk version.
     Apk(apk::Version),
+    /// A RubyGems version.
+    Gem(gem::Version),
     /// A Maven version.
     Maven(maven::Version),
 }
@@ -80,6 +85,7 @@ impl Parsed {
             }),
             Ecosystem::Dpkg => dpkg::Version::parse(text).ok().map(Parsed::Dpkg),
             Ecosystem::Apk => apk::Version::parse(text).ok().map(Parsed::Apk),
+            Ecosystem::Gem => gem::Version::parse(text).ok().map(Parsed::Gem),
             Ecosystem::Maven => maven::Version::parse(text).ok().map(Parsed::Maven),
         }
     }
@@ -112,6 +118,7 @@ impl Ord for Parsed {
             (Parsed::Npm(a), Parsed::Npm(b)) => a.cmp(b),
             (Parsed::Dpkg(a), Parsed::Dpkg(b)) => a.cmp(b),
             (Parsed::Apk(a), Parsed::Apk(b)) => a.cmp(b),
+            (Parsed::Gem(a), Parsed::Gem(b)) => a.cmp(b),
             (Parsed::Maven(a), Parsed::Maven(b)) => a.cmp(b),
             _ => Ordering::Equal,
         }
@@ -131,6 +138,8 @@ pub enum Constraint {
     Dpkg(dpkg::Relations),
     /// apk comparisons (`>=3.3.1-r0 <3.4`, `~3.12`).
     Apk(apk::Constraint),
+    /// RubyGems requirements (`~> 1.2, != 1.3.0`).
+    Gem(gem::Requirement),
     /// A Maven version range (`[1.1,2.0)`, `(,1.0],[1.2,)`) or soft requirement (`1.0`).
     Maven(maven::Range),
 }
@@ -155,6 +164,9 @@ impl Constraint {
             Ecosystem::Apk => apk::Constraint::parse(text)
                 .map(Constraint::Apk)
                 .map_err(|e| e.to_string()),
+            Ecosystem::Gem => gem::Requirement::parse(text)
+                .map(Constraint::Gem)
+                .map_err(|e| e.to_string()),
             Ecosystem::Maven => maven::Range::parse(text)
                 .map(Constraint::Maven)
                 .map_err(|e| e.to_string()),
@@ -171,6 +183,8 @@ impl Constraint {
 /// - dpkg: every version the relations admit (Debian has no pre-releases: `~` versions are
 ///   ordinary versions ordered before their base);
 /// - apk: `_alpha`/`_beta`/`_pre`/`_rc` versions only with `pre_releases`, then the comparisons;
+/// - RubyGems: `Gem::Dependency#match?`: a prerelease only with `pre_releases` or when a
+///   requirement names a prerelease, then `Gem::Requirement#satisfied_by?`;
 /// - Maven: `alpha`/`beta`/`milestone`/`rc`/`snapshot` versions only with `pre_releases`, then
 ///   the range.
 pub fn select<T>(
@@ -224,6 +238,14 @@ pub fn select<T>(
                     (pre_releases || !v.is_prerelease()) && c.admits(v)
                 }
                 (None, Parsed::Apk(v)) => pre_releases || !v.is_prerelease(),
+                _ => false,
+            })
+            .collect(),
+        Ecosystem::Gem => items
+            .into_iter()
+            .filter(|item| match (constraint, key(item).1) {
+                (Some(Constraint::Gem(r)), Parsed::Gem(v)) => r.admits(v, pre_releases),
+                (None, Parsed::Gem(v)) => pre_releases || !v.is_prerelease(),
                 _ => false,
             })
             .collect(),
