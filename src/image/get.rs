@@ -62,6 +62,14 @@ pub async fn get(
         }
     }
 
+    if let Some((img, _)) = &image {
+        // Verified and read from `repo`: a later push of these layers to another repository of
+        // this registry mounts them from here (as skopeo remembers blobs it pulled).
+        let blobs: Vec<&crate::digest::Digest> = std::iter::once(&img.config.digest)
+            .chain(img.layers.iter().map(|l| &l.digest))
+            .collect();
+        crate::registry::blobcache::remember(repo, &blobs);
+    }
     write_file(&dest.join("tag"), tag.as_bytes())?;
     write_file(&dest.join("digest"), digest.as_bytes())?;
     write_file(&dest.join("repository"), target.name.as_bytes())?;
