@@ -374,9 +374,14 @@ fn maven_refuses_files_that_miss_their_sidecar_hash() {
         line.contains("source.suite: not a field of maven sources"),
         "{line}"
     );
-    let line = check(&json!({"source": with(&src, json!({"repository": "ftp://example.org/m2"}))}))
-        .fails();
-    assert!(line.contains("source.repository"), "{line}");
+    let line = check(
+        &json!({"source": with(&src, json!({"repository": "ftp://user:hunter22@example.org/m2"}))}),
+    )
+    .fails();
+    assert!(
+        line.contains("source.repository: `ftp://example.org/m2` is not an http(s) URL"),
+        "{line}"
+    );
     let dest = tempfile::tempdir().unwrap();
     let line = get(
         &json!({"source": src, "version": {"version": "9.9"}}),

@@ -47,6 +47,8 @@ fn is_segment(s: &str) -> bool {
             .all(|b| b.is_ascii_graphic() && !b"/\\?#%".contains(&b))
 }
 
+/// Whether `s` is a Maven name part (group segment, artifact, packaging): letters, digits,
+/// `-`, `_`, `.`, not starting with `.`.
 fn is_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('.')
@@ -68,10 +70,15 @@ impl Maven {
                 ),
             })?;
         let repository = source.repository.as_deref().unwrap_or(CENTRAL);
-        if !(repository.starts_with("https://") || repository.starts_with("http://")) {
+        let web = url::Url::parse(repository)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !web {
             return Err(PackageError::Invalid {
                 field: "source.repository",
-                detail: format!("`{repository}` is not an http(s) URL"),
+                detail: format!(
+                    "`{}` is not an http(s) URL",
+                    crate::net::redact_url(repository)
+                ),
             });
         }
         Ok(Maven {
