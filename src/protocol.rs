@@ -420,7 +420,7 @@ pub struct ImageSource {
     pub base: Option<BaseField>,
 }
 
-/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `gem`, `maven`.
+/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `gem`, `helm`, `maven`.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageSource {
@@ -448,10 +448,13 @@ pub struct PackageSource {
     /// A RubyGems gem (`rails`): the compact index, else the versions API; platform gems folded into their version.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub gem: Option<String>,
+    /// A Helm chart (`redis`) of the chart repository `repository` (its `index.yaml`, or an OCI registry `oci://HOST/PATH`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub helm: Option<String>,
     /// An artifact of a Maven repository, `GROUP:ARTIFACT` (`org.apache.commons:commons-lang3`); `repository` defaults to Maven Central.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub maven: Option<String>,
-    /// apt: the archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); apk: the repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`); maven: the repository root (default `https://repo.maven.apache.org/maven2`).
+    /// apt: the archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); apk: the repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`); helm: the chart repository (`https://charts.bitnami.com/bitnami`, `oci://registry-1.docker.io/bitnamicharts`); maven: the repository root (default `https://repo.maven.apache.org/maven2`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub repository: Option<String>,
     /// apt: the suite under `dists/` (`bookworm`, `bookworm-security`, `jammy-updates`).
@@ -467,14 +470,14 @@ pub struct PackageSource {
     #[serde(default, deserialize_with = "empty_is_none")]
     pub signed_by: Option<String>,
     /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them
-    /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git),
+    /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git, Helm),
     /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`),
     /// RubyGems requirements, comma = and (gem: `~> 1.2, != 1.3.0`),
     /// Maven version ranges (maven: `[1.1,2.0)`, `(,1.0],[1.2,)`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub constraint: Option<String>,
     /// Admit pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
-    /// GitHub, git), any pre-release for crates; GitHub releases flagged pre-release; apk
+    /// GitHub, git, Helm), any pre-release for crates; GitHub releases flagged pre-release; apk
     /// `_alpha`/`_beta`/`_pre`/`_rc`; RubyGems versions with a letter (also admitted when a
     /// requirement names one); Maven `alpha`/`beta`/`milestone`/`rc`/`cr`/`-SNAPSHOT`; no effect
     /// for apt (Debian has no pre-releases).
@@ -552,8 +555,8 @@ pub struct PackageGetParams {
 }
 
 /// The keys that make a `source` a package source.
-pub const PACKAGE_KEYS: [&str; 9] = [
-    "pypi", "npm", "crate", "github", "git", "apt", "apk", "gem", "maven",
+pub const PACKAGE_KEYS: [&str; 10] = [
+    "pypi", "npm", "crate", "github", "git", "apt", "apk", "gem", "helm", "maven",
 ];
 
 /// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each

@@ -16,6 +16,7 @@ mod download;
 mod freshness;
 mod gem;
 mod get;
+mod helm;
 mod hostile;
 mod maven;
 mod ondisk;

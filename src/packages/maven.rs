@@ -457,10 +457,15 @@ impl Backend for Maven {
         Ok(release)
     }
 
-    fn download(&self, url: &str, hash: &str, path: &std::path::Path) -> Result<(), PackageError> {
+    fn download(
+        &self,
+        file: &ReleaseFile,
+        hash: &str,
+        path: &std::path::Path,
+    ) -> Result<(), PackageError> {
         match hash.split_once(':') {
-            Some(("sha1", hex)) => self.download_sha1(url, hex, path),
-            _ => self.fetcher.download(url, hash, path),
+            Some(("sha1", hex)) => self.download_sha1(&file.url, hex, path),
+            _ => self.fetcher.download(&file.url, hash, path),
         }
     }
 

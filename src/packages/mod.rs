@@ -7,6 +7,7 @@ pub mod crates;
 pub mod gem;
 pub mod git;
 pub mod github;
+pub mod helm;
 pub mod maven;
 pub mod npm;
 pub mod openpgp;
@@ -94,6 +95,9 @@ pub struct Release {
     /// The checksum the index publishes for it (`sha256:<hex>`; apk: the `Q1…` control hash).
     #[serde(default)]
     pub checksum: Option<String>,
+    /// The version of the application it packages (Helm's `appVersion`).
+    #[serde(default)]
+    pub app_version: Option<String>,
 }
 
 /// A release file and the hash its index publishes for it.
@@ -122,13 +126,20 @@ pub trait Backend {
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
     /// The release `in` reports: what the listing lacks filled in (RubyGems: `published_at`;
-    /// Maven: the main artifact and its sidecar hashes).
+    /// an OCI chart: its manifest digest and `appVersion`; Maven: the main artifact and its sidecar
+    /// hashes).
     fn details(&self, release: Release) -> Result<Release, PackageError> {
         Ok(release)
     }
-    /// Downloads `url` into `path` unless its bytes miss `hash` (Maven also takes `sha1:`).
-    fn download(&self, url: &str, hash: &str, path: &std::path::Path) -> Result<(), PackageError> {
-        self.fetcher().download(url, hash, path)
+    /// Downloads `file` into `path` unless its bytes miss `hash` (Maven also takes `sha1:`); by
+    /// default over HTTP from [`Backend::file_url`].
+    fn download(
+        &self,
+        file: &ReleaseFile,
+        hash: &str,
+        path: &std::path::Path,
+    ) -> Result<(), PackageError> {
+        self.fetcher().download(&self.file_url(file)?, hash, path)
     }
 }
 
@@ -143,6 +154,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("apt", source.apt.is_some()),
         ("apk", source.apk.is_some()),
         ("gem", source.gem.is_some()),
+        ("helm", source.helm.is_some()),
         ("maven", source.maven.is_some()),
     ]
     .iter()
@@ -159,7 +171,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             (
                 "source.repository",
                 source.repository.is_some(),
-                "apt, apk and maven",
+                "apt, apk, helm and maven",
             ),
             (
                 "source.architecture",
@@ -189,12 +201,13 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["apt"] => Ok(Box::new(apt::Apt::new(source, fetcher)?)),
         ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
         ["gem"] => Ok(Box::new(gem::Gem::new(source, fetcher)?)),
+        ["helm"] => Ok(Box::new(helm::Helm::new(source, fetcher)?)),
         ["maven"] => Ok(Box::new(maven::Maven::new(source, fetcher)?)),
         [] => Err(invalid(
-            "set one of pypi, npm, crate, github, git, apt, apk, gem, maven".into(),
+            "set one of pypi, npm, crate, github, git, apt, apk, gem, helm, maven".into(),
         )),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git, apt, apk, gem, maven (found {})",
+            "set exactly one of pypi, npm, crate, github, git, apt, apk, gem, helm, maven (found {})",
             many.join(", ")
         ))),
     }
@@ -210,6 +223,8 @@ pub struct Fetcher {
     /// The URL credentials belong to (the configured index / registry / API): they go only
     /// to its scheme, host and port.
     auth_origin: Option<String>,
+    /// Largest index document read ([`MAX_INDEX_BYTES`] unless a backend needs more).
+    index_limit: u64,
 }
 
 impl Fetcher {
@@ -239,7 +254,14 @@ impl Fetcher {
             http,
             authorization,
             auth_origin,
+            index_limit: MAX_INDEX_BYTES,
         })
+    }
+
+    /// The same fetcher reading index documents of up to `limit` bytes.
+    pub fn with_index_limit(mut self, limit: u64) -> Fetcher {
+        self.index_limit = limit;
+        self
     }
 
     /// Like [`Fetcher::releases`], a 404 being the package's absence from `ecosystem`.
@@ -389,7 +411,7 @@ impl Fetcher {
                 let ct = resp.header("Content-Type").unwrap_or("").to_string();
                 let etag = resp.header("ETag").map(str::to_string);
                 let last_modified = resp.header("Last-Modified").map(str::to_string);
-                let body = resp.read_limited_blocking(MAX_INDEX_BYTES)?;
+                let body = resp.read_limited_blocking(self.index_limit)?;
                 let releases = parse(&ct, &body)?;
                 if etag.is_some() || last_modified.is_some() {
                     cache::store(key, etag, last_modified, &releases);
@@ -542,6 +564,7 @@ pub fn get(
         &source.apt,
         &source.apk,
         &source.gem,
+        &source.helm,
         &source.maven,
     ]
     .into_iter()
@@ -588,6 +611,7 @@ pub fn get(
         ("url", &release.url),
         ("published_at", &release.published_at),
         ("checksum", &release.checksum),
+        ("app_version", &release.app_version),
     ] {
         if let Some(v) = value {
             write(file, v)?;
@@ -634,8 +658,7 @@ pub fn get(
                     file.name
                 ),
             })?;
-            let url = backend.file_url(file)?;
-            backend.download(&url, hash, &dest.join(&file.name))?;
+            backend.download(file, hash, &dest.join(&file.name))?;
             log::info(format_args!("downloaded {} ({hash})", file.name));
             got.push(file.name.clone());
         }

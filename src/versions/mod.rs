@@ -8,6 +8,7 @@ pub mod apk;
 mod conformance;
 pub mod dpkg;
 pub mod gem;
+pub mod helm;
 pub mod maven;
 pub mod npm;
 #[cfg(test)]
@@ -27,7 +28,7 @@ pub enum Ecosystem {
     /// Strict semver with node-semver ranges (npm registries).
     Npm,
     /// Tag text read loosely (Masterminds: a leading `v`, one to three numbers, leading zeros)
-    /// under node-semver ranges (GitHub and git tags).
+    /// under node-semver ranges (GitHub and git tags; Helm chart versions, [`helm`]).
     Loose,
     /// Debian versions and relations, as dpkg (apt repositories).
     Dpkg,
