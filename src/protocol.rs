@@ -420,7 +420,7 @@ pub struct ImageSource {
     pub base: Option<BaseField>,
 }
 
-/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `gem`, `helm`, `maven`.
+/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `gem`, `helm`, `go`, `gitlab`, `maven`.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageSource {
@@ -451,6 +451,15 @@ pub struct PackageSource {
     /// A Helm chart (`redis`) of the chart repository `repository` (its `index.yaml`, or an OCI registry `oci://HOST/PATH`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub helm: Option<String>,
+    /// A Go module path (`github.com/Azure/azure-sdk-for-go`) on a Go module proxy; pseudo-versions skipped.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub go: Option<String>,
+    /// GitLab releases (or tags) of `GROUP/PROJECT` (subgroups allowed: `group/sub/project`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub gitlab: Option<String>,
+    /// go: the Go module proxy (GOPROXY protocol; default `https://proxy.golang.org`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub proxy: Option<String>,
     /// An artifact of a Maven repository, `GROUP:ARTIFACT` (`org.apache.commons:commons-lang3`); `repository` defaults to Maven Central.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub maven: Option<String>,
@@ -498,19 +507,19 @@ pub struct PackageSource {
     /// npm registry root.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub registry: Option<String>,
-    /// GitHub API root (GitHub Enterprise; default `https://api.github.com`).
+    /// GitHub API root (GitHub Enterprise; default `https://api.github.com`); GitLab API root (self-managed; default `https://gitlab.com/api/v4`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub api_url: Option<String>,
-    /// GitHub token (5,000 requests an hour instead of 60); never logged.
+    /// GitHub token (5,000 requests an hour instead of 60); GitLab token (sent as `PRIVATE-TOKEN`); sent only to `api_url`'s origin, never logged.
     #[serde(default)]
     pub access_token: Option<Secret>,
-    /// GitHub: `false` follows tags instead of releases (default `true`).
+    /// GitHub and GitLab: `false` follows tags instead of releases (default `true`).
     #[serde(default)]
     pub releases: Option<bool>,
     /// GitHub: include draft releases.
     #[serde(default)]
     pub drafts: bool,
-    /// GitHub and git: its named group `version` is the version; tags it does not match are skipped (default: the tag without a leading `v`).
+    /// GitHub, GitLab and git: its named group `version` is the version; tags it does not match are skipped (default: the tag without a leading `v`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub tag_regex: Option<String>,
     /// User of basic credentials for a private index or repository, sent only to its own origin.
@@ -555,8 +564,8 @@ pub struct PackageGetParams {
 }
 
 /// The keys that make a `source` a package source.
-pub const PACKAGE_KEYS: [&str; 10] = [
-    "pypi", "npm", "crate", "github", "git", "apt", "apk", "gem", "helm", "maven",
+pub const PACKAGE_KEYS: [&str; 12] = [
+    "pypi", "npm", "crate", "github", "git", "apt", "apk", "gem", "helm", "go", "gitlab", "maven",
 ];
 
 /// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each

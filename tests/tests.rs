@@ -16,6 +16,8 @@ mod download;
 mod freshness;
 mod gem;
 mod get;
+mod gitlab;
+mod go;
 mod helm;
 mod hostile;
 mod maven;

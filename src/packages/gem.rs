@@ -96,7 +96,11 @@ impl Backend for Gem {
     /// checksums the compact index left out. Best effort: a server without the API (404), or
     /// whose API fails or answers something else, leaves the release as listed (with a warning
     /// for a failure), since nothing `in` verifies depends on it.
-    fn details(&self, mut release: Release) -> Result<Release, PackageError> {
+    fn details(
+        &self,
+        mut release: Release,
+        _download: Option<&str>,
+    ) -> Result<Release, PackageError> {
         if release.published_at.is_some() {
             return Ok(release);
         }

@@ -410,7 +410,7 @@ impl Backend for Helm {
         }
     }
 
-    fn details(&self, release: Release) -> Result<Release, PackageError> {
+    fn details(&self, release: Release, _download: Option<&str>) -> Result<Release, PackageError> {
         match &self.kind {
             Kind::Http { .. } => Ok(release),
             Kind::Oci {

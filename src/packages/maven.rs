@@ -384,7 +384,11 @@ impl Backend for Maven {
 
     /// The POM's packaging decides the main artifact; snapshots name their files by the
     /// version-level metadata; each file's hash is its preferred sidecar's.
-    fn details(&self, mut release: Release) -> Result<Release, PackageError> {
+    fn details(
+        &self,
+        mut release: Release,
+        _download: Option<&str>,
+    ) -> Result<Release, PackageError> {
         let version = release.version.clone();
         if !is_segment(&version) {
             return Err(PackageError::Invalid {

@@ -7,6 +7,8 @@ pub mod crates;
 pub mod gem;
 pub mod git;
 pub mod github;
+pub mod gitlab;
+pub mod go;
 pub mod helm;
 pub mod maven;
 pub mod npm;
@@ -15,7 +17,9 @@ pub mod pypi;
 
 use crate::log;
 use crate::net::{Body, BrokeOff, Http, NetError, TlsSettings};
-use crate::protocol::{MetadataField, PackageSource, PackageVersion, VersionResponse};
+use crate::protocol::{
+    MetadataField, PackageSource, PackageVersion, VersionResponse, PACKAGE_KEYS,
+};
 use crate::versions::{Constraint, Parsed};
 use base64::Engine as _;
 use regex::Regex;
@@ -126,9 +130,9 @@ pub trait Backend {
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
     /// The release `in` reports: what the listing lacks filled in (RubyGems: `published_at`;
-    /// an OCI chart: its manifest digest and `appVersion`; Maven: the main artifact and its sidecar
-    /// hashes).
-    fn details(&self, release: Release) -> Result<Release, PackageError> {
+    /// an OCI chart: its manifest digest and `appVersion`; Go: the `.info` time; Maven: the main artifact and its sidecar hashes), or a refusal
+    /// of `download` where the index publishes no hash at all.
+    fn details(&self, release: Release, _download: Option<&str>) -> Result<Release, PackageError> {
         Ok(release)
     }
     /// Downloads `file` into `path` unless its bytes miss `hash` (Maven also takes `sha1:`); by
@@ -155,6 +159,8 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("apk", source.apk.is_some()),
         ("gem", source.gem.is_some()),
         ("helm", source.helm.is_some()),
+        ("go", source.go.is_some()),
+        ("gitlab", source.gitlab.is_some()),
         ("maven", source.maven.is_some()),
     ]
     .iter()
@@ -181,9 +187,15 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             ("source.suite", source.suite.is_some(), "apt"),
             ("source.component", source.component.is_some(), "apt"),
             ("source.signed_by", source.signed_by.is_some(), "apt"),
+            ("source.proxy", source.proxy.is_some(), "go"),
+            ("source.drafts", source.drafts, "github"),
         ];
         for (field, set, owners) in distro {
-            if set && !owners.contains(one) {
+            // Whole words: `github` must not let a `git` source through.
+            let owned = owners
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w == *one);
+            if set && !owned {
                 return Err(PackageError::Invalid {
                     field,
                     detail: format!("not a field of {one} sources (only {owners} sources have it)"),
@@ -202,12 +214,13 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
         ["gem"] => Ok(Box::new(gem::Gem::new(source, fetcher)?)),
         ["helm"] => Ok(Box::new(helm::Helm::new(source, fetcher)?)),
+        ["go"] => Ok(Box::new(go::GoModule::new(source, fetcher)?)),
+        ["gitlab"] => Ok(Box::new(gitlab::GitLab::new(source, fetcher)?)),
         ["maven"] => Ok(Box::new(maven::Maven::new(source, fetcher)?)),
-        [] => Err(invalid(
-            "set one of pypi, npm, crate, github, git, apt, apk, gem, helm, maven".into(),
-        )),
+        [] => Err(invalid(format!("set one of {}", PACKAGE_KEYS.join(", ")))),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git, apt, apk, gem, helm, maven (found {})",
+            "set exactly one of {} (found {})",
+            PACKAGE_KEYS.join(", "),
             many.join(", ")
         ))),
     }
@@ -347,7 +360,7 @@ impl Fetcher {
     }
 
     /// The releases at `url`: on a 304 to `If-None-Match` / `If-Modified-Since` the list kept
-    /// from the last run (the page is not parsed again); `None` on 404. A page whose body breaks
+    /// from the last run (the page is not parsed again); `None` on 404 or 410. A page whose body breaks
     /// off is asked for again (twice at most).
     pub fn releases(
         &self,
@@ -418,7 +431,8 @@ impl Fetcher {
                 }
                 Ok(Some(releases))
             }
-            404 => Ok(None),
+            // 410 Gone: how Go module proxies say "not found" as well.
+            404 | 410 => Ok(None),
             status => Err(PackageError::Malformed {
                 url: resp.url.clone(),
                 detail: format!("HTTP {status}"),
@@ -565,6 +579,8 @@ pub fn get(
         &source.apk,
         &source.gem,
         &source.helm,
+        &source.go,
+        &source.gitlab,
         &source.maven,
     ]
     .into_iter()
@@ -576,7 +592,7 @@ pub fn get(
             detail: format!("{name} {} is no longer listed", version.version),
         });
     };
-    let release = &backend.details(release.clone())?;
+    let release = &backend.details(release.clone(), download)?;
     // Outputs go to a private staging directory in DEST, moved in once everything succeeded:
     // a failed get (a file whose hash does not match, say) leaves DEST as it found it.
     let disk = |e: std::io::Error| PackageError::Malformed {

@@ -1,13 +1,15 @@
 //! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
 //! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), dpkg
 //! versions and relations (apt), apk versions and comparisons (Alpine), RubyGems versions and
-//! requirements, Maven versions and ranges, natural tag order.
+//! requirements, Helm chart versions, Go module versions as golang.org/x/mod orders them, Maven
+//! versions and ranges, natural tag order.
 
 pub mod apk;
 #[cfg(test)]
 mod conformance;
 pub mod dpkg;
 pub mod gem;
+pub mod go;
 pub mod helm;
 pub mod maven;
 pub mod npm;
@@ -36,6 +38,9 @@ pub enum Ecosystem {
     Apk,
     /// RubyGems versions and requirements, as `Gem::Version` / `Gem::Requirement` (RubyGems).
     Gem,
+    /// Go module versions as golang.org/x/mod orders them (a required `v`, pseudo-versions
+    /// skipped) under node-semver ranges (Go module proxies).
+    Go,
     /// Maven versions and version ranges, as Maven's `ComparableVersion` and `VersionRange`.
     Maven,
 }
@@ -87,6 +92,7 @@ impl Parsed {
             Ecosystem::Dpkg => dpkg::Version::parse(text).ok().map(Parsed::Dpkg),
             Ecosystem::Apk => apk::Version::parse(text).ok().map(Parsed::Apk),
             Ecosystem::Gem => gem::Version::parse(text).ok().map(Parsed::Gem),
+            Ecosystem::Go => go::release_version(text).map(Parsed::Npm),
             Ecosystem::Maven => maven::Version::parse(text).ok().map(Parsed::Maven),
         }
     }
@@ -156,9 +162,11 @@ impl Constraint {
             Ecosystem::Cargo => ::semver::VersionReq::parse(text)
                 .map(Constraint::Cargo)
                 .map_err(|e| e.to_string()),
-            Ecosystem::Npm | Ecosystem::Loose => npm::Range::parse(text, pre_releases)
-                .map(Constraint::Npm)
-                .map_err(|e| e.to_string()),
+            Ecosystem::Npm | Ecosystem::Loose | Ecosystem::Go => {
+                npm::Range::parse(text, pre_releases)
+                    .map(Constraint::Npm)
+                    .map_err(|e| e.to_string())
+            }
             Ecosystem::Dpkg => dpkg::Relations::parse(text)
                 .map(Constraint::Dpkg)
                 .map_err(|e| e.to_string()),
@@ -209,7 +217,7 @@ pub fn select<T>(
                 }
             })
         }
-        Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Loose => items
+        Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Loose | Ecosystem::Go => items
             .into_iter()
             .filter(|item| {
                 let (_, parsed) = key(item);
