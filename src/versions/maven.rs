@@ -34,8 +34,8 @@ use std::cmp::Ordering;
 /// Why a text is not a Maven version or range.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MavenError {
-    /// Empty, or not printable ASCII.
-    #[error("`{0}` is not a Maven version (empty, or not printable ASCII)")]
+    /// Empty, longer than [`MAX_VERSION_LEN`], or not printable ASCII.
+    #[error("`{0}` is not a Maven version (empty, longer than 256 bytes, or not printable ASCII)")]
     Version(String),
     /// The range breaks `VersionRange`'s grammar.
     #[error("`{spec}` is not a Maven version range: {detail}")]
@@ -46,6 +46,10 @@ pub enum MavenError {
         detail: String,
     },
 }
+
+/// Longest version read: each `-` nests a list, and lists are compared and dropped recursively,
+/// so a server's version text must not nest without bound.
+pub const MAX_VERSION_LEN: usize = 256;
 
 /// Known qualifiers in order; the empty one is the release.
 const QUALIFIERS: [&str; 7] = ["alpha", "beta", "milestone", "rc", "snapshot", "", "sp"];
@@ -174,8 +178,12 @@ pub struct Version {
 impl Version {
     /// Reads `text` as `ComparableVersion` does (any printable ASCII text is a version).
     pub fn parse(text: &str) -> Result<Version, MavenError> {
-        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(MavenError::Version(text.to_string()));
+        if text.is_empty()
+            || text.len() > MAX_VERSION_LEN
+            || !text.bytes().all(|b| b.is_ascii_graphic())
+        {
+            let shown: String = text.chars().take(80).collect();
+            return Err(MavenError::Version(shown));
         }
         let lower = text.to_ascii_lowercase();
         let v = lower.as_bytes();
@@ -660,8 +668,12 @@ mod tests {
         }
         assert_eq!(
             Version::parse("1.0 beta").unwrap_err().to_string(),
-            "`1.0 beta` is not a Maven version (empty, or not printable ASCII)"
+            "`1.0 beta` is not a Maven version (empty, longer than 256 bytes, or not printable ASCII)"
         );
+        // Nesting is bounded by the length: a hostile index cannot nest lists without end.
+        let deep = "1-".repeat(128);
+        assert!(v(&deep) > v("1"));
+        assert!(Version::parse(&format!("{deep}1")).is_err());
         assert!(Version::parse("").is_err());
         assert!(Version::parse("1.α").is_err());
         for operator in [">=1.0", "~1.2", "1.*", "1.0 || 2.0", "^1"] {
