@@ -420,7 +420,7 @@ pub struct ImageSource {
     pub base: Option<BaseField>,
 }
 
-/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `gem`, `helm`, `go`, `gitlab`.
+/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `gem`, `helm`, `go`, `gitlab`, `maven`.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageSource {
@@ -460,7 +460,10 @@ pub struct PackageSource {
     /// go: the Go module proxy (GOPROXY protocol; default `https://proxy.golang.org`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub proxy: Option<String>,
-    /// apt: the archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); apk: the repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`); helm: the chart repository (`https://charts.bitnami.com/bitnami`, `oci://registry-1.docker.io/bitnamicharts`).
+    /// An artifact of a Maven repository, `GROUP:ARTIFACT` (`org.apache.commons:commons-lang3`); `repository` defaults to Maven Central.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub maven: Option<String>,
+    /// apt: the archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); apk: the repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`); helm: the chart repository (`https://charts.bitnami.com/bitnami`, `oci://registry-1.docker.io/bitnamicharts`); maven: the repository root (default `https://repo.maven.apache.org/maven2`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub repository: Option<String>,
     /// apt: the suite under `dists/` (`bookworm`, `bookworm-security`, `jammy-updates`).
@@ -478,13 +481,15 @@ pub struct PackageSource {
     /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them
     /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git, Helm),
     /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`),
-    /// RubyGems requirements, comma = and (gem: `~> 1.2, != 1.3.0`).
+    /// RubyGems requirements, comma = and (gem: `~> 1.2, != 1.3.0`),
+    /// Maven version ranges (maven: `[1.1,2.0)`, `(,1.0],[1.2,)`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub constraint: Option<String>,
     /// Admit pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
     /// GitHub, git, Helm), any pre-release for crates; GitHub releases flagged pre-release; apk
     /// `_alpha`/`_beta`/`_pre`/`_rc`; RubyGems versions with a letter (also admitted when a
-    /// requirement names one); no effect for apt (Debian has no pre-releases).
+    /// requirement names one); Maven `alpha`/`beta`/`milestone`/`rc`/`cr`/`-SNAPSHOT`; no effect
+    /// for apt (Debian has no pre-releases).
     #[serde(default)]
     pub pre_releases: bool,
     /// Only versions whose text matches.
@@ -559,8 +564,8 @@ pub struct PackageGetParams {
 }
 
 /// The keys that make a `source` a package source.
-pub const PACKAGE_KEYS: [&str; 11] = [
-    "pypi", "npm", "crate", "github", "git", "apt", "apk", "gem", "helm", "go", "gitlab",
+pub const PACKAGE_KEYS: [&str; 12] = [
+    "pypi", "npm", "crate", "github", "git", "apt", "apk", "gem", "helm", "go", "gitlab", "maven",
 ];
 
 /// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each

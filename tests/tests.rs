@@ -20,6 +20,7 @@ mod gitlab;
 mod go;
 mod helm;
 mod hostile;
+mod maven;
 mod ondisk;
 mod packages;
 mod proxies;

@@ -1,12 +1,12 @@
 //! Versions and constraints (Masterminds semver, node-semver ranges, PEP 440 specifiers, dpkg
-//! versions and relations, apk versions and comparisons, Go module versions and paths, natural
-//! tag order, package tag versions; OpenPGP keys and signatures as apt's `signed_by` reads
-//! them): parsing and comparing never panic, orders are consistent.
+//! versions and relations, apk versions and comparisons, Go module versions and paths, Maven
+//! versions and ranges, natural tag order, package tag versions; OpenPGP keys and signatures as
+//! apt's `signed_by` reads them): parsing and comparing never panic, orders are consistent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use uptick::versions::semver::{Constraints, Version};
-use uptick::versions::{apk, dpkg, go, npm, pep440};
+use uptick::versions::{apk, dpkg, go, maven, npm, pep440};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -57,6 +57,14 @@ fuzz_target!(|data: &[u8]| {
     }
     if let (Ok(c), Ok(y)) = (apk::Constraint::parse(a), &ab) {
         let _ = c.admits(y);
+    }
+    let (ma, mb) = (maven::Version::parse(a), maven::Version::parse(b));
+    if let (Ok(x), Ok(y)) = (&ma, &mb) {
+        assert_eq!(x.cmp(y), y.cmp(x).reverse());
+        let _ = x.is_prerelease();
+    }
+    if let (Ok(r), Ok(y)) = (maven::Range::parse(a), &mb) {
+        let _ = r.admits(y);
     }
     assert_eq!(go::compare(a, b), go::compare(b, a).reverse());
     let _ = (go::canonical_version(a), go::is_pseudo(a), go::release_version(a));

@@ -10,6 +10,7 @@ pub mod github;
 pub mod gitlab;
 pub mod go;
 pub mod helm;
+pub mod maven;
 pub mod npm;
 pub mod openpgp;
 pub mod pypi;
@@ -129,13 +130,13 @@ pub trait Backend {
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
     /// The release `in` reports: what the listing lacks filled in (RubyGems: `published_at`;
-    /// an OCI chart: its manifest digest and `appVersion`; Go: the `.info` time), or a refusal
+    /// an OCI chart: its manifest digest and `appVersion`; Go: the `.info` time; Maven: the main artifact and its sidecar hashes), or a refusal
     /// of `download` where the index publishes no hash at all.
     fn details(&self, release: Release, _download: Option<&str>) -> Result<Release, PackageError> {
         Ok(release)
     }
-    /// Downloads `file` into `path` unless its bytes miss `hash`; by default over HTTP from
-    /// [`Backend::file_url`].
+    /// Downloads `file` into `path` unless its bytes miss `hash` (Maven also takes `sha1:`); by
+    /// default over HTTP from [`Backend::file_url`].
     fn download(
         &self,
         file: &ReleaseFile,
@@ -160,6 +161,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("helm", source.helm.is_some()),
         ("go", source.go.is_some()),
         ("gitlab", source.gitlab.is_some()),
+        ("maven", source.maven.is_some()),
     ]
     .iter()
     .filter(|(_, on)| *on)
@@ -175,7 +177,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             (
                 "source.repository",
                 source.repository.is_some(),
-                "apt, apk and helm",
+                "apt, apk, helm and maven",
             ),
             (
                 "source.architecture",
@@ -214,6 +216,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["helm"] => Ok(Box::new(helm::Helm::new(source, fetcher)?)),
         ["go"] => Ok(Box::new(go::GoModule::new(source, fetcher)?)),
         ["gitlab"] => Ok(Box::new(gitlab::GitLab::new(source, fetcher)?)),
+        ["maven"] => Ok(Box::new(maven::Maven::new(source, fetcher)?)),
         [] => Err(invalid(format!("set one of {}", PACKAGE_KEYS.join(", ")))),
         many => Err(invalid(format!(
             "set exactly one of {} (found {})",
@@ -578,6 +581,7 @@ pub fn get(
         &source.helm,
         &source.go,
         &source.gitlab,
+        &source.maven,
     ]
     .into_iter()
     .find_map(|n| n.clone())

@@ -1,8 +1,8 @@
 //! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
 //! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), dpkg
 //! versions and relations (apt), apk versions and comparisons (Alpine), RubyGems versions and
-//! requirements, Helm chart versions, Go module versions as golang.org/x/mod orders them,
-//! natural tag order.
+//! requirements, Helm chart versions, Go module versions as golang.org/x/mod orders them, Maven
+//! versions and ranges, natural tag order.
 
 pub mod apk;
 #[cfg(test)]
@@ -11,6 +11,7 @@ pub mod dpkg;
 pub mod gem;
 pub mod go;
 pub mod helm;
+pub mod maven;
 pub mod npm;
 #[cfg(test)]
 mod oracle;
@@ -40,6 +41,8 @@ pub enum Ecosystem {
     /// Go module versions as golang.org/x/mod orders them (a required `v`, pseudo-versions
     /// skipped) under node-semver ranges (Go module proxies).
     Go,
+    /// Maven versions and version ranges, as Maven's `ComparableVersion` and `VersionRange`.
+    Maven,
 }
 
 /// A release's version as its ecosystem reads it.
@@ -59,6 +62,8 @@ pub enum Parsed {
     Apk(apk::Version),
     /// A RubyGems version.
     Gem(gem::Version),
+    /// A Maven version.
+    Maven(maven::Version),
 }
 
 impl Parsed {
@@ -88,6 +93,7 @@ impl Parsed {
             Ecosystem::Apk => apk::Version::parse(text).ok().map(Parsed::Apk),
             Ecosystem::Gem => gem::Version::parse(text).ok().map(Parsed::Gem),
             Ecosystem::Go => go::release_version(text).map(Parsed::Npm),
+            Ecosystem::Maven => maven::Version::parse(text).ok().map(Parsed::Maven),
         }
     }
 }
@@ -120,6 +126,7 @@ impl Ord for Parsed {
             (Parsed::Dpkg(a), Parsed::Dpkg(b)) => a.cmp(b),
             (Parsed::Apk(a), Parsed::Apk(b)) => a.cmp(b),
             (Parsed::Gem(a), Parsed::Gem(b)) => a.cmp(b),
+            (Parsed::Maven(a), Parsed::Maven(b)) => a.cmp(b),
             _ => Ordering::Equal,
         }
     }
@@ -140,6 +147,8 @@ pub enum Constraint {
     Apk(apk::Constraint),
     /// RubyGems requirements (`~> 1.2, != 1.3.0`).
     Gem(gem::Requirement),
+    /// A Maven version range (`[1.1,2.0)`, `(,1.0],[1.2,)`) or soft requirement (`1.0`).
+    Maven(maven::Range),
 }
 
 impl Constraint {
@@ -167,6 +176,9 @@ impl Constraint {
             Ecosystem::Gem => gem::Requirement::parse(text)
                 .map(Constraint::Gem)
                 .map_err(|e| e.to_string()),
+            Ecosystem::Maven => maven::Range::parse(text)
+                .map(Constraint::Maven)
+                .map_err(|e| e.to_string()),
         }
     }
 }
@@ -181,7 +193,9 @@ impl Constraint {
 ///   ordinary versions ordered before their base);
 /// - apk: `_alpha`/`_beta`/`_pre`/`_rc` versions only with `pre_releases`, then the comparisons;
 /// - RubyGems: `Gem::Dependency#match?`: a prerelease only with `pre_releases` or when a
-///   requirement names a prerelease, then `Gem::Requirement#satisfied_by?`.
+///   requirement names a prerelease, then `Gem::Requirement#satisfied_by?`;
+/// - Maven: `alpha`/`beta`/`milestone`/`rc`/`snapshot` versions only with `pre_releases`, then
+///   the range.
 pub fn select<T>(
     eco: Ecosystem,
     constraint: Option<&Constraint>,
@@ -241,6 +255,16 @@ pub fn select<T>(
             .filter(|item| match (constraint, key(item).1) {
                 (Some(Constraint::Gem(r)), Parsed::Gem(v)) => r.admits(v, pre_releases),
                 (None, Parsed::Gem(v)) => pre_releases || !v.is_prerelease(),
+                _ => false,
+            })
+            .collect(),
+        Ecosystem::Maven => items
+            .into_iter()
+            .filter(|item| match (constraint, key(item).1) {
+                (Some(Constraint::Maven(r)), Parsed::Maven(v)) => {
+                    (pre_releases || !v.is_prerelease()) && r.admits(v)
+                }
+                (None, Parsed::Maven(v)) => pre_releases || !v.is_prerelease(),
                 _ => false,
             })
             .collect(),
