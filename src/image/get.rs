@@ -20,6 +20,9 @@ pub async fn get(
 ) -> Result<VersionResponse<ImageVersion>, ImageError> {
     let source = &plan.source;
     let (label_re, annotation_re) = (&plan.label_regex, &plan.annotation_regex);
+    if let Some(policy) = &plan.verify {
+        super::verify::require(policy, &target.client, &target.repository, &version.digest).await?;
+    }
     // Every output is written into a private staging directory in DEST and moved in at the
     // end, after the last request: a failed (or killed) get leaves DEST as it found it.
     for gone in fsutil::sweep_dead(dest, fsutil::IN_LEFTOVERS) {

@@ -66,6 +66,13 @@ pub async fn put(
         PutSource::Promote(promote) => (resolve_promote(sources, promote, &target).await?, None),
     };
     let digest = docs.top.digest.clone();
+    if let (Some(policy), None) = (&plan.verify, &blobs) {
+        let (src_repo, src_client) = match &docs.origin {
+            Some((r, c)) => (r, c),
+            None => (repo, client),
+        };
+        super::verify::require(policy, src_client, src_repo, &digest).await?;
+    }
 
     match (&blobs, &docs.origin) {
         (Some(image), _) => push_local(client, repo, image).await?,

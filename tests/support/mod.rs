@@ -1,5 +1,6 @@
 //! Test support: real `docker-registry` processes, a token issuer, image seeding, binary runner.
 
+pub mod cosign;
 pub mod fake;
 pub mod forward;
 pub mod http1;

@@ -1,0 +1,263 @@
+//! `source.verify` (cosign key-based signatures, offline) in `check` / `in` / `out`, and
+//! promotions that carry what refers to the image (cosign `.sig`/`.att`/`.sbom` tags, OCI 1.1
+//! referrers by the tag schema on the real registry, by the referrers API on a small server).
+
+use crate::support::cosign::{self, Key};
+use crate::support::registry::{Mode, TestRegistry};
+use crate::support::seed::{Pushed, Seeder};
+use crate::support::{check, get, put};
+use serde_json::{json, Value};
+
+/// A manifest of the registry, as JSON (`None`: not there).
+fn manifest(reg: &TestRegistry, repo: &str, reference: &str) -> Option<Value> {
+    let url = format!("{}/v2/{repo}/manifests/{reference}", reg.base_url());
+    let mut req = reg.agent().get(&url).set(
+        "Accept",
+        "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
+    );
+    if let Some(a) = reg.admin_auth(repo) {
+        req = req.set("Authorization", &a);
+    }
+    match req.call() {
+        Ok(r) => Some(serde_json::from_reader(r.into_reader()).unwrap()),
+        Err(ureq::Error::Status(404, _)) => None,
+        Err(e) => panic!("GET {url}: {e}"),
+    }
+}
+
+/// The tags of a `check` answer, in order.
+fn tags(out: &Value) -> Vec<&str> {
+    out.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["tag"].as_str().unwrap())
+        .collect()
+}
+
+fn verify(keys: &[&Key]) -> Value {
+    json!({"keys": keys.iter().map(|k| k.public_pem()).collect::<Vec<_>>()})
+}
+
+/// `app` with `1.0.0` signed by `good`, `1.1.0` unsigned, `1.2.0` signed by `other`.
+fn three_versions(reg: &TestRegistry, good: &Key, other: &Key) -> Vec<Pushed> {
+    let seeder = Seeder::new(reg);
+    let repo = reg.repo("app");
+    let pushed: Vec<Pushed> = ["1.0.0", "1.1.0", "1.2.0"]
+        .iter()
+        .map(|t| seeder.image("app", t, t, &[], &[]))
+        .collect();
+    cosign::sign(
+        &seeder,
+        "app",
+        &pushed[0].digest,
+        &[(good, cosign::payload(&repo, &pushed[0].digest))],
+    );
+    cosign::sign(
+        &seeder,
+        "app",
+        &pushed[2].digest,
+        &[(other, cosign::payload(&repo, &pushed[2].digest))],
+    );
+    pushed
+}
+
+#[test]
+fn check_emits_only_signed_versions_and_says_which_it_skipped() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let (good, other) = (Key::ecdsa(), Key::ed25519());
+    let pushed = three_versions(&reg, &good, &other);
+    let cursor = json!({"tag": "1.0.0", "digest": pushed[0].digest});
+    let run = check(&json!({
+        "source": reg.source("app", json!({"verify": verify(&[&good])})),
+        "version": cursor,
+    }));
+    assert_eq!(tags(&run.succeeds()), ["1.0.0"], "{}", run.stderr);
+    let skipped: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("skipping"))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{}", run.stderr);
+    assert!(skipped[0].contains(&pushed[1].digest) && skipped[0].contains("no cosign signature"));
+    assert!(skipped[1].contains(&pushed[2].digest) && skipped[1].contains("does not verify"));
+
+    // Either key will do: both signed versions are emitted (Ed25519 as well as ECDSA).
+    let run = check(&json!({
+        "source": reg.source("app", json!({"verify": verify(&[&good, &other])})),
+        "version": cursor,
+    }));
+    assert_eq!(tags(&run.succeeds()), ["1.0.0", "1.2.0"], "{}", run.stderr);
+
+    // Without `verify`, all three.
+    let run = check(&json!({"source": reg.source("app", json!({})), "version": cursor}));
+    assert_eq!(tags(&run.succeeds()), ["1.0.0", "1.1.0", "1.2.0"]);
+}
+
+#[test]
+fn in_refuses_wrong_key_other_digest_and_tampered_payload_before_writing() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let (good, wrong) = (Key::ecdsa(), Key::ecdsa());
+    let repo = reg.repo("app");
+    let img = |tag: &str| seeder.image("app", tag, tag, &[], &[]);
+    let (signed, by_wrong, other_digest, tampered) = (img("a"), img("b"), img("c"), img("d"));
+    cosign::sign(
+        &seeder,
+        "app",
+        &signed.digest,
+        &[(&good, cosign::payload(&repo, &signed.digest))],
+    );
+    cosign::sign(
+        &seeder,
+        "app",
+        &by_wrong.digest,
+        &[(&wrong, cosign::payload(&repo, &by_wrong.digest))],
+    );
+    // A valid signature of `a` copied onto `c`: the payload names `a`.
+    cosign::sign(
+        &seeder,
+        "app",
+        &other_digest.digest,
+        &[(&good, cosign::payload(&repo, &signed.digest))],
+    );
+    let original = cosign::payload(&repo, &tampered.digest);
+    cosign::sign(
+        &seeder,
+        "app",
+        &tampered.digest,
+        &[(&good, original.clone())],
+    );
+    // The payload's bytes altered in the registry's storage after signing.
+    let mut altered = original.clone();
+    let pos = altered.iter().position(|b| *b == b'"').unwrap();
+    altered.insert(pos, b' ');
+    std::fs::write(
+        reg.blob_file(&crate::support::seed::sha256(&original)),
+        &altered,
+    )
+    .unwrap();
+
+    let source = reg.source("app", json!({"verify": verify(&[&good])}));
+    let dest = tempfile::tempdir().unwrap();
+    let out = get(&json!({"source": source, "version": {"tag": "a", "digest": signed.digest}, "params": {"skip_download": true}}), dest.path()).succeeds();
+    assert_eq!(out["version"]["digest"], json!(signed.digest));
+    assert!(dest.path().join("digest").is_file());
+
+    for (pushed, expected) in [
+        (
+            &by_wrong,
+            "does not verify with any key of source.verify.keys",
+        ),
+        (
+            &other_digest,
+            &*format!("for another digest ({})", signed.digest),
+        ),
+        (&tampered, "was tampered with"),
+    ] {
+        let dest = tempfile::tempdir().unwrap();
+        let err = get(
+            &json!({"source": source, "version": {"digest": pushed.digest}, "params": {}}),
+            dest.path(),
+        )
+        .fails();
+        assert!(
+            err.contains("not signed by a key of source.verify"),
+            "{err}"
+        );
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert!(err.contains(&pushed.digest), "{err}");
+        assert_eq!(
+            std::fs::read_dir(dest.path()).unwrap().count(),
+            0,
+            "nothing written"
+        );
+    }
+}
+
+#[test]
+fn docker_reference_is_checked_only_when_repositories_are_listed() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ed25519();
+    let img = seeder.image("app", "1.0", "1.0", &[], &[]);
+    let staging = reg.repo("staging/app");
+    cosign::sign(
+        &seeder,
+        "app",
+        &img.digest,
+        &[(&key, cosign::payload(&staging, &img.digest))],
+    );
+    let version = json!({"tag": "1.0", "digest": img.digest});
+    let dest = tempfile::tempdir().unwrap();
+    // Default: a signature made in staging stays valid here.
+    get(&json!({"source": reg.source("app", json!({"verify": verify(&[&key])})), "version": version, "params": {"skip_download": true}}), dest.path()).succeeds();
+    let mut listed = verify(&[&key]);
+    listed["repositories"] = json!([reg.repo("app")]);
+    let dest = tempfile::tempdir().unwrap();
+    let err = get(&json!({"source": reg.source("app", json!({"verify": listed})), "version": version, "params": {}}), dest.path()).fails();
+    assert!(
+        err.contains(&format!("names repository {staging}")),
+        "{err}"
+    );
+    listed["repositories"] = json!([reg.repo("app"), staging]);
+    get(&json!({"source": reg.source("app", json!({"verify": listed})), "version": version, "params": {"skip_download": true}}), dest.path()).succeeds();
+}
+
+#[test]
+fn a_bad_key_is_refused_before_any_request_naming_it() {
+    let key = Key::ecdsa();
+    // Nobody listens there: an error about the key proves nothing was asked first.
+    let port = crate::support::free_port();
+    for (bad, expected) in [
+        ("not a key", "not a PEM `PUBLIC KEY` block"),
+        (
+            "-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----\n",
+            "not a SubjectPublicKeyInfo",
+        ),
+    ] {
+        let source = json!({"repository": format!("127.0.0.1:{port}/app"), "tag": "latest",
+            "verify": {"keys": [key.public_pem(), bad]}});
+        let err = check(&json!({"source": source})).fails();
+        assert!(err.contains("source.verify.keys[1]: "), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+    let err = check(&json!({"source": {"repository": "x/app", "verify": {"keys": []}}})).fails();
+    assert!(err.contains("source.verify.keys"), "{err}");
+}
+
+#[test]
+fn promote_refuses_an_unsigned_image_and_writes_nothing() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ecdsa();
+    let unsigned = seeder.image("staging/app", "rc1", "rc1", &[], &[]);
+    let signed = seeder.image("staging/app", "rc2", "rc2", &[], &[]);
+    cosign::sign(
+        &seeder,
+        "staging/app",
+        &signed.digest,
+        &[(
+            &key,
+            cosign::payload(&reg.repo("staging/app"), &signed.digest),
+        )],
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let source = reg.source("release/app", json!({"verify": verify(&[&key])}));
+    let before = reg.access_log().len();
+    let err = put(&json!({"source": source, "params": {"promote": format!("{}:rc1", reg.repo("staging/app")), "tags": ["1.0.RELEASE"], "referrers": false}}), empty.path()).fails();
+    assert!(
+        err.contains(&unsigned.digest) && err.contains("no cosign signature"),
+        "{err}"
+    );
+    let log = reg.access_log();
+    assert!(
+        log[before..]
+            .iter()
+            .all(|(m, _, _)| m == "GET" || m == "HEAD"),
+        "nothing written: {:?}",
+        &log[before..]
+    );
+    assert!(manifest(&reg, "release/app", "1.0.RELEASE").is_none());
+    let out = put(&json!({"source": source, "params": {"promote": format!("{}:rc2", reg.repo("staging/app")), "tags": ["1.0.RELEASE"], "referrers": false}}), empty.path()).succeeds();
+    assert_eq!(out["version"]["digest"], json!(signed.digest));
+}

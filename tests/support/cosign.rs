@@ -1,0 +1,197 @@
+//! Signatures and referrers made as cosign and oras make them (cosign's `SIGNATURE_SPEC`, the
+//! OCI 1.1 referrers tag schema), with keys generated per run; independent of uptick's code.
+
+use super::seed::{sha256, Pushed, Seeder, OCI_INDEX, OCI_MANIFEST};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
+use serde_json::{json, Value};
+
+pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+
+/// A signing key of one of cosign's schemes.
+pub enum Key {
+    Ecdsa(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+impl Key {
+    pub fn ecdsa() -> Key {
+        let rng = SystemRandom::new();
+        let alg = &signature::ECDSA_P256_SHA256_ASN1_SIGNING;
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+        Key::Ecdsa(EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap())
+    }
+
+    pub fn ed25519() -> Key {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+        Key::Ed25519(Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap())
+    }
+
+    /// The public key as `cosign.pub` holds it: PEM SubjectPublicKeyInfo.
+    pub fn public_pem(&self) -> String {
+        // DER prefixes of SubjectPublicKeyInfo for these fixed-size keys (RFC 5480, RFC 8410).
+        let (prefix, key) = match self {
+            Key::Ecdsa(k) => (
+                "3059301306072a8648ce3d020106082a8648ce3d030107034200",
+                k.public_key().as_ref(),
+            ),
+            Key::Ed25519(k) => ("302a300506032b6570032100", k.public_key().as_ref()),
+        };
+        let mut der = hex::decode(prefix).unwrap();
+        der.extend_from_slice(key);
+        let b64 = STANDARD.encode(der);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            lines.join("\n")
+        )
+    }
+
+    /// cosign's signature of `payload`: ECDSA over its SHA-256 (ASN.1), Ed25519 over it.
+    pub fn sign(&self, payload: &[u8]) -> String {
+        let sig = match self {
+            Key::Ecdsa(k) => k
+                .sign(&SystemRandom::new(), payload)
+                .unwrap()
+                .as_ref()
+                .to_vec(),
+            Key::Ed25519(k) => k.sign(payload).as_ref().to_vec(),
+        };
+        STANDARD.encode(sig)
+    }
+}
+
+/// A simple-signing payload as `cosign sign` writes it.
+pub fn payload(reference: &str, digest: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "critical": {
+            "identity": {"docker-reference": reference},
+            "image": {"docker-manifest-digest": digest},
+            "type": "cosign container image signature"
+        },
+        "optional": null
+    }))
+    .unwrap()
+}
+
+/// `sha256:<hex>` as cosign's tag for it, with `suffix` (`sig`, `att`, `sbom`).
+pub fn tag_for(digest: &str, suffix: &str) -> String {
+    format!("{}.{suffix}", digest.replacen(':', "-", 1))
+}
+
+/// An image manifest of `layers` (`(bytes, media type, annotations)`), its config as
+/// go-containerregistry writes it for cosign; blobs pushed, the manifest returned.
+pub fn artifact_manifest(
+    seeder: &Seeder,
+    repo: &str,
+    layers: &[(Vec<u8>, &str, Value)],
+    extra: Value,
+) -> Vec<u8> {
+    let mut descriptors = Vec::new();
+    let mut diff_ids = Vec::new();
+    for (bytes, media_type, annotations) in layers {
+        let digest = seeder.push_blob(repo, bytes);
+        let mut d = json!({"mediaType": media_type, "size": bytes.len(), "digest": digest});
+        if annotations.is_object() {
+            d["annotations"] = annotations.clone();
+        }
+        descriptors.push(d);
+        diff_ids.push(digest);
+    }
+    let config = serde_json::to_vec(&json!({
+        "architecture": "", "created": "0001-01-01T00:00:00Z", "os": "",
+        "config": {}, "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }))
+    .unwrap();
+    let config_digest = seeder.push_blob(repo, &config);
+    let mut m = json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": config.len(), "digest": config_digest},
+        "layers": descriptors,
+    });
+    if let Value::Object(extra) = extra {
+        for (k, v) in extra {
+            m[k] = v;
+        }
+    }
+    serde_json::to_vec(&m).unwrap()
+}
+
+/// Signs `digest` in `repo` with each of `signers` (`(key, payload)`): one `.sig` manifest, one
+/// layer per signature, as `cosign sign --key` leaves it.
+pub fn sign(seeder: &Seeder, repo: &str, digest: &str, signers: &[(&Key, Vec<u8>)]) -> Pushed {
+    let layers: Vec<(Vec<u8>, &str, Value)> = signers
+        .iter()
+        .map(|(key, payload)| {
+            (
+                payload.clone(),
+                SIMPLE_SIGNING,
+                json!({SIGNATURE_ANNOTATION: key.sign(payload)}),
+            )
+        })
+        .collect();
+    let manifest = artifact_manifest(seeder, repo, &layers, json!({}));
+    seeder.push_manifest(repo, &tag_for(digest, "sig"), OCI_MANIFEST, &manifest)
+}
+
+/// A cosign attachment (`att` or `sbom`) of one layer.
+pub fn attach(
+    seeder: &Seeder,
+    repo: &str,
+    digest: &str,
+    suffix: &str,
+    bytes: &[u8],
+    media_type: &str,
+) -> Pushed {
+    let manifest = artifact_manifest(
+        seeder,
+        repo,
+        &[(bytes.to_vec(), media_type, Value::Null)],
+        json!({}),
+    );
+    seeder.push_manifest(repo, &tag_for(digest, suffix), OCI_MANIFEST, &manifest)
+}
+
+/// An OCI 1.1 artifact with `subject` (as `oras attach` pushes it), plus the referrers tag
+/// schema's index (`sha256-<hex>`) listing `index_entries` and it.
+pub fn referrer(
+    seeder: &Seeder,
+    repo: &str,
+    subject: &Pushed,
+    artifact_type: &str,
+    bytes: &[u8],
+) -> (Pushed, Vec<u8>) {
+    let manifest = artifact_manifest(
+        seeder,
+        repo,
+        &[(bytes.to_vec(), "application/octet-stream", Value::Null)],
+        json!({
+            "artifactType": artifact_type,
+            "subject": {"mediaType": OCI_MANIFEST, "digest": subject.digest, "size": subject.size},
+            "annotations": {"org.opencontainers.image.created": "2026-01-01T00:00:00Z"},
+        }),
+    );
+    let digest = sha256(&manifest);
+    let pushed = seeder.push_manifest(repo, &digest, OCI_MANIFEST, &manifest);
+    (pushed, manifest)
+}
+
+/// Writes the referrers tag schema's index for `subject` listing `entries` (`(pushed, artifactType)`).
+pub fn referrers_tag(seeder: &Seeder, repo: &str, subject: &str, entries: &[(&Pushed, &str)]) {
+    let manifests: Vec<Value> = entries
+        .iter()
+        .map(|(p, t)| json!({"mediaType": OCI_MANIFEST, "digest": p.digest, "size": p.size, "artifactType": t}))
+        .collect();
+    let index = serde_json::to_vec(
+        &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}),
+    )
+    .unwrap();
+    seeder.push_manifest(repo, &subject.replacen(':', "-", 1), OCI_INDEX, &index);
+}
