@@ -261,3 +261,302 @@ fn promote_refuses_an_unsigned_image_and_writes_nothing() {
     let out = put(&json!({"source": source, "params": {"promote": format!("{}:rc2", reg.repo("staging/app")), "tags": ["1.0.RELEASE"], "referrers": false}}), empty.path()).succeeds();
     assert_eq!(out["version"]["digest"], json!(signed.digest));
 }
+
+/// The tags and digests cosign and oras would leave for `subject` in `repo`: a signature by
+/// `key`, an attestation, an SBOM, and an OCI 1.1 referrer listed by the tag schema.
+struct Attached {
+    referrer: Pushed,
+}
+
+fn attach_all(reg: &TestRegistry, repo: &str, subject: &Pushed, key: &Key) -> Attached {
+    let seeder = Seeder::new(reg);
+    cosign::sign(
+        &seeder,
+        repo,
+        &subject.digest,
+        &[(key, cosign::payload(&reg.repo(repo), &subject.digest))],
+    );
+    cosign::attach(
+        &seeder,
+        repo,
+        &subject.digest,
+        "att",
+        br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#,
+        "application/vnd.dsse.envelope.v1+json",
+    );
+    cosign::attach(
+        &seeder,
+        repo,
+        &subject.digest,
+        "sbom",
+        br#"{"spdxVersion":"SPDX-2.3"}"#,
+        "text/spdx+json",
+    );
+    let (referrer, _) = cosign::referrer(
+        &seeder,
+        repo,
+        subject,
+        "application/vnd.example.scan+json",
+        b"scan report",
+    );
+    cosign::referrers_tag(
+        &seeder,
+        repo,
+        &subject.digest,
+        &[(&referrer, "application/vnd.example.scan+json")],
+    );
+    Attached { referrer }
+}
+
+fn digest_of(v: &Value) -> String {
+    crate::support::seed::sha256(&serde_json::to_vec(v).unwrap())
+}
+
+#[test]
+fn promotion_to_another_registry_carries_signature_attestation_sbom_and_referrers() {
+    let staging = TestRegistry::start(Mode::Plain);
+    let prod = TestRegistry::start(Mode::Basic);
+    let seeder = Seeder::new(&staging);
+    let key = Key::ecdsa();
+    let img = seeder.image("staging/app", "rc", "rc", &[], &[]);
+    let attached = attach_all(&staging, "staging/app", &img, &key);
+    let empty = tempfile::tempdir().unwrap();
+    let source = prod.source("release/app", json!({"verify": verify(&[&key])}));
+    let out = put(
+        &json!({"source": source, "params": {"promote": format!("{}:rc", staging.repo("staging/app")), "tags": ["1.0.RELEASE"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    let hex = &img.digest[7..];
+    assert_eq!(
+        out["metadata"][2],
+        json!({"name": "referrers", "value": format!("{} sha256-{hex}.sig sha256-{hex}.att sha256-{hex}.sbom", attached.referrer.digest)})
+    );
+    // The same documents, byte for byte, under the same names.
+    for suffix in ["sig", "att", "sbom"] {
+        let tag = cosign::tag_for(&img.digest, suffix);
+        assert_eq!(
+            manifest(&prod, "release/app", &tag),
+            manifest(&staging, "staging/app", &tag),
+            "{tag}"
+        );
+    }
+    let referrer =
+        manifest(&prod, "release/app", &attached.referrer.digest).expect("referrer carried");
+    assert_eq!(digest_of(&referrer), attached.referrer.digest);
+    let index = manifest(&prod, "release/app", &format!("sha256-{hex}")).expect("tag schema index");
+    assert_eq!(
+        index["manifests"][0]["digest"],
+        json!(attached.referrer.digest)
+    );
+    assert_eq!(
+        index["manifests"][0]["artifactType"],
+        json!("application/vnd.example.scan+json")
+    );
+
+    // The signature made in staging verifies in production: check and get accept the digest.
+    let run = check(
+        &json!({"source": prod.source("release/app", json!({"tag": "1.0.RELEASE", "verify": verify(&[&key])}))}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.0.RELEASE"], "{}", run.stderr);
+    let dest = tempfile::tempdir().unwrap();
+    get(&json!({"source": source, "version": {"tag": "1.0.RELEASE", "digest": img.digest}, "params": {"skip_download": true}}), dest.path()).succeeds();
+
+    // Promoting again changes nothing: the target already has every document.
+    let before = prod.access_log().len();
+    put(
+        &json!({"source": source, "params": {"promote": format!("{}:rc", staging.repo("staging/app")), "tags": ["1.0.RELEASE"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    let log = prod.access_log();
+    let writes: Vec<_> = log[before..]
+        .iter()
+        .filter(|(m, p, _)| {
+            (m == "PUT" || m == "POST" || m == "PATCH") && !p.ends_with("/manifests/1.0.RELEASE")
+        })
+        .collect();
+    assert_eq!(writes, Vec::<&(String, String, u16)>::new());
+}
+
+#[test]
+fn carrying_merges_with_another_signers_entries_on_the_target() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let (ours, theirs) = (Key::ecdsa(), Key::ed25519());
+    let img = seeder.image("staging/app", "rc", "rc", &[], &[]);
+    let attached = attach_all(&reg, "staging/app", &img, &ours);
+    // The target already holds a signature of the same digest by another signer, and another
+    // referrer in its tag-schema index.
+    cosign::sign(
+        &seeder,
+        "release/app",
+        &img.digest,
+        &[(
+            &theirs,
+            cosign::payload(&reg.repo("release/app"), &img.digest),
+        )],
+    );
+    let (other, _) = cosign::referrer(
+        &seeder,
+        "release/app",
+        &img,
+        "application/vnd.other+json",
+        b"other",
+    );
+    cosign::referrers_tag(
+        &seeder,
+        "release/app",
+        &img.digest,
+        &[(&other, "application/vnd.other+json")],
+    );
+    let their_sig = manifest(&reg, "release/app", &cosign::tag_for(&img.digest, "sig")).unwrap();
+
+    let before = reg.access_log().len();
+    let empty = tempfile::tempdir().unwrap();
+    put(
+        &json!({"source": reg.source("release/app", json!({})), "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0.RELEASE"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    let sig = manifest(&reg, "release/app", &cosign::tag_for(&img.digest, "sig")).unwrap();
+    let layers = sig["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2, "{sig}");
+    assert_eq!(
+        layers[0], their_sig["layers"][0],
+        "the other signer's layer is kept first"
+    );
+    let ours_sig = manifest(&reg, "staging/app", &cosign::tag_for(&img.digest, "sig")).unwrap();
+    assert_eq!(layers[1], ours_sig["layers"][0]);
+    // The merged config lists both layers, as cosign's append makes it.
+    let config_digest = sig["config"]["digest"].as_str().unwrap();
+    let config: Value =
+        serde_json::from_slice(&std::fs::read(reg.blob_file(config_digest)).unwrap()).unwrap();
+    assert_eq!(
+        config["rootfs"]["diff_ids"],
+        json!([layers[0]["digest"], layers[1]["digest"]])
+    );
+    // Both signers verify.
+    for key in [&ours, &theirs] {
+        let run = check(
+            &json!({"source": reg.source("release/app", json!({"tag": "1.0.RELEASE", "verify": verify(&[key])}))}),
+        );
+        assert_eq!(tags(&run.succeeds()), ["1.0.RELEASE"], "{}", run.stderr);
+    }
+    let index = manifest(&reg, "release/app", &format!("sha256-{}", &img.digest[7..])).unwrap();
+    let listed: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [other.digest.as_str(), attached.referrer.digest.as_str()]
+    );
+    // Within one registry the image's and the artifacts' blobs are mounted; the only blob
+    // uploaded is the merged signature config made here.
+    let log = reg.access_log();
+    let uploads: Vec<_> = log[before..]
+        .iter()
+        .filter(|(m, p, _)| m == "PUT" && p.contains("/blobs/uploads/"))
+        .collect();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert!(
+        uploads[0].1.contains(&config_digest.replace(':', "%3A"))
+            || uploads[0].1.contains(config_digest),
+        "{uploads:?}"
+    );
+}
+
+#[test]
+fn referrers_false_carries_nothing_and_an_index_keeps_its_attestation_manifests() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ecdsa();
+    let amd64 = seeder.image_for(
+        "staging/app",
+        "amd64",
+        "amd64",
+        &[],
+        &[],
+        "linux",
+        "amd64",
+        None,
+    );
+    let attestation = seeder.image_for(
+        "staging/app",
+        "att",
+        "attestation",
+        &[],
+        &[],
+        "unknown",
+        "unknown",
+        None,
+    );
+    let index = seeder.index(
+        "staging/app",
+        "rc",
+        &[
+            (json!({"os": "linux", "architecture": "amd64"}), &amd64),
+            (
+                json!({"os": "unknown", "architecture": "unknown"}),
+                &attestation,
+            ),
+        ],
+    );
+    cosign::sign(
+        &seeder,
+        "staging/app",
+        &index.digest,
+        &[(
+            &key,
+            cosign::payload(&reg.repo("staging/app"), &index.digest),
+        )],
+    );
+    // A child signed on its own (`cosign sign --recursive`).
+    cosign::sign(
+        &seeder,
+        "staging/app",
+        &amd64.digest,
+        &[(
+            &key,
+            cosign::payload(&reg.repo("staging/app"), &amd64.digest),
+        )],
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let out = put(
+        &json!({"source": reg.source("plain/app", json!({})), "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0"], "referrers": false}}),
+        empty.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        out["metadata"].as_array().unwrap().len(),
+        2,
+        "no referrers entry: {out}"
+    );
+    assert!(manifest(&reg, "plain/app", &cosign::tag_for(&index.digest, "sig")).is_none());
+    assert!(
+        manifest(&reg, "plain/app", &attestation.digest).is_some(),
+        "unknown/unknown child kept"
+    );
+
+    let out = put(
+        &json!({"source": reg.source("signed/app", json!({})), "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        out["metadata"][2]["value"],
+        json!(format!(
+            "{} {}",
+            cosign::tag_for(&index.digest, "sig"),
+            cosign::tag_for(&amd64.digest, "sig")
+        ))
+    );
+    assert!(
+        manifest(&reg, "signed/app", &attestation.digest).is_some(),
+        "unknown/unknown child kept"
+    );
+    assert!(manifest(&reg, "signed/app", &cosign::tag_for(&amd64.digest, "sig")).is_some());
+}

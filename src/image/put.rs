@@ -73,6 +73,18 @@ pub async fn put(
         };
         super::verify::require(policy, src_client, src_repo, &digest).await?;
     }
+    // What refers to the image travels with a promotion from another repository (read now,
+    // before the first write).
+    let artifacts = match &docs.origin {
+        Some((src_repo, src_client)) if params.referrers != Some(false) => {
+            let subjects: Vec<Digest> = std::iter::once(&docs.top)
+                .chain(&docs.children)
+                .map(|d| d.digest.clone())
+                .collect();
+            super::referrers::collect(src_client, src_repo, &subjects).await?
+        }
+        _ => Vec::new(),
+    };
 
     match (&blobs, &docs.origin) {
         (Some(image), _) => push_local(client, repo, image).await?,
@@ -89,17 +101,34 @@ pub async fn put(
             )
             .await?;
     }
+    if let (Some(origin), false) = (&docs.origin, artifacts.is_empty()) {
+        let mut blobs: Vec<(Digest, u64)> = Vec::new();
+        for a in &artifacts {
+            for b in &a.blobs {
+                if !blobs.contains(b) {
+                    blobs.push(b.clone());
+                }
+            }
+        }
+        copy_blobs(client, repo, origin, &blobs).await?;
+        super::referrers::write(client, repo, &artifacts).await?;
+    }
     write_tags(client, repo, &docs.top, &tags, source.variant.as_deref()).await?;
+    let mut metadata = vec![
+        MetadataField::new("repository", target.name.clone()),
+        MetadataField::new("tags", tags.join(" ")),
+    ];
+    if !artifacts.is_empty() {
+        let names: Vec<String> = artifacts.iter().map(|a| a.name()).collect();
+        metadata.push(MetadataField::new("referrers", names.join(" ")));
+    }
     Ok(VersionResponse {
         version: ImageVersion {
             tag: tags[0].clone(),
             digest,
             base_digest: None,
         },
-        metadata: vec![
-            MetadataField::new("repository", target.name.clone()),
-            MetadataField::new("tags", tags.join(" ")),
-        ],
+        metadata,
     })
 }
 
@@ -435,8 +464,7 @@ async fn copy_remote(
     origin: &(Repository, Client),
     docs: &Docs,
 ) -> Result<(), ImageError> {
-    let (src_repo, src_client) = origin;
-    let same_registry = src_repo.registry() == repo.registry();
+    let src_repo = &origin.0;
     let images: Vec<&Doc> = if docs.children.is_empty() {
         vec![&docs.top]
     } else {
@@ -458,11 +486,24 @@ async fn copy_remote(
             }
         }
     }
+    copy_blobs(client, repo, origin, &digests).await
+}
+
+/// Blobs `digests` from `origin` into `repo`: present, else mounted (same registry), else
+/// streamed through a verified temporary file.
+pub(super) async fn copy_blobs(
+    client: &Client,
+    repo: &Repository,
+    origin: &(Repository, Client),
+    digests: &[(Digest, u64)],
+) -> Result<(), ImageError> {
+    let (src_repo, src_client) = origin;
+    let same_registry = src_repo.registry() == repo.registry();
     let (mut present, mut mounted, mut copied, mut bytes) = (0, 0, 0, 0u64);
     // Blobs pass through a private directory (mode 0700, random name): nothing another user
     // of a shared `$TMPDIR` planted there (a link to a file of ours) is ever opened.
     let mut private: Option<crate::fsutil::PrivateDir> = None;
-    for (digest, size) in &digests {
+    for (digest, size) in digests {
         if client.blob_exists(repo, digest).await? {
             present += 1;
             continue;
@@ -517,6 +558,35 @@ async fn copy_remote(
     log::info(format_args!(
         "{repo}: {mounted} blobs mounted, {copied} copied ({bytes} bytes), {present} already there"
     ));
+    Ok(())
+}
+
+/// Pushes a small blob made in memory (a merged cosign config), unless `repo` has it.
+pub(super) async fn push_bytes(
+    client: &Client,
+    repo: &Repository,
+    digest: &Digest,
+    bytes: &[u8],
+) -> Result<(), ImageError> {
+    let dir = private_temp_dir()?;
+    let tmp = dir.path().join(digest.hex());
+    crate::fsutil::write_file(&tmp, bytes).map_err(|e| ImageError::Io {
+        path: tmp.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    client
+        .push_blob(
+            repo,
+            &PushBlob {
+                digest,
+                file: &tmp,
+                size: bytes.len() as u64,
+                mount_from: &[],
+                head: true,
+                verify: true,
+            },
+        )
+        .await?;
     Ok(())
 }
 
