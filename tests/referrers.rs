@@ -3,8 +3,9 @@
 //! referrers by the tag schema on the real registry, by the referrers API on a small server).
 
 use crate::support::cosign::{self, Key};
+use crate::support::oci11::Oci11;
 use crate::support::registry::{Mode, TestRegistry};
-use crate::support::seed::{Pushed, Seeder};
+use crate::support::seed::{Pushed, Seeder, OCI_MANIFEST};
 use crate::support::{check, get, put};
 use serde_json::{json, Value};
 
@@ -559,4 +560,144 @@ fn referrers_false_carries_nothing_and_an_index_keeps_its_attestation_manifests(
         "unknown/unknown child kept"
     );
     assert!(manifest(&reg, "signed/app", &cosign::tag_for(&amd64.digest, "sig")).is_some());
+}
+
+/// An image pushed straight into the in-memory OCI 1.1 registry, tagged `tag`.
+fn fake_image(fake: &Oci11, repo: &str, tag: &str) -> Pushed {
+    let layer = fake.put_blob(repo, format!("layer {tag}").as_bytes());
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = fake.put_blob(repo, config);
+    let m = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": format!("layer {tag}").len()}],
+    }))
+    .unwrap();
+    fake.put_manifest(repo, tag, OCI_MANIFEST, &m);
+    Pushed {
+        digest: crate::support::seed::sha256(&m),
+        size: m.len(),
+    }
+}
+
+#[test]
+fn a_source_with_the_referrers_api_is_read_by_it_and_a_target_without_gets_the_tag_schema() {
+    let fake = Oci11::start();
+    let key = Key::ed25519();
+    let img = fake_image(&fake, "staging/app", "rc");
+    // A referrer (indexed by the fake from its `subject`) and a cosign signature.
+    let blob = fake.put_blob("staging/app", b"scan report");
+    let config = fake.put_blob("staging/app", b"{}");
+    let referrer = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/vnd.example.scan+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": [{"mediaType": "application/octet-stream", "digest": blob, "size": 11}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": img.digest, "size": img.size},
+        "annotations": {"org.opencontainers.image.created": "2026-01-01T00:00:00Z"},
+    }))
+    .unwrap();
+    let referrer_digest = crate::support::seed::sha256(&referrer);
+    fake.put_manifest("staging/app", &referrer_digest, OCI_MANIFEST, &referrer);
+    let payload = cosign::payload(&fake.repo("staging/app"), &img.digest);
+    let payload_digest = fake.put_blob("staging/app", &payload);
+    let sig_config = fake.put_blob("staging/app", b"{\"rootfs\":{}}");
+    let sig = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sig_config, "size": 13},
+        "layers": [{"mediaType": cosign::SIMPLE_SIGNING, "digest": payload_digest, "size": payload.len(),
+            "annotations": {cosign::SIGNATURE_ANNOTATION: key.sign(&payload)}}],
+    }))
+    .unwrap();
+    fake.put_manifest(
+        "staging/app",
+        &cosign::tag_for(&img.digest, "sig"),
+        OCI_MANIFEST,
+        &sig,
+    );
+
+    let reg = TestRegistry::start(Mode::Plain);
+    let empty = tempfile::tempdir().unwrap();
+    let out = put(
+        &json!({"source": reg.source("release/app", json!({"verify": verify(&[&key])})), "params": {"promote": format!("{}:rc", fake.repo("staging/app")), "tags": ["1.0.RELEASE"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        out["metadata"][2]["value"],
+        json!(format!(
+            "{referrer_digest} {}",
+            cosign::tag_for(&img.digest, "sig")
+        ))
+    );
+    let log = fake.log();
+    assert!(
+        log.iter()
+            .any(|(m, p)| m == "GET" && p == &format!("/v2/staging/app/referrers/{}", img.digest)),
+        "{log:?}"
+    );
+    let schema_tag = format!("sha256-{}", &img.digest[7..]);
+    assert!(
+        !log.iter()
+            .any(|(_, p)| p.ends_with(&format!("/manifests/{schema_tag}"))),
+        "the API answered: no tag schema read"
+    );
+    // The target (distribution 2.8, no referrers API) gets the tag schema.
+    let index = manifest(&reg, "release/app", &schema_tag).expect("tag schema index");
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    assert_eq!(index["manifests"][0]["digest"], json!(referrer_digest));
+    assert_eq!(
+        index["manifests"][0]["artifactType"],
+        json!("application/vnd.example.scan+json")
+    );
+    assert_eq!(
+        index["manifests"][0]["annotations"]["org.opencontainers.image.created"],
+        json!("2026-01-01T00:00:00Z")
+    );
+    assert_eq!(
+        digest_of(&manifest(&reg, "release/app", &referrer_digest).unwrap()),
+        referrer_digest
+    );
+    let run = check(
+        &json!({"source": reg.source("release/app", json!({"tag": "1.0.RELEASE", "verify": verify(&[&key])}))}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.0.RELEASE"], "{}", run.stderr);
+}
+
+#[test]
+fn a_target_that_takes_subject_manifests_gets_no_tag_schema_index() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ecdsa();
+    let img = seeder.image("staging/app", "rc", "rc", &[], &[]);
+    let attached = attach_all(&reg, "staging/app", &img, &key);
+    let fake = Oci11::start();
+    let empty = tempfile::tempdir().unwrap();
+    let request = json!({"source": {"repository": fake.repo("release/app")}, "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0.RELEASE"]}});
+    put(&request, empty.path()).succeeds();
+    let schema_tag = format!("sha256-{}", &img.digest[7..]);
+    assert!(
+        fake.manifest("release/app", &schema_tag).is_none(),
+        "OCI-Subject answered: no tag schema index"
+    );
+    assert!(fake
+        .manifest("release/app", &attached.referrer.digest)
+        .is_some());
+    for suffix in ["sig", "att", "sbom"] {
+        assert!(
+            fake.manifest("release/app", &cosign::tag_for(&img.digest, suffix))
+                .is_some(),
+            "{suffix}"
+        );
+    }
+    // Promoted again: the referrer is there and the API lists it; nothing is PUT but the tag.
+    let before = fake.log().len();
+    put(&request, empty.path()).succeeds();
+    let log = fake.log();
+    let puts: Vec<&str> = log[before..]
+        .iter()
+        .filter(|(m, _)| m == "PUT")
+        .map(|(_, p)| p.as_str())
+        .collect();
+    assert_eq!(puts, ["/v2/release/app/manifests/1.0.RELEASE"]);
 }

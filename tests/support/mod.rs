@@ -6,6 +6,7 @@ pub mod forward;
 pub mod http1;
 pub mod layers;
 pub mod layout;
+pub mod oci11;
 pub mod proxy;
 pub mod registry;
 pub mod seed;
