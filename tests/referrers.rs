@@ -701,3 +701,103 @@ fn a_target_that_takes_subject_manifests_gets_no_tag_schema_index() {
         .collect();
     assert_eq!(puts, ["/v2/release/app/manifests/1.0.RELEASE"]);
 }
+
+#[test]
+fn in_writes_the_referrers_into_the_layout_and_out_pushes_them() {
+    let staging = TestRegistry::start(Mode::Plain);
+    let prod = TestRegistry::start(Mode::Basic);
+    let key = Key::ecdsa();
+    let img = Seeder::new(&staging).image("staging/app", "rc", "rc", &[], &[]);
+    let attached = attach_all(&staging, "staging/app", &img, &key);
+    let hex = &img.digest[7..];
+    let names = format!(
+        "{} sha256-{hex}.sig sha256-{hex}.att sha256-{hex}.sbom",
+        attached.referrer.digest
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = get(
+        &json!({"source": staging.source("staging/app", json!({})), "version": {"tag": "rc", "digest": img.digest}, "params": {"format": "oci-layout", "referrers": true}}),
+        dir.path(),
+    )
+    .succeeds();
+    assert!(
+        out["metadata"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "referrers", "value": names})),
+        "{out}"
+    );
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("oci/index.json")).unwrap()).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 5, "{index}");
+    assert_eq!(entries[0]["digest"], json!(img.digest));
+    assert_eq!(entries[1]["digest"], json!(attached.referrer.digest));
+    assert_eq!(
+        entries[1]["artifactType"],
+        json!("application/vnd.example.scan+json")
+    );
+    assert_eq!(
+        entries[2]["annotations"]["org.opencontainers.image.ref.name"],
+        json!(format!("sha256-{hex}.sig"))
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("oci/single-image-digest")).unwrap(),
+        img.digest
+    );
+    for e in entries {
+        let d = e["digest"].as_str().unwrap();
+        assert!(
+            dir.path()
+                .join(format!("oci/blobs/sha256/{}", &d[7..]))
+                .is_file(),
+            "{d}"
+        );
+    }
+
+    // A later `out` of that layout pushes the image and everything that refers to it.
+    let source = prod.source("release/app", json!({"verify": verify(&[&key])}));
+    let out = put(
+        &json!({"source": source, "params": {"image": "oci", "tags": ["1.0.RELEASE"]}}),
+        dir.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        out["metadata"][2],
+        json!({"name": "referrers", "value": names})
+    );
+    for suffix in ["sig", "att", "sbom"] {
+        let tag = cosign::tag_for(&img.digest, suffix);
+        assert_eq!(
+            manifest(&prod, "release/app", &tag),
+            manifest(&staging, "staging/app", &tag),
+            "{tag}"
+        );
+    }
+    let index = manifest(&prod, "release/app", &format!("sha256-{hex}")).expect("tag schema index");
+    assert_eq!(
+        index["manifests"][0]["digest"],
+        json!(attached.referrer.digest)
+    );
+    let run = check(
+        &json!({"source": prod.source("release/app", json!({"tag": "1.0.RELEASE", "verify": verify(&[&key])}))}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.0.RELEASE"], "{}", run.stderr);
+
+    // `referrers: false`: the image alone.
+    let out = put(&json!({"source": prod.source("bare/app", json!({})), "params": {"image": "oci", "tags": ["1.0"], "referrers": false}}), dir.path()).succeeds();
+    assert_eq!(out["metadata"].as_array().unwrap().len(), 2, "{out}");
+    assert!(manifest(&prod, "bare/app", &cosign::tag_for(&img.digest, "sig")).is_none());
+    assert!(manifest(&prod, "bare/app", &attached.referrer.digest).is_none());
+
+    // Referrers go into a layout only.
+    let err = get(
+        &json!({"source": staging.source("staging/app", json!({})), "version": {"digest": img.digest}, "params": {"referrers": true}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .fails();
+    assert!(
+        err.contains("params.referrers: needs `format: oci-layout`"),
+        "{err}"
+    );
+}

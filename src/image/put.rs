@@ -60,7 +60,17 @@ pub async fn put(
         PutSource::Local(glob) => {
             let path = one_match(sources, glob)?;
             log::info(format_args!("loading {}", path.display()));
-            let image = local::load(&path)?;
+            let mut image = local::load(&path)?;
+            if params.referrers == Some(false) {
+                image.attached.clear();
+            }
+            for a in &image.attached {
+                for b in &a.blobs {
+                    if !image.blobs.iter().any(|x| x.digest == b.digest) {
+                        image.blobs.push(b.clone());
+                    }
+                }
+            }
             (Docs::from_local(&image), Some(image))
         }
         PutSource::Promote(promote) => (resolve_promote(sources, promote, &target).await?, None),
@@ -83,7 +93,10 @@ pub async fn put(
                 .collect();
             super::referrers::collect(src_client, src_repo, &subjects).await?
         }
-        _ => Vec::new(),
+        _ => match &blobs {
+            Some(image) => image.attached.iter().map(attached_artifact).collect(),
+            None => Vec::new(),
+        },
     };
 
     match (&blobs, &docs.origin) {
@@ -112,6 +125,9 @@ pub async fn put(
         }
         copy_blobs(client, repo, origin, &blobs).await?;
         super::referrers::write(client, repo, &artifacts).await?;
+    } else if !artifacts.is_empty() {
+        // A layout's artifacts: their blobs were pushed with the image's.
+        super::referrers::write(client, repo, &artifacts).await?;
     }
     write_tags(client, repo, &docs.top, &tags, source.variant.as_deref()).await?;
     let mut metadata = vec![
@@ -130,6 +146,31 @@ pub async fn put(
         },
         metadata,
     })
+}
+
+/// An artifact of a layout, as the referrers writer takes it.
+fn attached_artifact(a: &local::Attached) -> super::referrers::Artifact {
+    use super::referrers::{Artifact, Kind};
+    let kind = match &a.tag {
+        Some(tag) => Kind::Cosign(tag.clone()),
+        None => Kind::Referrer(crate::registry::referrers::Descriptor {
+            media_type: a.doc.media_type.clone(),
+            digest: a.doc.digest.clone(),
+            size: a.doc.bytes.len() as u64,
+            artifact_type: a.artifact_type.clone(),
+            annotations: a.annotations.clone(),
+        }),
+    };
+    Artifact {
+        kind,
+        subject: a.subject.clone(),
+        manifest: crate::registry::Manifest {
+            media_type: a.doc.media_type.clone(),
+            bytes: a.doc.bytes.clone(),
+            digest: a.doc.digest.clone(),
+        },
+        blobs: a.blobs.iter().map(|b| (b.digest.clone(), b.size)).collect(),
+    }
 }
 
 /// What the tags will point at, and where blobs come from for a promotion.
