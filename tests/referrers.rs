@@ -222,6 +222,31 @@ fn a_bad_key_is_refused_before_any_request_naming_it() {
         assert!(err.contains("source.verify.keys[1]: "), "{err}");
         assert!(err.contains(expected), "{err}");
     }
+    // A curve other than P-256 is named as such.
+    let dir = tempfile::tempdir().unwrap();
+    let p384 = dir.path().join("p384.pem");
+    cosign::openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-out",
+        p384.to_str().unwrap(),
+    ]);
+    let public = String::from_utf8(cosign::openssl(&[
+        "pkey",
+        "-in",
+        p384.to_str().unwrap(),
+        "-pubout",
+    ]))
+    .unwrap();
+    let source = json!({"repository": format!("127.0.0.1:{port}/app"), "tag": "latest", "verify": {"keys": [public]}});
+    let err = check(&json!({"source": source})).fails();
+    assert!(
+        err.contains("source.verify.keys[0]: ECDSA curve 1.3.132.0.34 is not supported"),
+        "{err}"
+    );
     let err = check(&json!({"source": {"repository": "x/app", "verify": {"keys": []}}})).fails();
     assert!(err.contains("source.verify.keys"), "{err}");
 }
@@ -800,4 +825,35 @@ fn in_writes_the_referrers_into_the_layout_and_out_pushes_them() {
         err.contains("params.referrers: needs `format: oci-layout`"),
         "{err}"
     );
+}
+
+#[test]
+fn rsa_keys_verify_pkcs1_and_pss_signatures_made_by_openssl() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let (pkcs1, pss) = (Key::rsa(false), Key::rsa(true));
+    let repo = reg.repo("app");
+    let a = seeder.image("app", "1.0.0", "a", &[], &[]);
+    let b = seeder.image("app", "1.1.0", "b", &[], &[]);
+    cosign::sign(
+        &seeder,
+        "app",
+        &a.digest,
+        &[(&pkcs1, cosign::payload(&repo, &a.digest))],
+    );
+    cosign::sign(
+        &seeder,
+        "app",
+        &b.digest,
+        &[(&pss, cosign::payload(&repo, &b.digest))],
+    );
+    let cursor = json!({"tag": "1.0.0", "digest": a.digest});
+    let run = check(
+        &json!({"source": reg.source("app", json!({"verify": verify(&[&pkcs1, &pss])})), "version": cursor}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.0.0", "1.1.0"], "{}", run.stderr);
+    let run = check(
+        &json!({"source": reg.source("app", json!({"verify": verify(&[&pss])})), "version": cursor}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.1.0"], "{}", run.stderr);
 }

@@ -15,6 +15,27 @@ pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 pub enum Key {
     Ecdsa(EcdsaKeyPair),
     Ed25519(Ed25519KeyPair),
+    /// An RSA key made by `openssl` (ring cannot make RSA keys), in its PEM file; `pss`: sign
+    /// with RSASSA-PSS (salt as long as the hash, as ring verifies it) instead of PKCS#1 v1.5
+    /// (cosign's default for RSA keys).
+    Rsa {
+        dir: tempfile::TempDir,
+        pss: bool,
+    },
+}
+
+/// Runs `openssl` with `args`, returning stdout.
+pub fn openssl(args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 impl Key {
@@ -30,8 +51,28 @@ impl Key {
         Key::Ed25519(Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap())
     }
 
+    pub fn rsa(pss: bool) -> Key {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            path.to_str().unwrap(),
+        ]);
+        Key::Rsa { dir, pss }
+    }
+
     /// The public key as `cosign.pub` holds it: PEM SubjectPublicKeyInfo.
     pub fn public_pem(&self) -> String {
+        if let Key::Rsa { dir, .. } = self {
+            let key = dir.path().join("key.pem");
+            let pem = openssl(&["pkey", "-in", key.to_str().unwrap(), "-pubout"]);
+            return String::from_utf8(pem).unwrap();
+        }
         // DER prefixes of SubjectPublicKeyInfo for these fixed-size keys (RFC 5480, RFC 8410).
         let (prefix, key) = match self {
             Key::Ecdsa(k) => (
@@ -39,6 +80,7 @@ impl Key {
                 k.public_key().as_ref(),
             ),
             Key::Ed25519(k) => ("302a300506032b6570032100", k.public_key().as_ref()),
+            Key::Rsa { .. } => unreachable!(),
         };
         let mut der = hex::decode(prefix).unwrap();
         der.extend_from_slice(key);
@@ -63,6 +105,21 @@ impl Key {
                 .as_ref()
                 .to_vec(),
             Key::Ed25519(k) => k.sign(payload).as_ref().to_vec(),
+            Key::Rsa { dir, pss } => {
+                let (key, data) = (dir.path().join("key.pem"), dir.path().join("payload"));
+                std::fs::write(&data, payload).unwrap();
+                let mut args = vec!["dgst", "-sha256", "-sign", key.to_str().unwrap()];
+                if *pss {
+                    args.extend([
+                        "-sigopt",
+                        "rsa_padding_mode:pss",
+                        "-sigopt",
+                        "rsa_pss_saltlen:digest",
+                    ]);
+                }
+                args.push(data.to_str().unwrap());
+                openssl(&args)
+            }
         };
         STANDARD.encode(sig)
     }
