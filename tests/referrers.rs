@@ -857,3 +857,72 @@ fn rsa_keys_verify_pkcs1_and_pss_signatures_made_by_openssl() {
     );
     assert_eq!(tags(&run.succeeds()), ["1.1.0"], "{}", run.stderr);
 }
+
+#[test]
+fn a_signature_kept_as_an_oci_referrer_is_found_by_the_artifact_type_filter() {
+    let fake = Oci11::start();
+    let (key, other) = (Key::ecdsa(), Key::ecdsa());
+    let img = fake_image(&fake, "app", "1.0");
+    // cosign's OCI 1.1 mode: the signature manifest names the image as its `subject`; no tag.
+    let payload = cosign::payload(&fake.repo("app"), &img.digest);
+    let payload_digest = fake.put_blob("app", &payload);
+    let empty = fake.put_blob("app", b"{}");
+    let sig = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": cosign::SIMPLE_SIGNING, "digest": payload_digest, "size": payload.len(),
+            "annotations": {cosign::SIGNATURE_ANNOTATION: key.sign(&payload)}}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": img.digest, "size": img.size},
+    }))
+    .unwrap();
+    fake.put_manifest(
+        "app",
+        &crate::support::seed::sha256(&sig),
+        OCI_MANIFEST,
+        &sig,
+    );
+    // Another artifact the filter leaves out.
+    let sbom = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/spdx+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [], "subject": {"mediaType": OCI_MANIFEST, "digest": img.digest, "size": img.size},
+    }))
+    .unwrap();
+    let sbom_digest = crate::support::seed::sha256(&sbom);
+    fake.put_manifest("app", &sbom_digest, OCI_MANIFEST, &sbom);
+
+    let version = json!({"tag": "1.0", "digest": img.digest});
+    let source = json!({"repository": fake.repo("app"), "verify": verify(&[&key])});
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": source, "version": version, "params": {"skip_download": true}}),
+        dest.path(),
+    )
+    .succeeds();
+    let log = fake.log();
+    let filtered = format!(
+        "/v2/app/referrers/{}?artifactType=application%2Fvnd.dev.cosign.artifact.sig.v1%2Bjson",
+        img.digest
+    );
+    assert!(
+        log.iter().any(|(m, p)| m == "GET" && *p == filtered),
+        "{log:?}"
+    );
+    assert!(
+        !log.iter().any(|(_, p)| p.ends_with(&sbom_digest)),
+        "the filter left the SBOM out"
+    );
+
+    let dest = tempfile::tempdir().unwrap();
+    let source = json!({"repository": fake.repo("app"), "verify": verify(&[&other])});
+    let err = get(
+        &json!({"source": source, "version": version, "params": {}}),
+        dest.path(),
+    )
+    .fails();
+    assert!(
+        err.contains("no cosign signature (no tag") && err.contains("does not verify with any key"),
+        "{err}"
+    );
+}

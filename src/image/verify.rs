@@ -16,6 +16,9 @@ use ring::signature::{self, UnparsedPublicKey};
 /// The layer annotation holding a cosign signature.
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 
+/// `artifactType` of a cosign signature kept as an OCI 1.1 referrer.
+const COSIGN_SIG_ARTIFACT: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+
 /// `critical.type` of a cosign simple-signing payload.
 const COSIGN_TYPE: &str = "cosign container image signature";
 
@@ -155,13 +158,54 @@ impl Policy {
         digest: &Digest,
     ) -> Result<Result<usize, String>, ImageError> {
         let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
-        let Some(manifest) = client.get_manifest(repo, &tag).await? else {
-            return Ok(Err(format!("no cosign signature (no tag {tag})")));
+        let mut reasons: Vec<String> = Vec::new();
+        match client.get_manifest(repo, &tag).await? {
+            Some(manifest) => {
+                match self
+                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag)
+                    .await?
+                {
+                    Ok(key) => return Ok(Ok(key)),
+                    Err(reason) => reasons.push(reason),
+                }
+            }
+            None => reasons.push(format!("no cosign signature (no tag {tag})")),
+        }
+        // cosign's OCI 1.1 mode keeps signatures as referrers (by `artifactType`): asked only
+        // when the tag held no valid one, and only of a registry with the referrers API.
+        let listed = client
+            .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT))
+            .await?
+            .unwrap_or_default();
+        for d in listed.iter().take(MAX_SIGNATURES) {
+            let what = format!("referrer {}", d.digest);
+            let Some(manifest) = client.get_manifest(repo, &d.digest.to_string()).await? else {
+                continue;
+            };
+            match self
+                .judge_manifest(client, repo, digest, &manifest.bytes, &what)
+                .await?
+            {
+                Ok(key) => return Ok(Ok(key)),
+                Err(reason) => reasons.push(reason),
+            }
+        }
+        Ok(Err(reasons.join("; ")))
+    }
+
+    /// Judges each signature layer of one signature manifest (`what`: its tag or digest).
+    async fn judge_manifest(
+        &self,
+        client: &Client,
+        repo: &Repository,
+        digest: &Digest,
+        bytes: &[u8],
+        what: &str,
+    ) -> Result<Result<usize, String>, ImageError> {
+        let layers = match signature_layers(bytes) {
+            Ok(l) => l,
+            Err(detail) => return Ok(Err(format!("{what}: {detail}"))),
         };
-        let layers = signature_layers(&manifest.bytes).map_err(|detail| ImageError::Malformed {
-            reference: format!("{repo}:{tag}"),
-            detail,
-        })?;
         let mut reasons: Vec<String> = Vec::new();
         for layer in layers.iter().take(MAX_SIGNATURES) {
             let Some(sig_text) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
@@ -179,7 +223,7 @@ impl Policy {
             }
         }
         if reasons.is_empty() {
-            return Ok(Err(format!("{tag} holds no signature layer")));
+            return Ok(Err(format!("{what} holds no signature layer")));
         }
         Ok(Err(reasons.join("; ")))
     }
