@@ -926,3 +926,44 @@ fn a_signature_kept_as_an_oci_referrer_is_found_by_the_artifact_type_filter() {
         "{err}"
     );
 }
+
+#[test]
+fn a_verified_tag_check_costs_the_signature_manifest_and_its_payload() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ed25519();
+    let img = seeder.image("app", "latest", "a", &[], &[]);
+    cosign::sign(
+        &seeder,
+        "app",
+        &img.digest,
+        &[(&key, cosign::payload(&reg.repo("app"), &img.digest))],
+    );
+    let cursor = json!({"tag": "latest", "digest": img.digest});
+    let source = reg.source(
+        "app",
+        json!({"tag": "latest", "debug": true, "verify": verify(&[&key])}),
+    );
+    let run = check(&json!({"source": source, "version": cursor}));
+    assert_eq!(tags(&run.succeeds()), ["latest"]);
+    let lines: Vec<&str> = run
+        .request_lines()
+        .into_iter()
+        .filter(|l| !l.contains(" /v2/ ") && !l.ends_with("/v2/"))
+        .collect();
+    assert_eq!(run.requests("HEAD", "/manifests/latest"), 1, "{lines:?}");
+    assert_eq!(
+        run.requests(
+            "GET",
+            &format!("/manifests/{}", cosign::tag_for(&img.digest, "sig"))
+        ),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(run.requests("GET", "/blobs/sha256:"), 1, "{lines:?}");
+    assert_eq!(
+        run.requests("GET", "/referrers/"),
+        0,
+        "a valid tag signature: no referrers request"
+    );
+}
