@@ -75,6 +75,7 @@ impl Client {
         });
         let scopes = [format!("repository:{}:pull", repo.path())];
         let mut found: Vec<Descriptor> = Vec::new();
+        let mut seen: std::collections::HashSet<Digest> = std::collections::HashSet::new();
         let mut pages = 0;
         while let Some(path) = next.take() {
             pages += 1;
@@ -106,20 +107,33 @@ impl Client {
                 url: url.clone(),
                 detail,
             })?;
+            // Entries not seen on an earlier page (whether the filter keeps them or not).
+            let (mut fresh, empty) = (0, page.is_empty());
             for d in page {
+                if !seen.insert(d.digest.clone()) {
+                    continue;
+                }
+                fresh += 1;
                 let keep =
                     filtered || artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t));
-                if keep && !found.iter().any(|f| f.digest == d.digest) {
+                if keep {
                     found.push(d);
                 }
             }
-            if found.len() > MAX_REFERRERS {
+            if seen.len() > MAX_REFERRERS {
                 return Err(RegistryError::BadResponse {
                     url,
                     detail: format!("more than {MAX_REFERRERS} referrers"),
                 });
             }
             next = match link {
+                // A page of nothing new pointing further: a loop, not more referrers.
+                Some(_) if fresh == 0 && !empty => {
+                    crate::log::warn(format_args!(
+                        "referrers at {url} repeat themselves; stopping"
+                    ));
+                    None
+                }
                 Some(target) if pages < MAX_REFERRER_PAGES => same_host_path(&url, &target),
                 Some(_) => {
                     return Err(RegistryError::BadResponse {

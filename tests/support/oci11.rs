@@ -20,6 +20,8 @@ struct State {
     referrers: HashMap<(String, String), Vec<Value>>,
     uploads: usize,
     log: Vec<(String, String)>,
+    /// Every referrers answer links to itself as the next page (a hostile loop).
+    looping: bool,
 }
 
 /// The server; it stops with the test process.
@@ -80,6 +82,11 @@ impl Oci11 {
             .manifests
             .get(&(repo.to_string(), reference.to_string()))?;
         Some(serde_json::from_slice(bytes).unwrap())
+    }
+
+    /// Makes every referrers answer point at itself as its next page.
+    pub fn loop_referrers(&self) {
+        self.state.lock().unwrap().looping = true;
     }
 
     /// Requests seen: (method, path and query).
@@ -220,6 +227,9 @@ fn handle(
         if let Some(t) = query.get("artifactType") {
             list.retain(|d| d["artifactType"] == json!(t));
             headers.push(("OCI-Filters-Applied".into(), "artifactType".into()));
+        }
+        if s.looping {
+            headers.push(("Link".into(), format!("<{target}>; rel=\"next\"")));
         }
         let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": list});
         return (200, headers, serde_json::to_vec(&index).unwrap());
