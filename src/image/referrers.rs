@@ -185,8 +185,12 @@ pub async fn write(
             }
         }
     }
-    let mut subjects: Vec<&Digest> = unindexed.iter().map(|(s, _)| *s).collect();
-    subjects.dedup();
+    let mut subjects: Vec<&Digest> = Vec::new();
+    for (s, _) in &unindexed {
+        if !subjects.contains(s) {
+            subjects.push(s);
+        }
+    }
     for subject in subjects {
         let ours: Vec<&Descriptor> = unindexed
             .iter()
