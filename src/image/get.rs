@@ -20,10 +20,11 @@ pub async fn get(
 ) -> Result<VersionResponse<ImageVersion>, ImageError> {
     let source = &plan.source;
     let (label_re, annotation_re) = (&plan.label_regex, &plan.annotation_regex);
-    if params.referrers && params.format != Some(ImageFormat::OciLayout) {
+    let layout = params.format == Some(ImageFormat::OciLayout) && !params.skip_download;
+    if params.referrers && !layout {
         return Err(ImageError::Invalid {
             field: "params.referrers",
-            detail: "needs `format: oci-layout` (the referrers are written into the layout)".into(),
+            detail: "needs `format: oci-layout` without `skip_download` (the referrers are written into the layout)".into(),
         });
     }
     if let Some(policy) = &plan.verify {
