@@ -833,6 +833,12 @@ fn in_writes_the_referrers_into_the_layout_and_out_pushes_them() {
         err.contains("params.referrers: needs `format: oci-layout`"),
         "{err}"
     );
+    let err = get(
+        &json!({"source": staging.source("staging/app", json!({})), "version": {"digest": img.digest}, "params": {"format": "oci-layout", "skip_download": true, "referrers": true}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .fails();
+    assert!(err.contains("without `skip_download`"), "{err}");
 }
 
 #[test]
