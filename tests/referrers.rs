@@ -248,7 +248,23 @@ fn a_bad_key_is_refused_before_any_request_naming_it() {
         "{err}"
     );
     let err = check(&json!({"source": {"repository": "x/app", "verify": {"keys": []}}})).fails();
-    assert!(err.contains("source.verify.keys"), "{err}");
+    assert!(
+        err.contains("source.verify.keys: at least one public key is needed"),
+        "{err}"
+    );
+    // Strict decoding reaches inside `verify`.
+    let source = json!({"repository": "x/app", "verify": {"keys": [key.public_pem()], "key": "x"}});
+    let err = check(&json!({ "source": source })).fails();
+    assert!(
+        err.contains("source.verify") && err.contains("unknown field `key`"),
+        "{err}"
+    );
+    let err = put(
+        &json!({"source": {"repository": "x/app"}, "params": {"promote": "a", "tags": ["b"], "referrers": "no"}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .fails();
+    assert!(err.contains("params.referrers"), "{err}");
 }
 
 #[test]
