@@ -12,6 +12,22 @@ static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// such a value is guessable anyway.
 const MIN_SCRUBBED: usize = 4;
 
+/// An error and its causes (`#[source]` chain) as one message: `outer: cause: root cause`.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let part = cause.to_string();
+        // A transparent wrapper repeats its cause's text: say it once.
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        next = cause.source();
+    }
+    text
+}
+
 /// Turns debug lines (one per HTTP request) on or off for this process.
 pub fn set_debug(on: bool) {
     DEBUG.store(on, Ordering::Relaxed);
@@ -116,6 +132,15 @@ impl<'de> serde::Deserialize<'de> for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chain_joins_causes_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot write {0}")]
+        struct Outer(&'static str, #[source] std::io::Error);
+        let e = Outer("/x", std::io::Error::other("disk full"));
+        assert_eq!(chain(&e), "cannot write /x: disk full");
+    }
 
     #[test]
     fn secrets_and_control_characters_are_cleaned() {

@@ -440,7 +440,7 @@ pub struct VerifyField {
     pub repositories: Vec<String>,
 }
 
-/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`.
+/// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `gem`, `helm`, `go`, `gitlab`.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageSource {
@@ -465,7 +465,22 @@ pub struct PackageSource {
     /// A package of an Alpine apk repository (`python3`); needs `repository`.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub apk: Option<String>,
-    /// apt: the archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); apk: the repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`).
+    /// A RubyGems gem (`rails`): the compact index, else the versions API; platform gems folded into their version.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub gem: Option<String>,
+    /// A Helm chart (`redis`) of the chart repository `repository` (its `index.yaml`, or an OCI registry `oci://HOST/PATH`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub helm: Option<String>,
+    /// A Go module path (`github.com/Azure/azure-sdk-for-go`) on a Go module proxy; pseudo-versions skipped.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub go: Option<String>,
+    /// GitLab releases (or tags) of `GROUP/PROJECT` (subgroups allowed: `group/sub/project`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub gitlab: Option<String>,
+    /// go: the Go module proxy (GOPROXY protocol; default `https://proxy.golang.org`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub proxy: Option<String>,
+    /// apt: the archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); apk: the repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`); helm: the chart repository (`https://charts.bitnami.com/bitnami`, `oci://registry-1.docker.io/bitnamicharts`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub repository: Option<String>,
     /// apt: the suite under `dists/` (`bookworm`, `bookworm-security`, `jammy-updates`).
@@ -481,13 +496,15 @@ pub struct PackageSource {
     #[serde(default, deserialize_with = "empty_is_none")]
     pub signed_by: Option<String>,
     /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them
-    /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git),
-    /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`).
+    /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git, Helm),
+    /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`),
+    /// RubyGems requirements, comma = and (gem: `~> 1.2, != 1.3.0`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub constraint: Option<String>,
     /// Admit pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
-    /// GitHub, git), any pre-release for crates; GitHub releases flagged pre-release; apk
-    /// `_alpha`/`_beta`/`_pre`/`_rc`; no effect for apt (Debian has no pre-releases).
+    /// GitHub, git, Helm), any pre-release for crates; GitHub releases flagged pre-release; apk
+    /// `_alpha`/`_beta`/`_pre`/`_rc`; RubyGems versions with a letter (also admitted when a
+    /// requirement names one); no effect for apt (Debian has no pre-releases).
     #[serde(default)]
     pub pre_releases: bool,
     /// Only versions whose text matches.
@@ -499,25 +516,25 @@ pub struct PackageSource {
     /// Versions to skip.
     #[serde(default)]
     pub ignore: Vec<String>,
-    /// PyPI simple index root, or crates sparse index root.
+    /// PyPI simple index root, crates sparse index root, or RubyGems index root (default `https://rubygems.org`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub index_url: Option<String>,
     /// npm registry root.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub registry: Option<String>,
-    /// GitHub API root (GitHub Enterprise; default `https://api.github.com`).
+    /// GitHub API root (GitHub Enterprise; default `https://api.github.com`); GitLab API root (self-managed; default `https://gitlab.com/api/v4`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub api_url: Option<String>,
-    /// GitHub token (5,000 requests an hour instead of 60); never logged.
+    /// GitHub token (5,000 requests an hour instead of 60); GitLab token (sent as `PRIVATE-TOKEN`); sent only to `api_url`'s origin, never logged.
     #[serde(default)]
     pub access_token: Option<Secret>,
-    /// GitHub: `false` follows tags instead of releases (default `true`).
+    /// GitHub and GitLab: `false` follows tags instead of releases (default `true`).
     #[serde(default)]
     pub releases: Option<bool>,
     /// GitHub: include draft releases.
     #[serde(default)]
     pub drafts: bool,
-    /// GitHub and git: its named group `version` is the version; tags it does not match are skipped (default: the tag without a leading `v`).
+    /// GitHub, GitLab and git: its named group `version` is the version; tags it does not match are skipped (default: the tag without a leading `v`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub tag_regex: Option<String>,
     /// User of basic credentials for a private index or repository, sent only to its own origin.
@@ -562,7 +579,9 @@ pub struct PackageGetParams {
 }
 
 /// The keys that make a `source` a package source.
-pub const PACKAGE_KEYS: [&str; 7] = ["pypi", "npm", "crate", "github", "git", "apt", "apk"];
+pub const PACKAGE_KEYS: [&str; 11] = [
+    "pypi", "npm", "crate", "github", "git", "apt", "apk", "gem", "helm", "go", "gitlab",
+];
 
 /// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each
 /// mode's `source`, get params and put params, and the versions; generated from these types

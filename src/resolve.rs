@@ -3,7 +3,6 @@
 //! login chosen as a credential provider (the source itself is never rewritten).
 
 use crate::image::ImageError;
-use crate::login::sigv4::AwsCredentials;
 use crate::protocol::{
     self, CheckEnvelope, ImageGetParams, ImagePutParams, ImageSource, ImageVersion, InEnvelope,
     OutEnvelope, PackageGetParams, PackageSource, PackageVersion, ProtocolError,
@@ -29,8 +28,9 @@ pub struct ImagePlan {
     pub repository: Repository,
     /// The repository as reported (metadata, the `repository` file).
     pub name: String,
-    /// The credential provider a cloud login needs, run before the first registry request.
-    pub login: CloudLogin,
+    /// The cloud login the source asks for (a credential provider of `login::PROVIDERS`), run
+    /// before the first registry request.
+    pub login: Option<Box<dyn crate::login::CloudLogin>>,
     /// `source.label_regex`, compiled.
     pub label_regex: Option<Regex>,
     /// `source.annotation_regex`, compiled.
@@ -45,26 +45,6 @@ pub struct ImagePlan {
 pub struct PackagePlan {
     /// The source as decoded.
     pub source: PackageSource,
-}
-
-/// The cloud login a source asks for: a credential provider for the origin registry.
-pub enum CloudLogin {
-    /// No cloud login: `username`/`password`, a docker config, or anonymous.
-    None,
-    /// ECR (`aws_region`): SigV4-signed `GetAuthorizationToken`.
-    Ecr {
-        /// `aws_region`.
-        region: String,
-        /// Static keys, else the worker's AWS chain.
-        static_keys: Option<AwsCredentials>,
-        /// Roles assumed in order.
-        role_arns: Vec<String>,
-        /// Whether the repository already names its registry (`aws_account_id`, or a host in
-        /// `repository`); else the login's proxy endpoint names it.
-        named: bool,
-    },
-    /// Azure ACR (`azure_acr`): a managed-identity token exchanged for an ACR refresh token.
-    Azure,
 }
 
 /// `check`: the plan and the cursor.
@@ -137,17 +117,11 @@ fn image_plan(raw: serde_json::Value) -> anyhow::Result<ImagePlan> {
     let source: ImageSource = protocol::decode_part(raw, "source")?;
     log::set_debug(source.debug);
     net::set_budget(source.request_timeout)?;
-    let login = cloud_login(&source)?;
-    let named = match &login {
-        CloudLogin::Ecr { region, .. } => source
-            .aws_account_id
-            .as_deref()
-            .filter(|a| !a.is_empty())
-            .map(|account| {
-                crate::login::aws::ecr_repository(&source.repository, Some(account), region, "")
-            }),
-        _ => None,
-    };
+    let login = crate::login::provider(&source).map_err(|e| ImageError::Invalid {
+        field: e.field,
+        detail: e.detail,
+    })?;
+    let named = login.as_ref().and_then(|l| l.repository());
     let repository = Repository::parse(named.as_deref().unwrap_or(&source.repository))
         .map_err(RegistryError::from)
         .map_err(ImageError::from)?;
@@ -177,69 +151,5 @@ fn image_plan(raw: serde_json::Value) -> anyhow::Result<ImagePlan> {
         repository,
         login,
         source,
-    })
-}
-
-/// The cloud login `source` asks for, its fields checked (as upstream: `aws_region` turns ECR
-/// on; `azure_acr` the ACR exchange).
-fn cloud_login(source: &ImageSource) -> Result<CloudLogin, ImageError> {
-    let has_aws_fields = source.aws_access_key_id.is_some()
-        || source.aws_secret_access_key.is_some()
-        || source.aws_role_arn.is_some()
-        || !source.aws_role_arns.is_empty()
-        || source.aws_account_id.is_some();
-    let Some(region) = source.aws_region.clone().filter(|r| !r.is_empty()) else {
-        if has_aws_fields {
-            log::info(format_args!(
-                "source has aws_* fields but no aws_region: no ECR login (set aws_region to log in)"
-            ));
-        }
-        return Ok(if source.azure_acr {
-            CloudLogin::Azure
-        } else {
-            CloudLogin::None
-        });
-    };
-    if source.aws_role_arn.is_some() && !source.aws_role_arns.is_empty() {
-        return Err(ImageError::Invalid {
-            field: "source.aws_role_arn",
-            detail: "cannot be set together with aws_role_arns".into(),
-        });
-    }
-    if source.aws_ecr_registry_id.is_some() {
-        log::info(format_args!(
-            "source.aws_ecr_registry_id is no longer needed and is ignored"
-        ));
-    }
-    let role_arns = match &source.aws_role_arn {
-        Some(r) => vec![r.clone()],
-        None => source.aws_role_arns.clone(),
-    };
-    let static_keys = match (&source.aws_access_key_id, &source.aws_secret_access_key) {
-        (Some(id), Some(secret)) if !id.is_empty() && !secret.expose().is_empty() => {
-            Some(AwsCredentials {
-                access_key_id: id.clone(),
-                secret_access_key: secret.clone(),
-                session_token: source
-                    .aws_session_token
-                    .clone()
-                    .filter(|t| !t.expose().is_empty()),
-            })
-        }
-        _ => None,
-    };
-    let first = source.repository.split('/').next().unwrap_or("");
-    let names_host = source.repository.contains('/')
-        && (first.contains('.') || first.contains(':') || first == "localhost");
-    let named = names_host
-        || source
-            .aws_account_id
-            .as_deref()
-            .is_some_and(|a| !a.is_empty());
-    Ok(CloudLogin::Ecr {
-        region,
-        static_keys,
-        role_arns,
-        named,
     })
 }

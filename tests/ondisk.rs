@@ -317,14 +317,14 @@ fn leftovers_of_a_killed_put_are_swept_by_the_next_run() {
 fn manifest(reg: &TestRegistry, repo: &str, reference: &str) -> Value {
     let resp = reg
         .agent()
-        .get(&format!(
+        .get(format!(
             "{}/v2/{repo}/manifests/{reference}",
             reg.base_url()
         ))
-        .set("Accept", crate::support::seed::OCI_MANIFEST)
-        .call()
+        .header("Accept", crate::support::seed::OCI_MANIFEST)
+        .send()
         .expect("manifest");
-    serde_json::from_reader(resp.into_reader()).expect("json")
+    serde_json::from_reader(resp).expect("json")
 }
 
 /// Another local user of a shared `$TMPDIR` predicts nothing: links planted where earlier

@@ -109,7 +109,7 @@ fn package_sources_are_decoded_strictly() {
         (json!({"pypi": "a", "crate": "b"}), "set exactly one of"),
         (
             json!({"pypi": "a", "repository": "x"}),
-            "source.repository: not a field of pypi sources (only apt and apk sources have it)",
+            "source.repository: not a field of pypi sources (only apt, apk and helm sources have it)",
         ),
         (
             json!({"npm": "a", "suite": "bookworm"}),

@@ -704,3 +704,51 @@ fn a_push_to_a_new_repository_mounts_remembered_blobs() {
         Some(digest.as_str())
     );
 }
+
+/// Blobs an `in` read and verified are remembered too (as skopeo's cache remembers pulls): a
+/// push of the same layers to a new repository mounts them from the repository they were
+/// pulled from, sending no byte.
+#[test]
+fn a_push_mounts_blobs_an_earlier_get_pulled() {
+    let reg = TestRegistry::start(Mode::Token);
+    let src = tempfile::tempdir().unwrap();
+    let digest = layout::single(&src.path().join("image"), &[gz("a", "1"), gz("b", "2")]);
+    // Pushed by a run whose memory is elsewhere: this test's runs know nothing of it.
+    let elsewhere = tempfile::tempdir().unwrap();
+    crate::support::run_env(
+        crate::support::Bin::Out,
+        &json!({"source": reg.source("team/base", json!({})), "params": {"image": "image", "tags": ["v1"]}}).to_string(),
+        &[src.path().to_str().unwrap()],
+        &[("TMPDIR", elsewhere.path().to_str().unwrap())],
+    )
+    .succeeds();
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": reg.source("team/base", json!({})), "version": {"tag": "v1", "digest": digest}}),
+        dest.path(),
+    )
+    .succeeds();
+    let before = reg.access_log().len();
+    put(
+        &json!({"source": reg.source("team/app", json!({})), "params": {"image": "image", "tags": ["v1"]}}),
+        src.path(),
+    )
+    .succeeds();
+    let log = reg.access_log();
+    let during: Vec<&(String, String, u16)> = log[before..]
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("/v2/team/"))
+        .collect();
+    let mounts = during
+        .iter()
+        .filter(|(m, p, s)| {
+            m == "POST" && p.contains("mount=") && p.contains("from=team/base") && *s == 201
+        })
+        .count();
+    assert_eq!(mounts, 3, "config and two layers mounted: {during:?}");
+    assert_eq!(blob_uploads(&log[before..]), 0, "{during:?}");
+    assert_eq!(
+        digest_of(&reg, "team/app", "v1").as_deref(),
+        Some(digest.as_str())
+    );
+}

@@ -12,17 +12,18 @@ use serde_json::{json, Value};
 /// A manifest of the registry, as JSON (`None`: not there).
 fn manifest(reg: &TestRegistry, repo: &str, reference: &str) -> Option<Value> {
     let url = format!("{}/v2/{repo}/manifests/{reference}", reg.base_url());
-    let mut req = reg.agent().get(&url).set(
+    let mut req = reg.agent().get(&url).header(
         "Accept",
         "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
     );
     if let Some(a) = reg.admin_auth(repo) {
-        req = req.set("Authorization", &a);
+        req = req.header("Authorization", a);
     }
-    match req.call() {
-        Ok(r) => Some(serde_json::from_reader(r.into_reader()).unwrap()),
-        Err(ureq::Error::Status(404, _)) => None,
-        Err(e) => panic!("GET {url}: {e}"),
+    let resp = req.send().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    match resp.status().as_u16() {
+        200 => Some(serde_json::from_slice(&resp.bytes().unwrap()).unwrap()),
+        404 => None,
+        other => panic!("GET {url}: {other}"),
     }
 }
 

@@ -1,12 +1,12 @@
 //! Versions and constraints (Masterminds semver, node-semver ranges, PEP 440 specifiers, dpkg
-//! versions and relations, apk versions and comparisons, natural tag order, package tag
-//! versions; OpenPGP keys and signatures as apt's `signed_by` reads them): parsing and comparing
-//! never panic, orders are consistent.
+//! versions and relations, apk versions and comparisons, Go module versions and paths, natural
+//! tag order, package tag versions; OpenPGP keys and signatures as apt's `signed_by` reads
+//! them): parsing and comparing never panic, orders are consistent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use uptick::versions::semver::{Constraints, Version};
-use uptick::versions::{apk, dpkg, npm, pep440};
+use uptick::versions::{apk, dpkg, go, npm, pep440};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -58,6 +58,12 @@ fuzz_target!(|data: &[u8]| {
     if let (Ok(c), Ok(y)) = (apk::Constraint::parse(a), &ab) {
         let _ = c.admits(y);
     }
+    assert_eq!(go::compare(a, b), go::compare(b, a).reverse());
+    let _ = (go::canonical_version(a), go::is_pseudo(a), go::release_version(a));
+    if uptick::packages::go::check_path(a).is_ok() {
+        let _ = uptick::packages::go::split_path_version(a);
+    }
+    let _ = uptick::packages::go::escape_version(a);
     let _ = uptick::packages::openpgp::verify_detached(a.as_bytes(), data, &[]);
     let _ = uptick::packages::openpgp::verify_clear_signed(text, &[]);
     if let Ok(keys) = uptick::packages::openpgp::keys(a) {

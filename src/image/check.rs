@@ -59,7 +59,10 @@ async fn unverified(
         match check_on(client, repo, plan, cursor.as_ref()).await {
             Ok(v) if !v.is_empty() => return Ok(v),
             Ok(_) => log::warn(format_args!("checking mirror {repo} failed: tag not found")),
-            Err(e) => log::warn(format_args!("checking mirror {repo} failed: {e}")),
+            Err(e) => log::warn(format_args!(
+                "checking mirror {repo} failed: {}",
+                crate::log::chain(&e)
+            )),
         }
     }
     check_on(&target.client, &target.repository, plan, cursor.as_ref()).await

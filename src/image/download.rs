@@ -27,9 +27,9 @@ struct ImageMetadata<'a> {
 }
 
 fn io_err(path: &Path) -> impl Fn(io::Error) -> ImageError + '_ {
-    move |e| ImageError::Io {
+    move |source| ImageError::Io {
         path: path.display().to_string(),
-        detail: e.to_string(),
+        source,
     }
 }
 
@@ -155,9 +155,9 @@ fn apply_layer(
     extractor: &mut Extractor,
 ) -> Result<(), ImageError> {
     extractor.apply(&mut stream).map_err(|e| match e {
-        extract::ExtractError::Read(io) => ImageError::Layer {
+        extract::ExtractError::Read(source) => ImageError::Layer {
             digest: layer.digest.to_string(),
-            detail: io.to_string(),
+            source,
         },
         other => ImageError::Extract(other),
     })?;
@@ -239,9 +239,9 @@ fn write_labels(dest: &Path, config: &manifest::ConfigFile) -> Result<(), ImageE
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ImageError> {
-    let mut bytes = serde_json::to_vec(value).map_err(|e| ImageError::Io {
+    let mut bytes = serde_json::to_vec(value).map_err(|source| ImageError::Encode {
         path: path.display().to_string(),
-        detail: e.to_string(),
+        source,
     })?;
     bytes.push(b'\n');
     super::get::write_file(path, &bytes)
@@ -292,9 +292,9 @@ pub async fn tarball(
         "RepoTags": [repo_tag],
         "Layers": layer_names,
     }]);
-    let manifest = serde_json::to_vec(&manifest).map_err(|e| ImageError::Io {
+    let manifest = serde_json::to_vec(&manifest).map_err(|source| ImageError::Encode {
         path: tmp.display().to_string(),
-        detail: e.to_string(),
+        source,
     })?;
     append(
         &mut builder,
@@ -316,10 +316,10 @@ pub async fn tarball(
     write_labels(dest, &config)
 }
 
-fn layer_error(digest: &Digest, e: io::Error) -> ImageError {
+fn layer_error(digest: &Digest, source: io::Error) -> ImageError {
     ImageError::Layer {
         digest: digest.to_string(),
-        detail: e.to_string(),
+        source,
     }
 }
 
@@ -416,9 +416,9 @@ pub async fn layout(
             "mediaType": "application/vnd.oci.image.index.v1+json",
             "manifests": entries,
         });
-        let bytes = serde_json::to_vec(&index).map_err(|e| ImageError::Io {
+        let bytes = serde_json::to_vec(&index).map_err(|source| ImageError::Encode {
             path: root.display().to_string(),
-            detail: e.to_string(),
+            source,
         })?;
         write_plain(&root.join("index.json"), &bytes)?;
         write_plain(
@@ -449,9 +449,9 @@ pub async fn layout(
             "mediaType": "application/vnd.oci.image.index.v1+json",
             "manifests": [{"mediaType": top.media_type, "digest": top.digest.to_string(), "size": top.bytes.len()}],
         });
-        let bytes = serde_json::to_vec(&index).map_err(|e| ImageError::Io {
+        let bytes = serde_json::to_vec(&index).map_err(|source| ImageError::Encode {
             path: root.display().to_string(),
-            detail: e.to_string(),
+            source,
         })?;
         write_plain(&root.join("index.json"), &bytes)?;
         write_plain(

@@ -26,7 +26,7 @@ pub enum ExtractError {
         why: String,
     },
     /// Reading the layer (or its digest check) failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Read(io::Error),
     /// A sparse file: refused, as umoci does (writing its holes out would let a tiny layer
     /// fill the disk).
@@ -38,11 +38,31 @@ pub enum ExtractError {
         how: &'static str,
     },
     /// A filesystem operation failed.
-    #[error("cannot extract `{entry}`: {detail}")]
+    #[error("cannot extract `{entry}`")]
     Write {
         /// The entry name.
         entry: String,
         /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// An extended attribute could not be set.
+    #[error("cannot extract `{entry}`: xattr {name}")]
+    Xattr {
+        /// The entry name.
+        entry: String,
+        /// The attribute.
+        name: String,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The tree under the destination is not what the entry needs.
+    #[error("cannot extract `{entry}`: {detail}")]
+    Tree {
+        /// The entry name.
+        entry: String,
+        /// What is in the way.
         detail: String,
     },
 }
@@ -372,9 +392,9 @@ impl Extractor {
                 continue;
             }
             let entry = path.display().to_string();
-            let fail = |e: io::Error| ExtractError::Write {
+            let fail = |source: io::Error| ExtractError::Write {
                 entry: entry.clone(),
-                detail: e.to_string(),
+                source,
             };
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
             let t = filetime::FileTime::from_unix_time(mtime, 0);
@@ -405,9 +425,9 @@ impl Extractor {
                 },
             });
         }
-        let fail = |e: io::Error| ExtractError::Write {
+        let fail = |source: io::Error| ExtractError::Write {
             entry: name.clone(),
-            detail: e.to_string(),
+            source,
         };
         let mode = header.mode().unwrap_or(0o644) & 0o7777;
         let mtime = header.mtime().unwrap_or(0) as i64;
@@ -617,9 +637,10 @@ impl Extractor {
                     }
                 }
                 Err(e) => {
-                    return Err(ExtractError::Write {
+                    return Err(ExtractError::Xattr {
                         entry: entry.to_string(),
-                        detail: format!("xattr {name}: {}", io::Error::from(e)),
+                        name: name.clone(),
+                        source: io::Error::from(e),
                     })
                 }
             }
@@ -644,7 +665,7 @@ impl Extractor {
         entry: &str,
     ) -> Result<PathBuf, ExtractError> {
         self.resolve(comps, create, entry)?
-            .ok_or_else(|| ExtractError::Write {
+            .ok_or_else(|| ExtractError::Tree {
                 entry: entry.to_string(),
                 detail: "parent directory missing".into(),
             })
@@ -690,10 +711,11 @@ impl Extractor {
                     if hops > MAX_SYMLINK_HOPS {
                         return Err(escape("too many symlinks".into()));
                     }
-                    let target = std::fs::read_link(&here).map_err(|e| ExtractError::Write {
-                        entry: entry.to_string(),
-                        detail: e.to_string(),
-                    })?;
+                    let target =
+                        std::fs::read_link(&here).map_err(|source| ExtractError::Write {
+                            entry: entry.to_string(),
+                            source,
+                        })?;
                     if target.is_absolute() {
                         stack.clear();
                     }
@@ -710,7 +732,7 @@ impl Extractor {
                 }
                 Ok(m) if m.is_dir() => stack.push(c),
                 Ok(_) => {
-                    return Err(ExtractError::Write {
+                    return Err(ExtractError::Tree {
                         entry: entry.to_string(),
                         detail: format!("`{}` is not a directory", here.display()),
                     })
@@ -719,16 +741,16 @@ impl Extractor {
                     if !create {
                         return Ok(None);
                     }
-                    std::fs::create_dir(&here).map_err(|e| ExtractError::Write {
+                    std::fs::create_dir(&here).map_err(|source| ExtractError::Write {
                         entry: entry.to_string(),
-                        detail: e.to_string(),
+                        source,
                     })?;
                     stack.push(c);
                 }
-                Err(e) => {
+                Err(source) => {
                     return Err(ExtractError::Write {
                         entry: entry.to_string(),
-                        detail: e.to_string(),
+                        source,
                     })
                 }
             }

@@ -94,6 +94,14 @@ pub async fn get(
         }
     }
 
+    if let Some((img, _)) = &image {
+        // Verified and read from `repo`: a later push of these layers to another repository of
+        // this registry mounts them from here (as skopeo remembers blobs it pulled).
+        let blobs: Vec<&crate::digest::Digest> = std::iter::once(&img.config.digest)
+            .chain(img.layers.iter().map(|l| &l.digest))
+            .collect();
+        crate::registry::blobcache::remember(repo, &blobs);
+    }
     write_file(&dest.join("tag"), tag.as_bytes())?;
     write_file(&dest.join("digest"), digest.as_bytes())?;
     write_file(&dest.join("repository"), target.name.as_bytes())?;
@@ -120,9 +128,9 @@ pub async fn get(
             freshness::judge(client, repo, &top, &base, version.base_digest.as_ref()).await?;
         write_file(&dest.join("stale"), report.stale.to_string().as_bytes())?;
         write_file(&dest.join("base_digest"), report.base_digest.as_bytes())?;
-        let json = serde_json::to_vec_pretty(&report).map_err(|e| ImageError::Io {
+        let json = serde_json::to_vec_pretty(&report).map_err(|source| ImageError::Encode {
             path: dest.join("freshness.json").display().to_string(),
-            detail: e.to_string(),
+            source,
         })?;
         write_file(&dest.join("freshness.json"), &json)?;
         metadata.push(MetadataField::new("stale", report.stale.to_string()));
@@ -177,7 +185,10 @@ async fn fetch_from_mirror_or_origin<'t>(
         match client.get_manifest(repo, digest).await {
             Ok(Some(m)) => return Ok((repo, client, m)),
             Ok(None) => log::warn(format_args!("mirror {repo} does not have {digest}")),
-            Err(e) => log::warn(format_args!("fetching from mirror {repo} failed: {e}")),
+            Err(e) => log::warn(format_args!(
+                "fetching from mirror {repo} failed: {}",
+                log::chain(&e)
+            )),
         }
     }
     let repo = &target.repository;
@@ -204,8 +215,8 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ImageError + '_ {
-    move |e| ImageError::Io {
+    move |source| ImageError::Io {
         path: path.display().to_string(),
-        detail: e.to_string(),
+        source,
     }
 }

@@ -111,12 +111,19 @@ fn bad(path: &Path, detail: impl Into<String>) -> ImageError {
     }
 }
 
+fn local_io(path: &Path) -> impl Fn(std::io::Error) -> ImageError + '_ {
+    move |source| ImageError::LocalIo {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
 fn read_small(path: &Path) -> Result<Vec<u8>, ImageError> {
-    let f = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
+    let f = std::fs::File::open(path).map_err(local_io(path))?;
     let mut buf = Vec::new();
     f.take(MAX_DOC + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| bad(path, e.to_string()))?;
+        .map_err(local_io(path))?;
     if buf.len() as u64 > MAX_DOC {
         return Err(bad(path, "larger than 4 MiB"));
     }
@@ -126,7 +133,7 @@ fn read_small(path: &Path) -> Result<Vec<u8>, ImageError> {
 /// A blob file's size, checked against its descriptor's. Its content is hashed while it is
 /// sent (the upload breaks off before its last byte on a mismatch), so it is read only once.
 fn file_size(path: &Path, size: Option<u64>) -> Result<u64, ImageError> {
-    let meta = std::fs::metadata(path).map_err(|e| bad(path, e.to_string()))?;
+    let meta = std::fs::metadata(path).map_err(local_io(path))?;
     if !meta.is_file() {
         return Err(bad(path, "not a regular file"));
     }
@@ -141,7 +148,7 @@ fn file_size(path: &Path, size: Option<u64>) -> Result<u64, ImageError> {
 
 /// Loads the image at `path` (a layout directory or an archive).
 pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
-    let meta = std::fs::metadata(path).map_err(|e| bad(path, e.to_string()))?;
+    let meta = std::fs::metadata(path).map_err(local_io(path))?;
     if meta.is_dir() {
         return load_layout(path, None);
     }
@@ -151,14 +158,19 @@ pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
     let guard = crate::fsutil::private_dir_in(&tmp, "uptick-out-")
         .map_err(|e| bad(&tmp, format!("cannot create a private directory: {e}")))?;
     let scratch = guard.path().to_path_buf();
-    let file = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(local_io(path))?;
     let mut stream = super::extract::decompress(std::io::BufReader::new(file))
         .map_err(|e| bad(path, format!("not a readable archive: {e}")))?;
     let mut extractor = Extractor::archive(&scratch);
     extractor
         .apply(&mut stream)
         .map_err(|e| bad(path, format!("not a readable archive: {e}")))?;
-    extractor.finish().map_err(|e| bad(path, e.to_string()))?;
+    extractor.finish().map_err(|e| {
+        bad(
+            path,
+            format!("not a readable archive: {}", crate::log::chain(&e)),
+        )
+    })?;
     if scratch.join("index.json").exists() {
         load_layout(&scratch, Some(guard))
     } else if scratch.join("manifest.json").exists() {
@@ -402,12 +414,12 @@ fn load_docker_archive(root: &Path, scratch: Scratch) -> Result<LocalImage, Imag
         Ok(root.join(p))
     };
     let hash = |path: &Path| -> Result<(Digest, u64), ImageError> {
-        let mut f = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
+        let mut f = std::fs::File::open(path).map_err(local_io(path))?;
         let mut h = Digest::sha256_of(b"").hasher();
         let mut buf = vec![0u8; 1 << 20];
         let mut n = 0u64;
         loop {
-            let k = f.read(&mut buf).map_err(|e| bad(path, e.to_string()))?;
+            let k = f.read(&mut buf).map_err(local_io(path))?;
             if k == 0 {
                 break;
             }
@@ -431,7 +443,7 @@ fn load_docker_archive(root: &Path, scratch: Scratch) -> Result<LocalImage, Imag
         let mut head = [0u8; 4];
         let got = std::fs::File::open(&path)
             .and_then(|mut f| f.read(&mut head))
-            .map_err(|e| bad(&path, e.to_string()))?;
+            .map_err(local_io(&path))?;
         let media_type = if got >= 2 && head[..2] == [0x1f, 0x8b] {
             "application/vnd.oci.image.layer.v1.tar+gzip"
         } else if got == 4 && head == [0x28, 0xb5, 0x2f, 0xfd] {
@@ -459,7 +471,10 @@ fn load_docker_archive(root: &Path, scratch: Scratch) -> Result<LocalImage, Imag
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.to_string(), "size": config_size},
         "layers": layers,
     });
-    let bytes = serde_json::to_vec(&manifest).map_err(|e| bad(&mpath, e.to_string()))?;
+    let bytes = serde_json::to_vec(&manifest).map_err(|source| ImageError::Encode {
+        path: mpath.display().to_string(),
+        source,
+    })?;
     Ok(LocalImage {
         top: Doc {
             media_type: OCI_MANIFEST.to_string(),

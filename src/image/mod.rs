@@ -18,7 +18,7 @@ pub mod verify;
 use crate::net::TlsSettings;
 use crate::protocol::ImageSource;
 use crate::registry::{Client, ClientOptions, Credentials, RegistryError, Repository};
-use crate::resolve::{CloudLogin, ImagePlan};
+use crate::resolve::ImagePlan;
 
 /// Errors of the image backend.
 #[derive(Debug, thiserror::Error)]
@@ -66,18 +66,28 @@ pub enum ImageError {
         /// The platforms present.
         available: String,
     },
-    /// A layer (or blob) failed to download or verify.
-    #[error("layer {digest}: {detail}")]
+    /// A layer (or blob) failed to download or verify while it was read.
+    #[error("layer {digest}")]
     Layer {
         /// The blob.
         digest: String,
-        /// What went wrong.
-        detail: String,
+        /// What went wrong (a verification failure arrives as an I/O error of its reader).
+        #[source]
+        source: std::io::Error,
     },
     /// A layer's content could not be applied.
     #[error(transparent)]
     Extract(#[from] extract::ExtractError),
-    /// An image on disk (for `out`) is unreadable or inconsistent.
+    /// A file of an image on disk (for `out`) cannot be read.
+    #[error("{path}")]
+    LocalIo {
+        /// The file or directory.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An image on disk (for `out`) is inconsistent.
     #[error("{path}: {detail}")]
     Local {
         /// The file or directory.
@@ -86,14 +96,15 @@ pub enum ImageError {
         detail: String,
     },
     /// Some tags were written, others not.
-    #[error("pushing tags failed: {cause}; written: {written}; not written: {not_written}")]
+    #[error("pushing tags failed; written: {written}; not written: {not_written}")]
     Partial {
         /// Tags written.
         written: String,
         /// Tags not written.
         not_written: String,
         /// The failure.
-        cause: String,
+        #[source]
+        cause: Box<ImageError>,
     },
     /// A key of `source.verify.keys` cannot be used.
     #[error("source.verify.keys[{index}]: {detail}")]
@@ -112,12 +123,22 @@ pub enum ImageError {
         detail: String,
     },
     /// A file in the destination could not be written.
-    #[error("cannot write {path}: {detail}")]
+    #[error("cannot write {path}")]
     Io {
         /// The file.
         path: String,
         /// The I/O error.
-        detail: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A document uptick writes could not be encoded.
+    #[error("cannot encode {path}")]
+    Encode {
+        /// The file it was meant for.
+        path: String,
+        /// The encoder's error.
+        #[source]
+        source: serde_json::Error,
     },
 }
 
@@ -143,48 +164,22 @@ impl Target {
         let source = &plan.source;
         reject_unsupported(source)?;
         let (repository, name, login) = match &plan.login {
-            CloudLogin::None => (plan.repository.clone(), plan.name.clone(), None),
-            CloudLogin::Ecr {
-                region,
-                static_keys,
-                role_arns,
-                named,
-            } => {
-                let login = crate::login::aws::ecr_login(&crate::login::aws::EcrSettings {
-                    region,
-                    static_keys: static_keys.clone(),
-                    role_arns,
-                })
-                .await?;
-                let (repository, name) = if *named {
-                    (plan.repository.clone(), plan.name.clone())
-                } else {
-                    let name = format!("{}/{}", login.proxy_host, source.repository);
-                    let repository = Repository::parse(&name).map_err(RegistryError::from)?;
-                    (repository, name)
-                };
-                (repository, name, Some(login.credentials.clone()))
-            }
-            CloudLogin::Azure => {
+            None => (plan.repository.clone(), plan.name.clone(), None),
+            Some(provider) => {
                 let tls = Endpoints::of(source, &plan.repository, None)?.tls;
-                let http = crate::net::Http::new(tls);
-                http.validate().map_err(RegistryError::from)?;
-                let credentials = crate::login::azure::acr_login(
-                    &http,
-                    &crate::login::azure::AcrSettings {
-                        registry: plan.repository.api_host(),
-                        client_id: source.azure_client_id.as_deref(),
-                        tenant_id: source.azure_tenant_id.as_deref(),
-                        environment: source.azure_environment.as_deref(),
-                        allow_http: source.insecure || plan.repository.is_loopback(),
-                    },
-                )
-                .await?;
-                (
-                    plan.repository.clone(),
-                    plan.name.clone(),
-                    Some(credentials),
-                )
+                let login = provider.login(&plan.repository, &tls).await?;
+                match login.registry {
+                    None => (
+                        plan.repository.clone(),
+                        plan.name.clone(),
+                        Some(login.credentials),
+                    ),
+                    Some(host) => {
+                        let name = format!("{host}/{}", source.repository);
+                        let repository = Repository::parse(&name).map_err(RegistryError::from)?;
+                        (repository, name, Some(login.credentials))
+                    }
+                }
             }
         };
         let endpoints = Endpoints::of(source, &repository, login)?;

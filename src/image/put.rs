@@ -562,14 +562,14 @@ pub(super) async fn copy_blobs(
             let mut reader = src_client
                 .blob_reader(src_repo, digest, Some(*size))
                 .await?;
-            let mut f = crate::fsutil::create_new(&tmp).map_err(|e| ImageError::Io {
+            let mut f = crate::fsutil::create_new(&tmp).map_err(|source| ImageError::Io {
                 path: tmp.display().to_string(),
-                detail: e.to_string(),
+                source,
             })?;
-            crate::net::blocking(|| std::io::copy(&mut reader, &mut f)).map_err(|e| {
+            crate::net::blocking(|| std::io::copy(&mut reader, &mut f)).map_err(|source| {
                 ImageError::Layer {
                     digest: digest.to_string(),
-                    detail: e.to_string(),
+                    source,
                 }
             })?;
             // Absent (HEADed above) and verified as it was read: no HEAD, no second hash.
@@ -611,9 +611,9 @@ pub(super) async fn push_bytes(
 ) -> Result<(), ImageError> {
     let dir = private_temp_dir()?;
     let tmp = dir.path().join(digest.hex());
-    crate::fsutil::write_file(&tmp, bytes).map_err(|e| ImageError::Io {
+    crate::fsutil::write_file(&tmp, bytes).map_err(|source| ImageError::Io {
         path: tmp.display().to_string(),
-        detail: e.to_string(),
+        source,
     })?;
     client
         .push_blob(
@@ -634,9 +634,9 @@ pub(super) async fn push_bytes(
 /// A private directory in `$TMPDIR` for this run's temporary files.
 fn private_temp_dir() -> Result<crate::fsutil::PrivateDir, ImageError> {
     let tmp = std::env::temp_dir();
-    crate::fsutil::private_dir_in(&tmp, "uptick-out-").map_err(|e| ImageError::Io {
-        path: tmp.display().to_string(),
-        detail: format!("cannot create a private directory: {e}"),
+    crate::fsutil::private_dir_in(&tmp, "uptick-out-").map_err(|source| ImageError::Io {
+        path: format!("a private directory in {}", tmp.display()),
+        source,
     })
 }
 
@@ -716,7 +716,7 @@ async fn write_tags(
                 written.join(", ")
             },
             not_written: not_written.join(", "),
-            cause: e.to_string(),
+            cause: Box::new(e.into()),
         }),
     }
 }

@@ -751,6 +751,102 @@ pub fn ecr_repository(
     }
 }
 
+/// The ECR login a source asks for (`aws_region`), as a [`super::CloudLogin`].
+pub struct Ecr {
+    region: String,
+    static_keys: Option<AwsCredentials>,
+    role_arns: Vec<String>,
+    /// The account's registry form of `repository` (`aws_account_id`).
+    account_repository: Option<String>,
+    /// `repository` names its registry (a host, or `aws_account_id`); else the login's proxy
+    /// endpoint names it.
+    named: bool,
+}
+
+/// Reads the ECR login from `source` (as upstream: `aws_region` turns it on).
+pub fn provider(
+    source: &crate::protocol::ImageSource,
+) -> Result<Option<Box<dyn super::CloudLogin>>, super::LoginFieldError> {
+    let has_aws_fields = source.aws_access_key_id.is_some()
+        || source.aws_secret_access_key.is_some()
+        || source.aws_role_arn.is_some()
+        || !source.aws_role_arns.is_empty()
+        || source.aws_account_id.is_some();
+    let Some(region) = source.aws_region.clone().filter(|r| !r.is_empty()) else {
+        if has_aws_fields {
+            log::info(format_args!(
+                "source has aws_* fields but no aws_region: no ECR login (set aws_region to log in)"
+            ));
+        }
+        return Ok(None);
+    };
+    if source.aws_role_arn.is_some() && !source.aws_role_arns.is_empty() {
+        return Err(super::LoginFieldError {
+            field: "source.aws_role_arn",
+            detail: "cannot be set together with aws_role_arns".into(),
+        });
+    }
+    if source.aws_ecr_registry_id.is_some() {
+        log::info(format_args!(
+            "source.aws_ecr_registry_id is no longer needed and is ignored"
+        ));
+    }
+    let role_arns = match &source.aws_role_arn {
+        Some(r) => vec![r.clone()],
+        None => source.aws_role_arns.clone(),
+    };
+    let static_keys = match (&source.aws_access_key_id, &source.aws_secret_access_key) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.expose().is_empty() => {
+            Some(AwsCredentials {
+                access_key_id: id.clone(),
+                secret_access_key: secret.clone(),
+                session_token: source
+                    .aws_session_token
+                    .clone()
+                    .filter(|t| !t.expose().is_empty()),
+            })
+        }
+        _ => None,
+    };
+    let account = source.aws_account_id.as_deref().filter(|a| !a.is_empty());
+    let first = source.repository.split('/').next().unwrap_or("");
+    let names_host = source.repository.contains('/')
+        && (first.contains('.') || first.contains(':') || first == "localhost");
+    Ok(Some(Box::new(Ecr {
+        account_repository: account
+            .map(|account| ecr_repository(&source.repository, Some(account), &region, "")),
+        named: names_host || account.is_some(),
+        region,
+        static_keys,
+        role_arns,
+    })))
+}
+
+impl super::CloudLogin for Ecr {
+    fn repository(&self) -> Option<String> {
+        self.account_repository.clone()
+    }
+
+    fn login<'a>(
+        &'a self,
+        _origin: &'a crate::registry::Repository,
+        _tls: &'a TlsSettings,
+    ) -> super::LoginFuture<'a> {
+        Box::pin(async move {
+            let login = ecr_login(&EcrSettings {
+                region: &self.region,
+                static_keys: self.static_keys.clone(),
+                role_arns: &self.role_arns,
+            })
+            .await?;
+            Ok(super::Login {
+                credentials: login.credentials.clone(),
+                registry: (!self.named).then(|| login.proxy_host.clone()),
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -239,6 +239,57 @@ async fn managed_identity_token(
     Ok(Secret::from(answer.access_token))
 }
 
+/// The ACR login a source asks for (`azure_acr`), as a [`super::CloudLogin`].
+pub struct Acr {
+    client_id: Option<String>,
+    tenant_id: Option<String>,
+    environment: Option<String>,
+    insecure: bool,
+}
+
+/// Reads the ACR login from `source` (`azure_acr: true`).
+pub fn provider(
+    source: &crate::protocol::ImageSource,
+) -> Result<Option<Box<dyn super::CloudLogin>>, super::LoginFieldError> {
+    if !source.azure_acr {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(Acr {
+        client_id: source.azure_client_id.clone(),
+        tenant_id: source.azure_tenant_id.clone(),
+        environment: source.azure_environment.clone(),
+        insecure: source.insecure,
+    })))
+}
+
+impl super::CloudLogin for Acr {
+    fn login<'a>(
+        &'a self,
+        origin: &'a crate::registry::Repository,
+        tls: &'a crate::net::TlsSettings,
+    ) -> super::LoginFuture<'a> {
+        Box::pin(async move {
+            let http = Http::new(tls.clone());
+            http.validate()?;
+            let credentials = acr_login(
+                &http,
+                &AcrSettings {
+                    registry: origin.api_host(),
+                    client_id: self.client_id.as_deref(),
+                    tenant_id: self.tenant_id.as_deref(),
+                    environment: self.environment.as_deref(),
+                    allow_http: self.insecure || origin.is_loopback(),
+                },
+            )
+            .await?;
+            Ok(super::Login {
+                credentials,
+                registry: None,
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,67 @@
 //! Credential providers: the cloud logins (ECR with the AWS chain, Azure ACR managed identity)
-//! and docker `config.json` (auths, helpers, identity tokens), each giving registry credentials.
+//! behind one trait, and docker `config.json` (auths, helpers, identity tokens).
 
 pub mod aws;
 pub mod azure;
 pub mod dockerconfig;
 pub mod sigv4;
+
+use crate::net::TlsSettings;
+use crate::protocol::ImageSource;
+use crate::registry::{Credentials, RegistryError, Repository};
+use std::future::Future;
+use std::pin::Pin;
+
+/// What a cloud login gives: credentials for the origin registry and, when the source did not
+/// name the registry, the host it is on (ECR's proxy endpoint).
+pub struct Login {
+    /// Replace `username`/`password` on the origin.
+    pub credentials: Credentials,
+    /// The registry host to put in front of `source.repository` (ECR without `aws_account_id`
+    /// and without a host in `repository`).
+    pub registry: Option<String>,
+}
+
+/// The future a provider's login is.
+pub type LoginFuture<'a> = Pin<Box<dyn Future<Output = Result<Login, RegistryError>> + 'a>>;
+
+/// A cloud login: read from the source before any request, run before the origin's first
+/// request. Adding one is its own file plus one line in [`PROVIDERS`].
+pub trait CloudLogin: Send + Sync {
+    /// The repository as the provider reads the source, when it differs from
+    /// `source.repository` (ECR's `aws_account_id` names the account's registry).
+    fn repository(&self) -> Option<String> {
+        None
+    }
+    /// Exchanges the worker's identity for credentials to `origin` (the source's TLS settings
+    /// for any request to the registry itself).
+    fn login<'a>(&'a self, origin: &'a Repository, tls: &'a TlsSettings) -> LoginFuture<'a>;
+}
+
+/// A source field combination a provider refuses.
+#[derive(Debug, thiserror::Error)]
+#[error("{field}: {detail}")]
+pub struct LoginFieldError {
+    /// The field (`source.aws_role_arn`).
+    pub field: &'static str,
+    /// What is wrong.
+    pub detail: String,
+}
+
+/// Reads the provider's fields from a source: `Ok(None)` when the source does not ask for it.
+pub type ProviderOf = fn(&ImageSource) -> Result<Option<Box<dyn CloudLogin>>, LoginFieldError>;
+
+/// Every cloud login, asked in this order; the first the source asks for is used (as
+/// registry-image-resource: `aws_region` turns ECR on, then `azure_acr`).
+pub const PROVIDERS: &[ProviderOf] = &[aws::provider, azure::provider];
+
+/// The cloud login `source` asks for, its fields checked; none: `username`/`password`, a
+/// docker config, or anonymous.
+pub fn provider(source: &ImageSource) -> Result<Option<Box<dyn CloudLogin>>, LoginFieldError> {
+    for of in PROVIDERS {
+        if let Some(p) = of(source)? {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}

@@ -51,103 +51,161 @@ impl GitHub {
         })
     }
 
-    /// Every page of a list endpoint; `None` when the first page is not modified since
-    /// `cached` (a conditional request). Also the first page's validators.
-    #[allow(clippy::type_complexity)]
-    fn pages(
-        &self,
-        first: String,
-        cached: Option<&super::cache::Entry>,
-    ) -> Result<Option<(Vec<serde_json::Value>, Option<String>, Option<String>)>, PackageError>
-    {
-        let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
-        let mut items = Vec::new();
-        let mut validators = (None, None);
-        let first_url = first.clone();
-        let mut next = Some(first);
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                break;
-            }
-            let mut headers = vec![
+    /// How GitHub's list endpoints are asked and how it refuses.
+    fn api(&self) -> ListApi<'_> {
+        ListApi {
+            name: "GitHub",
+            package: &self.repo,
+            headers: vec![
                 ("Accept", "application/vnd.github+json".to_string()),
                 ("X-GitHub-Api-Version", "2022-11-28".to_string()),
-            ];
-            if url == first_url {
-                if let Some(c) = cached {
-                    if let Some(e) = &c.etag {
-                        headers.push(("If-None-Match", e.clone()));
-                    }
-                    if let Some(m) = &c.last_modified {
-                        headers.push(("If-Modified-Since", m.clone()));
-                    }
+            ],
+            authorization: self.token.as_ref().map(|t| format!("Bearer {t}")),
+            refused: |resp| {
+                if !matches!(resp.status, 403 | 429) {
+                    return None;
+                }
+                let reset = resp.header("X-RateLimit-Reset").unwrap_or("?").to_string();
+                let retry = resp.header("Retry-After").map(str::to_string);
+                // Waits GitHub asked for within the budget were made by the HTTP layer;
+                // this one is longer, or kept failing.
+                let remaining = resp
+                    .header("X-RateLimit-Remaining")
+                    .unwrap_or("?")
+                    .to_string();
+                Some(PackageError::Malformed {
+                    url: resp.url.clone(),
+                    detail: format!(
+                        "GitHub refused ({}): rate limit remaining {remaining}, resets at {reset}{}; set `access_token` for 5,000 requests an hour",
+                        resp.status,
+                        retry.map(|r| format!(", retry after {r} s")).unwrap_or_default()
+                    ),
+                })
+            },
+        }
+    }
+}
+
+/// A JSON list API (GitHub's, GitLab's): its name, headers, credentials and refusals.
+pub(super) struct ListApi<'a> {
+    /// `GitHub`, `GitLab` (for "not found").
+    pub name: &'static str,
+    /// The repository or project asked for.
+    pub package: &'a str,
+    /// Headers of every request (a token header among them is sent only to the API's origin).
+    pub headers: Vec<(&'static str, String)>,
+    /// `Authorization` value.
+    pub authorization: Option<String>,
+    /// The error for an answer other than 200, 304 or 404, when the API explains it.
+    pub refused: fn(&crate::net::Response) -> Option<PackageError>,
+}
+
+/// Every page of a list endpoint, followed by `Link: rel="next"` on the first page's origin;
+/// `None` when the first page is not modified since `cached` (a conditional request). Also the
+/// first page's validators.
+#[allow(clippy::type_complexity)]
+fn pages(
+    fetcher: &Fetcher,
+    api: &ListApi<'_>,
+    first: String,
+    cached: Option<&super::cache::Entry>,
+) -> Result<Option<(Vec<serde_json::Value>, Option<String>, Option<String>)>, PackageError> {
+    let mut items = Vec::new();
+    let mut validators = (None, None);
+    let first_url = first.clone();
+    let mut next = Some(first);
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        pages += 1;
+        if pages > MAX_PAGES {
+            break;
+        }
+        let mut headers = api.headers.clone();
+        if url == first_url {
+            if let Some(c) = cached {
+                if let Some(e) = &c.etag {
+                    headers.push(("If-None-Match", e.clone()));
+                }
+                if let Some(m) = &c.last_modified {
+                    headers.push(("If-Modified-Since", m.clone()));
                 }
             }
-            let headers: Vec<(&str, &str)> =
-                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let resp = self
-                .fetcher
-                .http
-                .send_blocking("GET", &url, &headers, auth.as_deref(), Body::Empty)
-                .map_err(|e| PackageError::Net(e.into_error()))?;
-            match resp.status {
-                304 if url == first_url && cached.is_some() => return Ok(None),
-                200 => {
-                    if url == first_url {
-                        validators = (
-                            resp.header("ETag").map(str::to_string),
-                            resp.header("Last-Modified").map(str::to_string),
-                        );
-                    }
+        }
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let resp = fetcher
+            .http
+            .send_blocking(
+                "GET",
+                &url,
+                &headers,
+                api.authorization.as_deref(),
+                Body::Empty,
+            )
+            .map_err(|e| PackageError::Net(e.into_error()))?;
+        match resp.status {
+            304 if url == first_url && cached.is_some() => return Ok(None),
+            200 => {
+                if url == first_url {
+                    validators = (
+                        resp.header("ETag").map(str::to_string),
+                        resp.header("Last-Modified").map(str::to_string),
+                    );
                 }
-                404 => {
-                    return Err(PackageError::NotFound {
-                        ecosystem: "GitHub",
-                        package: self.repo.clone(),
-                        url: resp.url.clone(),
-                    })
-                }
-                403 | 429 => {
-                    let reset = resp.header("X-RateLimit-Reset").unwrap_or("?").to_string();
-                    let retry = resp.header("Retry-After").map(str::to_string);
-                    // Waits GitHub asked for within the budget were made by the HTTP layer;
-                    // this one is longer, or kept failing.
-                    let remaining = resp
-                        .header("X-RateLimit-Remaining")
-                        .unwrap_or("?")
-                        .to_string();
-                    return Err(PackageError::Malformed {
-                        url: resp.url.clone(),
-                        detail: format!(
-                            "GitHub refused ({}): rate limit remaining {remaining}, resets at {reset}{}; set `access_token` for 5,000 requests an hour",
-                            resp.status,
-                            retry.map(|r| format!(", retry after {r} s")).unwrap_or_default()
-                        ),
-                    });
-                }
-                s => {
-                    return Err(PackageError::Malformed {
+            }
+            404 => {
+                return Err(PackageError::NotFound {
+                    ecosystem: api.name,
+                    package: api.package.to_string(),
+                    url: resp.url.clone(),
+                })
+            }
+            s => {
+                return Err(
+                    (api.refused)(&resp).unwrap_or_else(|| PackageError::Malformed {
                         url: resp.url.clone(),
                         detail: format!("HTTP {s}"),
-                    })
-                }
+                    }),
+                )
             }
-            next = resp
-                .header("Link")
-                .and_then(crate::net::next_link)
-                .filter(|n| crate::net::same_origin(&url, n));
-            let page_url = resp.url.clone();
-            let body = resp.read_limited_blocking(super::MAX_INDEX_BYTES)?;
-            let list: Vec<serde_json::Value> =
-                serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
-                    url: page_url,
-                    detail: format!("not a JSON list: {e}"),
-                })?;
-            items.extend(list);
         }
-        Ok(Some((items, validators.0, validators.1)))
+        next = resp
+            .header("Link")
+            .and_then(crate::net::next_link)
+            .filter(|n| crate::net::same_origin(&url, n));
+        let page_url = resp.url.clone();
+        let body = resp.read_limited_blocking(super::MAX_INDEX_BYTES)?;
+        let list: Vec<serde_json::Value> =
+            serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
+                url: page_url,
+                detail: format!("not a JSON list: {e}"),
+            })?;
+        items.extend(list);
+    }
+    Ok(Some((items, validators.0, validators.1)))
+}
+
+/// The releases of a paged list endpoint starting at `first`: the list kept under `key` when
+/// the first page is not modified, else every page through `convert` (then kept).
+pub(super) fn paged_releases(
+    fetcher: &Fetcher,
+    api: &ListApi<'_>,
+    first: String,
+    key: &str,
+    convert: impl Fn(&[serde_json::Value]) -> Vec<Release>,
+) -> Result<Vec<Release>, PackageError> {
+    let cached = super::cache::load(key);
+    match pages(fetcher, api, first, cached.as_ref())? {
+        None => {
+            crate::log::debug(|| format!("{key}: not modified; using the kept list"));
+            Ok(cached.map(|c| c.releases).unwrap_or_default())
+        }
+        Some((items, etag, last_modified)) => {
+            let releases = convert(&items);
+            if etag.is_some() || last_modified.is_some() {
+                super::cache::store(key, etag, last_modified, &releases);
+            }
+            Ok(releases)
+        }
     }
 }
 
@@ -161,20 +219,9 @@ impl Backend for GitHub {
             self.drafts,
             self.tag_regex.as_ref().map(|r| r.as_str()).unwrap_or("")
         );
-        let cached = super::cache::load(&key);
-        match self.pages(first, cached.as_ref())? {
-            None => {
-                crate::log::debug(|| format!("{key}: not modified; using the kept list"));
-                Ok(cached.map(|c| c.releases).unwrap_or_default())
-            }
-            Some((items, etag, last_modified)) => {
-                let releases = self.to_releases(&items);
-                if etag.is_some() || last_modified.is_some() {
-                    super::cache::store(&key, etag, last_modified, &releases);
-                }
-                Ok(releases)
-            }
-        }
+        paged_releases(&self.fetcher, &self.api(), first, &key, |items| {
+            self.to_releases(items)
+        })
     }
 
     fn fetcher(&self) -> &Fetcher {

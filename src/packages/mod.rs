@@ -4,15 +4,21 @@
 pub mod apk;
 pub mod apt;
 pub mod crates;
+pub mod gem;
 pub mod git;
 pub mod github;
+pub mod gitlab;
+pub mod go;
+pub mod helm;
 pub mod npm;
 pub mod openpgp;
 pub mod pypi;
 
 use crate::log;
 use crate::net::{Body, BrokeOff, Http, NetError, TlsSettings};
-use crate::protocol::{MetadataField, PackageSource, PackageVersion, VersionResponse};
+use crate::protocol::{
+    MetadataField, PackageSource, PackageVersion, VersionResponse, PACKAGE_KEYS,
+};
 use crate::versions::{Constraint, Parsed};
 use base64::Engine as _;
 use regex::Regex;
@@ -92,6 +98,9 @@ pub struct Release {
     /// The checksum the index publishes for it (`sha256:<hex>`; apk: the `Q1…` control hash).
     #[serde(default)]
     pub checksum: Option<String>,
+    /// The version of the application it packages (Helm's `appVersion`).
+    #[serde(default)]
+    pub app_version: Option<String>,
 }
 
 /// A release file and the hash its index publishes for it.
@@ -119,6 +128,22 @@ pub trait Backend {
     }
     /// The fetcher (for downloads).
     fn fetcher(&self) -> &Fetcher;
+    /// The release `in` reports: what the listing lacks filled in (RubyGems: `published_at`;
+    /// an OCI chart: its manifest digest and `appVersion`; Go: the `.info` time), or a refusal
+    /// of `download` where the index publishes no hash at all.
+    fn details(&self, release: Release, _download: Option<&str>) -> Result<Release, PackageError> {
+        Ok(release)
+    }
+    /// Downloads `file` into `path` unless its bytes miss `hash`; by default over HTTP from
+    /// [`Backend::file_url`].
+    fn download(
+        &self,
+        file: &ReleaseFile,
+        hash: &str,
+        path: &std::path::Path,
+    ) -> Result<(), PackageError> {
+        self.fetcher().download(&self.file_url(file)?, hash, path)
+    }
 }
 
 /// The backend `source` selects (exactly one backend key).
@@ -131,6 +156,10 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ("git", source.git.is_some()),
         ("apt", source.apt.is_some()),
         ("apk", source.apk.is_some()),
+        ("gem", source.gem.is_some()),
+        ("helm", source.helm.is_some()),
+        ("go", source.go.is_some()),
+        ("gitlab", source.gitlab.is_some()),
     ]
     .iter()
     .filter(|(_, on)| *on)
@@ -146,7 +175,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             (
                 "source.repository",
                 source.repository.is_some(),
-                "apt and apk",
+                "apt, apk and helm",
             ),
             (
                 "source.architecture",
@@ -156,9 +185,15 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             ("source.suite", source.suite.is_some(), "apt"),
             ("source.component", source.component.is_some(), "apt"),
             ("source.signed_by", source.signed_by.is_some(), "apt"),
+            ("source.proxy", source.proxy.is_some(), "go"),
+            ("source.drafts", source.drafts, "github"),
         ];
         for (field, set, owners) in distro {
-            if set && !owners.contains(one) {
+            // Whole words: `github` must not let a `git` source through.
+            let owned = owners
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w == *one);
+            if set && !owned {
                 return Err(PackageError::Invalid {
                     field,
                     detail: format!("not a field of {one} sources (only {owners} sources have it)"),
@@ -175,11 +210,14 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         ["git"] => Ok(Box::new(git::Git::new(source, fetcher)?)),
         ["apt"] => Ok(Box::new(apt::Apt::new(source, fetcher)?)),
         ["apk"] => Ok(Box::new(apk::Apk::new(source, fetcher)?)),
-        [] => Err(invalid(
-            "set one of pypi, npm, crate, github, git, apt, apk".into(),
-        )),
+        ["gem"] => Ok(Box::new(gem::Gem::new(source, fetcher)?)),
+        ["helm"] => Ok(Box::new(helm::Helm::new(source, fetcher)?)),
+        ["go"] => Ok(Box::new(go::GoModule::new(source, fetcher)?)),
+        ["gitlab"] => Ok(Box::new(gitlab::GitLab::new(source, fetcher)?)),
+        [] => Err(invalid(format!("set one of {}", PACKAGE_KEYS.join(", ")))),
         many => Err(invalid(format!(
-            "set exactly one of pypi, npm, crate, github, git, apt, apk (found {})",
+            "set exactly one of {} (found {})",
+            PACKAGE_KEYS.join(", "),
             many.join(", ")
         ))),
     }
@@ -195,6 +233,8 @@ pub struct Fetcher {
     /// The URL credentials belong to (the configured index / registry / API): they go only
     /// to its scheme, host and port.
     auth_origin: Option<String>,
+    /// Largest index document read ([`MAX_INDEX_BYTES`] unless a backend needs more).
+    index_limit: u64,
 }
 
 impl Fetcher {
@@ -224,7 +264,14 @@ impl Fetcher {
             http,
             authorization,
             auth_origin,
+            index_limit: MAX_INDEX_BYTES,
         })
+    }
+
+    /// The same fetcher reading index documents of up to `limit` bytes.
+    pub fn with_index_limit(mut self, limit: u64) -> Fetcher {
+        self.index_limit = limit;
+        self
     }
 
     /// Like [`Fetcher::releases`], a 404 being the package's absence from `ecosystem`.
@@ -310,7 +357,7 @@ impl Fetcher {
     }
 
     /// The releases at `url`: on a 304 to `If-None-Match` / `If-Modified-Since` the list kept
-    /// from the last run (the page is not parsed again); `None` on 404. A page whose body breaks
+    /// from the last run (the page is not parsed again); `None` on 404 or 410. A page whose body breaks
     /// off is asked for again (twice at most).
     pub fn releases(
         &self,
@@ -374,14 +421,15 @@ impl Fetcher {
                 let ct = resp.header("Content-Type").unwrap_or("").to_string();
                 let etag = resp.header("ETag").map(str::to_string);
                 let last_modified = resp.header("Last-Modified").map(str::to_string);
-                let body = resp.read_limited_blocking(MAX_INDEX_BYTES)?;
+                let body = resp.read_limited_blocking(self.index_limit)?;
                 let releases = parse(&ct, &body)?;
                 if etag.is_some() || last_modified.is_some() {
                     cache::store(key, etag, last_modified, &releases);
                 }
                 Ok(Some(releases))
             }
-            404 => Ok(None),
+            // 410 Gone: how Go module proxies say "not found" as well.
+            404 | 410 => Ok(None),
             status => Err(PackageError::Malformed {
                 url: resp.url.clone(),
                 detail: format!("HTTP {status}"),
@@ -526,6 +574,10 @@ pub fn get(
         &source.git,
         &source.apt,
         &source.apk,
+        &source.gem,
+        &source.helm,
+        &source.go,
+        &source.gitlab,
     ]
     .into_iter()
     .find_map(|n| n.clone())
@@ -536,6 +588,7 @@ pub fn get(
             detail: format!("{name} {} is no longer listed", version.version),
         });
     };
+    let release = &backend.details(release.clone(), download)?;
     // Outputs go to a private staging directory in DEST, moved in once everything succeeded:
     // a failed get (a file whose hash does not match, say) leaves DEST as it found it.
     let disk = |e: std::io::Error| PackageError::Malformed {
@@ -570,6 +623,7 @@ pub fn get(
         ("url", &release.url),
         ("published_at", &release.published_at),
         ("checksum", &release.checksum),
+        ("app_version", &release.app_version),
     ] {
         if let Some(v) = value {
             write(file, v)?;
@@ -616,10 +670,7 @@ pub fn get(
                     file.name
                 ),
             })?;
-            let url = backend.file_url(file)?;
-            backend
-                .fetcher()
-                .download(&url, hash, &dest.join(&file.name))?;
+            backend.download(file, hash, &dest.join(&file.name))?;
             log::info(format_args!("downloaded {} ({hash})", file.name));
             got.push(file.name.clone());
         }

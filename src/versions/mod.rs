@@ -1,11 +1,16 @@
 //! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
 //! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), dpkg
-//! versions and relations (apt), apk versions and comparisons (Alpine), natural tag order.
+//! versions and relations (apt), apk versions and comparisons (Alpine), RubyGems versions and
+//! requirements, Helm chart versions, Go module versions as golang.org/x/mod orders them,
+//! natural tag order.
 
 pub mod apk;
 #[cfg(test)]
 mod conformance;
 pub mod dpkg;
+pub mod gem;
+pub mod go;
+pub mod helm;
 pub mod npm;
 #[cfg(test)]
 mod oracle;
@@ -24,12 +29,17 @@ pub enum Ecosystem {
     /// Strict semver with node-semver ranges (npm registries).
     Npm,
     /// Tag text read loosely (Masterminds: a leading `v`, one to three numbers, leading zeros)
-    /// under node-semver ranges (GitHub and git tags).
+    /// under node-semver ranges (GitHub and git tags; Helm chart versions, [`helm`]).
     Loose,
     /// Debian versions and relations, as dpkg (apt repositories).
     Dpkg,
     /// Alpine versions and comparisons, as apk-tools (apk repositories).
     Apk,
+    /// RubyGems versions and requirements, as `Gem::Version` / `Gem::Requirement` (RubyGems).
+    Gem,
+    /// Go module versions as golang.org/x/mod orders them (a required `v`, pseudo-versions
+    /// skipped) under node-semver ranges (Go module proxies).
+    Go,
 }
 
 /// A release's version as its ecosystem reads it.
@@ -47,6 +57,8 @@ pub enum Parsed {
     Dpkg(dpkg::Version),
     /// An apk version.
     Apk(apk::Version),
+    /// A RubyGems version.
+    Gem(gem::Version),
 }
 
 impl Parsed {
@@ -74,6 +86,8 @@ impl Parsed {
             }),
             Ecosystem::Dpkg => dpkg::Version::parse(text).ok().map(Parsed::Dpkg),
             Ecosystem::Apk => apk::Version::parse(text).ok().map(Parsed::Apk),
+            Ecosystem::Gem => gem::Version::parse(text).ok().map(Parsed::Gem),
+            Ecosystem::Go => go::release_version(text).map(Parsed::Npm),
         }
     }
 }
@@ -105,6 +119,7 @@ impl Ord for Parsed {
             (Parsed::Npm(a), Parsed::Npm(b)) => a.cmp(b),
             (Parsed::Dpkg(a), Parsed::Dpkg(b)) => a.cmp(b),
             (Parsed::Apk(a), Parsed::Apk(b)) => a.cmp(b),
+            (Parsed::Gem(a), Parsed::Gem(b)) => a.cmp(b),
             _ => Ordering::Equal,
         }
     }
@@ -123,6 +138,8 @@ pub enum Constraint {
     Dpkg(dpkg::Relations),
     /// apk comparisons (`>=3.3.1-r0 <3.4`, `~3.12`).
     Apk(apk::Constraint),
+    /// RubyGems requirements (`~> 1.2, != 1.3.0`).
+    Gem(gem::Requirement),
 }
 
 impl Constraint {
@@ -136,14 +153,19 @@ impl Constraint {
             Ecosystem::Cargo => ::semver::VersionReq::parse(text)
                 .map(Constraint::Cargo)
                 .map_err(|e| e.to_string()),
-            Ecosystem::Npm | Ecosystem::Loose => npm::Range::parse(text, pre_releases)
-                .map(Constraint::Npm)
-                .map_err(|e| e.to_string()),
+            Ecosystem::Npm | Ecosystem::Loose | Ecosystem::Go => {
+                npm::Range::parse(text, pre_releases)
+                    .map(Constraint::Npm)
+                    .map_err(|e| e.to_string())
+            }
             Ecosystem::Dpkg => dpkg::Relations::parse(text)
                 .map(Constraint::Dpkg)
                 .map_err(|e| e.to_string()),
             Ecosystem::Apk => apk::Constraint::parse(text)
                 .map(Constraint::Apk)
+                .map_err(|e| e.to_string()),
+            Ecosystem::Gem => gem::Requirement::parse(text)
+                .map(Constraint::Gem)
                 .map_err(|e| e.to_string()),
         }
     }
@@ -157,7 +179,9 @@ impl Constraint {
 /// - Cargo: pre-releases only with `pre_releases`, then `VersionReq::matches` (unchanged);
 /// - dpkg: every version the relations admit (Debian has no pre-releases: `~` versions are
 ///   ordinary versions ordered before their base);
-/// - apk: `_alpha`/`_beta`/`_pre`/`_rc` versions only with `pre_releases`, then the comparisons.
+/// - apk: `_alpha`/`_beta`/`_pre`/`_rc` versions only with `pre_releases`, then the comparisons;
+/// - RubyGems: `Gem::Dependency#match?`: a prerelease only with `pre_releases` or when a
+///   requirement names a prerelease, then `Gem::Requirement#satisfied_by?`.
 pub fn select<T>(
     eco: Ecosystem,
     constraint: Option<&Constraint>,
@@ -179,7 +203,7 @@ pub fn select<T>(
                 }
             })
         }
-        Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Loose => items
+        Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Loose | Ecosystem::Go => items
             .into_iter()
             .filter(|item| {
                 let (_, parsed) = key(item);
@@ -209,6 +233,14 @@ pub fn select<T>(
                     (pre_releases || !v.is_prerelease()) && c.admits(v)
                 }
                 (None, Parsed::Apk(v)) => pre_releases || !v.is_prerelease(),
+                _ => false,
+            })
+            .collect(),
+        Ecosystem::Gem => items
+            .into_iter()
+            .filter(|item| match (constraint, key(item).1) {
+                (Some(Constraint::Gem(r)), Parsed::Gem(v)) => r.admits(v, pre_releases),
+                (None, Parsed::Gem(v)) => pre_releases || !v.is_prerelease(),
                 _ => false,
             })
             .collect(),

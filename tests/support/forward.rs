@@ -67,7 +67,7 @@ fn serve(
     let (method, target, length) = (head.method.clone(), head.target.clone(), head.length);
     let proxy_auth = head.header("proxy-authorization");
     let headers = head.lines_without(&["proxy-authorization", "connection", "proxy-connection"]);
-    // The scheme name is case-insensitive (RFC 7235): ureq sends `basic`.
+    // The scheme name is case-insensitive (RFC 7235): a client may send `basic`.
     let same = |a: &str, b: &str| match (a.split_once(' '), b.split_once(' ')) {
         (Some((sa, ca)), Some((sb, cb))) => sa.eq_ignore_ascii_case(sb) && ca == cb,
         _ => false,

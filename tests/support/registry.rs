@@ -239,35 +239,39 @@ impl TestRegistry {
         }
     }
 
-    /// An HTTP agent that trusts this registry's CA.
-    pub fn agent(&self) -> ureq::Agent {
-        let mut builder = ureq::AgentBuilder::new().redirects(0);
+    /// A blocking HTTP client (reqwest's, independent of the one under test) that trusts this
+    /// registry's CA, presents its client certificate, and follows no redirect.
+    pub fn agent(&self) -> reqwest::blocking::Client {
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
         if let Some(ca) = &self.ca_pem {
-            use rustls::pki_types::pem::PemObject;
-            let mut roots = rustls::RootCertStore::empty();
             for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
                 roots.add(c.expect("pem")).expect("root");
             }
-            let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .expect("tls")
-            .with_root_certificates(roots);
-            let config = match &self.client {
-                Some((cert, key)) => {
-                    let chain = rustls::pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
-                        .collect::<Result<Vec<_>, _>>()
-                        .expect("client cert");
-                    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes())
-                        .expect("client key");
-                    tls.with_client_auth_cert(chain, key).expect("client auth")
-                }
-                None => tls.with_no_client_auth(),
-            };
-            builder = builder.tls_config(Arc::new(config));
         }
-        builder.build()
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("tls")
+        .with_root_certificates(roots);
+        let config = match &self.client {
+            Some((cert, key)) => {
+                let chain = rustls::pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
+                    .collect::<Result<Vec<_>, _>>()
+                    .expect("client cert");
+                let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes())
+                    .expect("client key");
+                tls.with_client_auth_cert(chain, key).expect("client auth")
+            }
+            None => tls.with_no_client_auth(),
+        };
+        reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .tls_backend_preconfigured(config)
+            .build()
+            .expect("test client")
     }
 
     /// Where the registry keeps a blob's bytes.

@@ -21,7 +21,7 @@ pub struct Pushed {
 
 pub struct Seeder<'a> {
     reg: &'a TestRegistry,
-    agent: ureq::Agent,
+    agent: reqwest::blocking::Client,
 }
 
 impl<'a> Seeder<'a> {
@@ -32,10 +32,11 @@ impl<'a> Seeder<'a> {
         }
     }
 
-    fn request(&self, method: &str, url: &str, repo: &str) -> ureq::Request {
+    fn request(&self, method: &str, url: &str, repo: &str) -> reqwest::blocking::RequestBuilder {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut r = self.agent.request(method, url);
         if let Some(a) = self.reg.admin_auth(repo) {
-            r = r.set("Authorization", &a);
+            r = r.header("Authorization", a);
         }
         r
     }
@@ -45,10 +46,15 @@ impl<'a> Seeder<'a> {
         let base = self.reg.base_url();
         let resp = self
             .request("POST", &format!("{base}/v2/{repo}/blobs/uploads/"), repo)
-            .call()
+            .send()
             .expect("start upload");
         assert_eq!(resp.status(), 202);
-        let location = resp.header("Location").expect("location").to_string();
+        let location = resp
+            .headers()
+            .get("Location")
+            .and_then(|v| v.to_str().ok())
+            .expect("location")
+            .to_string();
         let mut url = url::Url::parse(&base)
             .expect("base")
             .join(&location)
@@ -56,8 +62,9 @@ impl<'a> Seeder<'a> {
         url.query_pairs_mut().append_pair("digest", &digest);
         let resp = self
             .request("PUT", url.as_str(), repo)
-            .set("Content-Type", "application/octet-stream")
-            .send_bytes(bytes)
+            .header("Content-Type", "application/octet-stream")
+            .body(bytes.to_vec())
+            .send()
             .expect("finish upload");
         assert_eq!(resp.status(), 201);
         digest
@@ -77,10 +84,11 @@ impl<'a> Seeder<'a> {
                 &format!("{base}/v2/{repo}/manifests/{reference}"),
                 repo,
             )
-            .set("Content-Type", media_type)
-            .send_bytes(bytes)
+            .header("Content-Type", media_type)
+            .body(bytes.to_vec())
+            .send()
             .unwrap_or_else(|e| panic!("push manifest {repo}:{reference}: {e}"));
-        assert_eq!(resp.status(), 201);
+        assert_eq!(resp.status(), 201, "push manifest {repo}:{reference}");
         Pushed {
             digest: sha256(bytes),
             size: bytes.len(),
@@ -190,9 +198,9 @@ impl<'a> Seeder<'a> {
         let base = self.reg.base_url();
         let resp = self
             .request("GET", &format!("{base}/v2/{repo}/tags/list"), repo)
-            .call()
+            .send()
             .expect("tags");
-        let v: Value = serde_json::from_reader(resp.into_reader()).expect("json");
+        let v: Value = serde_json::from_reader(resp).expect("json");
         v["tags"]
             .as_array()
             .expect("tags")
