@@ -137,6 +137,11 @@ pub struct ImagePutParams {
     /// reference, or a directory from an earlier `get` (uptick's addition).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub promote: Option<String>,
+    /// Carry what refers to the image (cosign signatures, attestations, SBOMs, OCI 1.1
+    /// referrers) along with a promotion from another repository (default `true`; uptick's
+    /// addition).
+    #[serde(default)]
+    pub referrers: Option<bool>,
 }
 
 /// A version of an image: the tag it was found under and the manifest digest.
@@ -418,6 +423,21 @@ pub struct ImageSource {
     /// uptick's addition: freshness mode against this base image.
     #[serde(default)]
     pub base: Option<BaseField>,
+    /// uptick's addition: only images carrying a cosign signature by one of these keys
+    /// (`check` skips the others; `in` and `out` with `promote` refuse them).
+    #[serde(default)]
+    pub verify: Option<VerifyField>,
+}
+
+/// `verify {keys, repositories}`: cosign key-based signatures, checked offline.
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyField {
+    /// Public keys (PEM `PUBLIC KEY`: ECDSA P-256, Ed25519 or RSA); a signature by any one suffices.
+    pub keys: Vec<String>,
+    /// Accepted `docker-reference`s of the signed payload (default: any, as cosign).
+    #[serde(default)]
+    pub repositories: Vec<String>,
 }
 
 /// A package resource's `source`: exactly one of `pypi`, `npm`, `crate`, `github`, `git`, `apt`, `apk`, `gem`, `helm`, `go`, `gitlab`, `maven`.
@@ -628,6 +648,10 @@ pub struct ImageGetParams {
     /// Also write `aliases` (tags with this digest) and `version` (the highest semver of them).
     #[serde(default)]
     pub aliases: bool,
+    /// `oci-layout`: also write what refers to the image (cosign signatures, attestations,
+    /// SBOMs, OCI 1.1 referrers) into the layout, for a later `out` to push.
+    #[serde(default)]
+    pub referrers: bool,
 }
 
 /// The on-disk shape `in` writes an image in.

@@ -37,6 +37,8 @@ pub struct ImagePlan {
     pub annotation_regex: Option<Regex>,
     /// `semver_constraint` and `tag_regex`, compiled.
     pub discovery: crate::image::DiscoveryRules,
+    /// `source.verify`, its keys parsed.
+    pub verify: Option<crate::image::verify::Policy>,
 }
 
 /// A package source, checked.
@@ -135,7 +137,13 @@ fn image_plan(raw: serde_json::Value) -> anyhow::Result<ImagePlan> {
             .transpose()
     };
     let name = named.unwrap_or_else(|| source.repository.clone());
+    let verify = source
+        .verify
+        .as_ref()
+        .map(crate::image::verify::Policy::of)
+        .transpose()?;
     Ok(ImagePlan {
+        verify,
         discovery: crate::image::DiscoveryRules::of(&source)?,
         name,
         label_regex: compile(&source.label_regex, "source.label_regex")?,

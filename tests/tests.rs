@@ -25,6 +25,7 @@ mod ondisk;
 mod packages;
 mod proxies;
 mod put;
+mod referrers;
 mod retries;
 mod schema;
 mod version_rules;

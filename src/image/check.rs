@@ -25,6 +25,32 @@ pub async fn check(
     target: &Target,
     cursor: Option<ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
+    let versions = unverified(plan, target, cursor).await?;
+    let Some(policy) = &plan.verify else {
+        return Ok(versions);
+    };
+    // Only signed digests are versions; each one skipped is said once on stderr.
+    let mut signed = Vec::with_capacity(versions.len());
+    for v in versions {
+        match policy
+            .judge(&target.client, &target.repository, &v.digest)
+            .await?
+        {
+            Ok(_) => signed.push(v),
+            Err(why) => log::warn(format_args!(
+                "skipping {}@{} ({}): not signed by a key of source.verify: {why}",
+                target.name, v.digest, v.tag
+            )),
+        }
+    }
+    Ok(signed)
+}
+
+async fn unverified(
+    plan: &ImagePlan,
+    target: &Target,
+    cursor: Option<ImageVersion>,
+) -> Result<Vec<ImageVersion>, ImageError> {
     let source = &plan.source;
     if let Some(base) = &source.base {
         return super::freshness::check(source, target, base, cursor).await;

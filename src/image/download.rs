@@ -344,6 +344,7 @@ pub async fn layout(
     repo: &Repository,
     top: &Manifest,
     dest: &Path,
+    artifacts: &[super::referrers::Artifact],
 ) -> Result<(), ImageError> {
     let final_dir = dest.join("oci");
     let staging = Staging::dir(&final_dir)?;
@@ -354,7 +355,77 @@ pub async fn layout(
         br#"{"imageLayoutVersion":"1.0.0"}"#,
     )?;
     let reference = format!("{repo}@{}", top.digest);
-    if manifest::is_index(&top.media_type) {
+    if !artifacts.is_empty() {
+        // With what refers to the image: `index.json` lists the image (named by
+        // `single-image-digest`) and each artifact (cosign's by their tag as
+        // `org.opencontainers.image.ref.name`, referrers by their `subject`), as oras and
+        // regctl keep them.
+        if manifest::is_index(&top.media_type) {
+            write_blob_bytes(&blobs, &top.digest, &top.bytes)?;
+            let index = platform::Index::parse(&top.bytes).map_err(|e| ImageError::Malformed {
+                reference: reference.clone(),
+                detail: format!("index is not valid: {e}"),
+            })?;
+            for child in &index.manifests {
+                let m = client
+                    .get_manifest(repo, &child.digest.to_string())
+                    .await?
+                    .ok_or_else(|| ImageError::Malformed {
+                        reference: reference.clone(),
+                        detail: format!("index child {} is missing", child.digest),
+                    })?;
+                write_image_blobs(client, repo, &m, &blobs).await?;
+            }
+        } else {
+            write_image_blobs(client, repo, top, &blobs).await?;
+        }
+        let mut entries = vec![
+            serde_json::json!({"mediaType": top.media_type, "digest": top.digest.to_string(), "size": top.bytes.len()}),
+        ];
+        for a in artifacts {
+            let m = &a.manifest;
+            write_blob_bytes(&blobs, &m.digest, &m.bytes)?;
+            for (digest, size) in &a.blobs {
+                let path = blob_path(&blobs, digest);
+                if path.exists() {
+                    continue;
+                }
+                let mut reader = client.blob_reader(repo, digest, Some(*size)).await?;
+                crate::net::blocking(|| write_stream(&path, &mut reader))
+                    .map_err(|e| layer_error(digest, e))?;
+            }
+            let mut entry = serde_json::json!({"mediaType": m.media_type, "digest": m.digest.to_string(), "size": m.bytes.len()});
+            match &a.kind {
+                super::referrers::Kind::Cosign(tag) => {
+                    entry["annotations"] =
+                        serde_json::json!({"org.opencontainers.image.ref.name": tag});
+                }
+                super::referrers::Kind::Referrer(d) => {
+                    if let Some(t) = &d.artifact_type {
+                        entry["artifactType"] = serde_json::json!(t);
+                    }
+                    if let Some(an) = &d.annotations {
+                        entry["annotations"] = serde_json::json!(an);
+                    }
+                }
+            }
+            entries.push(entry);
+        }
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": entries,
+        });
+        let bytes = serde_json::to_vec(&index).map_err(|source| ImageError::Encode {
+            path: root.display().to_string(),
+            source,
+        })?;
+        write_plain(&root.join("index.json"), &bytes)?;
+        write_plain(
+            &root.join("single-image-digest"),
+            top.digest.to_string().as_bytes(),
+        )?;
+    } else if manifest::is_index(&top.media_type) {
         write_blob_bytes(&blobs, &top.digest, &top.bytes)?;
         write_plain(&root.join("index.json"), &top.bytes)?;
         let index = platform::Index::parse(&top.bytes).map_err(|e| ImageError::Malformed {

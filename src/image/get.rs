@@ -20,6 +20,16 @@ pub async fn get(
 ) -> Result<VersionResponse<ImageVersion>, ImageError> {
     let source = &plan.source;
     let (label_re, annotation_re) = (&plan.label_regex, &plan.annotation_regex);
+    let layout = params.format == Some(ImageFormat::OciLayout) && !params.skip_download;
+    if params.referrers && !layout {
+        return Err(ImageError::Invalid {
+            field: "params.referrers",
+            detail: "needs `format: oci-layout` without `skip_download` (the referrers are written into the layout)".into(),
+        });
+    }
+    if let Some(policy) = &plan.verify {
+        super::verify::require(policy, &target.client, &target.repository, &version.digest).await?;
+    }
     // Every output is written into a private staging directory in DEST and moved in at the
     // end, after the last request: a failed (or killed) get leaves DEST as it found it.
     for gone in fsutil::sweep_dead(dest, fsutil::IN_LEFTOVERS) {
@@ -45,6 +55,7 @@ pub async fn get(
 
     // The chosen platform's manifest and config, read once for the download and the metadata.
     let mut image: Option<(manifest::ImageManifest, Option<Vec<u8>>)> = None;
+    let mut referrers_written: Option<String> = None;
     if !params.skip_download {
         match params.format.unwrap_or(ImageFormat::Rootfs) {
             ImageFormat::Rootfs => {
@@ -58,7 +69,28 @@ pub async fn get(
                 download::tarball(client, repo, &img, &config, &repo_tag, dest).await?;
                 image = Some((img, Some(config)));
             }
-            ImageFormat::OciLayout => download::layout(client, repo, &top, dest).await?,
+            ImageFormat::OciLayout => {
+                let artifacts = if params.referrers {
+                    let mut subjects = vec![top.digest.clone()];
+                    if manifest::is_index(&top.media_type) {
+                        let index = super::platform::Index::parse(&top.bytes).map_err(|e| {
+                            ImageError::Malformed {
+                                reference: format!("{repo}@{}", top.digest),
+                                detail: format!("index is not valid: {e}"),
+                            }
+                        })?;
+                        subjects.extend(index.manifests.iter().map(|c| c.digest.clone()));
+                    }
+                    super::referrers::collect(client, repo, &subjects).await?
+                } else {
+                    Vec::new()
+                };
+                if !artifacts.is_empty() {
+                    let names: Vec<String> = artifacts.iter().map(|a| a.name()).collect();
+                    referrers_written = Some(names.join(" "));
+                }
+                download::layout(client, repo, &top, dest, &artifacts).await?
+            }
         }
     }
 
@@ -78,6 +110,9 @@ pub async fn get(
         MetadataField::new("repository", target.name.clone()),
         MetadataField::new("tag", tag.clone()),
     ];
+    if let Some(names) = referrers_written {
+        metadata.push(MetadataField::new("referrers", names));
+    }
     if params.aliases {
         let (aliases, best) = aliases::find(client, repo, &version.digest, &tag).await?;
         write_file(&dest.join("aliases"), aliases.join(" ").as_bytes())?;

@@ -48,7 +48,28 @@ pub struct LocalImage {
     pub children: Vec<Doc>,
     /// Configs and layers of every image, once each.
     pub blobs: Vec<Blob>,
+    /// What refers to the image in the layout (as `in` with `referrers: true` writes it): the
+    /// manifests `index.json` lists besides the image, with their blobs in `blobs`.
+    pub attached: Vec<Attached>,
     _scratch: Option<Scratch>,
+}
+
+/// An artifact of a layout referring to the image or one of its index's children.
+#[derive(Clone, Debug)]
+pub struct Attached {
+    /// Its cosign tag (`sha256-<hex>.sig`, from `org.opencontainers.image.ref.name`), or
+    /// `None` for an OCI 1.1 referrer (its manifest names a `subject`).
+    pub tag: Option<String>,
+    /// The digest it refers to.
+    pub subject: Digest,
+    /// Its manifest.
+    pub doc: Doc,
+    /// `artifactType` (of its `index.json` entry, else of the manifest, else its config's media type).
+    pub artifact_type: Option<String>,
+    /// The manifest's annotations.
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// Its blobs the image does not share.
+    pub blobs: Vec<Blob>,
 }
 
 /// A private temporary directory (an unpacked archive), removed on drop.
@@ -68,6 +89,10 @@ struct Desc {
     digest: Digest,
     #[serde(default)]
     size: Option<u64>,
+    #[serde(rename = "artifactType", default)]
+    artifact_type: Option<String>,
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -221,6 +246,8 @@ fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, Imag
                 media_type: String::new(),
                 digest,
                 size: None,
+                artifact_type: None,
+                annotations: None,
             });
         load_doc(root, &desc)?
     } else {
@@ -238,10 +265,12 @@ fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, Imag
             }
         }
     };
+    let entries = index.manifests.clone();
     let mut image = LocalImage {
         top: top.clone(),
         children: Vec::new(),
         blobs: Vec::new(),
+        attached: Vec::new(),
         _scratch: scratch,
     };
     if is_index(&top.media_type) {
@@ -264,7 +293,70 @@ fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, Imag
     } else {
         add_image_blobs(root, &top, &mut image.blobs)?;
     }
+    if single.exists() {
+        add_attached(root, &entries, &mut image)?;
+    }
     Ok(image)
+}
+
+/// The `index.json` entries besides the image that refer to it or to a child of its index:
+/// cosign's by their tag name, OCI 1.1 referrers by their `subject`.
+fn add_attached(root: &Path, entries: &[Desc], image: &mut LocalImage) -> Result<(), ImageError> {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        subject: Option<Desc>,
+        #[serde(rename = "artifactType", default)]
+        artifact_type: Option<String>,
+        #[serde(default)]
+        config: Option<Desc>,
+        #[serde(default)]
+        annotations: Option<BTreeMap<String, String>>,
+    }
+    let subjects: Vec<Digest> = std::iter::once(&image.top)
+        .chain(&image.children)
+        .map(|d| d.digest.clone())
+        .collect();
+    let cosign_tag = |name: &str| {
+        subjects.iter().find(|s| {
+            super::referrers::COSIGN_SUFFIXES
+                .iter()
+                .any(|x| name == format!("{}-{}.{x}", s.algorithm(), s.hex()))
+        })
+    };
+    for entry in entries {
+        if subjects.contains(&entry.digest) || is_index(&entry.media_type) {
+            continue;
+        }
+        let name = entry
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("org.opencontainers.image.ref.name"));
+        let doc = load_doc(root, entry)?;
+        let probe: Probe = serde_json::from_slice(&doc.bytes)
+            .map_err(|e| bad(root, format!("manifest {} is not valid: {e}", doc.digest)))?;
+        let (tag, subject) = match (name.and_then(|n| cosign_tag(n)), &probe.subject) {
+            (Some(s), _) => (name.cloned(), s.clone()),
+            (None, Some(s)) if subjects.contains(&s.digest) => (None, s.digest.clone()),
+            _ => continue,
+        };
+        let mut blobs: Vec<Blob> = image.blobs.clone();
+        let shared = blobs.len();
+        add_image_blobs(root, &doc, &mut blobs)?;
+        image.attached.push(Attached {
+            blobs: blobs.split_off(shared),
+            tag,
+            subject,
+            artifact_type: entry
+                .artifact_type
+                .clone()
+                .or(probe.artifact_type)
+                .or(probe.config.map(|c| c.media_type)),
+            annotations: probe.annotations,
+            doc,
+        });
+    }
+    Ok(())
 }
 
 fn add_image_blobs(root: &Path, doc: &Doc, blobs: &mut Vec<Blob>) -> Result<(), ImageError> {
@@ -391,6 +483,7 @@ fn load_docker_archive(root: &Path, scratch: Scratch) -> Result<LocalImage, Imag
         },
         children: Vec::new(),
         blobs,
+        attached: Vec::new(),
         _scratch: Some(scratch),
     })
 }

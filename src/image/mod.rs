@@ -12,6 +12,8 @@ mod local;
 mod manifest;
 mod platform;
 pub mod put;
+pub mod referrers;
+pub mod verify;
 
 use crate::net::TlsSettings;
 use crate::protocol::ImageSource;
@@ -103,6 +105,22 @@ pub enum ImageError {
         /// The failure.
         #[source]
         cause: Box<ImageError>,
+    },
+    /// A key of `source.verify.keys` cannot be used.
+    #[error("source.verify.keys[{index}]: {detail}")]
+    BadKey {
+        /// Its position in the list.
+        index: usize,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// `source.verify` is set and the image carries no valid signature by a listed key.
+    #[error("{reference} is refused: not signed by a key of source.verify: {detail}")]
+    Unsigned {
+        /// `repo@digest`.
+        reference: String,
+        /// Why each signature found was refused.
+        detail: String,
     },
     /// A file in the destination could not be written.
     #[error("cannot write {path}")]

@@ -60,12 +60,44 @@ pub async fn put(
         PutSource::Local(glob) => {
             let path = one_match(sources, glob)?;
             log::info(format_args!("loading {}", path.display()));
-            let image = local::load(&path)?;
+            let mut image = local::load(&path)?;
+            if params.referrers == Some(false) {
+                image.attached.clear();
+            }
+            for a in &image.attached {
+                for b in &a.blobs {
+                    if !image.blobs.iter().any(|x| x.digest == b.digest) {
+                        image.blobs.push(b.clone());
+                    }
+                }
+            }
             (Docs::from_local(&image), Some(image))
         }
         PutSource::Promote(promote) => (resolve_promote(sources, promote, &target).await?, None),
     };
     let digest = docs.top.digest.clone();
+    if let (Some(policy), None) = (&plan.verify, &blobs) {
+        let (src_repo, src_client) = match &docs.origin {
+            Some((r, c)) => (r, c),
+            None => (repo, client),
+        };
+        super::verify::require(policy, src_client, src_repo, &digest).await?;
+    }
+    // What refers to the image travels with a promotion from another repository (read now,
+    // before the first write).
+    let artifacts = match &docs.origin {
+        Some((src_repo, src_client)) if params.referrers != Some(false) => {
+            let subjects: Vec<Digest> = std::iter::once(&docs.top)
+                .chain(&docs.children)
+                .map(|d| d.digest.clone())
+                .collect();
+            super::referrers::collect(src_client, src_repo, &subjects).await?
+        }
+        _ => match &blobs {
+            Some(image) => image.attached.iter().map(attached_artifact).collect(),
+            None => Vec::new(),
+        },
+    };
 
     match (&blobs, &docs.origin) {
         (Some(image), _) => push_local(client, repo, image).await?,
@@ -82,18 +114,63 @@ pub async fn put(
             )
             .await?;
     }
+    if let (Some(origin), false) = (&docs.origin, artifacts.is_empty()) {
+        let mut blobs: Vec<(Digest, u64)> = Vec::new();
+        for a in &artifacts {
+            for b in &a.blobs {
+                if !blobs.contains(b) {
+                    blobs.push(b.clone());
+                }
+            }
+        }
+        copy_blobs(client, repo, origin, &blobs).await?;
+        super::referrers::write(client, repo, &artifacts).await?;
+    } else if !artifacts.is_empty() {
+        // A layout's artifacts: their blobs were pushed with the image's.
+        super::referrers::write(client, repo, &artifacts).await?;
+    }
     write_tags(client, repo, &docs.top, &tags, source.variant.as_deref()).await?;
+    let mut metadata = vec![
+        MetadataField::new("repository", target.name.clone()),
+        MetadataField::new("tags", tags.join(" ")),
+    ];
+    if !artifacts.is_empty() {
+        let names: Vec<String> = artifacts.iter().map(|a| a.name()).collect();
+        metadata.push(MetadataField::new("referrers", names.join(" ")));
+    }
     Ok(VersionResponse {
         version: ImageVersion {
             tag: tags[0].clone(),
             digest,
             base_digest: None,
         },
-        metadata: vec![
-            MetadataField::new("repository", target.name.clone()),
-            MetadataField::new("tags", tags.join(" ")),
-        ],
+        metadata,
     })
+}
+
+/// An artifact of a layout, as the referrers writer takes it.
+fn attached_artifact(a: &local::Attached) -> super::referrers::Artifact {
+    use super::referrers::{Artifact, Kind};
+    let kind = match &a.tag {
+        Some(tag) => Kind::Cosign(tag.clone()),
+        None => Kind::Referrer(crate::registry::referrers::Descriptor {
+            media_type: a.doc.media_type.clone(),
+            digest: a.doc.digest.clone(),
+            size: a.doc.bytes.len() as u64,
+            artifact_type: a.artifact_type.clone(),
+            annotations: a.annotations.clone(),
+        }),
+    };
+    Artifact {
+        kind,
+        subject: a.subject.clone(),
+        manifest: crate::registry::Manifest {
+            media_type: a.doc.media_type.clone(),
+            bytes: a.doc.bytes.clone(),
+            digest: a.doc.digest.clone(),
+        },
+        blobs: a.blobs.iter().map(|b| (b.digest.clone(), b.size)).collect(),
+    }
 }
 
 /// What the tags will point at, and where blobs come from for a promotion.
@@ -428,8 +505,7 @@ async fn copy_remote(
     origin: &(Repository, Client),
     docs: &Docs,
 ) -> Result<(), ImageError> {
-    let (src_repo, src_client) = origin;
-    let same_registry = src_repo.registry() == repo.registry();
+    let src_repo = &origin.0;
     let images: Vec<&Doc> = if docs.children.is_empty() {
         vec![&docs.top]
     } else {
@@ -451,11 +527,24 @@ async fn copy_remote(
             }
         }
     }
+    copy_blobs(client, repo, origin, &digests).await
+}
+
+/// Blobs `digests` from `origin` into `repo`: present, else mounted (same registry), else
+/// streamed through a verified temporary file.
+pub(super) async fn copy_blobs(
+    client: &Client,
+    repo: &Repository,
+    origin: &(Repository, Client),
+    digests: &[(Digest, u64)],
+) -> Result<(), ImageError> {
+    let (src_repo, src_client) = origin;
+    let same_registry = src_repo.registry() == repo.registry();
     let (mut present, mut mounted, mut copied, mut bytes) = (0, 0, 0, 0u64);
     // Blobs pass through a private directory (mode 0700, random name): nothing another user
     // of a shared `$TMPDIR` planted there (a link to a file of ours) is ever opened.
     let mut private: Option<crate::fsutil::PrivateDir> = None;
-    for (digest, size) in &digests {
+    for (digest, size) in digests {
         if client.blob_exists(repo, digest).await? {
             present += 1;
             continue;
@@ -510,6 +599,35 @@ async fn copy_remote(
     log::info(format_args!(
         "{repo}: {mounted} blobs mounted, {copied} copied ({bytes} bytes), {present} already there"
     ));
+    Ok(())
+}
+
+/// Pushes a small blob made in memory (a merged cosign config), unless `repo` has it.
+pub(super) async fn push_bytes(
+    client: &Client,
+    repo: &Repository,
+    digest: &Digest,
+    bytes: &[u8],
+) -> Result<(), ImageError> {
+    let dir = private_temp_dir()?;
+    let tmp = dir.path().join(digest.hex());
+    crate::fsutil::write_file(&tmp, bytes).map_err(|source| ImageError::Io {
+        path: tmp.display().to_string(),
+        source,
+    })?;
+    client
+        .push_blob(
+            repo,
+            &PushBlob {
+                digest,
+                file: &tmp,
+                size: bytes.len() as u64,
+                mount_from: &[],
+                head: true,
+                verify: true,
+            },
+        )
+        .await?;
     Ok(())
 }
 

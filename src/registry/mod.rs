@@ -10,6 +10,7 @@ pub mod hostcache;
 mod manifests;
 pub mod push;
 pub mod reference;
+pub mod referrers;
 mod request;
 mod tags;
 mod tokens;

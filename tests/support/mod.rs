@@ -1,10 +1,12 @@
 //! Test support: real `docker-registry` processes, a token issuer, image seeding, binary runner.
 
+pub mod cosign;
 pub mod fake;
 pub mod forward;
 pub mod http1;
 pub mod layers;
 pub mod layout;
+pub mod oci11;
 pub mod proxy;
 pub mod registry;
 pub mod seed;

@@ -1,0 +1,324 @@
+//! What refers to an image (cosign `.sig`/`.att`/`.sbom` tags, OCI 1.1 referrers), read from
+//! a promotion's source and carried to its target: referrers by the API when the source offers
+//! it (else the `sha256-<hex>` tag schema), written by digest and indexed by the target when it
+//! answers `OCI-Subject` (else merged into its tag-schema index); cosign tags merged with what
+//! the target already has (its layers kept, ours appended), never replaced.
+
+use super::ImageError;
+use crate::digest::Digest;
+use crate::log;
+use crate::registry::referrers::{index_descriptors, schema_tag, Descriptor};
+use crate::registry::{Client, Manifest, Repository};
+use serde_json::Value;
+
+/// cosign's tag suffixes: signatures, attestations, SBOMs.
+pub const COSIGN_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
+
+/// The OCI index media type (the tag schema's index).
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// Largest config of a cosign manifest read for a merge.
+const MAX_COSIGN_CONFIG: u64 = 1024 * 1024;
+
+/// How an artifact is found, and so how it is written on the target.
+#[derive(Clone, Debug)]
+pub enum Kind {
+    /// A cosign tag (`sha256-<hex>.sig`).
+    Cosign(String),
+    /// An OCI 1.1 referrer: its descriptor in the referrers list.
+    Referrer(Descriptor),
+}
+
+/// One artifact referring to the image (or to a child of its index).
+#[derive(Clone, Debug)]
+pub struct Artifact {
+    /// How it is found.
+    pub kind: Kind,
+    /// The digest it refers to.
+    pub subject: Digest,
+    /// Its manifest, verified.
+    pub manifest: Manifest,
+    /// Its blobs (config and layers) with their sizes.
+    pub blobs: Vec<(Digest, u64)>,
+}
+
+impl Artifact {
+    /// How the metadata names it: the cosign tag, or the referrer's digest.
+    pub fn name(&self) -> String {
+        match &self.kind {
+            Kind::Cosign(tag) => tag.clone(),
+            Kind::Referrer(d) => d.digest.to_string(),
+        }
+    }
+}
+
+/// A manifest's blobs: config and layers.
+#[derive(serde::Deserialize)]
+struct Blobs {
+    #[serde(default)]
+    config: Option<BlobRef>,
+    #[serde(default)]
+    layers: Vec<BlobRef>,
+}
+
+#[derive(serde::Deserialize)]
+struct BlobRef {
+    digest: Digest,
+    size: u64,
+}
+
+fn blobs_of(m: &Manifest, what: &str) -> Result<Vec<(Digest, u64)>, ImageError> {
+    let b: Blobs = serde_json::from_slice(&m.bytes).map_err(|e| ImageError::Malformed {
+        reference: what.to_string(),
+        detail: format!("artifact manifest is not valid: {e}"),
+    })?;
+    Ok(b.config
+        .into_iter()
+        .chain(b.layers)
+        .map(|r| (r.digest, r.size))
+        .collect())
+}
+
+/// Everything in `repo` that refers to one of `subjects`: the tag list read once for cosign's
+/// tags and the tag schema; the referrers API asked per subject first.
+pub async fn collect(
+    client: &Client,
+    repo: &Repository,
+    subjects: &[Digest],
+) -> Result<Vec<Artifact>, ImageError> {
+    let tags = client.list_tags(repo).await?.unwrap_or_default();
+    let tags: std::collections::HashSet<String> = tags.into_iter().collect();
+    let mut found: Vec<Artifact> = Vec::new();
+    for subject in subjects {
+        let listed = match client.referrers(repo, subject, None).await? {
+            Some(list) => list,
+            None => {
+                let tag = schema_tag(subject);
+                match tags.contains(&tag) {
+                    true => match client.get_manifest(repo, &tag).await? {
+                        Some(index) => index_descriptors(&index.bytes).map_err(|detail| {
+                            ImageError::Malformed {
+                                reference: format!("{repo}:{tag}"),
+                                detail,
+                            }
+                        })?,
+                        None => Vec::new(),
+                    },
+                    false => Vec::new(),
+                }
+            }
+        };
+        for d in listed {
+            if d.media_type.contains("index") || d.media_type.contains("manifest.list") {
+                log::warn(format_args!(
+                    "{repo}@{}: a referrer that is an index is not carried",
+                    d.digest
+                ));
+                continue;
+            }
+            let what = format!("{repo}@{}", d.digest);
+            let Some(manifest) = client.get_manifest(repo, &d.digest.to_string()).await? else {
+                log::warn(format_args!(
+                    "{what}: listed as a referrer but missing; skipped"
+                ));
+                continue;
+            };
+            let blobs = blobs_of(&manifest, &what)?;
+            found.push(Artifact {
+                kind: Kind::Referrer(d),
+                subject: subject.clone(),
+                manifest,
+                blobs,
+            });
+        }
+        for suffix in COSIGN_SUFFIXES {
+            let tag = format!("{}.{suffix}", schema_tag(subject));
+            if !tags.contains(&tag) {
+                continue;
+            }
+            let Some(manifest) = client.get_manifest(repo, &tag).await? else {
+                continue;
+            };
+            let blobs = blobs_of(&manifest, &format!("{repo}:{tag}"))?;
+            found.push(Artifact {
+                kind: Kind::Cosign(tag),
+                subject: subject.clone(),
+                manifest,
+                blobs,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Writes `artifacts` (their blobs already in `repo`) on the target.
+pub async fn write(
+    client: &Client,
+    repo: &Repository,
+    artifacts: &[Artifact],
+) -> Result<(), ImageError> {
+    // Referrers first (by digest), then one tag-schema index per subject when the registry
+    // did not take the `subject` itself.
+    // A referrer already there is not PUT again; whether the registry indexes it itself is
+    // then asked of its referrers API (once per subject).
+    let mut unindexed: Vec<(&Digest, &Descriptor)> = Vec::new();
+    let mut api: std::collections::HashMap<&Digest, bool> = std::collections::HashMap::new();
+    for a in artifacts {
+        if let Kind::Referrer(d) = &a.kind {
+            let m = &a.manifest;
+            let reference = m.digest.to_string();
+            let indexed = if client.manifest_digest(repo, &reference).await?.is_some() {
+                match api.get(&a.subject) {
+                    Some(known) => *known,
+                    None => {
+                        let has = client.referrers(repo, &a.subject, None).await?.is_some();
+                        *api.entry(&a.subject).or_insert(has)
+                    }
+                }
+            } else {
+                client
+                    .put_manifest_with_subject(repo, &reference, &m.media_type, &m.bytes)
+                    .await?
+            };
+            if !indexed {
+                unindexed.push((&a.subject, d));
+            }
+        }
+    }
+    let mut subjects: Vec<&Digest> = Vec::new();
+    for (s, _) in &unindexed {
+        if !subjects.contains(s) {
+            subjects.push(s);
+        }
+    }
+    for subject in subjects {
+        let ours: Vec<&Descriptor> = unindexed
+            .iter()
+            .filter(|(s, _)| *s == subject)
+            .map(|(_, d)| *d)
+            .collect();
+        merge_schema_index(client, repo, subject, &ours).await?;
+    }
+    for a in artifacts {
+        if let Kind::Cosign(tag) = &a.kind {
+            merge_cosign_tag(client, repo, tag, &a.manifest).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds `ours` to the target's `sha256-<hex>` index, keeping every entry it has.
+async fn merge_schema_index(
+    client: &Client,
+    repo: &Repository,
+    subject: &Digest,
+    ours: &[&Descriptor],
+) -> Result<(), ImageError> {
+    let tag = schema_tag(subject);
+    let mut index: Value = match client.get_manifest(repo, &tag).await? {
+        Some(m) => serde_json::from_slice(&m.bytes).map_err(|e| ImageError::Malformed {
+            reference: format!("{repo}:{tag}"),
+            detail: format!("referrers index is not valid: {e}"),
+        })?,
+        None => serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}),
+    };
+    let existing =
+        index_descriptors(&serde_json::to_vec(&index).unwrap_or_default()).map_err(|detail| {
+            ImageError::Malformed {
+                reference: format!("{repo}:{tag}"),
+                detail,
+            }
+        })?;
+    let mut added = 0;
+    let Some(list) = index.get_mut("manifests").and_then(Value::as_array_mut) else {
+        return Err(ImageError::Malformed {
+            reference: format!("{repo}:{tag}"),
+            detail: "referrers index has no `manifests` list".into(),
+        });
+    };
+    for d in ours {
+        if !existing.iter().any(|e| e.digest == d.digest) {
+            list.push(serde_json::to_value(d).unwrap_or_default());
+            added += 1;
+        }
+    }
+    if added == 0 {
+        return Ok(());
+    }
+    let bytes = serde_json::to_vec(&index).unwrap_or_default();
+    client.put_manifest(repo, &tag, OCI_INDEX, &bytes).await?;
+    log::info(format_args!(
+        "{repo}:{tag}: {added} referrer(s) added ({} there before)",
+        existing.len()
+    ));
+    Ok(())
+}
+
+/// Writes a cosign tag: ours when the target has none, nothing when it has the same manifest,
+/// else the target's manifest with our layers appended (as cosign appends a signature: the
+/// layers already there are kept, a layer already there is not added twice) and its config's
+/// `rootfs.diff_ids` following.
+async fn merge_cosign_tag(
+    client: &Client,
+    repo: &Repository,
+    tag: &str,
+    ours: &Manifest,
+) -> Result<(), ImageError> {
+    let theirs = match client.get_manifest(repo, tag).await? {
+        None => {
+            client
+                .put_manifest(repo, tag, &ours.media_type, &ours.bytes)
+                .await?;
+            return Ok(());
+        }
+        Some(m) if m.digest == ours.digest => return Ok(()),
+        Some(m) => m,
+    };
+    let malformed = |detail: String| ImageError::Malformed {
+        reference: format!("{repo}:{tag}"),
+        detail,
+    };
+    let mut merged: Value = serde_json::from_slice(&theirs.bytes)
+        .map_err(|e| malformed(format!("cosign manifest is not valid: {e}")))?;
+    let our_doc: Value = serde_json::from_slice(&ours.bytes)
+        .map_err(|e| malformed(format!("cosign manifest is not valid: {e}")))?;
+    let our_layers = our_doc["layers"].as_array().cloned().unwrap_or_default();
+    let Some(layers) = merged.get_mut("layers").and_then(Value::as_array_mut) else {
+        return Err(malformed("cosign manifest has no layers".into()));
+    };
+    let before = layers.len();
+    for l in our_layers {
+        if !layers.contains(&l) {
+            layers.push(l);
+        }
+    }
+    let added = layers.len() - before;
+    if added == 0 {
+        return Ok(());
+    }
+    let diff_ids: Vec<Value> = layers.iter().map(|l| l["digest"].clone()).collect();
+    let config_ref: BlobRef = serde_json::from_value(merged["config"].clone())
+        .map_err(|e| malformed(format!("cosign manifest has no valid config: {e}")))?;
+    let config = client
+        .get_blob_small(repo, &config_ref.digest, MAX_COSIGN_CONFIG)
+        .await?;
+    let mut config: Value = serde_json::from_slice(&config)
+        .map_err(|e| malformed(format!("cosign config is not valid JSON: {e}")))?;
+    if !config.is_object() {
+        return Err(malformed("cosign config is not a JSON object".into()));
+    }
+    config["rootfs"] = serde_json::json!({"type": "layers", "diff_ids": diff_ids});
+    let config = serde_json::to_vec(&config).unwrap_or_default();
+    let config_digest = Digest::sha256_of(&config);
+    super::put::push_bytes(client, repo, &config_digest, &config).await?;
+    merged["config"]["digest"] = Value::String(config_digest.to_string());
+    merged["config"]["size"] = Value::from(config.len());
+    let bytes = serde_json::to_vec(&merged).unwrap_or_default();
+    client
+        .put_manifest(repo, tag, &theirs.media_type, &bytes)
+        .await?;
+    log::info(format_args!(
+        "{repo}:{tag}: {added} layer(s) appended to the {before} already there"
+    ));
+    Ok(())
+}

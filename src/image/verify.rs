@@ -1,0 +1,412 @@
+//! `source.verify`: cosign key-based signatures (tag `sha256-<hex>.sig`), checked offline.
+//!
+//! The format is cosign's `SIGNATURE_SPEC`: one image manifest per signed digest, each layer a
+//! simple-signing payload (the blob) with its base64 signature in the layer annotation
+//! `dev.cosignproject.cosign/signature`. ECDSA P-256 and RSA sign the payload with SHA-256;
+//! Ed25519 signs the payload itself. No transparency log is consulted.
+
+use super::ImageError;
+use crate::digest::Digest;
+use crate::log;
+use crate::protocol::VerifyField;
+use crate::registry::{Client, RegistryError, Repository};
+use base64::Engine as _;
+use ring::signature::{self, UnparsedPublicKey};
+
+/// The layer annotation holding a cosign signature.
+pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+
+/// `artifactType` of a cosign signature kept as an OCI 1.1 referrer.
+const COSIGN_SIG_ARTIFACT: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+
+/// `critical.type` of a cosign simple-signing payload.
+const COSIGN_TYPE: &str = "cosign container image signature";
+
+/// Largest signature payload read (real ones are a few hundred bytes).
+const MAX_PAYLOAD_BYTES: u64 = 1024 * 1024;
+
+/// Signature layers examined per image at most (a hostile `.sig` manifest may list thousands).
+const MAX_SIGNATURES: usize = 256;
+
+/// A public key of `verify.keys`.
+#[derive(Clone, Debug)]
+pub struct PublicKey {
+    kind: KeyKind,
+    /// The key as ring takes it: the SPKI's `subjectPublicKey` bits.
+    bytes: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyKind {
+    EcdsaP256,
+    Ed25519,
+    Rsa,
+}
+
+const OID_EC_PUBLIC_KEY: spki::ObjectIdentifier =
+    spki::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_ED25519: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_RSA: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+impl PublicKey {
+    /// A PEM `PUBLIC KEY` (SubjectPublicKeyInfo) of an ECDSA P-256, Ed25519 or RSA key.
+    pub fn from_pem(pem: &str) -> Result<PublicKey, String> {
+        use rustls_pki_types::pem::PemObject as _;
+        use spki::der::Decode as _;
+        let der = rustls_pki_types::SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes())
+            .map_err(|e| format!("not a PEM `PUBLIC KEY` block: {e}"))?;
+        let info = spki::SubjectPublicKeyInfoRef::from_der(der.as_ref())
+            .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
+        let bits = info
+            .subject_public_key
+            .as_bytes()
+            .ok_or("the public key is not a whole number of bytes")?
+            .to_vec();
+        let oid = info.algorithm.oid;
+        let kind = if oid == OID_EC_PUBLIC_KEY {
+            match info.algorithm.parameters_oid() {
+                Ok(curve) if curve == OID_P256 => KeyKind::EcdsaP256,
+                Ok(curve) => {
+                    return Err(format!("ECDSA curve {curve} is not supported (P-256 is)"))
+                }
+                Err(e) => return Err(format!("ECDSA key without a named curve: {e}")),
+            }
+        } else if oid == OID_ED25519 {
+            KeyKind::Ed25519
+        } else if oid == OID_RSA {
+            KeyKind::Rsa
+        } else {
+            return Err(format!(
+                "key algorithm {oid} is not supported (ECDSA P-256, Ed25519, RSA are)"
+            ));
+        };
+        let expected_len = match kind {
+            KeyKind::EcdsaP256 => Some(65),
+            KeyKind::Ed25519 => Some(32),
+            KeyKind::Rsa => None,
+        };
+        if expected_len.is_some_and(|n| n != bits.len()) {
+            return Err(format!(
+                "a {kind:?} key of {} bytes is malformed",
+                bits.len()
+            ));
+        }
+        Ok(PublicKey { kind, bytes: bits })
+    }
+
+    /// Whether `sig` is this key's signature of `payload` (as cosign makes them).
+    pub fn verifies(&self, payload: &[u8], sig: &[u8]) -> bool {
+        let ok = |alg: &'static dyn signature::VerificationAlgorithm| {
+            UnparsedPublicKey::new(alg, &self.bytes)
+                .verify(payload, sig)
+                .is_ok()
+        };
+        match self.kind {
+            KeyKind::EcdsaP256 => ok(&signature::ECDSA_P256_SHA256_ASN1),
+            KeyKind::Ed25519 => ok(&signature::ED25519),
+            KeyKind::Rsa => {
+                ok(&signature::RSA_PKCS1_2048_8192_SHA256)
+                    || ok(&signature::RSA_PSS_2048_8192_SHA256)
+            }
+        }
+    }
+}
+
+/// `source.verify`, compiled: the keys parsed before any request.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    keys: Vec<PublicKey>,
+    repositories: Vec<String>,
+}
+
+impl Policy {
+    /// Parses every key; a bad one is an error naming `source.verify.keys[i]`.
+    pub fn of(field: &VerifyField) -> Result<Policy, ImageError> {
+        if field.keys.is_empty() {
+            return Err(ImageError::Invalid {
+                field: "source.verify.keys",
+                detail: "at least one public key is needed".into(),
+            });
+        }
+        let keys = field
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(index, pem)| {
+                PublicKey::from_pem(pem).map_err(|detail| ImageError::BadKey { index, detail })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for r in &field.repositories {
+            Repository::parse(r).map_err(|e| ImageError::Invalid {
+                field: "source.verify.repositories",
+                detail: e.to_string(),
+            })?;
+        }
+        Ok(Policy {
+            keys,
+            repositories: field.repositories.clone(),
+        })
+    }
+
+    /// Whether `digest` in `repo` carries a valid signature: `Ok(Ok(key index))`, or
+    /// `Ok(Err(why not))`; `Err` only for a registry that cannot be asked.
+    pub async fn judge(
+        &self,
+        client: &Client,
+        repo: &Repository,
+        digest: &Digest,
+    ) -> Result<Result<usize, String>, ImageError> {
+        let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
+        let mut reasons: Vec<String> = Vec::new();
+        match client.get_manifest(repo, &tag).await? {
+            Some(manifest) => {
+                match self
+                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag)
+                    .await?
+                {
+                    Ok(key) => return Ok(Ok(key)),
+                    Err(reason) => reasons.push(reason),
+                }
+            }
+            None => reasons.push(format!("no cosign signature (no tag {tag})")),
+        }
+        // cosign's OCI 1.1 mode keeps signatures as referrers (by `artifactType`): asked only
+        // when the tag held no valid one, and only of a registry with the referrers API.
+        let listed = client
+            .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT))
+            .await?
+            .unwrap_or_default();
+        for d in listed.iter().take(MAX_SIGNATURES) {
+            let what = format!("referrer {}", d.digest);
+            let Some(manifest) = client.get_manifest(repo, &d.digest.to_string()).await? else {
+                continue;
+            };
+            match self
+                .judge_manifest(client, repo, digest, &manifest.bytes, &what)
+                .await?
+            {
+                Ok(key) => return Ok(Ok(key)),
+                Err(reason) => reasons.push(reason),
+            }
+        }
+        Ok(Err(reasons.join("; ")))
+    }
+
+    /// Judges each signature layer of one signature manifest (`what`: its tag or digest).
+    async fn judge_manifest(
+        &self,
+        client: &Client,
+        repo: &Repository,
+        digest: &Digest,
+        bytes: &[u8],
+        what: &str,
+    ) -> Result<Result<usize, String>, ImageError> {
+        let layers = match signature_layers(bytes) {
+            Ok(l) => l,
+            Err(detail) => return Ok(Err(format!("{what}: {detail}"))),
+        };
+        let mut reasons: Vec<String> = Vec::new();
+        for layer in layers.iter().take(MAX_SIGNATURES) {
+            let Some(sig_text) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
+                continue;
+            };
+            let reason = match self
+                .judge_one(client, repo, digest, layer, sig_text)
+                .await?
+            {
+                Ok(key) => return Ok(Ok(key)),
+                Err(reason) => reason,
+            };
+            if !reasons.contains(&reason) {
+                reasons.push(reason);
+            }
+        }
+        if reasons.is_empty() {
+            return Ok(Err(format!("{what} holds no signature layer")));
+        }
+        Ok(Err(reasons.join("; ")))
+    }
+
+    async fn judge_one(
+        &self,
+        client: &Client,
+        repo: &Repository,
+        digest: &Digest,
+        layer: &Layer,
+        sig_text: &str,
+    ) -> Result<Result<usize, String>, ImageError> {
+        let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(sig_text.trim()) else {
+            return Ok(Err("a signature annotation is not base64".into()));
+        };
+        if layer.size > MAX_PAYLOAD_BYTES {
+            return Ok(Err(format!(
+                "payload {} is larger than {MAX_PAYLOAD_BYTES} bytes",
+                layer.digest
+            )));
+        }
+        let payload = match client
+            .get_blob_small(repo, &layer.digest, MAX_PAYLOAD_BYTES)
+            .await
+        {
+            Ok(p) => p,
+            Err(RegistryError::DigestMismatch { .. }) => {
+                return Ok(Err(format!(
+                    "payload {} was tampered with (its bytes do not match its digest)",
+                    layer.digest
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(self.judge_payload(digest, &payload, &sig))
+    }
+
+    /// The checks on one payload and its signature, in cosign's order: the signature by a
+    /// listed key, then what the payload says.
+    pub fn judge_payload(
+        &self,
+        digest: &Digest,
+        payload: &[u8],
+        sig: &[u8],
+    ) -> Result<usize, String> {
+        let Some(key) = self.keys.iter().position(|k| k.verifies(payload, sig)) else {
+            return Err(
+                "the signature does not verify with any key of source.verify.keys (another key, or a payload changed after signing)"
+                    .into(),
+            );
+        };
+        let claims = Claims::parse(payload)?;
+        if claims.kind != COSIGN_TYPE {
+            return Err(format!(
+                "the signed payload is of type \"{}\", not a cosign container image signature",
+                claims.kind
+            ));
+        }
+        if claims.digest != digest.to_string() {
+            return Err(format!(
+                "the signed payload is for another digest ({}), not {digest}",
+                claims.digest
+            ));
+        }
+        if !self.repositories.is_empty()
+            && !self
+                .repositories
+                .iter()
+                .any(|r| same_repository(r, &claims.reference))
+        {
+            return Err(format!(
+                "the signature names repository {}, not one of source.verify.repositories",
+                claims.reference
+            ));
+        }
+        Ok(key)
+    }
+}
+
+/// Whether two repository names are the same repository (`alpine` = `index.docker.io/library/alpine`).
+fn same_repository(a: &str, b: &str) -> bool {
+    match (Repository::parse(a), Repository::parse(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// What a simple-signing payload claims.
+struct Claims {
+    kind: String,
+    digest: String,
+    reference: String,
+}
+
+impl Claims {
+    /// Reads `critical.{type, image.docker-manifest-digest, identity.docker-reference}`; keys
+    /// matched without regard to case, as cosign's (Go) decoder does.
+    fn parse(payload: &[u8]) -> Result<Claims, String> {
+        let bad = || "the signed payload is not a simple-signing document".to_string();
+        let doc: serde_json::Value = serde_json::from_slice(payload).map_err(|_| bad())?;
+        let field = |v: &serde_json::Value, name: &str| -> Option<serde_json::Value> {
+            v.as_object()?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let critical = field(&doc, "critical").ok_or_else(bad)?;
+        let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_string));
+        let kind = text(field(&critical, "type")).ok_or_else(bad)?;
+        let digest = field(&critical, "image")
+            .and_then(|i| text(field(&i, "docker-manifest-digest")))
+            .ok_or_else(bad)?;
+        let reference = field(&critical, "identity")
+            .and_then(|i| text(field(&i, "docker-reference")))
+            .unwrap_or_default();
+        Ok(Claims {
+            kind,
+            digest,
+            reference,
+        })
+    }
+}
+
+/// A layer descriptor of a signature manifest.
+#[derive(serde::Deserialize)]
+struct Layer {
+    digest: Digest,
+    #[serde(default)]
+    size: u64,
+    #[serde(default)]
+    annotations: std::collections::BTreeMap<String, String>,
+}
+
+fn signature_layers(bytes: &[u8]) -> Result<Vec<Layer>, String> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        #[serde(default)]
+        layers: Vec<Layer>,
+    }
+    serde_json::from_slice::<Doc>(bytes)
+        .map(|d| d.layers)
+        .map_err(|e| format!("signature manifest is not valid: {e}"))
+}
+
+/// Refuses `digest` unless it is signed: the error says why.
+pub async fn require(
+    policy: &Policy,
+    client: &Client,
+    repo: &Repository,
+    digest: &Digest,
+) -> Result<(), ImageError> {
+    match policy.judge(client, repo, digest).await? {
+        Ok(key) => {
+            log::info(format_args!(
+                "{repo}@{digest}: signed by source.verify.keys[{key}]"
+            ));
+            Ok(())
+        }
+        Err(detail) => Err(ImageError::Unsigned {
+            reference: format!("{repo}@{digest}"),
+            detail,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_keys_are_case_insensitive() {
+        let c = Claims::parse(br#"{"critical":{"identity":{"docker-reference":"r"},"image":{"Docker-manifest-digest":"sha256:ab"},"type":"cosign container image signature"}}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.digest, "sha256:ab");
+        assert_eq!(c.reference, "r");
+        assert!(Claims::parse(b"[]").is_err());
+    }
+
+    #[test]
+    fn bad_pem_is_refused() {
+        assert!(PublicKey::from_pem("hello").is_err());
+        assert!(PublicKey::from_pem(
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,1000 @@
+//! `source.verify` (cosign key-based signatures, offline) in `check` / `in` / `out`, and
+//! promotions that carry what refers to the image (cosign `.sig`/`.att`/`.sbom` tags, OCI 1.1
+//! referrers by the tag schema on the real registry, by the referrers API on a small server).
+
+use crate::support::cosign::{self, Key};
+use crate::support::oci11::Oci11;
+use crate::support::registry::{Mode, TestRegistry};
+use crate::support::seed::{Pushed, Seeder, OCI_MANIFEST};
+use crate::support::{check, get, put};
+use serde_json::{json, Value};
+
+/// A manifest of the registry, as JSON (`None`: not there).
+fn manifest(reg: &TestRegistry, repo: &str, reference: &str) -> Option<Value> {
+    let url = format!("{}/v2/{repo}/manifests/{reference}", reg.base_url());
+    let mut req = reg.agent().get(&url).header(
+        "Accept",
+        "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
+    );
+    if let Some(a) = reg.admin_auth(repo) {
+        req = req.header("Authorization", a);
+    }
+    let resp = req.send().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    match resp.status().as_u16() {
+        200 => Some(serde_json::from_slice(&resp.bytes().unwrap()).unwrap()),
+        404 => None,
+        other => panic!("GET {url}: {other}"),
+    }
+}
+
+/// The tags of a `check` answer, in order.
+fn tags(out: &Value) -> Vec<&str> {
+    out.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["tag"].as_str().unwrap())
+        .collect()
+}
+
+fn verify(keys: &[&Key]) -> Value {
+    json!({"keys": keys.iter().map(|k| k.public_pem()).collect::<Vec<_>>()})
+}
+
+/// `app` with `1.0.0` signed by `good`, `1.1.0` unsigned, `1.2.0` signed by `other`.
+fn three_versions(reg: &TestRegistry, good: &Key, other: &Key) -> Vec<Pushed> {
+    let seeder = Seeder::new(reg);
+    let repo = reg.repo("app");
+    let pushed: Vec<Pushed> = ["1.0.0", "1.1.0", "1.2.0"]
+        .iter()
+        .map(|t| seeder.image("app", t, t, &[], &[]))
+        .collect();
+    cosign::sign(
+        &seeder,
+        "app",
+        &pushed[0].digest,
+        &[(good, cosign::payload(&repo, &pushed[0].digest))],
+    );
+    cosign::sign(
+        &seeder,
+        "app",
+        &pushed[2].digest,
+        &[(other, cosign::payload(&repo, &pushed[2].digest))],
+    );
+    pushed
+}
+
+#[test]
+fn check_emits_only_signed_versions_and_says_which_it_skipped() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let (good, other) = (Key::ecdsa(), Key::ed25519());
+    let pushed = three_versions(&reg, &good, &other);
+    let cursor = json!({"tag": "1.0.0", "digest": pushed[0].digest});
+    let run = check(&json!({
+        "source": reg.source("app", json!({"verify": verify(&[&good])})),
+        "version": cursor,
+    }));
+    assert_eq!(tags(&run.succeeds()), ["1.0.0"], "{}", run.stderr);
+    let skipped: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("skipping"))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{}", run.stderr);
+    assert!(skipped[0].contains(&pushed[1].digest) && skipped[0].contains("no cosign signature"));
+    assert!(skipped[1].contains(&pushed[2].digest) && skipped[1].contains("does not verify"));
+
+    // Either key will do: both signed versions are emitted (Ed25519 as well as ECDSA).
+    let run = check(&json!({
+        "source": reg.source("app", json!({"verify": verify(&[&good, &other])})),
+        "version": cursor,
+    }));
+    assert_eq!(tags(&run.succeeds()), ["1.0.0", "1.2.0"], "{}", run.stderr);
+
+    // Without `verify`, all three.
+    let run = check(&json!({"source": reg.source("app", json!({})), "version": cursor}));
+    assert_eq!(tags(&run.succeeds()), ["1.0.0", "1.1.0", "1.2.0"]);
+}
+
+#[test]
+fn in_refuses_wrong_key_other_digest_and_tampered_payload_before_writing() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let (good, wrong) = (Key::ecdsa(), Key::ecdsa());
+    let repo = reg.repo("app");
+    let img = |tag: &str| seeder.image("app", tag, tag, &[], &[]);
+    let (signed, by_wrong, other_digest, tampered) = (img("a"), img("b"), img("c"), img("d"));
+    cosign::sign(
+        &seeder,
+        "app",
+        &signed.digest,
+        &[(&good, cosign::payload(&repo, &signed.digest))],
+    );
+    cosign::sign(
+        &seeder,
+        "app",
+        &by_wrong.digest,
+        &[(&wrong, cosign::payload(&repo, &by_wrong.digest))],
+    );
+    // A valid signature of `a` copied onto `c`: the payload names `a`.
+    cosign::sign(
+        &seeder,
+        "app",
+        &other_digest.digest,
+        &[(&good, cosign::payload(&repo, &signed.digest))],
+    );
+    let original = cosign::payload(&repo, &tampered.digest);
+    cosign::sign(
+        &seeder,
+        "app",
+        &tampered.digest,
+        &[(&good, original.clone())],
+    );
+    // The payload's bytes altered in the registry's storage after signing.
+    let mut altered = original.clone();
+    let pos = altered.iter().position(|b| *b == b'"').unwrap();
+    altered.insert(pos, b' ');
+    std::fs::write(
+        reg.blob_file(&crate::support::seed::sha256(&original)),
+        &altered,
+    )
+    .unwrap();
+
+    let source = reg.source("app", json!({"verify": verify(&[&good])}));
+    let dest = tempfile::tempdir().unwrap();
+    let out = get(&json!({"source": source, "version": {"tag": "a", "digest": signed.digest}, "params": {"skip_download": true}}), dest.path()).succeeds();
+    assert_eq!(out["version"]["digest"], json!(signed.digest));
+    assert!(dest.path().join("digest").is_file());
+
+    for (pushed, expected) in [
+        (
+            &by_wrong,
+            "does not verify with any key of source.verify.keys",
+        ),
+        (
+            &other_digest,
+            &*format!("for another digest ({})", signed.digest),
+        ),
+        (&tampered, "was tampered with"),
+    ] {
+        let dest = tempfile::tempdir().unwrap();
+        let err = get(
+            &json!({"source": source, "version": {"digest": pushed.digest}, "params": {}}),
+            dest.path(),
+        )
+        .fails();
+        assert!(
+            err.contains("not signed by a key of source.verify"),
+            "{err}"
+        );
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert!(err.contains(&pushed.digest), "{err}");
+        assert_eq!(
+            std::fs::read_dir(dest.path()).unwrap().count(),
+            0,
+            "nothing written"
+        );
+    }
+}
+
+#[test]
+fn docker_reference_is_checked_only_when_repositories_are_listed() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ed25519();
+    let img = seeder.image("app", "1.0", "1.0", &[], &[]);
+    let staging = reg.repo("staging/app");
+    cosign::sign(
+        &seeder,
+        "app",
+        &img.digest,
+        &[(&key, cosign::payload(&staging, &img.digest))],
+    );
+    let version = json!({"tag": "1.0", "digest": img.digest});
+    let dest = tempfile::tempdir().unwrap();
+    // Default: a signature made in staging stays valid here.
+    get(&json!({"source": reg.source("app", json!({"verify": verify(&[&key])})), "version": version, "params": {"skip_download": true}}), dest.path()).succeeds();
+    let mut listed = verify(&[&key]);
+    listed["repositories"] = json!([reg.repo("app")]);
+    let dest = tempfile::tempdir().unwrap();
+    let err = get(&json!({"source": reg.source("app", json!({"verify": listed})), "version": version, "params": {}}), dest.path()).fails();
+    assert!(
+        err.contains(&format!("names repository {staging}")),
+        "{err}"
+    );
+    listed["repositories"] = json!([reg.repo("app"), staging]);
+    get(&json!({"source": reg.source("app", json!({"verify": listed})), "version": version, "params": {"skip_download": true}}), dest.path()).succeeds();
+}
+
+#[test]
+fn a_bad_key_is_refused_before_any_request_naming_it() {
+    let key = Key::ecdsa();
+    // Nobody listens there: an error about the key proves nothing was asked first.
+    let port = crate::support::free_port();
+    for (bad, expected) in [
+        ("not a key", "not a PEM `PUBLIC KEY` block"),
+        (
+            "-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----\n",
+            "not a SubjectPublicKeyInfo",
+        ),
+    ] {
+        let source = json!({"repository": format!("127.0.0.1:{port}/app"), "tag": "latest",
+            "verify": {"keys": [key.public_pem(), bad]}});
+        let err = check(&json!({"source": source})).fails();
+        assert!(err.contains("source.verify.keys[1]: "), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+    // A curve other than P-256 is named as such.
+    let dir = tempfile::tempdir().unwrap();
+    let p384 = dir.path().join("p384.pem");
+    cosign::openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-out",
+        p384.to_str().unwrap(),
+    ]);
+    let public = String::from_utf8(cosign::openssl(&[
+        "pkey",
+        "-in",
+        p384.to_str().unwrap(),
+        "-pubout",
+    ]))
+    .unwrap();
+    let source = json!({"repository": format!("127.0.0.1:{port}/app"), "tag": "latest", "verify": {"keys": [public]}});
+    let err = check(&json!({"source": source})).fails();
+    assert!(
+        err.contains("source.verify.keys[0]: ECDSA curve 1.3.132.0.34 is not supported"),
+        "{err}"
+    );
+    let err = check(&json!({"source": {"repository": "x/app", "verify": {"keys": []}}})).fails();
+    assert!(
+        err.contains("source.verify.keys: at least one public key is needed"),
+        "{err}"
+    );
+    // Strict decoding reaches inside `verify`.
+    let source = json!({"repository": "x/app", "verify": {"keys": [key.public_pem()], "key": "x"}});
+    let err = check(&json!({ "source": source })).fails();
+    assert!(
+        err.contains("source.verify") && err.contains("unknown field `key`"),
+        "{err}"
+    );
+    let err = put(
+        &json!({"source": {"repository": "x/app"}, "params": {"promote": "a", "tags": ["b"], "referrers": "no"}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .fails();
+    assert!(err.contains("params.referrers"), "{err}");
+}
+
+#[test]
+fn promote_refuses_an_unsigned_image_and_writes_nothing() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ecdsa();
+    let unsigned = seeder.image("staging/app", "rc1", "rc1", &[], &[]);
+    let signed = seeder.image("staging/app", "rc2", "rc2", &[], &[]);
+    cosign::sign(
+        &seeder,
+        "staging/app",
+        &signed.digest,
+        &[(
+            &key,
+            cosign::payload(&reg.repo("staging/app"), &signed.digest),
+        )],
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let source = reg.source("release/app", json!({"verify": verify(&[&key])}));
+    let before = reg.access_log().len();
+    let err = put(&json!({"source": source, "params": {"promote": format!("{}:rc1", reg.repo("staging/app")), "tags": ["1.0.RELEASE"], "referrers": false}}), empty.path()).fails();
+    assert!(
+        err.contains(&unsigned.digest) && err.contains("no cosign signature"),
+        "{err}"
+    );
+    let log = reg.access_log();
+    assert!(
+        log[before..]
+            .iter()
+            .all(|(m, _, _)| m == "GET" || m == "HEAD"),
+        "nothing written: {:?}",
+        &log[before..]
+    );
+    assert!(manifest(&reg, "release/app", "1.0.RELEASE").is_none());
+    let out = put(&json!({"source": source, "params": {"promote": format!("{}:rc2", reg.repo("staging/app")), "tags": ["1.0.RELEASE"], "referrers": false}}), empty.path()).succeeds();
+    assert_eq!(out["version"]["digest"], json!(signed.digest));
+}
+
+/// The tags and digests cosign and oras would leave for `subject` in `repo`: a signature by
+/// `key`, an attestation, an SBOM, and an OCI 1.1 referrer listed by the tag schema.
+struct Attached {
+    referrer: Pushed,
+}
+
+fn attach_all(reg: &TestRegistry, repo: &str, subject: &Pushed, key: &Key) -> Attached {
+    let seeder = Seeder::new(reg);
+    cosign::sign(
+        &seeder,
+        repo,
+        &subject.digest,
+        &[(key, cosign::payload(&reg.repo(repo), &subject.digest))],
+    );
+    cosign::attach(
+        &seeder,
+        repo,
+        &subject.digest,
+        "att",
+        br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#,
+        "application/vnd.dsse.envelope.v1+json",
+    );
+    cosign::attach(
+        &seeder,
+        repo,
+        &subject.digest,
+        "sbom",
+        br#"{"spdxVersion":"SPDX-2.3"}"#,
+        "text/spdx+json",
+    );
+    let (referrer, _) = cosign::referrer(
+        &seeder,
+        repo,
+        subject,
+        "application/vnd.example.scan+json",
+        b"scan report",
+    );
+    cosign::referrers_tag(
+        &seeder,
+        repo,
+        &subject.digest,
+        &[(&referrer, "application/vnd.example.scan+json")],
+    );
+    Attached { referrer }
+}
+
+fn digest_of(v: &Value) -> String {
+    crate::support::seed::sha256(&serde_json::to_vec(v).unwrap())
+}
+
+#[test]
+fn promotion_to_another_registry_carries_signature_attestation_sbom_and_referrers() {
+    let staging = TestRegistry::start(Mode::Plain);
+    let prod = TestRegistry::start(Mode::Basic);
+    let seeder = Seeder::new(&staging);
+    let key = Key::ecdsa();
+    let img = seeder.image("staging/app", "rc", "rc", &[], &[]);
+    let attached = attach_all(&staging, "staging/app", &img, &key);
+    let empty = tempfile::tempdir().unwrap();
+    let source = prod.source("release/app", json!({"verify": verify(&[&key])}));
+    let out = put(
+        &json!({"source": source, "params": {"promote": format!("{}:rc", staging.repo("staging/app")), "tags": ["1.0.RELEASE"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    let hex = &img.digest[7..];
+    assert_eq!(
+        out["metadata"][2],
+        json!({"name": "referrers", "value": format!("{} sha256-{hex}.sig sha256-{hex}.att sha256-{hex}.sbom", attached.referrer.digest)})
+    );
+    // The same documents, byte for byte, under the same names.
+    for suffix in ["sig", "att", "sbom"] {
+        let tag = cosign::tag_for(&img.digest, suffix);
+        assert_eq!(
+            manifest(&prod, "release/app", &tag),
+            manifest(&staging, "staging/app", &tag),
+            "{tag}"
+        );
+    }
+    let referrer =
+        manifest(&prod, "release/app", &attached.referrer.digest).expect("referrer carried");
+    assert_eq!(digest_of(&referrer), attached.referrer.digest);
+    let index = manifest(&prod, "release/app", &format!("sha256-{hex}")).expect("tag schema index");
+    assert_eq!(
+        index["manifests"][0]["digest"],
+        json!(attached.referrer.digest)
+    );
+    assert_eq!(
+        index["manifests"][0]["artifactType"],
+        json!("application/vnd.example.scan+json")
+    );
+
+    // The signature made in staging verifies in production: check and get accept the digest.
+    let run = check(
+        &json!({"source": prod.source("release/app", json!({"tag": "1.0.RELEASE", "verify": verify(&[&key])}))}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.0.RELEASE"], "{}", run.stderr);
+    let dest = tempfile::tempdir().unwrap();
+    get(&json!({"source": source, "version": {"tag": "1.0.RELEASE", "digest": img.digest}, "params": {"skip_download": true}}), dest.path()).succeeds();
+
+    // Promoting again changes nothing: the target already has every document.
+    let before = prod.access_log().len();
+    put(
+        &json!({"source": source, "params": {"promote": format!("{}:rc", staging.repo("staging/app")), "tags": ["1.0.RELEASE"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    let log = prod.access_log();
+    let writes: Vec<_> = log[before..]
+        .iter()
+        .filter(|(m, p, _)| {
+            (m == "PUT" || m == "POST" || m == "PATCH") && !p.ends_with("/manifests/1.0.RELEASE")
+        })
+        .collect();
+    assert_eq!(writes, Vec::<&(String, String, u16)>::new());
+}
+
+#[test]
+fn carrying_merges_with_another_signers_entries_on_the_target() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let (ours, theirs) = (Key::ecdsa(), Key::ed25519());
+    let img = seeder.image("staging/app", "rc", "rc", &[], &[]);
+    let attached = attach_all(&reg, "staging/app", &img, &ours);
+    // The target already holds a signature of the same digest by another signer, and another
+    // referrer in its tag-schema index.
+    cosign::sign(
+        &seeder,
+        "release/app",
+        &img.digest,
+        &[(
+            &theirs,
+            cosign::payload(&reg.repo("release/app"), &img.digest),
+        )],
+    );
+    let (other, _) = cosign::referrer(
+        &seeder,
+        "release/app",
+        &img,
+        "application/vnd.other+json",
+        b"other",
+    );
+    cosign::referrers_tag(
+        &seeder,
+        "release/app",
+        &img.digest,
+        &[(&other, "application/vnd.other+json")],
+    );
+    let their_sig = manifest(&reg, "release/app", &cosign::tag_for(&img.digest, "sig")).unwrap();
+
+    let before = reg.access_log().len();
+    let empty = tempfile::tempdir().unwrap();
+    put(
+        &json!({"source": reg.source("release/app", json!({})), "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0.RELEASE"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    let sig = manifest(&reg, "release/app", &cosign::tag_for(&img.digest, "sig")).unwrap();
+    let layers = sig["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2, "{sig}");
+    assert_eq!(
+        layers[0], their_sig["layers"][0],
+        "the other signer's layer is kept first"
+    );
+    let ours_sig = manifest(&reg, "staging/app", &cosign::tag_for(&img.digest, "sig")).unwrap();
+    assert_eq!(layers[1], ours_sig["layers"][0]);
+    // The merged config lists both layers, as cosign's append makes it.
+    let config_digest = sig["config"]["digest"].as_str().unwrap();
+    let config: Value =
+        serde_json::from_slice(&std::fs::read(reg.blob_file(config_digest)).unwrap()).unwrap();
+    assert_eq!(
+        config["rootfs"]["diff_ids"],
+        json!([layers[0]["digest"], layers[1]["digest"]])
+    );
+    // Both signers verify.
+    for key in [&ours, &theirs] {
+        let run = check(
+            &json!({"source": reg.source("release/app", json!({"tag": "1.0.RELEASE", "verify": verify(&[key])}))}),
+        );
+        assert_eq!(tags(&run.succeeds()), ["1.0.RELEASE"], "{}", run.stderr);
+    }
+    let index = manifest(&reg, "release/app", &format!("sha256-{}", &img.digest[7..])).unwrap();
+    let listed: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [other.digest.as_str(), attached.referrer.digest.as_str()]
+    );
+    // Within one registry the image's and the artifacts' blobs are mounted; the only blob
+    // uploaded is the merged signature config made here.
+    let log = reg.access_log();
+    let uploads: Vec<_> = log[before..]
+        .iter()
+        .filter(|(m, p, _)| m == "PUT" && p.contains("/blobs/uploads/"))
+        .collect();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert!(
+        uploads[0].1.contains(&config_digest.replace(':', "%3A"))
+            || uploads[0].1.contains(config_digest),
+        "{uploads:?}"
+    );
+}
+
+#[test]
+fn referrers_false_carries_nothing_and_an_index_keeps_its_attestation_manifests() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ecdsa();
+    let amd64 = seeder.image_for(
+        "staging/app",
+        "amd64",
+        "amd64",
+        &[],
+        &[],
+        "linux",
+        "amd64",
+        None,
+    );
+    let attestation = seeder.image_for(
+        "staging/app",
+        "att",
+        "attestation",
+        &[],
+        &[],
+        "unknown",
+        "unknown",
+        None,
+    );
+    let index = seeder.index(
+        "staging/app",
+        "rc",
+        &[
+            (json!({"os": "linux", "architecture": "amd64"}), &amd64),
+            (
+                json!({"os": "unknown", "architecture": "unknown"}),
+                &attestation,
+            ),
+        ],
+    );
+    cosign::sign(
+        &seeder,
+        "staging/app",
+        &index.digest,
+        &[(
+            &key,
+            cosign::payload(&reg.repo("staging/app"), &index.digest),
+        )],
+    );
+    // A child signed on its own (`cosign sign --recursive`).
+    cosign::sign(
+        &seeder,
+        "staging/app",
+        &amd64.digest,
+        &[(
+            &key,
+            cosign::payload(&reg.repo("staging/app"), &amd64.digest),
+        )],
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let out = put(
+        &json!({"source": reg.source("plain/app", json!({})), "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0"], "referrers": false}}),
+        empty.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        out["metadata"].as_array().unwrap().len(),
+        2,
+        "no referrers entry: {out}"
+    );
+    assert!(manifest(&reg, "plain/app", &cosign::tag_for(&index.digest, "sig")).is_none());
+    assert!(
+        manifest(&reg, "plain/app", &attestation.digest).is_some(),
+        "unknown/unknown child kept"
+    );
+
+    let out = put(
+        &json!({"source": reg.source("signed/app", json!({})), "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0"]}}),
+        empty.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        out["metadata"][2]["value"],
+        json!(format!(
+            "{} {}",
+            cosign::tag_for(&index.digest, "sig"),
+            cosign::tag_for(&amd64.digest, "sig")
+        ))
+    );
+    assert!(
+        manifest(&reg, "signed/app", &attestation.digest).is_some(),
+        "unknown/unknown child kept"
+    );
+    assert!(manifest(&reg, "signed/app", &cosign::tag_for(&amd64.digest, "sig")).is_some());
+}
+
+/// An image pushed straight into the in-memory OCI 1.1 registry, tagged `tag`.
+fn fake_image(fake: &Oci11, repo: &str, tag: &str) -> Pushed {
+    let layer = fake.put_blob(repo, format!("layer {tag}").as_bytes());
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = fake.put_blob(repo, config);
+    let m = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": format!("layer {tag}").len()}],
+    }))
+    .unwrap();
+    fake.put_manifest(repo, tag, OCI_MANIFEST, &m);
+    Pushed {
+        digest: crate::support::seed::sha256(&m),
+        size: m.len(),
+    }
+}
+
+#[test]
+fn a_source_with_the_referrers_api_is_read_by_it_and_a_target_without_gets_the_tag_schema() {
+    let fake = Oci11::start();
+    let key = Key::ed25519();
+    let img = fake_image(&fake, "staging/app", "rc");
+    // A referrer (indexed by the fake from its `subject`) and a cosign signature.
+    let blob = fake.put_blob("staging/app", b"scan report");
+    let config = fake.put_blob("staging/app", b"{}");
+    let referrer = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/vnd.example.scan+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": [{"mediaType": "application/octet-stream", "digest": blob, "size": 11}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": img.digest, "size": img.size},
+        "annotations": {"org.opencontainers.image.created": "2026-01-01T00:00:00Z"},
+    }))
+    .unwrap();
+    let referrer_digest = crate::support::seed::sha256(&referrer);
+    fake.put_manifest("staging/app", &referrer_digest, OCI_MANIFEST, &referrer);
+    let payload = cosign::payload(&fake.repo("staging/app"), &img.digest);
+    let payload_digest = fake.put_blob("staging/app", &payload);
+    let sig_config = fake.put_blob("staging/app", b"{\"rootfs\":{}}");
+    let sig = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sig_config, "size": 13},
+        "layers": [{"mediaType": cosign::SIMPLE_SIGNING, "digest": payload_digest, "size": payload.len(),
+            "annotations": {cosign::SIGNATURE_ANNOTATION: key.sign(&payload)}}],
+    }))
+    .unwrap();
+    fake.put_manifest(
+        "staging/app",
+        &cosign::tag_for(&img.digest, "sig"),
+        OCI_MANIFEST,
+        &sig,
+    );
+
+    // A hostile answer: each page links to itself. Read once more, then left with a warning.
+    fake.loop_referrers();
+    let reg = TestRegistry::start(Mode::Plain);
+    let empty = tempfile::tempdir().unwrap();
+    let run = put(
+        &json!({"source": reg.source("release/app", json!({"verify": verify(&[&key])})), "params": {"promote": format!("{}:rc", fake.repo("staging/app")), "tags": ["1.0.RELEASE"]}}),
+        empty.path(),
+    );
+    let out = run.succeeds();
+    assert!(
+        run.stderr.contains("repeat themselves; stopping"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        out["metadata"][2]["value"],
+        json!(format!(
+            "{referrer_digest} {}",
+            cosign::tag_for(&img.digest, "sig")
+        ))
+    );
+    let log = fake.log();
+    let asked = format!("/v2/staging/app/referrers/{}", img.digest);
+    let pages = log
+        .iter()
+        .filter(|(m, p)| m == "GET" && *p == asked)
+        .count();
+    assert_eq!(pages, 2, "{log:?}");
+    let schema_tag = format!("sha256-{}", &img.digest[7..]);
+    assert!(
+        !log.iter()
+            .any(|(_, p)| p.ends_with(&format!("/manifests/{schema_tag}"))),
+        "the API answered: no tag schema read"
+    );
+    // The target (distribution 2.8, no referrers API) gets the tag schema.
+    let index = manifest(&reg, "release/app", &schema_tag).expect("tag schema index");
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    assert_eq!(index["manifests"][0]["digest"], json!(referrer_digest));
+    assert_eq!(
+        index["manifests"][0]["artifactType"],
+        json!("application/vnd.example.scan+json")
+    );
+    assert_eq!(
+        index["manifests"][0]["annotations"]["org.opencontainers.image.created"],
+        json!("2026-01-01T00:00:00Z")
+    );
+    assert_eq!(
+        digest_of(&manifest(&reg, "release/app", &referrer_digest).unwrap()),
+        referrer_digest
+    );
+    let run = check(
+        &json!({"source": reg.source("release/app", json!({"tag": "1.0.RELEASE", "verify": verify(&[&key])}))}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.0.RELEASE"], "{}", run.stderr);
+}
+
+#[test]
+fn a_target_that_takes_subject_manifests_gets_no_tag_schema_index() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ecdsa();
+    let img = seeder.image("staging/app", "rc", "rc", &[], &[]);
+    let attached = attach_all(&reg, "staging/app", &img, &key);
+    let fake = Oci11::start();
+    let empty = tempfile::tempdir().unwrap();
+    let request = json!({"source": {"repository": fake.repo("release/app")}, "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0.RELEASE"]}});
+    put(&request, empty.path()).succeeds();
+    let schema_tag = format!("sha256-{}", &img.digest[7..]);
+    assert!(
+        fake.manifest("release/app", &schema_tag).is_none(),
+        "OCI-Subject answered: no tag schema index"
+    );
+    assert!(fake
+        .manifest("release/app", &attached.referrer.digest)
+        .is_some());
+    for suffix in ["sig", "att", "sbom"] {
+        assert!(
+            fake.manifest("release/app", &cosign::tag_for(&img.digest, suffix))
+                .is_some(),
+            "{suffix}"
+        );
+    }
+    // Promoted again: the referrer is there and the API lists it; nothing is PUT but the tag.
+    let before = fake.log().len();
+    put(&request, empty.path()).succeeds();
+    let log = fake.log();
+    let puts: Vec<&str> = log[before..]
+        .iter()
+        .filter(|(m, _)| m == "PUT")
+        .map(|(_, p)| p.as_str())
+        .collect();
+    assert_eq!(puts, ["/v2/release/app/manifests/1.0.RELEASE"]);
+}
+
+#[test]
+fn in_writes_the_referrers_into_the_layout_and_out_pushes_them() {
+    let staging = TestRegistry::start(Mode::Plain);
+    let prod = TestRegistry::start(Mode::Basic);
+    let key = Key::ecdsa();
+    let img = Seeder::new(&staging).image("staging/app", "rc", "rc", &[], &[]);
+    let attached = attach_all(&staging, "staging/app", &img, &key);
+    let hex = &img.digest[7..];
+    let names = format!(
+        "{} sha256-{hex}.sig sha256-{hex}.att sha256-{hex}.sbom",
+        attached.referrer.digest
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = get(
+        &json!({"source": staging.source("staging/app", json!({})), "version": {"tag": "rc", "digest": img.digest}, "params": {"format": "oci-layout", "referrers": true}}),
+        dir.path(),
+    )
+    .succeeds();
+    assert!(
+        out["metadata"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "referrers", "value": names})),
+        "{out}"
+    );
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("oci/index.json")).unwrap()).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 5, "{index}");
+    assert_eq!(entries[0]["digest"], json!(img.digest));
+    assert_eq!(entries[1]["digest"], json!(attached.referrer.digest));
+    assert_eq!(
+        entries[1]["artifactType"],
+        json!("application/vnd.example.scan+json")
+    );
+    assert_eq!(
+        entries[2]["annotations"]["org.opencontainers.image.ref.name"],
+        json!(format!("sha256-{hex}.sig"))
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("oci/single-image-digest")).unwrap(),
+        img.digest
+    );
+    for e in entries {
+        let d = e["digest"].as_str().unwrap();
+        assert!(
+            dir.path()
+                .join(format!("oci/blobs/sha256/{}", &d[7..]))
+                .is_file(),
+            "{d}"
+        );
+    }
+
+    // A later `out` of that layout pushes the image and everything that refers to it.
+    let source = prod.source("release/app", json!({"verify": verify(&[&key])}));
+    let out = put(
+        &json!({"source": source, "params": {"image": "oci", "tags": ["1.0.RELEASE"]}}),
+        dir.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        out["metadata"][2],
+        json!({"name": "referrers", "value": names})
+    );
+    for suffix in ["sig", "att", "sbom"] {
+        let tag = cosign::tag_for(&img.digest, suffix);
+        assert_eq!(
+            manifest(&prod, "release/app", &tag),
+            manifest(&staging, "staging/app", &tag),
+            "{tag}"
+        );
+    }
+    let index = manifest(&prod, "release/app", &format!("sha256-{hex}")).expect("tag schema index");
+    assert_eq!(
+        index["manifests"][0]["digest"],
+        json!(attached.referrer.digest)
+    );
+    let run = check(
+        &json!({"source": prod.source("release/app", json!({"tag": "1.0.RELEASE", "verify": verify(&[&key])}))}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.0.RELEASE"], "{}", run.stderr);
+
+    // `referrers: false`: the image alone.
+    let out = put(&json!({"source": prod.source("bare/app", json!({})), "params": {"image": "oci", "tags": ["1.0"], "referrers": false}}), dir.path()).succeeds();
+    assert_eq!(out["metadata"].as_array().unwrap().len(), 2, "{out}");
+    assert!(manifest(&prod, "bare/app", &cosign::tag_for(&img.digest, "sig")).is_none());
+    assert!(manifest(&prod, "bare/app", &attached.referrer.digest).is_none());
+
+    // Referrers go into a layout only.
+    let err = get(
+        &json!({"source": staging.source("staging/app", json!({})), "version": {"digest": img.digest}, "params": {"referrers": true}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .fails();
+    assert!(
+        err.contains("params.referrers: needs `format: oci-layout`"),
+        "{err}"
+    );
+    let err = get(
+        &json!({"source": staging.source("staging/app", json!({})), "version": {"digest": img.digest}, "params": {"format": "oci-layout", "skip_download": true, "referrers": true}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .fails();
+    assert!(err.contains("without `skip_download`"), "{err}");
+}
+
+#[test]
+fn rsa_keys_verify_pkcs1_and_pss_signatures_made_by_openssl() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let (pkcs1, pss) = (Key::rsa(false), Key::rsa(true));
+    let repo = reg.repo("app");
+    let a = seeder.image("app", "1.0.0", "a", &[], &[]);
+    let b = seeder.image("app", "1.1.0", "b", &[], &[]);
+    cosign::sign(
+        &seeder,
+        "app",
+        &a.digest,
+        &[(&pkcs1, cosign::payload(&repo, &a.digest))],
+    );
+    cosign::sign(
+        &seeder,
+        "app",
+        &b.digest,
+        &[(&pss, cosign::payload(&repo, &b.digest))],
+    );
+    let cursor = json!({"tag": "1.0.0", "digest": a.digest});
+    let run = check(
+        &json!({"source": reg.source("app", json!({"verify": verify(&[&pkcs1, &pss])})), "version": cursor}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.0.0", "1.1.0"], "{}", run.stderr);
+    let run = check(
+        &json!({"source": reg.source("app", json!({"verify": verify(&[&pss])})), "version": cursor}),
+    );
+    assert_eq!(tags(&run.succeeds()), ["1.1.0"], "{}", run.stderr);
+}
+
+#[test]
+fn a_signature_kept_as_an_oci_referrer_is_found_by_the_artifact_type_filter() {
+    let fake = Oci11::start();
+    let (key, other) = (Key::ecdsa(), Key::ecdsa());
+    let img = fake_image(&fake, "app", "1.0");
+    // cosign's OCI 1.1 mode: the signature manifest names the image as its `subject`; no tag.
+    let payload = cosign::payload(&fake.repo("app"), &img.digest);
+    let payload_digest = fake.put_blob("app", &payload);
+    let empty = fake.put_blob("app", b"{}");
+    let sig = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": cosign::SIMPLE_SIGNING, "digest": payload_digest, "size": payload.len(),
+            "annotations": {cosign::SIGNATURE_ANNOTATION: key.sign(&payload)}}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": img.digest, "size": img.size},
+    }))
+    .unwrap();
+    fake.put_manifest(
+        "app",
+        &crate::support::seed::sha256(&sig),
+        OCI_MANIFEST,
+        &sig,
+    );
+    // Another artifact the filter leaves out.
+    let sbom = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/spdx+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [], "subject": {"mediaType": OCI_MANIFEST, "digest": img.digest, "size": img.size},
+    }))
+    .unwrap();
+    let sbom_digest = crate::support::seed::sha256(&sbom);
+    fake.put_manifest("app", &sbom_digest, OCI_MANIFEST, &sbom);
+
+    let version = json!({"tag": "1.0", "digest": img.digest});
+    let source = json!({"repository": fake.repo("app"), "verify": verify(&[&key])});
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": source, "version": version, "params": {"skip_download": true}}),
+        dest.path(),
+    )
+    .succeeds();
+    let log = fake.log();
+    let filtered = format!(
+        "/v2/app/referrers/{}?artifactType=application%2Fvnd.dev.cosign.artifact.sig.v1%2Bjson",
+        img.digest
+    );
+    assert!(
+        log.iter().any(|(m, p)| m == "GET" && *p == filtered),
+        "{log:?}"
+    );
+    assert!(
+        !log.iter().any(|(_, p)| p.ends_with(&sbom_digest)),
+        "the filter left the SBOM out"
+    );
+
+    let dest = tempfile::tempdir().unwrap();
+    let source = json!({"repository": fake.repo("app"), "verify": verify(&[&other])});
+    let err = get(
+        &json!({"source": source, "version": version, "params": {}}),
+        dest.path(),
+    )
+    .fails();
+    assert!(
+        err.contains("no cosign signature (no tag") && err.contains("does not verify with any key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_verified_tag_check_costs_the_signature_manifest_and_its_payload() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ed25519();
+    let img = seeder.image("app", "latest", "a", &[], &[]);
+    cosign::sign(
+        &seeder,
+        "app",
+        &img.digest,
+        &[(&key, cosign::payload(&reg.repo("app"), &img.digest))],
+    );
+    let cursor = json!({"tag": "latest", "digest": img.digest});
+    let source = reg.source(
+        "app",
+        json!({"tag": "latest", "debug": true, "verify": verify(&[&key])}),
+    );
+    let run = check(&json!({"source": source, "version": cursor}));
+    assert_eq!(tags(&run.succeeds()), ["latest"]);
+    let lines: Vec<&str> = run
+        .request_lines()
+        .into_iter()
+        .filter(|l| !l.contains(" /v2/ ") && !l.ends_with("/v2/"))
+        .collect();
+    assert_eq!(run.requests("HEAD", "/manifests/latest"), 1, "{lines:?}");
+    assert_eq!(
+        run.requests(
+            "GET",
+            &format!("/manifests/{}", cosign::tag_for(&img.digest, "sig"))
+        ),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(run.requests("GET", "/blobs/sha256:"), 1, "{lines:?}");
+    assert_eq!(
+        run.requests("GET", "/referrers/"),
+        0,
+        "a valid tag signature: no referrers request"
+    );
+}
