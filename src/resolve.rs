@@ -20,26 +20,7 @@ pub enum Request<I, P> {
     Package(P),
 }
 
-/// An image source, checked and compiled.
-pub struct ImagePlan {
-    /// The source as decoded (never rewritten).
-    pub source: ImageSource,
-    /// `source.repository`, parsed once (on ECR's account registry when `aws_account_id` says).
-    pub repository: Repository,
-    /// The repository as reported (metadata, the `repository` file).
-    pub name: String,
-    /// The cloud login the source asks for (a credential provider of `login::PROVIDERS`), run
-    /// before the first registry request.
-    pub login: Option<Box<dyn crate::login::CloudLogin>>,
-    /// `source.label_regex`, compiled.
-    pub label_regex: Option<Regex>,
-    /// `source.annotation_regex`, compiled.
-    pub annotation_regex: Option<Regex>,
-    /// `semver_constraint` and `tag_regex`, compiled.
-    pub discovery: crate::image::DiscoveryRules,
-    /// `source.verify`, its keys parsed.
-    pub verify: Option<crate::image::verify::Policy>,
-}
+pub use crate::image::ImagePlan;
 
 /// A package source, checked.
 pub struct PackagePlan {

@@ -4,7 +4,7 @@ use super::{discover, ImageError, Target};
 use crate::log;
 use crate::protocol::ImageVersion;
 use crate::registry::{Client, Repository};
-use crate::resolve::ImagePlan;
+use super::ImagePlan;
 
 /// Checks what `check` needs of the source before any request: the tag (the modes' rules are
 /// compiled in the plan).

@@ -4,7 +4,7 @@ use super::platform::Platform;
 use super::{aliases, download, freshness, manifest, ImageError, Target};
 use crate::protocol::{ImageFormat, ImageGetParams, ImageVersion, MetadataField, VersionResponse};
 use crate::registry::{Client, Manifest, Repository};
-use crate::resolve::ImagePlan;
+use super::ImagePlan;
 use crate::{fsutil, log};
 use regex::Regex;
 use std::collections::BTreeMap;

@@ -18,7 +18,6 @@ pub mod verify;
 use crate::net::TlsSettings;
 use crate::protocol::ImageSource;
 use crate::registry::{Client, ClientOptions, Credentials, RegistryError, Repository};
-use crate::resolve::ImagePlan;
 
 /// Errors of the image backend.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +139,28 @@ pub enum ImageError {
         #[source]
         source: serde_json::Error,
     },
+}
+
+/// An image source, checked and compiled: what `resolve` makes of the request before any
+/// network call (defined here, where it is used, so `image` needs nothing from above).
+pub struct ImagePlan {
+    /// The source as decoded (never rewritten).
+    pub source: crate::protocol::ImageSource,
+    /// `source.repository`, parsed once (on ECR's account registry when `aws_account_id` says).
+    pub repository: crate::registry::Repository,
+    /// The repository as reported (metadata, the `repository` file).
+    pub name: String,
+    /// The cloud login the source asks for (a credential provider of `login::PROVIDERS`), run
+    /// before the first registry request.
+    pub login: Option<Box<dyn crate::login::CloudLogin>>,
+    /// `source.label_regex`, compiled.
+    pub label_regex: Option<regex::Regex>,
+    /// `source.annotation_regex`, compiled.
+    pub annotation_regex: Option<regex::Regex>,
+    /// `semver_constraint` and `tag_regex`, compiled.
+    pub discovery: DiscoveryRules,
+    /// `source.verify`, its keys parsed.
+    pub verify: Option<verify::Policy>,
 }
 
 /// Where to look for an image: the origin, and a mirror tried first when configured.

@@ -38,7 +38,7 @@ impl<'a> PutSource<'a> {
 
 /// Pushes or promotes, then answers with the first tag and the digest.
 pub async fn put(
-    plan: &crate::resolve::ImagePlan,
+    plan: &super::ImagePlan,
     target: Target,
     params: &ImagePutParams,
     sources: &Path,
