@@ -499,14 +499,14 @@ pub struct PackageSource {
     #[serde(default, deserialize_with = "empty_is_none")]
     pub signed_by: Option<String>,
     /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them
-    /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, git, Helm),
+    /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, GitLab, git, Helm, Go modules),
     /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`),
     /// RubyGems requirements, comma = and (gem: `~> 1.2, != 1.3.0`),
     /// Maven version ranges (maven: `[1.1,2.0)`, `(,1.0],[1.2,)`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub constraint: Option<String>,
     /// Admit pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
-    /// GitHub, git, Helm), any pre-release for crates; GitHub releases flagged pre-release; apk
+    /// GitHub, GitLab, git, Helm, Go modules), any pre-release for crates; GitHub releases flagged pre-release; apk
     /// `_alpha`/`_beta`/`_pre`/`_rc`; RubyGems versions with a letter (also admitted when a
     /// requirement names one); Maven `alpha`/`beta`/`milestone`/`rc`/`cr`/`-SNAPSHOT`; no effect
     /// for apt (Debian has no pre-releases).

@@ -127,6 +127,45 @@ fn package_sources_are_decoded_strictly() {
     }
 }
 
+/// A field that belongs to other sources is refused before any request, naming who has it: an
+/// `index_url` on a helm source would otherwise have become where `username`/`password` go.
+#[test]
+fn fields_of_other_sources_are_refused() {
+    for (source, expected) in [
+        (
+            json!({"helm": "redis", "repository": "https://charts.example", "index_url": "https://attacker.example", "username": "u", "password": "p"}),
+            "source.index_url: not a field of helm sources (only pypi, crate and gem sources have it)",
+        ),
+        (
+            json!({"maven": "g:a", "registry": "https://attacker.example"}),
+            "source.registry: not a field of maven sources (only npm sources have it)",
+        ),
+        (
+            json!({"pypi": "a", "api_url": "https://attacker.example"}),
+            "source.api_url: not a field of pypi sources (only github and gitlab sources have it)",
+        ),
+        (
+            json!({"npm": "a", "access_token": "t0ken-value"}),
+            "source.access_token: not a field of npm sources (only github and gitlab sources have it)",
+        ),
+        (
+            json!({"helm": "redis", "repository": "https://charts.example", "releases": false}),
+            "source.releases: not a field of helm sources (only github and gitlab sources have it)",
+        ),
+        (
+            json!({"go": "example.com/m", "tag_regex": "^v(?P<version>.*)$"}),
+            "source.tag_regex: not a field of go sources (only github, gitlab and git sources have it)",
+        ),
+        (
+            json!({"git": "https://example.com/r.git", "drafts": true}),
+            "source.drafts: not a field of git sources (only github sources have it)",
+        ),
+    ] {
+        let line = check(&json!({"source": source})).fails();
+        assert!(line.contains(expected), "{source}: {line}");
+    }
+}
+
 fn git(dir: &std::path::Path, args: &[&str]) {
     let ok = std::process::Command::new("git")
         .args([

@@ -118,6 +118,11 @@ fn pages(
     while let Some(url) = next.take() {
         pages += 1;
         if pages > MAX_PAGES {
+            crate::log::warn(format_args!(
+                "{}: stopped after {MAX_PAGES} pages ({} entries); older ones are not listed",
+                crate::net::redact_url(&first_url),
+                items.len()
+            ));
             break;
         }
         let mut headers = api.headers.clone();

@@ -387,9 +387,18 @@ impl Backend for Maven {
     fn details(
         &self,
         mut release: Release,
-        _download: Option<&str>,
+        download: Option<&str>,
     ) -> Result<Release, PackageError> {
         let version = release.version.clone();
+        // Without `download` a checksum is only metadata: a repository refusing a sidecar
+        // (S3-backed ones answer 403 for a missing object) costs the checksum, not the `in`.
+        let sidecar = |url: &str| match self.sidecar(url) {
+            Err(e) if download.is_none() => {
+                crate::log::warn(format_args!("no checksum for {url}: {e}"));
+                Ok(None)
+            }
+            other => other,
+        };
         if !is_segment(&version) {
             return Err(PackageError::Invalid {
                 field: "version",
@@ -436,13 +445,13 @@ impl Backend for Maven {
             let name = format!("{}-{}.{ext}", self.artifact, file_version(&ext));
             let url = format!("{dir}/{name}");
             files.push(ReleaseFile {
-                hash: self.sidecar(&url)?,
+                hash: sidecar(&url)?,
                 name,
                 url,
             });
         }
         files.push(ReleaseFile {
-            hash: self.sidecar(&pom_url)?,
+            hash: sidecar(&pom_url)?,
             name: pom_name,
             url: pom_url,
         });
@@ -468,7 +477,13 @@ impl Backend for Maven {
         path: &std::path::Path,
     ) -> Result<(), PackageError> {
         match hash.split_once(':') {
-            Some(("sha1", hex)) => self.download_sha1(&file.url, hex, path),
+            Some(("sha1", hex)) => {
+                crate::log::warn(format_args!(
+                    "{}: the repository publishes only a SHA-1 sidecar; verified against SHA-1, which is not collision-resistant",
+                    file.name
+                ));
+                self.download_sha1(&file.url, hex, path)
+            }
             _ => self.fetcher.download(&file.url, hash, path),
         }
     }

@@ -172,7 +172,7 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
         detail,
     };
     if let [one] = set.as_slice() {
-        // The distro fields mean nothing to the other sources: say so rather than ignore them.
+        // A field of other sources means nothing to this one: say so rather than ignore it.
         let distro = [
             (
                 "source.repository",
@@ -189,6 +189,33 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             ("source.signed_by", source.signed_by.is_some(), "apt"),
             ("source.proxy", source.proxy.is_some(), "go"),
             ("source.drafts", source.drafts, "github"),
+            // Index roots: a stray one must not become where the credentials go.
+            (
+                "source.index_url",
+                source.index_url.is_some(),
+                "pypi, crate and gem",
+            ),
+            ("source.registry", source.registry.is_some(), "npm"),
+            (
+                "source.api_url",
+                source.api_url.is_some(),
+                "github and gitlab",
+            ),
+            (
+                "source.access_token",
+                source.access_token.is_some(),
+                "github and gitlab",
+            ),
+            (
+                "source.releases",
+                source.releases.is_some(),
+                "github and gitlab",
+            ),
+            (
+                "source.tag_regex",
+                source.tag_regex.is_some(),
+                "github, gitlab and git",
+            ),
         ];
         for (field, set, owners) in distro {
             // Whole words: `github` must not let a `git` source through.
@@ -224,6 +251,16 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             many.join(", ")
         ))),
     }
+}
+
+/// An RFC 3339 date as UTC to the second (`2024-01-02T03:04:05Z`); `None` when it is not one.
+pub fn utc_seconds(text: &str) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|d| {
+            d.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
 }
 
 /// Turns an index page (`Content-Type`, body) into releases.
@@ -623,9 +660,20 @@ pub fn get(
     if let Some(t) = &version.tag {
         metadata.push(MetadataField::new("tag", t.clone()));
     }
+    // One format whatever the index wrote (an offset, nanoseconds, or not a date at all).
+    let published_at = release.published_at.as_deref().and_then(|t| {
+        let utc = utc_seconds(t);
+        if utc.is_none() {
+            log::warn(format_args!(
+                "published_at of {name} {} is not an RFC 3339 date: left out",
+                version.version
+            ));
+        }
+        utc
+    });
     for (file, value) in [
         ("url", &release.url),
-        ("published_at", &release.published_at),
+        ("published_at", &published_at),
         ("checksum", &release.checksum),
         ("app_version", &release.app_version),
     ] {
@@ -708,4 +756,23 @@ pub fn tag_version(tag: &str, re: Option<&Regex>) -> Option<Release> {
 /// Compiles `source.tag_regex`.
 pub fn tag_regex(source: &PackageSource) -> Result<Option<Regex>, PackageError> {
     compile("source.tag_regex", &source.tag_regex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_seconds;
+
+    #[test]
+    fn published_dates_are_utc_seconds() {
+        assert_eq!(
+            utc_seconds("2024-01-02T05:04:05.123456789+02:00").as_deref(),
+            Some("2024-01-02T03:04:05Z")
+        );
+        assert_eq!(
+            utc_seconds("2019-03-12T20:43:26Z").as_deref(),
+            Some("2019-03-12T20:43:26Z")
+        );
+        assert_eq!(utc_seconds("last Tuesday"), None);
+        assert_eq!(utc_seconds("$(rm -rf /)"), None);
+    }
 }

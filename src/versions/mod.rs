@@ -1,5 +1,5 @@
 //! Version orderings and constraints per ecosystem: Masterminds semver (image tags), node-semver
-//! ranges (npm, GitHub and git tags), PEP 440 (PyPI), Cargo requirements (crates), dpkg
+//! ranges (npm, GitHub, GitLab and git tags), PEP 440 (PyPI), Cargo requirements (crates), dpkg
 //! versions and relations (apt), apk versions and comparisons (Alpine), RubyGems versions and
 //! requirements, Helm chart versions, Go module versions as golang.org/x/mod orders them, Maven
 //! versions and ranges, natural tag order.
@@ -30,7 +30,7 @@ pub enum Ecosystem {
     /// Strict semver with node-semver ranges (npm registries).
     Npm,
     /// Tag text read loosely (Masterminds: a leading `v`, one to three numbers, leading zeros)
-    /// under node-semver ranges (GitHub and git tags; Helm chart versions, [`helm`]).
+    /// under node-semver ranges (GitHub, GitLab and git tags; Helm chart versions, [`helm`]).
     Loose,
     /// Debian versions and relations, as dpkg (apt repositories).
     Dpkg,
