@@ -1,10 +1,10 @@
 //! `check` for images: tag mode (a tag moving to a new digest), as registry-image-resource does it.
 
+use super::ImagePlan;
 use super::{discover, ImageError, Target};
 use crate::log;
 use crate::protocol::ImageVersion;
 use crate::registry::{Client, Repository};
-use super::ImagePlan;
 
 /// Checks what `check` needs of the source before any request: the tag (the modes' rules are
 /// compiled in the plan).

@@ -1,10 +1,10 @@
 //! `in` for images: fetch the version's manifest by digest, write `tag`/`digest`/`repository`, metadata.
 
 use super::platform::Platform;
+use super::ImagePlan;
 use super::{aliases, download, freshness, manifest, ImageError, Target};
 use crate::protocol::{ImageFormat, ImageGetParams, ImageVersion, MetadataField, VersionResponse};
 use crate::registry::{Client, Manifest, Repository};
-use super::ImagePlan;
 use crate::{fsutil, log};
 use regex::Regex;
 use std::collections::BTreeMap;
