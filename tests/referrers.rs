@@ -1327,3 +1327,66 @@ fn a_target_cosign_manifest_whose_config_is_an_array_is_an_error_not_a_panic() {
     .fails();
     assert!(err.contains("config is not an object"), "{err}");
 }
+
+#[test]
+fn a_layout_of_another_tool_listing_referrers_beside_the_image_carries_them() {
+    // As `oras copy -r --to-oci-layout` leaves it: no `single-image-digest`; `index.json` lists
+    // the image (by its tag name) and an artifact whose `subject` is the image.
+    let dir = tempfile::tempdir().unwrap();
+    let oci = dir.path().join("oci");
+    std::fs::create_dir_all(oci.join("blobs/sha256")).unwrap();
+    std::fs::write(oci.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let blob = |bytes: &[u8]| {
+        let d = crate::support::seed::sha256(bytes);
+        std::fs::write(oci.join(format!("blobs/sha256/{}", &d[7..])), bytes).unwrap();
+        json!({"digest": d, "size": bytes.len()})
+    };
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let (config, layer) = (blob(config), blob(b"layer bytes"));
+    let image = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config["digest"], "size": config["size"]},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer["digest"], "size": layer["size"]}],
+    }))
+    .unwrap();
+    let image_desc = blob(&image);
+    let (empty, report) = (blob(b"{}"), blob(b"scan report"));
+    let referrer = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/vnd.example.scan+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty["digest"], "size": 2},
+        "layers": [{"mediaType": "application/octet-stream", "digest": report["digest"], "size": report["size"]}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": image_desc["digest"], "size": image_desc["size"]},
+    }))
+    .unwrap();
+    let referrer_desc = blob(&referrer);
+    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": image_desc["digest"], "size": image_desc["size"],
+            "annotations": {"org.opencontainers.image.ref.name": "1.0"}},
+        {"mediaType": OCI_MANIFEST, "digest": referrer_desc["digest"], "size": referrer_desc["size"],
+            "artifactType": "application/vnd.example.scan+json"},
+    ]});
+    std::fs::write(oci.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+
+    let reg = TestRegistry::start(Mode::Plain);
+    let out = put(
+        &json!({"source": reg.source("app", json!({})), "params": {"image": "oci", "tags": ["1.0"]}}),
+        dir.path(),
+    )
+    .succeeds();
+    let image_digest = image_desc["digest"].as_str().unwrap();
+    assert_eq!(out["version"]["digest"], json!(image_digest), "{out}");
+    assert_eq!(
+        digest_of(&manifest(&reg, "app", "1.0").unwrap()),
+        image_digest
+    );
+    let referrer_digest = referrer_desc["digest"].as_str().unwrap();
+    assert!(manifest(&reg, "app", referrer_digest).is_some());
+    let schema =
+        manifest(&reg, "app", &format!("sha256-{}", &image_digest[7..])).expect("tag schema index");
+    assert_eq!(schema["manifests"][0]["digest"], json!(referrer_digest));
+    assert_eq!(
+        schema["manifests"][0]["artifactType"],
+        json!("application/vnd.example.scan+json")
+    );
+}
