@@ -998,3 +998,395 @@ fn a_verified_tag_check_costs_the_signature_manifest_and_its_payload() {
         "a valid tag signature: no referrers request"
     );
 }
+
+/// A signature layer on the fake registry: `payload` stored (unless `store` is false), its
+/// annotation `key`'s signature of `signed`.
+fn fake_sig_layer(fake: &Oci11, payload: &[u8], key: &Key, signed: &[u8], store: bool) -> Value {
+    let digest = match store {
+        true => fake.put_blob("app", payload),
+        false => crate::support::seed::sha256(payload),
+    };
+    json!({"mediaType": cosign::SIMPLE_SIGNING, "digest": digest, "size": payload.len(),
+        "annotations": {cosign::SIGNATURE_ANNOTATION: key.sign(signed)}})
+}
+
+/// `subject`'s `.sig` tag on the fake registry, of `layers`.
+fn fake_sig(fake: &Oci11, repo: &str, subject: &str, layers: Value) {
+    let config = fake.put_blob(repo, b"{\"rootfs\":{}}");
+    let sig = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 13},
+        "layers": layers,
+    }))
+    .unwrap();
+    fake.put_manifest(repo, &cosign::tag_for(subject, "sig"), OCI_MANIFEST, &sig);
+}
+
+#[test]
+fn a_broken_signature_skips_its_version_in_check_and_fails_in_with_the_reason() {
+    let fake = Oci11::start();
+    let key = Key::ecdsa();
+    let repo = fake.repo("app");
+    let v: Vec<Pushed> = ["1.0.0", "1.1.0", "1.2.0", "1.3.0"]
+        .iter()
+        .map(|t| fake_image(&fake, "app", t))
+        .collect();
+    for good in [&v[0], &v[3]] {
+        let p = cosign::payload(&repo, &good.digest);
+        fake_sig(
+            &fake,
+            "app",
+            &good.digest,
+            json!([fake_sig_layer(&fake, &p, &key, &p, true)]),
+        );
+    }
+    // 1.1.0: a valid signature whose payload blob the registry does not have.
+    let missing = cosign::payload(&repo, &v[1].digest);
+    let missing_digest = crate::support::seed::sha256(&missing);
+    fake_sig(
+        &fake,
+        "app",
+        &v[1].digest,
+        json!([fake_sig_layer(&fake, &missing, &key, &missing, false)]),
+    );
+    // 1.2.0: the `.sig` tag holds no manifest at all.
+    fake.put_manifest(
+        "app",
+        &cosign::tag_for(&v[2].digest, "sig"),
+        OCI_MANIFEST,
+        b"garbage",
+    );
+
+    let source = json!({"repository": repo, "verify": verify(&[&key])});
+    let cursor = json!({"tag": "1.0.0", "digest": v[0].digest});
+    let run = check(&json!({"source": source, "version": cursor}));
+    assert_eq!(tags(&run.succeeds()), ["1.0.0", "1.3.0"], "{}", run.stderr);
+    let skipped: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("skipping"))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{}", run.stderr);
+    assert!(
+        skipped[0].contains(&v[1].digest)
+            && skipped[0].contains(&format!("payload {missing_digest}"))
+            && skipped[0].contains("404 BLOB_UNKNOWN"),
+        "{}",
+        skipped[0]
+    );
+    assert!(
+        skipped[1].contains(&v[2].digest) && skipped[1].contains("not an image manifest"),
+        "{}",
+        skipped[1]
+    );
+
+    let dest = tempfile::tempdir().unwrap();
+    let err = get(
+        &json!({"source": source, "version": {"tag": "1.1.0", "digest": v[1].digest}, "params": {}}),
+        dest.path(),
+    )
+    .fails();
+    assert!(
+        err.contains("not signed by a key of source.verify") && err.contains("404 BLOB_UNKNOWN"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dest.path()).unwrap().count(), 0);
+
+    // A referrers API answering 500 is a reason for the unsigned ones, not a failed check.
+    fake.fail_referrers(500);
+    let run = check(&json!({"source": source, "version": cursor}));
+    assert_eq!(tags(&run.succeeds()), ["1.0.0", "1.3.0"], "{}", run.stderr);
+    let skipped: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("skipping"))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{}", run.stderr);
+    assert!(
+        skipped[0].contains("could not be read") && skipped[0].contains("500"),
+        "{}",
+        skipped[0]
+    );
+}
+
+#[test]
+fn signatures_examined_per_digest_share_one_budget_across_tag_and_referrers() {
+    let fake = Oci11::start();
+    let (key, other) = (Key::ed25519(), Key::ed25519());
+    let img = fake_image(&fake, "app", "1.0");
+    let payload = cosign::payload(&fake.repo("app"), &img.digest);
+    // 200 layers in the tag and 100 referrers, each signed by a key not listed.
+    let layer = fake_sig_layer(&fake, &payload, &other, &payload, true);
+    fake_sig(
+        &fake,
+        "app",
+        &img.digest,
+        Value::Array(vec![layer.clone(); 200]),
+    );
+    let empty = fake.put_blob("app", b"{}");
+    for i in 0..100 {
+        let sig = serde_json::to_vec(&json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+            "layers": [layer],
+            "subject": {"mediaType": OCI_MANIFEST, "digest": img.digest, "size": img.size},
+            "annotations": {"n": i.to_string()},
+        }))
+        .unwrap();
+        fake.put_manifest(
+            "app",
+            &crate::support::seed::sha256(&sig),
+            OCI_MANIFEST,
+            &sig,
+        );
+    }
+    let source = json!({"repository": fake.repo("app"), "verify": verify(&[&key])});
+    let before = fake.log().len();
+    let err = get(
+        &json!({"source": source, "version": {"digest": img.digest}, "params": {}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .fails();
+    assert!(
+        err.contains("more than 256 signatures; the rest were not examined"),
+        "{err}"
+    );
+    let log = fake.log();
+    let fetched = log[before..]
+        .iter()
+        .filter(|(m, p)| {
+            m == "GET"
+                && (p.contains("/blobs/")
+                    || (p.contains("/manifests/sha256:") && !p.ends_with(&img.digest)))
+        })
+        .count();
+    assert_eq!(fetched, 256, "payloads and referrer manifests read");
+}
+
+#[test]
+fn an_rsa_key_of_1024_bits_is_refused_naming_it_and_its_size() {
+    let port = crate::support::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let private = dir.path().join("rsa1024.pem");
+    cosign::openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:1024",
+        "-out",
+        private.to_str().unwrap(),
+    ]);
+    let public = String::from_utf8(cosign::openssl(&[
+        "pkey",
+        "-in",
+        private.to_str().unwrap(),
+        "-pubout",
+    ]))
+    .unwrap();
+    let key = Key::ecdsa();
+    let source = json!({"repository": format!("127.0.0.1:{port}/app"), "tag": "latest",
+        "verify": {"keys": [key.public_pem(), public]}});
+    let err = check(&json!({ "source": source })).fails();
+    assert!(
+        err.contains("source.verify.keys[1]: an RSA key of 1024 bits is not supported (2048 to 8192 bits are)"),
+        "{err}"
+    );
+    // 2048 bits (the keys the other tests sign with) are taken.
+    let rsa = Key::rsa(false);
+    let source = json!({"repository": format!("127.0.0.1:{port}/app"), "tag": "latest",
+        "verify": {"keys": [rsa.public_pem()]}});
+    let err = check(&json!({ "source": source })).fails();
+    assert!(!err.contains("source.verify.keys"), "{err}");
+}
+
+#[test]
+fn a_valid_signature_over_another_payload_is_refused() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ecdsa();
+    let repo = reg.repo("app");
+    let a = seeder.image("app", "a", "a", &[], &[]);
+    let b = seeder.image("app", "b", "b", &[], &[]);
+    let payload_a = cosign::payload(&repo, &a.digest);
+    cosign::sign(&seeder, "app", &a.digest, &[(&key, payload_a.clone())]);
+    // `b`'s layer: a payload naming `b`, with the (valid) signature of `a`'s payload.
+    let payload_b = cosign::payload(&repo, &b.digest);
+    let manifest = cosign::artifact_manifest(
+        &seeder,
+        "app",
+        &[(
+            payload_b,
+            cosign::SIMPLE_SIGNING,
+            json!({cosign::SIGNATURE_ANNOTATION: key.sign(&payload_a)}),
+        )],
+        json!({}),
+    );
+    seeder.push_manifest(
+        "app",
+        &cosign::tag_for(&b.digest, "sig"),
+        OCI_MANIFEST,
+        &manifest,
+    );
+    let source = reg.source("app", json!({"verify": verify(&[&key])}));
+    let err = get(
+        &json!({"source": source, "version": {"digest": b.digest}, "params": {}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .fails();
+    assert!(
+        err.contains(&b.digest) && err.contains("does not verify with any key"),
+        "{err}"
+    );
+    get(
+        &json!({"source": source, "version": {"digest": a.digest}, "params": {"skip_download": true}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .succeeds();
+}
+
+#[test]
+fn a_referrers_api_that_ignores_the_artifact_type_filter_is_filtered_here() {
+    let fake = Oci11::start();
+    fake.ignore_referrers_filter();
+    let key = Key::ecdsa();
+    let img = fake_image(&fake, "app", "1.0");
+    let payload = cosign::payload(&fake.repo("app"), &img.digest);
+    let layer = fake_sig_layer(&fake, &payload, &key, &payload, true);
+    let empty = fake.put_blob("app", b"{}");
+    let artifact = |artifact_type: &str, layers: Value| {
+        let m = serde_json::to_vec(&json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": artifact_type,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+            "layers": layers,
+            "subject": {"mediaType": OCI_MANIFEST, "digest": img.digest, "size": img.size},
+        }))
+        .unwrap();
+        let digest = crate::support::seed::sha256(&m);
+        fake.put_manifest("app", &digest, OCI_MANIFEST, &m);
+        digest
+    };
+    // Listed first by the registry: an SBOM the filter must leave out.
+    let sbom = artifact("application/spdx+json", json!([]));
+    let sig = artifact(
+        "application/vnd.dev.cosign.artifact.sig.v1+json",
+        json!([layer]),
+    );
+    let source = json!({"repository": fake.repo("app"), "verify": verify(&[&key])});
+    let run = get(
+        &json!({"source": source, "version": {"digest": img.digest}, "params": {"skip_download": true}}),
+        tempfile::tempdir().unwrap().path(),
+    );
+    run.succeeds();
+    let log = fake.log();
+    assert!(
+        log.iter().any(|(m, p)| m == "GET" && p.ends_with(&sig)),
+        "{log:?}"
+    );
+    assert!(
+        !log.iter().any(|(_, p)| p.ends_with(&sbom)),
+        "an unfiltered answer is filtered here: {log:?}"
+    );
+}
+
+#[test]
+fn a_target_cosign_manifest_whose_config_is_an_array_is_an_error_not_a_panic() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let key = Key::ecdsa();
+    let img = seeder.image("staging/app", "rc", "rc", &[], &[]);
+    cosign::sign(
+        &seeder,
+        "staging/app",
+        &img.digest,
+        &[(&key, cosign::payload(&reg.repo("staging/app"), &img.digest))],
+    );
+    // The target already has a `.sig` for the digest (another signer's), its `config` an
+    // array that serde's struct decoding takes as `[digest, size]`.
+    let fake = Oci11::start();
+    let config = fake.put_blob("release/app", b"{\"rootfs\":{}}");
+    let theirs = cosign::payload(&fake.repo("release/app"), &img.digest);
+    let layer = fake_sig_layer(&fake, &theirs, &Key::ed25519(), &theirs, true);
+    let sig = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": [config, 13],
+        "layers": [layer],
+    }))
+    .unwrap();
+    fake.put_manifest(
+        "release/app",
+        &cosign::tag_for(&img.digest, "sig"),
+        OCI_MANIFEST,
+        &sig,
+    );
+    let err = put(
+        &json!({"source": {"repository": fake.repo("release/app")}, "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0"]}}),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .fails();
+    assert!(err.contains("config is not an object"), "{err}");
+}
+
+#[test]
+fn a_layout_of_another_tool_listing_referrers_beside_the_image_carries_them() {
+    // As `oras copy -r --to-oci-layout` leaves it: no `single-image-digest`; `index.json` lists
+    // the image (by its tag name) and an artifact whose `subject` is the image.
+    let dir = tempfile::tempdir().unwrap();
+    let oci = dir.path().join("oci");
+    std::fs::create_dir_all(oci.join("blobs/sha256")).unwrap();
+    std::fs::write(oci.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let blob = |bytes: &[u8]| {
+        let d = crate::support::seed::sha256(bytes);
+        std::fs::write(oci.join(format!("blobs/sha256/{}", &d[7..])), bytes).unwrap();
+        json!({"digest": d, "size": bytes.len()})
+    };
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let (config, layer) = (blob(config), blob(b"layer bytes"));
+    let image = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config["digest"], "size": config["size"]},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer["digest"], "size": layer["size"]}],
+    }))
+    .unwrap();
+    let image_desc = blob(&image);
+    let (empty, report) = (blob(b"{}"), blob(b"scan report"));
+    let referrer = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/vnd.example.scan+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty["digest"], "size": 2},
+        "layers": [{"mediaType": "application/octet-stream", "digest": report["digest"], "size": report["size"]}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": image_desc["digest"], "size": image_desc["size"]},
+    }))
+    .unwrap();
+    let referrer_desc = blob(&referrer);
+    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": image_desc["digest"], "size": image_desc["size"],
+            "annotations": {"org.opencontainers.image.ref.name": "1.0"}},
+        {"mediaType": OCI_MANIFEST, "digest": referrer_desc["digest"], "size": referrer_desc["size"],
+            "artifactType": "application/vnd.example.scan+json"},
+    ]});
+    std::fs::write(oci.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+
+    let reg = TestRegistry::start(Mode::Plain);
+    let out = put(
+        &json!({"source": reg.source("app", json!({})), "params": {"image": "oci", "tags": ["1.0"]}}),
+        dir.path(),
+    )
+    .succeeds();
+    let image_digest = image_desc["digest"].as_str().unwrap();
+    assert_eq!(out["version"]["digest"], json!(image_digest), "{out}");
+    assert_eq!(
+        digest_of(&manifest(&reg, "app", "1.0").unwrap()),
+        image_digest
+    );
+    let referrer_digest = referrer_desc["digest"].as_str().unwrap();
+    assert!(manifest(&reg, "app", referrer_digest).is_some());
+    let schema =
+        manifest(&reg, "app", &format!("sha256-{}", &image_digest[7..])).expect("tag schema index");
+    assert_eq!(schema["manifests"][0]["digest"], json!(referrer_digest));
+    assert_eq!(
+        schema["manifests"][0]["artifactType"],
+        json!("application/vnd.example.scan+json")
+    );
+}

@@ -231,7 +231,15 @@ fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, Imag
         bytes: index_bytes,
     };
     let single = root.join("single-image-digest");
-    let top = if single.exists() {
+    // Another tool's layout (oras, regctl) may list the image and, beside it, what refers to
+    // it (manifests with a `subject`): the one entry left is the image.
+    let referred = match single.exists() {
+        true => None,
+        false => sole_subject(root, &index.manifests)?,
+    };
+    let top = if let Some(desc) = &referred {
+        load_doc(root, desc)?
+    } else if single.exists() {
         let text = read_small(&single)?;
         let digest: Digest = String::from_utf8_lossy(&text)
             .trim()
@@ -293,10 +301,36 @@ fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, Imag
     } else {
         add_image_blobs(root, &top, &mut image.blobs)?;
     }
-    if single.exists() {
+    if single.exists() || referred.is_some() {
         add_attached(root, &entries, &mut image)?;
     }
     Ok(image)
+}
+
+/// Of a layout's `index.json` entries, the one image the others refer to: `Some` when at least
+/// one entry is a manifest with a `subject` and exactly one entry is not.
+fn sole_subject(root: &Path, entries: &[Desc]) -> Result<Option<Desc>, ImageError> {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        subject: Option<serde::de::IgnoredAny>,
+    }
+    if entries.len() < 2 {
+        return Ok(None);
+    }
+    let mut images: Vec<&Desc> = Vec::new();
+    for entry in entries {
+        let refers = !is_index(&entry.media_type)
+            && serde_json::from_slice::<Probe>(&load_doc(root, entry)?.bytes)
+                .is_ok_and(|p| p.subject.is_some());
+        if !refers {
+            images.push(entry);
+        }
+    }
+    Ok(match images.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    })
 }
 
 /// The `index.json` entries besides the image that refer to it or to a child of its index:

@@ -304,15 +304,24 @@ async fn merge_cosign_tag(
         .await?;
     let mut config: Value = serde_json::from_slice(&config)
         .map_err(|e| malformed(format!("cosign config is not valid JSON: {e}")))?;
-    if !config.is_object() {
+    let Some(fields) = config.as_object_mut() else {
         return Err(malformed("cosign config is not a JSON object".into()));
-    }
-    config["rootfs"] = serde_json::json!({"type": "layers", "diff_ids": diff_ids});
+    };
+    fields.insert(
+        "rootfs".into(),
+        serde_json::json!({"type": "layers", "diff_ids": diff_ids}),
+    );
+    // The manifest's `config` as an object (serde's struct decoding above takes an array too).
+    let Some(config_desc) = merged.get_mut("config").and_then(Value::as_object_mut) else {
+        return Err(malformed(
+            "cosign manifest's config is not an object".into(),
+        ));
+    };
     let config = serde_json::to_vec(&config).unwrap_or_default();
     let config_digest = Digest::sha256_of(&config);
+    config_desc.insert("digest".into(), Value::String(config_digest.to_string()));
+    config_desc.insert("size".into(), Value::from(config.len()));
     super::put::push_bytes(client, repo, &config_digest, &config).await?;
-    merged["config"]["digest"] = Value::String(config_digest.to_string());
-    merged["config"]["size"] = Value::from(config.len());
     let bytes = serde_json::to_vec(&merged).unwrap_or_default();
     client
         .put_manifest(repo, tag, &theirs.media_type, &bytes)

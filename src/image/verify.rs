@@ -25,8 +25,13 @@ const COSIGN_TYPE: &str = "cosign container image signature";
 /// Largest signature payload read (real ones are a few hundred bytes).
 const MAX_PAYLOAD_BYTES: u64 = 1024 * 1024;
 
-/// Signature layers examined per image at most (a hostile `.sig` manifest may list thousands).
+/// Signatures examined per judged digest at most, one budget shared by the `.sig` tag's layers
+/// and every referrer (each payload fetched and each referrer manifest read costs one): a
+/// hostile registry may list thousands of either.
 const MAX_SIGNATURES: usize = 256;
+
+/// ring verifies RSA keys of this many bits (of modulus) and no others.
+const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
 /// A public key of `verify.keys`.
 #[derive(Clone, Debug)]
@@ -92,6 +97,16 @@ impl PublicKey {
                 bits.len()
             ));
         }
+        if kind == KeyKind::Rsa {
+            let size = rsa_modulus_bits(&bits)?;
+            if !RSA_BITS.contains(&size) {
+                return Err(format!(
+                    "an RSA key of {size} bits is not supported ({} to {} bits are)",
+                    RSA_BITS.start(),
+                    RSA_BITS.end()
+                ));
+            }
+        }
         Ok(PublicKey { kind, bytes: bits })
     }
 
@@ -110,6 +125,65 @@ impl PublicKey {
                     || ok(&signature::RSA_PSS_2048_8192_SHA256)
             }
         }
+    }
+}
+
+/// The size in bits of an RSA public key's modulus (`RSAPublicKey`, RFC 8017 A.1.1).
+fn rsa_modulus_bits(der: &[u8]) -> Result<usize, String> {
+    use spki::der::{asn1::UintRef, Decode as _, Reader as _, SliceReader};
+    let bad = |e: spki::der::Error| format!("not an RSA public key: {e}");
+    let mut reader = SliceReader::new(der).map_err(bad)?;
+    let modulus = reader
+        .sequence(|seq| {
+            let n = UintRef::decode(seq)?;
+            UintRef::decode(seq)?;
+            Ok(n)
+        })
+        .map_err(bad)?;
+    reader.finish(()).map_err(bad)?;
+    let bytes = modulus.as_bytes();
+    Ok(match bytes.first() {
+        Some(first) => bytes.len() * 8 - first.leading_zeros() as usize,
+        None => 0,
+    })
+}
+
+/// What one failed request about one artifact (a signature manifest, a payload, a referrer)
+/// says as a refusal reason: a 4xx answer, a malformed or oversized response, content not
+/// matching its digest. `Err` for what is about the registry itself (connection, TLS,
+/// credentials, a 5xx or 429 answer): that fails the run rather than refusing one digest.
+fn artifact_reason(e: RegistryError) -> Result<String, ImageError> {
+    match e {
+        RegistryError::Status { status, .. }
+            if (400..500).contains(&status) && status != 408 && status != 429 =>
+        {
+            Ok(e.to_string())
+        }
+        RegistryError::BadResponse { .. }
+        | RegistryError::Net(crate::net::NetError::BadResponse { .. })
+        | RegistryError::DigestMismatch { .. }
+        | RegistryError::Reference(_) => Ok(e.to_string()),
+        e => Err(e.into()),
+    }
+}
+
+/// The shared count of signatures still to be examined for one digest.
+struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    /// Takes one; `false` (and the reason said once) when none is left.
+    fn take(&mut self, reasons: &mut Vec<String>) -> bool {
+        if self.left == 0 {
+            let said = format!("more than {MAX_SIGNATURES} signatures; the rest were not examined");
+            if !reasons.contains(&said) {
+                reasons.push(said);
+            }
+            return false;
+        }
+        self.left -= 1;
+        true
     }
 }
 
@@ -159,31 +233,60 @@ impl Policy {
     ) -> Result<Result<usize, String>, ImageError> {
         let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
         let mut reasons: Vec<String> = Vec::new();
-        match client.get_manifest(repo, &tag).await? {
-            Some(manifest) => {
+        let mut budget = Budget {
+            left: MAX_SIGNATURES,
+        };
+        match client.get_manifest(repo, &tag).await {
+            Ok(Some(manifest)) => {
                 match self
-                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag)
+                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag, &mut budget)
                     .await?
                 {
                     Ok(key) => return Ok(Ok(key)),
                     Err(reason) => reasons.push(reason),
                 }
             }
-            None => reasons.push(format!("no cosign signature (no tag {tag})")),
+            Ok(None) => reasons.push(format!("no cosign signature (no tag {tag})")),
+            Err(e) => reasons.push(format!("{tag}: {}", artifact_reason(e)?)),
         }
         // cosign's OCI 1.1 mode keeps signatures as referrers (by `artifactType`): asked only
-        // when the tag held no valid one, and only of a registry with the referrers API.
-        let listed = client
+        // when the tag held no valid one, and only of a registry with the referrers API. The
+        // registry answered the tag's request: an error of this endpoint alone (any status,
+        // a refused token for it, a malformed list) is a reason, not a failure of the run.
+        let listed = match client
             .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT))
-            .await?
-            .unwrap_or_default();
-        for d in listed.iter().take(MAX_SIGNATURES) {
+            .await
+        {
+            Ok(listed) => listed.unwrap_or_default(),
+            Err(
+                e @ (RegistryError::Status { .. }
+                | RegistryError::Auth { .. }
+                | RegistryError::BadResponse { .. }
+                | RegistryError::Net(crate::net::NetError::BadResponse { .. })),
+            ) => {
+                reasons.push(format!("the referrers of {digest} could not be read: {e}"));
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for d in &listed {
+            if !budget.take(&mut reasons) {
+                break;
+            }
             let what = format!("referrer {}", d.digest);
-            let Some(manifest) = client.get_manifest(repo, &d.digest.to_string()).await? else {
-                continue;
+            let manifest = match client.get_manifest(repo, &d.digest.to_string()).await {
+                Ok(Some(m)) => m,
+                Ok(None) => {
+                    reasons.push(format!("{what}: listed but not found"));
+                    continue;
+                }
+                Err(e) => {
+                    reasons.push(format!("{what}: {}", artifact_reason(e)?));
+                    continue;
+                }
             };
             match self
-                .judge_manifest(client, repo, digest, &manifest.bytes, &what)
+                .judge_manifest(client, repo, digest, &manifest.bytes, &what, &mut budget)
                 .await?
             {
                 Ok(key) => return Ok(Ok(key)),
@@ -201,16 +304,20 @@ impl Policy {
         digest: &Digest,
         bytes: &[u8],
         what: &str,
+        budget: &mut Budget,
     ) -> Result<Result<usize, String>, ImageError> {
         let layers = match signature_layers(bytes) {
             Ok(l) => l,
             Err(detail) => return Ok(Err(format!("{what}: {detail}"))),
         };
         let mut reasons: Vec<String> = Vec::new();
-        for layer in layers.iter().take(MAX_SIGNATURES) {
+        for layer in &layers {
             let Some(sig_text) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
                 continue;
             };
+            if !budget.take(&mut reasons) {
+                break;
+            }
             let reason = match self
                 .judge_one(client, repo, digest, layer, sig_text)
                 .await?
@@ -256,7 +363,13 @@ impl Policy {
                     layer.digest
                 )))
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                return Ok(Err(format!(
+                    "payload {}: {}",
+                    layer.digest,
+                    artifact_reason(e)?
+                )))
+            }
         };
         Ok(self.judge_payload(digest, &payload, &sig))
     }

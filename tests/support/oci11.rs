@@ -22,6 +22,10 @@ struct State {
     log: Vec<(String, String)>,
     /// Every referrers answer links to itself as the next page (a hostile loop).
     looping: bool,
+    /// Referrers answers ignore `artifactType` (no `OCI-Filters-Applied`), as the spec allows.
+    unfiltered: bool,
+    /// Referrers requests answered with this status (a registry whose API is broken).
+    referrers_status: Option<u16>,
 }
 
 /// The server; it stops with the test process.
@@ -87,6 +91,16 @@ impl Oci11 {
     /// Makes every referrers answer point at itself as its next page.
     pub fn loop_referrers(&self) {
         self.state.lock().unwrap().looping = true;
+    }
+
+    /// Makes referrers answers ignore the `artifactType` filter (and not say they applied it).
+    pub fn ignore_referrers_filter(&self) {
+        self.state.lock().unwrap().unfiltered = true;
+    }
+
+    /// Makes every referrers request answer `status` with a registry error body.
+    pub fn fail_referrers(&self, status: u16) {
+        self.state.lock().unwrap().referrers_status = Some(status);
     }
 
     /// Requests seen: (method, path and query).
@@ -215,6 +229,13 @@ fn handle(
         return (202, vec![("Location".into(), location)], Vec::new());
     }
     if let Some((repo, subject)) = split("referrers") {
+        if let Some(status) = s.referrers_status {
+            return (
+                status,
+                none,
+                b"{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"referrers broke\"}]}".to_vec(),
+            );
+        }
         let mut list = s
             .referrers
             .get(&(repo, subject))
@@ -224,7 +245,7 @@ fn handle(
             "Content-Type".to_string(),
             "application/vnd.oci.image.index.v1+json".to_string(),
         )];
-        if let Some(t) = query.get("artifactType") {
+        if let Some(t) = query.get("artifactType").filter(|_| !s.unfiltered) {
             list.retain(|d| d["artifactType"] == json!(t));
             headers.push(("OCI-Filters-Applied".into(), "artifactType".into()));
         }
