@@ -26,7 +26,7 @@ struct ImageMetadata<'a> {
     user: &'a str,
 }
 
-fn io_err(path: &Path) -> impl Fn(io::Error) -> ImageError + '_ {
+pub(super) fn io_err(path: &Path) -> impl Fn(io::Error) -> ImageError + '_ {
     move |source| ImageError::Io {
         path: path.display().to_string(),
         source,
@@ -244,7 +244,7 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ImageError> {
         source,
     })?;
     bytes.push(b'\n');
-    super::get::write_file(path, &bytes)
+    write_file(path, &bytes)
 }
 
 /// `image.tar` in docker-save layout (config `sha256:<hex>`, layers `<hex>.tar.gz`,
@@ -529,7 +529,7 @@ fn write_stream(path: &Path, reader: &mut dyn Read) -> io::Result<()> {
 }
 
 fn write_plain(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
-    super::get::write_file(path, bytes)
+    write_file(path, bytes)
 }
 
 /// The image manifest and config for `wanted` (following an index), for rootfs and image.tar.
@@ -542,4 +542,10 @@ pub async fn image_for(
     let image = manifest::for_platform(client, repo, top, wanted).await?;
     let config = manifest::config_bytes(client, repo, &image).await?;
     Ok((image, config))
+}
+
+/// Writes a file atomically: a temporary sibling with a random name (removed when the write
+/// fails), then a rename.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
+    crate::fsutil::write_file(path, bytes).map_err(io_err(path))
 }

@@ -1,5 +1,6 @@
 //! `in` for images: fetch the version's manifest by digest, write `tag`/`digest`/`repository`, metadata.
 
+use super::download::{io_err, write_file};
 use super::platform::Platform;
 use super::ImagePlan;
 use super::{aliases, download, freshness, manifest, ImageError, Target};
@@ -38,7 +39,7 @@ pub async fn get(
             gone.display()
         ));
     }
-    let staged = fsutil::Staged::new(dest).map_err(io_error(dest))?;
+    let staged = fsutil::Staged::new(dest).map_err(io_err(dest))?;
     let staging = staged.path().to_path_buf();
     let final_dest = dest;
     let dest = staging.as_path();
@@ -166,7 +167,7 @@ pub async fn get(
             metadata.extend(matching(re, img.annotations.unwrap_or_default()));
         }
     }
-    staged.commit().map_err(io_error(final_dest))?;
+    staged.commit().map_err(io_err(final_dest))?;
     Ok(VersionResponse {
         version: ImageVersion {
             tag: version.tag,
@@ -206,17 +207,4 @@ fn matching(re: &Regex, values: BTreeMap<String, String>) -> Vec<MetadataField> 
         .filter(|(k, _)| re.is_match(k))
         .map(|(k, v)| MetadataField::new(k, v))
         .collect()
-}
-
-/// Writes a file atomically: a temporary sibling with a random name (removed when the write
-/// fails), then a rename.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
-    fsutil::write_file(path, bytes).map_err(io_error(path))
-}
-
-fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ImageError + '_ {
-    move |source| ImageError::Io {
-        path: path.display().to_string(),
-        source,
-    }
 }

@@ -316,3 +316,12 @@ fn reject_unsupported(s: &ImageSource) -> Result<(), ImageError> {
     }
     Ok(())
 }
+
+/// A private directory in `$TMPDIR` for this run's temporary files.
+pub(crate) fn private_temp_dir() -> Result<crate::fsutil::PrivateDir, ImageError> {
+    let tmp = std::env::temp_dir();
+    crate::fsutil::private_dir_in(&tmp, "uptick-out-").map_err(|source| ImageError::Io {
+        path: format!("a private directory in {}", tmp.display()),
+        source,
+    })
+}

@@ -555,7 +555,7 @@ pub(super) async fn copy_blobs(
         }
         let dir = match &private {
             Some(d) => d,
-            None => private.insert(private_temp_dir()?),
+            None => private.insert(super::private_temp_dir()?),
         };
         let tmp = dir.path().join(digest.hex());
         let result = async {
@@ -600,44 +600,6 @@ pub(super) async fn copy_blobs(
         "{repo}: {mounted} blobs mounted, {copied} copied ({bytes} bytes), {present} already there"
     ));
     Ok(())
-}
-
-/// Pushes a small blob made in memory (a merged cosign config), unless `repo` has it.
-pub(super) async fn push_bytes(
-    client: &Client,
-    repo: &Repository,
-    digest: &Digest,
-    bytes: &[u8],
-) -> Result<(), ImageError> {
-    let dir = private_temp_dir()?;
-    let tmp = dir.path().join(digest.hex());
-    crate::fsutil::write_file(&tmp, bytes).map_err(|source| ImageError::Io {
-        path: tmp.display().to_string(),
-        source,
-    })?;
-    client
-        .push_blob(
-            repo,
-            &PushBlob {
-                digest,
-                file: &tmp,
-                size: bytes.len() as u64,
-                mount_from: &[],
-                head: true,
-                verify: true,
-            },
-        )
-        .await?;
-    Ok(())
-}
-
-/// A private directory in `$TMPDIR` for this run's temporary files.
-fn private_temp_dir() -> Result<crate::fsutil::PrivateDir, ImageError> {
-    let tmp = std::env::temp_dir();
-    crate::fsutil::private_dir_in(&tmp, "uptick-out-").map_err(|source| ImageError::Io {
-        path: format!("a private directory in {}", tmp.display()),
-        source,
-    })
 }
 
 /// Tag PUTs in flight at once (tags other than the floating ones).

@@ -321,7 +321,7 @@ async fn merge_cosign_tag(
     let config_digest = Digest::sha256_of(&config);
     config_desc.insert("digest".into(), Value::String(config_digest.to_string()));
     config_desc.insert("size".into(), Value::from(config.len()));
-    super::put::push_bytes(client, repo, &config_digest, &config).await?;
+    push_bytes(client, repo, &config_digest, &config).await?;
     let bytes = serde_json::to_vec(&merged).unwrap_or_default();
     client
         .put_manifest(repo, tag, &theirs.media_type, &bytes)
@@ -329,5 +329,34 @@ async fn merge_cosign_tag(
     log::info(format_args!(
         "{repo}:{tag}: {added} layer(s) appended to the {before} already there"
     ));
+    Ok(())
+}
+
+/// Pushes a small blob made in memory (a merged cosign config), unless `repo` has it.
+async fn push_bytes(
+    client: &Client,
+    repo: &Repository,
+    digest: &Digest,
+    bytes: &[u8],
+) -> Result<(), ImageError> {
+    let dir = super::private_temp_dir()?;
+    let tmp = dir.path().join(digest.hex());
+    crate::fsutil::write_file(&tmp, bytes).map_err(|source| ImageError::Io {
+        path: tmp.display().to_string(),
+        source,
+    })?;
+    client
+        .push_blob(
+            repo,
+            &crate::registry::push::PushBlob {
+                digest,
+                file: &tmp,
+                size: bytes.len() as u64,
+                mount_from: &[],
+                head: true,
+                verify: true,
+            },
+        )
+        .await?;
     Ok(())
 }
