@@ -30,47 +30,21 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_registry DIR PORT: plain-HTTP docker-registry on 127.0.0.1:PORT, storage and log in DIR.
+# start_registry DIR PORT [STORAGE quiet]: plain-HTTP docker-registry on 127.0.0.1:PORT, storage
+# and log in DIR. With `STORAGE quiet` it serves STORAGE (another registry's) with access logging
+# off and only errors logged: ci/bench times commands against such a one (the logging registry,
+# which spends ~15 % of its CPU writing a log line per request, is used to count requests).
 start_registry() {
-  local dir=$1 port=$2
-  mkdir -p "$dir/storage"
+  local dir=$1 port=$2 storage=${3:-$1/storage} level=info accesslog=false
+  [ "${4:-}" = quiet ] && { level=error; accesslog=true; }
+  mkdir -p "$dir" "$storage"
   cat > "$dir/config.yml" <<YAML
 version: 0.1
 log:
-  level: info
-  formatter: text
-storage:
-  filesystem:
-    rootdirectory: $dir/storage
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$port
-  secret: uptick-local
-YAML
-  docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 &
-  echo $! > "$dir/registry.pid"
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "registry did not start; log:" >&2; cat "$dir/registry.log" >&2; return 1
-}
-
-# start_quiet_registry DIR PORT STORAGE: a second docker-registry serving STORAGE (another
-# registry's) on 127.0.0.1:PORT with access logging off and only errors logged: ci/bench times
-# commands against it (the logging registry, which spends ~15 % of its CPU writing a log line
-# per request, is used to count requests).
-start_quiet_registry() {
-  local dir=$1 port=$2 storage=$3
-  mkdir -p "$dir"
-  cat > "$dir/config.yml" <<YAML
-version: 0.1
-log:
-  level: error
+  level: $level
   formatter: text
   accesslog:
-    disabled: true
+    disabled: $accesslog
 storage:
   filesystem:
     rootdirectory: $storage
@@ -86,7 +60,7 @@ YAML
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
     sleep 0.05
   done
-  echo "quiet registry did not start; log:" >&2; cat "$dir/registry.log" >&2; return 1
+  echo "registry did not start; log:" >&2; cat "$dir/registry.log" >&2; return 1
 }
 
 # registry_cpu DIR: CPU seconds (user + system, in clock ticks) the registry of DIR has used.

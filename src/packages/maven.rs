@@ -137,41 +137,16 @@ impl Maven {
         hex: &str,
         path: &std::path::Path,
     ) -> Result<(), PackageError> {
-        use crate::net::Body;
-        let resp = crate::net::block_on(crate::net::streaming(self.fetcher.http.send(
-            "GET",
-            url,
-            &[],
-            self.fetcher.auth_for(url),
-            Body::Empty,
-        )))
-        .map_err(|e| PackageError::Net(e.into_error()))?;
-        if resp.status != 200 {
-            return Err(PackageError::Malformed {
-                url: resp.url.clone(),
-                detail: format!("HTTP {}", resp.status),
-            });
-        }
-        let mut reader = Sha1Reader {
-            inner: resp.into_reader(),
-            context: Some(ring::digest::Context::new(
-                &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            )),
-            expected: hex.to_string(),
-            what: url.to_string(),
-        };
-        let tmp = path.with_extension("uptick-tmp");
-        let result = std::fs::File::create(&tmp)
-            .and_then(|mut f| std::io::copy(&mut reader, &mut f))
-            .and_then(|_| std::fs::rename(&tmp, path));
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(PackageError::Malformed {
-                url: url.to_string(),
-                detail: e.to_string(),
-            });
-        }
-        Ok(())
+        self.fetcher.download_verified(url, path, |body| {
+            Box::new(Sha1Reader {
+                inner: body,
+                context: Some(ring::digest::Context::new(
+                    &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                )),
+                expected: hex.to_string(),
+                what: url.to_string(),
+            })
+        })
     }
 }
 

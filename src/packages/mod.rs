@@ -366,6 +366,24 @@ impl Fetcher {
                     url: url.to_string(),
                     detail: format!("published hash: {e}"),
                 })?;
+        self.download_verified(url, path, |body| {
+            Box::new(crate::digest::VerifyingReader::new(
+                body,
+                &digest,
+                None,
+                url.to_string(),
+            ))
+        })
+    }
+
+    /// Streams `url` through `verify` (a reader that fails when the bytes miss their hash)
+    /// into `path`: a temporary sibling, renamed only once the whole body verified.
+    pub(crate) fn download_verified<'v>(
+        &self,
+        url: &str,
+        path: &std::path::Path,
+        verify: impl FnOnce(Box<dyn std::io::Read + Send + Sync>) -> Box<dyn std::io::Read + 'v>,
+    ) -> Result<(), PackageError> {
         let resp = crate::net::block_on(crate::net::streaming(self.http.send(
             "GET",
             url,
@@ -380,8 +398,7 @@ impl Fetcher {
                 detail: format!("HTTP {}", resp.status),
             });
         }
-        let mut reader =
-            crate::digest::VerifyingReader::new(resp.into_reader(), &digest, None, url.to_string());
+        let mut reader = verify(resp.into_reader());
         let tmp = path.with_extension("uptick-tmp");
         let result = std::fs::File::create(&tmp)
             .and_then(|mut f| std::io::copy(&mut reader, &mut f))
