@@ -679,16 +679,7 @@ fn a_push_to_a_new_repository_mounts_remembered_blobs() {
     )
     .succeeds();
     let log = reg.access_log();
-    let during: Vec<&(String, String, u16)> = log[before..]
-        .iter()
-        .filter(|(_, p, _)| p.starts_with("/v2/team/"))
-        .collect();
-    let mounts = during
-        .iter()
-        .filter(|(m, p, s)| {
-            m == "POST" && p.contains("mount=") && p.contains("from=team/one") && *s == 201
-        })
-        .count();
+    let (during, mounts) = mounts_from(&log[before..], "team/one");
     assert_eq!(mounts, 3, "config and two layers mounted: {during:?}");
     assert_eq!(blob_uploads(&log[before..]), 0, "{during:?}");
     assert!(
@@ -735,20 +726,29 @@ fn a_push_mounts_blobs_an_earlier_get_pulled() {
     )
     .succeeds();
     let log = reg.access_log();
-    let during: Vec<&(String, String, u16)> = log[before..]
-        .iter()
-        .filter(|(_, p, _)| p.starts_with("/v2/team/"))
-        .collect();
-    let mounts = during
-        .iter()
-        .filter(|(m, p, s)| {
-            m == "POST" && p.contains("mount=") && p.contains("from=team/base") && *s == 201
-        })
-        .count();
+    let (during, mounts) = mounts_from(&log[before..], "team/base");
     assert_eq!(mounts, 3, "config and two layers mounted: {during:?}");
     assert_eq!(blob_uploads(&log[before..]), 0, "{during:?}");
     assert_eq!(
         digest_of(&reg, "team/app", "v1").as_deref(),
         Some(digest.as_str())
     );
+}
+
+/// The requests to `team/…` repositories in `log`, and how many of them mounted a blob from
+/// `from` (`POST …?mount=…&from=<from>` answered 201).
+fn mounts_from<'a>(
+    log: &'a [(String, String, u16)],
+    from: &str,
+) -> (Vec<&'a (String, String, u16)>, usize) {
+    let during: Vec<&(String, String, u16)> = log
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("/v2/team/"))
+        .collect();
+    let wanted = format!("from={from}");
+    let mounts = during
+        .iter()
+        .filter(|(m, p, s)| m == "POST" && p.contains("mount=") && p.contains(&wanted) && *s == 201)
+        .count();
+    (during, mounts)
 }
