@@ -354,31 +354,14 @@ pub async fn layout(
         &root.join("oci-layout"),
         br#"{"imageLayoutVersion":"1.0.0"}"#,
     )?;
-    let reference = format!("{repo}@{}", top.digest);
-    if !artifacts.is_empty() {
-        // With what refers to the image: `index.json` lists the image (named by
-        // `single-image-digest`) and each artifact (cosign's by their tag as
-        // `org.opencontainers.image.ref.name`, referrers by their `subject`), as oras and
-        // regctl keep them.
-        if manifest::is_index(&top.media_type) {
-            write_blob_bytes(&blobs, &top.digest, &top.bytes)?;
-            let index = platform::Index::parse(&top.bytes).map_err(|e| ImageError::Malformed {
-                reference: reference.clone(),
-                detail: format!("index is not valid: {e}"),
-            })?;
-            for child in &index.manifests {
-                let m = client
-                    .get_manifest(repo, &child.digest.to_string())
-                    .await?
-                    .ok_or_else(|| ImageError::Malformed {
-                        reference: reference.clone(),
-                        detail: format!("index child {} is missing", child.digest),
-                    })?;
-                write_image_blobs(client, repo, &m, &blobs).await?;
-            }
-        } else {
-            write_image_blobs(client, repo, top, &blobs).await?;
-        }
+    write_top_blobs(client, repo, top, &blobs).await?;
+    if artifacts.is_empty() && manifest::is_index(&top.media_type) {
+        // An index is its own `index.json`.
+        write_plain(&root.join("index.json"), &top.bytes)?;
+    } else {
+        // A one-entry index naming the image (`single-image-digest`), plus each artifact that
+        // refers to it (cosign's by their tag as `org.opencontainers.image.ref.name`,
+        // referrers by their `subject`), as oras and regctl keep them.
         let mut entries = vec![
             serde_json::json!({"mediaType": top.media_type, "digest": top.digest.to_string(), "size": top.bytes.len()}),
         ];
@@ -425,41 +408,38 @@ pub async fn layout(
             &root.join("single-image-digest"),
             top.digest.to_string().as_bytes(),
         )?;
-    } else if manifest::is_index(&top.media_type) {
-        write_blob_bytes(&blobs, &top.digest, &top.bytes)?;
-        write_plain(&root.join("index.json"), &top.bytes)?;
-        let index = platform::Index::parse(&top.bytes).map_err(|e| ImageError::Malformed {
-            reference: reference.clone(),
-            detail: format!("index is not valid: {e}"),
-        })?;
-        for child in &index.manifests {
-            let m = client
-                .get_manifest(repo, &child.digest.to_string())
-                .await?
-                .ok_or_else(|| ImageError::Malformed {
-                    reference: reference.clone(),
-                    detail: format!("index child {} is missing", child.digest),
-                })?;
-            write_image_blobs(client, repo, &m, &blobs).await?;
-        }
-    } else {
-        write_image_blobs(client, repo, top, &blobs).await?;
-        let index = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": [{"mediaType": top.media_type, "digest": top.digest.to_string(), "size": top.bytes.len()}],
-        });
-        let bytes = serde_json::to_vec(&index).map_err(|source| ImageError::Encode {
-            path: root.display().to_string(),
-            source,
-        })?;
-        write_plain(&root.join("index.json"), &bytes)?;
-        write_plain(
-            &root.join("single-image-digest"),
-            top.digest.to_string().as_bytes(),
-        )?;
     }
     staging.commit(&final_dir)
+}
+
+/// The blobs of `top`: an index's own bytes and every child's manifest and blobs, or a single
+/// image's config and layers.
+async fn write_top_blobs(
+    client: &Client,
+    repo: &Repository,
+    top: &Manifest,
+    blobs: &Path,
+) -> Result<(), ImageError> {
+    if !manifest::is_index(&top.media_type) {
+        return write_image_blobs(client, repo, top, blobs).await;
+    }
+    let reference = format!("{repo}@{}", top.digest);
+    write_blob_bytes(blobs, &top.digest, &top.bytes)?;
+    let index = platform::Index::parse(&top.bytes).map_err(|e| ImageError::Malformed {
+        reference: reference.clone(),
+        detail: format!("index is not valid: {e}"),
+    })?;
+    for child in &index.manifests {
+        let m = client
+            .get_manifest(repo, &child.digest.to_string())
+            .await?
+            .ok_or_else(|| ImageError::Malformed {
+                reference: reference.clone(),
+                detail: format!("index child {} is missing", child.digest),
+            })?;
+        write_image_blobs(client, repo, &m, blobs).await?;
+    }
+    Ok(())
 }
 
 async fn write_image_blobs(
