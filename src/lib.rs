@@ -30,8 +30,6 @@ pub fn run_check(
         }
         Request::Image((plan, cursor)) => {
             image::check::validate(&plan)?;
-            // Polled here, on the command's thread: for one HEAD that is the fewest thread
-            // hand-overs (measured against running it as a task on the runtime's thread).
             let versions = net::block_on(async move {
                 let target = image::Target::connect(&plan).await?;
                 image::check::check(&plan, &target, cursor).await
@@ -52,7 +50,7 @@ pub fn run_in(stdin: &mut dyn Read, stdout: &mut dyn Write, args: &[String]) -> 
         }
         Request::Image((plan, version, params)) => {
             let dest = destination(args)?;
-            // `get` hands layers to threads that read bodies synchronously: it waits here.
+            // `get` hands layers to blocking threads that read bodies while this thread drives.
             let response = net::block_on(async {
                 let target = image::Target::connect(&plan).await?;
                 image::get::get(&plan, &target, version, &params, &dest).await
@@ -110,8 +108,9 @@ pub fn one_line(message: &str) -> String {
 }
 
 /// Runs a command with the process's stdin/stdout/args; an error is one line on stderr, exit 1.
-/// The main thread runs a current-thread tokio runtime (every request's I/O); the command
-/// itself works on a blocking thread and waits for its requests there.
+/// The command runs on this (the main) thread, which also drives a current-thread tokio
+/// runtime whenever the command waits for requests: no thread hands work to another for a
+/// request. Blocking work (extraction, hashing) runs on the runtime's blocking pool.
 pub fn main_with(command: Command) -> ExitCode {
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
@@ -126,16 +125,13 @@ pub fn main_with(command: Command) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    net::install_runtime(runtime.handle().clone());
-    let work = runtime.spawn_blocking(move || {
+    net::install_runtime(runtime);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut stdin = std::io::stdin().lock();
         let mut stdout = std::io::stdout().lock();
         command(&mut stdin, &mut stdout, &args)
-    });
-    let result = match runtime.block_on(work) {
-        Ok(r) => r,
-        Err(e) => Err(anyhow::anyhow!("the command stopped unexpectedly: {e}")),
-    };
+    }))
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("the command stopped unexpectedly")));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -150,13 +150,13 @@ async fn start_layer(
 
 /// Applies a started layer here, on the extracting thread.
 fn apply_layer(
-    layer: &platform::Descriptor,
+    digest: &Digest,
     mut stream: extract::ChannelReader,
     extractor: &mut Extractor,
 ) -> Result<(), ImageError> {
     extractor.apply(&mut stream).map_err(|e| match e {
         extract::ExtractError::Read(source) => ImageError::Layer {
-            digest: layer.digest.to_string(),
+            digest: digest.to_string(),
             source,
         },
         other => ImageError::Extract(other),
@@ -214,7 +214,14 @@ pub async fn rootfs(
         if i + 1 < count {
             next = Some(start(i + 1).await?);
         }
-        crate::net::blocking(|| apply_layer(layer, current, &mut extractor))?;
+        let digest = layer.digest.clone();
+        let (returned, applied) = crate::net::blocking(move || {
+            let applied = apply_layer(&digest, current, &mut extractor);
+            (extractor, applied)
+        })
+        .await;
+        extractor = returned;
+        applied?;
     }
     extractor.finish().map_err(ImageError::Extract)?;
     staging.commit(&final_root)?;
@@ -282,8 +289,14 @@ pub async fn tarball(
         let reader = client
             .blob_reader(repo, &layer.digest, Some(layer.size))
             .await?;
-        crate::net::blocking(|| append(&mut builder, &name, layer.size, reader))
-            .map_err(|e| layer_error(&layer.digest, e))?;
+        let (size, entry) = (layer.size, name.clone());
+        let (returned, appended) = crate::net::blocking(move || {
+            let appended = append(&mut builder, &entry, size, reader);
+            (builder, appended)
+        })
+        .await;
+        builder = returned;
+        appended.map_err(|e| layer_error(&layer.digest, e))?;
         progress.done();
         layer_names.push(name);
     }
@@ -374,7 +387,8 @@ pub async fn layout(
                     continue;
                 }
                 let mut reader = client.blob_reader(repo, digest, Some(*size)).await?;
-                crate::net::blocking(|| write_stream(&path, &mut reader))
+                crate::net::blocking(move || write_stream(&path, &mut reader))
+                    .await
                     .map_err(|e| layer_error(digest, e))?;
             }
             let mut entry = serde_json::json!({"mediaType": m.media_type, "digest": m.digest.to_string(), "size": m.bytes.len()});
@@ -467,7 +481,8 @@ async fn write_image_blobs(
         let mut reader = client
             .blob_reader(repo, &layer.digest, Some(layer.size))
             .await?;
-        crate::net::blocking(|| write_stream(&path, &mut reader))
+        crate::net::blocking(move || write_stream(&path, &mut reader))
+            .await
             .map_err(|e| layer_error(&layer.digest, e))?;
         progress.done();
     }

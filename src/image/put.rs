@@ -566,12 +566,12 @@ pub(super) async fn copy_blobs(
                 path: tmp.display().to_string(),
                 source,
             })?;
-            crate::net::blocking(|| std::io::copy(&mut reader, &mut f)).map_err(|source| {
-                ImageError::Layer {
+            crate::net::blocking(move || std::io::copy(&mut reader, &mut f))
+                .await
+                .map_err(|source| ImageError::Layer {
                     digest: digest.to_string(),
                     source,
-                }
-            })?;
+                })?;
             // Absent (HEADed above) and verified as it was read: no HEAD, no second hash.
             client
                 .push_blob(

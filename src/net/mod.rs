@@ -32,21 +32,39 @@ const CREDENTIAL_HEADERS: &[&str] = &[
     "x-auth-token",
 ];
 
-static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 
-/// Makes `handle` the runtime every blocking call below drives its requests on (set once in
-/// `main`, whose thread runs the runtime while the command works on a blocking thread).
-pub fn install_runtime(handle: tokio::runtime::Handle) {
-    // ring is the one crypto provider (every client is also handed a prepared config).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let _ = RUNTIME.set(handle);
+thread_local! {
+    /// Set on the thread that installed the runtime (`main`): there, [`block_on`] runs the
+    /// runtime itself, driving every request's I/O on that one thread.
+    static DRIVER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Runs `fut` to completion from synchronous code: on the installed runtime (the calling
-/// thread must not be one of its workers), else on a runtime made for the call (unit tests).
+/// Makes `runtime` (a current-thread runtime) the one every blocking call below drives its
+/// requests on. The calling thread becomes its driver: the command runs there, and threads
+/// doing blocking work (extraction, hashing) wait for their requests while it drives.
+pub fn install_runtime(runtime: tokio::runtime::Runtime) {
+    // ring is the one crypto provider (every client is also handed a prepared config).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if RUNTIME.set(runtime).is_ok() {
+        DRIVER.with(|d| d.set(true));
+    }
+}
+
+fn handle() -> Option<&'static tokio::runtime::Handle> {
+    RUNTIME.get().map(tokio::runtime::Runtime::handle)
+}
+
+/// Runs `fut` to completion from synchronous code. On the driver thread it runs the installed
+/// runtime; on another thread (one running [`blocking`] work) it waits while the driver, inside
+/// its own `block_on`, drives the I/O. Without an installed runtime (unit tests) a runtime is
+/// made for the call.
 pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    if let Some(handle) = RUNTIME.get() {
-        return handle.block_on(fut);
+    if let Some(runtime) = RUNTIME.get() {
+        if DRIVER.with(std::cell::Cell::get) {
+            return runtime.block_on(fut);
+        }
+        return runtime.handle().block_on(fut);
     }
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -59,12 +77,17 @@ pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
 }
 
 /// Runs blocking work (file I/O, extraction, a synchronous reader over a body) on a thread of
-/// its own and waits for it: there, `Response::into_reader` may wait for the runtime.
-pub fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| match s.spawn(f).join() {
+/// the runtime's blocking pool while this task waits: the driver keeps driving the requests
+/// that work may read from (`Response::into_reader` waits for them there).
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
         Ok(v) => v,
-        Err(panic) => std::panic::resume_unwind(panic),
-    })
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only a runtime shutting down cancels a blocking task; ours lives until exit.
+            Err(e) => panic!("blocking work was cancelled: {e}"),
+        },
+    }
 }
 
 /// Runs `f` over `items`, at most `limit` at a time, concurrently on the runtime; results in
@@ -124,7 +147,7 @@ impl Response {
     /// read waits for the next chunk on the runtime. A body that breaks off or ends early is an
     /// error.
     pub fn into_reader(self) -> Box<dyn Read + Send + Sync + 'static> {
-        if let Some(handle) = RUNTIME.get() {
+        if let Some(handle) = handle() {
             return Box::new(BatchedReader::start(handle, self.url, self.inner));
         }
         Box::new(BodyReader {
@@ -530,7 +553,7 @@ impl Http {
             &self.client
         };
         cell.get_or_init(|| {
-            let _context = RUNTIME.get().map(tokio::runtime::Handle::enter);
+            let _context = handle().map(tokio::runtime::Handle::enter);
             let mut config = tls::tls_config(&self.settings)?;
             if h1_only {
                 config.alpn_protocols = vec![b"http/1.1".to_vec()];

@@ -231,12 +231,13 @@ impl Client {
         if blob.verify {
             // Chunks are separate requests: the file is checked whole before the first.
             let (file, size) = (blob.file, blob.size);
-            let actual = crate::net::blocking(|| hash_file(file, size, digest)).map_err(|e| {
-                RegistryError::BadResponse {
+            let (path, like) = (file.to_path_buf(), digest.clone());
+            let actual = crate::net::blocking(move || hash_file(&path, size, &like))
+                .await
+                .map_err(|e| RegistryError::BadResponse {
                     url: format!("blob {digest} ({})", file.display()),
                     detail: e.to_string(),
-                }
-            })?;
+                })?;
             if actual != *digest {
                 return Err(RegistryError::DigestMismatch {
                     url: format!("blob {digest} ({})", file.display()),
