@@ -606,3 +606,44 @@ fn concurrent_checks_keep_every_host_in_the_discovery_cache() {
     round();
     assert_eq!(pings.load(SeqCst), 20, "the second round pinged again");
 }
+
+/// The discovery cache drops entries older than its hour when it writes: a run reads a file of
+/// the hosts it can still use, not of every registry it ever met.
+#[test]
+fn expired_discovery_entries_are_dropped_when_the_cache_is_written() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+    let tmp = test_tmp();
+    let uid = std::fs::metadata("/proc/self").unwrap().uid();
+    let dir = tmp.join(format!("uptick-{uid}"));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let planted = json!({
+        "expired.example:5000": {"base": "https://expired.example:5000", "challenge": {"kind": "none"}, "saved": now - 3601},
+        "fresh.example:5000": {"base": "https://fresh.example:5000", "challenge": {"kind": "none"}, "saved": now - 60},
+    });
+    std::fs::write(dir.join("hosts.json"), planted.to_string()).unwrap();
+    let env = [("TMPDIR", tmp.to_str().unwrap())];
+    let req = json!({"source": reg.source("app", json!({"tag": "latest"}))}).to_string();
+    run_env(Bin::Check, &req, &[], &env)
+        .succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
+    let hosts: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("hosts.json")).unwrap()).unwrap();
+    let kept: Vec<&String> = hosts.as_object().unwrap().keys().collect();
+    assert!(
+        kept.iter().any(|h| h.as_str() == "fresh.example:5000"),
+        "a fresh entry was dropped: {kept:?}"
+    );
+    assert!(
+        kept.iter().any(|h| h.ends_with(&format!(":{}", reg.port))),
+        "the registry just pinged is missing: {kept:?}"
+    );
+    assert!(
+        !kept.iter().any(|h| h.as_str() == "expired.example:5000"),
+        "an expired entry was kept: {kept:?}"
+    );
+}

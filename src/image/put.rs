@@ -44,12 +44,6 @@ pub async fn put(
     sources: &Path,
 ) -> Result<VersionResponse<ImageVersion>, ImageError> {
     let source = &plan.source;
-    for gone in crate::fsutil::sweep_dead(&std::env::temp_dir(), crate::fsutil::OUT_LEFTOVERS) {
-        log::info(format_args!(
-            "removed {} (left by a killed run)",
-            gone.display()
-        ));
-    }
     let repo = &target.repository;
     let client = &target.client;
     let put_source = PutSource::of(params)?;

@@ -83,6 +83,9 @@ fn update(change: impl FnOnce(&mut BTreeMap<String, Entry>) -> bool) {
 
 fn write_all(mut entries: BTreeMap<String, Entry>) {
     let Some(path) = file() else { return };
+    // Expired entries are never used again: dropped, so every run reads a small file.
+    let now = now();
+    entries.retain(|_, e| now.saturating_sub(e.saved) <= TTL_SECS);
     while entries.len() > MAX_ENTRIES {
         let oldest = entries
             .iter()
