@@ -2,6 +2,8 @@
 # multi-call binary — CA certificates and an empty /tmp, nothing else.
 # No Docker engine runs on the development machines; `ci/image-test` assembles the same final layer,
 # pushes it with uptick's own `out`, fetches it with `in` and runs `check` inside chroot.
+# The binary is static-PIE on purpose: a non-PIE build starts ~0.2 ms sooner but gives up ASLR of
+# its own code (BENCHMARKS.md, session-5 notes).
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
