@@ -155,7 +155,7 @@ pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
     // An archive: unpacked (safely) into a private directory (mode 0700, random name) in the
     // temp dir, so another user of a shared `$TMPDIR` can neither plant nor read anything there.
     let tmp = std::env::temp_dir();
-    let guard = super::private_dir_in_temp(&tmp)
+    let guard = super::private_dir_in_temp()
         .map_err(|e| bad(&tmp, format!("cannot create a private directory: {e}")))?;
     let scratch = guard.path().to_path_buf();
     let file = std::fs::File::open(path).map_err(local_io(path))?;

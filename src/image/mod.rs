@@ -319,27 +319,25 @@ fn reject_unsupported(s: &ImageSource) -> Result<(), ImageError> {
 
 /// A private directory in `$TMPDIR` for this run's temporary files.
 pub(crate) fn private_temp_dir() -> Result<crate::fsutil::PrivateDir, ImageError> {
-    let tmp = std::env::temp_dir();
-    private_dir_in_temp(&tmp).map_err(|source| ImageError::Io {
-        path: format!("a private directory in {}", tmp.display()),
+    private_dir_in_temp().map_err(|source| ImageError::Io {
+        path: format!("a private directory in {}", std::env::temp_dir().display()),
         source,
     })
 }
 
-/// A private directory (mode 0700, random name) in `tmp`, the temp dir. The first a run makes
-/// is preceded by a sweep of what killed runs left there: the run that needs the space frees
-/// it, and a run that needs none (a promotion within one repository) does not read `$TMPDIR`.
-pub(crate) fn private_dir_in_temp(
-    tmp: &std::path::Path,
-) -> std::io::Result<crate::fsutil::PrivateDir> {
+/// A private directory (mode 0700, random name) in `$TMPDIR`. The first a run makes is
+/// preceded by a sweep of what killed runs left there: the run that needs the space frees it,
+/// and a run that needs none (a promotion within one repository) does not read `$TMPDIR`.
+pub(crate) fn private_dir_in_temp() -> std::io::Result<crate::fsutil::PrivateDir> {
     static SWEPT: std::sync::Once = std::sync::Once::new();
+    let tmp = std::env::temp_dir();
     SWEPT.call_once(|| {
-        for gone in crate::fsutil::sweep_dead(tmp, crate::fsutil::OUT_LEFTOVERS) {
+        for gone in crate::fsutil::sweep_dead(&tmp, crate::fsutil::OUT_LEFTOVERS) {
             crate::log::info(format_args!(
                 "removed {} (left by a killed run)",
                 gone.display()
             ));
         }
     });
-    crate::fsutil::private_dir_in(tmp, "uptick-out-")
+    crate::fsutil::private_dir_in(&tmp, "uptick-out-")
 }
