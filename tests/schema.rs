@@ -1,5 +1,5 @@
 //! `schema/` is what the Rust types generate (run with `UPDATE_SCHEMA=1` to rewrite it), and the
-//! README's field tables name exactly the fields the schemas have.
+//! field tables of `docs/` name exactly the fields the schemas have.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -40,15 +40,40 @@ fn properties(name: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Field names in the first column of the first table after `heading`: every backticked word
-/// that starts like a field (`pypi: NAME` → `pypi`).
-fn table_fields(readme: &str, heading: &str) -> BTreeSet<String> {
-    let start = readme
-        .find(heading)
-        .unwrap_or_else(|| panic!("README has no {heading}"));
+/// The text of `docs/<page>`.
+fn doc(page: &str) -> String {
+    let path = root().join("docs").join(page);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Field names in the first column of a table's rows: every backticked word that starts like a
+/// field (`pypi: NAME` → `pypi`; `` `platform` `{architecture, os}` `` → `platform`).
+fn row_fields(line: &str, fields: &mut BTreeSet<String>) {
+    let first = line.trim_start_matches('|').split('|').next().unwrap_or("");
+    for (i, part) in first.split('`').enumerate() {
+        if i % 2 == 1 {
+            let word: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if !word.is_empty() && part.starts_with(word.as_str()) && !part.starts_with('{') {
+                fields.insert(word);
+            }
+        }
+    }
+}
+
+/// Field names of the first table under the line `heading` (the whole line), before the next
+/// `## ` heading; a page without that heading, or without a table under it, fails.
+fn table_fields(page: &str, text: &str, heading: &str) -> BTreeSet<String> {
+    let mut lines = text.lines().skip_while(|l| l.trim_end() != heading);
+    assert!(
+        lines.next().is_some(),
+        "docs/{page} has no line `{heading}`"
+    );
     let mut fields = BTreeSet::new();
     let mut in_table = false;
-    for line in readme[start..].lines().skip(1) {
+    for line in lines {
         if line.starts_with("## ") {
             break;
         }
@@ -59,42 +84,65 @@ fn table_fields(readme: &str, heading: &str) -> BTreeSet<String> {
             continue;
         }
         in_table = true;
-        let first = line.trim_start_matches('|').split('|').next().unwrap_or("");
-        for (i, part) in first.split('`').enumerate() {
-            if i % 2 == 1 {
-                let word: String = part
-                    .chars()
-                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
-                    .collect();
-                if !word.is_empty() && part.starts_with(word.as_str()) && !part.starts_with('{') {
-                    fields.insert(word);
-                }
-            }
+        row_fields(line, &mut fields);
+    }
+    assert!(in_table, "docs/{page}: no table under `{heading}`");
+    fields
+}
+
+/// Field names of every table whose header row starts `| field |`, anywhere in the page.
+fn all_field_tables(text: &str) -> BTreeSet<String> {
+    let mut fields = BTreeSet::new();
+    let mut in_field_table = false;
+    for line in text.lines() {
+        if !line.starts_with('|') {
+            in_field_table = false;
+        } else if line.starts_with("| field |") {
+            in_field_table = true;
+        } else if in_field_table {
+            row_fields(line, &mut fields);
         }
     }
     fields
 }
 
 #[test]
-fn readme_tables_name_exactly_the_schema_fields() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    for (heading, schema) in [
-        ("## Image `source`", "image-source"),
-        ("## Image get params", "image-get-params"),
-        ("## Image put params", "image-put-params"),
-        ("## Package sources", "package-source"),
+fn docs_tables_name_exactly_the_schema_fields() {
+    for (page, heading, schema) in [
+        ("images.md", "## `source`", "image-source"),
+        ("images.md", "## get params", "image-get-params"),
+        ("images.md", "## put params", "image-put-params"),
+        ("packages.md", "## `source`", "package-source"),
+        ("packages.md", "## get params", "package-get-params"),
     ] {
-        let documented = table_fields(&readme, heading);
+        let documented = table_fields(page, &doc(page), heading);
         let actual = properties(schema);
         let missing: Vec<_> = actual.difference(&documented).collect();
         let extra: Vec<_> = documented.difference(&actual).collect();
         assert!(
             missing.is_empty() && extra.is_empty(),
-            "{heading}: not in the README table {missing:?}; in the table but not in {schema} {extra:?}"
+            "docs/{page} {heading}: not in the table {missing:?}; in the table but not in {schema} {extra:?}"
         );
     }
-    assert_eq!(
-        table_fields(&readme, "Package get params"),
-        properties("package-get-params")
-    );
+}
+
+#[test]
+fn every_field_table_in_docs_names_only_schema_fields() {
+    // Tables headed `| field |` elsewhere (each package source's own table, credentials,
+    // freshness) may list a subset, never a field the schema does not have.
+    for (page, schema) in [
+        ("images.md", "image-source"),
+        ("packages.md", "package-source"),
+        ("freshness.md", "image-source"),
+        ("credentials.md", "image-source"),
+    ] {
+        let documented = all_field_tables(&doc(page));
+        assert!(!documented.is_empty(), "docs/{page}: no `| field |` table");
+        let actual = properties(schema);
+        let unknown: Vec<_> = documented.difference(&actual).collect();
+        assert!(
+            unknown.is_empty(),
+            "docs/{page}: `| field |` tables name {unknown:?}, which {schema} does not have"
+        );
+    }
 }

@@ -12,6 +12,7 @@ mod credentials;
 mod discover;
 mod distro;
 mod distro_packages;
+mod docs;
 mod download;
 mod freshness;
 mod gem;
