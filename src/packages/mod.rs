@@ -20,7 +20,7 @@ use crate::net::{Body, BrokeOff, Http, NetError, TlsSettings};
 use crate::protocol::{
     MetadataField, PackageSource, PackageVersion, VersionResponse, PACKAGE_KEYS,
 };
-use crate::versions::{Constraint, Parsed};
+use crate::versions::{Constraint, Parsed, PreReleases};
 use base64::Engine as _;
 use regex::Regex;
 
@@ -561,11 +561,12 @@ pub fn candidates(
     backend: &dyn Backend,
 ) -> Result<Vec<Release>, PackageError> {
     let eco = backend.ecosystem();
+    let pre = PreReleases::from(source.pre_releases);
     let constraint = source
         .constraint
         .as_deref()
         .map(|c| {
-            Constraint::parse(eco, c, source.pre_releases).map_err(|e| PackageError::Invalid {
+            Constraint::parse(eco, c, pre).map_err(|e| PackageError::Invalid {
                 field: "source.constraint",
                 detail: format!("invalid constraint `{c}`: {e}"),
             })
@@ -581,12 +582,13 @@ pub fn candidates(
         .filter(|r| !exclude.as_ref().is_some_and(|re| re.is_match(&r.version)))
         .filter(|r| !source.ignore.contains(&r.version))
         .filter_map(|r| Parsed::parse(eco, &r.version, constraint.as_ref()).map(|p| (p, r)))
-        .filter(|(_, r)| source.pre_releases || !r.prerelease)
+        // GitHub's own pre-release flag: only with `pre_releases: true`.
+        .filter(|(_, r)| pre == PreReleases::All || !r.prerelease)
         .collect();
     let mut list = crate::versions::select(
         eco,
         constraint.as_ref(),
-        source.pre_releases,
+        pre,
         list,
         |(p, r)| (r.version.as_str(), p),
     );
