@@ -24,7 +24,8 @@ fn pypi_constraints_follow_pep_440_as_packaging_applies_it() {
     let index = format!("http://127.0.0.1:{}/simple", server.port);
     // `false` here is the default: `pre_releases` left out.
     let run = |constraint: &str, pre: bool, cursor: Option<&str>| {
-        let mut req = json!({"source": {"pypi": "tool", "index_url": index, "constraint": constraint}});
+        let mut req =
+            json!({"source": {"pypi": "tool", "index_url": index, "constraint": constraint}});
         if pre {
             req["source"]["pre_releases"] = json!(true);
         }
@@ -97,7 +98,8 @@ fn npm_ranges_follow_node_semver_with_include_prerelease() {
     let registry = format!("http://127.0.0.1:{port}");
     // `false` here is the default: `pre_releases` left out.
     let run = |constraint: &str, pre: bool, cursor: Option<&str>| {
-        let mut req = json!({"source": {"npm": "pkg", "registry": registry, "constraint": constraint}});
+        let mut req =
+            json!({"source": {"npm": "pkg", "registry": registry, "constraint": constraint}});
         if pre {
             req["source"]["pre_releases"] = json!(true);
         }
@@ -162,7 +164,8 @@ fn git_tags_are_read_loosely_under_node_semver_ranges() {
     }
     // `false` here is the default: `pre_releases` left out.
     let src = |constraint: &str, pre: bool| {
-        let mut s = json!({"git": format!("file://{}", root.path().display()), "constraint": constraint});
+        let mut s =
+            json!({"git": format!("file://{}", root.path().display()), "constraint": constraint});
         if pre {
             s["pre_releases"] = json!(true);
         }
@@ -237,7 +240,8 @@ fn npm_pre_releases_false_admits_none_even_through_a_comparator_of_the_same_tupl
         _ => Reply::new(404, "{}"),
     });
     let registry = format!("http://127.0.0.1:{port}");
-    let src = |constraint: &str| json!({"npm": "pkg", "registry": registry, "constraint": constraint});
+    let src =
+        |constraint: &str| json!({"npm": "pkg", "registry": registry, "constraint": constraint});
     // Absent: node-semver's default, a pre-release through a comparator naming one of its tuple.
     assert_eq!(
         absent_false_true(&src(">=1.1.0-rc1 <1.1.0"), None),

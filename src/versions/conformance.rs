@@ -515,10 +515,12 @@ fn pypi_specifiers_conform_to_pep_440() {
             .iter()
             .map(|r| (*r, Version::from_str(r).ok()))
             .collect();
-        let kept: Vec<&str> = pep440::filter(Some(&s), pre.then_some(true), items, |(r, v)| (*r, v.as_ref()))
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect();
+        let kept: Vec<&str> = pep440::filter(Some(&s), pre.then_some(true), items, |(r, v)| {
+            (*r, v.as_ref())
+        })
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
         assert_eq!(
             kept, expected,
             "{specs:?} pre_releases={pre} of {releases:?}"
@@ -842,7 +844,10 @@ fn distro_pre_release_policy() {
             .into_iter()
             .map(|(r, _)| r)
             .collect();
-        assert_eq!(kept, expected, "{eco:?} {constraint:?} pre_releases={pre:?}");
+        assert_eq!(
+            kept, expected,
+            "{eco:?} {constraint:?} pre_releases={pre:?}"
+        );
     }
 }
 

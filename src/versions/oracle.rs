@@ -120,12 +120,13 @@ fn pep440_agrees_with_packaging() {
             .collect();
         // `prereleases=None`, `False`, `True` in l[2], l[3], l[4].
         for (i, prereleases) in [(2, None), (3, Some(false)), (4, Some(true))] {
-            let got: Vec<String> = pep440::filter(Some(&s), prereleases, items.clone(), |(v, p)| {
-                (v.as_str(), p.as_ref())
-            })
-            .into_iter()
-            .map(|(v, _)| v)
-            .collect();
+            let got: Vec<String> =
+                pep440::filter(Some(&s), prereleases, items.clone(), |(v, p)| {
+                    (v.as_str(), p.as_ref())
+                })
+                .into_iter()
+                .map(|(v, _)| v)
+                .collect();
             if got != strings(&l[i]) {
                 wrong.push(format!(
                     "filter {specs:?} {} prereleases={prereleases:?}: packaging {}, uptick {got:?}",
