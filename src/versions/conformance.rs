@@ -6,6 +6,7 @@
 //! option) and the PEP 440 text ("Version specifiers" and its subsections), then checked against
 //! node-semver 7.8.5 and `packaging` 26.4 themselves.
 
+use super::Ecosystem as E;
 use super::{apk, dpkg, npm, pep440};
 use pep440_rs::Version;
 use std::str::FromStr;
@@ -851,6 +852,14 @@ fn distro_pre_release_policy() {
     }
 }
 
+/// A row of [`THREE_WAY`].
+type ThreeWayRow = (
+    super::Ecosystem,
+    Option<&'static str>,
+    &'static [&'static str],
+    [&'static [&'static str]; 3],
+);
+
 /// (ecosystem, constraint, releases, what `select` keeps with `pre_releases` absent, `false`,
 /// `true`). Absent is each ecosystem's default and `true` its opt-in, as in the tables above;
 /// `false` admits no pre-release at all, whatever the constraint names. The PEP 440 rows are
@@ -858,7 +867,7 @@ fn distro_pre_release_policy() {
 /// 26.4 answers them; the npm, tag and Go rows node-semver's `satisfies` without and with
 /// `includePrerelease`; the RubyGems rows `Gem::Dependency#match?`.
 #[rustfmt::skip]
-const THREE_WAY: &[(super::Ecosystem, Option<&str>, &[&str], [&[&str]; 3])] = &[
+const THREE_WAY: &[ThreeWayRow] = &[
     (E::Pep440, Some("<=2.0"), &["1.0.dev1"], [&["1.0.dev1"], &[], &["1.0.dev1"]]),
     (E::Pep440, Some("<=2.0"), &["0.9", "1.0.dev1"], [&["0.9"], &["0.9"], &["0.9", "1.0.dev1"]]),
     (E::Pep440, Some(">=2.0b1"), &["1.0", "2.0b1", "2.0b2", "2.0"], [&["2.0b1", "2.0b2", "2.0"], &["2.0"], &["2.0b1", "2.0b2", "2.0"]]),
@@ -887,8 +896,6 @@ const THREE_WAY: &[(super::Ecosystem, Option<&str>, &[&str], [&[&str]; 3])] = &[
     (E::Maven, Some("[1.0,2.0)"), &["1.5", "2.0-alpha-1"], [&["1.5"], &["1.5"], &["1.5", "2.0-alpha-1"]]),
     (E::Dpkg, None, &["1.0~rc1", "1.0"], [&["1.0~rc1", "1.0"], &["1.0~rc1", "1.0"], &["1.0~rc1", "1.0"]]),
 ];
-
-use super::Ecosystem as E;
 
 #[test]
 fn pre_releases_absent_false_and_true() {
