@@ -505,13 +505,16 @@ pub struct PackageSource {
     /// Maven version ranges (maven: `[1.1,2.0)`, `(,1.0],[1.2,)`).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub constraint: Option<String>,
-    /// Admit pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
+    /// `true` admits pre-releases: PyPI `prereleases=True`, node-semver `includePrerelease` (npm,
     /// GitHub, GitLab, git, Helm, Go modules), any pre-release for crates; GitHub releases flagged pre-release; apk
-    /// `_alpha`/`_beta`/`_pre`/`_rc`; RubyGems versions with a letter (also admitted when a
-    /// requirement names one); Maven `alpha`/`beta`/`milestone`/`rc`/`cr`/`-SNAPSHOT`; no effect
-    /// for apt (Debian has no pre-releases).
+    /// `_alpha`/`_beta`/`_pre`/`_rc`; RubyGems versions with a letter; Maven
+    /// `alpha`/`beta`/`milestone`/`rc`/`cr`/`-SNAPSHOT`. `false` admits none, whatever the
+    /// constraint names (PyPI `prereleases=False`). Absent keeps each ecosystem's default: PyPI
+    /// `prereleases=None` (a specifier naming one, or nothing else matching), node-semver's
+    /// same-tuple rule, RubyGems' requirement naming one; none elsewhere. No effect for apt
+    /// (Debian has no pre-releases).
     #[serde(default)]
-    pub pre_releases: bool,
+    pub pre_releases: Option<bool>,
     /// Only versions whose text matches.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub include_regex: Option<String>,

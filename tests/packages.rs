@@ -587,3 +587,121 @@ fn github_first_page_is_asked_conditionally() {
         again.request_lines()
     );
 }
+
+#[test]
+fn downloads_never_replace_the_files_in_writes_nor_land_outside_dest() {
+    use crate::support::fake::{self, Reply};
+    use crate::support::seed::sha256;
+    let port = crate::support::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    // Every file `in` may write, as release assets, beside an ordinary one.
+    let outputs = [
+        "version",
+        "tag",
+        "url",
+        "published_at",
+        "checksum",
+        "app_version",
+        "dist_tags",
+    ];
+    let mut bodies: Vec<Vec<u8>> = Vec::new();
+    let mut asset = |name: &str| {
+        let bytes = format!("asset bytes of {name}").into_bytes();
+        let a = json!({"name": name, "browser_download_url": format!("{base}/dl/{}", bodies.len()), "digest": sha256(&bytes)});
+        bodies.push(bytes);
+        a
+    };
+    let mut v1: Vec<Value> = outputs.iter().map(|n| asset(n)).collect();
+    v1.push(asset("tool.tar.gz"));
+    let releases = json!([
+        {"tag_name": "v1.0", "html_url": "https://github.com/o/r/releases/tag/v1.0", "published_at": "2026-10-01T00:00:00Z", "assets": v1},
+        {"tag_name": "v2.0", "assets": [asset("../escape")]},
+        {"tag_name": "v3.0", "assets": [asset(".hidden")]},
+        {"tag_name": "v4.0", "assets": [asset("a\u{0}b")]},
+        {"tag_name": "v5.0", "assets": [asset("tool.tar.gz"), asset("tool.tar.gz")]},
+        {"tag_name": "v6.0", "assets": [asset("..")]},
+    ])
+    .to_string();
+    fake::serve_on(port, move |_, path| {
+        if path == "/repos/o/r/releases?per_page=100" {
+            return Reply::new(200, releases.clone());
+        }
+        match path
+            .strip_prefix("/dl/")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(n) if n < bodies.len() => Reply::new(200, bodies[n].clone()),
+            _ => Reply::new(404, ""),
+        }
+    });
+    let root = tempfile::tempdir().unwrap();
+    let dest = root.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let get_v = |version: &str, glob: &str| {
+        get(
+            &json!({"source": {"github": "o/r", "api_url": base}, "version": {"version": version, "tag": format!("v{version}")}, "params": {"download": glob}}),
+            &dest,
+        )
+    };
+    let listing = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&dest)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // `*` takes every output's name: refused before anything is fetched, naming them all.
+    let line = get_v("1.0", "*").fails();
+    for name in outputs {
+        assert!(line.contains(&format!("`{name}`")), "{name}: {line}");
+    }
+    assert!(
+        line.contains("would replace what `in` writes") && line.contains("narrow `download`"),
+        "{line}"
+    );
+    assert_eq!(listing(), Vec::<String>::new());
+    let line = get_v("1.0", "ver*").fails();
+    assert!(
+        line.contains("`version` of o/r 1.0 would replace") && line.contains("leave it out"),
+        "{line}"
+    );
+    assert_eq!(listing(), Vec::<String>::new());
+
+    // A narrower glob: the asset, and uptick's own files holding uptick's values.
+    let out = get_v("1.0", "*.tar.gz").succeeds();
+    assert_eq!(out["version"], json!({"version": "1.0", "tag": "v1.0"}));
+    assert_eq!(
+        listing(),
+        ["published_at", "tag", "tool.tar.gz", "url", "version"]
+    );
+    let read = |f: &str| std::fs::read_to_string(dest.join(f)).unwrap();
+    assert_eq!(read("version"), "1.0");
+    assert_eq!(read("tag"), "v1.0");
+    assert_eq!(read("url"), "https://github.com/o/r/releases/tag/v1.0");
+    assert_eq!(read("published_at"), "2026-10-01T00:00:00Z");
+    assert_eq!(read("tool.tar.gz"), "asset bytes of tool.tar.gz");
+
+    // Names that would resolve elsewhere, hide, or cannot be a name; a name listed twice.
+    let before = listing();
+    for (version, glob, shown, why) in [
+        ("2.0", "../*", "../escape", "it has a `/`"),
+        ("3.0", "*", ".hidden", "it starts with `.`"),
+        ("4.0", "a*", "a\\0b", "it has a NUL"),
+        ("6.0", "..", "..", "it starts with `.`"),
+    ] {
+        let line = get_v(version, glob).fails();
+        assert!(
+            line.contains(&format!(
+                "refusing file name `{shown}` of o/r {version}: {why}"
+            )),
+            "{line}"
+        );
+        assert_eq!(listing(), before, "{version}");
+    }
+    let line = get_v("5.0", "*").fails();
+    assert!(line.contains("o/r 5.0 lists `tool.tar.gz` twice"), "{line}");
+    assert!(!root.path().join("escape").exists());
+    assert_eq!(read("tool.tar.gz"), "asset bytes of tool.tar.gz");
+}

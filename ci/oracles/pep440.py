@@ -41,7 +41,9 @@ for s in sorted(specs):
         rows.append([s, v, bool(list(ss.filter([v], prereleases=True))), bool(ss.prereleases)])
     for _ in range(2 if s in single else 1):
         items = random.sample(versions, random.randint(1, 15))
-        lists.append([s, items, list(ss.filter(items))])
+        lists.append([s, items, list(ss.filter(items)),
+                      list(ss.filter(items, prereleases=False)),
+                      list(ss.filter(items, prereleases=True))])
 valid = []
 for v in versions:
     try:

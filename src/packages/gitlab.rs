@@ -196,10 +196,12 @@ impl Backend for GitLab {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::versions::{select, Constraint, Parsed};
+    use crate::versions::{select, Constraint, Parsed, PreReleases};
 
     /// Whether `check` keeps `version` under `constraint` ("" = none) and `pre_releases`.
     fn admitted(version: &str, constraint: &str, pre: bool) -> bool {
+        // `false` rows are the default (no `pre_releases`).
+        let pre = PreReleases::from(pre.then_some(true));
         let c = (!constraint.is_empty()).then(|| {
             Constraint::parse(Ecosystem::Loose, constraint, pre)
                 .unwrap_or_else(|e| panic!("{constraint}: {e}"))

@@ -20,7 +20,7 @@ use crate::net::{Body, BrokeOff, Http, NetError, TlsSettings};
 use crate::protocol::{
     MetadataField, PackageSource, PackageVersion, VersionResponse, PACKAGE_KEYS,
 };
-use crate::versions::{Constraint, Parsed};
+use crate::versions::{Constraint, Parsed, PreReleases};
 use base64::Engine as _;
 use regex::Regex;
 
@@ -399,12 +399,18 @@ impl Fetcher {
             });
         }
         let mut reader = verify(resp.into_reader());
-        let tmp = path.with_extension("uptick-tmp");
-        let result = std::fs::File::create(&tmp)
-            .and_then(|mut f| std::io::copy(&mut reader, &mut f))
-            .and_then(|_| std::fs::rename(&tmp, path));
+        // A hidden temporary name (no download has one): never another download's name. Dropped
+        // (removed) on failure.
+        let result = tempfile::Builder::new()
+            .prefix(".download.")
+            .suffix(".uptick-tmp")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .tempfile_in(path.parent().unwrap_or(std::path::Path::new(".")))
+            .and_then(|mut tmp| {
+                std::io::copy(&mut reader, &mut tmp)?;
+                tmp.persist(path).map(drop).map_err(|e| e.error)
+            });
         if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
             return Err(PackageError::Malformed {
                 url: url.to_string(),
                 detail: e.to_string(),
@@ -561,11 +567,12 @@ pub fn candidates(
     backend: &dyn Backend,
 ) -> Result<Vec<Release>, PackageError> {
     let eco = backend.ecosystem();
+    let pre = PreReleases::from(source.pre_releases);
     let constraint = source
         .constraint
         .as_deref()
         .map(|c| {
-            Constraint::parse(eco, c, source.pre_releases).map_err(|e| PackageError::Invalid {
+            Constraint::parse(eco, c, pre).map_err(|e| PackageError::Invalid {
                 field: "source.constraint",
                 detail: format!("invalid constraint `{c}`: {e}"),
             })
@@ -581,15 +588,12 @@ pub fn candidates(
         .filter(|r| !exclude.as_ref().is_some_and(|re| re.is_match(&r.version)))
         .filter(|r| !source.ignore.contains(&r.version))
         .filter_map(|r| Parsed::parse(eco, &r.version, constraint.as_ref()).map(|p| (p, r)))
-        .filter(|(_, r)| source.pre_releases || !r.prerelease)
+        // GitHub's own pre-release flag: only with `pre_releases: true`.
+        .filter(|(_, r)| pre == PreReleases::All || !r.prerelease)
         .collect();
-    let mut list = crate::versions::select(
-        eco,
-        constraint.as_ref(),
-        source.pre_releases,
-        list,
-        |(p, r)| (r.version.as_str(), p),
-    );
+    let mut list = crate::versions::select(eco, constraint.as_ref(), pre, list, |(p, r)| {
+        (r.version.as_str(), p)
+    });
     list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.version.cmp(&b.1.version)));
     list.dedup_by(|a, b| a.1.version == b.1.version);
     Ok(list.into_iter().map(|(_, r)| r).collect())
@@ -612,6 +616,89 @@ pub fn check(
         Some(i) => all[i..].iter().map(version).collect(),
         None => all.last().map(version).into_iter().collect(),
     })
+}
+
+/// The files `in` writes into DEST itself: a downloaded file never takes one of these names.
+pub(crate) const OUTPUT_FILES: &[&str] = &[
+    "version",
+    "tag",
+    "url",
+    "published_at",
+    "checksum",
+    "app_version",
+    "dist_tags",
+];
+
+/// Longest part of a server-given file name an error shows.
+const SHOWN_NAME_CHARS: usize = 200;
+
+/// A server-given file name for a one-line message: control characters escaped, cut at
+/// [`SHOWN_NAME_CHARS`].
+fn shown_name(name: &str) -> String {
+    let mut shown: String = name
+        .chars()
+        .take(SHOWN_NAME_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if name.chars().nth(SHOWN_NAME_CHARS).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// Why a file name the index gave cannot be a download's name in DEST, when it cannot: one
+/// name, nothing that resolves elsewhere, nothing hidden.
+fn unsafe_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("it is empty")
+    } else if name.contains('/') {
+        Some("it has a `/`")
+    } else if name.contains('\0') {
+        Some("it has a NUL")
+    } else if name.starts_with('.') {
+        Some("it starts with `.`")
+    } else {
+        None
+    }
+}
+
+/// Refuses the files `download` matched unless each can be written into DEST under its own
+/// name without replacing anything: not one of [`OUTPUT_FILES`], not [`unsafe_name`], not
+/// listed twice. Checked before anything is downloaded.
+fn check_download_names(files: &[&ReleaseFile], what: &str) -> Result<(), PackageError> {
+    let refuse = |detail: String| PackageError::Invalid {
+        field: "params.download",
+        detail,
+    };
+    let mut seen = std::collections::HashSet::new();
+    for file in files {
+        if let Some(why) = unsafe_name(&file.name) {
+            return Err(refuse(format!(
+                "refusing file name `{}` of {what}: {why}; narrow `download` to leave it out",
+                shown_name(&file.name)
+            )));
+        }
+        if !seen.insert(file.name.as_str()) {
+            return Err(refuse(format!(
+                "{what} lists `{}` twice; not choosing one",
+                shown_name(&file.name)
+            )));
+        }
+    }
+    let colliding: Vec<&str> = files
+        .iter()
+        .map(|f| f.name.as_str())
+        .filter(|n| OUTPUT_FILES.contains(n))
+        .collect();
+    if !colliding.is_empty() {
+        return Err(refuse(format!(
+            "`{}` of {what} would replace what `in` writes under that name ({}); narrow `download` to leave {} out (`*.tar.gz`, say)",
+            colliding.join("`, `"),
+            OUTPUT_FILES.join(", "),
+            if colliding.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    Ok(())
 }
 
 /// `in`: writes `version` (and `tag`), checks the version is still listed.
@@ -658,6 +745,10 @@ pub fn get(
     let staging = staged.path().to_path_buf();
     let dest = staging.as_path();
     let write = |file: &str, text: &str| {
+        debug_assert!(
+            OUTPUT_FILES.contains(&file),
+            "{file} is not in OUTPUT_FILES"
+        );
         crate::fsutil::write_file(&dest.join(file), text.as_bytes()).map_err(|e| {
             PackageError::Malformed {
                 url: dest.display().to_string(),
@@ -710,7 +801,7 @@ pub fn get(
             .filter(|f| re.is_match(&f.name))
             .collect();
         if matching.is_empty() {
-            let names: Vec<&str> = release.files.iter().map(|f| f.name.as_str()).collect();
+            let names: Vec<String> = release.files.iter().map(|f| shown_name(&f.name)).collect();
             return Err(PackageError::Invalid {
                 field: "params.download",
                 detail: format!(
@@ -724,14 +815,9 @@ pub fn get(
                 ),
             });
         }
+        check_download_names(&matching, &format!("{name} {}", version.version))?;
         let mut got = Vec::new();
         for file in matching {
-            if file.name.contains('/') || file.name.starts_with('.') {
-                return Err(PackageError::Invalid {
-                    field: "params.download",
-                    detail: format!("refusing file name `{}`", file.name),
-                });
-            }
             let hash = file.hash.as_deref().ok_or_else(|| PackageError::Invalid {
                 field: "params.download",
                 detail: format!(

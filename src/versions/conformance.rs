@@ -6,6 +6,7 @@
 //! option) and the PEP 440 text ("Version specifiers" and its subsections), then checked against
 //! node-semver 7.8.5 and `packaging` 26.4 themselves.
 
+use super::Ecosystem as E;
 use super::{apk, dpkg, npm, pep440};
 use pep440_rs::Version;
 use std::str::FromStr;
@@ -515,10 +516,12 @@ fn pypi_specifiers_conform_to_pep_440() {
             .iter()
             .map(|r| (*r, Version::from_str(r).ok()))
             .collect();
-        let kept: Vec<&str> = pep440::filter(Some(&s), pre, items, |(r, v)| (*r, v.as_ref()))
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect();
+        let kept: Vec<&str> = pep440::filter(Some(&s), pre.then_some(true), items, |(r, v)| {
+            (*r, v.as_ref())
+        })
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
         assert_eq!(
             kept, expected,
             "{specs:?} pre_releases={pre} of {releases:?}"
@@ -832,6 +835,7 @@ fn alpine_versions_and_constraints_conform_to_apk() {
 #[test]
 fn distro_pre_release_policy() {
     for &(eco, constraint, pre, releases, expected) in DISTRO_POLICY {
+        let pre = super::PreReleases::from(pre.then_some(true));
         let c = constraint.map(|c| super::Constraint::parse(eco, c, pre).unwrap());
         let items: Vec<(&str, super::Parsed)> = releases
             .iter()
@@ -841,6 +845,82 @@ fn distro_pre_release_policy() {
             .into_iter()
             .map(|(r, _)| r)
             .collect();
-        assert_eq!(kept, expected, "{eco:?} {constraint:?} pre_releases={pre}");
+        assert_eq!(
+            kept, expected,
+            "{eco:?} {constraint:?} pre_releases={pre:?}"
+        );
     }
+}
+
+/// A row of [`THREE_WAY`].
+type ThreeWayRow = (
+    super::Ecosystem,
+    Option<&'static str>,
+    &'static [&'static str],
+    [&'static [&'static str]; 3],
+);
+
+/// (ecosystem, constraint, releases, what `select` keeps with `pre_releases` absent, `false`,
+/// `true`). Absent is each ecosystem's default and `true` its opt-in, as in the tables above;
+/// `false` admits no pre-release at all, whatever the constraint names. The PEP 440 rows are
+/// `SpecifierSet(constraint).filter(releases, prereleases=None / False / True)` as `packaging`
+/// 26.4 answers them; the npm, tag and Go rows node-semver's `satisfies` without and with
+/// `includePrerelease`; the RubyGems rows `Gem::Dependency#match?`.
+#[rustfmt::skip]
+const THREE_WAY: &[ThreeWayRow] = &[
+    (E::Pep440, Some("<=2.0"), &["1.0.dev1"], [&["1.0.dev1"], &[], &["1.0.dev1"]]),
+    (E::Pep440, Some("<=2.0"), &["0.9", "1.0.dev1"], [&["0.9"], &["0.9"], &["0.9", "1.0.dev1"]]),
+    (E::Pep440, Some(">=2.0b1"), &["1.0", "2.0b1", "2.0b2", "2.0"], [&["2.0b1", "2.0b2", "2.0"], &["2.0"], &["2.0b1", "2.0b2", "2.0"]]),
+    (E::Pep440, Some("==1.0.dev1"), &["0.9", "1.0.dev1"], [&["1.0.dev1"], &[], &["1.0.dev1"]]),
+    (E::Pep440, Some("~=1.4.5a4"), &["1.4.5a4", "1.4.5", "1.4.6rc1"], [&["1.4.5a4", "1.4.5", "1.4.6rc1"], &["1.4.5"], &["1.4.5a4", "1.4.5", "1.4.6rc1"]]),
+    (E::Pep440, None, &["1.1a1", "1.1.dev0"], [&["1.1a1", "1.1.dev0"], &[], &["1.1a1", "1.1.dev0"]]),
+    (E::Pep440, None, &["1.0", "1.1a1"], [&["1.0"], &["1.0"], &["1.0", "1.1a1"]]),
+    (E::Pep440, Some("===invalid"), &["invalid", "1.0"], [&["invalid"], &["invalid"], &["invalid"]]),
+    (E::Pep440, Some("===1.0a1"), &["1.0a1", "1.0"], [&["1.0a1"], &[], &["1.0a1"]]),
+    (E::Pep440, Some(">=1.5"), &["1.0", "2.0b1"], [&["2.0b1"], &[], &["2.0b1"]]),
+    (E::Pep440, Some("<2.0a2"), &["1.0", "2.0a1"], [&["1.0", "2.0a1"], &["1.0"], &["1.0", "2.0a1"]]),
+    (E::Pep440, Some("!=2.0b1"), &["2.0b1", "2.0b2"], [&["2.0b2"], &[], &["2.0b2"]]),
+    (E::Pep440, Some("<=2.0"), &["1.0.post1.dev0", "1.0a1.post1", "1.0.post1"], [&["1.0.post1"], &["1.0.post1"], &["1.0.post1.dev0", "1.0a1.post1", "1.0.post1"]]),
+    (E::Npm, Some(">=1.1.0-rc1 <2"), &["1.0.0", "1.1.0-rc1", "1.1.0", "1.2.0-beta"], [&["1.1.0-rc1", "1.1.0"], &["1.1.0"], &["1.1.0-rc1", "1.1.0", "1.2.0-beta"]]),
+    (E::Npm, Some("1.0.0-pre || >=2"), &["1.0.0-pre", "2.0.0"], [&["1.0.0-pre", "2.0.0"], &["2.0.0"], &["1.0.0-pre", "2.0.0"]]),
+    (E::Npm, Some("3.0.0-beta.1"), &["3.0.0-beta.1"], [&["3.0.0-beta.1"], &[], &["3.0.0-beta.1"]]),
+    (E::Npm, None, &["1.0.0", "2.0.0-rc.1"], [&["1.0.0"], &["1.0.0"], &["1.0.0", "2.0.0-rc.1"]]),
+    (E::Loose, Some(">=17.6.0-rc0"), &["17.5.0", "17.6.0-rc1"], [&["17.6.0-rc1"], &[], &["17.6.0-rc1"]]),
+    (E::Loose, Some(">=1.2.3-beta.1 <1.2.3"), &["1.2.3-beta.2", "1.2.2"], [&["1.2.3-beta.2"], &[], &["1.2.3-beta.2"]]),
+    (E::Go, Some(">=1.0.0-rc.0"), &["v0.9.0", "v1.0.0-rc.1"], [&["v1.0.0-rc.1"], &[], &["v1.0.0-rc.1"]]),
+    (E::Gem, Some(">= 1.0.0.a, < 2"), &["0.9", "1.5.rc1", "1.5"], [&["1.5.rc1", "1.5"], &["1.5"], &["1.5.rc1", "1.5"]]),
+    (E::Gem, Some("= 2.0.0.rc1"), &["2.0.0.rc1"], [&["2.0.0.rc1"], &[], &["2.0.0.rc1"]]),
+    (E::Gem, None, &["1.0.rc1", "1.0"], [&["1.0"], &["1.0"], &["1.0.rc1", "1.0"]]),
+    (E::Cargo, Some(">=1.0.0-alpha"), &["1.0.0-beta", "1.0.0"], [&["1.0.0"], &["1.0.0"], &["1.0.0-beta", "1.0.0"]]),
+    (E::Apk, Some(">=3.12 <3.13"), &["3.12.0_rc1", "3.12.0"], [&["3.12.0"], &["3.12.0"], &["3.12.0_rc1", "3.12.0"]]),
+    (E::Maven, Some("[1.0,2.0)"), &["1.5", "2.0-alpha-1"], [&["1.5"], &["1.5"], &["1.5", "2.0-alpha-1"]]),
+    (E::Dpkg, None, &["1.0~rc1", "1.0"], [&["1.0~rc1", "1.0"], &["1.0~rc1", "1.0"], &["1.0~rc1", "1.0"]]),
+];
+
+#[test]
+fn pre_releases_absent_false_and_true() {
+    use super::PreReleases;
+    let mut wrong = Vec::new();
+    for &(eco, constraint, releases, expected) in THREE_WAY {
+        for (pre, want) in [PreReleases::Default, PreReleases::Never, PreReleases::All]
+            .into_iter()
+            .zip(expected)
+        {
+            let c = constraint.map(|c| super::Constraint::parse(eco, c, pre).unwrap());
+            let items: Vec<(&str, super::Parsed)> = releases
+                .iter()
+                .map(|r| (*r, super::Parsed::parse(eco, r, c.as_ref()).unwrap()))
+                .collect();
+            let kept: Vec<&str> = super::select(eco, c.as_ref(), pre, items, |(r, p)| (*r, p))
+                .into_iter()
+                .map(|(r, _)| r)
+                .collect();
+            if kept != want {
+                wrong.push(format!(
+                    "{eco:?} {constraint:?} {releases:?} {pre:?}: kept {kept:?}, want {want:?}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -52,7 +52,7 @@ mod tests {
     //! `versions::semver`'s own tests.
 
     use super::*;
-    use crate::versions::{select, Constraint, Parsed};
+    use crate::versions::{select, Constraint, Parsed, PreReleases};
     use std::cmp::Ordering;
 
     const T: bool = true;
@@ -191,6 +191,8 @@ mod tests {
     ];
 
     fn admits(range: &str, version: &str, pre: bool) -> bool {
+        // `false` rows are the default (no `pre_releases`).
+        let pre = PreReleases::from(pre.then_some(true));
         let c = Constraint::parse(ECOSYSTEM, range, pre).unwrap();
         let parsed = Parsed::parse(ECOSYSTEM, version, Some(&c)).unwrap();
         let items = vec![(version.to_string(), parsed)];
@@ -244,7 +246,7 @@ mod tests {
         assert!(RANGES.len() >= 60, "{}", RANGES.len());
         // Masterminds' comma AND, which `helm pull --version` takes, is not a node-semver range
         // (node-semver's `validRange(">= 1.2, < 2")` is null).
-        assert!(Constraint::parse(ECOSYSTEM, ">= 1.2, < 2", false).is_err());
+        assert!(Constraint::parse(ECOSYSTEM, ">= 1.2, < 2", PreReleases::Default).is_err());
     }
 
     #[test]

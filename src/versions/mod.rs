@@ -45,6 +45,41 @@ pub enum Ecosystem {
     Maven,
 }
 
+/// The `pre_releases` setting: absent, `false` or `true`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PreReleases {
+    /// Absent: the ecosystem's own default (PEP 440's `prereleases=None`, node-semver's
+    /// same-tuple rule, RubyGems' requirement naming a prerelease; none for the others).
+    #[default]
+    Default,
+    /// `false`: no pre-release at all, whatever the constraint names.
+    Never,
+    /// `true`: every pre-release the constraint admits (`prereleases=True`,
+    /// `includePrerelease`).
+    All,
+}
+
+impl PreReleases {
+    /// The setting as `packaging`'s `prereleases` argument: `None`, `Some(false)`, `Some(true)`.
+    pub fn setting(self) -> Option<bool> {
+        match self {
+            PreReleases::Default => None,
+            PreReleases::Never => Some(false),
+            PreReleases::All => Some(true),
+        }
+    }
+}
+
+impl From<Option<bool>> for PreReleases {
+    fn from(setting: Option<bool>) -> PreReleases {
+        match setting {
+            None => PreReleases::Default,
+            Some(false) => PreReleases::Never,
+            Some(true) => PreReleases::All,
+        }
+    }
+}
+
 /// A release's version as its ecosystem reads it.
 #[derive(Clone, Debug)]
 pub enum Parsed {
@@ -94,6 +129,23 @@ impl Parsed {
             Ecosystem::Gem => gem::Version::parse(text).ok().map(Parsed::Gem),
             Ecosystem::Go => go::release_version(text).map(Parsed::Npm),
             Ecosystem::Maven => maven::Version::parse(text).ok().map(Parsed::Maven),
+        }
+    }
+}
+
+impl Parsed {
+    /// Whether its ecosystem calls it a pre-release: PEP 440 `a`/`b`/`rc`/`.dev` (text that is
+    /// not PEP 440 is not), any semver pre-release, apk `_alpha`/`_beta`/`_pre`/`_rc`, a RubyGems
+    /// letter, a Maven `alpha`/`beta`/`milestone`/`rc`/`snapshot`; never a Debian version.
+    pub fn is_prerelease(&self) -> bool {
+        match self {
+            Parsed::Pep(v) => v.any_prerelease(),
+            Parsed::Arbitrary(_) | Parsed::Dpkg(_) => false,
+            Parsed::Cargo(v) => !v.pre.is_empty(),
+            Parsed::Npm(v) => v.is_prerelease(),
+            Parsed::Apk(v) => v.is_prerelease(),
+            Parsed::Gem(v) => v.is_prerelease(),
+            Parsed::Maven(v) => v.is_prerelease(),
         }
     }
 }
@@ -152,9 +204,9 @@ pub enum Constraint {
 }
 
 impl Constraint {
-    /// Parses `text` in `eco`'s syntax; `pre_releases` is node-semver's `includePrerelease`,
-    /// which also changes how npm ranges desugar. The error is one line.
-    pub fn parse(eco: Ecosystem, text: &str, pre_releases: bool) -> Result<Constraint, String> {
+    /// Parses `text` in `eco`'s syntax; [`PreReleases::All`] is node-semver's
+    /// `includePrerelease`, which also changes how npm ranges desugar. The error is one line.
+    pub fn parse(eco: Ecosystem, text: &str, pre: PreReleases) -> Result<Constraint, String> {
         match eco {
             Ecosystem::Pep440 => pep440::Specifiers::parse(text)
                 .map(Constraint::Pep)
@@ -163,7 +215,7 @@ impl Constraint {
                 .map(Constraint::Cargo)
                 .map_err(|e| e.to_string()),
             Ecosystem::Npm | Ecosystem::Loose | Ecosystem::Go => {
-                npm::Range::parse(text, pre_releases)
+                npm::Range::parse(text, pre == PreReleases::All)
                     .map(Constraint::Npm)
                     .map_err(|e| e.to_string())
             }
@@ -183,33 +235,45 @@ impl Constraint {
     }
 }
 
-/// The items whose versions `constraint` (none: everything) and `pre_releases` admit, in their
-/// order, by each ecosystem's own rule:
-/// - PEP 440: [`pep440::filter`] (`packaging`'s `SpecifierSet.filter`);
-/// - npm and tags: node-semver's `satisfies` with `includePrerelease: pre_releases`; no
+/// The items whose versions `constraint` (none: everything) and `pre` admit, in their order.
+/// [`PreReleases::Never`] drops every pre-release ([`Parsed::is_prerelease`]) first, whatever the
+/// constraint names (`packaging`'s `prereleases=False`); then each ecosystem's own rule, where
+/// "with pre-releases" means [`PreReleases::All`]:
+/// - PEP 440: [`pep440::filter`] (`packaging`'s `SpecifierSet.filter`, `prereleases` being
+///   [`PreReleases::setting`]);
+/// - npm and tags: node-semver's `satisfies` with `includePrerelease` when with pre-releases
+///   (by default a pre-release only through a comparator naming one of its tuple); no
 ///   constraint is `*`;
-/// - Cargo: pre-releases only with `pre_releases`, then `VersionReq::matches` (unchanged);
+/// - Cargo: pre-releases only with pre-releases, then `VersionReq::matches` (unchanged);
 /// - dpkg: every version the relations admit (Debian has no pre-releases: `~` versions are
 ///   ordinary versions ordered before their base);
-/// - apk: `_alpha`/`_beta`/`_pre`/`_rc` versions only with `pre_releases`, then the comparisons;
-/// - RubyGems: `Gem::Dependency#match?`: a prerelease only with `pre_releases` or when a
-///   requirement names a prerelease, then `Gem::Requirement#satisfied_by?`;
-/// - Maven: `alpha`/`beta`/`milestone`/`rc`/`snapshot` versions only with `pre_releases`, then
+/// - apk: `_alpha`/`_beta`/`_pre`/`_rc` versions only with pre-releases, then the comparisons;
+/// - RubyGems: `Gem::Dependency#match?`: a prerelease only with pre-releases or (by default)
+///   when a requirement names a prerelease, then `Gem::Requirement#satisfied_by?`;
+/// - Maven: `alpha`/`beta`/`milestone`/`rc`/`snapshot` versions only with pre-releases, then
 ///   the range.
 pub fn select<T>(
     eco: Ecosystem,
     constraint: Option<&Constraint>,
-    pre_releases: bool,
+    pre: PreReleases,
     items: Vec<T>,
     key: impl Fn(&T) -> (&str, &Parsed),
 ) -> Vec<T> {
+    let items: Vec<T> = match pre {
+        PreReleases::Never => items
+            .into_iter()
+            .filter(|item| !key(item).1.is_prerelease())
+            .collect(),
+        _ => items,
+    };
+    let pre_releases = pre == PreReleases::All;
     match eco {
         Ecosystem::Pep440 => {
             let specs = match constraint {
                 Some(Constraint::Pep(c)) => Some(c),
                 _ => None,
             };
-            pep440::filter(specs, pre_releases, items, |item| {
+            pep440::filter(specs, pre.setting(), items, |item| {
                 let (raw, parsed) = key(item);
                 match parsed {
                     Parsed::Pep(v) => (raw, Some(v)),

@@ -62,7 +62,7 @@ fn npm_agrees_with_node_semver() {
 }
 
 /// Specifier rows `[specifiers, version | null, matches | "invalid", names a pre-release]`,
-/// filtered lists, and version validity / order / equality, from `packaging`.
+/// filtered lists (`prereleases=None`, `False`, `True`), and version validity / order / equality, from `packaging`.
 #[test]
 #[ignore = "needs ci/version-oracles"]
 fn pep440_agrees_with_packaging() {
@@ -118,16 +118,21 @@ fn pep440_agrees_with_packaging() {
                 (v, p)
             })
             .collect();
-        let got: Vec<String> =
-            pep440::filter(Some(&s), false, items, |(v, p)| (v.as_str(), p.as_ref()))
+        // `prereleases=None`, `False`, `True` in l[2], l[3], l[4].
+        for (i, prereleases) in [(2, None), (3, Some(false)), (4, Some(true))] {
+            let got: Vec<String> =
+                pep440::filter(Some(&s), prereleases, items.clone(), |(v, p)| {
+                    (v.as_str(), p.as_ref())
+                })
                 .into_iter()
                 .map(|(v, _)| v)
                 .collect();
-        if got != strings(&l[2]) {
-            wrong.push(format!(
-                "filter {specs:?} {}: packaging {}, uptick {got:?}",
-                l[1], l[2]
-            ));
+            if got != strings(&l[i]) {
+                wrong.push(format!(
+                    "filter {specs:?} {} prereleases={prereleases:?}: packaging {}, uptick {got:?}",
+                    l[1], l[i]
+                ));
+            }
         }
     }
     eprintln!(

@@ -238,14 +238,15 @@ impl fmt::Display for Specifiers {
 /// `key` gives each item's text and, when it is a PEP 440 version, its parse; text that is not
 /// PEP 440 only passes an `===` naming it.
 ///
-/// `pre_releases: true` is `prereleases=True`: every match. Otherwise `packaging`'s default
-/// (`prereleases=None`): every match when a specifier names a pre-release; else the final and
-/// post releases that match, or — when none does — the pre-releases that match (PEP 440: "accept
-/// remotely available pre-releases for version specifiers where there is no final or post
-/// release that satisfies the version specifier").
+/// `Some(true)` is `prereleases=True`: every match. `Some(false)` is `prereleases=False`: the
+/// matches that are not pre-releases, even when a specifier names one or nothing else matches.
+/// `None` is `packaging`'s default (`prereleases=None`): every match when a specifier names a
+/// pre-release; else the final and post releases that match, or — when none does — the
+/// pre-releases that match (PEP 440: "accept remotely available pre-releases for version
+/// specifiers where there is no final or post release that satisfies the version specifier").
 pub fn filter<T>(
     constraint: Option<&Specifiers>,
-    pre_releases: bool,
+    prereleases: Option<bool>,
     items: Vec<T>,
     key: impl Fn(&T) -> (&str, Option<&Version>),
 ) -> Vec<T> {
@@ -259,12 +260,12 @@ pub fn filter<T>(
             }
         })
         .collect();
-    if pre_releases || constraint.is_some_and(Specifiers::names_prerelease) {
-        return matches;
-    }
     let is_pre = |item: &T| key(item).1.is_some_and(Version::any_prerelease);
-    if matches.iter().all(is_pre) {
-        return matches;
+    match prereleases {
+        Some(true) => matches,
+        Some(false) => matches.into_iter().filter(|i| !is_pre(i)).collect(),
+        None if constraint.is_some_and(Specifiers::names_prerelease) => matches,
+        None if matches.iter().all(is_pre) => matches,
+        None => matches.into_iter().filter(|i| !is_pre(i)).collect(),
     }
-    matches.into_iter().filter(|i| !is_pre(i)).collect()
 }
