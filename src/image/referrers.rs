@@ -24,13 +24,13 @@ const MAX_COSIGN_CONFIG: u64 = 1024 * 1024;
 
 /// Referrers listed (by the API or a tag-schema index) plus cosign manifests read, over every
 /// digest of the image, in one run at most. An image has a few (a signature, attestations, an
-/// SBOM, a scan), an index of twenty platforms signed each a hundred or so.
-pub const MAX_RUN_REFERRERS: usize = 1_000;
+/// SBOM, a scan); an index of twenty platforms, each signed and attested, some hundred.
+pub(crate) const MAX_RUN_REFERRERS: usize = 1_000;
 
 /// Bytes of referrer documents (referrers answers, tag-schema indexes, manifests) read in one
 /// run at most: what is held until the promotion writes them. A signature manifest is a few
 /// KiB; 64 MiB is an average of 64 KiB for each of [`MAX_RUN_REFERRERS`].
-pub const MAX_RUN_REFERRER_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_RUN_REFERRER_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How an artifact is found, and so how it is written on the target.
 #[derive(Clone, Debug)]
