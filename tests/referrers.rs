@@ -1390,3 +1390,299 @@ fn a_layout_of_another_tool_listing_referrers_beside_the_image_carries_them() {
         json!("application/vnd.example.scan+json")
     );
 }
+
+/// A referrer-shaped manifest stored by digest in the fake (`extra` merged into it: a
+/// `subject`, or none); its digest and a referrers-list descriptor of it.
+fn fake_artifact(fake: &Oci11, repo: &str, seed: &str, extra: Value) -> (String, Value) {
+    let config = fake.put_blob(repo, b"{}");
+    let blob = fake.put_blob(repo, seed.as_bytes());
+    let mut m = json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/vnd.example.scan+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config, "size": 2},
+        "layers": [{"mediaType": "application/octet-stream", "digest": blob, "size": seed.len()}],
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        m[k.as_str()] = v.clone();
+    }
+    let bytes = serde_json::to_vec(&m).unwrap();
+    let digest = crate::support::seed::sha256(&bytes);
+    fake.put_manifest(repo, &digest, OCI_MANIFEST, &bytes);
+    let descriptor = json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": bytes.len(),
+        "artifactType": "application/vnd.example.scan+json"});
+    (digest, descriptor)
+}
+
+fn subject_of(p: &Pushed) -> Value {
+    json!({"mediaType": OCI_MANIFEST, "digest": p.digest, "size": p.size})
+}
+
+/// The digests of a list of descriptors.
+fn digests(list: &[Value]) -> Vec<&str> {
+    list.iter().map(|d| d["digest"].as_str().unwrap()).collect()
+}
+
+/// The stderr line naming `what`, which must say it was not carried.
+fn skipped_line<'a>(stderr: &'a str, what: &str) -> &'a str {
+    stderr
+        .lines()
+        .find(|l| l.contains(what) && l.contains("not carried"))
+        .unwrap_or_else(|| panic!("no line says {what} was not carried: {stderr}"))
+}
+
+#[test]
+fn a_stray_referrer_listed_by_the_api_is_not_carried_nor_attached_to_another_image() {
+    let fake = Oci11::start();
+    let img = fake_image(&fake, "staging/app", "rc");
+    let other = fake_image(&fake, "staging/app", "other");
+    let (good, _) = fake_artifact(
+        &fake,
+        "staging/app",
+        "good",
+        json!({"subject": subject_of(&img)}),
+    );
+    // Listed under `img` by the registry, though each names `other` as its subject: plainly,
+    // under a second spelling Go's JSON decoder reads as the same field, and in a cosign tag.
+    let (stray, stray_desc) = fake_artifact(
+        &fake,
+        "staging/app",
+        "stray",
+        json!({"subject": subject_of(&other)}),
+    );
+    fake.list_referrer("staging/app", &img.digest, stray_desc);
+    let (twice, twice_desc) = fake_artifact(
+        &fake,
+        "staging/app",
+        "twice",
+        json!({"subject": subject_of(&img), "Subject": subject_of(&other)}),
+    );
+    fake.list_referrer("staging/app", &img.digest, twice_desc);
+    let sig_tag = cosign::tag_for(&img.digest, "sig");
+    let config = fake.put_blob("staging/app", b"{}");
+    let sig = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
+        "layers": [],
+        "subject": subject_of(&other),
+    }))
+    .unwrap();
+    fake.put_manifest("staging/app", &sig_tag, OCI_MANIFEST, &sig);
+
+    let target = Oci11::start();
+    let run = put(
+        &json!({"source": {"repository": target.repo("release/app")}, "params": {"promote": format!("{}:rc", fake.repo("staging/app")), "tags": ["1.0"]}}),
+        tempfile::tempdir().unwrap().path(),
+    );
+    let out = run.succeeds();
+    assert_eq!(
+        target.referrers_of("release/app", &other.digest),
+        Vec::<Value>::new(),
+        "nothing attached to an image the promotion never named"
+    );
+    assert_eq!(out["metadata"][2]["value"], json!(good), "{out}");
+    assert_eq!(
+        digests(&target.referrers_of("release/app", &img.digest)),
+        [good.as_str()]
+    );
+    for reference in [&stray, &twice, &sig_tag] {
+        assert!(
+            target.manifest("release/app", reference).is_none(),
+            "{reference}"
+        );
+    }
+    let line = skipped_line(&run.stderr, &stray);
+    assert!(
+        line.contains(&format!("its own `subject` is {}", other.digest)),
+        "{line}"
+    );
+    assert!(skipped_line(&run.stderr, &twice).contains("more than one `subject`"));
+    assert!(skipped_line(&run.stderr, &sig_tag).contains(&other.digest));
+
+    // `in` with `referrers: true` reads them the same way: the layout holds the image and `good`.
+    let dir = tempfile::tempdir().unwrap();
+    let run = get(
+        &json!({"source": {"repository": fake.repo("staging/app")}, "version": {"tag": "rc", "digest": img.digest}, "params": {"format": "oci-layout", "referrers": true}}),
+        dir.path(),
+    );
+    run.succeeds();
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("oci/index.json")).unwrap()).unwrap();
+    assert_eq!(
+        digests(index["manifests"].as_array().unwrap()),
+        [img.digest.as_str(), good.as_str()]
+    );
+    skipped_line(&run.stderr, &stray);
+}
+
+#[test]
+fn a_stray_referrer_in_the_tag_schema_index_is_not_carried() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let t = "application/vnd.example.scan+json";
+    let img = seeder.image("staging/app", "rc", "rc", &[], &[]);
+    let other = seeder.image("staging/app", "other", "other", &[], &[]);
+    let (good, _) = cosign::referrer(&seeder, "staging/app", &img, t, b"good");
+    let (stray, _) = cosign::referrer(&seeder, "staging/app", &other, t, b"stray");
+    cosign::referrers_tag(
+        &seeder,
+        "staging/app",
+        &img.digest,
+        &[(&good, t), (&stray, t)],
+    );
+    // An attestation under `img`'s cosign tag that names `other` as its subject.
+    let att = cosign::artifact_manifest(
+        &seeder,
+        "staging/app",
+        &[(
+            b"{}".to_vec(),
+            "application/vnd.dsse.envelope.v1+json",
+            Value::Null,
+        )],
+        json!({"subject": subject_of(&other)}),
+    );
+    let att_tag = cosign::tag_for(&img.digest, "att");
+    seeder.push_manifest("staging/app", &att_tag, OCI_MANIFEST, &att);
+
+    let target = Oci11::start();
+    let run = put(
+        &json!({"source": {"repository": target.repo("release/app")}, "params": {"promote": format!("{}:rc", reg.repo("staging/app")), "tags": ["1.0"]}}),
+        tempfile::tempdir().unwrap().path(),
+    );
+    let out = run.succeeds();
+    assert_eq!(
+        target.referrers_of("release/app", &other.digest),
+        Vec::<Value>::new()
+    );
+    assert_eq!(out["metadata"][2]["value"], json!(good.digest), "{out}");
+    assert_eq!(
+        digests(&target.referrers_of("release/app", &img.digest)),
+        [good.digest.as_str()]
+    );
+    assert!(target.manifest("release/app", &stray.digest).is_none());
+    assert!(target.manifest("release/app", &att_tag).is_none());
+    assert!(skipped_line(&run.stderr, &stray.digest)
+        .contains(&format!("its own `subject` is {}", other.digest)));
+    skipped_line(&run.stderr, &att_tag);
+}
+
+#[test]
+fn a_layout_entry_bound_to_another_image_is_not_pushed() {
+    // A layout as `in` writes it (`single-image-digest`), with a cosign-named signature whose
+    // manifest names another image as its subject, and a referrer naming two subjects.
+    let dir = tempfile::tempdir().unwrap();
+    let oci = dir.path().join("oci");
+    std::fs::create_dir_all(oci.join("blobs/sha256")).unwrap();
+    std::fs::write(oci.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let blob = |bytes: &[u8]| {
+        let d = crate::support::seed::sha256(bytes);
+        std::fs::write(oci.join(format!("blobs/sha256/{}", &d[7..])), bytes).unwrap();
+        json!({"mediaType": OCI_MANIFEST, "digest": d, "size": bytes.len()})
+    };
+    let config =
+        blob(br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#);
+    let layer = blob(b"layer bytes");
+    let image = blob(
+        &serde_json::to_vec(&json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config["digest"], "size": config["size"]},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer["digest"], "size": layer["size"]}],
+        }))
+        .unwrap(),
+    );
+    let other = json!({"mediaType": OCI_MANIFEST, "digest": format!("sha256:{}", "e".repeat(64)), "size": 10});
+    let empty = blob(b"{}");
+    let artifact = |extra: Value| {
+        let mut m = json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": empty["digest"], "size": 2},
+            "layers": [],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            m[k.as_str()] = v.clone();
+        }
+        blob(&serde_json::to_vec(&m).unwrap())
+    };
+    let image_digest = image["digest"].as_str().unwrap().to_string();
+    let sig_tag = cosign::tag_for(&image_digest, "sig");
+    let mut sig = artifact(json!({"subject": other}));
+    sig["annotations"] = json!({"org.opencontainers.image.ref.name": sig_tag});
+    let twice = artifact(json!({"subject": image, "SUBJECT": other}));
+    let good = artifact(json!({"subject": image, "artifactType": "application/vnd.example+json"}));
+    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [image, sig, twice, good]});
+    std::fs::write(oci.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    std::fs::write(oci.join("single-image-digest"), &image_digest).unwrap();
+
+    let target = Oci11::start();
+    let run = put(
+        &json!({"source": {"repository": target.repo("app")}, "params": {"image": "oci", "tags": ["1.0"]}}),
+        dir.path(),
+    );
+    let out = run.succeeds();
+    let good = good["digest"].as_str().unwrap();
+    let twice = twice["digest"].as_str().unwrap();
+    assert_eq!(
+        target.referrers_of("app", other["digest"].as_str().unwrap()),
+        Vec::<Value>::new()
+    );
+    assert_eq!(out["metadata"][2]["value"], json!(good), "{out}");
+    assert_eq!(digests(&target.referrers_of("app", &image_digest)), [good]);
+    assert!(target.manifest("app", &sig_tag).is_none());
+    assert!(target.manifest("app", twice).is_none());
+    assert!(skipped_line(&run.stderr, &sig_tag).contains(other["digest"].as_str().unwrap()));
+    assert!(skipped_line(&run.stderr, twice).contains("more than one `subject`"));
+}
+
+#[test]
+fn referrers_past_the_budget_per_run_fail_naming_the_limit_before_any_write() {
+    let fake = Oci11::start();
+    let (amd64, arm64) = (
+        fake_image(&fake, "app", "amd64"),
+        fake_image(&fake, "app", "arm64"),
+    );
+    let index = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": amd64.digest, "size": amd64.size, "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": OCI_MANIFEST, "digest": arm64.digest, "size": arm64.size, "platform": {"os": "linux", "architecture": "arm64"}},
+        ]}))
+    .unwrap();
+    fake.put_manifest(
+        "app",
+        "rc",
+        "application/vnd.oci.image.index.v1+json",
+        &index,
+    );
+    // 501 listed under each image: fewer than the budget each, more than it together.
+    for child in [&amd64, &arm64] {
+        for i in 0..501 {
+            let digest = crate::support::seed::sha256(format!("{}{i}", child.digest).as_bytes());
+            fake.list_referrer(
+                "app",
+                &child.digest,
+                json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": 100, "artifactType": "application/vnd.example+json"}),
+            );
+        }
+    }
+    let target = Oci11::start();
+    let request = |referrers: bool| json!({"source": {"repository": target.repo("app")}, "params": {"promote": format!("{}:rc", fake.repo("app")), "tags": ["1.0"], "referrers": referrers}});
+    let before = fake.log().len();
+    let err = put(&request(true), tempfile::tempdir().unwrap().path()).fails();
+    assert!(
+        err.contains("the referrers to carry pass the limit of 1000 referrers per run")
+            && err.contains("`params.referrers: false`"),
+        "{err}"
+    );
+    let log = fake.log();
+    let manifests_read = log[before..]
+        .iter()
+        .filter(|(m, p)| m == "GET" && p.contains("/manifests/sha256:"))
+        .filter(|(_, p)| !p.ends_with(&amd64.digest) && !p.ends_with(&arm64.digest))
+        .count();
+    assert_eq!(manifests_read, 0, "no listed manifest fetched");
+    assert!(
+        !target.log().iter().any(|(m, _)| m != "GET" && m != "HEAD"),
+        "nothing written: {:?}",
+        target.log()
+    );
+    // The way past it the error names.
+    put(&request(false), tempfile::tempdir().unwrap().path()).succeeds();
+}

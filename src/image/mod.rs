@@ -121,6 +121,14 @@ pub enum ImageError {
         /// Why each signature found was refused.
         detail: String,
     },
+    /// What refers to an image passes uptick's budget for one run.
+    #[error("{repository}: the referrers to carry pass the limit of {limit} per run; `params.referrers: false` goes without them")]
+    ReferrerBudget {
+        /// The repository read.
+        repository: String,
+        /// The limit passed (`1000 referrers`, `64 MiB of referrer documents`).
+        limit: String,
+    },
     /// A file in the destination could not be written.
     #[error("cannot write {path}")]
     Io {

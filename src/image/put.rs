@@ -58,6 +58,13 @@ pub async fn put(
             if params.referrers == Some(false) {
                 image.attached.clear();
             }
+            // Only what is bound to the digest it stands beside: a referrer by its own
+            // `subject`, a cosign manifest by its tag (naming no other `subject`).
+            image.attached.retain(|a| {
+                let name = a.tag.clone().unwrap_or_else(|| a.doc.digest.to_string());
+                let what = format!("{}: {name}", path.display());
+                super::referrers::bound(&what, a.tag.is_some(), &a.subject, &a.doc.bytes)
+            });
             for a in &image.attached {
                 for b in &a.blobs {
                     if !image.blobs.iter().any(|x| x.digest == b.digest) {

@@ -2,12 +2,14 @@
 //! a promotion's source and carried to its target: referrers by the API when the source offers
 //! it (else the `sha256-<hex>` tag schema), written by digest and indexed by the target when it
 //! answers `OCI-Subject` (else merged into its tag-schema index); cosign tags merged with what
-//! the target already has (its layers kept, ours appended), never replaced.
+//! the target already has (its layers kept, ours appended), never replaced. Only what is bound
+//! to the digest it was found under is carried (a referrer's own `subject` names it; a cosign
+//! manifest names no other), within one budget of count and bytes per run.
 
 use super::ImageError;
 use crate::digest::Digest;
 use crate::log;
-use crate::registry::referrers::{index_descriptors, schema_tag, Descriptor};
+use crate::registry::referrers::{index_descriptors, schema_tag, Descriptor, ListBounds};
 use crate::registry::{Client, Manifest, Repository};
 use serde_json::Value;
 
@@ -19,6 +21,16 @@ const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 /// Largest config of a cosign manifest read for a merge.
 const MAX_COSIGN_CONFIG: u64 = 1024 * 1024;
+
+/// Referrers listed (by the API or a tag-schema index) plus cosign manifests read, over every
+/// digest of the image, in one run at most. An image has a few (a signature, attestations, an
+/// SBOM, a scan); an index of twenty platforms, each signed and attested, some hundred.
+pub(crate) const MAX_RUN_REFERRERS: usize = 1_000;
+
+/// Bytes of referrer documents (referrers answers, tag-schema indexes, manifests) read in one
+/// run at most: what is held until the promotion writes them. A signature manifest is a few
+/// KiB; 64 MiB is an average of 64 KiB for each of [`MAX_RUN_REFERRERS`].
+pub(crate) const MAX_RUN_REFERRER_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How an artifact is found, and so how it is written on the target.
 #[derive(Clone, Debug)]
@@ -80,7 +92,9 @@ fn blobs_of(m: &Manifest, what: &str) -> Result<Vec<(Digest, u64)>, ImageError> 
 }
 
 /// Everything in `repo` that refers to one of `subjects`: the tag list read once for cosign's
-/// tags and the tag schema; the referrers API asked per subject first.
+/// tags and the tag schema; the referrers API asked per subject first. A document not bound to
+/// the subject it was found under is skipped with a warning; past the run's budget of count or
+/// bytes, an error (before anything is written).
 pub async fn collect(
     client: &Client,
     repo: &Repository,
@@ -88,27 +102,22 @@ pub async fn collect(
 ) -> Result<Vec<Artifact>, ImageError> {
     let tags = client.list_tags(repo).await?.unwrap_or_default();
     let tags: std::collections::HashSet<String> = tags.into_iter().collect();
-    let mut found: Vec<Artifact> = Vec::new();
+    let mut budget = Budget::new(repo);
+    // Everything listed and counted first: past the budget, no manifest is read.
+    let mut listed: Vec<(&Digest, Vec<Descriptor>, Vec<String>)> = Vec::new();
     for subject in subjects {
-        let listed = match client.referrers(repo, subject, None).await? {
-            Some(list) => list,
-            None => {
-                let tag = schema_tag(subject);
-                match tags.contains(&tag) {
-                    true => match client.get_manifest(repo, &tag).await? {
-                        Some(index) => index_descriptors(&index.bytes).map_err(|detail| {
-                            ImageError::Malformed {
-                                reference: format!("{repo}:{tag}"),
-                                detail,
-                            }
-                        })?,
-                        None => Vec::new(),
-                    },
-                    false => Vec::new(),
-                }
-            }
-        };
-        for d in listed {
+        let referrers = listed_under(client, repo, subject, &tags, &mut budget).await?;
+        let cosign: Vec<String> = COSIGN_SUFFIXES
+            .iter()
+            .map(|suffix| format!("{}.{suffix}", schema_tag(subject)))
+            .filter(|tag| tags.contains(tag))
+            .collect();
+        budget.spend(cosign.len(), 0)?;
+        listed.push((subject, referrers, cosign));
+    }
+    let mut found: Vec<Artifact> = Vec::new();
+    for (subject, referrers, cosign) in listed {
+        for d in referrers {
             if d.media_type.contains("index") || d.media_type.contains("manifest.list") {
                 log::warn(format_args!(
                     "{repo}@{}: a referrer that is an index is not carried",
@@ -123,6 +132,10 @@ pub async fn collect(
                 ));
                 continue;
             };
+            budget.spend(0, manifest.bytes.len() as u64)?;
+            if !bound(&what, false, subject, &manifest.bytes) {
+                continue;
+            }
             let blobs = blobs_of(&manifest, &what)?;
             found.push(Artifact {
                 kind: Kind::Referrer(d),
@@ -131,15 +144,16 @@ pub async fn collect(
                 blobs,
             });
         }
-        for suffix in COSIGN_SUFFIXES {
-            let tag = format!("{}.{suffix}", schema_tag(subject));
-            if !tags.contains(&tag) {
-                continue;
-            }
+        for tag in cosign {
             let Some(manifest) = client.get_manifest(repo, &tag).await? else {
                 continue;
             };
-            let blobs = blobs_of(&manifest, &format!("{repo}:{tag}"))?;
+            budget.spend(0, manifest.bytes.len() as u64)?;
+            let what = format!("{repo}:{tag}");
+            if !bound(&what, true, subject, &manifest.bytes) {
+                continue;
+            }
+            let blobs = blobs_of(&manifest, &what)?;
             found.push(Artifact {
                 kind: Kind::Cosign(tag),
                 subject: subject.clone(),
@@ -149,6 +163,234 @@ pub async fn collect(
         }
     }
     Ok(found)
+}
+
+/// The referrers `repo` lists under `subject`: its referrers API, else its tag-schema index
+/// (when `tags` has it), each charged to `budget` (the API read no further than it allows).
+async fn listed_under(
+    client: &Client,
+    repo: &Repository,
+    subject: &Digest,
+    tags: &std::collections::HashSet<String>,
+    budget: &mut Budget<'_>,
+) -> Result<Vec<Descriptor>, ImageError> {
+    if let Some(listing) = client.referrers(repo, subject, None, budget.left()).await? {
+        budget.spend(listing.descriptors.len(), listing.bytes)?;
+        return Ok(listing.descriptors);
+    }
+    let tag = schema_tag(subject);
+    if !tags.contains(&tag) {
+        return Ok(Vec::new());
+    }
+    let Some(index) = client.get_manifest(repo, &tag).await? else {
+        return Ok(Vec::new());
+    };
+    budget.spend(0, index.bytes.len() as u64)?;
+    let listed = index_descriptors(&index.bytes).map_err(|detail| ImageError::Malformed {
+        reference: format!("{repo}:{tag}"),
+        detail,
+    })?;
+    budget.spend(listed.len(), 0)?;
+    Ok(listed)
+}
+
+/// What one run has read of referrers: counted against [`MAX_RUN_REFERRERS`] and
+/// [`MAX_RUN_REFERRER_BYTES`].
+struct Budget<'a> {
+    repo: &'a Repository,
+    count: usize,
+    bytes: u64,
+}
+
+impl<'a> Budget<'a> {
+    fn new(repo: &'a Repository) -> Budget<'a> {
+        Budget {
+            repo,
+            count: 0,
+            bytes: 0,
+        }
+    }
+
+    /// What a referrers answer may still bring.
+    fn left(&self) -> ListBounds {
+        ListBounds {
+            count: MAX_RUN_REFERRERS.saturating_sub(self.count),
+            bytes: MAX_RUN_REFERRER_BYTES.saturating_sub(self.bytes),
+        }
+    }
+
+    /// Charges `count` documents and `bytes`; an error naming the limit once either is passed.
+    fn spend(&mut self, count: usize, bytes: u64) -> Result<(), ImageError> {
+        self.count = self.count.saturating_add(count);
+        self.bytes = self.bytes.saturating_add(bytes);
+        let limit = if self.count > MAX_RUN_REFERRERS {
+            format!("{MAX_RUN_REFERRERS} referrers")
+        } else if self.bytes > MAX_RUN_REFERRER_BYTES {
+            format!(
+                "{} MiB of referrer documents",
+                MAX_RUN_REFERRER_BYTES / (1024 * 1024)
+            )
+        } else {
+            return Ok(());
+        };
+        Err(ImageError::ReferrerBudget {
+            repository: self.repo.to_string(),
+            limit,
+        })
+    }
+}
+
+/// Whether `bytes` (the manifest `what`, a cosign one or a referrer) found under `subject` is
+/// bound to it; when it is not, says so on stderr, and why.
+pub(crate) fn bound(what: &str, cosign: bool, subject: &Digest, bytes: &[u8]) -> bool {
+    match unbound(cosign, subject, bytes) {
+        None => true,
+        Some(why) => {
+            log::warn(format_args!(
+                "{what}: found under {subject} but {why}; not carried"
+            ));
+            false
+        }
+    }
+}
+
+/// Why a manifest found under `subject` is not bound to it (`None`: it is). A referrer must
+/// name `subject` as its own `subject`; a cosign manifest (bound by its tag's name) may name
+/// none, or `subject`. Keys are matched as a registry written in Go reads them
+/// (`encoding/json`: any case, Unicode simple folding, the last of duplicates wins), so a
+/// `subject` under any spelling a registry would index counts, and more than one is refused.
+fn unbound(cosign: bool, subject: &Digest, bytes: &[u8]) -> Option<String> {
+    let fields: Fields = match serde_json::from_slice(bytes) {
+        Ok(f) => f,
+        Err(e) => return Some(format!("its manifest is not a JSON object ({e})")),
+    };
+    let named: Vec<&(String, Field)> = fields
+        .0
+        .iter()
+        .filter(|(k, _)| folds_to(k, "subject"))
+        .collect();
+    let object = match named.as_slice() {
+        [] | [(_, Field::Null)] if cosign => return None,
+        [] | [(_, Field::Null)] => return Some("it names no `subject`".into()),
+        [(k, _)] if k != "subject" => {
+            return Some(format!("it spells `subject` as `{k}`"));
+        }
+        [(_, Field::Object(pairs))] => pairs,
+        [_] => return Some("its `subject` is not a descriptor".into()),
+        _ => return Some("it has more than one `subject`".into()),
+    };
+    let digests: Vec<&(String, Value)> = object
+        .iter()
+        .filter(|(k, _)| folds_to(k, "digest"))
+        .collect();
+    match digests.as_slice() {
+        [(k, Value::String(d))] if k == "digest" => {
+            (*d != subject.to_string()).then(|| format!("its own `subject` is {d}"))
+        }
+        _ => Some("its `subject` has no single `digest`".into()),
+    }
+}
+
+/// Whether JSON key `key` matches field `name` (lower-case ASCII) for some JSON decoder a
+/// registry may use: Go's `encoding/json` folds case by Unicode simple folding (`ſ` is an `s`,
+/// `K` a `k`); `_` and `-` are dropped as well (Go's JSON v2 case-insensitive names).
+fn folds_to(key: &str, name: &str) -> bool {
+    let folded = key
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .map(|c| match c {
+            '\u{17f}' => 's',
+            '\u{212a}' => 'k',
+            c => c.to_ascii_lowercase(),
+        });
+    folded.eq(name.chars())
+}
+
+/// A manifest's top-level members in order, duplicates kept; the value decoded only for a
+/// member that may be `subject`.
+struct Fields(Vec<(String, Field)>);
+
+enum Field {
+    /// A member that is not a `subject` in any spelling (not decoded).
+    Other,
+    /// `null`.
+    Null,
+    /// An object's members in order, duplicates kept.
+    Object(Vec<(String, Value)>),
+    /// Anything else.
+    NotObject,
+}
+
+impl<'de> serde::Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Top;
+        impl<'de> serde::de::Visitor<'de> for Top {
+            type Value = Fields;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut out = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = if folds_to(&key, "subject") {
+                        map.next_value::<Field>()?
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        Field::Other
+                    };
+                    out.push((key, value));
+                }
+                Ok(Fields(out))
+            }
+        }
+        d.deserialize_map(Top)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess};
+        struct Any;
+        impl<'de> serde::de::Visitor<'de> for Any {
+            type Value = Field;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<String, Value>()? {
+                    pairs.push(pair);
+                }
+                Ok(Field::Object(pairs))
+            }
+            fn visit_unit<E>(self) -> Result<Field, E> {
+                Ok(Field::Null)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Field::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Field, E> {
+                Ok(Field::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Field, E> {
+                Ok(Field::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Field, E> {
+                Ok(Field::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Field, E> {
+                Ok(Field::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Field, E> {
+                Ok(Field::NotObject)
+            }
+        }
+        d.deserialize_any(Any)
+    }
 }
 
 /// Writes `artifacts` (their blobs already in `repo`) on the target.
@@ -171,7 +413,12 @@ pub async fn write(
                 match api.get(&a.subject) {
                     Some(known) => *known,
                     None => {
-                        let has = client.referrers(repo, &a.subject, None).await?.is_some();
+                        // Whether it answers at all: its first page is enough.
+                        let first_page = ListBounds { count: 0, bytes: 0 };
+                        let has = client
+                            .referrers(repo, &a.subject, None, first_page)
+                            .await?
+                            .is_some();
                         *api.entry(&a.subject).or_insert(has)
                     }
                 }
@@ -359,4 +606,110 @@ async fn push_bytes(
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn digest(c: char) -> Digest {
+        format!("sha256:{}", c.to_string().repeat(64))
+            .parse()
+            .unwrap()
+    }
+
+    /// `unbound` of a manifest whose members after `schemaVersion` are `members` (raw JSON).
+    fn why(cosign: bool, members: &str) -> Option<String> {
+        let doc = format!(r#"{{"schemaVersion":2{members}}}"#);
+        unbound(cosign, &digest('a'), doc.as_bytes())
+    }
+
+    fn subject(c: char) -> String {
+        format!(r#"{{"mediaType":"x","digest":"{}","size":1}}"#, digest(c))
+    }
+
+    #[test]
+    fn a_referrer_is_bound_by_its_own_subject_only() {
+        assert_eq!(why(false, &format!(r#","subject":{}"#, subject('a'))), None);
+        assert_eq!(
+            why(false, &format!(r#","subject":{}"#, subject('b'))),
+            Some(format!("its own `subject` is {}", digest('b')))
+        );
+        assert_eq!(why(false, ""), Some("it names no `subject`".into()));
+        assert_eq!(
+            why(false, r#","subject":null"#),
+            Some("it names no `subject`".into())
+        );
+    }
+
+    #[test]
+    fn a_cosign_manifest_may_name_no_subject_or_its_own() {
+        assert_eq!(why(true, ""), None);
+        assert_eq!(why(true, r#","subject":null"#), None);
+        assert_eq!(why(true, &format!(r#","subject":{}"#, subject('a'))), None);
+        assert_eq!(
+            why(true, &format!(r#","subject":{}"#, subject('b'))),
+            Some(format!("its own `subject` is {}", digest('b')))
+        );
+    }
+
+    #[test]
+    fn any_spelling_a_go_registry_reads_as_subject_counts() {
+        for key in ["Subject", "SUBJECT", "\u{17f}ubject", "sub_ject"] {
+            assert_eq!(
+                why(true, &format!(r#","{key}":{}"#, subject('a'))),
+                Some(format!("it spells `subject` as `{key}`")),
+                "{key}"
+            );
+        }
+        let twice = format!(r#","subject":{},"subject":{}"#, subject('a'), subject('b'));
+        assert_eq!(
+            why(false, &twice),
+            Some("it has more than one `subject`".into())
+        );
+        let shadowed = format!(r#","subject":{},"Subject":null"#, subject('a'));
+        assert_eq!(
+            why(false, &shadowed),
+            Some("it has more than one `subject`".into())
+        );
+        let digests = format!(
+            r#","subject":{{"digest":"{}","Digest":"{}"}}"#,
+            digest('a'),
+            digest('b')
+        );
+        assert_eq!(
+            why(false, &digests),
+            Some("its `subject` has no single `digest`".into())
+        );
+        assert_eq!(
+            why(false, r#","subject":["x"]"#),
+            Some("its `subject` is not a descriptor".into())
+        );
+        assert!(unbound(false, &digest('a'), b"[]")
+            .unwrap()
+            .starts_with("its manifest is not a JSON object"));
+    }
+
+    #[test]
+    fn the_budget_names_the_limit_it_passed() {
+        let repo = Repository::parse("127.0.0.1:5000/app").unwrap();
+        let mut budget = Budget::new(&repo);
+        budget
+            .spend(MAX_RUN_REFERRERS, MAX_RUN_REFERRER_BYTES)
+            .unwrap();
+        assert_eq!(budget.left().count, 0);
+        let err = budget.spend(1, 0).unwrap_err().to_string();
+        assert!(err.contains("the limit of 1000 referrers per run"), "{err}");
+        let mut budget = Budget::new(&repo);
+        let err = budget
+            .spend(0, MAX_RUN_REFERRER_BYTES + 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the limit of 64 MiB of referrer documents per run"),
+            "{err}"
+        );
+        assert!(err.starts_with("127.0.0.1:5000/app: "), "{err}");
+    }
 }

@@ -9,6 +9,7 @@ use super::ImageError;
 use crate::digest::Digest;
 use crate::log;
 use crate::protocol::VerifyField;
+use crate::registry::referrers::ListBounds;
 use crate::registry::{Client, RegistryError, Repository};
 use base64::Engine as _;
 use ring::signature::{self, UnparsedPublicKey};
@@ -29,6 +30,10 @@ const MAX_PAYLOAD_BYTES: u64 = 1024 * 1024;
 /// and every referrer (each payload fetched and each referrer manifest read costs one): a
 /// hostile registry may list thousands of either.
 const MAX_SIGNATURES: usize = 256;
+
+/// Bytes of one digest's signature referrers list read at most (a descriptor is a few hundred
+/// bytes: 256 of them fit many times over).
+const MAX_SIGNATURE_LISTING_BYTES: u64 = 16 * 1024 * 1024;
 
 /// ring verifies RSA keys of this many bits (of modulus) and no others.
 const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
@@ -253,11 +258,25 @@ impl Policy {
         // when the tag held no valid one, and only of a registry with the referrers API. The
         // registry answered the tag's request: an error of this endpoint alone (any status,
         // a refused token for it, a malformed list) is a reason, not a failure of the run.
+        let bounds = ListBounds {
+            count: MAX_SIGNATURES,
+            bytes: MAX_SIGNATURE_LISTING_BYTES,
+        };
         let listed = match client
-            .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT))
+            .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT), bounds)
             .await
         {
-            Ok(listed) => listed.unwrap_or_default(),
+            Ok(Some(listing)) => {
+                // More signatures than the budget are said so by it; more bytes, here.
+                if !listing.complete && listing.descriptors.len() <= MAX_SIGNATURES {
+                    reasons.push(format!(
+                        "the referrers of {digest} were read to {} bytes only; the rest were not examined",
+                        MAX_SIGNATURE_LISTING_BYTES
+                    ));
+                }
+                listing.descriptors
+            }
+            Ok(None) => Vec::new(),
             Err(
                 e @ (RegistryError::Status { .. }
                 | RegistryError::Auth { .. }

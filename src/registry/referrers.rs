@@ -1,6 +1,6 @@
-//! OCI 1.1 referrers: the referrers API (`GET /v2/<name>/referrers/<digest>`, paged, bounded),
-//! the tag names of the fallback schemas, and manifest PUTs that say whether the registry took
-//! a `subject` (`OCI-Subject`).
+//! OCI 1.1 referrers: the referrers API (`GET /v2/<name>/referrers/<digest>`, paged, read within
+//! the caller's bounds), the tag names of the fallback schemas, and manifest PUTs that say
+//! whether the registry took a `subject` (`OCI-Subject`).
 
 use super::request::{drain, status_error};
 use super::tags::same_host_path;
@@ -54,16 +54,39 @@ pub fn index_descriptors(bytes: &[u8]) -> Result<Vec<Descriptor>, String> {
         .map_err(|e| format!("not a valid image index: {e}"))
 }
 
+/// How much of a referrers answer to read: stop once more than `count` descriptors are kept or
+/// more than `bytes` of pages are read (the pages past either are not asked for).
+#[derive(Clone, Copy, Debug)]
+pub struct ListBounds {
+    /// Descriptors kept (after the `artifactType` filter).
+    pub count: usize,
+    /// Bytes of answer pages read.
+    pub bytes: u64,
+}
+
+/// One referrers answer, as far as it was read.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// The descriptors, each digest once, in the registry's order.
+    pub descriptors: Vec<Descriptor>,
+    /// Bytes of answer pages read.
+    pub bytes: u64,
+    /// `false` when a bound of [`ListBounds`] stopped the reading (there may be more).
+    pub complete: bool,
+}
+
 impl Client {
     /// The referrers of `digest` by the referrers API, filtered by `artifact_type` (by the
-    /// registry when it says it applied the filter, else here); `None` when the registry does
-    /// not offer the API (a 404, as the distribution spec has it, or a 405).
+    /// registry when it says it applied the filter, else here), read within `bounds`; `None`
+    /// when the registry does not offer the API (a 404, as the distribution spec has it, or a
+    /// 405).
     pub async fn referrers(
         &self,
         repo: &Repository,
         digest: &Digest,
         artifact_type: Option<&str>,
-    ) -> Result<Option<Vec<Descriptor>>, RegistryError> {
+        bounds: ListBounds,
+    ) -> Result<Option<Listing>, RegistryError> {
         let mut next = Some(match artifact_type {
             Some(t) => {
                 let q = url::form_urlencoded::Serializer::new(String::new())
@@ -74,7 +97,10 @@ impl Client {
             None => format!("/v2/{}/referrers/{digest}", repo.path()),
         });
         let scopes = [format!("repository:{}:pull", repo.path())];
-        let mut found: Vec<Descriptor> = Vec::new();
+        let mut listing = Listing {
+            complete: true,
+            ..Listing::default()
+        };
         let mut seen: std::collections::HashSet<Digest> = std::collections::HashSet::new();
         let mut pages = 0;
         while let Some(path) = next.take() {
@@ -103,10 +129,12 @@ impl Client {
                 .is_some_and(|f| f.split(',').any(|x| x.trim() == "artifactType"));
             let link = resp.header("Link").and_then(next_link);
             let body = resp.read_limited(MAX_MANIFEST_BYTES).await?;
+            listing.bytes += body.len() as u64;
             let page = index_descriptors(&body).map_err(|detail| RegistryError::BadResponse {
                 url: url.clone(),
                 detail,
             })?;
+            drop(body);
             // Entries not seen on an earlier page (whether the filter keeps them or not).
             let (mut fresh, empty) = (0, page.is_empty());
             for d in page {
@@ -117,7 +145,7 @@ impl Client {
                 let keep =
                     filtered || artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t));
                 if keep {
-                    found.push(d);
+                    listing.descriptors.push(d);
                 }
             }
             if seen.len() > MAX_REFERRERS {
@@ -125,6 +153,12 @@ impl Client {
                     url,
                     detail: format!("more than {MAX_REFERRERS} referrers"),
                 });
+            }
+            // Past a bound with more to come: the caller decides (an error, or what it has).
+            let past = listing.descriptors.len() > bounds.count || listing.bytes > bounds.bytes;
+            if past && link.is_some() {
+                listing.complete = false;
+                break;
             }
             next = match link {
                 // A page of nothing new pointing further: a loop, not more referrers.
@@ -144,7 +178,7 @@ impl Client {
                 None => None,
             };
         }
-        Ok(Some(found))
+        Ok(Some(listing))
     }
 
     /// PUTs manifest bytes unchanged under `reference`; `true` when the registry answered

@@ -103,6 +103,27 @@ impl Oci11 {
         self.state.lock().unwrap().referrers_status = Some(status);
     }
 
+    /// Lists `descriptor` under `subject` in the referrers API, whatever the manifest it names
+    /// says (a registry that indexes a stray entry).
+    pub fn list_referrer(&self, repo: &str, subject: &str, descriptor: Value) {
+        self.state
+            .lock()
+            .unwrap()
+            .referrers
+            .entry((repo.to_string(), subject.to_string()))
+            .or_default()
+            .push(descriptor);
+    }
+
+    /// The referrers the API lists under `subject`.
+    pub fn referrers_of(&self, repo: &str, subject: &str) -> Vec<Value> {
+        let s = self.state.lock().unwrap();
+        s.referrers
+            .get(&(repo.to_string(), subject.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Requests seen: (method, path and query).
     pub fn log(&self) -> Vec<(String, String)> {
         self.state.lock().unwrap().log.clone()
