@@ -152,5 +152,9 @@ mod tests {
         );
         register_secret("abc");
         assert_eq!(clean("abc"), "abc");
+        assert_eq!(
+            clean("error: not found at http://user:pa55@h:1/simple/x/"),
+            "error: not found at http://h:1/simple/x/"
+        );
     }
 }

@@ -108,8 +108,7 @@ fn an_acr_exchange_redirect_never_carries_the_aad_token() {
             )
         }
     });
-    let proxy =
-        forward::start_routed(None, vec![("uptick.azurecr.io:443".to_string(), acr.port)]);
+    let proxy = forward::start_routed(None, vec![("uptick.azurecr.io:443".to_string(), acr.port)]);
     let dir = tempfile::tempdir().unwrap();
     let (imds_url, proxy_url) = (
         format!("http://127.0.0.1:{imds}"),
@@ -195,8 +194,9 @@ fn azure_tokens_go_only_to_azure_registries_unless_listed() {
         seen.lock().unwrap()
     );
     assert!(
-        line.contains(&format!("source.azure_acr: `{host}` is not an Azure Container Registry host"))
-            && line.contains("cloud_login_hosts"),
+        line.contains(&format!(
+            "source.azure_acr: `{host}` is not an Azure Container Registry host"
+        )) && line.contains("cloud_login_hosts"),
         "{line}"
     );
     // Listed, the host is logged in to: the exchange reaches it with the AAD token.
@@ -232,7 +232,9 @@ fn ecr_tokens_go_only_to_ecr_registries_unless_listed() {
     let seen = Log::default();
     let log = seen.clone();
     let registry = fake::serve_requests(0, move |r| {
-        log.lock().unwrap().push(format!("{} {} {:?}", r.method, r.path, r.headers));
+        log.lock()
+            .unwrap()
+            .push(format!("{} {} {:?}", r.method, r.path, r.headers));
         Reply::new(401, "{}").header("WWW-Authenticate", r#"Basic realm="registry""#)
     });
     let dir = tempfile::tempdir().unwrap();
@@ -254,8 +256,9 @@ fn ecr_tokens_go_only_to_ecr_registries_unless_listed() {
         seen.lock().unwrap()
     );
     assert!(
-        line.contains(&format!("source.aws_region: `{host}` is not an ECR registry"))
-            && line.contains("cloud_login_hosts"),
+        line.contains(&format!(
+            "source.aws_region: `{host}` is not an ECR registry"
+        )) && line.contains("cloud_login_hosts"),
         "{line}"
     );
 }
@@ -278,16 +281,27 @@ fn index_url_passwords_never_reach_stderr() {
             .unwrap()
             .push(r.header("Authorization").unwrap_or_default().to_string());
         if r.path.contains("broken") {
-            Reply::new(200, "{not json").header("Content-Type", "application/vnd.pypi.simple.v1+json")
+            Reply::new(200, "{not json")
+                .header("Content-Type", "application/vnd.pypi.simple.v1+json")
         } else {
             Reply::new(404, "not found")
         }
     });
     let shown = format!("http://127.0.0.1:{index}");
     for (key, name, path, expected) in [
-        ("pypi", "tool", "/simple", "PyPI package `tool` not found at"),
+        (
+            "pypi",
+            "tool",
+            "/simple",
+            "PyPI package `tool` not found at",
+        ),
         ("pypi", "broken", "/simple", ""),
-        ("crate", "tool", "/index", "crates.io package `tool` not found at"),
+        (
+            "crate",
+            "tool",
+            "/index",
+            "crates.io package `tool` not found at",
+        ),
         ("gem", "tool", "", "RubyGems package `tool` not found at"),
     ] {
         for debug in [false, true] {
@@ -296,7 +310,7 @@ fn index_url_passwords_never_reach_stderr() {
             assert!(!run.stderr.contains(&password), "{}", run.stderr);
             let line = run.fails();
             assert!(
-                line.contains(&format!("{expected} {shown}{path}/").trim_start()),
+                line.contains(format!("{expected} {shown}{path}/").trim_start()),
                 "{key} {name}: {line}"
             );
         }
@@ -337,5 +351,8 @@ fn release_pages_are_shown_without_the_index_password() {
             .any(|m| m["name"] == "url" && m["value"] == json!(page)),
         "{out}"
     );
-    assert_eq!(std::fs::read_to_string(dest.path().join("url")).unwrap(), page);
+    assert_eq!(
+        std::fs::read_to_string(dest.path().join("url")).unwrap(),
+        page
+    );
 }

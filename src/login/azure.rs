@@ -359,9 +359,12 @@ impl super::CloudLogin for Acr {
         tls: &'a crate::net::TlsSettings,
     ) -> super::LoginFuture<'a> {
         Box::pin(async move {
-            let environment =
-                environment_for(origin.api_host(), self.environment.as_deref(), &self.allowed)
-                    .map_err(|e| RegistryError::Credentials(e.to_string()))?;
+            let environment = environment_for(
+                origin.api_host(),
+                self.environment.as_deref(),
+                &self.allowed,
+            )
+            .map_err(|e| RegistryError::Credentials(e.to_string()))?;
             let http = Http::new(tls.clone());
             http.validate()?;
             let credentials = acr_login(
@@ -422,7 +425,10 @@ mod tests {
         ] {
             let e = environment_for(host, env, &[]).unwrap_err();
             assert_eq!(e.field, "source.azure_acr", "{host}");
-            assert!(e.detail.contains(host) && e.detail.contains("cloud_login_hosts"), "{e}");
+            assert!(
+                e.detail.contains(host) && e.detail.contains("cloud_login_hosts"),
+                "{e}"
+            );
         }
         let listed = ["127.0.0.1:5000".to_string()];
         assert_eq!(

@@ -794,7 +794,11 @@ fn take_userinfo(url: &str) -> (String, Option<String>) {
     if parsed.username().is_empty() && parsed.password().is_none() {
         return (url.to_string(), None);
     }
-    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     let user = decode(parsed.username());
     let password = parsed.password().map(decode).unwrap_or_default();
     log::register_secret(&password);
@@ -1036,6 +1040,16 @@ mod tests {
         assert!(insecure
             .allowed("https://r.io/v2/x", "http://r.io/v2/x")
             .is_ok());
+    }
+
+    #[test]
+    fn url_credentials_become_basic_auth() {
+        let (url, auth) = take_userinfo("http://uptick:p%40ss@127.0.0.1:5000/simple/");
+        assert_eq!(url, "http://127.0.0.1:5000/simple/");
+        // base64("uptick:p@ss")
+        assert_eq!(auth.as_deref(), Some("Basic dXB0aWNrOnBAc3M="));
+        let (url, auth) = take_userinfo("https://r.io/v2/?a=b");
+        assert_eq!((url.as_str(), auth), ("https://r.io/v2/?a=b", None));
     }
 
     #[test]

@@ -689,7 +689,10 @@ pub fn get(
         utc
     });
     // A page on an index whose URL holds credentials is shown without them.
-    let page = release.url.as_deref().map(|u| crate::net::strip_userinfo(u).into_owned());
+    let page = release
+        .url
+        .as_deref()
+        .map(|u| crate::net::strip_userinfo(u).into_owned());
     for (file, value) in [
         ("url", &page),
         ("published_at", &published_at),

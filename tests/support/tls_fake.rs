@@ -22,15 +22,19 @@ fn certificate(names: &[&str]) -> (String, Vec<u8>, Vec<u8>) {
         .push(rcgen::DnType::CommonName, "uptick TLS fake CA");
     let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("ca");
     let key = rcgen::KeyPair::generate().expect("key");
-    let params = rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-        .expect("params");
+    let params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .expect("params");
     let cert = params.signed_by(&key, &ca).expect("sign");
     let ca_ref: &rcgen::Certificate = ca.as_ref();
     (ca_ref.pem(), cert.der().to_vec(), key.serialize_der())
 }
 
 /// Serves `handler` over TLS (HTTP/1.1, keep-alive) on a loopback port until the test ends.
-pub fn serve(names: &[&str], handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> TlsFake {
+pub fn serve(
+    names: &[&str],
+    handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+) -> TlsFake {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     let (ca_pem, cert, key) = certificate(names);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
