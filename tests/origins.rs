@@ -356,3 +356,36 @@ fn release_pages_are_shown_without_the_index_password() {
         page
     );
 }
+
+/// Every other backend's URL field holding credentials, its server answering 404: whatever
+/// the run says (debug on or off), the password is not in it.
+#[test]
+fn package_url_passwords_never_reach_stderr() {
+    let password = secret("package-url-password-44");
+    let index = fake::serve(|_, _| Reply::new(404, "not found"));
+    let url = format!("http://uptick:{password}@127.0.0.1:{index}/repo");
+    let sources = [
+        json!({"npm": "tool", "registry": url}),
+        json!({"helm": "tool", "repository": url}),
+        json!({"maven": "org.example:tool", "repository": url}),
+        json!({"go": "example.com/tool", "proxy": url}),
+        json!({"apt": "tool", "repository": url, "suite": "stable"}),
+        json!({"apk": "tool", "repository": url, "architecture": "x86_64"}),
+        json!({"git": url}),
+        json!({"github": "owner/tool", "api_url": url}),
+        json!({"gitlab": "owner/tool", "api_url": url}),
+    ];
+    for source in sources {
+        for debug in [false, true] {
+            let mut source = source.clone();
+            source["debug"] = json!(debug);
+            let run = check(&json!({ "source": source }));
+            assert!(!run.stderr.contains(&password), "{}", run.stderr);
+            let line = run.fails();
+            assert!(
+                line.contains(&format!("127.0.0.1:{index}")),
+                "{source}: {line}"
+            );
+        }
+    }
+}
