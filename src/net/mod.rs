@@ -788,7 +788,11 @@ impl Http {
 /// parse.
 fn take_userinfo(url: &str) -> (String, Option<String>) {
     use base64::Engine as _;
-    let Ok(mut parsed) = url::Url::parse(url) else {
+    let parsed = url
+        .contains('@')
+        .then(|| url::Url::parse(url).ok())
+        .flatten();
+    let Some(mut parsed) = parsed else {
         return (url.to_string(), None);
     };
     if parsed.username().is_empty() && parsed.password().is_none() {
