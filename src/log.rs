@@ -54,10 +54,10 @@ pub fn register_secret(value: &str) {
     }
 }
 
-/// `text` with every known secret replaced by `<redacted>` and control characters escaped,
-/// so a line stays one line whatever a server or a field name held.
+/// `text` with every URL's user info removed, every known secret replaced by `<redacted>` and
+/// control characters escaped, so a line stays one line whatever a server or a field name held.
 pub fn clean(text: &str) -> String {
-    let mut text = text.to_string();
+    let mut text = crate::net::strip_userinfo(text).into_owned();
     {
         let all = SECRETS
             .lock()
@@ -152,5 +152,9 @@ mod tests {
         );
         register_secret("abc");
         assert_eq!(clean("abc"), "abc");
+        assert_eq!(
+            clean("error: not found at http://user:pa55@h:1/simple/x/"),
+            "error: not found at http://h:1/simple/x/"
+        );
     }
 }

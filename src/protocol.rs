@@ -392,6 +392,9 @@ pub struct ImageSource {
     /// `AzurePublic`, `AzureGovernment`, `AzureChina` (default: from the registry's domain).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub azure_environment: Option<String>,
+    /// uptick's addition: registry hosts (`host[:port]`) outside the cloud's own that the cloud login (`aws_region`, `azure_acr`) may send its tokens to (default: none; ECR's `<account>.dkr.ecr.<region>.amazonaws.com` and ACR's `*.azurecr.io`/`.cn`/`.us` only).
+    #[serde(default)]
+    pub cloud_login_hosts: Vec<String>,
     /// A mirror `{host, username, password}` tried first for Docker Hub repositories; the origin on error or an empty result.
     #[serde(default)]
     pub registry_mirror: Option<RegistryMirror>,

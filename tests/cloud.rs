@@ -59,7 +59,7 @@ fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
         ("AWS_EC2_METADATA_DISABLED", "true"),
     ];
     let src = |reg: &TestRegistry, extra: Value| {
-        let mut s = json!({"repository": reg.repo("app"), "tag": "latest", "aws_region": REGION, "debug": true});
+        let mut s = json!({"repository": reg.repo("app"), "tag": "latest", "aws_region": REGION, "cloud_login_hosts": [reg.host()], "debug": true});
         for (k, v) in extra.as_object().unwrap() {
             s[k] = v.clone();
         }
@@ -236,7 +236,7 @@ fn ecr_login_happens_once_per_run() {
     ];
     // `in` reads the manifest, config and layers: many registry requests, one login.
     let req = json!({
-        "source": {"repository": reg.repo("app"), "aws_region": REGION},
+        "source": {"repository": reg.repo("app"), "aws_region": REGION, "cloud_login_hosts": [reg.host()]},
         "version": {"tag": "latest", "digest": digest},
         "params": {"format": "oci"},
     });
@@ -321,7 +321,7 @@ fn azure_acr_exchanges_a_managed_identity_token() {
         ("TMPDIR", tmp.as_str()),
         ("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds_url.as_str()),
     ];
-    let source = json!({"repository": format!("{host}/app"), "tag": "latest", "azure_acr": true, "azure_client_id": "uptick-identity", "debug": true});
+    let source = json!({"repository": format!("{host}/app"), "tag": "latest", "azure_acr": true, "azure_client_id": "uptick-identity", "cloud_login_hosts": [host], "debug": true});
     let run = check_env(&source, &env);
     run.succeeds_with(json!([{"tag": "latest", "digest": v.digest}]));
     let mut with_tenant = source.clone();

@@ -23,6 +23,7 @@ mod helm;
 mod hostile;
 mod maven;
 mod ondisk;
+mod origins;
 mod packages;
 mod proxies;
 mod put;

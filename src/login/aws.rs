@@ -35,7 +35,7 @@ const MAX_RESPONSE: u64 = 1024 * 1024;
 fn cloud(what: &str, url: &str, detail: impl Into<String>) -> RegistryError {
     RegistryError::Cloud {
         what: what.to_string(),
-        url: url.to_string(),
+        url: net::redact_url(url),
         detail: detail.into(),
     }
 }
@@ -56,6 +56,59 @@ pub fn valid_region(region: &str) -> bool {
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The DNS suffixes of AWS partitions an ECR registry is under (`amazonaws.com` and the
+/// others `amazon-ecr-credential-helper` knows).
+const ECR_PARTITIONS: [&str; 6] = [
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "sc2s.sgov.gov",
+    "c2s.ic.gov",
+    "cloud.adc-e.uk",
+    "csp.hci.ic.gov",
+];
+
+/// Whether `registry` (`host[:port]`) is an ECR private registry on the https port:
+/// `<account>.dkr.ecr[-fips].<region>.<partition>`, or the dual-stack
+/// `<account>.dkr-ecr.<region>.on.aws`.
+pub fn is_ecr_host(registry: &str) -> bool {
+    let registry = registry.to_ascii_lowercase();
+    let host = registry.strip_suffix(":443").unwrap_or(&registry);
+    let Some((account, rest)) = host.split_once('.') else {
+        return false;
+    };
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let in_region = |rest: &str, suffixes: &[&str]| {
+        rest.split_once('.').is_some_and(|(region, partition)| {
+            valid_region(region) && suffixes.contains(&partition)
+        })
+    };
+    if let Some(rest) = rest
+        .strip_prefix("dkr.ecr.")
+        .or_else(|| rest.strip_prefix("dkr.ecr-fips."))
+    {
+        return in_region(rest, &ECR_PARTITIONS);
+    }
+    rest.strip_prefix("dkr-ecr.")
+        .is_some_and(|rest| in_region(rest, &["on.aws"]))
+}
+
+/// Refuses an ECR token for `registry` unless it is an ECR registry or listed in
+/// `cloud_login_hosts`.
+fn check_registry(registry: &str, allowed: &[String]) -> Result<(), super::LoginFieldError> {
+    super::check_host(
+        &super::Cloud {
+            field: "source.aws_region",
+            hosts: "an ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`)".into(),
+            tokens: "ECR tokens",
+        },
+        registry,
+        is_ecr_host(registry),
+        allowed,
+    )
 }
 
 /// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, else the regional endpoint.
@@ -761,6 +814,8 @@ pub struct Ecr {
     /// `repository` names its registry (a host, or `aws_account_id`); else the login's proxy
     /// endpoint names it.
     named: bool,
+    /// `cloud_login_hosts`.
+    allowed: Vec<String>,
 }
 
 /// Reads the ECR login from `source` (as upstream: `aws_region` turns it on).
@@ -812,13 +867,24 @@ pub fn provider(
     let first = source.repository.split('/').next().unwrap_or("");
     let names_host = source.repository.contains('/')
         && (first.contains('.') || first.contains(':') || first == "localhost");
+    let account_repository =
+        account.map(|account| ecr_repository(&source.repository, Some(account), &region, ""));
+    // The token goes to the registry the source names: refused now, before any request,
+    // unless it is ECR's (or listed). An unparseable name is reported when the plan reads it.
+    let allowed = super::allowed_hosts(source)?;
+    let named = account_repository
+        .as_deref()
+        .or(names_host.then_some(source.repository.as_str()));
+    if let Some(Ok(repository)) = named.map(crate::registry::Repository::parse) {
+        check_registry(repository.api_host(), &allowed)?;
+    }
     Ok(Some(Box::new(Ecr {
-        account_repository: account
-            .map(|account| ecr_repository(&source.repository, Some(account), &region, "")),
+        account_repository,
         named: names_host || account.is_some(),
         region,
         static_keys,
         role_arns,
+        allowed,
     })))
 }
 
@@ -829,16 +895,23 @@ impl super::CloudLogin for Ecr {
 
     fn login<'a>(
         &'a self,
-        _origin: &'a crate::registry::Repository,
+        origin: &'a crate::registry::Repository,
         _tls: &'a TlsSettings,
     ) -> super::LoginFuture<'a> {
         Box::pin(async move {
+            let refused = |e: super::LoginFieldError| RegistryError::Credentials(e.to_string());
+            if self.named {
+                check_registry(origin.api_host(), &self.allowed).map_err(refused)?;
+            }
             let login = ecr_login(&EcrSettings {
                 region: &self.region,
                 static_keys: self.static_keys.clone(),
                 role_arns: &self.role_arns,
             })
             .await?;
+            if !self.named {
+                check_registry(&login.proxy_host, &self.allowed).map_err(refused)?;
+            }
             Ok(super::Login {
                 credentials: login.credentials.clone(),
                 registry: (!self.named).then(|| login.proxy_host.clone()),
@@ -875,6 +948,35 @@ mod tests {
             "127.0.0.1:5000/app"
         );
         assert!(valid_region("us-gov-west-1"));
+    }
+
+    #[test]
+    fn ecr_hosts_are_recognised() {
+        for host in [
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn:443",
+            "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+            "123456789012.DKR-ECR.eu-west-1.on.aws",
+        ] {
+            assert!(is_ecr_host(host), "{host}");
+        }
+        for host in [
+            "127.0.0.1:5000",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com:5000",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example",
+            "12345.dkr.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.amazonaws.com",
+            "evil.example/123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "public.ecr.aws",
+        ] {
+            assert!(!is_ecr_host(host), "{host}");
+        }
+        let e = check_registry("127.0.0.1:5000", &[]).unwrap_err();
+        assert!(
+            e.to_string().contains("`127.0.0.1:5000`") && e.detail.contains("cloud_login_hosts"),
+            "{e}"
+        );
+        assert!(check_registry("127.0.0.1:5000", &["127.0.0.1:5000".into()]).is_ok());
         assert!(!valid_region("us-east-1.evil.com/"));
     }
 

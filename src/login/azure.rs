@@ -15,8 +15,8 @@ pub struct AcrSettings<'a> {
     pub client_id: Option<&'a str>,
     /// `azure_tenant_id`: skips the challenge round trip.
     pub tenant_id: Option<&'a str>,
-    /// `azure_environment`: `AzurePublic`, `AzureGovernment`, `AzureChina`.
-    pub environment: Option<&'a str>,
+    /// The cloud (`azure_environment`, else the registry's domain).
+    pub environment: Environment,
     /// Plain HTTP allowed (loopback or `insecure`).
     pub allow_http: bool,
 }
@@ -32,43 +32,121 @@ fn cloud(what: &str, url: &str, detail: impl Into<String>) -> RegistryError {
     }
 }
 
-/// The management resource for the AAD token: from `azure_environment`, else the registry's
-/// domain (`.azurecr.us` Government, `.azurecr.cn` China, else public).
-pub fn management_resource(
-    registry: &str,
-    environment: Option<&str>,
-) -> Result<&'static str, RegistryError> {
-    const PUBLIC: &str = "https://management.azure.com/";
-    const GOV: &str = "https://management.usgovcloudapi.net/";
-    const CHINA: &str = "https://management.chinacloudapi.cn/";
-    match environment.filter(|e| !e.is_empty()) {
-        Some("AzurePublic") => Ok(PUBLIC),
-        Some("AzureGovernment") => Ok(GOV),
-        Some("AzureChina") => Ok(CHINA),
-        Some(other) => Err(RegistryError::Credentials(format!(
-            "azure_environment `{other}` is not AzurePublic, AzureGovernment or AzureChina"
-        ))),
-        None => {
-            let host = registry
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            Ok(if host.ends_with(".azurecr.us") {
-                GOV
-            } else if host.ends_with(".azurecr.cn") {
-                CHINA
-            } else {
-                PUBLIC
-            })
+/// An Azure cloud (`azure_environment`): the audience of its AAD tokens and the domain of its
+/// registries (the `acr_login_server_endpoint` suffixes of the Azure CLI's clouds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// `AzurePublic`: `*.azurecr.io`.
+    Public,
+    /// `AzureGovernment`: `*.azurecr.us`.
+    Government,
+    /// `AzureChina`: `*.azurecr.cn`.
+    China,
+}
+
+impl Environment {
+    const ALL: [Environment; 3] = [
+        Environment::Public,
+        Environment::Government,
+        Environment::China,
+    ];
+
+    /// The `azure_environment` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Environment::Public => "AzurePublic",
+            Environment::Government => "AzureGovernment",
+            Environment::China => "AzureChina",
         }
     }
+
+    /// The management resource the AAD token is asked for.
+    pub fn management_resource(self) -> &'static str {
+        match self {
+            Environment::Public => "https://management.azure.com/",
+            Environment::Government => "https://management.usgovcloudapi.net/",
+            Environment::China => "https://management.chinacloudapi.cn/",
+        }
+    }
+
+    /// The domain its registries' login servers are under.
+    pub fn acr_suffix(self) -> &'static str {
+        match self {
+            Environment::Public => ".azurecr.io",
+            Environment::Government => ".azurecr.us",
+            Environment::China => ".azurecr.cn",
+        }
+    }
+
+    /// From `azure_environment`; `None` when the source leaves it out.
+    pub fn parse(field: Option<&str>) -> Result<Option<Environment>, String> {
+        match field.filter(|e| !e.is_empty()) {
+            None => Ok(None),
+            Some(name) => Environment::ALL
+                .into_iter()
+                .find(|e| e.name() == name)
+                .map(Some)
+                .ok_or_else(|| {
+                    format!(
+                        "azure_environment `{name}` is not AzurePublic, AzureGovernment or AzureChina"
+                    )
+                }),
+        }
+    }
+
+    /// The cloud whose registry domain `registry` is under.
+    pub fn of_registry(registry: &str) -> Option<Environment> {
+        Environment::ALL
+            .into_iter()
+            .find(|e| is_acr_host(registry, *e))
+    }
+}
+
+/// Whether `registry` (`host[:port]`) is a login server of `env`'s registries:
+/// `<name>.azurecr.io` (or a regional `<name>.<region>.geo.azurecr.io`) on the https port.
+pub fn is_acr_host(registry: &str, env: Environment) -> bool {
+    let registry = registry.to_ascii_lowercase();
+    let host = registry.strip_suffix(":443").unwrap_or(&registry);
+    host.strip_suffix(env.acr_suffix())
+        .is_some_and(|name| !name.is_empty() && !host.contains(':'))
+}
+
+/// The cloud of a source: `azure_environment`, else the registry's domain; and whether its
+/// managed identity's token may go to `registry` (a registry of that cloud, or one listed in
+/// `cloud_login_hosts`).
+pub fn environment_for(
+    registry: &str,
+    field: Option<&str>,
+    allowed: &[String],
+) -> Result<Environment, super::LoginFieldError> {
+    let named = Environment::parse(field).map_err(|detail| super::LoginFieldError {
+        field: "source.azure_environment",
+        detail,
+    })?;
+    let env = named
+        .or_else(|| Environment::of_registry(registry))
+        .unwrap_or(Environment::Public);
+    let hosts = match named {
+        Some(e) => format!("an ACR host of {} (`*{}`)", e.name(), e.acr_suffix()),
+        None => "an Azure Container Registry host (`*.azurecr.io`, `*.azurecr.us`, `*.azurecr.cn`)"
+            .to_string(),
+    };
+    super::check_host(
+        &super::Cloud {
+            field: "source.azure_acr",
+            hosts,
+            tokens: "the managed identity's tokens",
+        },
+        registry,
+        is_acr_host(registry, env),
+        allowed,
+    )?;
+    Ok(env)
 }
 
 /// Logs in: returns the null-GUID user with an ACR refresh token.
 pub async fn acr_login(http: &Http, s: &AcrSettings<'_>) -> Result<Credentials, RegistryError> {
-    let resource = management_resource(s.registry, s.environment)?;
-    let aad = managed_identity_token(resource, s.client_id).await?;
+    let aad = managed_identity_token(s.environment.management_resource(), s.client_id).await?;
     let (base, challenge) = registry_base(http, s).await?;
     let tenant = match s.tenant_id.filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
@@ -244,20 +322,32 @@ pub struct Acr {
     client_id: Option<String>,
     tenant_id: Option<String>,
     environment: Option<String>,
+    allowed: Vec<String>,
     insecure: bool,
 }
 
-/// Reads the ACR login from `source` (`azure_acr: true`).
+/// Reads the ACR login from `source` (`azure_acr: true`); refuses, before any request, a
+/// registry that is not one of the cloud's (unless `cloud_login_hosts` lists it).
 pub fn provider(
     source: &crate::protocol::ImageSource,
 ) -> Result<Option<Box<dyn super::CloudLogin>>, super::LoginFieldError> {
     if !source.azure_acr {
         return Ok(None);
     }
+    let allowed = super::allowed_hosts(source)?;
+    // An unparseable repository is reported as such when the plan reads it.
+    if let Ok(repository) = crate::registry::Repository::parse(&source.repository) {
+        environment_for(
+            repository.api_host(),
+            source.azure_environment.as_deref(),
+            &allowed,
+        )?;
+    }
     Ok(Some(Box::new(Acr {
         client_id: source.azure_client_id.clone(),
         tenant_id: source.azure_tenant_id.clone(),
         environment: source.azure_environment.clone(),
+        allowed,
         insecure: source.insecure,
     })))
 }
@@ -269,6 +359,12 @@ impl super::CloudLogin for Acr {
         tls: &'a crate::net::TlsSettings,
     ) -> super::LoginFuture<'a> {
         Box::pin(async move {
+            let environment = environment_for(
+                origin.api_host(),
+                self.environment.as_deref(),
+                &self.allowed,
+            )
+            .map_err(|e| RegistryError::Credentials(e.to_string()))?;
             let http = Http::new(tls.clone());
             http.validate()?;
             let credentials = acr_login(
@@ -277,7 +373,7 @@ impl super::CloudLogin for Acr {
                     registry: origin.api_host(),
                     client_id: self.client_id.as_deref(),
                     tenant_id: self.tenant_id.as_deref(),
-                    environment: self.environment.as_deref(),
+                    environment,
                     allow_http: self.insecure || origin.is_loopback(),
                 },
             )
@@ -296,21 +392,57 @@ mod tests {
 
     #[test]
     fn clouds_from_domain_or_setting() {
-        let r = |h, e| management_resource(h, e).unwrap();
-        assert_eq!(r("a.azurecr.io", None), "https://management.azure.com/");
+        let env = |h, e| environment_for(h, e, &[]).map(Environment::management_resource);
         assert_eq!(
-            r("a.azurecr.us", None),
+            env("a.azurecr.io", None).unwrap(),
+            "https://management.azure.com/"
+        );
+        assert_eq!(
+            env("a.azurecr.us", None).unwrap(),
             "https://management.usgovcloudapi.net/"
         );
         assert_eq!(
-            r("a.azurecr.cn", None),
+            env("A.AzureCR.cn:443", None).unwrap(),
             "https://management.chinacloudapi.cn/"
         );
         assert_eq!(
-            r("a.azurecr.io", Some("AzureChina")),
-            "https://management.chinacloudapi.cn/"
+            env("a.westeurope.geo.azurecr.io", Some("AzurePublic")).unwrap(),
+            "https://management.azure.com/"
         );
-        assert!(management_resource("a.azurecr.io", Some("Mars")).is_err());
+        let mars = environment_for("a.azurecr.io", Some("Mars"), &[]).unwrap_err();
+        assert_eq!(mars.field, "source.azure_environment");
+    }
+
+    #[test]
+    fn tokens_go_only_to_the_clouds_registries_or_listed_hosts() {
+        for (host, env) in [
+            ("a.azurecr.io", Some("AzureChina")),
+            ("azurecr.io", None),
+            ("a.azurecr.io.evil.example", None),
+            ("a.azurecr.io:5000", None),
+            ("127.0.0.1:5000", None),
+            ("index.docker.io", None),
+        ] {
+            let e = environment_for(host, env, &[]).unwrap_err();
+            assert_eq!(e.field, "source.azure_acr", "{host}");
+            assert!(
+                e.detail.contains(host) && e.detail.contains("cloud_login_hosts"),
+                "{e}"
+            );
+        }
+        let listed = ["127.0.0.1:5000".to_string()];
+        assert_eq!(
+            environment_for("127.0.0.1:5000", None, &listed).unwrap(),
+            Environment::Public
+        );
+        assert_eq!(
+            environment_for("127.0.0.1:5000", Some("AzureChina"), &listed).unwrap(),
+            Environment::China
+        );
+    }
+
+    #[test]
+    fn tenant_from_the_challenge() {
         let realm = r#"Bearer realm="https://a.azurecr.io/oauth2/exchange?tenant=t-42",service="a.azurecr.io""#;
         assert_eq!(challenge_tenant(Some(realm)), "t-42");
         assert_eq!(challenge_tenant(Some("Basic realm=x")), "common");

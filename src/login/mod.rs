@@ -51,6 +51,57 @@ pub struct LoginFieldError {
 /// Reads the provider's fields from a source: `Ok(None)` when the source does not ask for it.
 pub type ProviderOf = fn(&ImageSource) -> Result<Option<Box<dyn CloudLogin>>, LoginFieldError>;
 
+/// The registries a source allows a cloud login's tokens to reach besides the cloud's own
+/// (`cloud_login_hosts`), as [`Repository::registry`] names them.
+pub fn allowed_hosts(source: &ImageSource) -> Result<Vec<String>, LoginFieldError> {
+    source
+        .cloud_login_hosts
+        .iter()
+        .map(|h| {
+            let parsed = Repository::parse(&format!("{}/x", h.trim()))
+                .ok()
+                .filter(|r| r.path() == "x" && !h.contains('/'));
+            parsed
+                .map(|r| r.registry().to_string())
+                .ok_or_else(|| LoginFieldError {
+                    field: "source.cloud_login_hosts",
+                    detail: format!("`{h}` is not a registry host (`host` or `host:port`)"),
+                })
+        })
+        .collect()
+}
+
+/// Whether `cloud`'s tokens may go to `registry`: a host the cloud owns (`owned`), or one the
+/// source lists in `cloud_login_hosts`; else the error says where they go and how to allow it.
+pub fn check_host(
+    cloud: &Cloud,
+    registry: &str,
+    owned: bool,
+    allowed: &[String],
+) -> Result<(), LoginFieldError> {
+    if owned || allowed.iter().any(|a| a.eq_ignore_ascii_case(registry)) {
+        return Ok(());
+    }
+    Err(LoginFieldError {
+        field: cloud.field,
+        detail: format!(
+            "`{registry}` is not {}: {} go only there (list `{registry}` in \
+             source.cloud_login_hosts to send them to it)",
+            cloud.hosts, cloud.tokens
+        ),
+    })
+}
+
+/// How a cloud's hosts and tokens are named in [`check_host`]'s refusal.
+pub struct Cloud {
+    /// The field that turned the login on (`source.azure_acr`).
+    pub field: &'static str,
+    /// The hosts it owns (`an ACR host of AzurePublic (*.azurecr.io)`).
+    pub hosts: String,
+    /// What it sends (`the managed identity's tokens`).
+    pub tokens: &'static str,
+}
+
 /// Every cloud login, asked in this order; the first the source asks for is used (as
 /// registry-image-resource: `aws_region` turns ECR on, then `azure_acr`).
 pub const PROVIDERS: &[ProviderOf] = &[aws::provider, azure::provider];
@@ -62,6 +113,12 @@ pub fn provider(source: &ImageSource) -> Result<Option<Box<dyn CloudLogin>>, Log
         if let Some(p) = of(source)? {
             return Ok(Some(p));
         }
+    }
+    if !source.cloud_login_hosts.is_empty() {
+        return Err(LoginFieldError {
+            field: "source.cloud_login_hosts",
+            detail: "only means something with a cloud login (aws_region or azure_acr)".into(),
+        });
     }
     Ok(None)
 }

@@ -63,6 +63,19 @@ pub enum NetError {
         /// Why it is refused.
         why: &'static str,
     },
+    /// A redirect would carry a request body to another origin than the one it was built for
+    /// (a refresh token, an identity token, a signed form): refused whatever the status.
+    #[error("{method} {url}: refused to follow a redirect from {from} to {to}: a request body is sent only to the origin it was built for")]
+    BodyRedirect {
+        /// HTTP method.
+        method: String,
+        /// The URL that answered with the redirect (without credentials).
+        url: String,
+        /// `scheme://host:port` the body was built for.
+        from: String,
+        /// `scheme://host:port` the redirect pointed to.
+        to: String,
+    },
     /// The environment's proxy setting cannot be used.
     #[error("proxy: {0}")]
     Proxy(String),

@@ -8,7 +8,7 @@ mod retry;
 pub mod tls;
 
 pub use error::{BrokeOff, NetError};
-pub use redact::{host_of, redact_url, same_origin};
+pub use redact::{host_of, origin_of, redact_url, same_origin, strip_userinfo};
 pub use retry::{rate_limited, retry_truncated, retry_truncated_blocking, set_budget, streaming};
 pub use tls::TlsSettings;
 
@@ -621,6 +621,11 @@ impl Http {
     ) -> Result<Response, SendError> {
         let h1_only = self.h1_only.load(std::sync::atomic::Ordering::Relaxed);
         let client = self.client(h1_only).map_err(SendError::Other)?;
+        // Credentials in the URL become its origin's basic auth, held like any other (never
+        // in a URL that a message or a redirect could show).
+        let (url, url_authorization) = take_userinfo(url);
+        let url = url.as_str();
+        let authorization = authorization.or(url_authorization.as_deref());
         // Whatever credential goes out is scrubbed from anything a server sends back.
         if let Some(a) = authorization {
             log::register_secret(a);
@@ -642,6 +647,8 @@ impl Http {
         // A server trickling its answer (headers or a document) is cut off at the budget;
         // streams and uploads are bounded by the per-read stall timeout instead.
         let deadline = (!matches!(body, Body::File { .. }) && !is_streaming()).then(budget);
+        // A body (a refresh token, a signed form, a blob) is for its own origin only.
+        let carries_body = !matches!(body, Body::Empty);
         let mut current = url.to_string();
         for _ in 0..=MAX_REDIRECTS {
             let parsed = url::Url::parse(&current).map_err(|e| {
@@ -721,6 +728,14 @@ impl Http {
                         })?;
                     self.allowed(&current, next.as_str())
                         .map_err(SendError::Other)?;
+                    if carries_body && !same_origin(url, next.as_str()) {
+                        return Err(SendError::Other(NetError::BodyRedirect {
+                            method: method.to_string(),
+                            url: redact_url(&current),
+                            from: origin_of(url),
+                            to: origin_of(next.as_str()),
+                        }));
+                    }
                     current = next.to_string();
                     continue;
                 }
@@ -766,6 +781,35 @@ impl Http {
         }
         Ok(())
     }
+}
+
+/// `url` without its user info, and that user info as a `Basic` authorization (percent-decoded,
+/// as a client reading the URL would send it); the URL unchanged when it has none or does not
+/// parse.
+fn take_userinfo(url: &str) -> (String, Option<String>) {
+    use base64::Engine as _;
+    let parsed = url
+        .contains('@')
+        .then(|| url::Url::parse(url).ok())
+        .flatten();
+    let Some(mut parsed) = parsed else {
+        return (url.to_string(), None);
+    };
+    if parsed.username().is_empty() && parsed.password().is_none() {
+        return (url.to_string(), None);
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let user = decode(parsed.username());
+    let password = parsed.password().map(decode).unwrap_or_default();
+    log::register_secret(&password);
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    (parsed.to_string(), Some(format!("Basic {basic}")))
 }
 
 /// The target of `rel="next"` in a `Link` header.
@@ -1000,6 +1044,16 @@ mod tests {
         assert!(insecure
             .allowed("https://r.io/v2/x", "http://r.io/v2/x")
             .is_ok());
+    }
+
+    #[test]
+    fn url_credentials_become_basic_auth() {
+        let (url, auth) = take_userinfo("http://uptick:p%40ss@127.0.0.1:5000/simple/");
+        assert_eq!(url, "http://127.0.0.1:5000/simple/");
+        // base64("uptick:p@ss")
+        assert_eq!(auth.as_deref(), Some("Basic dXB0aWNrOnBAc3M="));
+        let (url, auth) = take_userinfo("https://r.io/v2/?a=b");
+        assert_eq!((url.as_str(), auth), ("https://r.io/v2/?a=b", None));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! URLs fit for logs, and the origin rules that decide where credentials may go.
 
+use std::borrow::Cow;
+
 /// `host[:port]` of a URL, for messages and same-host checks.
 pub fn host_of(url: &str) -> String {
     match url::Url::parse(url) {
@@ -26,6 +28,49 @@ pub fn same_origin(a: &str, b: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// `scheme://host:port` of a URL (the port always written, the one its scheme implies
+/// included), for messages about where a request may go; never any user info.
+pub fn origin_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let host = match u.host() {
+                Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+                Some(h) => h.to_string().to_ascii_lowercase(),
+                None => String::new(),
+            };
+            match u.port_or_known_default() {
+                Some(p) => format!("{}://{host}:{p}", u.scheme()),
+                None => format!("{}://{host}", u.scheme()),
+            }
+        }
+        Err(_) => "<unparseable url>".to_string(),
+    }
+}
+
+/// `text` with the user info (`user:password@`) of every URL in it removed: what any line
+/// naming a URL shows, whether the URL parses or not. A URL's authority ends at the first `/`,
+/// `?`, `#`, blank or quote, and its user info at the last `@` before that (RFC 3986 §3.2).
+pub fn strip_userinfo(text: &str) -> Cow<'_, str> {
+    if !text.contains("://") || !text.contains('@') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace()
+            })
+            .unwrap_or(tail.len());
+        let skip = tail[..end].rfind('@').map_or(0, |i| i + 1);
+        rest = &tail[skip..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// Whether a URL names this machine (`localhost`, `127.0.0.0/8`, `::1`).
@@ -77,6 +122,30 @@ mod tests {
         assert!(!r.contains("SECRET"), "{r}");
         assert!(!r.contains("u:p"), "{r}");
         assert!(r.contains("digest=sha256"), "{r}");
+    }
+
+    #[test]
+    fn userinfo_is_stripped_from_any_text() {
+        assert_eq!(
+            strip_userinfo("GET http://u:p%40ss@h:1/simple/x/ failed, see https://a@b.io?q=1"),
+            "GET http://h:1/simple/x/ failed, see https://b.io?q=1"
+        );
+        assert_eq!(
+            strip_userinfo("`ssh://git:hunter2@[::1]:22/r` (nor at http://x/@scope%2fa)"),
+            "`ssh://[::1]:22/r` (nor at http://x/@scope%2fa)"
+        );
+        assert_eq!(strip_userinfo("a@b: no url"), "a@b: no url");
+        assert_eq!(strip_userinfo("https://u:p@"), "https://");
+    }
+
+    #[test]
+    fn origins_name_scheme_host_and_port() {
+        assert_eq!(origin_of("https://u:p@R.io/v2/x?a=b"), "https://r.io:443");
+        assert_eq!(
+            origin_of("http://127.0.0.1:5000/token"),
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(origin_of("http://[::1]:80/"), "http://[::1]:80");
     }
 
     #[test]

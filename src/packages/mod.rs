@@ -34,7 +34,7 @@ pub enum PackageError {
     #[error(transparent)]
     Net(#[from] NetError),
     /// The index does not know the package.
-    #[error("{ecosystem} package `{package}` not found at {url}")]
+    #[error("{ecosystem} package `{package}` not found at {}", crate::net::strip_userinfo(.url))]
     NotFound {
         /// `PyPI`, `crates.io`.
         ecosystem: &'static str,
@@ -44,7 +44,7 @@ pub enum PackageError {
         url: String,
     },
     /// The index answered something unreadable.
-    #[error("{url}: {detail}")]
+    #[error("{}: {detail}", crate::net::strip_userinfo(.url))]
     Malformed {
         /// The document.
         url: String,
@@ -52,7 +52,7 @@ pub enum PackageError {
         detail: String,
     },
     /// A source field is wrong.
-    #[error("{field}: {detail}")]
+    #[error("{field}: {}", crate::net::strip_userinfo(.detail))]
     Invalid {
         /// The field.
         field: &'static str,
@@ -779,8 +779,13 @@ pub fn get(
         }
         utc
     });
+    // A page on an index whose URL holds credentials is shown without them.
+    let page = release
+        .url
+        .as_deref()
+        .map(|u| crate::net::strip_userinfo(u).into_owned());
     for (file, value) in [
-        ("url", &release.url),
+        ("url", &page),
         ("published_at", &published_at),
         ("checksum", &release.checksum),
         ("app_version", &release.app_version),

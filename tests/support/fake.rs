@@ -31,6 +31,7 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -90,6 +91,7 @@ pub fn serve_requests(
                         method: method.clone(),
                         path: target.clone(),
                         headers,
+                        body,
                     });
                     let mut head = format!(
                         "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
@@ -141,6 +143,7 @@ pub fn serve_raw(handler: impl Fn(&Request) -> Vec<u8> + Send + Sync + 'static) 
                     method: head.method.clone(),
                     path: head.target.clone(),
                     headers,
+                    body,
                 });
                 let _ = writer.write_all(&answer);
                 let _ = writer.flush();

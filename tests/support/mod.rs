@@ -11,6 +11,7 @@ pub mod proxy;
 pub mod registry;
 pub mod seed;
 pub mod servers;
+pub mod tls_fake;
 pub mod token;
 
 use serde_json::Value;
