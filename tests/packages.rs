@@ -801,6 +801,21 @@ fn pypi_in_writes_tag_and_the_sdists_url_and_checksum() {
     // Several wheels and no sdist: no one file to name.
     let (files, _) = get_v("3.0");
     assert_eq!(files, files_of(&[("version", "3.0"), ("tag", "3.0")]));
+
+    // An `index_url` carrying credentials: the links joined to it are written without them.
+    let password = crate::support::secret("pypi-url-pa55word");
+    let with_creds = format!("http://uptick:{password}@127.0.0.1:{}/simple", server.port);
+    let dest = tempfile::tempdir().unwrap();
+    let run = get(
+        &json!({"source": {"pypi": "tool", "index_url": with_creds}, "version": {"version": "1.0"}}),
+        dest.path(),
+    );
+    run.succeeds();
+    assert_eq!(
+        dest_files(dest.path())["url"],
+        format!("{base}/packages/tool-1.0.tar.gz")
+    );
+    assert!(!run.stdout.contains(&password), "{}", run.stdout);
 }
 
 /// A PEP 691 JSON page with PEP 700's `upload-time` (shaped as pypi.org answers, API 1.1):
@@ -1196,7 +1211,9 @@ fn github_in_writes_body_and_the_tags_commit() {
             object("commit", other),
         ),
     ];
-    let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+    // Each request's path and `Authorization`.
+    type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+    let seen: Seen = Arc::default();
     let log = seen.clone();
     fake::serve_requests(port, move |r| {
         log.lock().unwrap().push((
