@@ -1189,6 +1189,7 @@ fn github_in_writes_body_and_the_tags_commit() {
     let tags = json!([
         {"name": "v2.0.0", "zipball_url": "z", "tarball_url": "t", "commit": {"sha": commit, "url": "u"}, "node_id": "n"},
         {"name": "v1.0.0", "zipball_url": "z", "tarball_url": "t", "commit": {"sha": other, "url": "u"}, "node_id": "n"},
+        {"name": "2.0.0", "zipball_url": "z", "tarball_url": "t", "commit": {"sha": other, "url": "u"}, "node_id": "n"},
     ])
     .to_string();
     let object = |kind: &str, sha: &str| {
@@ -1334,4 +1335,14 @@ fn github_in_writes_body_and_the_tags_commit() {
         ])
     );
     assert_eq!(seen.lock().unwrap().len(), 1);
+    // Two tags of one version: the one the version names, and its commit.
+    let (files, _, _) = get_v(&tags_src, json!({"version": "2.0.0", "tag": "2.0.0"}));
+    assert_eq!(
+        files,
+        files_of(&[
+            ("version", "2.0.0"),
+            ("tag", "2.0.0"),
+            ("commit_sha", other)
+        ])
+    );
 }

@@ -757,7 +757,18 @@ pub fn get(
     .into_iter()
     .find_map(|n| n.clone())
     .unwrap_or_default();
-    let Some(release) = listed.iter().find(|r| r.version == version.version) else {
+    // Two tags can name one version (`v1.0.0`, `1.0.0`): the one `check` reported, when given.
+    let same_tag = |r: &Release| {
+        version
+            .tag
+            .as_deref()
+            .is_none_or(|t| r.tag.as_deref().unwrap_or(&r.version) == t)
+    };
+    let found = listed
+        .iter()
+        .find(|r| r.version == version.version && same_tag(r))
+        .or_else(|| listed.iter().find(|r| r.version == version.version));
+    let Some(release) = found else {
         return Err(PackageError::Invalid {
             field: "version",
             detail: format!("{name} {} is no longer listed", version.version),
@@ -786,11 +797,11 @@ pub fn get(
             }
         })
     };
-    // The listing's tag (a pinned `version` may leave it out), else the version itself.
-    let tag = release
+    // The version's tag (the listing's when a pinned `version` leaves it out), else the version.
+    let tag = version
         .tag
         .clone()
-        .or_else(|| version.tag.clone())
+        .or_else(|| release.tag.clone())
         .unwrap_or_else(|| version.version.clone());
     write("version", &version.version)?;
     write("tag", &tag)?;
