@@ -5,7 +5,7 @@
 //! rubygems.org answers them, served by Python's static file server.
 
 use crate::support::fake::{self, Reply};
-use crate::support::{check, get, secret, servers, versions};
+use crate::support::{check, dest_files, files_of, get, secret, servers, versions};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
@@ -241,7 +241,33 @@ fn gem_compact_index_platforms_prereleases_requirements_and_cursor() {
         again.request_lines()
     );
 
-    // in: version, url, checksum of the pure-Ruby gem, published_at from the versions API.
+    // in: version, tag, url, checksum of the pure-Ruby gem, published_at from the versions API.
+    let dest = tempfile::tempdir().unwrap();
+    let out = get(
+        &json!({"source": src(json!({})), "version": {"version": "1.10.0"}}),
+        dest.path(),
+    )
+    .succeeds();
+    let gem = root.path().join("gems/demo-1.10.0.gem");
+    assert_eq!(
+        dest_files(dest.path()),
+        files_of(&[
+            ("version", "1.10.0"),
+            ("tag", "1.10.0"),
+            ("url", &format!("{base}/gems/demo-1.10.0.gem")),
+            ("checksum", &format!("sha256:{}", sha256(&gem))),
+            ("published_at", "2025-04-01T10:00:00Z"),
+        ])
+    );
+    assert_eq!(
+        out["metadata"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["package", "version", "url", "published_at", "checksum"]
+    );
     let dest = tempfile::tempdir().unwrap();
     let got = get(
         &json!({"source": src(json!({})), "version": {"version": "1.10.0"}, "params": {"download": "demo-1.10.0.gem"}}),
@@ -249,7 +275,6 @@ fn gem_compact_index_platforms_prereleases_requirements_and_cursor() {
     )
     .succeeds();
     let read = |f: &str| std::fs::read_to_string(dest.path().join(f)).unwrap();
-    let gem = root.path().join("gems/demo-1.10.0.gem");
     assert_eq!(read("version"), "1.10.0");
     assert_eq!(read("url"), format!("{base}/gems/demo-1.10.0.gem"));
     assert_eq!(read("checksum"), format!("sha256:{}", sha256(&gem)));

@@ -2,7 +2,7 @@
 //! docs.gitlab.com/api/releases and /api/tags document them): subgroups, pages, the token.
 
 use crate::support::fake::{self, Reply};
-use crate::support::{check, get, versions};
+use crate::support::{check, dest_files, files_of, get, versions};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
@@ -49,7 +49,8 @@ fn tag(name: &str, created_at: &str) -> Value {
         "commit": {"id": "2695effb5807a22ff3d138d593fd856244e155e7", "short_id": "2695effb", "title": "Initial commit", "created_at": created_at, "parent_ids": ["2a4b78934375d7f53875269ffd4f45fd83a84ebe"], "message": "Initial commit", "author_name": "John Smith", "author_email": "john@example.com", "authored_date": created_at, "committer_name": "Jack Smith", "committer_email": "jack@example.com", "committed_date": created_at},
         "release": null,
         "name": name,
-        "target": "2695effb5807a22ff3d138d593fd856244e155e7",
+        // An annotated tag: `target` is the tag object, `commit` what it points at.
+        "target": "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
         "message": null,
         "protected": true,
         "created_at": created_at
@@ -230,17 +231,36 @@ fn gitlab_releases_pages_subgroups_and_tags() {
         check(&json!({"source": src(&api, "group/sub/project", json!({"constraint": "~1.1"}))}))
             .succeeds();
     assert_eq!(versions(&out), ["1.1.0"]);
-    // `in`: version, tag, the release page and its time; links carry no hash, so no download.
+    // `in`: version, tag, the release page and its time, its `description` as `body` and its
+    // `commit.id`; links carry no hash, so no download.
     let dest = tempfile::tempdir().unwrap();
-    get(&json!({"source": src(&api, "group/sub/project", json!({})), "version": {"version": "1.2.0", "tag": "v1.2.0"}}), dest.path()).succeeds();
-    let read = |f: &str| std::fs::read_to_string(dest.path().join(f)).unwrap();
-    assert_eq!(read("version"), "1.2.0");
-    assert_eq!(read("tag"), "v1.2.0");
+    let out = get(&json!({"source": src(&api, "group/sub/project", json!({})), "version": {"version": "1.2.0", "tag": "v1.2.0"}}), dest.path()).succeeds();
     assert_eq!(
-        read("url"),
-        "https://gitlab.example.com/group/sub/project/-/releases/v1.2.0"
+        dest_files(dest.path()),
+        files_of(&[
+            ("version", "1.2.0"),
+            ("tag", "v1.2.0"),
+            (
+                "url",
+                "https://gitlab.example.com/group/sub/project/-/releases/v1.2.0"
+            ),
+            ("published_at", "2026-09-01T10:00:00Z"),
+            ("commit_sha", "f8d3d94cbd347e924aa7b715845e439d00e80ca4"),
+            ("body", "Release v1.2.0"),
+        ])
     );
-    assert_eq!(read("published_at"), "2026-09-01T10:00:00Z");
+    assert_eq!(
+        out["metadata"],
+        json!([
+            {"name": "package", "value": "group/sub/project"},
+            {"name": "version", "value": "1.2.0"},
+            {"name": "tag", "value": "v1.2.0"},
+            {"name": "url", "value": "https://gitlab.example.com/group/sub/project/-/releases/v1.2.0"},
+            {"name": "published_at", "value": "2026-09-01T10:00:00Z"},
+            {"name": "commit_sha", "value": "f8d3d94cbd347e924aa7b715845e439d00e80ca4"},
+            {"name": "body", "value": "Release v1.2.0"},
+        ])
+    );
     let line = get(&json!({"source": src(&api, "group/sub/project", json!({})), "version": {"version": "1.2.0", "tag": "v1.2.0"}, "params": {"download": "project-*"}}), tempfile::tempdir().unwrap().path()).fails();
     assert!(
         line.contains("project-linux-amd64") && line.contains("publishes no hash"),
@@ -264,9 +284,15 @@ fn gitlab_releases_pages_subgroups_and_tags() {
         dest.path(),
     )
     .succeeds();
+    // A tag: its commit (not `target`, an annotated tag's own object), no release notes.
     assert_eq!(
-        std::fs::read_to_string(dest.path().join("published_at")).unwrap(),
-        "2026-05-01T07:00:00Z"
+        dest_files(dest.path()),
+        files_of(&[
+            ("version", "2.0"),
+            ("tag", "release-2.0"),
+            ("published_at", "2026-05-01T07:00:00Z"),
+            ("commit_sha", "2695effb5807a22ff3d138d593fd856244e155e7"),
+        ])
     );
 }
 

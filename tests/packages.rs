@@ -603,6 +603,8 @@ fn downloads_never_replace_the_files_in_writes_nor_land_outside_dest() {
         "checksum",
         "app_version",
         "dist_tags",
+        "commit_sha",
+        "body",
     ];
     let mut bodies: Vec<Vec<u8>> = Vec::new();
     let mut asset = |name: &str| {
@@ -614,7 +616,7 @@ fn downloads_never_replace_the_files_in_writes_nor_land_outside_dest() {
     let mut v1: Vec<Value> = outputs.iter().map(|n| asset(n)).collect();
     v1.push(asset("tool.tar.gz"));
     let releases = json!([
-        {"tag_name": "v1.0", "html_url": "https://github.com/o/r/releases/tag/v1.0", "published_at": "2026-10-01T00:00:00Z", "assets": v1},
+        {"tag_name": "v1.0", "html_url": "https://github.com/o/r/releases/tag/v1.0", "published_at": "2026-10-01T00:00:00Z", "body": "notes", "assets": v1},
         {"tag_name": "v2.0", "assets": [asset("../escape")]},
         {"tag_name": "v3.0", "assets": [asset(".hidden")]},
         {"tag_name": "v4.0", "assets": [asset("a\u{0}b")]},
@@ -625,6 +627,13 @@ fn downloads_never_replace_the_files_in_writes_nor_land_outside_dest() {
     fake::serve_on(port, move |_, path| {
         if path == "/repos/o/r/releases?per_page=100" {
             return Reply::new(200, releases.clone());
+        }
+        if path == "/repos/o/r/git/ref/tags/v1.0" {
+            let sha = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
+            return Reply::new(
+                200,
+                json!({"object": {"type": "commit", "sha": sha}}).to_string(),
+            );
         }
         match path
             .strip_prefix("/dl/")
@@ -674,13 +683,26 @@ fn downloads_never_replace_the_files_in_writes_nor_land_outside_dest() {
     assert_eq!(out["version"], json!({"version": "1.0", "tag": "v1.0"}));
     assert_eq!(
         listing(),
-        ["published_at", "tag", "tool.tar.gz", "url", "version"]
+        [
+            "body",
+            "commit_sha",
+            "published_at",
+            "tag",
+            "tool.tar.gz",
+            "url",
+            "version"
+        ]
     );
     let read = |f: &str| std::fs::read_to_string(dest.join(f)).unwrap();
     assert_eq!(read("version"), "1.0");
     assert_eq!(read("tag"), "v1.0");
     assert_eq!(read("url"), "https://github.com/o/r/releases/tag/v1.0");
     assert_eq!(read("published_at"), "2026-10-01T00:00:00Z");
+    assert_eq!(read("body"), "notes");
+    assert_eq!(
+        read("commit_sha"),
+        "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+    );
     assert_eq!(read("tool.tar.gz"), "asset bytes of tool.tar.gz");
 
     // Names that would resolve elsewhere, hide, or cannot be a name; a name listed twice.
@@ -704,4 +726,623 @@ fn downloads_never_replace_the_files_in_writes_nor_land_outside_dest() {
     assert!(line.contains("o/r 5.0 lists `tool.tar.gz` twice"), "{line}");
     assert!(!root.path().join("escape").exists());
     assert_eq!(read("tool.tar.gz"), "asset bytes of tool.tar.gz");
+}
+
+/// The metadata names of an `in` answer, in order.
+fn metadata_names(out: &Value) -> Vec<String> {
+    out["metadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// pypiserver (PEP 503 HTML, `#sha256=` on every link, no upload times): `tag` is the version;
+/// `url` and `checksum` are the sdist's, else the only file's, else left out.
+#[test]
+fn pypi_in_writes_tag_and_the_sdists_url_and_checksum() {
+    use crate::support::{dest_files, files_of, seed::sha256};
+    let dir = tempfile::tempdir().unwrap();
+    for (file, bytes) in [
+        ("tool-1.0.tar.gz", "sdist 1.0"),
+        ("tool-1.0-py3-none-any.whl", "wheel 1.0"),
+        ("tool-2.0-py3-none-any.whl", "wheel 2.0"),
+        (
+            "tool-3.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "wheel 3.0 cp311",
+        ),
+        (
+            "tool-3.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+            "wheel 3.0 cp312",
+        ),
+    ] {
+        std::fs::write(dir.path().join(file), bytes).unwrap();
+    }
+    let server = servers::pypiserver(dir.path());
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let src = json!({"pypi": "tool", "index_url": format!("{base}/simple")});
+    let get_v = |version: &str| {
+        let dest = tempfile::tempdir().unwrap();
+        let out = get(
+            &json!({"source": src, "version": {"version": version}}),
+            dest.path(),
+        )
+        .succeeds();
+        assert_eq!(out["version"], json!({"version": version}));
+        (dest_files(dest.path()), out)
+    };
+    let (files, out) = get_v("1.0");
+    assert_eq!(
+        files,
+        files_of(&[
+            ("version", "1.0"),
+            ("tag", "1.0"),
+            ("url", &format!("{base}/packages/tool-1.0.tar.gz")),
+            ("checksum", &sha256(b"sdist 1.0")),
+        ])
+    );
+    // `tag` equals the version: not repeated in the metadata.
+    assert_eq!(
+        metadata_names(&out),
+        ["package", "version", "url", "checksum"]
+    );
+    // A wheel-only release of one file: that file.
+    let (files, _) = get_v("2.0");
+    assert_eq!(
+        files,
+        files_of(&[
+            ("version", "2.0"),
+            ("tag", "2.0"),
+            ("url", &format!("{base}/packages/tool-2.0-py3-none-any.whl")),
+            ("checksum", &sha256(b"wheel 2.0")),
+        ])
+    );
+    // Several wheels and no sdist: no one file to name.
+    let (files, _) = get_v("3.0");
+    assert_eq!(files, files_of(&[("version", "3.0"), ("tag", "3.0")]));
+
+    // An `index_url` carrying credentials: the links joined to it are written without them.
+    let password = crate::support::secret("pypi-url-pa55word");
+    let with_creds = format!("http://uptick:{password}@127.0.0.1:{}/simple", server.port);
+    let dest = tempfile::tempdir().unwrap();
+    let run = get(
+        &json!({"source": {"pypi": "tool", "index_url": with_creds}, "version": {"version": "1.0"}}),
+        dest.path(),
+    );
+    run.succeeds();
+    assert_eq!(
+        dest_files(dest.path())["url"],
+        format!("{base}/packages/tool-1.0.tar.gz")
+    );
+    assert!(!run.stdout.contains(&password), "{}", run.stdout);
+}
+
+/// A PEP 691 JSON page with PEP 700's `upload-time` (shaped as pypi.org answers, API 1.1):
+/// `published_at` is the release's first upload, `url` / `checksum` its sdist's (a yanked sdist
+/// is passed over; of an old release's `.tar.gz` and `.zip`, the `.tar.gz`).
+#[test]
+fn pypi_json_in_writes_url_checksum_and_first_upload_time() {
+    use crate::support::fake::{self, Reply};
+    use crate::support::{dest_files, files_of};
+    let sha = |c: char| c.to_string().repeat(64);
+    let file = |name: &str, hash: char, uploaded: Value, yanked: Value| {
+        json!({
+            "core-metadata": false, "data-dist-info-metadata": false,
+            "filename": name, "hashes": {"sha256": sha(hash)}, "provenance": null,
+            "requires-python": ">=3.8", "size": 2048, "upload-time": uploaded,
+            "url": format!("https://files.pythonhosted.org/packages/4e/1f/{}/{name}", sha(hash)),
+            "yanked": yanked,
+        })
+    };
+    let page = json!({
+        "meta": {"_last-serial": 24000000, "api-version": "1.1"},
+        "name": "tool",
+        "versions": ["0.9", "1.0", "1.1"],
+        "files": [
+            file("tool-0.9.zip", 'a', json!("2015-06-01T08:00:00Z"), json!(false)),
+            file("tool-0.9.tar.gz", 'b', json!("2015-06-01T08:00:01Z"), json!(false)),
+            file("tool-1.0.tar.gz", 'c', json!("2024-03-01T10:00:00.123456Z"), json!(false)),
+            file("tool-1.0-py3-none-any.whl", 'd', json!("2024-03-01T09:59:58.5Z"), json!(false)),
+            file("tool-1.0-cp312-cp312-win_amd64.whl", 'e', json!(null), json!(false)),
+            file("tool-1.1.tar.gz", 'f', json!("2024-04-01T00:00:00Z"), json!("broken sdist")),
+            file("tool-1.1-py3-none-any.whl", '0', json!("2024-04-01T00:00:01Z"), json!(false)),
+        ],
+    })
+    .to_string();
+    let port = fake::serve(move |_, path| match path {
+        "/simple/tool/" => Reply::new(200, page.clone())
+            .header("Content-Type", "application/vnd.pypi.simple.v1+json"),
+        _ => Reply::new(404, ""),
+    });
+    let src = json!({"pypi": "tool", "index_url": format!("http://127.0.0.1:{port}/simple")});
+    let files = |version: &str| {
+        let dest = tempfile::tempdir().unwrap();
+        get(
+            &json!({"source": src, "version": {"version": version}}),
+            dest.path(),
+        )
+        .succeeds();
+        dest_files(dest.path())
+    };
+    let url = |name: &str, hash: char| {
+        format!(
+            "https://files.pythonhosted.org/packages/4e/1f/{}/{name}",
+            sha(hash)
+        )
+    };
+    assert_eq!(
+        files("1.0"),
+        files_of(&[
+            ("version", "1.0"),
+            ("tag", "1.0"),
+            ("url", &url("tool-1.0.tar.gz", 'c')),
+            ("checksum", &format!("sha256:{}", sha('c'))),
+            ("published_at", "2024-03-01T09:59:58Z"),
+        ])
+    );
+    assert_eq!(
+        files("1.1"),
+        files_of(&[
+            ("version", "1.1"),
+            ("tag", "1.1"),
+            ("url", &url("tool-1.1-py3-none-any.whl", '0')),
+            ("checksum", &format!("sha256:{}", sha('0'))),
+            ("published_at", "2024-04-01T00:00:00Z"),
+        ])
+    );
+    assert_eq!(
+        files("0.9"),
+        files_of(&[
+            ("version", "0.9"),
+            ("tag", "0.9"),
+            ("url", &url("tool-0.9.tar.gz", 'b')),
+            ("checksum", &format!("sha256:{}", sha('b'))),
+            ("published_at", "2015-06-01T08:00:00Z"),
+        ])
+    );
+}
+
+/// npm: `url` and `checksum` are the version's `dist.tarball` and `dist.integrity` (sha512; the
+/// `shasum` SHA-1 where a version has no `integrity`) from the abbreviated document;
+/// `published_at` is `time[version]` of the full document, asked for with `application/json`
+/// (the abbreviated one has no `time`). A full document that cannot be read costs only that.
+#[test]
+fn npm_in_writes_tarball_integrity_and_publish_time() {
+    use crate::support::fake::{self, Reply};
+    use crate::support::{dest_files, files_of};
+    use std::sync::{Arc, Mutex};
+    let port = crate::support::free_port();
+    let registry = format!("http://127.0.0.1:{port}");
+    let sha512 = "ab".repeat(64);
+    let integrity = {
+        use base64::Engine as _;
+        format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(hex::decode(&sha512).unwrap())
+        )
+    };
+    let shasum = "bbf102d5ae73afe2c553295e0fb02230216f65b1";
+    let tarball = |v: &str| format!("{registry}/@scope/cli/-/cli-{v}.tgz");
+    // Shaped as registry.npmjs.org answers: the abbreviated document (`modified`, install
+    // fields) and the full one (`time`, `_id`, `_rev`, readme, every version's package.json).
+    let version = |v: &str, full: bool| {
+        let mut dist = json!({"shasum": shasum, "tarball": tarball(v)});
+        if v != "0.9.0" {
+            dist["integrity"] = json!(integrity);
+            dist["fileCount"] = json!(3);
+            dist["unpackedSize"] = json!(1024);
+        }
+        let mut doc =
+            json!({"name": "@scope/cli", "version": v, "dist": dist, "_hasShrinkwrap": false});
+        if full {
+            doc["_id"] = json!(format!("@scope/cli@{v}"));
+            doc["_npmVersion"] = json!("10.2.4");
+            doc["description"] = json!("a cli");
+            doc["main"] = json!("index.js");
+        }
+        doc
+    };
+    let abbreviated = json!({
+        "name": "@scope/cli", "modified": "2024-05-02T00:00:00.000Z",
+        "dist-tags": {"latest": "1.0.0"},
+        "versions": {"0.9.0": version("0.9.0", false), "1.0.0": version("1.0.0", false)},
+    })
+    .to_string();
+    let full = json!({
+        "_id": "@scope/cli", "_rev": "7-0123456789abcdef", "name": "@scope/cli",
+        "description": "a cli", "readme": "# cli\n", "readmeFilename": "README.md",
+        "dist-tags": {"latest": "1.0.0"},
+        "time": {
+            "created": "2015-03-24T00:12:24.039Z", "modified": "2024-05-02T00:00:00.000Z",
+            "0.9.0": "2015-03-24T00:12:24.039Z", "1.0.0": "2024-05-01T12:34:56.789Z",
+        },
+        "versions": {"0.9.0": version("0.9.0", true), "1.0.0": version("1.0.0", true)},
+    })
+    .to_string();
+    let accepts: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = accepts.clone();
+    fake::serve_requests(port, move |r| {
+        let accept = r.header("Accept").unwrap_or("").to_string();
+        seen.lock().unwrap().push(format!("{} {accept}", r.path));
+        let abbreviated_asked = accept.starts_with("application/vnd.npm.install-v1+json");
+        match (r.path.as_str(), abbreviated_asked) {
+            ("/@scope%2fcli" | "/plain", true) => Reply::new(200, abbreviated.clone())
+                .header("Content-Type", "application/vnd.npm.install-v1+json"),
+            ("/@scope%2fcli", false) => {
+                Reply::new(200, full.clone()).header("Content-Type", "application/json")
+            }
+            // A registry whose full document is not JSON.
+            ("/plain", false) => Reply::new(200, "<html>").header("Content-Type", "text/html"),
+            _ => Reply::new(404, r#"{"error":"Not found"}"#),
+        }
+    });
+    let src = json!({"npm": "@scope/cli", "registry": registry});
+    let dest = tempfile::tempdir().unwrap();
+    let out = get(
+        &json!({"source": src, "version": {"version": "1.0.0"}}),
+        dest.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        dest_files(dest.path()),
+        files_of(&[
+            ("version", "1.0.0"),
+            ("tag", "1.0.0"),
+            ("url", &tarball("1.0.0")),
+            ("checksum", &format!("sha512:{sha512}")),
+            ("published_at", "2024-05-01T12:34:56Z"),
+            ("dist_tags", "latest"),
+        ])
+    );
+    assert_eq!(
+        metadata_names(&out),
+        [
+            "package",
+            "version",
+            "url",
+            "published_at",
+            "checksum",
+            "dist_tags"
+        ]
+    );
+    assert_eq!(
+        *accepts.lock().unwrap(),
+        [
+            "/@scope%2fcli application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8",
+            "/@scope%2fcli application/json",
+        ]
+    );
+    // A version from before `integrity`: its `shasum`.
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": src, "version": {"version": "0.9.0"}}),
+        dest.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        dest_files(dest.path()),
+        files_of(&[
+            ("version", "0.9.0"),
+            ("tag", "0.9.0"),
+            ("url", &tarball("0.9.0")),
+            ("checksum", &format!("sha1:{shasum}")),
+            ("published_at", "2015-03-24T00:12:24Z"),
+        ])
+    );
+    // The full document unreadable: everything else, and a warning.
+    let dest = tempfile::tempdir().unwrap();
+    let run = get(
+        &json!({"source": {"npm": "plain", "registry": registry}, "version": {"version": "1.0.0"}}),
+        dest.path(),
+    );
+    run.succeeds();
+    assert!(
+        run.stderr.contains("no published_at for plain 1.0.0")
+            && run.stderr.contains("not an npm package document"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dest.path().join("published_at").exists());
+    assert!(dest.path().join("checksum").exists());
+}
+
+/// crates: `url` is where Cargo would download the `.crate` (the index's `config.json` `dl`,
+/// its markers expanded), `checksum` the index line's `cksum`; the sparse index has no publish
+/// time, so no `published_at`. No `config.json`: no `url` (a warning), and no download.
+#[test]
+fn crates_in_writes_the_download_url_and_cksum() {
+    use crate::support::{dest_files, files_of, seed::sha256};
+    let index = tempfile::tempdir().unwrap();
+    let crate_bytes = b"crate archive of Tok 0.2.0".to_vec();
+    let checksum = sha256(&crate_bytes);
+    // An index line as crates.io writes it (`v`, `deps`, `features`, `rust_version`).
+    let line = json!({
+        "name": "Tok", "vers": "0.2.0", "deps": [], "cksum": &checksum[7..],
+        "features": {}, "yanked": false, "rust_version": "1.70", "v": 2
+    });
+    std::fs::create_dir_all(index.path().join("3/t")).unwrap();
+    std::fs::write(index.path().join("3/t/tok"), line.to_string() + "\n").unwrap();
+    let server = servers::static_files(index.path());
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let dl = format!("{base}/files/{{lowerprefix}}/{{crate}}/{{crate}}-{{version}}.crate");
+    std::fs::write(
+        index.path().join("config.json"),
+        json!({"dl": dl, "api": base}).to_string(),
+    )
+    .unwrap();
+    std::fs::create_dir_all(index.path().join("files/3/t/Tok")).unwrap();
+    std::fs::write(
+        index.path().join("files/3/t/Tok/Tok-0.2.0.crate"),
+        &crate_bytes,
+    )
+    .unwrap();
+    let src = json!({"crate": "tok", "index_url": base});
+    let dest = tempfile::tempdir().unwrap();
+    let out = get(
+        &json!({"source": src, "version": {"version": "0.2.0"}}),
+        dest.path(),
+    )
+    .succeeds();
+    let url = format!("{base}/files/3/t/Tok/Tok-0.2.0.crate");
+    assert_eq!(
+        dest_files(dest.path()),
+        files_of(&[
+            ("version", "0.2.0"),
+            ("tag", "0.2.0"),
+            ("url", &url),
+            ("checksum", &checksum),
+        ])
+    );
+    assert_eq!(
+        metadata_names(&out),
+        ["package", "version", "url", "checksum"]
+    );
+    // The `url` is the file `download` fetches and verifies.
+    let dest = tempfile::tempdir().unwrap();
+    get(
+        &json!({"source": src, "version": {"version": "0.2.0"}, "params": {"download": "*.crate"}}),
+        dest.path(),
+    )
+    .succeeds();
+    assert_eq!(
+        std::fs::read(dest.path().join("Tok-0.2.0.crate")).unwrap(),
+        crate_bytes
+    );
+
+    std::fs::remove_file(index.path().join("config.json")).unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let run = get(
+        &json!({"source": src, "version": {"version": "0.2.0"}}),
+        dest.path(),
+    );
+    run.succeeds();
+    assert_eq!(
+        dest_files(dest.path()),
+        files_of(&[
+            ("version", "0.2.0"),
+            ("tag", "0.2.0"),
+            ("checksum", &checksum)
+        ])
+    );
+    assert!(
+        run.stderr.contains("no url for tok 0.2.0") && run.stderr.contains("config.json"),
+        "{}",
+        run.stderr
+    );
+    let line = get(
+        &json!({"source": src, "version": {"version": "0.2.0"}, "params": {"download": "*.crate"}}),
+        dest.path(),
+    )
+    .fails();
+    assert!(
+        line.contains("no `dl` in the index configuration"),
+        "{line}"
+    );
+}
+
+/// GitHub: `in` writes the release's `body` and the commit its tag points at, found as
+/// github-release-resource finds it (`target_commitish` names a branch as often as a commit):
+/// `git/ref/tags/TAG`, then each annotated tag object down to the commit, with the token. Tags
+/// (`releases: false`) list their commit. A tag that is gone: no `commit_sha`, a warning.
+#[test]
+fn github_in_writes_body_and_the_tags_commit() {
+    use crate::support::fake::{self, Reply};
+    use crate::support::{dest_files, files_of};
+    use std::sync::{Arc, Mutex};
+    let port = crate::support::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let commit = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
+    let (tag1, tag2) = (
+        "940bd336248efae0f9ee5bc7b2d5c985887b16ac",
+        "c3d0be41ecbe669545ee3e94d31ed9a4bc91ee3c",
+    );
+    let other = "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d";
+    // A release as `GET /repos/{owner}/{repo}/releases` lists it (GitHub's documented example).
+    let release = |tag: &str, body: Value, published: &str| {
+        json!({
+            "url": format!("https://api.github.com/repos/o/r/releases/{}", tag.len()),
+            "html_url": format!("https://github.com/o/r/releases/tag/{tag}"),
+            "assets_url": "https://api.github.com/repos/o/r/releases/1/assets",
+            "upload_url": "https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}",
+            "tarball_url": format!("https://api.github.com/repos/o/r/tarball/{tag}"),
+            "zipball_url": format!("https://api.github.com/repos/o/r/zipball/{tag}"),
+            "id": 1, "node_id": "MDc6UmVsZWFzZTE=", "tag_name": tag,
+            "target_commitish": "main", "name": tag, "body": body,
+            "draft": false, "prerelease": false, "immutable": false,
+            "created_at": published, "published_at": published,
+            "author": {"login": "octocat", "id": 1, "type": "User", "site_admin": false},
+            "assets": [],
+        })
+    };
+    let releases = json!([
+        release(
+            "v2.0.0",
+            json!("## Changes\n\n- faster\n- ünïcode ✓\n"),
+            "2026-10-01T10:20:30Z"
+        ),
+        release("v1.0.0", json!(null), "2026-01-01T00:00:00Z"),
+        release("release/3.0", json!(""), "2026-11-01T00:00:00Z"),
+        release("v0.9.0", json!("gone"), "2025-01-01T00:00:00Z"),
+    ])
+    .to_string();
+    let tags = json!([
+        {"name": "v2.0.0", "zipball_url": "z", "tarball_url": "t", "commit": {"sha": commit, "url": "u"}, "node_id": "n"},
+        {"name": "v1.0.0", "zipball_url": "z", "tarball_url": "t", "commit": {"sha": other, "url": "u"}, "node_id": "n"},
+        {"name": "2.0.0", "zipball_url": "z", "tarball_url": "t", "commit": {"sha": other, "url": "u"}, "node_id": "n"},
+    ])
+    .to_string();
+    let object = |kind: &str, sha: &str| {
+        json!({"object": {"type": kind, "sha": sha, "url": format!("{base}/x/{sha}")}}).to_string()
+    };
+    // A ref as `git/ref/tags/…` answers it; an annotated tag object as `git/tags/SHA` does.
+    let answers: Vec<(String, String)> = vec![
+        ("/repos/o/r/git/ref/tags/v2.0.0".into(), object("tag", tag1)),
+        (format!("/repos/o/r/git/tags/{tag1}"), object("tag", tag2)),
+        (
+            format!("/repos/o/r/git/tags/{tag2}"),
+            object("commit", commit),
+        ),
+        (
+            "/repos/o/r/git/ref/tags/v1.0.0".into(),
+            object("commit", other),
+        ),
+        (
+            "/repos/o/r/git/ref/tags/release/3.0".into(),
+            object("commit", other),
+        ),
+    ];
+    // Each request's path and `Authorization`.
+    type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    fake::serve_requests(port, move |r| {
+        log.lock().unwrap().push((
+            r.path.clone(),
+            r.header("Authorization").map(str::to_string),
+        ));
+        match r.path.as_str() {
+            "/repos/o/r/releases?per_page=100" => Reply::new(200, releases.clone()),
+            "/repos/o/r/tags?per_page=100" => Reply::new(200, tags.clone()),
+            p => match answers.iter().find(|(path, _)| path == p) {
+                Some((_, body)) => Reply::new(200, body.clone()),
+                None => Reply::new(404, r#"{"message":"Not Found","status":"404"}"#),
+            },
+        }
+    });
+    let token = crate::support::secret("ghp_uptick_in_token_value");
+    let src = json!({"github": "o/r", "api_url": base, "access_token": token});
+    let get_v = |source: &Value, version: Value| {
+        let dest = tempfile::tempdir().unwrap();
+        let run = get(&json!({"source": source, "version": version}), dest.path());
+        let out = run.succeeds();
+        (dest_files(dest.path()), out, run.stderr)
+    };
+
+    let (files, out, _) = get_v(&src, json!({"version": "2.0.0", "tag": "v2.0.0"}));
+    assert_eq!(
+        files,
+        files_of(&[
+            ("version", "2.0.0"),
+            ("tag", "v2.0.0"),
+            ("url", "https://github.com/o/r/releases/tag/v2.0.0"),
+            ("published_at", "2026-10-01T10:20:30Z"),
+            ("commit_sha", commit),
+            ("body", "## Changes\n\n- faster\n- ünïcode ✓\n"),
+        ])
+    );
+    assert_eq!(
+        metadata_names(&out),
+        [
+            "package",
+            "version",
+            "tag",
+            "url",
+            "published_at",
+            "commit_sha",
+            "body"
+        ]
+    );
+    let paths: Vec<(String, Option<String>)> = seen.lock().unwrap().drain(..).collect();
+    assert_eq!(
+        paths,
+        [
+            "/repos/o/r/releases?per_page=100".to_string(),
+            "/repos/o/r/git/ref/tags/v2.0.0".to_string(),
+            format!("/repos/o/r/git/tags/{tag1}"),
+            format!("/repos/o/r/git/tags/{tag2}"),
+        ]
+        .map(|p| (p, Some(format!("Bearer {token}"))))
+    );
+    // A pinned version without its tag: the tag from the listing. No body: an empty `body`.
+    let (files, out, _) = get_v(&src, json!({"version": "1.0.0"}));
+    assert_eq!(
+        files,
+        files_of(&[
+            ("version", "1.0.0"),
+            ("tag", "v1.0.0"),
+            ("url", "https://github.com/o/r/releases/tag/v1.0.0"),
+            ("published_at", "2026-01-01T00:00:00Z"),
+            ("commit_sha", other),
+            ("body", ""),
+        ])
+    );
+    assert_eq!(out["version"], json!({"version": "1.0.0"}));
+    assert_eq!(
+        metadata_names(&out),
+        [
+            "package",
+            "version",
+            "tag",
+            "url",
+            "published_at",
+            "commit_sha"
+        ]
+    );
+    // A tag with a `/`, through `tag_regex`.
+    let mut slashed = src.clone();
+    slashed["tag_regex"] = json!("^release/(?P<version>.+)$");
+    let (files, _, _) = get_v(&slashed, json!({"version": "3.0", "tag": "release/3.0"}));
+    assert_eq!(files["tag"], "release/3.0");
+    assert_eq!(files["commit_sha"], other);
+    // The tag is gone (its ref 404s): everything else, and a warning.
+    let (files, _, stderr) = get_v(&src, json!({"version": "0.9.0", "tag": "v0.9.0"}));
+    assert_eq!(
+        files,
+        files_of(&[
+            ("version", "0.9.0"),
+            ("tag", "v0.9.0"),
+            ("url", "https://github.com/o/r/releases/tag/v0.9.0"),
+            ("published_at", "2025-01-01T00:00:00Z"),
+            ("body", "gone"),
+        ])
+    );
+    assert!(
+        stderr.contains("no commit_sha for o/r v0.9.0") && stderr.contains("is not found"),
+        "{stderr}"
+    );
+    // Tags: the commit the list names, no further request; no release, so no body.
+    seen.lock().unwrap().clear();
+    let mut tags_src = src.clone();
+    tags_src["releases"] = json!(false);
+    let (files, _, _) = get_v(&tags_src, json!({"version": "2.0.0", "tag": "v2.0.0"}));
+    assert_eq!(
+        files,
+        files_of(&[
+            ("version", "2.0.0"),
+            ("tag", "v2.0.0"),
+            ("commit_sha", commit)
+        ])
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    // Two tags of one version: the one the version names, and its commit.
+    let (files, _, _) = get_v(&tags_src, json!({"version": "2.0.0", "tag": "2.0.0"}));
+    assert_eq!(
+        files,
+        files_of(&[
+            ("version", "2.0.0"),
+            ("tag", "2.0.0"),
+            ("commit_sha", other)
+        ])
+    );
 }

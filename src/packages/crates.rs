@@ -74,8 +74,42 @@ impl Backend for Crates {
         Ecosystem::Cargo
     }
 
-    /// `{dl}/{crate}/{version}/download`, or `dl` with its `{crate}` / `{version}` markers.
-    fn file_url(&self, file: &super::ReleaseFile) -> Result<String, PackageError> {
+    /// `url` (the `.crate` download, from the index's `config.json`) for the release and its
+    /// file. Without `download`, a `config.json` that cannot be read leaves `url` out with a
+    /// warning; with it, the download cannot be made, so it fails.
+    fn details(
+        &self,
+        mut release: Release,
+        download: Option<&str>,
+    ) -> Result<Release, PackageError> {
+        let dl = match self.dl() {
+            Ok(dl) => dl,
+            Err(e) if download.is_none() => {
+                crate::log::warn(format_args!(
+                    "no url for {} {}: {e}",
+                    self.name, release.version
+                ));
+                return Ok(release);
+            }
+            Err(e) => return Err(e),
+        };
+        for file in &mut release.files {
+            let (name, version) = file.url.split_once('/').unwrap_or((&file.url, ""));
+            let cksum = file
+                .hash
+                .as_deref()
+                .and_then(|h| h.strip_prefix("sha256:"))
+                .unwrap_or("");
+            file.url = download_url(&dl, name, version, cksum);
+        }
+        release.url = release.files.first().map(|f| f.url.clone());
+        Ok(release)
+    }
+}
+
+impl Crates {
+    /// The `dl` template of the index's `config.json`.
+    fn dl(&self) -> Result<String, PackageError> {
         let config_url = format!("{}/config.json", self.index);
         let parse = |_: &str, body: &[u8]| {
             let v: serde_json::Value =
@@ -92,8 +126,7 @@ impl Backend for Crates {
                 ..Release::default()
             }])
         };
-        let dl = self
-            .fetcher
+        self.fetcher
             .releases(&config_url, "application/json", None, &parse)?
             .and_then(|r| r.into_iter().next())
             .map(|r| r.version)
@@ -101,13 +134,40 @@ impl Backend for Crates {
             .ok_or_else(|| PackageError::Malformed {
                 url: config_url.clone(),
                 detail: "no `dl` in the index configuration".into(),
-            })?;
-        let (name, version) = file.url.split_once('/').unwrap_or((&file.url, ""));
-        Ok(if dl.contains("{crate}") || dl.contains("{version}") {
-            dl.replace("{crate}", name).replace("{version}", version)
-        } else {
-            format!("{}/{name}/{version}/download", dl.trim_end_matches('/'))
-        })
+            })
+    }
+}
+
+/// Where a `.crate` is downloaded, as Cargo expands the index's `dl`: its `{crate}`,
+/// `{version}`, `{prefix}`, `{lowerprefix}` and `{sha256-checksum}` markers replaced, or
+/// `/{crate}/{version}/download` appended when it has none.
+pub fn download_url(dl: &str, name: &str, version: &str, cksum: &str) -> String {
+    const MARKERS: [&str; 5] = [
+        "{crate}",
+        "{version}",
+        "{prefix}",
+        "{lowerprefix}",
+        "{sha256-checksum}",
+    ];
+    if !MARKERS.iter().any(|m| dl.contains(m)) {
+        return format!("{}/{name}/{version}/download", dl.trim_end_matches('/'));
+    }
+    let prefix = prefix(name);
+    dl.replace("{crate}", name)
+        .replace("{version}", version)
+        .replace("{prefix}", &prefix)
+        .replace("{lowerprefix}", &prefix.to_ascii_lowercase())
+        .replace("{sha256-checksum}", cksum)
+}
+
+/// The index directory of a crate name, its case kept (`1`, `2`, `3/a`, `Se/rd`).
+fn prefix(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let part = |r: std::ops::Range<usize>| chars[r].iter().collect::<String>();
+    match chars.len() {
+        0..=2 => chars.len().to_string(),
+        3 => format!("3/{}", part(0..1)),
+        _ => format!("{}/{}", part(0..2), part(2..4)),
     }
 }
 
@@ -124,8 +184,13 @@ fn parse_lines(url: &str, body: &[u8]) -> Result<Vec<Release>, PackageError> {
                             name: format!("{}-{}.crate", line.name, line.vers),
                             // Resolved against the index's `config.json` when downloading.
                             url: format!("{}/{}", line.name, line.vers),
-                            hash: line.cksum.map(|c| format!("sha256:{c}")),
+                            hash: line.cksum.as_ref().map(|c| format!("sha256:{c}")),
                         }],
+                        checksum: line
+                            .cksum
+                            .as_deref()
+                            .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+                            .map(|c| format!("sha256:{}", c.to_ascii_lowercase())),
                         version: line.vers,
                         yanked: line.yanked,
                         ..Release::default()
@@ -149,5 +214,39 @@ mod tests {
         assert_eq!(index_path("ab"), "2/ab");
         assert_eq!(index_path("abc"), "3/a/abc");
         assert_eq!(index_path("Serde"), "se/rd/serde");
+    }
+
+    #[test]
+    fn download_urls_as_cargo_expands_dl() {
+        let c = "ab".repeat(32);
+        for (dl, name, want) in [
+            (
+                "https://static.crates.io/crates",
+                "serde",
+                "https://static.crates.io/crates/serde/1.0.0/download",
+            ),
+            (
+                "https://dl.example/api/v1/crates/",
+                "a",
+                "https://dl.example/api/v1/crates/a/1.0.0/download",
+            ),
+            (
+                "https://dl.example/{prefix}/{crate}-{version}.crate",
+                "Serde",
+                "https://dl.example/Se/rd/Serde-1.0.0.crate",
+            ),
+            (
+                "https://dl.example/{lowerprefix}/{crate}/{version}",
+                "Abc",
+                "https://dl.example/3/a/Abc/1.0.0",
+            ),
+            (
+                "https://dl.example/{lowerprefix}/{crate}?sum={sha256-checksum}",
+                "ab",
+                &format!("https://dl.example/2/ab?sum={c}"),
+            ),
+        ] {
+            assert_eq!(download_url(dl, name, "1.0.0", &c), want, "{dl}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! GitHub releases (or tags) through the REST API: pages followed by `Link`, drafts and
-//! pre-release flags, a token, rate limits reported with their reset time.
+//! pre-release flags, a token, rate limits reported with their reset time; `in` resolves a
+//! release's tag to its commit through the git refs API.
 
 use super::{tag_regex, tag_version, Backend, Ecosystem, Fetcher, PackageError, Release};
 use crate::net::Body;
@@ -7,6 +8,12 @@ use crate::protocol::PackageSource;
 use regex::Regex;
 
 const MAX_PAGES: usize = 50;
+
+/// Most annotated tags followed from a tag ref to its commit (a tag of a tag of …).
+const MAX_TAG_DEPTH: usize = 10;
+
+/// Largest git ref or tag object document read.
+const MAX_OBJECT_BYTES: u64 = 1024 * 1024;
 
 /// A GitHub repository.
 pub struct GitHub {
@@ -214,6 +221,113 @@ pub(super) fn paged_releases(
     }
 }
 
+/// What a git ref or tag object points at (`object` of `git/ref/…` and of `git/tags/SHA`).
+#[derive(serde::Deserialize)]
+struct Pointed {
+    object: Object,
+}
+
+#[derive(serde::Deserialize)]
+struct Object {
+    #[serde(rename = "type")]
+    kind: String,
+    sha: String,
+}
+
+impl GitHub {
+    /// The API document at `url`, `None` on 404; GitHub's refusals as for the lists.
+    fn object(&self, url: &str) -> Result<Option<Pointed>, PackageError> {
+        let api = self.api();
+        let headers: Vec<(&str, &str)> =
+            api.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let resp = self
+            .fetcher
+            .http
+            .send_blocking(
+                "GET",
+                url,
+                &headers,
+                api.authorization.as_deref(),
+                Body::Empty,
+            )
+            .map_err(|e| PackageError::Net(e.into_error()))?;
+        match resp.status {
+            200 => {}
+            404 => return Ok(None),
+            s => {
+                return Err(
+                    (api.refused)(&resp).unwrap_or_else(|| PackageError::Malformed {
+                        url: resp.url.clone(),
+                        detail: format!("HTTP {s}"),
+                    }),
+                )
+            }
+        }
+        let page_url = resp.url.clone();
+        let body = resp.read_limited_blocking(MAX_OBJECT_BYTES)?;
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| PackageError::Malformed {
+                url: page_url,
+                detail: format!("not a git ref or tag object: {e}"),
+            })
+    }
+
+    /// The commit `tag` points at, as github-release-resource finds it: its ref
+    /// (`git/ref/tags/TAG`), then each annotated tag object (`git/tags/SHA`) down to a commit.
+    /// `None`, with a warning, when the tag does not exist (a draft's) or ends at no commit.
+    fn tag_commit(&self, tag: &str) -> Result<Option<String>, PackageError> {
+        let base = format!("{}/repos/{}/git/", self.api, self.repo);
+        let Ok(mut url) = url::Url::parse(&base) else {
+            return Err(PackageError::Invalid {
+                field: "source.api_url",
+                detail: format!("`{}` is not a URL", self.api),
+            });
+        };
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty()
+                .push("ref")
+                .push("tags")
+                .extend(tag.split('/'));
+        }
+        let mut next = url.to_string();
+        for _ in 0..=MAX_TAG_DEPTH {
+            let Some(pointed) = self.object(&next)? else {
+                crate::log::warn(format_args!(
+                    "no commit_sha for {} {tag}: {} is not found",
+                    self.repo,
+                    crate::net::redact_url(&next)
+                ));
+                return Ok(None);
+            };
+            let Object { kind, sha } = pointed.object;
+            if !super::is_commit_sha(&sha) {
+                return Err(PackageError::Malformed {
+                    url: crate::net::redact_url(&next),
+                    detail: "the object's `sha` is not a git object name".into(),
+                });
+            }
+            match kind.as_str() {
+                "commit" => return Ok(Some(sha)),
+                "tag" => next = format!("{base}tags/{sha}"),
+                other => {
+                    crate::log::warn(format_args!(
+                        "no commit_sha for {} {tag}: it points at a {}, not a commit",
+                        self.repo,
+                        super::shown_name(other)
+                    ));
+                    return Ok(None);
+                }
+            }
+        }
+        crate::log::warn(format_args!(
+            "no commit_sha for {} {tag}: more than {MAX_TAG_DEPTH} annotated tags deep",
+            self.repo
+        ));
+        Ok(None)
+    }
+}
+
 impl Backend for GitHub {
     fn releases(&self) -> Result<Vec<Release>, PackageError> {
         let endpoint = if self.releases { "releases" } else { "tags" };
@@ -227,6 +341,23 @@ impl Backend for GitHub {
         paged_releases(&self.fetcher, &self.api(), first, &key, |items| {
             self.to_releases(items)
         })
+    }
+
+    /// A release's `commit_sha`: its tag resolved through the git refs API (a release lists
+    /// only `target_commitish`, a branch name as often as a commit). Tags have it already.
+    fn details(
+        &self,
+        mut release: Release,
+        _download: Option<&str>,
+    ) -> Result<Release, PackageError> {
+        if self.releases && release.commit_sha.is_none() {
+            let tag = release
+                .tag
+                .clone()
+                .unwrap_or_else(|| release.version.clone());
+            release.commit_sha = self.tag_commit(&tag)?;
+        }
+        Ok(release)
     }
 
     fn fetcher(&self) -> &Fetcher {
@@ -256,6 +387,7 @@ impl GitHub {
                         .unwrap_or(false);
                     rel.url = s(r, "html_url");
                     rel.published_at = s(r, "published_at");
+                    rel.body = Some(s(r, "body").unwrap_or_default());
                     rel.files = r
                         .get("assets")
                         .and_then(|a| a.as_array())
@@ -278,7 +410,16 @@ impl GitHub {
         } else {
             items
                 .iter()
-                .filter_map(|t| tag_version(&s(t, "name")?, self.tag_regex.as_ref()))
+                .filter_map(|t| {
+                    let mut rel = tag_version(&s(t, "name")?, self.tag_regex.as_ref())?;
+                    // The tags list names each tag's commit (annotated tags peeled).
+                    rel.commit_sha = t
+                        .pointer("/commit/sha")
+                        .and_then(|c| c.as_str())
+                        .filter(|c| super::is_commit_sha(c))
+                        .map(str::to_string);
+                    Some(rel)
+                })
                 .collect()
         }
     }

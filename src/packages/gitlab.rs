@@ -129,6 +129,8 @@ impl GitLab {
                     let mut rel = tag_version(&s(r, &["tag_name"])?, self.tag_regex.as_ref())?;
                     rel.url = s(r, &["_links", "self"]);
                     rel.published_at = s(r, &["released_at"]);
+                    rel.body = Some(s(r, &["description"]).unwrap_or_default());
+                    rel.commit_sha = s(r, &["commit", "id"]).filter(|c| super::is_commit_sha(c));
                     // Release links carry no hash: listed, never downloaded unverified.
                     rel.files = r
                         .pointer("/assets/links")
@@ -155,6 +157,8 @@ impl GitLab {
                 .filter_map(|t| {
                     let mut rel = tag_version(&s(t, &["name"])?, self.tag_regex.as_ref())?;
                     rel.published_at = s(t, &["commit", "created_at"]);
+                    // The tag's commit (`target` is the tag object of an annotated tag).
+                    rel.commit_sha = s(t, &["commit", "id"]).filter(|c| super::is_commit_sha(c));
                     Some(rel)
                 })
                 .collect()

@@ -102,6 +102,13 @@ pub struct Release {
     /// The version of the application it packages (Helm's `appVersion`).
     #[serde(default)]
     pub app_version: Option<String>,
+    /// The commit its tag points at (GitHub, GitLab).
+    #[serde(default)]
+    pub commit_sha: Option<String>,
+    /// Its release notes (GitHub `body`, GitLab `description`): empty for a release without
+    /// any, `None` where there are no release notes at all (tags).
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// A release file and the hash its index publishes for it.
@@ -627,7 +634,20 @@ pub(crate) const OUTPUT_FILES: &[&str] = &[
     "checksum",
     "app_version",
     "dist_tags",
+    "commit_sha",
+    "body",
 ];
+
+/// Longest release `body` in `in`'s metadata (characters); the `body` file holds all of it.
+const METADATA_BODY_CHARS: usize = 10_000;
+
+/// Whether `text` is a git object name: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
+pub(crate) fn is_commit_sha(text: &str) -> bool {
+    matches!(text.len(), 40 | 64)
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
 
 /// Longest part of a server-given file name an error shows.
 const SHOWN_NAME_CHARS: usize = 200;
@@ -701,7 +721,17 @@ fn check_download_names(files: &[&ReleaseFile], what: &str) -> Result<(), Packag
     Ok(())
 }
 
-/// `in`: writes `version` (and `tag`), checks the version is still listed.
+/// A release body for metadata: at most [`METADATA_BODY_CHARS`] characters, `…` when cut.
+fn metadata_body(body: &str) -> String {
+    let mut shown: String = body.chars().take(METADATA_BODY_CHARS).collect();
+    if body.chars().nth(METADATA_BODY_CHARS).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// `in`: checks the version is still listed, then writes `version`, `tag` (the release's tag,
+/// else the version) and what the index publishes of it ([`OUTPUT_FILES`]).
 pub fn get(
     source: &PackageSource,
     version: PackageVersion,
@@ -727,7 +757,18 @@ pub fn get(
     .into_iter()
     .find_map(|n| n.clone())
     .unwrap_or_default();
-    let Some(release) = listed.iter().find(|r| r.version == version.version) else {
+    // Two tags can name one version (`v1.0.0`, `1.0.0`): the one `check` reported, when given.
+    let same_tag = |r: &Release| {
+        version
+            .tag
+            .as_deref()
+            .is_none_or(|t| r.tag.as_deref().unwrap_or(&r.version) == t)
+    };
+    let found = listed
+        .iter()
+        .find(|r| r.version == version.version && same_tag(r))
+        .or_else(|| listed.iter().find(|r| r.version == version.version));
+    let Some(release) = found else {
         return Err(PackageError::Invalid {
             field: "version",
             detail: format!("{name} {} is no longer listed", version.version),
@@ -756,17 +797,21 @@ pub fn get(
             }
         })
     };
+    // The version's tag (the listing's when a pinned `version` leaves it out), else the version.
+    let tag = version
+        .tag
+        .clone()
+        .or_else(|| release.tag.clone())
+        .unwrap_or_else(|| version.version.clone());
     write("version", &version.version)?;
-    if let Some(t) = &version.tag {
-        write("tag", t)?;
-    }
+    write("tag", &tag)?;
     log::info(format_args!("{name} {}", version.version));
     let mut metadata = vec![
         MetadataField::new("package", name.clone()),
         MetadataField::new("version", version.version.clone()),
     ];
-    if let Some(t) = &version.tag {
-        metadata.push(MetadataField::new("tag", t.clone()));
+    if tag != version.version {
+        metadata.push(MetadataField::new("tag", tag.clone()));
     }
     // One format whatever the index wrote (an offset, nanoseconds, or not a date at all).
     let published_at = release.published_at.as_deref().and_then(|t| {
@@ -789,10 +834,17 @@ pub fn get(
         ("published_at", &published_at),
         ("checksum", &release.checksum),
         ("app_version", &release.app_version),
+        ("commit_sha", &release.commit_sha),
     ] {
         if let Some(v) = value {
             write(file, v)?;
             metadata.push(MetadataField::new(file, v.clone()));
+        }
+    }
+    if let Some(body) = &release.body {
+        write("body", body)?;
+        if !body.is_empty() {
+            metadata.push(MetadataField::new("body", metadata_body(body)));
         }
     }
     if let Some(glob) = download {

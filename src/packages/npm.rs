@@ -1,4 +1,5 @@
-//! npm registries: the abbreviated package document (`versions`, `dist-tags`).
+//! npm registries: the abbreviated package document (`versions`, `dist-tags`); `in` also reads
+//! the full document for the version's publish time (`time`), which the abbreviated one lacks.
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
 use crate::protocol::PackageSource;
@@ -42,6 +43,24 @@ fn npm_file(v: &serde_json::Value) -> Option<super::ReleaseFile> {
     Some(super::ReleaseFile { name, url, hash })
 }
 
+/// What `checksum` reports of a version document: its tarball's hash (the `integrity` sha512),
+/// else the `shasum` (SHA-1, all the registry published before `integrity`).
+fn checksum(v: &serde_json::Value, file: Option<&super::ReleaseFile>) -> Option<String> {
+    file.and_then(|f| f.hash.clone()).or_else(|| {
+        let sha1 = v.pointer("/dist/shasum")?.as_str()?;
+        (sha1.len() == 40 && sha1.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| format!("sha1:{}", sha1.to_ascii_lowercase()))
+    })
+}
+
+/// The full package document's `time`: version → when it was published (with `created` and
+/// `modified` keys, and `unpublished` objects, that are no version's).
+#[derive(serde::Deserialize)]
+struct FullDoc {
+    #[serde(default)]
+    time: BTreeMap<String, serde_json::Value>,
+}
+
 #[derive(serde::Deserialize)]
 struct Doc {
     #[serde(default, rename = "dist-tags")]
@@ -50,10 +69,47 @@ struct Doc {
     versions: BTreeMap<String, serde_json::Value>,
 }
 
+impl Npm {
+    /// The package document's URL (a scope's `/` encoded).
+    fn doc_url(&self) -> String {
+        format!("{}/{}", self.registry, self.name.replacen('/', "%2f", 1))
+    }
+
+    /// When `version` was published: `time[version]` of the full document (asked for with
+    /// `Accept: application/json`, read up to the index bound like the abbreviated one).
+    fn published_at(&self, version: &str) -> Result<Option<String>, PackageError> {
+        let url = self.doc_url();
+        let parse = |_: &str, body: &[u8]| {
+            let doc: FullDoc =
+                serde_json::from_slice(body).map_err(|e| PackageError::Malformed {
+                    url: url.clone(),
+                    detail: format!("not an npm package document: {e}"),
+                })?;
+            Ok(doc
+                .time
+                .into_iter()
+                .filter_map(|(version, t)| {
+                    Some(Release {
+                        published_at: Some(t.as_str()?.to_string()),
+                        version,
+                        ..Release::default()
+                    })
+                })
+                .collect())
+        };
+        // Kept apart from the abbreviated document's list (same URL, another document).
+        let key = format!("{url}#full-document-time");
+        Ok(self
+            .fetcher
+            .releases_as(&url, &key, "application/json", None, &parse)?
+            .and_then(|times| times.into_iter().find(|r| r.version == version))
+            .and_then(|r| r.published_at))
+    }
+}
+
 impl Backend for Npm {
     fn releases(&self) -> Result<Vec<Release>, PackageError> {
-        let path = self.name.replacen('/', "%2f", 1);
-        let url = format!("{}/{path}", self.registry);
+        let url = self.doc_url();
         let accept = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8";
         let parse = |_: &str, body: &[u8]| {
             let doc: Doc = serde_json::from_slice(body).map_err(|e| PackageError::Malformed {
@@ -63,23 +119,46 @@ impl Backend for Npm {
             Ok(doc
                 .versions
                 .into_iter()
-                .map(|(version, v)| Release {
-                    files: npm_file(&v).into_iter().collect(),
-                    yanked: v
-                        .get("deprecated")
-                        .is_some_and(|d| !d.is_null() && d != false),
-                    dist_tags: doc
-                        .dist_tags
-                        .iter()
-                        .filter(|(_, t)| **t == version)
-                        .map(|(k, _)| k.clone())
-                        .collect(),
-                    version,
-                    ..Release::default()
+                .map(|(version, v)| {
+                    let file = npm_file(&v);
+                    Release {
+                        url: file.as_ref().map(|f| f.url.clone()),
+                        checksum: checksum(&v, file.as_ref()),
+                        files: file.into_iter().collect(),
+                        yanked: v
+                            .get("deprecated")
+                            .is_some_and(|d| !d.is_null() && d != false),
+                        dist_tags: doc
+                            .dist_tags
+                            .iter()
+                            .filter(|(_, t)| **t == version)
+                            .map(|(k, _)| k.clone())
+                            .collect(),
+                        version,
+                        ..Release::default()
+                    }
                 })
                 .collect())
         };
         self.fetcher.listed("npm", &self.name, &url, accept, &parse)
+    }
+
+    /// `published_at` from the full document. Best effort: it can be tens of megabytes for a
+    /// package with thousands of versions (more than the bound: left out), and nothing `in`
+    /// verifies depends on it, so a failure leaves it out with a warning.
+    fn details(
+        &self,
+        mut release: Release,
+        _download: Option<&str>,
+    ) -> Result<Release, PackageError> {
+        match self.published_at(&release.version) {
+            Ok(at) => release.published_at = at,
+            Err(e) => crate::log::warn(format_args!(
+                "no published_at for {} {}: {e}",
+                self.name, release.version
+            )),
+        }
+        Ok(release)
     }
 
     fn fetcher(&self) -> &Fetcher {

@@ -81,6 +81,58 @@ struct JsonFile {
     hashes: BTreeMap<String, String>,
     #[serde(default)]
     yanked: serde_json::Value,
+    /// PEP 700 (API 1.1): when the file was uploaded, `yyyy-mm-ddThh:mm:ss.ffffffZ`, or null.
+    #[serde(default, rename = "upload-time")]
+    upload_time: serde_json::Value,
+}
+
+/// A version's files as a simple-API page lists them.
+#[derive(Default)]
+struct Listed {
+    files: usize,
+    yanked: usize,
+    /// Its files, with whether each is yanked.
+    list: Vec<(ReleaseFile, bool)>,
+    /// The earliest upload time of any of its files (PEP 700; JSON pages only).
+    first_upload: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+/// Whether `name` is a source distribution (every form [`version_from_filename`] reads but a
+/// wheel).
+fn is_sdist(name: &str) -> bool {
+    !name.ends_with(".whl")
+}
+
+/// `sha256:<64 lowercase hex>` from a published `sha256:<hex>`, `None` when it is not one.
+fn sha256_checksum(hash: &str) -> Option<String> {
+    let hex = hash.strip_prefix("sha256:")?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("sha256:{}", hex.to_ascii_lowercase()))
+}
+
+/// The one file `url` and `checksum` describe: the release's source distribution (PyPI takes
+/// one per release since PEP 527; of older releases' several, the one `.tar.gz`), else its only
+/// file; `None` when it has several wheels and no sdist, since a checksum names one file.
+/// Yanked files are not chosen.
+fn main_file(list: &[(ReleaseFile, bool)]) -> Option<&ReleaseFile> {
+    let live: Vec<&ReleaseFile> = list.iter().filter(|(_, y)| !y).map(|(f, _)| f).collect();
+    let sdists: Vec<&ReleaseFile> = live.iter().copied().filter(|f| is_sdist(&f.name)).collect();
+    if sdists.len() > 1 {
+        let tar_gz: Vec<&ReleaseFile> = sdists
+            .into_iter()
+            .filter(|f| f.name.ends_with(".tar.gz"))
+            .collect();
+        return only(&tar_gz);
+    }
+    only(&sdists).or_else(|| only(&live))
+}
+
+/// The one element of `files`, if it has exactly one.
+fn only<'a>(files: &[&'a ReleaseFile]) -> Option<&'a ReleaseFile> {
+    match files {
+        [one] => Some(*one),
+        _ => None,
+    }
 }
 
 impl Backend for PyPi {
@@ -111,14 +163,20 @@ fn parse_page(
 ) -> Result<Vec<Release>, PackageError> {
     let page_url = url.to_string();
     let base = url::Url::parse(url).ok();
-    // version → (files, yanked files, file list)
-    let mut seen: BTreeMap<String, (usize, usize, Vec<ReleaseFile>)> = BTreeMap::new();
-    let mut add = |filename: &str, href: &str, sha256: Option<String>, yanked: bool| {
+    let mut seen: BTreeMap<String, Listed> = BTreeMap::new();
+    let mut add = |filename: &str,
+                   href: &str,
+                   sha256: Option<String>,
+                   yanked: bool,
+                   uploaded: Option<&str>| {
         if let Some(v) = version_from_filename(project, filename) {
             let e = seen.entry(v).or_default();
-            e.0 += 1;
+            e.files += 1;
             if yanked {
-                e.1 += 1;
+                e.yanked += 1;
+            }
+            if let Some(t) = uploaded.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+                e.first_upload = Some(e.first_upload.map_or(t, |f| f.min(t)));
             }
             let href_no_fragment = href.split('#').next().unwrap_or(href);
             let absolute = base
@@ -130,11 +188,14 @@ fn parse_page(
                 href.split_once("#sha256=")
                     .map(|(_, h)| h.to_ascii_lowercase())
             });
-            e.2.push(ReleaseFile {
-                name: filename.to_string(),
-                url: absolute,
-                hash: sha256.map(|h| format!("sha256:{h}")),
-            });
+            e.list.push((
+                ReleaseFile {
+                    name: filename.to_string(),
+                    url: absolute,
+                    hash: sha256.map(|h| format!("sha256:{h}")),
+                },
+                yanked,
+            ));
         }
     };
     if content_type.contains("vnd.pypi.simple.v1+json") {
@@ -149,7 +210,7 @@ fn parse_page(
                 _ => false,
             };
             let sha = f.hashes.get("sha256").cloned();
-            add(&f.filename, &f.url, sha, yanked);
+            add(&f.filename, &f.url, sha, yanked, f.upload_time.as_str());
         }
     } else {
         let text = String::from_utf8_lossy(body);
@@ -178,16 +239,22 @@ fn parse_page(
                 .and_then(|h| h.get(1))
                 .map_or("", |m| m.as_str())
                 .replace("&amp;", "&");
-            add(name, &link, None, attrs.contains("data-yanked"));
+            add(name, &link, None, attrs.contains("data-yanked"), None);
         }
     }
     Ok(seen
         .into_iter()
-        .map(|(version, (files, yanked, list))| Release {
-            version,
-            yanked: files > 0 && files == yanked,
-            files: list,
-            ..Release::default()
+        .map(|(version, listed)| {
+            let main = main_file(&listed.list);
+            Release {
+                yanked: listed.files > 0 && listed.files == listed.yanked,
+                url: main.map(|f| f.url.clone()),
+                checksum: main.and_then(|f| sha256_checksum(f.hash.as_deref()?)),
+                published_at: listed.first_upload.map(|t| t.to_rfc3339()),
+                files: listed.list.into_iter().map(|(f, _)| f).collect(),
+                version,
+                ..Release::default()
+            }
         })
         .collect())
 }

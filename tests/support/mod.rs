@@ -313,3 +313,24 @@ pub fn versions(out: &Value) -> Vec<String> {
         .map(|v| v["version"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// Every file `in` left in `dest`, name → contents (lossy UTF-8), for exact comparisons.
+pub fn dest_files(dest: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_dir(dest)
+        .expect("read dest")
+        .map(|e| {
+            let e = e.expect("dest entry");
+            let text = String::from_utf8_lossy(&std::fs::read(e.path()).expect("read output"))
+                .into_owned();
+            (e.file_name().to_string_lossy().into_owned(), text)
+        })
+        .collect()
+}
+
+/// `dest_files`' expectation from literal pairs.
+pub fn files_of(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
