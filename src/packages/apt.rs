@@ -673,6 +673,49 @@ mod tests {
     }
 
     #[test]
+    fn release_dates_durations_and_suites_as_apt_reads_them() {
+        assert_eq!(
+            release_date("Sat, 05 Dec 2026 03:33:28 UTC"),
+            Some(1_796_441_608)
+        );
+        for same in [
+            "Sat, 05 Dec 2026 03:33:28 GMT",
+            "Sat, 05 Dec 2026 03:33:28 +0000",
+            "sat, 5 Dec 2026 03:33:28 Z",
+        ] {
+            assert_eq!(release_date(same), Some(1_796_441_608), "{same}");
+        }
+        for bad in [
+            "Sat, 05 Dec 2026 03:33:28 +0100",
+            "Sat, 05 Dec 2026 03:33:28",
+            "Caturday, 05 Dec 2026 03:33:28 UTC",
+            "2026-12-05T03:33:28Z",
+            "Sat, 05 Dec 2026 03:33:28 UTC extra",
+            "",
+        ] {
+            assert_eq!(release_date(bad), None, "{bad}");
+        }
+        assert_eq!(duration(5), "5s");
+        assert_eq!(duration(61), "1min 1s");
+        assert_eq!(duration(3_601), "1h 0min 1s");
+        assert_eq!(
+            duration(7 * 86_400 + 3 * 3_600 + 42 * 60 + 1),
+            "7d 3h 42min 1s"
+        );
+        let release = ReleaseFields::parse(
+            "Suite: oldstable\nCodename: bookworm\nDate: x\n\nSuite: other\nSHA256:\n a 1 b\n",
+        );
+        assert_eq!(release.suite.as_deref(), Some("oldstable"));
+        assert!(release.sha256.is_empty(), "only the first paragraph counts");
+        assert!(names_suite(&release, "bookworm"));
+        assert!(names_suite(&release, "oldstable"));
+        assert!(names_suite(&release, "bookworm/updates"));
+        assert!(!names_suite(&release, "trixie"));
+        assert!(!names_suite(&release, "/x"));
+        assert!(!names_suite(&ReleaseFields::default(), "bookworm"));
+    }
+
+    #[test]
     fn stanzas_join_continuations() {
         let mut s = Vec::new();
         for_each_stanza(
