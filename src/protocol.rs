@@ -501,6 +501,9 @@ pub struct PackageSource {
     /// apt: armored OpenPGP public key(s) (RSA or Ed25519) the suite's InRelease (or Release.gpg) must be signed by.
     #[serde(default, deserialize_with = "empty_is_none")]
     pub signed_by: Option<String>,
+    /// apt: `false` accepts a Release file past its `Valid-Until`, as apt's `Check-Valid-Until` (a snapshot mirror) (default `true`).
+    #[serde(default)]
+    pub check_valid_until: Option<bool>,
     /// The ecosystem's own constraint syntax: PEP 440 specifiers as `packaging` applies them
     /// (PyPI), Cargo requirements (crates), node-semver ranges in strict mode (npm, GitHub, GitLab, git, Helm, Go modules),
     /// Debian relations (apt: `>= 3.0.11-1~deb12u1, << 3.1`), apk comparisons (apk: `>=3.12 <3.13`, `~3.12`),

@@ -17,7 +17,7 @@ fn versions(out: &Value) -> Vec<String> {
         .collect()
 }
 
-fn sh(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
+pub(crate) fn sh(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
     let out = Command::new(program)
         .args(args)
         .current_dir(dir)
@@ -32,7 +32,7 @@ fn sh(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
 }
 
 /// A `.deb` of `name` `version` for `arch`, built by `dpkg-deb`, in the pool.
-fn deb(root: &Path, name: &str, version: &str, arch: &str) {
+pub(crate) fn deb(root: &Path, name: &str, version: &str, arch: &str) {
     let work = tempfile::tempdir().unwrap();
     let pkg = work.path().join("pkg");
     std::fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
@@ -69,7 +69,14 @@ fn deb(root: &Path, name: &str, version: &str, arch: &str) {
 /// `dists/<suite>/<component>/binary-<arch>/Packages*` for the pool's `arch` packages (with
 /// `apt-ftparchive`, or `dpkg-scanpackages`), compressed as asked, and the suite's `Release`
 /// from `apt-ftparchive release` listing their SHA256.
-fn suite(root: &Path, suite: &str, pool: &str, archs: &[&str], compress: &[&str], scan: bool) {
+pub(crate) fn suite(
+    root: &Path,
+    suite: &str,
+    pool: &str,
+    archs: &[&str],
+    compress: &[&str],
+    scan: bool,
+) {
     for arch in archs {
         let rel = format!("dists/{suite}/main/binary-{arch}");
         std::fs::create_dir_all(root.join(&rel)).unwrap();
@@ -136,7 +143,7 @@ fn gpg_key(algo: &str) -> (tempfile::TempDir, String) {
     (home, String::from_utf8(public).unwrap())
 }
 
-fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
+pub(crate) fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
     let h = home.to_str().unwrap();
     let mut all = vec![
         "--homedir",

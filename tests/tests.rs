@@ -4,6 +4,7 @@
 
 mod support;
 
+mod apt_trust;
 mod bad_input;
 mod bounds;
 mod check;

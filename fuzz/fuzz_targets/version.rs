@@ -72,10 +72,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = uptick::packages::go::split_path_version(a);
     }
     let _ = uptick::packages::go::escape_version(a);
-    let _ = uptick::packages::openpgp::verify_detached(a.as_bytes(), data, &[]);
-    let _ = uptick::packages::openpgp::verify_clear_signed(text, &[]);
+    let now = 1_800_000_000;
+    let _ = uptick::packages::openpgp::verify_detached(a.as_bytes(), data, &[], now);
+    let _ = uptick::packages::openpgp::verify_clear_signed(text, &[], now);
     if let Ok(keys) = uptick::packages::openpgp::keys(a) {
-        let _ = uptick::packages::openpgp::verify_clear_signed(b, &keys);
-        let _ = uptick::packages::openpgp::verify_detached(a.as_bytes(), b.as_bytes(), &keys);
+        let _ = uptick::packages::openpgp::verify_clear_signed(b, &keys, now);
+        let _ = uptick::packages::openpgp::verify_detached(a.as_bytes(), b.as_bytes(), &keys, now);
     }
 });

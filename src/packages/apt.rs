@@ -1,8 +1,11 @@
 //! Debian / Ubuntu apt repositories: `dists/<suite>/InRelease` (or `Release`), then the
 //! `Packages` index it lists for the component and architecture, trusted only when its SHA256
-//! and size are the ones the Release file gives.
+//! and size are the ones the Release file gives. The Release file is used as apt uses it: not
+//! past its `Valid-Until`, not before its `Date`, and (with `signed_by`) only when its `Suite`
+//! or `Codename` names the suite asked for.
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
+use crate::log;
 use crate::protocol::PackageSource;
 use sha2::Digest as _;
 use std::io::Read as _;
@@ -11,6 +14,13 @@ use std::io::Read as _;
 const MAX_PACKAGES_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest `Packages` file once decompressed (bookworm main/amd64: 46 MB).
 const MAX_PACKAGES_TEXT: u64 = 512 * 1024 * 1024;
+/// Largest `InRelease` / `Release` read (Debian bookworm's `InRelease`: 151 KB).
+const MAX_RELEASE_BYTES: u64 = super::openpgp::MAX_SIGNED_BYTES as u64;
+/// Largest `Release.gpg` read (a few signatures: about 1 KB each).
+const MAX_RELEASE_SIGNATURE_BYTES: u64 = 1024 * 1024;
+/// How far in the future a Release file's `Date` may be (apt's `Acquire::Max-FutureTime` is
+/// 10 s; a worker's clock may lag more). `Valid-Until` has none, as in apt.
+const DATE_SKEW_SECONDS: i64 = super::openpgp::CLOCK_SKEW_SECONDS as i64;
 
 /// A binary package of one suite, component and architecture.
 pub struct Apt {
@@ -21,6 +31,8 @@ pub struct Apt {
     architecture: String,
     /// `signed_by`'s keys, and a short hash of the field (part of the cache key).
     keys: Option<(Vec<super::openpgp::Key>, String)>,
+    /// apt's `Check-Valid-Until`: `false` accepts a Release file past its `Valid-Until`.
+    check_valid_until: bool,
     fetcher: Fetcher,
 }
 
@@ -117,7 +129,8 @@ impl Apt {
                     .unwrap_or(default_architecture()),
             )?,
             keys,
-            fetcher,
+            check_valid_until: source.check_valid_until.unwrap_or(true),
+            fetcher: fetcher.with_index_limit(MAX_RELEASE_BYTES),
         })
     }
 
@@ -125,29 +138,39 @@ impl Apt {
         format!("{}/dists/{}", self.repository, self.suite)
     }
 
-    /// The releases of the package from a Release file's text.
-    fn read_release(&self, url: &str, body: &[u8]) -> Result<Vec<Release>, PackageError> {
+    /// The releases of the package from a Release file's text, and until when (Unix seconds)
+    /// they may be used: its `Valid-Until`, unless `check_valid_until` is off.
+    fn read_release(
+        &self,
+        url: &str,
+        body: &[u8],
+    ) -> Result<(Vec<Release>, Option<i64>), PackageError> {
         let malformed = |detail: String| PackageError::Malformed {
             url: url.to_string(),
             detail,
         };
+        let now = chrono::Utc::now().timestamp();
         let text = std::str::from_utf8(body).map_err(|_| malformed("not UTF-8 text".into()))?;
         let text = match &self.keys {
             None => clear_signed(text)
                 .ok_or_else(|| malformed("a broken clear-signed message".into()))?,
             Some((keys, _)) if url.ends_with("/InRelease") => {
-                super::openpgp::verify_clear_signed(text, keys).map_err(|e| {
+                super::openpgp::verify_clear_signed(text, keys, now).map_err(|e| {
                     malformed(format!("signature: {e}; not trusting it (signed_by)"))
                 })?
             }
             Some((keys, _)) => {
                 let sig_url = format!("{url}.gpg");
-                let sig = self.fetcher.bytes(&sig_url, 1024 * 1024)?.ok_or_else(|| {
-                    malformed(
-                        "no InRelease and no Release.gpg: nothing to check signed_by with".into(),
-                    )
-                })?;
-                super::openpgp::verify_detached(body, &sig, keys).map_err(|e| {
+                let sig = self
+                    .fetcher
+                    .bytes(&sig_url, MAX_RELEASE_SIGNATURE_BYTES)?
+                    .ok_or_else(|| {
+                        malformed(
+                            "no InRelease and no Release.gpg: nothing to check signed_by with"
+                                .into(),
+                        )
+                    })?;
+                super::openpgp::verify_detached(body, &sig, keys, now).map_err(|e| {
                     PackageError::Malformed {
                         url: sig_url.clone(),
                         detail: format!("signature: {e}; not trusting {url} (signed_by)"),
@@ -157,6 +180,69 @@ impl Apt {
             }
         };
         let release = ReleaseFields::parse(&text);
+        let not_after = self.current(&release, now).map_err(malformed)?;
+        Ok((self.read_packages(url, &release)?, not_after))
+    }
+
+    /// Whether the Release file is the current one of the suite asked for, as apt checks it
+    /// (`pkgAcqMetaBase::VerifyVendor`): not expired, not from the future, naming the suite.
+    /// Its `Valid-Until` (Unix seconds) when that is checked.
+    fn current(&self, release: &ReleaseFields, now: i64) -> Result<Option<i64>, String> {
+        let valid_until = match (&release.valid_until, self.check_valid_until) {
+            (Some(v), true) => Some(release_date(v).ok_or_else(|| {
+                format!("invalid 'Valid-Until' entry in the Release file: `{v}`")
+            })?),
+            _ => None,
+        };
+        if let Some(end) = valid_until.filter(|&end| now > end) {
+            return Err(format!(
+                "the Release file is expired (invalid since {}; Valid-Until: {}); \
+                 check_valid_until: false accepts it (a snapshot mirror)",
+                duration(now - end),
+                release.valid_until.as_deref().unwrap_or_default()
+            ));
+        }
+        match release.date.as_deref().map(|d| (d, release_date(d))) {
+            Some((d, None)) => log::warn(format_args!(
+                "invalid 'Date' entry in the Release file of suite `{}`: `{d}` (ignored, as apt does)",
+                self.suite
+            )),
+            Some((d, Some(date))) if date - DATE_SKEW_SECONDS > now => {
+                return Err(format!(
+                    "the Release file is not valid yet (invalid for another {}; Date: {d})",
+                    duration(date - DATE_SKEW_SECONDS - now)
+                ));
+            }
+            _ => {}
+        }
+        if !names_suite(release, &self.suite) {
+            let conflict = format!(
+                "conflicting distribution: expected `{}` but the Release file is Suite `{}`, Codename `{}`",
+                self.suite,
+                release.suite.as_deref().unwrap_or("none"),
+                release.codename.as_deref().unwrap_or("none"),
+            );
+            if self.keys.is_some() {
+                return Err(format!(
+                    "{conflict} (another suite's Release file?); not trusting it (signed_by)"
+                ));
+            }
+            log::warn(format_args!("{conflict}"));
+        }
+        Ok(valid_until)
+    }
+
+    /// The `Packages` index the Release file lists for the component and architecture,
+    /// verified by its SHA256 and size, and the package's releases in it.
+    fn read_packages(
+        &self,
+        url: &str,
+        release: &ReleaseFields,
+    ) -> Result<Vec<Release>, PackageError> {
+        let malformed = |detail: String| PackageError::Malformed {
+            url: url.to_string(),
+            detail,
+        };
         if release.sha256.is_empty() {
             return Err(malformed(
                 "no SHA256 list: the index files cannot be verified".into(),
@@ -265,18 +351,20 @@ impl Apt {
 impl Backend for Apt {
     fn releases(&self) -> Result<Vec<Release>, PackageError> {
         let key = format!(
-            "#apt {} {} {} {}",
+            "#apt {} {} {} {} {}",
             self.component,
             self.architecture,
             self.name,
-            self.keys.as_ref().map_or("", |(_, id)| id.as_str())
+            self.keys.as_ref().map_or("", |(_, id)| id.as_str()),
+            self.check_valid_until,
         );
         for doc in ["InRelease", "Release"] {
             let url = format!("{}/{doc}", self.dists());
             let parse = |_: &str, body: &[u8]| self.read_release(&url, body);
+            // The kept list is used on a 304 only until the Release file's Valid-Until.
             if let Some(list) =
                 self.fetcher
-                    .releases_as(&url, &format!("{url}{key}"), "*/*", None, &parse)?
+                    .releases_until(&url, &format!("{url}{key}"), "*/*", None, &parse)?
             {
                 return Ok(list);
             }
@@ -326,20 +414,32 @@ fn clear_signed(text: &str) -> Option<String> {
     None
 }
 
-/// What uptick reads from a Release file.
+/// What uptick reads from a Release file (its first paragraph, as apt reads it).
 #[derive(Default)]
 struct ReleaseFields {
     /// (hash, size, path) of every file the `SHA256` field lists.
     sha256: Vec<(String, u64, String)>,
     components: Option<String>,
     architectures: Option<String>,
+    suite: Option<String>,
+    codename: Option<String>,
+    date: Option<String>,
+    valid_until: Option<String>,
 }
 
 impl ReleaseFields {
     fn parse(text: &str) -> ReleaseFields {
         let mut r = ReleaseFields::default();
         let mut current = String::new();
+        let mut started = false;
         for line in text.lines() {
+            if line.trim().is_empty() {
+                if started {
+                    break; // the end of the first paragraph
+                }
+                continue;
+            }
+            started = true;
             if line.starts_with([' ', '\t']) {
                 if current.eq_ignore_ascii_case("SHA256") {
                     let mut parts = line.split_whitespace();
@@ -358,14 +458,100 @@ impl ReleaseFields {
                 continue;
             };
             current = key.trim().to_string();
-            match current.to_ascii_lowercase().as_str() {
-                "components" => r.components = Some(value.trim().to_string()),
-                "architectures" => r.architectures = Some(value.trim().to_string()),
-                _ => {}
+            let value = Some(value.trim().to_string());
+            let field = match current.to_ascii_lowercase().as_str() {
+                "components" => &mut r.components,
+                "architectures" => &mut r.architectures,
+                "suite" => &mut r.suite,
+                "codename" => &mut r.codename,
+                "date" => &mut r.date,
+                "valid-until" => &mut r.valid_until,
+                _ => continue,
+            };
+            if field.is_none() {
+                *field = value;
             }
         }
         r
     }
+}
+
+/// A Release file date as apt reads it (`RFC1123StrToTime`): `Sat, 05 Dec 2026 03:33:28 UTC`,
+/// the zone `UTC`, `GMT`, `Z` or a zero offset (`+0000`); Unix seconds.
+fn release_date(text: &str) -> Option<i64> {
+    let mut parts = text.split_whitespace();
+    let weekday = parts.next()?.to_ascii_lowercase();
+    let days = ["sun,", "mon,", "tue,", "wed,", "thu,", "fri,", "sat,"];
+    if !days.contains(&weekday.as_str()) {
+        return None;
+    }
+    let (day, month, year, time, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let zero_offset = matches!(zone, "UTC" | "GMT" | "Z")
+        || (zone
+            .trim_start_matches(['+', '-'])
+            .bytes()
+            .all(|b| b == b'0')
+            && zone.len() > usize::from(zone.starts_with(['+', '-'])));
+    if parts.next().is_some() || !zero_offset {
+        return None;
+    }
+    chrono::NaiveDateTime::parse_from_str(
+        &format!("{day} {month} {year} {time}"),
+        "%d %b %Y %H:%M:%S",
+    )
+    .ok()
+    .map(|t| t.and_utc().timestamp())
+}
+
+/// A span of seconds as apt prints it (`TimeToStr`): `7d 3h 42min 1s`, `3h 42min 1s`, …
+fn duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (d, h, m, s) = (s / 86_400, (s / 3_600) % 24, (s / 60) % 60, s % 60);
+    if seconds > 86_400 {
+        format!("{d}d {h}h {m}min {s}s")
+    } else if seconds > 3_600 {
+        format!("{}h {m}min {s}s", seconds / 3_600)
+    } else if seconds > 60 {
+        format!("{}min {s}s", seconds / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Whether the Release file's `Suite` or `Codename` names `suite` (apt's `CheckDist`: also
+/// `bookworm/updates` for a Release file of `bookworm`).
+fn names_suite(release: &ReleaseFields, suite: &str) -> bool {
+    let names =
+        |s: &str| release.suite.as_deref() == Some(s) || release.codename.as_deref() == Some(s);
+    if names(suite) {
+        return true;
+    }
+    match suite.rsplit_once('/') {
+        Some((head, _)) => !head.is_empty() && head != "." && names(head),
+        None => false,
+    }
+}
+
+#[doc(hidden)]
+/// Fuzzing entry: the Release file readers (clear-signed text, fields, dates, suite names)
+/// and the `Packages` stanza reader, on any text.
+pub fn fuzz_release(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let signed = clear_signed(&text).unwrap_or_default();
+    let release = ReleaseFields::parse(&signed);
+    for field in [&release.date, &release.valid_until].into_iter().flatten() {
+        if let Some(t) = release_date(field) {
+            let _ = duration(t);
+        }
+    }
+    let _ = names_suite(&release, "bookworm/updates");
+    for_each_stanza(data, |raw| names_package(raw, "openssl"), |_| {});
 }
 
 /// Calls `f` with each stanza of a deb822 document that `wanted` accepts (given the stanza's
@@ -484,6 +670,49 @@ mod tests {
         );
         assert!(clear_signed("-----BEGIN PGP SIGNED MESSAGE-----\nHash: x\n\nno end").is_none());
         assert_eq!(clear_signed("Origin: x\n").unwrap(), "Origin: x\n");
+    }
+
+    #[test]
+    fn release_dates_durations_and_suites_as_apt_reads_them() {
+        assert_eq!(
+            release_date("Sat, 05 Dec 2026 03:33:28 UTC"),
+            Some(1_796_441_608)
+        );
+        for same in [
+            "Sat, 05 Dec 2026 03:33:28 GMT",
+            "Sat, 05 Dec 2026 03:33:28 +0000",
+            "sat, 5 Dec 2026 03:33:28 Z",
+        ] {
+            assert_eq!(release_date(same), Some(1_796_441_608), "{same}");
+        }
+        for bad in [
+            "Sat, 05 Dec 2026 03:33:28 +0100",
+            "Sat, 05 Dec 2026 03:33:28",
+            "Caturday, 05 Dec 2026 03:33:28 UTC",
+            "2026-12-05T03:33:28Z",
+            "Sat, 05 Dec 2026 03:33:28 UTC extra",
+            "",
+        ] {
+            assert_eq!(release_date(bad), None, "{bad}");
+        }
+        assert_eq!(duration(5), "5s");
+        assert_eq!(duration(61), "1min 1s");
+        assert_eq!(duration(3_601), "1h 0min 1s");
+        assert_eq!(
+            duration(7 * 86_400 + 3 * 3_600 + 42 * 60 + 1),
+            "7d 3h 42min 1s"
+        );
+        let release = ReleaseFields::parse(
+            "Suite: oldstable\nCodename: bookworm\nDate: x\n\nSuite: other\nSHA256:\n a 1 b\n",
+        );
+        assert_eq!(release.suite.as_deref(), Some("oldstable"));
+        assert!(release.sha256.is_empty(), "only the first paragraph counts");
+        assert!(names_suite(&release, "bookworm"));
+        assert!(names_suite(&release, "oldstable"));
+        assert!(names_suite(&release, "bookworm/updates"));
+        assert!(!names_suite(&release, "trixie"));
+        assert!(!names_suite(&release, "/x"));
+        assert!(!names_suite(&ReleaseFields::default(), "bookworm"));
     }
 
     #[test]

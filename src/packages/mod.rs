@@ -194,6 +194,11 @@ pub fn backend(source: &PackageSource) -> Result<Box<dyn Backend>, PackageError>
             ("source.suite", source.suite.is_some(), "apt"),
             ("source.component", source.component.is_some(), "apt"),
             ("source.signed_by", source.signed_by.is_some(), "apt"),
+            (
+                "source.check_valid_until",
+                source.check_valid_until.is_some(),
+                "apt",
+            ),
             ("source.proxy", source.proxy.is_some(), "go"),
             ("source.drafts", source.drafts, "github"),
             // Index roots: a stray one must not become where the credentials go.
@@ -272,6 +277,11 @@ pub fn utc_seconds(text: &str) -> Option<String> {
 
 /// Turns an index page (`Content-Type`, body) into releases.
 pub type ParsePage<'a> = dyn Fn(&str, &[u8]) -> Result<Vec<Release>, PackageError> + 'a;
+
+/// Like [`ParsePage`], also saying until when (Unix seconds) the list may be used (apt's
+/// `Valid-Until`).
+pub type ParseExpiring<'a> =
+    dyn Fn(&str, &[u8]) -> Result<(Vec<Release>, Option<i64>), PackageError> + 'a;
 
 /// HTTP GETs for index documents, with optional basic credentials.
 pub struct Fetcher {
@@ -449,6 +459,21 @@ impl Fetcher {
         auth: Option<&str>,
         parse: &ParsePage<'_>,
     ) -> Result<Option<Vec<Release>>, PackageError> {
+        self.releases_until(url, key, accept, auth, &|ct, body| {
+            Ok((parse(ct, body)?, None))
+        })
+    }
+
+    /// Like [`Fetcher::releases_as`], the kept list used only until the time `parse` gave with
+    /// it: past that, the document is asked for unconditionally and parsed again.
+    pub fn releases_until(
+        &self,
+        url: &str,
+        key: &str,
+        accept: &str,
+        auth: Option<&str>,
+        parse: &ParseExpiring<'_>,
+    ) -> Result<Option<Vec<Release>>, PackageError> {
         crate::net::retry_truncated_blocking(|| self.releases_once(url, key, accept, auth, parse))
     }
 
@@ -458,9 +483,10 @@ impl Fetcher {
         key: &str,
         accept: &str,
         auth: Option<&str>,
-        parse: &ParsePage<'_>,
+        parse: &ParseExpiring<'_>,
     ) -> Result<Option<Vec<Release>>, PackageError> {
-        let cached = cache::load(key);
+        let now = chrono::Utc::now().timestamp();
+        let cached = cache::load(key).filter(|c| c.not_after.is_none_or(|t| now <= t));
         let mut headers = vec![("Accept", accept.to_string())];
         if let Some(c) = &cached {
             if let Some(e) = &c.etag {
@@ -492,9 +518,9 @@ impl Fetcher {
                 let etag = resp.header("ETag").map(str::to_string);
                 let last_modified = resp.header("Last-Modified").map(str::to_string);
                 let body = resp.read_limited_blocking(self.index_limit)?;
-                let releases = parse(&ct, &body)?;
+                let (releases, not_after) = parse(&ct, &body)?;
                 if etag.is_some() || last_modified.is_some() {
-                    cache::store(key, etag, last_modified, &releases);
+                    cache::store_until(key, etag, last_modified, not_after, &releases);
                 }
                 Ok(Some(releases))
             }
@@ -518,6 +544,9 @@ pub(crate) mod cache {
     pub struct Entry {
         pub etag: Option<String>,
         pub last_modified: Option<String>,
+        /// Not used after this time (Unix seconds): apt's `Valid-Until`.
+        #[serde(default)]
+        pub not_after: Option<i64>,
         pub releases: Vec<Release>,
     }
 
@@ -537,10 +566,22 @@ pub(crate) mod cache {
         last_modified: Option<String>,
         releases: &[Release],
     ) {
+        store_until(url, etag, last_modified, None, releases);
+    }
+
+    /// Like [`store`], the list not to be used after `not_after` (Unix seconds).
+    pub fn store_until(
+        url: &str,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        not_after: Option<i64>,
+        releases: &[Release],
+    ) {
         let Some(p) = path(url) else { return };
         let entry = Entry {
             etag,
             last_modified,
+            not_after,
             releases: releases.to_vec(),
         };
         if let Ok(bytes) = serde_json::to_vec(&entry) {
