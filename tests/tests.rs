@@ -13,6 +13,7 @@ mod discover;
 mod distro;
 mod distro_packages;
 mod download;
+mod escape;
 mod freshness;
 mod gem;
 mod get;
