@@ -71,7 +71,10 @@ fn replaced_by_link(target: &str) -> Vec<(&'static str, Vec<Vec<u8>>)> {
             vec![
                 dirs(),
                 layer(
-                    &[Entry::File(".wh.a", b"", 0o644), Entry::Symlink("a", target)],
+                    &[
+                        Entry::File(".wh.a", b"", 0o644),
+                        Entry::Symlink("a", target),
+                    ],
                     gz,
                 ),
             ],
@@ -172,7 +175,10 @@ fn oci_archive_after(hostile: &[Entry], out: &Path) -> String {
     let layout_dir = tempfile::tempdir().unwrap();
     let digest = layout::single(
         layout_dir.path(),
-        &[layer(&[Entry::File("f", b"fine", 0o644)], Compression::Gzip)],
+        &[layer(
+            &[Entry::File("f", b"fine", 0o644)],
+            Compression::Gzip,
+        )],
     );
     let plain = tempfile::tempdir().unwrap();
     let valid = plain.path().join("valid.tar");
@@ -225,9 +231,10 @@ fn an_archive_directory_replaced_by_a_link_outside_is_left_alone_on_put() {
 /// A docker-save archive: `config.json`, `manifest.json` naming `layers`, and `members`
 /// (name, link target) as symbolic links; each of `files` as a regular file.
 fn docker_archive(out: &Path, files: &[(&str, &[u8])], links: &[(&str, &str)], layers: &[&str]) {
-    let manifest =
-        serde_json::to_vec(&json!([{"Config": "config.json", "RepoTags": ["x:1"], "Layers": layers}]))
-            .unwrap();
+    let manifest = serde_json::to_vec(
+        &json!([{"Config": "config.json", "RepoTags": ["x:1"], "Layers": layers}]),
+    )
+    .unwrap();
     let mut b = tar::Builder::new(std::fs::File::create(out).unwrap());
     let mut add = |name: &str, data: &[u8]| {
         let mut h = tar::Header::new_gnu();
@@ -370,7 +377,10 @@ fn a_docker_archive_member_that_is_not_a_regular_file_is_refused() {
         src.path(),
     )
     .fails();
-    assert!(line.contains("`l.tar`") && line.contains("not a regular file"), "{line}");
+    assert!(
+        line.contains("`l.tar`") && line.contains("not a regular file"),
+        "{line}"
+    );
     assert!(writes(&reg).is_empty());
 }
 
@@ -399,6 +409,9 @@ fn oci_archive_blobs_are_read_only_as_regular_files_inside_the_archive() {
         src.path(),
     )
     .fails();
-    assert!(line.contains(hex) && line.contains("outside the archive"), "{line}");
+    assert!(
+        line.contains(hex) && line.contains("outside the archive"),
+        "{line}"
+    );
     assert!(writes(&reg).is_empty(), "{:?}", writes(&reg));
 }
