@@ -395,13 +395,23 @@ pub(crate) fn open_dir_beneath(
         let resolve =
             ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
         match rustix::fs::openat2(root, rel, mode | DIR_FLAGS, Mode::empty(), resolve) {
-            Ok(fd) => return Ok(fd),
+            Ok(fd) => return checked_dir(fd, readable),
             Err(Errno::NOSYS | Errno::PERM) => NO_OPENAT2.store(true, Ordering::Relaxed),
             // A rename raced with the lookup: the walk below needs no retry.
             Err(Errno::AGAIN) => {}
             Err(e) => return Err(e.into()),
         }
     }
+    walk_dir_beneath(root, parents, last, readable)
+}
+
+/// [`open_dir_beneath`] without `openat2`: `O_NOFOLLOW` component by component.
+fn walk_dir_beneath(
+    root: BorrowedFd<'_>,
+    parents: &[&OsStr],
+    last: &OsStr,
+    readable: bool,
+) -> io::Result<OwnedFd> {
     let mut fd = rustix::fs::openat(
         root,
         ".",
@@ -427,6 +437,12 @@ pub(crate) fn open_subdir(
         OFlags::PATH
     };
     let fd = rustix::fs::openat(dir, name, mode | DIR_FLAGS, Mode::empty())?;
+    checked_dir(fd, readable)
+}
+
+/// `fd` if it is a directory: an `O_PATH | O_NOFOLLOW` open of a link would give a handle on
+/// the link itself, so such a handle's type is checked (a readable open of a link fails).
+fn checked_dir(fd: OwnedFd, readable: bool) -> io::Result<OwnedFd> {
     if !readable && FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) != FileType::Directory
     {
         return Err(Errno::NOTDIR.into());
@@ -643,5 +659,127 @@ mod tests {
         assert!(!dest.path().join("z/keep").exists());
         let left: Vec<_> = std::fs::read_dir(dest.path()).unwrap().collect();
         assert_eq!(left.len(), 2, "staging directory removed");
+    }
+
+    fn root_fd(dir: &Path) -> OwnedFd {
+        rustix::fs::openat(
+            rustix::fs::CWD,
+            dir,
+            OFlags::PATH | OFlags::DIRECTORY,
+            Mode::empty(),
+        )
+        .unwrap()
+    }
+
+    /// `root/a/b`, `root/link -> a`, `root/abs -> <outside>`; the outside directory.
+    fn tree() -> (tempfile::TempDir, tempfile::TempDir) {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("a/b")).unwrap();
+        std::fs::create_dir(outside.path().join("b")).unwrap();
+        std::os::unix::fs::symlink("a", root.path().join("link")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("abs")).unwrap();
+        (root, outside)
+    }
+
+    #[test]
+    fn open_dir_beneath_follows_no_link_with_or_without_openat2() {
+        let (root, _outside) = tree();
+        let fd = root_fd(root.path());
+        for readable in [false, true] {
+            assert!(open_dir_beneath(fd.as_fd(), Path::new("a/b"), readable).is_ok());
+            assert!(open_dir_beneath(fd.as_fd(), Path::new(""), readable).is_ok());
+            for bad in ["link/b", "link", "abs/b", "abs", "a/missing"] {
+                let got = open_dir_beneath(fd.as_fd(), Path::new(bad), readable);
+                assert!(got.is_err(), "{bad} (readable: {readable})");
+            }
+            assert!(open_dir_beneath(fd.as_fd(), Path::new("a/../a"), readable).is_err());
+            let walk = |p: &[&str], last: &str| {
+                let parents: Vec<&OsStr> = p.iter().map(OsStr::new).collect();
+                walk_dir_beneath(fd.as_fd(), &parents, OsStr::new(last), readable)
+            };
+            assert!(walk(&["a"], "b").is_ok());
+            assert!(walk(&["link"], "b").is_err());
+            assert!(walk(&[], "link").is_err());
+            assert!(walk(&["abs"], "b").is_err());
+            assert!(walk(&[], "abs").is_err());
+        }
+    }
+
+    #[test]
+    fn archive_members_are_regular_files_inside_the_root() {
+        let (root, outside) = tree();
+        let r = root.path();
+        std::fs::write(r.join("a/b/file"), "x").unwrap();
+        std::fs::write(outside.path().join("secret"), "s").unwrap();
+        let link = |name: &str, target: &str| {
+            std::os::unix::fs::symlink(target, r.join(name)).unwrap();
+        };
+        link("dup", "a/b/file");
+        link("a/up", "../a/b/file");
+        link("out-rel", "../../../../../../../../etc/passwd");
+        link(
+            "out-abs",
+            &outside.path().join("secret").display().to_string(),
+        );
+        link("zero", "/dev/zero");
+        link("loop", "loop");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            r.join("fifo"),
+            FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let file = r.join("a/b/file");
+        assert_eq!(
+            regular_file_beneath(r, Path::new("a/b/file")).unwrap(),
+            file
+        );
+        assert_eq!(regular_file_beneath(r, Path::new("dup")).unwrap(), file);
+        assert_eq!(regular_file_beneath(r, Path::new("a/up")).unwrap(), file);
+        assert_eq!(
+            regular_file_beneath(r, Path::new("link/b/file")).unwrap(),
+            file
+        );
+        for (name, want) in [
+            ("out-rel", "is a symbolic link leading outside the archive"),
+            ("out-abs", "is a symbolic link leading outside the archive"),
+            ("zero", "is a symbolic link leading outside the archive"),
+            (
+                "abs/secret",
+                "is a symbolic link leading outside the archive",
+            ),
+            ("loop", "goes through more than 40 symbolic links"),
+            ("fifo", "is not a regular file but a FIFO"),
+            ("a", "is not a regular file but a directory"),
+            ("missing", "is missing"),
+            ("a/b/file/x", "is missing"),
+        ] {
+            let got = regular_file_beneath(r, Path::new(name));
+            assert_eq!(
+                got.map_err(|e| e.to_string()),
+                Err(want.to_string()),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn remove_at_removes_read_only_trees_and_never_follows_a_link() {
+        let (root, outside) = tree();
+        let r = root.path();
+        std::fs::write(outside.path().join("b/keep"), "k").unwrap();
+        std::fs::write(r.join("a/b/f"), "x").unwrap();
+        std::os::unix::fs::symlink(outside.path(), r.join("a/b/out")).unwrap();
+        std::fs::set_permissions(r.join("a/b"), std::fs::Permissions::from_mode(0o500)).unwrap();
+        let fd = root_fd(r);
+        remove_at(fd.as_fd(), OsStr::new("a")).unwrap();
+        remove_at(fd.as_fd(), OsStr::new("abs")).unwrap();
+        remove_at(fd.as_fd(), OsStr::new("nothing")).unwrap();
+        assert!(!r.join("a").exists());
+        assert!(std::fs::symlink_metadata(r.join("abs")).is_err());
+        assert!(outside.path().join("b/keep").exists());
     }
 }

@@ -291,6 +291,14 @@ fn put_within(request: &Value, sources: &Path, limit: Duration) -> Run {
     started.finish("")
 }
 
+/// A docker-save case: its name, regular files, links, and the member the error must name.
+type Case<'a> = (
+    &'a str,
+    Vec<(&'a str, &'a [u8])>,
+    Vec<(&'a str, &'a str)>,
+    &'a str,
+);
+
 #[test]
 fn docker_archive_members_are_read_only_as_regular_files_inside_the_archive() {
     let reg = TestRegistry::start(Mode::Plain);
@@ -301,7 +309,7 @@ fn docker_archive_members_are_read_only_as_regular_files_inside_the_archive() {
     let secret_path = secret_file.display().to_string();
     let good_layer = layer(&[Entry::File("f", b"fine", 0o644)], Compression::Plain);
     let config = config_bytes(&[&good_layer]);
-    let cases: Vec<(&str, Vec<(&str, &[u8])>, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "layer linked to a file outside",
             vec![("config.json", &config)],
@@ -390,7 +398,7 @@ fn oci_archive_blobs_are_read_only_as_regular_files_inside_the_archive() {
     let outside = tempfile::tempdir().unwrap();
     let layout_dir = tempfile::tempdir().unwrap();
     let good_layer = layer(&[Entry::File("f", b"fine", 0o644)], Compression::Gzip);
-    layout::single(layout_dir.path(), &[good_layer.clone()]);
+    layout::single(layout_dir.path(), std::slice::from_ref(&good_layer));
     // The layer blob becomes a link to an outside file of the same size.
     let hex = &sha256(&good_layer)[7..];
     let blob = layout_dir.path().join("blobs/sha256").join(hex);
