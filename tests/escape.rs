@@ -284,7 +284,7 @@ fn put_within(request: &Value, sources: &Path, limit: Duration) -> Run {
     while started.child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
             started.kill9();
-            panic!("out still running after {limit:?}: it reads an endless member");
+            panic!("out still running after {limit:?}: it reads an endless input");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -422,4 +422,22 @@ fn oci_archive_blobs_are_read_only_as_regular_files_inside_the_archive() {
         "{line}"
     );
     assert!(writes(&reg).is_empty(), "{:?}", writes(&reg));
+}
+
+#[test]
+fn an_archive_that_is_a_device_is_refused_not_read_forever() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let src = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/dev/zero", src.path().join("image.tar")).unwrap();
+    let line = put_within(
+        &json!({"source": reg.source("zero", json!({})), "params": {"image": "image.tar", "tags": ["1"]}}),
+        src.path(),
+        Duration::from_secs(120),
+    )
+    .fails();
+    assert!(
+        line.contains("image.tar") && line.contains("neither a directory nor a regular file"),
+        "{line}"
+    );
+    assert!(writes(&reg).is_empty());
 }

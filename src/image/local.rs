@@ -156,6 +156,10 @@ pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
         };
         return load_layout(files, None);
     }
+    if !meta.is_file() {
+        // A device or FIFO would be read without end.
+        return Err(bad(path, "is neither a directory nor a regular file"));
+    }
     // An archive: unpacked (safely) into a private directory (mode 0700, random name) in the
     // temp dir, so another user of a shared `$TMPDIR` can neither plant nor read anything there.
     let tmp = std::env::temp_dir();
