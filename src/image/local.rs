@@ -1,7 +1,7 @@
 //! Images on disk for `out`: an OCI layout directory, or an OCI / docker-save archive; every
 //! manifest is checked against its digest on load, every blob's size on load and its content
 //! while it is sent (a mismatch breaks its upload off before the last byte, so no tag is
-//! written).
+//! written). An archive's members are read only as regular files inside it.
 
 use super::extract::Extractor;
 use super::manifest::is_index;
