@@ -15,6 +15,7 @@ mod distro;
 mod distro_packages;
 mod docs;
 mod download;
+mod escape;
 mod freshness;
 mod gem;
 mod get;

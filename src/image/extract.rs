@@ -1,18 +1,21 @@
 //! Layer extraction: gzip / zstd / plain tar streams applied onto a root directory with OCI
 //! whiteouts, never writing outside the root, directory modes applied once at the end.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use crate::fsutil;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Timespec, Timestamps};
+use rustix::io::Errno;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
 
 const WHITEOUT: &str = ".wh.";
 const OPAQUE: &str = ".wh..wh..opq";
 const CHUNK: usize = 256 * 1024;
-const MAX_SYMLINK_HOPS: usize = 40;
+const MAX_SYMLINK_HOPS: usize = fsutil::MAX_LINK_HOPS;
 
 /// Why a layer could not be applied.
 #[derive(Debug, thiserror::Error)]
@@ -278,19 +281,55 @@ pub fn pump(mut reader: impl Read, sink: &mut Sink) -> io::Result<()> {
 }
 
 /// Applies layers onto `root` in order; directory modes and times are applied by [`finish`].
+///
+/// Nothing outside the root is ever read, written, created, removed, chmod-ed, chown-ed or
+/// re-timed, whatever order entries come in: every entry's parent directory is resolved below
+/// the root one component at a time, each step an `*at` call on the handle of the directory
+/// reached so far (links are followed the way a container sees them, never out of the root),
+/// and the entry is then applied through that handle (`mkdirat`, `openat(O_CREAT | O_EXCL |
+/// O_NOFOLLOW)`, `symlinkat`, `linkat`, `unlinkat`, `fchmod`, `fchown`, `fsetxattr`,
+/// `utimensat(AT_SYMLINK_NOFOLLOW)`). The final pass reopens each recorded directory below the
+/// root following no link at all and applies its mode and time through that handle, only when
+/// it is still the very directory recorded (same device and inode); one a later entry replaced
+/// is no longer in the tree and is skipped.
+///
+/// [`finish`]: Extractor::finish
 pub struct Extractor {
     root: PathBuf,
+    /// The root, opened once (its error, if it could not be, reported by `apply`).
+    root_fd: Result<OwnedFd, Errno>,
     chown: bool,
-    /// Final mode and mtime of every directory, applied last (a read-only directory must stay
-    /// writable while later entries and layers land in it).
-    dirs: HashMap<PathBuf, (u32, i64)>,
-    /// Entry parent path → the real directory it resolved to (see `apply_entry`).
+    /// Final mode and mtime of every directory (by its link-free path below the root), applied
+    /// last: a read-only directory must stay writable while later entries and layers land in
+    /// it.
+    dirs: BTreeMap<PathBuf, DirRecord>,
+    /// Entry parent path → the link-free path below the root it resolved to (see
+    /// `apply_entry`).
     dir_cache: HashMap<PathBuf, PathBuf>,
+    /// The last parent resolved (its entry path and handle): the next entry is usually in it.
+    last_dir: Option<(PathBuf, Dir)>,
+    /// Bumped whenever a resolution may have changed (a directory or link removed).
+    generation: u64,
     /// An image's root filesystem: the layer's own `./` entry (mode, owner, mtime, xattrs)
     /// applies to the root, and kept xattrs are written. Off for archives unpacked by `out`.
     image: bool,
     /// xattr names already warned about (one line per name, not per file).
     xattr_warned: HashSet<String>,
+}
+
+/// A directory's final mode and time, and which directory it was.
+#[derive(Clone, Copy)]
+struct DirRecord {
+    dev: u64,
+    ino: u64,
+    mode: u32,
+    mtime: i64,
+}
+
+/// A directory below the root: its path there (no link in it) and an `O_PATH` handle on it.
+struct Dir {
+    rel: PathBuf,
+    fd: OwnedFd,
 }
 
 /// Whether an xattr from a layer is written: file capabilities (`security.capability`, what
@@ -335,10 +374,36 @@ impl Pax {
     }
 }
 
-/// Where xattrs go: an open file, or a path whose last component is never followed.
+/// Where xattrs go: an open file or directory, or a path whose last component is never
+/// followed (a link, or a hard link's new name) and whose parents were resolved, link-free,
+/// by the same entry.
 enum XattrTarget<'a> {
-    File(&'a std::fs::File),
+    Fd(BorrowedFd<'a>),
     Path(&'a Path),
+}
+
+/// What an entry's header asks for besides its name and type.
+struct Attrs {
+    mode: u32,
+    mtime: i64,
+    uid: u32,
+    gid: u32,
+    xattrs: Vec<(String, Vec<u8>)>,
+}
+
+fn timestamps(mtime: i64) -> Timestamps {
+    let t = Timespec {
+        tv_sec: mtime,
+        tv_nsec: 0,
+    };
+    Timestamps {
+        last_access: t,
+        last_modification: t,
+    }
+}
+
+fn is_dir(st: &rustix::fs::Stat) -> bool {
+    fsutil::file_type(st) == FileType::Directory
 }
 
 impl Extractor {
@@ -346,11 +411,20 @@ impl Extractor {
     /// xattrs applied).
     pub fn new(root: &Path) -> Extractor {
         let chown = rustix::process::geteuid().is_root();
+        let root_fd = rustix::fs::openat(
+            rustix::fs::CWD,
+            root,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        );
         Extractor {
             root: root.to_path_buf(),
+            root_fd,
             chown,
-            dirs: HashMap::new(),
+            dirs: BTreeMap::new(),
             dir_cache: HashMap::new(),
+            last_dir: None,
+            generation: 0,
             image: true,
             xattr_warned: HashSet::new(),
         }
@@ -367,6 +441,7 @@ impl Extractor {
 
     /// Applies one uncompressed tar stream, then reads it to its end (so its digest is checked).
     pub fn apply(&mut self, tar_stream: &mut dyn Read) -> Result<LayerStats, ExtractError> {
+        self.root_fd()?;
         let mut stats = LayerStats::default();
         let mut created: HashSet<PathBuf> = HashSet::new();
         {
@@ -384,23 +459,60 @@ impl Extractor {
     }
 
     /// Applies directory modes and times, deepest first. Call once after the last layer.
+    ///
+    /// Each recorded directory is reopened below the root without following any link; one
+    /// that is gone, or whose path now crosses a link, or that is another directory than the
+    /// one recorded (same device and inode), was replaced by a later entry: it is no longer
+    /// part of the tree the layers describe, and is skipped.
     pub fn finish(self) -> Result<(), ExtractError> {
-        let mut dirs: Vec<_> = self.dirs.into_iter().collect();
+        if self.dirs.is_empty() {
+            return Ok(());
+        }
+        let root = self.root_fd()?;
+        let mut dirs: Vec<_> = self.dirs.iter().collect();
         dirs.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
-        for (path, (mode, mtime)) in dirs {
-            if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
-                continue;
-            }
-            let entry = path.display().to_string();
+        let mut stale = 0usize;
+        for (rel, rec) in dirs {
             let fail = |source: io::Error| ExtractError::Write {
-                entry: entry.clone(),
+                entry: rel.display().to_string(),
                 source,
             };
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
-            let t = filetime::FileTime::from_unix_time(mtime, 0);
-            filetime::set_file_times(&path, t, t).map_err(fail)?;
+            let fd = match fsutil::open_dir_beneath(root, rel, true) {
+                Ok(fd) => fd,
+                Err(e)
+                    if [Errno::LOOP, Errno::NOTDIR, Errno::NOENT, Errno::XDEV]
+                        .iter()
+                        .any(|n| e.raw_os_error() == Some(n.raw_os_error())) =>
+                {
+                    stale += 1;
+                    continue;
+                }
+                Err(e) => return Err(fail(e)),
+            };
+            let st = rustix::fs::fstat(&fd).map_err(|e| fail(e.into()))?;
+            if (st.st_dev, st.st_ino) != (rec.dev, rec.ino) {
+                stale += 1;
+                continue;
+            }
+            rustix::fs::fchmod(&fd, Mode::from_raw_mode(rec.mode)).map_err(|e| fail(e.into()))?;
+            rustix::fs::futimens(&fd, &timestamps(rec.mtime)).map_err(|e| fail(e.into()))?;
+        }
+        if stale > 0 {
+            crate::log::debug(|| {
+                format!("{stale} directories replaced by later entries: their modes not applied")
+            });
         }
         Ok(())
+    }
+
+    fn root_fd(&self) -> Result<BorrowedFd<'_>, ExtractError> {
+        match &self.root_fd {
+            Ok(fd) => Ok(fd.as_fd()),
+            Err(e) => Err(ExtractError::Write {
+                entry: self.root.display().to_string(),
+                source: (*e).into(),
+            }),
+        }
     }
 
     fn apply_entry<R: Read>(
@@ -425,29 +537,20 @@ impl Extractor {
                 },
             });
         }
-        let fail = |source: io::Error| ExtractError::Write {
-            entry: name.clone(),
-            source,
+        let attrs = Attrs {
+            mode: header.mode().unwrap_or(0o644) & 0o7777,
+            mtime: header.mtime().unwrap_or(0) as i64,
+            uid: header.uid().unwrap_or(0) as u32,
+            gid: header.gid().unwrap_or(0) as u32,
+            xattrs: if self.image { pax.xattrs } else { Vec::new() },
         };
-        let mode = header.mode().unwrap_or(0o644) & 0o7777;
-        let mtime = header.mtime().unwrap_or(0) as i64;
-        let (uid, gid) = (
-            header.uid().unwrap_or(0) as u32,
-            header.gid().unwrap_or(0) as u32,
-        );
-        let xattrs = if self.image { pax.xattrs } else { Vec::new() };
         let Some((last, parents)) = comps.split_last() else {
             // "." or "./": the root itself. An image layer's own root entry sets the root's
             // mode, owner, mtime and xattrs, as the reference unpacker does.
             if !self.image || kind != tar::EntryType::Directory {
                 return Ok(false);
             }
-            let root = self.root.clone();
-            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755 | mode))
-                .map_err(fail)?;
-            self.chown_path(&root, uid, gid).map_err(fail)?;
-            self.set_xattrs(XattrTarget::Path(&root), &xattrs, &name)?;
-            self.dirs.insert(root, (mode, mtime));
+            self.apply_root(&attrs, &name)?;
             return Ok(true);
         };
         let last_str = last.to_string_lossy();
@@ -461,17 +564,12 @@ impl Extractor {
                 | tar::EntryType::Directory
         ) && !last_str.starts_with(WHITEOUT);
         if !plain {
-            self.dir_cache.clear();
+            self.forget_resolved();
         }
 
         if last_str == OPAQUE {
             let dir = self.resolve_dir(parents, true, &name)?;
-            for child in std::fs::read_dir(&dir).map_err(fail)? {
-                let child = child.map_err(fail)?.path();
-                if !created.contains(&child) {
-                    remove_any(&child).map_err(fail)?;
-                }
-            }
+            self.clear_opaque(&dir, created, &name)?;
             return Ok(true);
         }
         if let Some(hidden) = last_str.strip_prefix(WHITEOUT) {
@@ -481,8 +579,9 @@ impl Extractor {
                     why: "invalid whiteout".into(),
                 });
             }
-            if let Some(dir) = self.resolve_existing_dir(parents, &name)? {
-                remove_any(&dir.join(hidden)).map_err(fail)?;
+            if let Some(dir) = self.resolve(parents, false, &name)? {
+                let hidden = OsStr::from_bytes(&last.as_bytes()[WHITEOUT.len()..]);
+                self.remove(&dir, hidden, &name)?;
             }
             return Ok(true);
         }
@@ -496,36 +595,75 @@ impl Extractor {
         }
 
         let key: PathBuf = parents.iter().collect();
-        let dir = match self.dir_cache.get(&key) {
-            Some(d) => d.clone(),
-            None => {
-                let d = self.resolve_dir(parents, true, &name)?;
-                self.dir_cache.insert(key, d.clone());
-                d
-            }
-        };
-        let path = dir.join(last);
-        let existing = std::fs::symlink_metadata(&path).ok();
-        if existing.as_ref().is_some_and(|m| !m.is_dir()) {
-            self.dir_cache.clear();
+        let dir = self.parent(&key, parents, &name)?;
+        let generation = self.generation;
+        let rel = dir.rel.join(last);
+        self.check_length(&rel, &name)?;
+        let applied = self.apply_in(&dir, last, &rel, kind, attrs, entry, &name);
+        if self.generation == generation {
+            self.last_dir = Some((key, dir));
         }
+        if applied? {
+            created.insert(rel);
+        }
+        Ok(true)
+    }
 
+    /// Applies the entry named `name` (`last` in `dir`, `rel` below the root); `false` when
+    /// there was nothing to do (a hard link to itself).
+    #[allow(clippy::too_many_arguments)]
+    fn apply_in<R: Read>(
+        &mut self,
+        dir: &Dir,
+        last: &OsStr,
+        rel: &Path,
+        kind: tar::EntryType,
+        attrs: Attrs,
+        entry: &mut tar::Entry<'_, R>,
+        name: &str,
+    ) -> Result<bool, ExtractError> {
+        let fail = |source: io::Error| ExtractError::Write {
+            entry: name.to_string(),
+            source,
+        };
+        let fd = dir.fd.as_fd();
+        let existing = fsutil::stat_at(fd, last).map_err(fail)?;
         match kind {
             tar::EntryType::Directory => {
                 match existing {
-                    Some(m) if m.is_dir() => {}
+                    Some(st) if is_dir(&st) => {}
                     Some(_) => {
-                        remove_any(&path).map_err(fail)?;
-                        std::fs::create_dir(&path).map_err(fail)?;
+                        self.remove(dir, last, name)?;
+                        rustix::fs::mkdirat(fd, last, Mode::from_raw_mode(0o700))
+                            .map_err(|e| fail(e.into()))?;
                     }
-                    None => std::fs::create_dir(&path).map_err(fail)?,
+                    None => rustix::fs::mkdirat(fd, last, Mode::from_raw_mode(0o700))
+                        .map_err(|e| fail(e.into()))?,
                 }
+                let made = fsutil::open_subdir(fd, last, true).map_err(fail)?;
                 // Owner-writable until `finish`, so later entries can land inside.
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755 | mode))
-                    .map_err(fail)?;
-                self.chown_path(&path, uid, gid).map_err(fail)?;
-                self.set_xattrs(XattrTarget::Path(&path), &xattrs, &name)?;
-                self.dirs.insert(path.clone(), (mode, mtime));
+                rustix::fs::fchmod(&made, Mode::from_raw_mode(0o755 | attrs.mode))
+                    .map_err(|e| fail(e.into()))?;
+                if self.chown {
+                    rustix::fs::fchown(&made, Some(uid(attrs.uid)), Some(gid(attrs.gid)))
+                        .map_err(|e| fail(e.into()))?;
+                }
+                set_xattrs(
+                    &mut self.xattr_warned,
+                    XattrTarget::Fd(made.as_fd()),
+                    &attrs.xattrs,
+                    name,
+                )?;
+                let st = rustix::fs::fstat(&made).map_err(|e| fail(e.into()))?;
+                self.dirs.insert(
+                    rel.to_path_buf(),
+                    DirRecord {
+                        dev: st.st_dev,
+                        ino: st.st_ino,
+                        mode: attrs.mode,
+                        mtime: attrs.mtime,
+                    },
+                );
             }
             tar::EntryType::Symlink => {
                 let target = entry
@@ -533,13 +671,34 @@ impl Extractor {
                     .ok_or_else(|| fail(io::Error::other("symlink without a target")))?
                     .into_owned();
                 if existing.is_some() {
-                    remove_any(&path).map_err(fail)?;
+                    self.remove(dir, last, name)?;
                 }
-                std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path).map_err(fail)?;
-                self.chown_path(&path, uid, gid).map_err(fail)?;
-                self.set_xattrs(XattrTarget::Path(&path), &xattrs, &name)?;
-                let t = filetime::FileTime::from_unix_time(mtime, 0);
-                filetime::set_symlink_file_times(&path, t, t).map_err(fail)?;
+                rustix::fs::symlinkat(OsStr::from_bytes(&target), fd, last)
+                    .map_err(|e| fail(e.into()))?;
+                if self.chown {
+                    rustix::fs::chownat(
+                        fd,
+                        last,
+                        Some(uid(attrs.uid)),
+                        Some(gid(attrs.gid)),
+                        AtFlags::SYMLINK_NOFOLLOW,
+                    )
+                    .map_err(|e| fail(e.into()))?;
+                }
+                let path = self.root.join(rel);
+                set_xattrs(
+                    &mut self.xattr_warned,
+                    XattrTarget::Path(&path),
+                    &attrs.xattrs,
+                    name,
+                )?;
+                rustix::fs::utimensat(
+                    fd,
+                    last,
+                    &timestamps(attrs.mtime),
+                    AtFlags::SYMLINK_NOFOLLOW,
+                )
+                .map_err(|e| fail(e.into()))?;
             }
             tar::EntryType::Link => {
                 let target = entry
@@ -547,48 +706,63 @@ impl Extractor {
                     .ok_or_else(|| fail(io::Error::other("hardlink without a target")))?
                     .into_owned();
                 let target_name = String::from_utf8_lossy(&target).into_owned();
-                let tcomps = clean(&target, &name)?;
+                let tcomps = clean(&target, name)?;
                 let Some((tlast, tparents)) = tcomps.split_last() else {
                     return Err(ExtractError::Escape {
-                        entry: name,
+                        entry: name.to_string(),
                         why: "hardlink to the root".into(),
                     });
                 };
-                let tdir = self.resolve_existing_dir(tparents, &name)?.ok_or_else(|| {
+                let tdir = self.resolve(tparents, false, name)?.ok_or_else(|| {
                     fail(io::Error::other(format!(
                         "hardlink target `{target_name}` does not exist"
                     )))
                 })?;
-                let tpath = tdir.join(tlast);
-                let tmeta = std::fs::symlink_metadata(&tpath).map_err(|e| {
-                    fail(io::Error::other(format!(
-                        "hardlink target `{target_name}`: {e}"
-                    )))
-                })?;
-                if tmeta.is_dir() {
+                let tmeta = fsutil::stat_at(tdir.fd.as_fd(), tlast)
+                    .and_then(|st| st.ok_or_else(|| io::Error::from(Errno::NOENT)))
+                    .map_err(|e| {
+                        fail(io::Error::other(format!(
+                            "hardlink target `{target_name}`: {e}"
+                        )))
+                    })?;
+                if is_dir(&tmeta) {
                     return Err(fail(io::Error::other(format!(
                         "hardlink target `{target_name}` is a directory"
                     ))));
                 }
-                if tpath == path {
-                    return Ok(true);
+                if tdir.rel.join(tlast) == rel {
+                    return Ok(false);
                 }
                 if existing.is_some() {
-                    remove_any(&path).map_err(fail)?;
+                    self.remove(dir, last, name)?;
                 }
-                std::fs::hard_link(&tpath, &path).map_err(fail)?;
-                self.set_xattrs(XattrTarget::Path(&path), &xattrs, &name)?;
+                rustix::fs::linkat(&tdir.fd, tlast, fd, last, AtFlags::empty())
+                    .map_err(|e| fail(e.into()))?;
+                let path = self.root.join(rel);
+                set_xattrs(
+                    &mut self.xattr_warned,
+                    XattrTarget::Path(&path),
+                    &attrs.xattrs,
+                    name,
+                )?;
             }
             _ => {
                 // Regular files (and anything else with data): never written through a link.
                 if existing.is_some() {
-                    remove_any(&path).map_err(fail)?;
+                    self.remove(dir, last, name)?;
                 }
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)
-                    .map_err(fail)?;
+                let created = rustix::fs::openat(
+                    fd,
+                    last,
+                    OFlags::WRONLY
+                        | OFlags::CREATE
+                        | OFlags::EXCL
+                        | OFlags::NOFOLLOW
+                        | OFlags::CLOEXEC,
+                    Mode::from_raw_mode(0o600),
+                )
+                .map_err(|e| fail(e.into()))?;
+                let mut file = std::fs::File::from(created);
                 copy_chunks(entry, &mut file).map_err(|e| match e.kind() {
                     io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
                         ExtractError::Read(e)
@@ -596,61 +770,144 @@ impl Extractor {
                     _ => fail(e),
                 })?;
                 if self.chown {
-                    std::os::unix::fs::fchown(&file, Some(uid), Some(gid)).map_err(fail)?;
+                    rustix::fs::fchown(&file, Some(uid(attrs.uid)), Some(gid(attrs.gid)))
+                        .map_err(|e| fail(e.into()))?;
                 }
-                file.set_permissions(std::fs::Permissions::from_mode(mode))
-                    .map_err(fail)?;
+                rustix::fs::fchmod(&file, Mode::from_raw_mode(attrs.mode))
+                    .map_err(|e| fail(e.into()))?;
                 // After the chown, which would clear a file capability.
-                self.set_xattrs(XattrTarget::File(&file), &xattrs, &name)?;
-                let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(0) as u64);
-                file.set_times(std::fs::FileTimes::new().set_accessed(t).set_modified(t))
-                    .map_err(fail)?;
+                set_xattrs(
+                    &mut self.xattr_warned,
+                    XattrTarget::Fd(file.as_fd()),
+                    &attrs.xattrs,
+                    name,
+                )?;
+                rustix::fs::futimens(&file, &timestamps(attrs.mtime.max(0)))
+                    .map_err(|e| fail(e.into()))?;
             }
         }
-        created.insert(path);
         Ok(true)
     }
 
-    /// Writes kept xattrs. A filesystem without xattr support, or a user not allowed to set
-    /// one (`security.capability` needs root), costs a warning per name, not the get.
-    fn set_xattrs(
+    /// The layer's own `./` entry: the root's mode (owner-writable until `finish`), owner and
+    /// xattrs, its final mode and time recorded.
+    fn apply_root(&mut self, attrs: &Attrs, name: &str) -> Result<(), ExtractError> {
+        let fail = |e: Errno| ExtractError::Write {
+            entry: name.to_string(),
+            source: e.into(),
+        };
+        let root = self.root_fd()?;
+        rustix::fs::fchmod(root, Mode::from_raw_mode(0o755 | attrs.mode)).map_err(fail)?;
+        if self.chown {
+            rustix::fs::fchown(root, Some(uid(attrs.uid)), Some(gid(attrs.gid))).map_err(fail)?;
+        }
+        let st = rustix::fs::fstat(root).map_err(fail)?;
+        if let Ok(root) = &self.root_fd {
+            set_xattrs(
+                &mut self.xattr_warned,
+                XattrTarget::Fd(root.as_fd()),
+                &attrs.xattrs,
+                name,
+            )?;
+        }
+        self.dirs.insert(
+            PathBuf::new(),
+            DirRecord {
+                dev: st.st_dev,
+                ino: st.st_ino,
+                mode: attrs.mode,
+                mtime: attrs.mtime,
+            },
+        );
+        Ok(())
+    }
+
+    /// An opaque whiteout: everything in `dir` that this layer did not create goes.
+    fn clear_opaque(
         &mut self,
-        target: XattrTarget<'_>,
-        xattrs: &[(String, Vec<u8>)],
-        entry: &str,
+        dir: &Dir,
+        created: &HashSet<PathBuf>,
+        name: &str,
     ) -> Result<(), ExtractError> {
-        use rustix::io::Errno;
-        for (name, value) in xattrs {
-            let flags = rustix::fs::XattrFlags::empty();
-            let result = match target {
-                XattrTarget::File(f) => rustix::fs::fsetxattr(f, name.as_str(), value, flags),
-                XattrTarget::Path(p) => rustix::fs::lsetxattr(p, name.as_str(), value, flags),
-            };
-            match result {
-                Ok(()) => {}
-                Err(e @ (Errno::NOTSUP | Errno::PERM | Errno::ACCESS)) => {
-                    if self.xattr_warned.insert(name.clone()) {
-                        crate::log::warn(format_args!(
-                            "xattr {name} not applied (first on `{entry}`): {}",
-                            io::Error::from(e)
-                        ));
-                    }
-                }
-                Err(e) => {
-                    return Err(ExtractError::Xattr {
-                        entry: entry.to_string(),
-                        name: name.clone(),
-                        source: io::Error::from(e),
-                    })
-                }
+        let children = fsutil::list_dir(dir.fd.as_fd()).map_err(|source| ExtractError::Write {
+            entry: name.to_string(),
+            source,
+        })?;
+        for child in children {
+            if !created.contains(&dir.rel.join(&child)) {
+                self.remove(dir, &child, name)?;
             }
         }
         Ok(())
     }
 
-    fn chown_path(&self, path: &Path, uid: u32, gid: u32) -> io::Result<()> {
-        if self.chown {
-            std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+    /// Removes `child` of `dir` (whatever it is, never through a link), with every record and
+    /// resolution that may have gone through it.
+    fn remove(&mut self, dir: &Dir, child: &OsStr, name: &str) -> Result<(), ExtractError> {
+        let fail = |source: io::Error| ExtractError::Write {
+            entry: name.to_string(),
+            source,
+        };
+        // No resolution goes through a file; one may go through a directory or a link.
+        match fsutil::stat_at(dir.fd.as_fd(), child).map_err(fail)? {
+            Some(st) if fsutil::file_type(&st) == FileType::RegularFile => {}
+            Some(_) => self.forget_resolved(),
+            None => return Ok(()),
+        }
+        let gone = dir.rel.join(child);
+        let under: Vec<PathBuf> = self
+            .dirs
+            .range(gone.clone()..)
+            .take_while(|(p, _)| p.starts_with(&gone))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in under {
+            self.dirs.remove(&p);
+        }
+        fsutil::remove_at(dir.fd.as_fd(), child).map_err(fail)
+    }
+
+    /// Forgets every resolved parent (something was removed or linked).
+    fn forget_resolved(&mut self) {
+        self.dir_cache.clear();
+        self.last_dir = None;
+        self.generation += 1;
+    }
+
+    /// The parent directory of an entry whose parent components are `parents` (`key` joined):
+    /// the last one again, a cached resolution reopened link-free, or resolved afresh.
+    fn parent(
+        &mut self,
+        key: &Path,
+        parents: &[OsString],
+        name: &str,
+    ) -> Result<Dir, ExtractError> {
+        if let Some((k, dir)) = self.last_dir.take() {
+            if k == key {
+                return Ok(dir);
+            }
+        }
+        if let Some(rel) = self.dir_cache.get(key) {
+            if let Ok(fd) = fsutil::open_dir_beneath(self.root_fd()?, rel, false) {
+                return Ok(Dir {
+                    rel: rel.clone(),
+                    fd,
+                });
+            }
+        }
+        let dir = self.resolve_dir(parents, true, name)?;
+        self.dir_cache.insert(key.to_path_buf(), dir.rel.clone());
+        Ok(dir)
+    }
+
+    /// A path below the root longer than the kernel would take as one path is refused (it
+    /// bounds the depth of the tree).
+    fn check_length(&self, rel: &Path, name: &str) -> Result<(), ExtractError> {
+        if self.root.as_os_str().len() + 1 + rel.as_os_str().len() >= fsutil::MAX_PATH {
+            return Err(ExtractError::Tree {
+                entry: name.to_string(),
+                detail: format!("its path is longer than {} bytes", fsutil::MAX_PATH),
+            });
         }
         Ok(())
     }
@@ -663,7 +920,7 @@ impl Extractor {
         comps: &[OsString],
         create: bool,
         entry: &str,
-    ) -> Result<PathBuf, ExtractError> {
+    ) -> Result<Dir, ExtractError> {
         self.resolve(comps, create, entry)?
             .ok_or_else(|| ExtractError::Tree {
                 entry: entry.to_string(),
@@ -671,53 +928,58 @@ impl Extractor {
             })
     }
 
-    fn resolve_existing_dir(
-        &self,
-        comps: &[OsString],
-        entry: &str,
-    ) -> Result<Option<PathBuf>, ExtractError> {
-        self.resolve(comps, false, entry)
-    }
-
+    /// Walks `comps` from the root one name at a time, each step a `*at` call on the handle of
+    /// the directory reached so far: a link is read (`readlinkat`) and its target walked
+    /// instead, from the root when absolute, at most [`MAX_SYMLINK_HOPS`]; `..` never climbs
+    /// above the root. `None` when a directory is missing and not `create`.
     fn resolve(
         &self,
         comps: &[OsString],
         create: bool,
         entry: &str,
-    ) -> Result<Option<PathBuf>, ExtractError> {
+    ) -> Result<Option<Dir>, ExtractError> {
         let escape = |why: String| ExtractError::Escape {
             entry: entry.to_string(),
             why,
         };
+        let fail = |source: io::Error| ExtractError::Write {
+            entry: entry.to_string(),
+            source,
+        };
+        let root = self.root_fd()?;
+        let reopen = |stack: &[OsString]| {
+            fsutil::open_dir_beneath(root, &stack.iter().collect::<PathBuf>(), false).map_err(fail)
+        };
         let mut stack: Vec<OsString> = Vec::new();
+        let mut fd = reopen(&stack)?;
         let mut queue: VecDeque<OsString> = comps.iter().cloned().collect();
         let mut hops = 0;
+        let mut length = self.root.as_os_str().len();
         while let Some(c) = queue.pop_front() {
             if c == ".." {
-                if stack.pop().is_none() {
-                    return Err(escape("a symlink leads above the root".into()));
+                match stack.pop() {
+                    Some(up) => length -= up.len() + 1,
+                    None => return Err(escape("a symlink leads above the root".into())),
                 }
+                fd = reopen(&stack)?;
                 continue;
             }
             if c == "." || c.is_empty() {
                 continue;
             }
-            let mut here = self.root.clone();
-            here.extend(&stack);
-            here.push(&c);
-            match std::fs::symlink_metadata(&here) {
-                Ok(m) if m.file_type().is_symlink() => {
+            match fsutil::stat_at(fd.as_fd(), &c).map_err(fail)? {
+                Some(st) if fsutil::file_type(&st) == FileType::Symlink => {
                     hops += 1;
                     if hops > MAX_SYMLINK_HOPS {
                         return Err(escape("too many symlinks".into()));
                     }
                     let target =
-                        std::fs::read_link(&here).map_err(|source| ExtractError::Write {
-                            entry: entry.to_string(),
-                            source,
-                        })?;
+                        rustix::fs::readlinkat(&fd, &c, Vec::new()).map_err(|e| fail(e.into()))?;
+                    let target = Path::new(OsStr::from_bytes(target.as_bytes()));
                     if target.is_absolute() {
                         stack.clear();
+                        length = self.root.as_os_str().len();
+                        fd = reopen(&stack)?;
                     }
                     let mut expanded: VecDeque<OsString> = target
                         .components()
@@ -729,36 +991,81 @@ impl Extractor {
                         .collect();
                     expanded.extend(queue);
                     queue = expanded;
+                    continue;
                 }
-                Ok(m) if m.is_dir() => stack.push(c),
-                Ok(_) => {
+                Some(st) if is_dir(&st) => {}
+                Some(_) => {
+                    let mut here = self.root.clone();
+                    here.extend(&stack);
+                    here.push(&c);
                     return Err(ExtractError::Tree {
                         entry: entry.to_string(),
                         detail: format!("`{}` is not a directory", here.display()),
-                    })
+                    });
                 }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    if !create {
-                        return Ok(None);
-                    }
-                    std::fs::create_dir(&here).map_err(|source| ExtractError::Write {
-                        entry: entry.to_string(),
-                        source,
-                    })?;
-                    stack.push(c);
-                }
-                Err(source) => {
-                    return Err(ExtractError::Write {
-                        entry: entry.to_string(),
-                        source,
-                    })
+                None if !create => return Ok(None),
+                None => rustix::fs::mkdirat(&fd, &c, Mode::from_raw_mode(0o755))
+                    .map_err(|e| fail(e.into()))?,
+            }
+            length += c.len() + 1;
+            if length >= fsutil::MAX_PATH {
+                return Err(ExtractError::Tree {
+                    entry: entry.to_string(),
+                    detail: format!("its path is longer than {} bytes", fsutil::MAX_PATH),
+                });
+            }
+            fd = fsutil::open_subdir(fd.as_fd(), &c, false).map_err(fail)?;
+            stack.push(c);
+        }
+        Ok(Some(Dir {
+            rel: stack.iter().collect(),
+            fd,
+        }))
+    }
+}
+
+/// Writes kept xattrs. A filesystem without xattr support, or a user not allowed to set
+/// one (`security.capability` needs root), costs a warning per name, not the get.
+fn set_xattrs(
+    warned: &mut HashSet<String>,
+    target: XattrTarget<'_>,
+    xattrs: &[(String, Vec<u8>)],
+    entry: &str,
+) -> Result<(), ExtractError> {
+    for (name, value) in xattrs {
+        let flags = rustix::fs::XattrFlags::empty();
+        let result = match target {
+            XattrTarget::Fd(f) => rustix::fs::fsetxattr(f, name.as_str(), value, flags),
+            XattrTarget::Path(p) => rustix::fs::lsetxattr(p, name.as_str(), value, flags),
+        };
+        match result {
+            Ok(()) => {}
+            Err(e @ (Errno::NOTSUP | Errno::PERM | Errno::ACCESS)) => {
+                if warned.insert(name.clone()) {
+                    crate::log::warn(format_args!(
+                        "xattr {name} not applied (first on `{entry}`): {}",
+                        io::Error::from(e)
+                    ));
                 }
             }
+            Err(e) => {
+                return Err(ExtractError::Xattr {
+                    entry: entry.to_string(),
+                    name: name.clone(),
+                    source: io::Error::from(e),
+                })
+            }
         }
-        let mut out = self.root.clone();
-        out.extend(&stack);
-        Ok(Some(out))
     }
+    Ok(())
+}
+
+fn uid(raw: u32) -> rustix::fs::Uid {
+    rustix::fs::Uid::from_raw(raw)
+}
+
+fn gid(raw: u32) -> rustix::fs::Gid {
+    rustix::fs::Gid::from_raw(raw)
 }
 
 /// An entry name as components below the root; absolute names and `..` are refused.
@@ -781,33 +1088,6 @@ fn clean(raw: &[u8], entry: &str) -> Result<Vec<OsString>, ExtractError> {
         }
     }
     Ok(out)
-}
-
-fn remove_any(path: &Path) -> io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => {
-            // Make it writable first: a read-only directory from a lower layer.
-            make_writable(path);
-            std::fs::remove_dir_all(path)
-        }
-        Ok(_) => std::fs::remove_file(path),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-fn make_writable(dir: &Path) {
-    if let Ok(m) = std::fs::symlink_metadata(dir) {
-        if m.is_dir() {
-            let _ =
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(m.mode() | 0o700));
-            if let Ok(rd) = std::fs::read_dir(dir) {
-                for e in rd.flatten() {
-                    make_writable(&e.path());
-                }
-            }
-        }
-    }
 }
 
 /// Copies in full `CHUNK`-sized writes (whole pages: the kernel need not zero partial ones).

@@ -1,7 +1,7 @@
 //! Images on disk for `out`: an OCI layout directory, or an OCI / docker-save archive; every
 //! manifest is checked against its digest on load, every blob's size on load and its content
 //! while it is sent (a mismatch breaks its upload off before the last byte, so no tag is
-//! written).
+//! written). An archive's members are read only as regular files inside it.
 
 use super::extract::Extractor;
 use super::manifest::is_index;
@@ -150,7 +150,15 @@ fn file_size(path: &Path, size: Option<u64>) -> Result<u64, ImageError> {
 pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
     let meta = std::fs::metadata(path).map_err(local_io(path))?;
     if meta.is_dir() {
-        return load_layout(path, None);
+        let files = Files {
+            root: path,
+            archive: None,
+        };
+        return load_layout(files, None);
+    }
+    if !meta.is_file() {
+        // A device or FIFO would be read without end.
+        return Err(bad(path, "is neither a directory nor a regular file"));
     }
     // An archive: unpacked (safely) into a private directory (mode 0700, random name) in the
     // temp dir, so another user of a shared `$TMPDIR` can neither plant nor read anything there.
@@ -171,10 +179,14 @@ pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
             format!("not a readable archive: {}", crate::log::chain(&e)),
         )
     })?;
-    if scratch.join("index.json").exists() {
-        load_layout(&scratch, Some(guard))
-    } else if scratch.join("manifest.json").exists() {
-        load_docker_archive(&scratch, guard)
+    let files = Files {
+        root: &scratch,
+        archive: Some(path),
+    };
+    if files.has("index.json") {
+        load_layout(files, Some(guard))
+    } else if files.has("manifest.json") {
+        load_docker_archive(files, guard)
     } else {
         Err(bad(
             path,
@@ -183,12 +195,45 @@ pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
     }
 }
 
-fn blob_path(root: &Path, d: &Digest) -> PathBuf {
-    root.join("blobs").join(d.algorithm()).join(d.hex())
+/// Where an image's files are read: a layout directory as given, or the private directory an
+/// archive was unpacked into, whose members are read only as regular files inside it.
+#[derive(Clone, Copy)]
+struct Files<'a> {
+    root: &'a Path,
+    /// The archive `root` was unpacked from (named in errors).
+    archive: Option<&'a Path>,
 }
 
-fn load_doc(root: &Path, desc: &Desc) -> Result<Doc, ImageError> {
-    let path = blob_path(root, &desc.digest);
+impl Files<'_> {
+    /// The path to read the file `rel` names at. In an unpacked archive: a link-free path to a
+    /// regular file inside it, links followed only while they stay inside (docker writes a
+    /// layer saved twice as a relative link to the first copy); a link leading out, a device,
+    /// a FIFO or a directory is refused, naming the member.
+    fn member(&self, rel: &Path) -> Result<PathBuf, ImageError> {
+        match self.archive {
+            None => Ok(self.root.join(rel)),
+            Some(archive) => crate::fsutil::regular_file_beneath(self.root, rel)
+                .map_err(|e| bad(archive, format!("`{}` {e}", rel.display()))),
+        }
+    }
+
+    /// Whether something is there under the name `rel` (a link in an archive counts: reading
+    /// it is then refused by [`Files::member`]).
+    fn has(&self, rel: &str) -> bool {
+        let path = self.root.join(rel);
+        match self.archive {
+            None => path.exists(),
+            Some(_) => std::fs::symlink_metadata(path).is_ok(),
+        }
+    }
+}
+
+fn blob_path(files: Files<'_>, d: &Digest) -> Result<PathBuf, ImageError> {
+    files.member(&Path::new("blobs").join(d.algorithm()).join(d.hex()))
+}
+
+fn load_doc(files: Files<'_>, desc: &Desc) -> Result<Doc, ImageError> {
+    let path = blob_path(files, &desc.digest)?;
     let bytes = read_small(&path)?;
     let actual = desc.digest.same_algorithm_of(&bytes);
     if actual != desc.digest {
@@ -217,8 +262,9 @@ fn media_type_of(bytes: &[u8]) -> Option<String> {
     serde_json::from_slice::<P>(bytes).ok()?.media_type
 }
 
-fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, ImageError> {
-    let index_path = root.join("index.json");
+fn load_layout(files: Files<'_>, scratch: Option<Scratch>) -> Result<LocalImage, ImageError> {
+    let root = files.root;
+    let index_path = files.member(Path::new("index.json"))?;
     let index_bytes = read_small(&index_path)?;
     let mut index: IndexDoc = serde_json::from_slice(&index_bytes)
         .map_err(|e| bad(&index_path, format!("not an OCI index: {e}")))?;
@@ -230,16 +276,17 @@ fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, Imag
         digest: Digest::sha256_of(&index_bytes),
         bytes: index_bytes,
     };
-    let single = root.join("single-image-digest");
+    let single = files.has("single-image-digest");
     // Another tool's layout (oras, regctl) may list the image and, beside it, what refers to
     // it (manifests with a `subject`): the one entry left is the image.
-    let referred = match single.exists() {
+    let referred = match single {
         true => None,
-        false => sole_subject(root, &index.manifests)?,
+        false => sole_subject(files, &index.manifests)?,
     };
     let top = if let Some(desc) = &referred {
-        load_doc(root, desc)?
-    } else if single.exists() {
+        load_doc(files, desc)?
+    } else if single {
+        let single = files.member(Path::new("single-image-digest"))?;
         let text = read_small(&single)?;
         let digest: Digest = String::from_utf8_lossy(&text)
             .trim()
@@ -257,17 +304,17 @@ fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, Imag
                 artifact_type: None,
                 annotations: None,
             });
-        load_doc(root, &desc)?
+        load_doc(files, &desc)?
     } else {
         // Unwrap an index whose only entry is another index (oci-build-task's multi-arch output).
         loop {
             match index.manifests.as_slice() {
                 [only] if is_index(&only.media_type) => {
-                    index_doc = load_doc(root, only)?;
+                    index_doc = load_doc(files, only)?;
                     index = serde_json::from_slice(&index_doc.bytes)
                         .map_err(|e| bad(root, format!("nested index is not valid: {e}")))?;
                 }
-                [only] => break load_doc(root, only)?,
+                [only] => break load_doc(files, only)?,
                 [] => return Err(bad(&index_path, "the index lists no manifest")),
                 _ => break index_doc,
             }
@@ -294,22 +341,22 @@ fn load_layout(root: &Path, scratch: Option<Scratch>) -> Result<LocalImage, Imag
                     ),
                 ));
             }
-            let doc = load_doc(root, child)?;
-            add_image_blobs(root, &doc, &mut image.blobs)?;
+            let doc = load_doc(files, child)?;
+            add_image_blobs(files, &doc, &mut image.blobs)?;
             image.children.push(doc);
         }
     } else {
-        add_image_blobs(root, &top, &mut image.blobs)?;
+        add_image_blobs(files, &top, &mut image.blobs)?;
     }
-    if single.exists() || referred.is_some() {
-        add_attached(root, &entries, &mut image)?;
+    if single || referred.is_some() {
+        add_attached(files, &entries, &mut image)?;
     }
     Ok(image)
 }
 
 /// Of a layout's `index.json` entries, the one image the others refer to: `Some` when at least
 /// one entry is a manifest with a `subject` and exactly one entry is not.
-fn sole_subject(root: &Path, entries: &[Desc]) -> Result<Option<Desc>, ImageError> {
+fn sole_subject(files: Files<'_>, entries: &[Desc]) -> Result<Option<Desc>, ImageError> {
     #[derive(Deserialize)]
     struct Probe {
         #[serde(default)]
@@ -321,7 +368,7 @@ fn sole_subject(root: &Path, entries: &[Desc]) -> Result<Option<Desc>, ImageErro
     let mut images: Vec<&Desc> = Vec::new();
     for entry in entries {
         let refers = !is_index(&entry.media_type)
-            && serde_json::from_slice::<Probe>(&load_doc(root, entry)?.bytes)
+            && serde_json::from_slice::<Probe>(&load_doc(files, entry)?.bytes)
                 .is_ok_and(|p| p.subject.is_some());
         if !refers {
             images.push(entry);
@@ -335,7 +382,11 @@ fn sole_subject(root: &Path, entries: &[Desc]) -> Result<Option<Desc>, ImageErro
 
 /// The `index.json` entries besides the image that refer to it or to a child of its index:
 /// cosign's by their tag name, OCI 1.1 referrers by their `subject`.
-fn add_attached(root: &Path, entries: &[Desc], image: &mut LocalImage) -> Result<(), ImageError> {
+fn add_attached(
+    files: Files<'_>,
+    entries: &[Desc],
+    image: &mut LocalImage,
+) -> Result<(), ImageError> {
     #[derive(Deserialize)]
     struct Probe {
         #[serde(default)]
@@ -366,9 +417,13 @@ fn add_attached(root: &Path, entries: &[Desc], image: &mut LocalImage) -> Result
             .annotations
             .as_ref()
             .and_then(|a| a.get("org.opencontainers.image.ref.name"));
-        let doc = load_doc(root, entry)?;
-        let probe: Probe = serde_json::from_slice(&doc.bytes)
-            .map_err(|e| bad(root, format!("manifest {} is not valid: {e}", doc.digest)))?;
+        let doc = load_doc(files, entry)?;
+        let probe: Probe = serde_json::from_slice(&doc.bytes).map_err(|e| {
+            bad(
+                files.root,
+                format!("manifest {} is not valid: {e}", doc.digest),
+            )
+        })?;
         let (tag, subject) = match (name.and_then(|n| cosign_tag(n)), &probe.subject) {
             (Some(s), _) => (name.cloned(), s.clone()),
             (None, Some(s)) if subjects.contains(&s.digest) => (None, s.digest.clone()),
@@ -376,7 +431,7 @@ fn add_attached(root: &Path, entries: &[Desc], image: &mut LocalImage) -> Result
         };
         let mut blobs: Vec<Blob> = image.blobs.clone();
         let shared = blobs.len();
-        add_image_blobs(root, &doc, &mut blobs)?;
+        add_image_blobs(files, &doc, &mut blobs)?;
         image.attached.push(Attached {
             blobs: blobs.split_off(shared),
             tag,
@@ -393,10 +448,10 @@ fn add_attached(root: &Path, entries: &[Desc], image: &mut LocalImage) -> Result
     Ok(())
 }
 
-fn add_image_blobs(root: &Path, doc: &Doc, blobs: &mut Vec<Blob>) -> Result<(), ImageError> {
+fn add_image_blobs(files: Files<'_>, doc: &Doc, blobs: &mut Vec<Blob>) -> Result<(), ImageError> {
     let img: ImageDoc = serde_json::from_slice(&doc.bytes).map_err(|e| {
         bad(
-            root,
+            files.root,
             format!("manifest {} is not an image manifest: {e}", doc.digest),
         )
     })?;
@@ -405,7 +460,7 @@ fn add_image_blobs(root: &Path, doc: &Doc, blobs: &mut Vec<Blob>) -> Result<(), 
         if blobs.iter().any(|b| b.digest == desc.digest) {
             continue;
         }
-        let path = blob_path(root, &desc.digest);
+        let path = blob_path(files, &desc.digest)?;
         let size = file_size(&path, desc.size)?;
         blobs.push(Blob {
             digest: desc.digest.clone(),
@@ -427,8 +482,8 @@ struct DockerEntry {
 
 /// A docker-save archive becomes an OCI image manifest over the same files (layer media types
 /// by their first bytes: gzip, zstd or plain tar).
-fn load_docker_archive(root: &Path, scratch: Scratch) -> Result<LocalImage, ImageError> {
-    let mpath = root.join("manifest.json");
+fn load_docker_archive(files: Files<'_>, scratch: Scratch) -> Result<LocalImage, ImageError> {
+    let mpath = files.member(Path::new("manifest.json"))?;
     let entries: Vec<DockerEntry> = serde_json::from_slice(&read_small(&mpath)?)
         .map_err(|e| bad(&mpath, format!("not a docker-save manifest: {e}")))?;
     let [entry] = entries.as_slice() else {
@@ -445,7 +500,7 @@ fn load_docker_archive(root: &Path, scratch: Scratch) -> Result<LocalImage, Imag
         {
             return Err(bad(&mpath, format!("`{name}` points outside the archive")));
         }
-        Ok(root.join(p))
+        files.member(p)
     };
     let hash = |path: &Path| -> Result<(Digest, u64), ImageError> {
         let mut f = std::fs::File::open(path).map_err(local_io(path))?;
