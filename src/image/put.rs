@@ -378,16 +378,16 @@ fn what_is_there(sources: &Path, glob: &str) -> (PathBuf, Vec<String>, usize) {
         .flatten()
     {
         total += 1;
-        let mut name = entry.file_name().to_string_lossy().into_owned();
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            name.push('/');
-        }
-        first.insert(name);
+        let name = entry.file_name().to_string_lossy().into_owned();
+        first.insert((name, entry.file_type().is_ok_and(|t| t.is_dir())));
         if first.len() > SHOWN_NAMES {
             first.pop_last();
         }
     }
-    let names = first.iter().map(|n| shown_name(n)).collect();
+    let names = first
+        .iter()
+        .map(|(name, dir)| shown_name(name) + if *dir { "/" } else { "" })
+        .collect();
     (start, names, total)
 }
 
