@@ -143,3 +143,44 @@ impl std::fmt::Display for CredentialSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CredentialSource;
+
+    #[test]
+    fn each_credential_source_is_named_without_secrets() {
+        let config = std::path::PathBuf::from("/home/u/.docker/config.json");
+        for (source, text) in [
+            (
+                Some(CredentialSource::Fields("source.registry_mirror")),
+                "credentials from `source.registry_mirror.username`/`password`",
+            ),
+            (
+                Some(CredentialSource::DockerAuths {
+                    config: config.clone(),
+                    key: "https://user:hunter2@index.docker.io/v1/".into(),
+                    identity_token: true,
+                }),
+                "credentials from the docker config /home/u/.docker/config.json, `auths` entry \
+                 `https://index.docker.io/v1/` (its identitytoken)",
+            ),
+            (
+                Some(CredentialSource::DockerHelper {
+                    config,
+                    via: "credsStore",
+                    helper: "pass".into(),
+                }),
+                "credentials from docker-credential-pass, named by `credsStore` of the docker \
+                 config /home/u/.docker/config.json",
+            ),
+            (
+                Some(CredentialSource::Cloud("the ECR login (`aws_region`)")),
+                "credentials from the ECR login (`aws_region`)",
+            ),
+            (None, "no credentials were sent: anonymous"),
+        ] {
+            assert_eq!(CredentialSource::tried(source.as_ref()), text);
+        }
+    }
+}
