@@ -471,3 +471,58 @@ fn arrays_for_objects_and_duplicate_keys_fail_naming_the_field() {
         );
     }
 }
+
+/// A number where text is meant is refused with a hint to quote it: a fractional `tag` (YAML
+/// reads `tag: 3.20` as 3.2, and `alpine:3.2` exists), and a number in any text field (a
+/// `constraint: 1.10`, a put `version`, `tags`). An unknown field names the closest known one.
+#[test]
+fn numbers_and_misspelt_fields_are_refused_with_a_hint() {
+    let digest = format!("sha256:{}", "0".repeat(64));
+    let version = format!(r#"{{"tag":"x","digest":"{digest}"}}"#);
+    let quote = "quote the tag (`tag: \"3.20\"`)";
+    let cases: Vec<(Bin, String, &[&str], String)> = vec![
+        (Bin::Check, r#"{"source":{"repository":"a","tag":3.20}}"#.into(), &[], format!("source.tag: the number 3.2 is not a tag: YAML reads an unquoted `3.20` as the number 3.2, so {quote}")),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":3.0}}"#.into(), &[], "source.tag: the number 3.0 is not a tag".into()),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":1e2}}"#.into(), &[], "source.tag: the number 100.0 is not a tag".into()),
+        (Bin::In, format!(r#"{{"source":{{"repository":"a","tag":3.20}},"version":{version}}}"#), &["/tmp/x"], "source.tag: the number 3.2 is not a tag".into()),
+        (Bin::Out, r#"{"source":{"repository":"a","tag":1.10},"params":{"image":"x"}}"#.into(), &["/tmp"], "source.tag: the number 1.1 is not a tag".into()),
+        (Bin::Check, r#"{"source":{"pypi":"x","constraint":1.10}}"#.into(), &[], "source.constraint: invalid type: floating point `1.1`, expected a string: quote it (YAML reads an unquoted `1.10` as the number 1.1)".into()),
+        (Bin::Check, r#"{"source":{"repository":"a","semver_constraint":1}}"#.into(), &[], "source.semver_constraint: invalid type: integer `1`, expected a string: quote it".into()),
+        (Bin::Out, r#"{"source":{"repository":"a"},"params":{"image":"x","version":1.10}}"#.into(), &["/tmp"], "params.version: invalid type: floating point `1.1`, expected a string: quote it".into()),
+        (Bin::Out, r#"{"source":{"repository":"a"},"params":{"image":"x","tags":["a",3.20]}}"#.into(), &["/tmp"], "params.tags[1]: invalid type: floating point `3.2`, expected a string: quote it".into()),
+        (Bin::Check, format!(r#"{{"source":{{"repository":"a"}},"version":{{"tag":3.20,"digest":"{digest}"}}}}"#), &[], "version.tag: invalid type: floating point `3.2`, expected a string".into()),
+        // Misspelt fields: the closest known one, at every level and in every mode.
+        (Bin::Check, r#"{"source":{"repository":"a","tga":"3.20"}}"#.into(), &[], "source.tga: unknown field `tga`, did you mean `tag`?".into()),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","pasword":"p"}}"#.into(), &[], "source.pasword: unknown field `pasword`, did you mean `password`?".into()),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","tag-regex":"p"}}"#.into(), &[], "source.tag-regex: unknown field `tag-regex`, did you mean `tag_regex`?".into()),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","platform":{"arch":"arm64"}}}"#.into(), &[], "source.platform.arch: unknown field `arch`, did you mean `architecture`?".into()),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","registry_mirror":{"host":"m","user":"u"}}}"#.into(), &[], "source.registry_mirror.user: unknown field `user`, did you mean `username`?".into()),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x","base":{"reff":"b"}}}"#.into(), &[], "source.base: unknown field `reff`, did you mean `ref`?".into()),
+        (Bin::Check, r#"{"source":{"pypi":"x","constriant":">1"}}"#.into(), &[], "source.constriant: unknown field `constriant`, did you mean `constraint`?".into()),
+        (Bin::Check, r#"{"source":{"repository":"a","tag":"x"},"verison":null}"#.into(), &[], "verison: unknown field `verison`, did you mean `version`?".into()),
+        (Bin::In, format!(r#"{{"source":{{"repository":"a"}},"version":{version},"params":{{"skip":true}}}}"#), &["/tmp/x"], "params.skip: unknown field `skip`, did you mean `skip_download`?".into()),
+        (Bin::In, r#"{"source":{"pypi":"x"},"version":{"version":"1"},"params":{"downlaod":"*"}}"#.into(), &["/tmp/x"], "params.downlaod: unknown field `downlaod`, did you mean `download`?".into()),
+        (Bin::Out, r#"{"source":{"repository":"a"},"params":{"image":"x","tag":["a"]}}"#.into(), &["/tmp"], "params.tag: unknown field `tag`, did you mean `tags`?".into()),
+    ];
+    for (bin, input, args, expected) in &cases {
+        let line = run(*bin, input, args).fails();
+        assert!(
+            line.contains(&format!("invalid payload: {expected}")),
+            "input {input}: expected `{expected}` in: {line}"
+        );
+    }
+    // Nothing close: the plain message, no guess.
+    for (input, expected) in [
+        (
+            r#"{"source":{"repository":"a","tag":"x","colour":"red"}}"#,
+            "source.colour: unknown field `colour`",
+        ),
+        (
+            r#"{"source":{"pypi":"x","tag":"x"}}"#,
+            "source.tag: unknown field `tag`",
+        ),
+    ] {
+        let line = run(Bin::Check, input, &[]).fails();
+        assert!(line.ends_with(expected), "{input}: {line}");
+    }
+}

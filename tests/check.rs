@@ -218,15 +218,27 @@ fn multi_arch_tag_reports_the_index_digest_whatever_the_platform() {
     }
 }
 
+/// An integer tag is its decimal text (`tag: 3` follows `3`); a fractional one is refused before
+/// any request — YAML made `tag: 3.20` the number 3.2, and `num:3.2` exists.
 #[test]
-fn numeric_tag_is_accepted() {
+fn an_integer_tag_is_accepted_and_a_fractional_one_refused() {
     let reg = TestRegistry::start(Mode::Plain);
-    let v = Seeder::new(&reg).image("num", "3.2", "n", &[], &[]);
-    let src = reg.source("num", json!({"tag": 3.2}));
+    let seeder = Seeder::new(&reg);
+    let three = seeder.image("num", "3", "n", &[], &[]);
+    seeder.image("num", "3.2", "m", &[], &[]);
+    let src = reg.source("num", json!({"tag": 3}));
     assert_eq!(
         check(&request(src, Value::Null)).succeeds(),
-        json!([{"tag": "3.2", "digest": v.digest}])
+        json!([{"tag": "3", "digest": three.digest}])
     );
+    let before = reg.access_log().len();
+    let src = reg.source("num", json!({"tag": 3.20}));
+    let line = check(&request(src, Value::Null)).fails();
+    assert!(
+        line.contains("source.tag: the number 3.2 is not a tag") && line.contains("quote"),
+        "{line}"
+    );
+    assert_eq!(reg.access_log().len(), before, "no request was sent");
 }
 
 #[test]

@@ -27,8 +27,13 @@ fn check_with(
 }
 
 fn helper(dir: &std::path::Path, name: &str, host: &str) {
+    helper_answering(dir, name, host, PASSWORD);
+}
+
+/// A `docker-credential-<name>` that answers `USER` and `secret` for `host` only.
+fn helper_answering(dir: &std::path::Path, name: &str, host: &str, secret: &str) {
     let script = format!(
-        "#!/bin/sh\nread server\nif [ \"$server\" = \"{host}\" ]; then\n  printf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}' \"$server\"\nelse\n  echo 'credentials not found in native keychain'\n  exit 1\nfi\n"
+        "#!/bin/sh\nread server\nif [ \"$server\" = \"{host}\" ]; then\n  printf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{secret}\"}}' \"$server\"\nelse\n  echo 'credentials not found in native keychain'\n  exit 1\nfi\n"
     );
     let path = dir.join(format!("docker-credential-{name}"));
     std::fs::write(&path, script).unwrap();
@@ -97,6 +102,82 @@ fn auths_helpers_and_stores_supply_credentials() {
             line.contains("docker-credential-absent not found"),
             "{line}"
         );
+    }
+}
+
+/// A refused login says which credentials were sent — the source's fields, a docker config's
+/// `auths` entry (file and key), a helper and the key naming it (`credHelpers`, `credsStore`), or
+/// none — and never the secret, debug on; through basic auth and a token server.
+#[test]
+fn a_refused_login_names_the_credential_source_never_the_secret() {
+    let wrong = crate::support::secret("wr0ng-Pa55word-zz");
+    let wrong_b64 = crate::support::secret(
+        &base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{wrong}")),
+    );
+    for mode in [Mode::Basic, Mode::Token] {
+        let reg = TestRegistry::start(mode);
+        Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
+        let host = reg.host();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.json");
+        let config = file.display();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        helper_answering(&bin, "wrong", &host, &wrong);
+        let bin_path = bin.to_str().unwrap();
+        let url_key = format!("http://{host}/v1/");
+        let cases: Vec<(Value, Option<&str>, String)> = vec![
+            (
+                json!({"auths": {&host: {"auth": wrong_b64}}}),
+                None,
+                format!("(credentials from the docker config {config}, `auths` entry `{host}`)"),
+            ),
+            (
+                json!({"auths": {&url_key: {"username": USER, "password": wrong}}}),
+                None,
+                format!("(credentials from the docker config {config}, `auths` entry `{url_key}`)"),
+            ),
+            (
+                json!({"credHelpers": {&host: "wrong"}}),
+                Some(bin_path),
+                format!("(credentials from docker-credential-wrong, named by `credHelpers` of the docker config {config})"),
+            ),
+            (
+                json!({"credsStore": "wrong"}),
+                Some(bin_path),
+                format!("(credentials from docker-credential-wrong, named by `credsStore` of the docker config {config})"),
+            ),
+            (
+                json!({"auths": {}}),
+                None,
+                "(no credentials were sent: anonymous)".to_string(),
+            ),
+        ];
+        for (docker_config, path, source) in cases {
+            let run = check_with(&docker_config, &reg, dir.path(), path);
+            let line = run.fails();
+            assert!(
+                line.contains(&format!("authentication to {host} failed: 401 ")),
+                "{mode:?} {docker_config}: {line}"
+            );
+            assert!(line.ends_with(&source), "{mode:?} {docker_config}: {line}");
+            assert!(
+                !run.stderr.contains(&wrong) && !run.stderr.contains(&wrong_b64),
+                "{}",
+                run.stderr
+            );
+        }
+        // The source's own fields (taken before any docker config).
+        let req = json!({"source": {"repository": reg.repo("app"), "tag": "latest", "debug": true,
+            "username": USER, "password": wrong, "docker_config": file}});
+        let run = crate::support::check(&req);
+        let line = run.fails();
+        assert!(
+            line.contains(&format!("authentication to {host} failed: 401 "))
+                && line.ends_with("(credentials from `source.username`/`password`)"),
+            "{mode:?}: {line}"
+        );
+        assert!(!run.stderr.contains(&wrong), "{}", run.stderr);
     }
 }
 

@@ -400,6 +400,74 @@ fn bad_put_input_fails_before_any_write() {
     assert!(Path::new(&src.path().join("one")).exists());
 }
 
+/// A glob that matches nothing lists what is in the directory it starts in (sorted, escaped, a
+/// directory's name with `/`, at most 20 names and a count of the rest), so a wrong name or
+/// extension shows at once; nothing is written.
+#[test]
+fn a_glob_matching_nothing_lists_what_is_there() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let src = tempfile::tempdir().unwrap();
+    layout::single(&src.path().join("image"), &[gz("a", "1")]);
+    std::fs::write(src.path().join("image.tgz"), b"x").unwrap();
+    std::fs::write(src.path().join("line\nbreak"), b"x").unwrap();
+    let many = src.path().join("many");
+    std::fs::create_dir(&many).unwrap();
+    for i in 0..25 {
+        std::fs::write(many.join(format!("f{i:02}.tar")), b"x").unwrap();
+    }
+    std::os::unix::fs::symlink("/etc", src.path().join("link")).unwrap();
+    let cases = [
+        (
+            "image.tar",
+            "no files match glob `image.tar`; the sources directory has: image/, image.tgz, line\\nbreak, link, many/",
+        ),
+        (
+            "image/*.tar",
+            "no files match glob `image/*.tar`; `image/` has: blobs/, index.json, oci-layout",
+        ),
+        (
+            "image/blobs/sha256/x*",
+            "no files match glob `image/blobs/sha256/x*`; `image/blobs/sha256/` has: ",
+        ),
+        (
+            "many/*.oci",
+            "no files match glob `many/*.oci`; `many/` has: f00.tar, f01.tar, f02.tar, f03.tar, f04.tar, f05.tar, f06.tar, f07.tar, f08.tar, f09.tar, f10.tar, f11.tar, f12.tar, f13.tar, f14.tar, f15.tar, f16.tar, f17.tar, f18.tar, f19.tar, … and 5 more",
+        ),
+        // A link is not followed to list what it points to.
+        (
+            "link/uptick-no-such-file*",
+            "no files match glob `link/uptick-no-such-file*`; the sources directory has: image/",
+        ),
+        (
+            "missing/dir/*.tar",
+            "no files match glob `missing/dir/*.tar`; the sources directory has: image/",
+        ),
+    ];
+    for (glob, expected) in cases {
+        let before = reg.access_log().len();
+        let line = put(
+            &json!({"source": reg.source("app", json!({})), "params": {"image": glob, "tags": ["x"]}}),
+            src.path(),
+        )
+        .fails();
+        assert!(
+            line.contains(&format!("params.image: {expected}")),
+            "{glob}: {line}"
+        );
+        assert!(writes(&reg.access_log()[before..]).is_empty());
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let line = put(
+        &json!({"source": reg.source("app", json!({})), "params": {"image": "*.tar", "tags": ["x"]}}),
+        empty.path(),
+    )
+    .fails();
+    assert!(
+        line.contains("no files match glob `*.tar`; the sources directory has: none"),
+        "{line}"
+    );
+}
+
 fn random_layer(bytes: usize) -> Vec<u8> {
     use std::hash::{BuildHasher, RandomState};
     let s = RandomState::new();

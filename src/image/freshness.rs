@@ -67,7 +67,7 @@ impl Base {
         })?;
         // Without its own credentials, a base on the image's registry uses the source's (they
         // go to the host they belong to); one elsewhere a docker config entry, else none.
-        let own = super::credentials(field.username(), field.password());
+        let own = super::credentials(field.username(), field.password(), "source.base");
         let client = target.endpoints.client(&reference.repository, own)?;
         Ok(Base { reference, client })
     }

@@ -218,7 +218,11 @@ impl Target {
                 let repo = repository
                     .on_registry(&m.host)
                     .map_err(RegistryError::from)?;
-                let own = credentials(m.username.as_deref(), m.password.as_ref());
+                let own = credentials(
+                    m.username.as_deref(),
+                    m.password.as_ref(),
+                    "source.registry_mirror",
+                );
                 let client = endpoints.client(&repo, own)?;
                 Some((repo, client))
             }
@@ -264,8 +268,13 @@ impl Endpoints {
                 },
             },
             origin_registry: origin.registry().to_string(),
-            origin_credentials: login
-                .or_else(|| credentials(source.username.as_deref(), source.password.as_ref())),
+            origin_credentials: login.or_else(|| {
+                credentials(
+                    source.username.as_deref(),
+                    source.password.as_ref(),
+                    "source",
+                )
+            }),
             docker_config: source.docker_config.as_ref().map(std::path::PathBuf::from),
         })
     }
@@ -300,16 +309,19 @@ impl Endpoints {
     }
 }
 
-/// Basic credentials when both parts are set (an empty password counts as unset).
+/// Basic credentials when both parts are set (an empty password counts as unset), from the
+/// fields of `object` (`source`, `source.base`, `source.registry_mirror`).
 pub fn credentials(
     username: Option<&str>,
     password: Option<&crate::protocol::Secret>,
+    object: &'static str,
 ) -> Option<Credentials> {
     match (username, password) {
         (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
             username: u.to_string(),
             password: p.clone(),
             identity_token: false,
+            from: crate::registry::CredentialSource::Fields(object),
         }),
         _ => None,
     }

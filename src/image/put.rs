@@ -324,15 +324,97 @@ fn one_match(sources: &Path, glob: &str) -> Result<PathBuf, ImageError> {
     let matches = glob_paths(sources, glob).map_err(|e| invalid(format!("`{glob}`: {e}")))?;
     match matches.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(invalid(format!("no files match glob `{glob}`"))),
-        many => Err(invalid(format!(
-            "too many files/directories match glob `{glob}`: {}",
-            many.iter()
-                .map(|p| p.strip_prefix(sources).unwrap_or(p).display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+        [] => {
+            let (start, names, total) = what_is_there(sources, glob);
+            let place = match start.as_os_str().is_empty() {
+                true => "the sources directory".to_string(),
+                false => format!("`{}/`", shown_name(&start.to_string_lossy())),
+            };
+            Err(invalid(format!(
+                "no files match glob `{glob}`; {place} has: {}",
+                shown_list(names, total)
+            )))
+        }
+        many => {
+            let names = many
+                .iter()
+                .take(SHOWN_NAMES)
+                .map(|p| shown_name(&p.strip_prefix(sources).unwrap_or(p).to_string_lossy()))
+                .collect();
+            Err(invalid(format!(
+                "too many files/directories match glob `{glob}`: {}",
+                shown_list(names, many.len())
+            )))
+        }
     }
+}
+
+/// Names an error lists at most (the rest are counted), and characters shown of each.
+const SHOWN_NAMES: usize = 20;
+const SHOWN_NAME_CHARS: usize = 100;
+
+/// The directory a glob starts in (its leading components without wildcards that are
+/// directories, not links, relative to `sources`), the first [`SHOWN_NAMES`] names in it sorted
+/// (a directory's with `/`, escaped), and how many it has.
+fn what_is_there(sources: &Path, glob: &str) -> (PathBuf, Vec<String>, usize) {
+    let parts: Vec<&str> = glob
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let mut start = PathBuf::new();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        let is_dir =
+            std::fs::symlink_metadata(sources.join(&start).join(part)).is_ok_and(|m| m.is_dir());
+        if part.contains(['*', '?', '[']) || !is_dir {
+            break;
+        }
+        start.push(part);
+    }
+    let mut first = std::collections::BTreeSet::new();
+    let mut total = 0;
+    for entry in std::fs::read_dir(sources.join(&start))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        total += 1;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        first.insert((name, entry.file_type().is_ok_and(|t| t.is_dir())));
+        if first.len() > SHOWN_NAMES {
+            first.pop_last();
+        }
+    }
+    let names = first
+        .iter()
+        .map(|(name, dir)| shown_name(name) + if *dir { "/" } else { "" })
+        .collect();
+    (start, names, total)
+}
+
+/// `a, b/, … and 3 more` of `total` names of which `names` are shown; `none` for none.
+fn shown_list(names: Vec<String>, total: usize) -> String {
+    if names.is_empty() {
+        return "none".to_string();
+    }
+    let more = total.saturating_sub(names.len());
+    let mut list = names.join(", ");
+    if more > 0 {
+        list.push_str(&format!(", … and {more} more"));
+    }
+    list
+}
+
+/// A name as an error shows it: escaped, at most [`SHOWN_NAME_CHARS`] characters.
+fn shown_name(name: &str) -> String {
+    let mut shown: String = name
+        .chars()
+        .take(SHOWN_NAME_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if name.chars().nth(SHOWN_NAME_CHARS).is_some() {
+        shown.push('…');
+    }
+    shown
 }
 
 /// Shell-style globbing (`*`, `?`, `[...]`) component by component, sorted results.

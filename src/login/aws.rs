@@ -284,6 +284,7 @@ async fn get_authorization_token(
             username: user.to_string(),
             password: Secret::from(password.trim().to_string()),
             identity_token: false,
+            from: crate::registry::CredentialSource::Cloud("the ECR login (`aws_region`)"),
         },
         proxy_host,
     })

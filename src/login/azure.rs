@@ -197,6 +197,7 @@ pub async fn acr_login(http: &Http, s: &AcrSettings<'_>) -> Result<Credentials, 
         username: NULL_GUID.into(),
         password: Secret::from(answer.refresh_token),
         identity_token: false,
+        from: crate::registry::CredentialSource::Cloud("the Azure ACR login (`azure_acr`)"),
     })
 }
 

@@ -3,7 +3,7 @@
 
 use crate::protocol::Secret;
 use crate::registry::reference::DOCKER_HUB;
-use crate::registry::{Credentials, RegistryError};
+use crate::registry::{CredentialSource, Credentials, RegistryError};
 use base64::Engine as _;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -94,25 +94,31 @@ pub fn credentials_for(
     } else {
         wanted.clone()
     };
+    let helper_source = |via, helper: &str| CredentialSource::DockerHelper {
+        config: path.clone(),
+        via,
+        helper: helper.to_string(),
+    };
     if let Some(helper) = config
         .cred_helpers
         .iter()
         .find(|(k, _)| normalize(k) == wanted)
         .map(|(_, v)| v)
     {
-        return run_helper(helper, &helper_key).map(Some);
+        return run_helper(helper, &helper_key, helper_source("credHelpers", helper)).map(Some);
     }
-    if let Some(entry) = config
-        .auths
-        .iter()
-        .find(|(k, _)| normalize(k) == wanted)
-        .map(|(_, v)| v)
-    {
+    if let Some((key, entry)) = config.auths.iter().find(|(k, _)| normalize(k) == wanted) {
+        let entry_source = |identity_token| CredentialSource::DockerAuths {
+            config: path.clone(),
+            key: key.clone(),
+            identity_token,
+        };
         if let Some(token) = entry.identitytoken.as_deref().filter(|t| !t.is_empty()) {
             return Ok(Some(Credentials {
                 username: "<token>".into(),
                 password: Secret::from(token.to_string()),
                 identity_token: true,
+                from: entry_source(true),
             }));
         }
         if let (Some(u), Some(p)) = (&entry.username, &entry.password) {
@@ -120,6 +126,7 @@ pub fn credentials_for(
                 username: u.clone(),
                 password: Secret::from(p.clone()),
                 identity_token: false,
+                from: entry_source(false),
             }));
         }
         if let Some(auth) = &entry.auth {
@@ -142,11 +149,14 @@ pub fn credentials_for(
                 username: u.to_string(),
                 password: Secret::from(p.to_string()),
                 identity_token: false,
+                from: entry_source(false),
             }));
         }
     }
     match &config.creds_store {
-        Some(store) if !store.is_empty() => run_helper(store, &helper_key).map(Some),
+        Some(store) if !store.is_empty() => {
+            run_helper(store, &helper_key, helper_source("credsStore", store)).map(Some)
+        }
         _ => Ok(None),
     }
 }
@@ -160,7 +170,11 @@ fn find_helper(name: &str) -> Option<PathBuf> {
 }
 
 /// `docker-credential-<name> get`, registry on stdin, `{Username, Secret}` on stdout.
-fn run_helper(name: &str, server: &str) -> Result<Credentials, RegistryError> {
+fn run_helper(
+    name: &str,
+    server: &str,
+    from: CredentialSource,
+) -> Result<Credentials, RegistryError> {
     if name.is_empty()
         || !name
             .chars()
@@ -222,5 +236,6 @@ fn run_helper(name: &str, server: &str) -> Result<Credentials, RegistryError> {
         identity_token: answer.username == "<token>",
         username: answer.username,
         password: Secret::from(answer.secret),
+        from,
     })
 }

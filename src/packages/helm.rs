@@ -79,6 +79,7 @@ impl Helm {
                     username: u.clone(),
                     password: p.clone(),
                     identity_token: false,
+                    from: crate::registry::CredentialSource::Fields("source"),
                 }),
                 _ => None,
             };

@@ -12,7 +12,7 @@ pub enum RegistryError {
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
     /// Credentials were refused (or missing where required).
-    #[error("authentication to {registry} failed: {status} {code}{message}")]
+    #[error("authentication to {registry} failed: {status} {code}{message} ({tried})")]
     Auth {
         /// Registry or token host.
         registry: String,
@@ -22,6 +22,8 @@ pub enum RegistryError {
         code: String,
         /// The registry's message, prefixed with `: ` when present.
         message: String,
+        /// Which credentials were sent: [`CredentialSource::tried`].
+        tried: String,
     },
     /// Any other unexpected HTTP status, with the registry's own error code.
     #[error("{method} {url} failed: {status} {code}{message}")]
@@ -68,4 +70,117 @@ pub enum RegistryError {
         /// Status and the service's own error code and message.
         detail: String,
     },
+}
+
+/// Where a client's credentials came from, as an authentication error names it: fields, a file
+/// and its entry, a helper's name or a cloud login — never a user name or secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// The `username`/`password` fields of a request object (`source`, `source.base`,
+    /// `source.registry_mirror`).
+    Fields(&'static str),
+    /// An `auths` entry of a docker config: the file and the entry's key (without user info).
+    DockerAuths {
+        /// The docker config file.
+        config: std::path::PathBuf,
+        /// The entry's key as written (`https://index.docker.io/v1/`, `host:5000`).
+        key: String,
+        /// The entry holds an `identitytoken`.
+        identity_token: bool,
+    },
+    /// A credential helper a docker config names.
+    DockerHelper {
+        /// The docker config file.
+        config: std::path::PathBuf,
+        /// `credHelpers` or `credsStore`.
+        via: &'static str,
+        /// The helper's name (`ecr-login` for `docker-credential-ecr-login`).
+        helper: String,
+    },
+    /// A cloud login (`the ECR login (\`aws_region\`)`).
+    Cloud(&'static str),
+}
+
+impl CredentialSource {
+    /// What an authentication error says was tried: these credentials, or none.
+    pub fn tried(source: Option<&CredentialSource>) -> String {
+        match source {
+            None => "no credentials were sent: anonymous".to_string(),
+            Some(s) => format!("credentials from {s}"),
+        }
+    }
+}
+
+impl std::fmt::Display for CredentialSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialSource::Fields(object) => write!(f, "`{object}.username`/`password`"),
+            CredentialSource::DockerAuths {
+                config,
+                key,
+                identity_token,
+            } => write!(
+                f,
+                "the docker config {}, `auths` entry `{}`{}",
+                config.display(),
+                crate::net::strip_userinfo(key),
+                if *identity_token {
+                    " (its identitytoken)"
+                } else {
+                    ""
+                }
+            ),
+            CredentialSource::DockerHelper {
+                config,
+                via,
+                helper,
+            } => write!(
+                f,
+                "docker-credential-{helper}, named by `{via}` of the docker config {}",
+                config.display()
+            ),
+            CredentialSource::Cloud(login) => f.write_str(login),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CredentialSource;
+
+    #[test]
+    fn each_credential_source_is_named_without_secrets() {
+        let config = std::path::PathBuf::from("/home/u/.docker/config.json");
+        for (source, text) in [
+            (
+                Some(CredentialSource::Fields("source.registry_mirror")),
+                "credentials from `source.registry_mirror.username`/`password`",
+            ),
+            (
+                Some(CredentialSource::DockerAuths {
+                    config: config.clone(),
+                    key: "https://user:hunter2@index.docker.io/v1/".into(),
+                    identity_token: true,
+                }),
+                "credentials from the docker config /home/u/.docker/config.json, `auths` entry \
+                 `https://index.docker.io/v1/` (its identitytoken)",
+            ),
+            (
+                Some(CredentialSource::DockerHelper {
+                    config,
+                    via: "credsStore",
+                    helper: "pass".into(),
+                }),
+                "credentials from docker-credential-pass, named by `credsStore` of the docker \
+                 config /home/u/.docker/config.json",
+            ),
+            (
+                Some(CredentialSource::Cloud("the ECR login (`aws_region`)")),
+                "credentials from the ECR login (`aws_region`)",
+            ),
+            (None, "no credentials were sent: anonymous"),
+        ] {
+            assert_eq!(CredentialSource::tried(source.as_ref()), text);
+        }
+    }
 }

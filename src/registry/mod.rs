@@ -15,7 +15,7 @@ mod request;
 mod tags;
 mod tokens;
 
-pub use error::RegistryError;
+pub use error::{CredentialSource, RegistryError};
 pub use manifests::{Manifest, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES};
 pub use reference::{Reference, Repository};
 pub use tags::{MAX_TAGS, TAGS_PAGE};
@@ -37,6 +37,8 @@ pub struct Credentials {
     /// `password` is an OAuth2 refresh token (a docker `identitytoken`): token requests POST it
     /// (`grant_type=refresh_token`) instead of sending basic auth.
     pub identity_token: bool,
+    /// Where they came from, for an authentication error to name.
+    pub from: CredentialSource,
 }
 
 /// How to reach one registry.

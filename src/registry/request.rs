@@ -3,7 +3,7 @@
 //! for the registry's own code.
 
 use super::auth::{self, Challenge};
-use super::{Client, HostState, RegistryError, Repository};
+use super::{Client, CredentialSource, HostState, RegistryError, Repository};
 use crate::log;
 use crate::net::{self, Body, Response, SendError};
 use std::sync::Mutex;
@@ -117,18 +117,21 @@ impl Client {
             }
             None => resp,
         };
-        Err(auth_error(repo, resp).await)
+        Err(self.auth_error(repo, resp).await)
     }
-}
 
-/// Credentials refused (or missing): the registry named, with its own code and message.
-pub(super) async fn auth_error(repo: &Repository, resp: Response) -> RegistryError {
-    let (code, message) = error_info(resp).await;
-    RegistryError::Auth {
-        registry: repo.registry().to_string(),
-        status: 401,
-        code,
-        message,
+    /// Credentials refused (or missing): the registry named, with its own code and message, and
+    /// where the credentials sent came from.
+    pub(super) async fn auth_error(&self, repo: &Repository, resp: Response) -> RegistryError {
+        let status = resp.status;
+        let (code, message) = error_info(resp).await;
+        RegistryError::Auth {
+            registry: repo.registry().to_string(),
+            status,
+            code,
+            message,
+            tried: CredentialSource::tried(self.credentials.as_ref().map(|c| &c.from)),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! token) from the realm a challenge names, cached per scope for the run.
 
 use super::auth::{self, Challenge};
-use super::request::{auth_error, lock, status_error};
+use super::request::{lock, status_error};
 use super::{Client, HostState, RegistryError, Repository, MAX_MANIFEST_BYTES};
 use crate::net::{self, Body, SendError};
 use base64::Engine as _;
@@ -147,7 +147,7 @@ impl Client {
                     detail: "token response has no `token` or `access_token`".into(),
                 })
             }
-            401 | 403 => Err(auth_error(repo, resp).await),
+            401 | 403 => Err(self.auth_error(repo, resp).await),
             _ => Err(status_error("GET", resp).await),
         }
     }
