@@ -54,10 +54,34 @@ pub fn register_secret(value: &str) {
     }
 }
 
+/// `text` with the user info (`user:password@`) of every URL in it removed: what any line
+/// naming a URL shows, whether the URL parses or not. A URL's authority ends at the first `/`,
+/// `?`, `#`, blank or quote, and its user info at the last `@` before that (RFC 3986 §3.2).
+pub fn strip_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") || !text.contains('@') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace()
+            })
+            .unwrap_or(tail.len());
+        let skip = tail[..end].rfind('@').map_or(0, |i| i + 1);
+        rest = &tail[skip..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// `text` with every URL's user info removed, every known secret replaced by `<redacted>` and
 /// control characters escaped, so a line stays one line whatever a server or a field name held.
 pub fn clean(text: &str) -> String {
-    let mut text = crate::net::strip_userinfo(text).into_owned();
+    let mut text = strip_userinfo(text).into_owned();
     {
         let all = SECRETS
             .lock()

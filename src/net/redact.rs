@@ -1,7 +1,5 @@
 //! URLs fit for logs, and the origin rules that decide where credentials may go.
 
-use std::borrow::Cow;
-
 /// `host[:port]` of a URL, for messages and same-host checks.
 pub fn host_of(url: &str) -> String {
     match url::Url::parse(url) {
@@ -49,29 +47,7 @@ pub fn origin_of(url: &str) -> String {
     }
 }
 
-/// `text` with the user info (`user:password@`) of every URL in it removed: what any line
-/// naming a URL shows, whether the URL parses or not. A URL's authority ends at the first `/`,
-/// `?`, `#`, blank or quote, and its user info at the last `@` before that (RFC 3986 §3.2).
-pub fn strip_userinfo(text: &str) -> Cow<'_, str> {
-    if !text.contains("://") || !text.contains('@') {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace()
-            })
-            .unwrap_or(tail.len());
-        let skip = tail[..end].rfind('@').map_or(0, |i| i + 1);
-        rest = &tail[skip..];
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
-}
+pub use crate::log::strip_userinfo;
 
 /// Whether a URL names this machine (`localhost`, `127.0.0.0/8`, `::1`).
 pub fn is_loopback(u: &url::Url) -> bool {
