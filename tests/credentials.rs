@@ -36,6 +36,10 @@ fn helper(dir: &std::path::Path, name: &str, host: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn auths_helpers_and_stores_supply_credentials() {
     for mode in [Mode::Basic, Mode::Token] {
         let reg = TestRegistry::start(mode);
@@ -101,6 +105,10 @@ fn auths_helpers_and_stores_supply_credentials() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn an_unreadable_docker_config_is_an_error() {
     let reg = TestRegistry::start(Mode::Basic);
     let req = json!({"source": {"repository": reg.repo("app"), "tag": "latest", "docker_config": "/nonexistent/config.json"}});
@@ -112,6 +120,10 @@ fn an_unreadable_docker_config_is_an_error() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn mtls_registry_needs_the_client_certificate() {
     let reg = TestRegistry::start(Mode::Mtls);
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
