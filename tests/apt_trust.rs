@@ -241,6 +241,10 @@ fn versions(out: &Value) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn an_expired_release_file_is_refused_unless_check_valid_until_is_false() {
     // A snapshot of a year ago: made, signed and valid for a week then.
     let then = now() - 400 * DAY;
@@ -282,6 +286,10 @@ fn an_expired_release_file_is_refused_unless_check_valid_until_is_false() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn a_release_file_dated_in_the_future_is_refused() {
     let key = Keyring::new("ed25519", "sign", None);
     let repo = Repo::new();
@@ -295,6 +303,10 @@ fn a_release_file_dated_in_the_future_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn another_suites_release_file_is_refused() {
     let key = Keyring::new("ed25519", "sign", None);
     let repo = Repo::new();
@@ -334,6 +346,10 @@ fn another_suites_release_file_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn an_expired_key_is_refused() {
     // Made two years ago without expiry, it signs today; then its expiry is set to a year
     // after it was made (a self-signature of two years ago): at the signature's time it had
@@ -356,6 +372,10 @@ fn an_expired_key_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn a_revoked_key_is_refused() {
     let key = Keyring::new("ed25519", "sign", None);
     let repo = Repo::new();
@@ -391,6 +411,10 @@ fn subkey_signed(made: i64) -> (Keyring, String, Repo) {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn an_expired_signing_subkey_is_refused() {
     // Its binding re-made two years ago with a one-year expiry: expired when it signed.
     let made = now() - 730 * DAY;
@@ -408,6 +432,10 @@ fn an_expired_signing_subkey_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
+)]
 fn a_revoked_signing_subkey_is_refused() {
     let (key, sub, repo) = subkey_signed(now() - 1000);
     key.edit(None, false, "key 1\nrevkey\ny\n0\n\ny\nsave\n");
@@ -419,6 +447,10 @@ fn a_revoked_signing_subkey_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
+)]
 fn a_subkey_not_flagged_for_signing_is_refused() {
     // Its binding re-made before the signature, flagged for authentication only.
     let made = now() - 1000;
@@ -436,6 +468,10 @@ fn a_subkey_not_flagged_for_signing_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn rsa_2048_signatures_over_sha384_and_sha512_verify() {
     let key = Keyring::new("rsa2048", "sign", None);
     let repo = Repo::new();
@@ -489,6 +525,10 @@ fn with_extra_signatures(inrelease: &str, extra: usize) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn twenty_thousand_signature_packets_are_refused() {
     // 1 MiB of signed text, then 20,000 signature packets before the good one.
     let key = Keyring::new("ed25519", "sign", None);
@@ -517,6 +557,10 @@ fn twenty_thousand_signature_packets_are_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn the_kept_list_is_not_used_past_valid_until() {
     let key = Keyring::new("ed25519", "sign", None);
     let repo = Repo::new();
@@ -551,6 +595,10 @@ fn the_kept_list_is_not_used_past_valid_until() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn several_keys_and_signatures_as_debian_uses_them() {
     // Like debian-archive-keyring: a certification key with an RSA signing subkey and a
     // signing-only Ed25519 key in one signed_by; the Release signed by both.

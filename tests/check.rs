@@ -88,21 +88,37 @@ fn tag_mode_cycle(mode: Mode) {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn tag_mode_plain_http() {
     tag_mode_cycle(Mode::Plain);
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn tag_mode_basic_auth() {
     tag_mode_cycle(Mode::Basic);
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn tag_mode_tls_with_ca_certs() {
     tag_mode_cycle(Mode::Tls);
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn tag_mode_token_auth() {
     let reg = TestRegistry::start(Mode::Token);
     let seed = Seeder::new(&reg);
@@ -127,6 +143,10 @@ fn tag_mode_token_auth() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_reused_check_container_skips_the_ping() {
     let reg = TestRegistry::start(Mode::Basic);
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
@@ -155,6 +175,10 @@ fn a_reused_check_container_skips_the_ping() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_stale_remembered_discovery_is_dropped_and_the_registry_pinged_again() {
     // Token auth remembered for this address; then a plain registry takes the address over.
     let token = TestRegistry::start(Mode::Token);
@@ -192,6 +216,10 @@ fn a_stale_remembered_discovery_is_dropped_and_the_registry_pinged_again() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn works_with_an_empty_environment() {
     let reg = TestRegistry::start(Mode::Plain);
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
@@ -204,6 +232,10 @@ fn works_with_an_empty_environment() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn multi_arch_tag_reports_the_index_digest_whatever_the_platform() {
     let reg = TestRegistry::start(Mode::Plain);
     let (index, children) = Seeder::new(&reg).multi_arch("multi", "latest", "m1");
@@ -221,6 +253,10 @@ fn multi_arch_tag_reports_the_index_digest_whatever_the_platform() {
 /// An integer tag is its decimal text (`tag: 3` follows `3`); a fractional one is refused before
 /// any request — YAML made `tag: 3.20` the number 3.2, and `num:3.2` exists.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn an_integer_tag_is_accepted_and_a_fractional_one_refused() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -242,6 +278,10 @@ fn an_integer_tag_is_accepted_and_a_fractional_one_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn basic_auth_wrong_password_names_registry_not_password() {
     let reg = TestRegistry::start(Mode::Basic);
     Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
@@ -259,6 +299,10 @@ fn basic_auth_wrong_password_names_registry_not_password() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn token_auth_wrong_password_and_anonymous_fail_cleanly() {
     let reg = TestRegistry::start(Mode::Token);
     Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
@@ -279,6 +323,10 @@ fn token_auth_wrong_password_and_anonymous_fail_cleanly() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn tls_without_ca_certs_suggests_ca_certs() {
     let reg = TestRegistry::start(Mode::Tls);
     let src = json!({"repository": reg.repo("app"), "tag": "latest"});
@@ -288,6 +336,10 @@ fn tls_without_ca_certs_suggests_ca_certs() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn tls_insecure_skips_verification() {
     let reg = TestRegistry::start(Mode::Tls);
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
@@ -308,6 +360,10 @@ fn unreachable_registry_names_the_host() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn docker_hub_repository_is_checked_through_the_mirror() {
     let reg = TestRegistry::start(Mode::Basic);
     let v = Seeder::new(&reg).image("library/busybox", "latest", "hub", &[], &[]);

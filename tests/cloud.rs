@@ -30,6 +30,10 @@ fn ecr_registry(account: &str) -> (TestRegistry, String) {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_moto)),
+    ignore = "needs docker-registry; moto's server (apt-get install docker-registry; pip install 'moto[server]')"
+)]
 fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
     let moto = servers::moto();
     // Count the AWS calls one run makes (token reuse), through a proxy in front of moto.
@@ -216,6 +220,10 @@ fn ecr_logs_in_with_keys_roles_and_the_default_chain() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_moto)),
+    ignore = "needs docker-registry; moto's server (apt-get install docker-registry; pip install 'moto[server]')"
+)]
 fn ecr_login_happens_once_per_run() {
     let moto = servers::moto();
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -254,6 +262,10 @@ fn ecr_login_happens_once_per_run() {
 /// Azure's managed identity flow: IMDS token → the registry's `/oauth2/exchange` → refresh
 /// token as the null-GUID user's password on the registry's own token endpoint.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn azure_acr_exchanges_a_managed_identity_token() {
     const NULL_GUID: &str = "00000000-0000-0000-0000-000000000000";
     let aad = secret("aad-access-token-for-management");
@@ -367,6 +379,10 @@ fn azure_acr_exchanges_a_managed_identity_token() {
 /// Each cloud's basic credentials on a token registry answering in that cloud's documented
 /// shape; none of the secrets reaches stderr (debug on).
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn cloud_registry_credentials_reach_the_token_endpoint() {
     let json_key = secret(
         "{\n  \"type\": \"service_account\",\n  \"project_id\": \"uptick\",\n  \"private_key_id\": \"0123abcd\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkq\\n-----END PRIVATE KEY-----\\n\",\n  \"client_email\": \"ci@uptick.iam.gserviceaccount.com\"\n}",
@@ -443,6 +459,10 @@ fn refresh_posts(reg: &TestRegistry) -> usize {
 /// A docker `identitytoken` (from `auths` or a helper answering `<token>`) is an OAuth2 refresh
 /// token: POSTed to the token endpoint, never sent as basic auth.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn docker_identity_tokens_use_the_refresh_grant() {
     let refresh = secret("identity-refresh-token-example");
     let reg = TestRegistry::start_with(
@@ -497,6 +517,10 @@ fn docker_identity_tokens_use_the_refresh_grant() {
 /// `registry_mirror` credentials go to the mirror, the source's to the origin only: every
 /// `Authorization` the mirror sees is the mirror's own.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn mirror_credentials_stay_with_the_mirror() {
     use base64::Engine as _;
     let mirror_password = secret("mirror-only-password");
@@ -538,6 +562,10 @@ fn mirror_credentials_stay_with_the_mirror() {
 /// proxy endpoint names the same registry). That name is reached through a forward proxy that
 /// routes it to a local TLS + htpasswd registry whose certificate carries it.
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_moto)),
+    ignore = "needs docker-registry; moto's server (apt-get install docker-registry; pip install 'moto[server]')"
+)]
 fn ecr_repository_is_named_on_the_accounts_registry() {
     const ECR_HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
     let moto = servers::moto();

@@ -41,6 +41,10 @@ fn helper_answering(dir: &std::path::Path, name: &str, host: &str, secret: &str)
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn auths_helpers_and_stores_supply_credentials() {
     for mode in [Mode::Basic, Mode::Token] {
         let reg = TestRegistry::start(mode);
@@ -109,6 +113,10 @@ fn auths_helpers_and_stores_supply_credentials() {
 /// `auths` entry (file and key), a helper and the key naming it (`credHelpers`, `credsStore`), or
 /// none — and never the secret, debug on; through basic auth and a token server.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_refused_login_names_the_credential_source_never_the_secret() {
     let wrong = crate::support::secret("wr0ng-Pa55word-zz");
     let wrong_b64 = crate::support::secret(
@@ -182,6 +190,10 @@ fn a_refused_login_names_the_credential_source_never_the_secret() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn an_unreadable_docker_config_is_an_error() {
     let reg = TestRegistry::start(Mode::Basic);
     let req = json!({"source": {"repository": reg.repo("app"), "tag": "latest", "docker_config": "/nonexistent/config.json"}});
@@ -193,6 +205,10 @@ fn an_unreadable_docker_config_is_an_error() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn mtls_registry_needs_the_client_certificate() {
     let reg = TestRegistry::start(Mode::Mtls);
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);

@@ -47,6 +47,10 @@ fn tags_of(out: &Value) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn semver_mode_orders_dedupes_and_appends_latest_only_when_new() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -129,6 +133,10 @@ fn semver_mode_orders_dedupes_and_appends_latest_only_when_new() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn variant_follows_suffixed_tags_and_its_bare_tag() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -156,6 +164,10 @@ fn variant_follows_suffixed_tags_and_its_bare_tag() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn semver_recheck_heads_only_the_cursor_newer_tags_and_latest() {
     let reg = TestRegistry::start(Mode::Token);
     let seeder = Seeder::new(&reg);
@@ -210,6 +222,10 @@ fn semver_recheck_heads_only_the_cursor_newer_tags_and_latest() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn regex_mode_keeps_registry_order_and_every_match() {
     let reg = TestRegistry::start(Mode::Basic);
     let seeder = Seeder::new(&reg);
@@ -233,6 +249,10 @@ fn regex_mode_keeps_registry_order_and_every_match() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn regex_mode_created_at_sort_orders_by_config_created() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -255,6 +275,10 @@ fn regex_mode_created_at_sort_orders_by_config_created() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn regex_version_group_orders_calendar_tags_and_skips_below_the_cursor() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -386,6 +410,10 @@ fn pagination_follows_link_then_last() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn two_thousand_tags_first_check_and_cheap_recheck() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -419,6 +447,10 @@ fn two_thousand_tags_first_check_and_cheap_recheck() {
 /// registry gets): the proxy holds every HEAD until 16 are in flight together. Then rate-limit
 /// answers lower the concurrency, and the run says so.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn first_discovery_heads_widely_on_loopback_and_backs_off_when_rate_limited() {
     use crate::support::proxy::{self, Action};
     use std::sync::{Arc, Condvar, Mutex};
@@ -477,6 +509,10 @@ fn first_discovery_heads_widely_on_loopback_and_backs_off_when_rate_limited() {
 /// check travel as HTTP/2 requests (multiplexed on the connection), and the versions are the
 /// same as over HTTP/1.1.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn discovery_over_tls_uses_http2_when_the_registry_offers_it() {
     let reg = TestRegistry::start(Mode::Tls);
     let seeder = Seeder::new(&reg);

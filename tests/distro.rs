@@ -164,6 +164,10 @@ fn scan(root: &Path) -> (BTreeMap<PathBuf, Node>, BTreeSet<Vec<PathBuf>>) {
 /// intended difference (uptick skips them). And `ping` keeps `cap_net_raw=ep`, so it works for
 /// a non-root user in the rootfs.
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_debian_image, uptick_has_docker_registry, uptick_has_root)),
+    ignore = "needs debootstrap, umoci, setfattr and Debian's mirror; docker-registry; root (apt-get install debootstrap umoci attr docker-registry; run as root, as ci/test does: a tmpfs, a second uid, chroot)"
+)]
 fn a_debootstrapped_debian_unpacks_as_umoci_unpacks_it() {
     require_root("debootstrap, chroot, file capabilities and ownership");
     let layout = debian_layout();

@@ -246,6 +246,10 @@ fn apt_repository() -> (tempfile::TempDir, String, String) {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
+)]
 fn apt_suites_architectures_epochs_and_verified_indexes() {
     let (repo, ed_key, rsa_key) = apt_repository();
     let server = servers::static_files(repo.path());
@@ -437,6 +441,10 @@ fn apkindex(stanzas: &[(&str, &str, &str, u64)], arch: &str) -> Vec<u8> {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn apk_versions_in_apk_order_with_pre_releases_and_architectures() {
     let root = tempfile::tempdir().unwrap();
     let repo = root.path().join("v3.20/main");

@@ -22,6 +22,10 @@ fn read(p: &Path) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn rootfs_applies_gzip_zstd_and_plain_layers_with_links_modes_and_metadata() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -122,6 +126,10 @@ fn rootfs_applies_gzip_zstd_and_plain_layers_with_links_modes_and_metadata() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn whiteouts_and_opaque_directories_apply_to_lower_layers() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -169,6 +177,10 @@ fn whiteouts_and_opaque_directories_apply_to_lower_layers() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn an_existing_symlink_is_replaced_never_written_through() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -200,6 +212,10 @@ fn an_existing_symlink_is_replaced_never_written_through() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn hostile_layers_fail_the_get_and_leave_nothing_behind() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -291,6 +307,10 @@ fn hostile_layers_fail_the_get_and_leave_nothing_behind() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_corrupted_layer_in_registry_storage_fails_the_get() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -360,6 +380,10 @@ fn multi_arch(
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn multi_arch_rootfs_follows_the_platform() {
     let reg = TestRegistry::start(Mode::Token);
     let seeder = Seeder::new(&reg);
@@ -389,6 +413,10 @@ fn hash_file(p: &Path) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn oci_layout_holds_every_verified_blob() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -462,6 +490,10 @@ fn oci_layout_holds_every_verified_blob() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn oci_format_writes_a_docker_archive() {
     let reg = TestRegistry::start(Mode::Basic);
     let seeder = Seeder::new(&reg);
@@ -509,6 +541,10 @@ fn oci_format_writes_a_docker_archive() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn aliases_name_every_version_tag_of_the_digest_and_the_highest_version() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);

@@ -94,6 +94,10 @@ fn request(reg: &TestRegistry, repo: &str, digest: &str) -> Value {
 /// entry replaced it), so the root filesystem is exactly what the layers describe, and nothing
 /// outside it is touched.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_directory_replaced_by_a_link_outside_keeps_its_modes_inside_on_get() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -126,6 +130,10 @@ fn a_directory_replaced_by_a_link_outside_keeps_its_modes_inside_on_get() {
 /// a merged-/usr conversion does): the modes and times recorded for `lib/x86_64` do not land
 /// on `usr/lib/x86_64`.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_directory_replaced_by_a_link_inside_leaves_the_link_target_alone() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -192,6 +200,10 @@ fn oci_archive_after(hostile: &[Entry], out: &Path) -> String {
 /// `out` of an archive: the same orders inside the one tar stream; the push succeeds (the
 /// layout in it is valid) and nothing outside is touched.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn an_archive_directory_replaced_by_a_link_outside_is_left_alone_on_put() {
     let reg = TestRegistry::start(Mode::Plain);
     let (outside, ssl) = outside_with_ssl();
@@ -300,6 +312,10 @@ type Case<'a> = (
 );
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn docker_archive_members_are_read_only_as_regular_files_inside_the_archive() {
     let reg = TestRegistry::start(Mode::Plain);
     let outside = tempfile::tempdir().unwrap();
@@ -368,6 +384,10 @@ fn docker_archive_members_are_read_only_as_regular_files_inside_the_archive() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_docker_archive_member_that_is_not_a_regular_file_is_refused() {
     let reg = TestRegistry::start(Mode::Plain);
     let good_layer = layer(&[Entry::File("f", b"fine", 0o644)], Compression::Plain);
@@ -393,6 +413,10 @@ fn a_docker_archive_member_that_is_not_a_regular_file_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn oci_archive_blobs_are_read_only_as_regular_files_inside_the_archive() {
     let reg = TestRegistry::start(Mode::Plain);
     let outside = tempfile::tempdir().unwrap();
@@ -425,6 +449,10 @@ fn oci_archive_blobs_are_read_only_as_regular_files_inside_the_archive() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn an_archive_that_is_a_device_is_refused_not_read_forever() {
     let reg = TestRegistry::start(Mode::Plain);
     let src = tempfile::tempdir().unwrap();

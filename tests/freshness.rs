@@ -25,6 +25,10 @@ fn req(reg: &TestRegistry, version: Value) -> Value {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn stale_only_when_the_base_moved_and_fresh_again_after_a_rebuild() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -100,6 +104,10 @@ fn stale_only_when_the_base_moved_and_fresh_again_after_a_rebuild() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn multi_arch_is_stale_when_one_platform_is() {
     let reg = TestRegistry::start(Mode::Token);
     let seeder = Seeder::new(&reg);
@@ -162,6 +170,10 @@ fn multi_arch_is_stale_when_one_platform_is() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_base_annotation_decides_without_reading_the_base_layers() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -194,6 +206,10 @@ fn a_base_annotation_decides_without_reading_the_base_layers() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_missing_base_is_a_clear_error() {
     let reg = TestRegistry::start(Mode::Plain);
     Seeder::new(&reg).layered("app", "latest", &[l("app", "1")], json!({}));

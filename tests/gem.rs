@@ -180,6 +180,10 @@ fn gem_server() -> (tempfile::TempDir, servers::Server) {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_python3, uptick_has_ruby)),
+    ignore = "needs python3; ruby and bundle (apt-get install python3 ruby ruby-bundler)"
+)]
 fn gem_compact_index_platforms_prereleases_requirements_and_cursor() {
     let (root, server) = gem_server();
     let base = format!("http://127.0.0.1:{}", server.port);
@@ -340,6 +344,10 @@ fn gem_compact_index_platforms_prereleases_requirements_and_cursor() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_python3, uptick_has_ruby)),
+    ignore = "needs python3; ruby and bundle (apt-get install python3 ruby ruby-bundler)"
+)]
 fn gem_versions_api_when_there_is_no_compact_index() {
     let (root, server) = gem_server();
     let base = format!("http://127.0.0.1:{}", server.port);
@@ -391,6 +399,10 @@ fn gem_versions_api_when_there_is_no_compact_index() {
 /// Bundler, reading the same compact index, picks what uptick picks: the fixture is a compact
 /// index a real client accepts (its `versions` file, info lines and checksums).
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_python3, uptick_has_ruby)),
+    ignore = "needs python3; ruby and bundle (apt-get install python3 ruby ruby-bundler)"
+)]
 fn bundler_resolves_the_same_index_to_the_same_version() {
     let (_root, server) = gem_server();
     let base = format!("http://127.0.0.1:{}", server.port);

@@ -11,6 +11,10 @@ fn read(dir: &std::path::Path, name: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn skip_download_writes_version_files_and_metadata() {
     let reg = TestRegistry::start(Mode::Token);
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
@@ -34,6 +38,10 @@ fn skip_download_writes_version_files_and_metadata() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn labels_and_annotations_matching_regexes_are_metadata_sorted_by_key() {
     let reg = TestRegistry::start(Mode::Plain);
     let v = Seeder::new(&reg).image(
@@ -73,6 +81,10 @@ fn labels_and_annotations_matching_regexes_are_metadata_sorted_by_key() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn labels_of_a_multi_arch_image_come_from_the_chosen_platform() {
     let reg = TestRegistry::start(Mode::Plain);
     let (index, _) = Seeder::new(&reg).multi_arch("multi", "latest", "m");
@@ -106,6 +118,10 @@ fn labels_of_a_multi_arch_image_come_from_the_chosen_platform() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_digest_that_is_gone_fails_the_get() {
     let reg = TestRegistry::start(Mode::Plain);
     Seeder::new(&reg).image("app", "latest", "one", &[], &[]);

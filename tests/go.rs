@@ -224,6 +224,10 @@ fn src(proxy: &str, module: &str, extra: Value) -> Value {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn go_proxy_lists_orders_and_constrains_releases() {
     let tree = goproxy_tree();
     let proxy = GoProxy::start(tree.path(), None);
@@ -293,6 +297,10 @@ fn go_proxy_lists_orders_and_constrains_releases() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn go_in_writes_version_time_and_zip_url() {
     let tree = goproxy_tree();
     let proxy = GoProxy::start(tree.path(), None);
@@ -359,6 +367,10 @@ fn go_in_writes_version_time_and_zip_url() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn go_errors_not_found_and_bad_paths() {
     let tree = goproxy_tree();
     let proxy = GoProxy::start(tree.path(), None);
@@ -416,6 +428,10 @@ fn go_errors_not_found_and_bad_paths() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn go_credentials_go_only_to_the_proxy() {
     use base64::Engine as _;
     let tree = goproxy_tree();

@@ -116,6 +116,10 @@ fn read(dir: &Path, file: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn http_chart_repository_versions_downloads_and_credentials() {
     let password = crate::support::secret("helm-repo-Pa55");
     let repo = tempfile::tempdir().unwrap();
@@ -286,6 +290,10 @@ fn http_chart_repository_versions_downloads_and_credentials() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn yaml_bombs_and_pages_that_are_not_indexes_are_refused() {
     let logs = tempfile::tempdir().unwrap();
     // A billion laughs: nine levels of nine aliases (9^9 strings once expanded).
@@ -352,6 +360,10 @@ fn push_chart(seed: &Seeder<'_>, repo: &str, tag: &str, version: &str, created: 
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn oci_chart_tags_are_versions_with_build_metadata_mapped_back() {
     let reg = TestRegistry::start(Mode::Token);
     let seed = Seeder::new(&reg);
@@ -468,6 +480,10 @@ fn oci_chart_tags_are_versions_with_build_metadata_mapped_back() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn oci_charts_over_tls_with_a_private_ca_and_basic_credentials() {
     let reg = TestRegistry::start(Mode::TlsBasic);
     let seed = Seeder::new(&reg);

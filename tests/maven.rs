@@ -103,6 +103,10 @@ fn read(dir: &Path, file: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_maven, uptick_has_python3)),
+    ignore = "needs java, javac, mvn and Maven's deploy plugin; python3 (apt-get install maven default-jdk-headless libmaven-deploy-plugin-java python3)"
+)]
 fn maven_order_is_comparable_version_not_release_with_ranges_and_cursor() {
     let repo = repository();
     let metadata = read(repo, &format!("{GROUP_PATH}/demo/maven-metadata.xml"));
@@ -173,6 +177,10 @@ fn maven_order_is_comparable_version_not_release_with_ranges_and_cursor() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_maven, uptick_has_python3)),
+    ignore = "needs java, javac, mvn and Maven's deploy plugin; python3 (apt-get install maven default-jdk-headless libmaven-deploy-plugin-java python3)"
+)]
 fn maven_in_writes_the_main_artifact_and_downloads_it_verified() {
     let copy = repository_copy();
     let dir = copy.path().join(GROUP_PATH).join("demo");
@@ -298,6 +306,10 @@ fn maven_in_writes_the_main_artifact_and_downloads_it_verified() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_maven, uptick_has_python3)),
+    ignore = "needs java, javac, mvn and Maven's deploy plugin; python3 (apt-get install maven default-jdk-headless libmaven-deploy-plugin-java python3)"
+)]
 fn maven_refuses_files_that_miss_their_sidecar_hash() {
     let copy = repository_copy();
     let dir = copy.path().join(GROUP_PATH).join("demo");
@@ -454,6 +466,10 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, 
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_maven, uptick_has_python3)),
+    ignore = "needs java, javac, mvn and Maven's deploy plugin; python3 (apt-get install maven default-jdk-headless libmaven-deploy-plugin-java python3)"
+)]
 fn maven_credentials_go_only_to_the_repository_host() {
     let repo = repository();
     let logs = tempfile::tempdir().unwrap();

@@ -74,6 +74,10 @@ fn read(p: &Path) -> String {
 /// every format) leaves DEST exactly as it was: no `rootfs/`, `digest`, `tag`, `labels.json`,
 /// `metadata.json`, temporary file or staging directory.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_failure_after_the_download_leaves_dest_as_it_found_it() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -142,6 +146,10 @@ impl Drop for Tmpfs {
 /// ENOSPC while the small outputs are written (the layer fills a 1 MiB tmpfs exactly, so
 /// `metadata.json` finds no room): the get fails naming the error and DEST is as it was.
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_root)),
+    ignore = "needs docker-registry; root (apt-get install docker-registry; run as root, as ci/test does: a tmpfs, a second uid, chroot)"
+)]
 fn a_full_disk_fails_the_get_and_leaves_dest_as_it_found_it() {
     require_root("mounts a 1 MiB tmpfs as DEST");
     let reg = TestRegistry::start(Mode::Plain);
@@ -181,6 +189,10 @@ fn a_full_disk_fails_the_get_and_leaves_dest_as_it_found_it() {
 /// the next get into DEST removes it, and what earlier versions left under their names
 /// (`.rootfs.uptick-<pid>`, …) when their pid is gone — not what a running process owns.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn leftovers_of_a_killed_get_are_swept_by_the_next_run() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -263,6 +275,10 @@ fn leftovers_of_a_killed_get_are_swept_by_the_next_run() {
 /// kill -9 of an `out` pushing an archive leaves its private unpack directory in `$TMPDIR`;
 /// the next `out` removes it.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn leftovers_of_a_killed_put_are_swept_by_the_next_run() {
     let reg = TestRegistry::start(Mode::Plain);
     let (port, hold, seen) = stalling_proxy(reg.port, "/blobs/uploads/".into());
@@ -332,6 +348,10 @@ fn manifest(reg: &TestRegistry, repo: &str, reference: &str) -> Value {
 /// directory planted at `uptick-out-<pid>` is neither used nor removed, and the private
 /// directory a push unpacks into is mode 0700 — the other user cannot read the blobs.
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_root)),
+    ignore = "needs docker-registry; root (apt-get install docker-registry; run as root, as ci/test does: a tmpfs, a second uid, chroot)"
+)]
 fn another_users_plants_in_a_shared_tmpdir_are_never_followed_or_reused() {
     require_root("acts as a second uid (nobody) planting files");
     let shared = tempfile::tempdir().unwrap();
@@ -451,6 +471,10 @@ fn another_users_plants_in_a_shared_tmpdir_are_never_followed_or_reused() {
 /// Sparse files are refused with a clear error before anything is written: a 2 KiB layer
 /// declaring a 4 GiB file (GNU `S` entry, or PAX `GNU.sparse.*` records) fails at once.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn sparse_files_are_refused_before_anything_is_written() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -498,6 +522,10 @@ fn xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
 /// owner (a chown would clear the capability); others are skipped. The layer's own `./` entry
 /// sets the root's mode, owner and mtime.
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_root)),
+    ignore = "needs docker-registry; root (apt-get install docker-registry; run as root, as ci/test does: a tmpfs, a second uid, chroot)"
+)]
 fn xattrs_and_the_layers_root_entry_are_applied() {
     require_root("file capabilities and ownership need root");
     let reg = TestRegistry::start(Mode::Plain);
@@ -610,6 +638,10 @@ fn concurrent_checks_keep_every_host_in_the_discovery_cache() {
 /// The discovery cache drops entries older than its hour when it writes: a run reads a file of
 /// the hosts it can still use, not of every registry it ever met.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn expired_discovery_entries_are_dropped_when_the_cache_is_written() {
     let reg = TestRegistry::start(Mode::Plain);
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);

@@ -5,6 +5,10 @@ use crate::support::{check, get, versions};
 use serde_json::{json, Value};
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_pypiserver),
+    ignore = "needs pypiserver (pip install pypiserver)"
+)]
 fn pypi_versions_in_pep440_order_with_filters_and_cursor() {
     let dir = tempfile::tempdir().unwrap();
     for f in [
@@ -80,6 +84,10 @@ fn pypi_versions_in_pep440_order_with_filters_and_cursor() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn crates_sparse_index_skips_yanked_and_uses_cargo_requirements() {
     let dir = tempfile::tempdir().unwrap();
     let lines = [
@@ -187,6 +195,10 @@ fn git(dir: &std::path::Path, args: &[&str]) {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_git, uptick_has_python3)),
+    ignore = "needs git; python3 (apt-get install git python3)"
+)]
 fn git_tags_over_file_and_smart_http_without_cloning() {
     let root = tempfile::tempdir().unwrap();
     let work = root.path().join("work");
@@ -387,6 +399,10 @@ fn conditional_requests_reuse_the_kept_list_on_304() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_pypiserver),
+    ignore = "needs pypiserver (pip install pypiserver)"
+)]
 fn download_fetches_matching_files_verified_by_their_published_hash() {
     use crate::support::fake::{self, Reply};
     // PyPI: pypiserver publishes `#sha256=` on every link.
@@ -741,6 +757,10 @@ fn metadata_names(out: &Value) -> Vec<String> {
 /// pypiserver (PEP 503 HTML, `#sha256=` on every link, no upload times): `tag` is the version;
 /// `url` and `checksum` are the sdist's, else the only file's, else left out.
 #[test]
+#[cfg_attr(
+    not(uptick_has_pypiserver),
+    ignore = "needs pypiserver (pip install pypiserver)"
+)]
 fn pypi_in_writes_tag_and_the_sdists_url_and_checksum() {
     use crate::support::{dest_files, files_of, seed::sha256};
     let dir = tempfile::tempdir().unwrap();
@@ -1051,6 +1071,10 @@ fn npm_in_writes_tarball_integrity_and_publish_time() {
 /// its markers expanded), `checksum` the index line's `cksum`; the sparse index has no publish
 /// time, so no `published_at`. No `config.json`: no `url` (a warning), and no download.
 #[test]
+#[cfg_attr(
+    not(uptick_has_python3),
+    ignore = "needs python3 (apt-get install python3)"
+)]
 fn crates_in_writes_the_download_url_and_cksum() {
     use crate::support::{dest_files, files_of, seed::sha256};
     let index = tempfile::tempdir().unwrap();

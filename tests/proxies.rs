@@ -24,6 +24,10 @@ fn check_with(source: serde_json::Value, env: &[(&str, &str)]) -> Run {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_pypiserver)),
+    ignore = "needs docker-registry; pypiserver (apt-get install docker-registry; pip install pypiserver)"
+)]
 fn requests_go_through_the_environments_proxy_unless_no_proxy_says_otherwise() {
     let proxy_password = secret("proxy-password-example");
     let expected = format!(

@@ -40,6 +40,10 @@ fn blob_uploads(log: &[(String, String, u16)]) -> usize {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn push_layout_with_version_and_bumped_aliases_latest_last() {
     let reg = TestRegistry::start(Mode::Token);
     let src = tempfile::tempdir().unwrap();
@@ -93,6 +97,10 @@ fn push_layout_with_version_and_bumped_aliases_latest_last() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn bump_aliases_follow_upstream_rules() {
     let reg = TestRegistry::start(Mode::Plain);
     let src = tempfile::tempdir().unwrap();
@@ -152,6 +160,10 @@ fn bump_aliases_follow_upstream_rules() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn push_multi_arch_layout_children_before_index() {
     let reg = TestRegistry::start(Mode::Basic);
     let src = tempfile::tempdir().unwrap();
@@ -189,6 +201,10 @@ fn push_multi_arch_layout_children_before_index() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn push_docker_and_oci_archives() {
     let reg = TestRegistry::start(Mode::Plain);
     let src = tempfile::tempdir().unwrap();
@@ -214,6 +230,10 @@ fn push_docker_and_oci_archives() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn promote_in_the_same_repository_moves_no_blob() {
     let reg = TestRegistry::start(Mode::Token);
     let src = tempfile::tempdir().unwrap();
@@ -252,6 +272,10 @@ fn promote_in_the_same_repository_moves_no_blob() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn promote_across_repositories_mounts_and_across_registries_copies() {
     let reg = TestRegistry::start(Mode::Token);
     let src = tempfile::tempdir().unwrap();
@@ -314,6 +338,10 @@ fn promote_across_repositories_mounts_and_across_registries_copies() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn bad_put_input_fails_before_any_write() {
     let reg = TestRegistry::start(Mode::Plain);
     let src = tempfile::tempdir().unwrap();
@@ -404,6 +432,10 @@ fn bad_put_input_fails_before_any_write() {
 /// directory's name with `/`, at most 20 names and a count of the rest), so a wrong name or
 /// extension shows at once; nothing is written.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_glob_matching_nothing_lists_what_is_there() {
     let reg = TestRegistry::start(Mode::Plain);
     let src = tempfile::tempdir().unwrap();
@@ -478,6 +510,10 @@ fn random_layer(bytes: usize) -> Vec<u8> {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn refused_monolithic_upload_falls_back_to_chunks() {
     use crate::support::proxy::{self, Action};
     let reg = TestRegistry::start(Mode::Plain);
@@ -521,6 +557,10 @@ fn refused_monolithic_upload_falls_back_to_chunks() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_declined_mount_falls_back_to_a_streamed_copy() {
     use crate::support::proxy::{self, Action};
     let reg = TestRegistry::start(Mode::Plain);
@@ -557,6 +597,10 @@ fn a_declined_mount_falls_back_to_a_streamed_copy() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_failed_tag_leaves_latest_where_it_was() {
     use crate::support::proxy::{self, Action};
     let reg = TestRegistry::start(Mode::Plain);
@@ -594,6 +638,10 @@ fn a_failed_tag_leaves_latest_where_it_was() {
 /// A promotion to several tags: the fixed tags are PUT concurrently (the first is held at the
 /// proxy until the others have arrived), `latest` only after every one of them was answered.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn promote_writes_fixed_tags_concurrently_and_latest_last() {
     use crate::support::proxy::{self, Action};
     use std::sync::{Arc, Condvar, Mutex};
@@ -679,6 +727,10 @@ fn promote_writes_fixed_tags_concurrently_and_latest_last() {
 /// while they are sent, so the upload breaks off before its last byte; the error names the
 /// blob and its file, the registry holds neither that blob nor any tag.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_blob_changed_on_disk_fails_its_upload_naming_it_and_writes_no_tag() {
     let reg = TestRegistry::start(Mode::Plain);
     let src = tempfile::tempdir().unwrap();
@@ -731,6 +783,10 @@ fn a_blob_changed_on_disk_fails_its_upload_naming_it_and_writes_no_tag() {
 /// from the repository the first push wrote (remembered across runs), with no HEAD first and no
 /// byte sent again.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_push_to_a_new_repository_mounts_remembered_blobs() {
     let reg = TestRegistry::start(Mode::Token);
     let src = tempfile::tempdir().unwrap();
@@ -768,6 +824,10 @@ fn a_push_to_a_new_repository_mounts_remembered_blobs() {
 /// push of the same layers to a new repository mounts them from the repository they were
 /// pulled from, sending no byte.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_push_mounts_blobs_an_earlier_get_pulled() {
     let reg = TestRegistry::start(Mode::Token);
     let src = tempfile::tempdir().unwrap();

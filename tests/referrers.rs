@@ -64,6 +64,10 @@ fn three_versions(reg: &TestRegistry, good: &Key, other: &Key) -> Vec<Pushed> {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn check_emits_only_signed_versions_and_says_which_it_skipped() {
     let reg = TestRegistry::start(Mode::Plain);
     let (good, other) = (Key::ecdsa(), Key::ed25519());
@@ -96,6 +100,10 @@ fn check_emits_only_signed_versions_and_says_which_it_skipped() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn in_refuses_wrong_key_other_digest_and_tampered_payload_before_writing() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -177,6 +185,10 @@ fn in_refuses_wrong_key_other_digest_and_tampered_payload_before_writing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn docker_reference_is_checked_only_when_repositories_are_listed() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -206,6 +218,10 @@ fn docker_reference_is_checked_only_when_repositories_are_listed() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_openssl),
+    ignore = "needs openssl (apt-get install openssl)"
+)]
 fn a_bad_key_is_refused_before_any_request_naming_it() {
     let key = Key::ecdsa();
     // Nobody listens there: an error about the key proves nothing was asked first.
@@ -269,6 +285,10 @@ fn a_bad_key_is_refused_before_any_request_naming_it() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn promote_refuses_an_unsigned_image_and_writes_nothing() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -356,6 +376,10 @@ fn digest_of(v: &Value) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn promotion_to_another_registry_carries_signature_attestation_sbom_and_referrers() {
     let staging = TestRegistry::start(Mode::Plain);
     let prod = TestRegistry::start(Mode::Basic);
@@ -423,6 +447,10 @@ fn promotion_to_another_registry_carries_signature_attestation_sbom_and_referrer
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn carrying_merges_with_another_signers_entries_on_the_target() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -513,6 +541,10 @@ fn carrying_merges_with_another_signers_entries_on_the_target() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn referrers_false_carries_nothing_and_an_index_keeps_its_attestation_manifests() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -624,6 +656,10 @@ fn fake_image(fake: &Oci11, repo: &str, tag: &str) -> Pushed {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_source_with_the_referrers_api_is_read_by_it_and_a_target_without_gets_the_tag_schema() {
     let fake = Oci11::start();
     let key = Key::ed25519();
@@ -715,6 +751,10 @@ fn a_source_with_the_referrers_api_is_read_by_it_and_a_target_without_gets_the_t
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_target_that_takes_subject_manifests_gets_no_tag_schema_index() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -753,6 +793,10 @@ fn a_target_that_takes_subject_manifests_gets_no_tag_schema_index() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn in_writes_the_referrers_into_the_layout_and_out_pushes_them() {
     let staging = TestRegistry::start(Mode::Plain);
     let prod = TestRegistry::start(Mode::Basic);
@@ -859,6 +903,10 @@ fn in_writes_the_referrers_into_the_layout_and_out_pushes_them() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_openssl)),
+    ignore = "needs docker-registry; openssl (apt-get install docker-registry openssl)"
+)]
 fn rsa_keys_verify_pkcs1_and_pss_signatures_made_by_openssl() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -959,6 +1007,10 @@ fn a_signature_kept_as_an_oci_referrer_is_found_by_the_artifact_type_filter() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_verified_tag_check_costs_the_signature_manifest_and_its_payload() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -1165,6 +1217,10 @@ fn signatures_examined_per_digest_share_one_budget_across_tag_and_referrers() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_openssl),
+    ignore = "needs openssl (apt-get install openssl)"
+)]
 fn an_rsa_key_of_1024_bits_is_refused_naming_it_and_its_size() {
     let port = crate::support::free_port();
     let dir = tempfile::tempdir().unwrap();
@@ -1202,6 +1258,10 @@ fn an_rsa_key_of_1024_bits_is_refused_naming_it_and_its_size() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_valid_signature_over_another_payload_is_refused() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -1291,6 +1351,10 @@ fn a_referrers_api_that_ignores_the_artifact_type_filter_is_filtered_here() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_target_cosign_manifest_whose_config_is_an_array_is_an_error_not_a_panic() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
@@ -1329,6 +1393,10 @@ fn a_target_cosign_manifest_whose_config_is_an_array_is_an_error_not_a_panic() {
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_layout_of_another_tool_listing_referrers_beside_the_image_carries_them() {
     // As `oras copy -r --to-oci-layout` leaves it: no `single-image-digest`; `index.json` lists
     // the image (by its tag name) and an artifact whose `subject` is the image.
@@ -1514,6 +1582,10 @@ fn a_stray_referrer_listed_by_the_api_is_not_carried_nor_attached_to_another_ima
 }
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn a_stray_referrer_in_the_tag_schema_index_is_not_carried() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);

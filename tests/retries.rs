@@ -10,6 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn transient_failures_are_retried_and_permanent_ones_are_not() {
     let reg = TestRegistry::start(Mode::Plain);
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
@@ -68,6 +72,10 @@ fn transient_failures_are_retried_and_permanent_ones_are_not() {
 /// A blob GET redirected to another host (as S3-backed registries do) works and never carries
 /// the registry's `Authorization` there.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn redirected_blobs_never_carry_the_registry_credentials() {
     use crate::support::fake::{self, Reply};
     use crate::support::layers::{layer, media_type, Compression, Entry};
@@ -133,6 +141,10 @@ fn redirected_blobs_never_carry_the_registry_credentials() {
 /// upload start / PUT), each injected once as a 503 or a dropped connection: a whole
 /// push → check → get → promote cycle still succeeds, retrying each.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn one_fault_per_endpoint_class_is_survived() {
     use crate::support::layout;
     use std::collections::HashSet;
@@ -229,6 +241,10 @@ fn one_fault_per_endpoint_class_is_survived() {
 
 /// A manifest, a tag list and a config whose bodies break off half-way are read again.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn truncated_documents_are_read_again() {
     use std::collections::HashSet;
     use std::sync::Mutex;
@@ -273,6 +289,10 @@ fn truncated_documents_are_read_again() {
 /// The token endpoint and the package index are endpoint classes too: a 503, a dropped
 /// connection and a body that breaks off are each recovered from.
 #[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_pypiserver)),
+    ignore = "needs docker-registry; pypiserver (apt-get install docker-registry; pip install pypiserver)"
+)]
 fn token_and_package_index_faults_are_survived() {
     let faults = |n: usize, path: &str| match n {
         0 => Action::Reply(Reply::new(503, "")),
@@ -320,6 +340,10 @@ fn token_and_package_index_faults_are_survived() {
 
 /// A 403 is permanent — unless it carries rate-limit headers, which are obeyed.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn rate_limited_403_waits_as_told_and_plain_403_fails_fast() {
     let reg = TestRegistry::start(Mode::Plain);
     let v = Seeder::new(&reg).image("app", "latest", "one", &[], &[]);
@@ -370,6 +394,10 @@ fn rate_limited_403_waits_as_told_and_plain_403_fails_fast() {
 /// Faults that outlast the retries fail cleanly: a failed `in` leaves DEST empty, a failed
 /// `out` leaves `latest` on the old digest.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn persistent_faults_leave_no_partial_results() {
     use crate::support::layers::{layer, Compression, Entry};
     use crate::support::layout;
@@ -423,6 +451,10 @@ fn persistent_faults_leave_no_partial_results() {
 /// A layer stream that breaks off (twice) is picked up where it stopped with a `Range` request,
 /// and the whole is still verified against its digest.
 #[test]
+#[cfg_attr(
+    not(uptick_has_docker_registry),
+    ignore = "needs docker-registry (apt-get install docker-registry)"
+)]
 fn broken_layer_streams_resume_with_range_requests() {
     use crate::support::layers::{layer, media_type, Compression, Entry};
     use crate::support::seed::sha256;

@@ -32,4 +32,5 @@ mod put;
 mod referrers;
 mod retries;
 mod schema;
+mod tools;
 mod version_rules;

@@ -5,6 +5,10 @@ use crate::support::{check, versions};
 use serde_json::json;
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_pypiserver),
+    ignore = "needs pypiserver (pip install pypiserver)"
+)]
 fn pypi_constraints_follow_pep_440_as_packaging_applies_it() {
     let dir = tempfile::tempdir().unwrap();
     for v in [
@@ -142,6 +146,7 @@ fn npm_ranges_follow_node_semver_with_include_prerelease() {
 }
 
 #[test]
+#[cfg_attr(not(uptick_has_git), ignore = "needs git (apt-get install git)")]
 fn git_tags_are_read_loosely_under_node_semver_ranges() {
     let root = tempfile::tempdir().unwrap();
     let run_git = |args: &[&str]| {
@@ -204,6 +209,10 @@ fn absent_false_true(source: &serde_json::Value, cursor: Option<&str>) -> [Vec<S
 const NONE: Vec<&str> = Vec::new();
 
 #[test]
+#[cfg_attr(
+    not(uptick_has_pypiserver),
+    ignore = "needs pypiserver (pip install pypiserver)"
+)]
 fn pypi_pre_releases_false_admits_none_even_when_only_pre_releases_match() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("tool-1.0.dev1.tar.gz"), b"sdist").unwrap();
@@ -263,6 +272,7 @@ fn npm_pre_releases_false_admits_none_even_through_a_comparator_of_the_same_tupl
 }
 
 #[test]
+#[cfg_attr(not(uptick_has_git), ignore = "needs git (apt-get install git)")]
 fn git_tag_pre_releases_false_admits_none_even_through_a_comparator_of_the_same_tuple() {
     let root = tempfile::tempdir().unwrap();
     for args in [

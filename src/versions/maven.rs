@@ -802,6 +802,10 @@ public class RangeOracle {
     /// Every row above, put to Maven 3.8.7 itself: the order rows to `ComparableVersion`'s
     /// `main` (`java -jar maven-artifact-3.x.jar A B`), the range rows to `VersionRange`.
     #[test]
+    #[cfg_attr(
+        not(uptick_has_maven),
+        ignore = "needs java, javac, mvn and Maven's deploy plugin (apt-get install maven default-jdk-headless libmaven-deploy-plugin-java)"
+    )]
     fn rows_agree_with_maven() {
         let pairs: Vec<(&str, &str)> = ORDER.iter().map(|(a, _, b)| (*a, *b)).collect();
         let maven = maven_order(&pairs);
@@ -836,6 +840,10 @@ public class RangeOracle {
     /// missing), brackets and single versions, answered by uptick and by Maven 3.8.7's
     /// `VersionRange` (`invalid` included).
     #[test]
+    #[cfg_attr(
+        not(uptick_has_maven),
+        ignore = "needs java, javac, mvn and Maven's deploy plugin (apt-get install maven default-jdk-headless libmaven-deploy-plugin-java)"
+    )]
     fn generated_ranges_agree_with_maven() {
         const POOL: &[&str] = &[
             "0.9",
@@ -912,6 +920,10 @@ public class RangeOracle {
     /// every qualifier and alias, unknown words, empty parts, both separators and
     /// digit/letter switches), ordered by uptick and by Maven 3.8.7's `ComparableVersion`.
     #[test]
+    #[cfg_attr(
+        not(uptick_has_maven),
+        ignore = "needs java, javac, mvn and Maven's deploy plugin (apt-get install maven default-jdk-headless libmaven-deploy-plugin-java)"
+    )]
     fn generated_versions_agree_with_maven() {
         const PARTS: &[&str] = &[
             "0",
