@@ -49,6 +49,22 @@ fn assert_refused_between(line: &str, from: &str, to: &str) {
     );
 }
 
+/// A cloud login refused for a host outside the cloud: `refusal` and how to allow the host
+/// (`cloud_login_hosts`) in the error, and neither the cloud (`asked`) nor the registry
+/// (`seen`) was asked anything.
+fn assert_refused_unasked(line: &str, refusal: &str, asked: &Log, seen: &Log) {
+    assert!(
+        asked.lock().unwrap().is_empty() && seen.lock().unwrap().is_empty(),
+        "requests were made: {:?} {:?}",
+        asked.lock().unwrap(),
+        seen.lock().unwrap()
+    );
+    assert!(
+        line.contains(refusal) && line.contains("cloud_login_hosts"),
+        "{line}"
+    );
+}
+
 /// A docker `identitytoken` is POSTed to the token realm; a 307 from there to another port
 /// must not carry it along.
 #[test]
@@ -187,17 +203,11 @@ fn azure_tokens_go_only_to_azure_registries_unless_listed() {
     let host = format!("127.0.0.1:{registry}");
     let mut source = json!({"repository": format!("{host}/app"), "tag": "latest", "azure_acr": true, "debug": true});
     let line = check_env(&source, &env).fails();
-    assert!(
-        asked.lock().unwrap().is_empty() && seen.lock().unwrap().is_empty(),
-        "requests were made: {:?} {:?}",
-        asked.lock().unwrap(),
-        seen.lock().unwrap()
-    );
-    assert!(
-        line.contains(&format!(
-            "source.azure_acr: `{host}` is not an Azure Container Registry host"
-        )) && line.contains("cloud_login_hosts"),
-        "{line}"
+    assert_refused_unasked(
+        &line,
+        &format!("source.azure_acr: `{host}` is not an Azure Container Registry host"),
+        &asked,
+        &seen,
     );
     // Listed, the host is logged in to: the exchange reaches it with the AAD token.
     source["cloud_login_hosts"] = json!([host]);
@@ -249,17 +259,11 @@ fn ecr_tokens_go_only_to_ecr_registries_unless_listed() {
     let source = json!({"repository": format!("{host}/app"), "tag": "latest", "aws_region": "us-east-1",
         "aws_access_key_id": "AKIAUPTICKEXAMPLE09", "aws_secret_access_key": secret("uptickSecretAccessKey/ORIGINS"), "debug": true});
     let line = check_env(&source, &env).fails();
-    assert!(
-        asked.lock().unwrap().is_empty() && seen.lock().unwrap().is_empty(),
-        "requests were made: {:?} {:?}",
-        asked.lock().unwrap(),
-        seen.lock().unwrap()
-    );
-    assert!(
-        line.contains(&format!(
-            "source.aws_region: `{host}` is not an ECR registry"
-        )) && line.contains("cloud_login_hosts"),
-        "{line}"
+    assert_refused_unasked(
+        &line,
+        &format!("source.aws_region: `{host}` is not an ECR registry"),
+        &asked,
+        &seen,
     );
 }
 

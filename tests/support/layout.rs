@@ -5,7 +5,8 @@ use super::seed::{sha256, OCI_INDEX, OCI_MANIFEST};
 use serde_json::{json, Value};
 use std::path::Path;
 
-fn put_blob(layout: &Path, bytes: &[u8]) -> String {
+/// Stores `bytes` under `blobs/sha256/` of `layout`; returns their digest.
+pub fn put_blob(layout: &Path, bytes: &[u8]) -> String {
     let digest = sha256(bytes);
     let dir = layout.join("blobs/sha256");
     std::fs::create_dir_all(&dir).unwrap();
@@ -30,7 +31,8 @@ pub fn image(layout: &Path, layers: &[Vec<u8>], arch: &str) -> (String, Vec<u8>)
     (put_blob(layout, &manifest), manifest)
 }
 
-fn finish(layout: &Path, entries: Vec<Value>) {
+/// Writes `oci-layout` and an `index.json` listing `entries`.
+pub fn finish(layout: &Path, entries: Vec<Value>) {
     std::fs::write(
         layout.join("oci-layout"),
         r#"{"imageLayoutVersion":"1.0.0"}"#,
