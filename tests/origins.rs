@@ -40,8 +40,14 @@ fn check_env(source: &Value, env: &[(&str, &str)]) -> Run {
     run_env(Bin::Check, &json!({"source": source}).to_string(), &[], env)
 }
 
-/// The refusal names both origins, scheme://host:port, and the run stopped there.
-fn assert_refused_between(line: &str, from: &str, to: &str) {
+/// The refusal names both origins, scheme://host:port, and the run stopped there: the other
+/// origin (`seen`) was sent nothing.
+fn assert_refused_between(line: &str, from: &str, to: &str, seen: &Log) {
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the other origin was sent: {:?}",
+        seen.lock().unwrap()
+    );
     assert!(
         line.contains(&format!("refused to follow a redirect from {from} to {to}"))
             && line.contains("a request body is sent only to the origin it was built for"),
@@ -90,15 +96,11 @@ fn a_token_realm_redirect_never_carries_the_identity_token() {
     .unwrap();
     let source = json!({"repository": format!("127.0.0.1:{port}/app"), "tag": "latest", "docker_config": config, "debug": true});
     let line = check_env(&source, &[("TMPDIR", &tmp_env(dir.path()))]).fails();
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "the other origin was sent: {:?}",
-        seen.lock().unwrap()
-    );
     assert_refused_between(
         &line,
         &format!("http://127.0.0.1:{port}"),
         &format!("http://127.0.0.1:{evil}"),
+        &seen,
     );
 }
 
@@ -138,15 +140,11 @@ fn an_acr_exchange_redirect_never_carries_the_aad_token() {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let source = json!({"repository": "uptick.azurecr.io/app", "tag": "latest", "azure_acr": true, "ca_certs": [acr.ca_pem], "debug": true});
     let line = check_env(&source, &env).fails();
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "the other origin was sent: {:?}",
-        seen.lock().unwrap()
-    );
     assert_refused_between(
         &line,
         "https://uptick.azurecr.io:443",
         &format!("http://127.0.0.1:{evil}"),
+        &seen,
     );
 }
 
@@ -172,12 +170,7 @@ fn an_sts_redirect_never_carries_the_web_identity_token() {
     ];
     let source = json!({"repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app", "tag": "latest", "aws_region": "us-east-1", "debug": true});
     let line = check_env(&source, &env).fails();
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "the other origin was sent: {:?}",
-        seen.lock().unwrap()
-    );
-    assert_refused_between(&line, &endpoint, &format!("http://127.0.0.1:{evil}"));
+    assert_refused_between(&line, &endpoint, &format!("http://127.0.0.1:{evil}"), &seen);
 }
 
 /// `azure_acr` against a registry outside Azure: refused before any request (not even the
