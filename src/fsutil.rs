@@ -355,6 +355,15 @@ const DIR_FLAGS: OFlags = OFlags::DIRECTORY
     .union(OFlags::NOFOLLOW)
     .union(OFlags::CLOEXEC);
 
+/// How a directory is opened: readable, or as an `O_PATH` handle for `*at` calls.
+fn dir_mode(readable: bool) -> OFlags {
+    if readable {
+        OFlags::RDONLY
+    } else {
+        OFlags::PATH
+    }
+}
+
 /// Opens the directory `rel` (plain names only: no `..`, no root) below the directory `root`
 /// without following any link on the way or at the end, readable (for `fchmod`, `futimens`,
 /// listing) or as an `O_PATH` handle (for `*at` calls). `openat2` with `RESOLVE_BENEATH |
@@ -365,11 +374,7 @@ pub(crate) fn open_dir_beneath(
     rel: &Path,
     readable: bool,
 ) -> io::Result<OwnedFd> {
-    let mode = if readable {
-        OFlags::RDONLY
-    } else {
-        OFlags::PATH
-    };
+    let mode = dir_mode(readable);
     let mut names = Vec::new();
     for c in rel.components() {
         match c {
@@ -431,11 +436,7 @@ pub(crate) fn open_subdir(
     name: &OsStr,
     readable: bool,
 ) -> io::Result<OwnedFd> {
-    let mode = if readable {
-        OFlags::RDONLY
-    } else {
-        OFlags::PATH
-    };
+    let mode = dir_mode(readable);
     let fd = rustix::fs::openat(dir, name, mode | DIR_FLAGS, Mode::empty())?;
     checked_dir(fd, readable)
 }

@@ -103,6 +103,33 @@ pub fn clean(text: &str) -> String {
     out
 }
 
+/// A name (a file name, say) as a one-line message shows it: control characters and quotes
+/// escaped, cut after `max_chars` characters with `…`.
+pub fn shown_name(name: &str, max_chars: usize) -> String {
+    let mut shown: String = name
+        .chars()
+        .take(max_chars)
+        .flat_map(char::escape_debug)
+        .collect();
+    if name.chars().nth(max_chars).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// `a, b/, … and 3 more` of `total` names of which `names` are shown; `none` for none.
+pub fn shown_list(names: Vec<String>, total: usize) -> String {
+    if names.is_empty() {
+        return "none".to_string();
+    }
+    let more = total.saturating_sub(names.len());
+    let mut list = names.join(", ");
+    if more > 0 {
+        list.push_str(&format!(", … and {more} more"));
+    }
+    list
+}
+
 /// Writes one line to stderr: secrets scrubbed, control characters escaped.
 pub fn info(msg: impl std::fmt::Display) {
     let text = clean(&msg.to_string());

@@ -599,7 +599,7 @@ pub const PACKAGE_KEYS: [&str; 12] = [
 
 /// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each
 /// mode's `source`, get params and put params, and the versions; generated from these types
-/// (`tests/schema.rs` keeps `schema/` and the README tables in step with them).
+/// (`tests/schema.rs` keeps `schema/` and the field tables of `docs/` in step with them).
 pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
     fn one<T: schemars::JsonSchema>(title: &str) -> serde_json::Value {
         let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();

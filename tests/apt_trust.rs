@@ -6,7 +6,7 @@
 //! `dpkg-deb` and `apt-ftparchive` and signed by `gpg` (`--faked-system-time` for the past).
 
 use crate::distro_packages::{deb, gpg, sh, suite};
-use crate::support::{check, servers};
+use crate::support::{check, servers, versions};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -230,14 +230,6 @@ impl Repo {
         extra["signed_by"] = json!(key);
         check(&json!({ "source": self.source(name, extra) }))
     }
-}
-
-fn versions(out: &Value) -> Vec<String> {
-    out.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["version"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]

@@ -3,19 +3,11 @@
 //! `APKINDEX.tar.gz` in apk's documented format, served by Python's static file server.
 
 use crate::support::servers;
-use crate::support::{check, get};
+use crate::support::{check, get, versions};
 use serde_json::{json, Value};
 use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
-
-fn versions(out: &Value) -> Vec<String> {
-    out.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["version"].as_str().unwrap().to_string())
-        .collect()
-}
 
 pub(crate) fn sh(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
     let out = Command::new(program)

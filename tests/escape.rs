@@ -248,13 +248,7 @@ fn docker_archive(out: &Path, files: &[(&str, &[u8])], links: &[(&str, &str)], l
     )
     .unwrap();
     let mut b = tar::Builder::new(std::fs::File::create(out).unwrap());
-    let mut add = |name: &str, data: &[u8]| {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, data).unwrap();
-    };
+    let mut add = |name: &str, data: &[u8]| layout::append_file(&mut b, name, data);
     add("manifest.json", &manifest);
     for (name, data) in files {
         add(name, data);

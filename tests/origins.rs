@@ -40,11 +40,33 @@ fn check_env(source: &Value, env: &[(&str, &str)]) -> Run {
     run_env(Bin::Check, &json!({"source": source}).to_string(), &[], env)
 }
 
-/// The refusal names both origins, scheme://host:port, and the run stopped there.
-fn assert_refused_between(line: &str, from: &str, to: &str) {
+/// The refusal names both origins, scheme://host:port, and the run stopped there: the other
+/// origin (`seen`) was sent nothing.
+fn assert_refused_between(line: &str, from: &str, to: &str, seen: &Log) {
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the other origin was sent: {:?}",
+        seen.lock().unwrap()
+    );
     assert!(
         line.contains(&format!("refused to follow a redirect from {from} to {to}"))
             && line.contains("a request body is sent only to the origin it was built for"),
+        "{line}"
+    );
+}
+
+/// A cloud login refused for a host outside the cloud: `refusal` and how to allow the host
+/// (`cloud_login_hosts`) in the error, and neither the cloud (`asked`) nor the registry
+/// (`seen`) was asked anything.
+fn assert_refused_unasked(line: &str, refusal: &str, asked: &Log, seen: &Log) {
+    assert!(
+        asked.lock().unwrap().is_empty() && seen.lock().unwrap().is_empty(),
+        "requests were made: {:?} {:?}",
+        asked.lock().unwrap(),
+        seen.lock().unwrap()
+    );
+    assert!(
+        line.contains(refusal) && line.contains("cloud_login_hosts"),
         "{line}"
     );
 }
@@ -74,15 +96,11 @@ fn a_token_realm_redirect_never_carries_the_identity_token() {
     .unwrap();
     let source = json!({"repository": format!("127.0.0.1:{port}/app"), "tag": "latest", "docker_config": config, "debug": true});
     let line = check_env(&source, &[("TMPDIR", &tmp_env(dir.path()))]).fails();
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "the other origin was sent: {:?}",
-        seen.lock().unwrap()
-    );
     assert_refused_between(
         &line,
         &format!("http://127.0.0.1:{port}"),
         &format!("http://127.0.0.1:{evil}"),
+        &seen,
     );
 }
 
@@ -122,15 +140,11 @@ fn an_acr_exchange_redirect_never_carries_the_aad_token() {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let source = json!({"repository": "uptick.azurecr.io/app", "tag": "latest", "azure_acr": true, "ca_certs": [acr.ca_pem], "debug": true});
     let line = check_env(&source, &env).fails();
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "the other origin was sent: {:?}",
-        seen.lock().unwrap()
-    );
     assert_refused_between(
         &line,
         "https://uptick.azurecr.io:443",
         &format!("http://127.0.0.1:{evil}"),
+        &seen,
     );
 }
 
@@ -156,12 +170,7 @@ fn an_sts_redirect_never_carries_the_web_identity_token() {
     ];
     let source = json!({"repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app", "tag": "latest", "aws_region": "us-east-1", "debug": true});
     let line = check_env(&source, &env).fails();
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "the other origin was sent: {:?}",
-        seen.lock().unwrap()
-    );
-    assert_refused_between(&line, &endpoint, &format!("http://127.0.0.1:{evil}"));
+    assert_refused_between(&line, &endpoint, &format!("http://127.0.0.1:{evil}"), &seen);
 }
 
 /// `azure_acr` against a registry outside Azure: refused before any request (not even the
@@ -187,17 +196,11 @@ fn azure_tokens_go_only_to_azure_registries_unless_listed() {
     let host = format!("127.0.0.1:{registry}");
     let mut source = json!({"repository": format!("{host}/app"), "tag": "latest", "azure_acr": true, "debug": true});
     let line = check_env(&source, &env).fails();
-    assert!(
-        asked.lock().unwrap().is_empty() && seen.lock().unwrap().is_empty(),
-        "requests were made: {:?} {:?}",
-        asked.lock().unwrap(),
-        seen.lock().unwrap()
-    );
-    assert!(
-        line.contains(&format!(
-            "source.azure_acr: `{host}` is not an Azure Container Registry host"
-        )) && line.contains("cloud_login_hosts"),
-        "{line}"
+    assert_refused_unasked(
+        &line,
+        &format!("source.azure_acr: `{host}` is not an Azure Container Registry host"),
+        &asked,
+        &seen,
     );
     // Listed, the host is logged in to: the exchange reaches it with the AAD token.
     source["cloud_login_hosts"] = json!([host]);
@@ -249,17 +252,11 @@ fn ecr_tokens_go_only_to_ecr_registries_unless_listed() {
     let source = json!({"repository": format!("{host}/app"), "tag": "latest", "aws_region": "us-east-1",
         "aws_access_key_id": "AKIAUPTICKEXAMPLE09", "aws_secret_access_key": secret("uptickSecretAccessKey/ORIGINS"), "debug": true});
     let line = check_env(&source, &env).fails();
-    assert!(
-        asked.lock().unwrap().is_empty() && seen.lock().unwrap().is_empty(),
-        "requests were made: {:?} {:?}",
-        asked.lock().unwrap(),
-        seen.lock().unwrap()
-    );
-    assert!(
-        line.contains(&format!(
-            "source.aws_region: `{host}` is not an ECR registry"
-        )) && line.contains("cloud_login_hosts"),
-        "{line}"
+    assert_refused_unasked(
+        &line,
+        &format!("source.aws_region: `{host}` is not an ECR registry"),
+        &asked,
+        &seen,
     );
 }
 

@@ -885,41 +885,36 @@ fn pypi_json_in_writes_url_checksum_and_first_upload_time() {
         .succeeds();
         dest_files(dest.path())
     };
-    let url = |name: &str, hash: char| {
-        format!(
-            "https://files.pythonhosted.org/packages/4e/1f/{}/{name}",
+    // What `in` writes for `version`: its sdist `file` (hashed `hash`) and first upload time.
+    let written = |version: &str, file: &str, hash: char, published_at: &str| {
+        let url = format!(
+            "https://files.pythonhosted.org/packages/4e/1f/{}/{file}",
             sha(hash)
-        )
+        );
+        files_of(&[
+            ("version", version),
+            ("tag", version),
+            ("url", &url),
+            ("checksum", &format!("sha256:{}", sha(hash))),
+            ("published_at", published_at),
+        ])
     };
     assert_eq!(
         files("1.0"),
-        files_of(&[
-            ("version", "1.0"),
-            ("tag", "1.0"),
-            ("url", &url("tool-1.0.tar.gz", 'c')),
-            ("checksum", &format!("sha256:{}", sha('c'))),
-            ("published_at", "2024-03-01T09:59:58Z"),
-        ])
+        written("1.0", "tool-1.0.tar.gz", 'c', "2024-03-01T09:59:58Z")
     );
     assert_eq!(
         files("1.1"),
-        files_of(&[
-            ("version", "1.1"),
-            ("tag", "1.1"),
-            ("url", &url("tool-1.1-py3-none-any.whl", '0')),
-            ("checksum", &format!("sha256:{}", sha('0'))),
-            ("published_at", "2024-04-01T00:00:00Z"),
-        ])
+        written(
+            "1.1",
+            "tool-1.1-py3-none-any.whl",
+            '0',
+            "2024-04-01T00:00:00Z"
+        )
     );
     assert_eq!(
         files("0.9"),
-        files_of(&[
-            ("version", "0.9"),
-            ("tag", "0.9"),
-            ("url", &url("tool-0.9.tar.gz", 'b')),
-            ("checksum", &format!("sha256:{}", sha('b'))),
-            ("published_at", "2015-06-01T08:00:00Z"),
-        ])
+        written("0.9", "tool-0.9.tar.gz", 'b', "2015-06-01T08:00:00Z")
     );
 }
 

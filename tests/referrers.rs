@@ -3,6 +3,7 @@
 //! referrers by the tag schema on the real registry, by the referrers API on a small server).
 
 use crate::support::cosign::{self, Key};
+use crate::support::layout;
 use crate::support::oci11::Oci11;
 use crate::support::registry::{Mode, TestRegistry};
 use crate::support::seed::{Pushed, Seeder, OCI_MANIFEST};
@@ -1402,13 +1403,7 @@ fn a_layout_of_another_tool_listing_referrers_beside_the_image_carries_them() {
     // the image (by its tag name) and an artifact whose `subject` is the image.
     let dir = tempfile::tempdir().unwrap();
     let oci = dir.path().join("oci");
-    std::fs::create_dir_all(oci.join("blobs/sha256")).unwrap();
-    std::fs::write(oci.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    let blob = |bytes: &[u8]| {
-        let d = crate::support::seed::sha256(bytes);
-        std::fs::write(oci.join(format!("blobs/sha256/{}", &d[7..])), bytes).unwrap();
-        json!({"digest": d, "size": bytes.len()})
-    };
+    let blob = |bytes: &[u8]| json!({"digest": layout::put_blob(&oci, bytes), "size": bytes.len()});
     let config =
         br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let (config, layer) = (blob(config), blob(b"layer bytes"));
@@ -1428,13 +1423,15 @@ fn a_layout_of_another_tool_listing_referrers_beside_the_image_carries_them() {
     }))
     .unwrap();
     let referrer_desc = blob(&referrer);
-    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": image_desc["digest"], "size": image_desc["size"],
-            "annotations": {"org.opencontainers.image.ref.name": "1.0"}},
-        {"mediaType": OCI_MANIFEST, "digest": referrer_desc["digest"], "size": referrer_desc["size"],
-            "artifactType": "application/vnd.example.scan+json"},
-    ]});
-    std::fs::write(oci.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    layout::finish(
+        &oci,
+        vec![
+            json!({"mediaType": OCI_MANIFEST, "digest": image_desc["digest"], "size": image_desc["size"],
+            "annotations": {"org.opencontainers.image.ref.name": "1.0"}}),
+            json!({"mediaType": OCI_MANIFEST, "digest": referrer_desc["digest"], "size": referrer_desc["size"],
+            "artifactType": "application/vnd.example.scan+json"}),
+        ],
+    );
 
     let reg = TestRegistry::start(Mode::Plain);
     let out = put(
@@ -1642,13 +1639,7 @@ fn a_layout_entry_bound_to_another_image_is_not_pushed() {
     // manifest names another image as its subject, and a referrer naming two subjects.
     let dir = tempfile::tempdir().unwrap();
     let oci = dir.path().join("oci");
-    std::fs::create_dir_all(oci.join("blobs/sha256")).unwrap();
-    std::fs::write(oci.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    let blob = |bytes: &[u8]| {
-        let d = crate::support::seed::sha256(bytes);
-        std::fs::write(oci.join(format!("blobs/sha256/{}", &d[7..])), bytes).unwrap();
-        json!({"mediaType": OCI_MANIFEST, "digest": d, "size": bytes.len()})
-    };
+    let blob = |bytes: &[u8]| json!({"mediaType": OCI_MANIFEST, "digest": layout::put_blob(&oci, bytes), "size": bytes.len()});
     let config =
         blob(br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#);
     let layer = blob(b"layer bytes");
@@ -1679,9 +1670,7 @@ fn a_layout_entry_bound_to_another_image_is_not_pushed() {
     sig["annotations"] = json!({"org.opencontainers.image.ref.name": sig_tag});
     let twice = artifact(json!({"subject": image, "SUBJECT": other}));
     let good = artifact(json!({"subject": image, "artifactType": "application/vnd.example+json"}));
-    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [image, sig, twice, good]});
-    std::fs::write(oci.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    layout::finish(&oci, vec![image.clone(), sig, twice.clone(), good.clone()]);
     std::fs::write(oci.join("single-image-digest"), &image_digest).unwrap();
 
     let target = Oci11::start();

@@ -148,25 +148,7 @@ fn npm_ranges_follow_node_semver_with_include_prerelease() {
 #[test]
 #[cfg_attr(not(uptick_has_git), ignore = "needs git (apt-get install git)")]
 fn git_tags_are_read_loosely_under_node_semver_ranges() {
-    let root = tempfile::tempdir().unwrap();
-    let run_git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-            .args(["-c", "init.defaultBranch=main"])
-            .args(args)
-            .current_dir(root.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    run_git(&["init", "-q"]);
-    run_git(&["commit", "-q", "--allow-empty", "-m", "one"]);
-    for t in ["v1.0.0", "v1.1.0-rc.1", "v1.1", "v1.2.0-beta", "2024.01.15"] {
-        run_git(&["tag", t]);
-    }
+    let root = git_repo_tagged(&["v1.0.0", "v1.1.0-rc.1", "v1.1", "v1.2.0-beta", "2024.01.15"]);
     // `false` here is the default: `pre_releases` left out.
     let src = |constraint: &str, pre: bool| {
         let mut s =
@@ -204,6 +186,30 @@ fn absent_false_true(source: &serde_json::Value, cursor: Option<&str>) -> [Vec<S
         }
         versions(&check(&req).succeeds())
     })
+}
+
+/// A git repository (a temporary directory) with one commit carrying each of `tags`.
+fn git_repo_tagged(tags: &[&str]) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let run_git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(["-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(root.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    run_git(&["init", "-q"]);
+    run_git(&["commit", "-q", "--allow-empty", "-m", "one"]);
+    for t in tags {
+        run_git(&["tag", t]);
+    }
+    root
 }
 
 const NONE: Vec<&str> = Vec::new();
@@ -274,25 +280,7 @@ fn npm_pre_releases_false_admits_none_even_through_a_comparator_of_the_same_tupl
 #[test]
 #[cfg_attr(not(uptick_has_git), ignore = "needs git (apt-get install git)")]
 fn git_tag_pre_releases_false_admits_none_even_through_a_comparator_of_the_same_tuple() {
-    let root = tempfile::tempdir().unwrap();
-    for args in [
-        &["init", "-q"][..],
-        &["commit", "-q", "--allow-empty", "-m", "one"],
-        &["tag", "v1.0.0"],
-        &["tag", "v1.1.0-rc.1"],
-    ] {
-        let ok = std::process::Command::new("git")
-            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-            .args(["-c", "init.defaultBranch=main"])
-            .args(args)
-            .current_dir(root.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    }
+    let root = git_repo_tagged(&["v1.0.0", "v1.1.0-rc.1"]);
     let src = json!({"git": format!("file://{}", root.path().display()), "constraint": ">=1.1.0-rc.0 <1.1.0"});
     assert_eq!(
         absent_false_true(&src, None),

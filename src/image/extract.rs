@@ -685,13 +685,7 @@ impl Extractor {
                     )
                     .map_err(|e| fail(e.into()))?;
                 }
-                let path = self.root.join(rel);
-                set_xattrs(
-                    &mut self.xattr_warned,
-                    XattrTarget::Path(&path),
-                    &attrs.xattrs,
-                    name,
-                )?;
+                self.set_xattrs_at(rel, &attrs, name)?;
                 rustix::fs::utimensat(
                     fd,
                     last,
@@ -738,13 +732,7 @@ impl Extractor {
                 }
                 rustix::fs::linkat(&tdir.fd, tlast, fd, last, AtFlags::empty())
                     .map_err(|e| fail(e.into()))?;
-                let path = self.root.join(rel);
-                set_xattrs(
-                    &mut self.xattr_warned,
-                    XattrTarget::Path(&path),
-                    &attrs.xattrs,
-                    name,
-                )?;
+                self.set_xattrs_at(rel, &attrs, name)?;
             }
             _ => {
                 // Regular files (and anything else with data): never written through a link.
@@ -820,6 +808,18 @@ impl Extractor {
             },
         );
         Ok(())
+    }
+
+    /// [`set_xattrs`] on the link (symbolic or hard) `rel` below the root, named by its path
+    /// (no handle is open on it).
+    fn set_xattrs_at(&mut self, rel: &Path, attrs: &Attrs, name: &str) -> Result<(), ExtractError> {
+        let path = self.root.join(rel);
+        set_xattrs(
+            &mut self.xattr_warned,
+            XattrTarget::Path(&path),
+            &attrs.xattrs,
+            name,
+        )
     }
 
     /// An opaque whiteout: everything in `dir` that this layer did not create goes.

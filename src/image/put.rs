@@ -328,22 +328,28 @@ fn one_match(sources: &Path, glob: &str) -> Result<PathBuf, ImageError> {
             let (start, names, total) = what_is_there(sources, glob);
             let place = match start.as_os_str().is_empty() {
                 true => "the sources directory".to_string(),
-                false => format!("`{}/`", shown_name(&start.to_string_lossy())),
+                false => format!(
+                    "`{}/`",
+                    log::shown_name(&start.to_string_lossy(), SHOWN_NAME_CHARS)
+                ),
             };
             Err(invalid(format!(
                 "no files match glob `{glob}`; {place} has: {}",
-                shown_list(names, total)
+                log::shown_list(names, total)
             )))
         }
         many => {
             let names = many
                 .iter()
                 .take(SHOWN_NAMES)
-                .map(|p| shown_name(&p.strip_prefix(sources).unwrap_or(p).to_string_lossy()))
+                .map(|p| {
+                    let relative = p.strip_prefix(sources).unwrap_or(p);
+                    log::shown_name(&relative.to_string_lossy(), SHOWN_NAME_CHARS)
+                })
                 .collect();
             Err(invalid(format!(
                 "too many files/directories match glob `{glob}`: {}",
-                shown_list(names, many.len())
+                log::shown_list(names, many.len())
             )))
         }
     }
@@ -386,35 +392,9 @@ fn what_is_there(sources: &Path, glob: &str) -> (PathBuf, Vec<String>, usize) {
     }
     let names = first
         .iter()
-        .map(|(name, dir)| shown_name(name) + if *dir { "/" } else { "" })
+        .map(|(name, dir)| log::shown_name(name, SHOWN_NAME_CHARS) + if *dir { "/" } else { "" })
         .collect();
     (start, names, total)
-}
-
-/// `a, b/, … and 3 more` of `total` names of which `names` are shown; `none` for none.
-fn shown_list(names: Vec<String>, total: usize) -> String {
-    if names.is_empty() {
-        return "none".to_string();
-    }
-    let more = total.saturating_sub(names.len());
-    let mut list = names.join(", ");
-    if more > 0 {
-        list.push_str(&format!(", … and {more} more"));
-    }
-    list
-}
-
-/// A name as an error shows it: escaped, at most [`SHOWN_NAME_CHARS`] characters.
-fn shown_name(name: &str) -> String {
-    let mut shown: String = name
-        .chars()
-        .take(SHOWN_NAME_CHARS)
-        .flat_map(char::escape_debug)
-        .collect();
-    if name.chars().nth(SHOWN_NAME_CHARS).is_some() {
-        shown.push('…');
-    }
-    shown
 }
 
 /// Shell-style globbing (`*`, `?`, `[...]`) component by component, sorted results.

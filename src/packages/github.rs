@@ -314,7 +314,7 @@ impl GitHub {
                     crate::log::warn(format_args!(
                         "no commit_sha for {} {tag}: it points at a {}, not a commit",
                         self.repo,
-                        super::shown_name(other)
+                        crate::log::shown_name(other, super::SHOWN_NAME_CHARS)
                     ));
                     return Ok(None);
                 }

@@ -690,22 +690,8 @@ pub(crate) fn is_commit_sha(text: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Longest part of a server-given file name an error shows.
+/// Longest part of a server-given file name an error shows ([`log::shown_name`]).
 const SHOWN_NAME_CHARS: usize = 200;
-
-/// A server-given file name for a one-line message: control characters escaped, cut at
-/// [`SHOWN_NAME_CHARS`].
-fn shown_name(name: &str) -> String {
-    let mut shown: String = name
-        .chars()
-        .take(SHOWN_NAME_CHARS)
-        .flat_map(char::escape_debug)
-        .collect();
-    if name.chars().nth(SHOWN_NAME_CHARS).is_some() {
-        shown.push('…');
-    }
-    shown
-}
 
 /// Why a file name the index gave cannot be a download's name in DEST, when it cannot: one
 /// name, nothing that resolves elsewhere, nothing hidden.
@@ -736,13 +722,13 @@ fn check_download_names(files: &[&ReleaseFile], what: &str) -> Result<(), Packag
         if let Some(why) = unsafe_name(&file.name) {
             return Err(refuse(format!(
                 "refusing file name `{}` of {what}: {why}; narrow `download` to leave it out",
-                shown_name(&file.name)
+                log::shown_name(&file.name, SHOWN_NAME_CHARS)
             )));
         }
         if !seen.insert(file.name.as_str()) {
             return Err(refuse(format!(
                 "{what} lists `{}` twice; not choosing one",
-                shown_name(&file.name)
+                log::shown_name(&file.name, SHOWN_NAME_CHARS)
             )));
         }
     }
@@ -899,17 +885,17 @@ pub fn get(
             .filter(|f| re.is_match(&f.name))
             .collect();
         if matching.is_empty() {
-            let names: Vec<String> = release.files.iter().map(|f| shown_name(&f.name)).collect();
+            let names: Vec<String> = release
+                .files
+                .iter()
+                .map(|f| log::shown_name(&f.name, SHOWN_NAME_CHARS))
+                .collect();
             return Err(PackageError::Invalid {
                 field: "params.download",
                 detail: format!(
                     "no file of {name} {} matches `{glob}`; it has: {}",
                     version.version,
-                    if names.is_empty() {
-                        "none".to_string()
-                    } else {
-                        names.join(", ")
-                    }
+                    log::shown_list(names, release.files.len())
                 ),
             });
         }

@@ -3,7 +3,7 @@
 //! A range is desugared the way node-semver does it — hyphen ranges, x-ranges, tildes and carets
 //! rewritten into primitive comparators, with node-semver's `-0` lower bounds under
 //! `includePrerelease` — and then tested with node-semver's pre-release rule. No published crate
-//! does both (see the README's "Version rules" section), so this follows node-semver's own
+//! does both (see docs/versions.md), so this follows node-semver's own
 //! algorithm step by step; `loose` mode is not implemented.
 
 use regex::Regex;

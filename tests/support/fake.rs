@@ -24,6 +24,20 @@ impl Reply {
         self.headers.push((k.to_string(), v.to_string()));
         self
     }
+
+    /// The status line and headers (`Content-Length` first), ending in the blank line.
+    pub fn head(&self) -> String {
+        let mut head = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
+            self.status,
+            self.body.len()
+        );
+        for (k, v) in &self.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        head
+    }
 }
 
 /// What the fake saw.
@@ -35,6 +49,22 @@ pub struct Request {
 }
 
 impl Request {
+    /// The request whose head was read as `head` and whose body is `body`.
+    pub fn new(head: &super::http1::Head, body: Vec<u8>) -> Request {
+        let headers = head
+            .lines
+            .iter()
+            .filter_map(|h| h.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        Request {
+            method: head.method.clone(),
+            path: head.target.clone(),
+            headers,
+            body,
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -77,35 +107,14 @@ pub fn serve_requests(
                     let Ok(Some(head)) = super::http1::read_head(&mut reader) else {
                         return;
                     };
-                    let method = head.method.clone();
-                    let target = head.target.clone();
-                    let headers = head
-                        .lines
-                        .iter()
-                        .filter_map(|h| h.split_once(':'))
-                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                        .collect();
                     let mut body = vec![0u8; head.length];
                     let _ = reader.read_exact(&mut body);
-                    let reply = handler(&Request {
-                        method: method.clone(),
-                        path: target.clone(),
-                        headers,
-                        body,
-                    });
-                    let mut head = format!(
-                        "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
-                        reply.status,
-                        reply.body.len()
-                    );
-                    for (k, v) in &reply.headers {
-                        head.push_str(&format!("{k}: {v}\r\n"));
-                    }
-                    head.push_str("\r\n");
-                    if writer.write_all(head.as_bytes()).is_err() {
+                    let request = Request::new(&head, body);
+                    let reply = handler(&request);
+                    if writer.write_all(reply.head().as_bytes()).is_err() {
                         return;
                     }
-                    if method != "HEAD" && writer.write_all(&reply.body).is_err() {
+                    if request.method != "HEAD" && writer.write_all(&reply.body).is_err() {
                         return;
                     }
                 }
@@ -133,18 +142,7 @@ pub fn serve_raw(handler: impl Fn(&Request) -> Vec<u8> + Send + Sync + 'static) 
                 };
                 let mut body = vec![0u8; head.length];
                 let _ = reader.read_exact(&mut body);
-                let headers = head
-                    .lines
-                    .iter()
-                    .filter_map(|h| h.split_once(':'))
-                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                    .collect();
-                let answer = handler(&Request {
-                    method: head.method.clone(),
-                    path: head.target.clone(),
-                    headers,
-                    body,
-                });
+                let answer = handler(&Request::new(&head, body));
                 let _ = writer.write_all(&answer);
                 let _ = writer.flush();
             });

@@ -5,7 +5,8 @@ use super::seed::{sha256, OCI_INDEX, OCI_MANIFEST};
 use serde_json::{json, Value};
 use std::path::Path;
 
-fn put_blob(layout: &Path, bytes: &[u8]) -> String {
+/// Stores `bytes` under `blobs/sha256/` of `layout`; returns their digest.
+pub fn put_blob(layout: &Path, bytes: &[u8]) -> String {
     let digest = sha256(bytes);
     let dir = layout.join("blobs/sha256");
     std::fs::create_dir_all(&dir).unwrap();
@@ -30,7 +31,8 @@ pub fn image(layout: &Path, layers: &[Vec<u8>], arch: &str) -> (String, Vec<u8>)
     (put_blob(layout, &manifest), manifest)
 }
 
-fn finish(layout: &Path, entries: Vec<Value>) {
+/// Writes `oci-layout` and an `index.json` listing `entries`.
+pub fn finish(layout: &Path, entries: Vec<Value>) {
     std::fs::write(
         layout.join("oci-layout"),
         r#"{"imageLayoutVersion":"1.0.0"}"#,
@@ -73,6 +75,15 @@ pub fn multi(layout: &Path, per_arch: &[(&str, Vec<u8>)]) -> String {
     digest
 }
 
+/// Appends `data` to `b` as the regular file `name` (mode 0644).
+pub fn append_file(b: &mut tar::Builder<std::fs::File>, name: &str, data: &[u8]) {
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, name, data).unwrap();
+}
+
 /// Tars a directory (an OCI archive of a layout).
 pub fn tar_dir(dir: &Path, out: &Path) {
     let mut b = tar::Builder::new(std::fs::File::create(out).unwrap());
@@ -86,13 +97,7 @@ pub fn docker_archive(out: &Path, layers: &[Vec<u8>], repo_tag: &str) -> Vec<u8>
     let config = serde_json::to_vec(&json!({"architecture": "amd64", "os": "linux", "config": {}, "rootfs": {"type": "layers", "diff_ids": diff}})).unwrap();
     let config_name = format!("{}.json", &sha256(&config)[7..]);
     let mut b = tar::Builder::new(std::fs::File::create(out).unwrap());
-    let mut add = |name: &str, data: &[u8]| {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, data).unwrap();
-    };
+    let mut add = |name: &str, data: &[u8]| append_file(&mut b, name, data);
     add(&config_name, &config);
     let mut names = Vec::new();
     for (i, l) in layers.iter().enumerate() {

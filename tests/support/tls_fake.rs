@@ -65,28 +65,8 @@ pub fn serve(
                     if reader.read_exact(&mut body).is_err() {
                         return;
                     }
-                    let headers = head
-                        .lines
-                        .iter()
-                        .filter_map(|h| h.split_once(':'))
-                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                        .collect();
-                    let reply = handler(&Request {
-                        method: head.method.clone(),
-                        path: head.target.clone(),
-                        headers,
-                        body,
-                    });
-                    let mut answer = format!(
-                        "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
-                        reply.status,
-                        reply.body.len()
-                    );
-                    for (k, v) in &reply.headers {
-                        answer.push_str(&format!("{k}: {v}\r\n"));
-                    }
-                    answer.push_str("\r\n");
-                    let mut bytes = answer.into_bytes();
+                    let reply = handler(&Request::new(&head, body));
+                    let mut bytes = reply.head().into_bytes();
                     if head.method != "HEAD" {
                         bytes.extend_from_slice(&reply.body);
                     }
