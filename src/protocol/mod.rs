@@ -1,0 +1,27 @@
+//! Concourse wire types, strict request decoding and the one stdout writer.
+
+mod duplicates;
+mod envelope;
+mod error;
+mod fields;
+mod hints;
+mod image;
+mod package;
+mod request;
+mod schema;
+mod stdout;
+mod strict;
+
+pub use crate::log::Secret;
+pub use envelope::{CheckEnvelope, InEnvelope, MetadataField, OutEnvelope, VersionResponse};
+pub use error::ProtocolError;
+pub use image::{
+    BaseField, BaseObject, ContentTrust, ImageFormat, ImageGetParams, ImagePutParams, ImageSource,
+    ImageVersion, PlatformField, RegistryMirror, VerifyField,
+};
+pub use package::{
+    is_package_source, PackageGetParams, PackageSource, PackageVersion, PACKAGE_KEYS,
+};
+pub use request::{decode_part, read_envelope};
+pub use schema::{json_schemas, TagText};
+pub use stdout::write_json;
