@@ -107,6 +107,22 @@ pub fn one_line(message: &str) -> String {
     out
 }
 
+/// A panic anywhere (the command, or a thread reading a body) ends the run as any failure does:
+/// one `error:` line on stderr (scrubbed like every line), exit status 1. The release profile has
+/// `panic = "abort"`, so nothing unwinds to a `catch_unwind`: the hook itself ends the process.
+fn end_the_run_on_panic() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" ({}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        log::info(format_args!(
+            "error: the command stopped unexpectedly{place}"
+        ));
+        std::process::exit(1);
+    }));
+}
+
 /// Runs a command with the process's stdin/stdout/args; an error is one line on stderr, exit 1.
 /// The command runs on this (the main) thread, which also drives a current-thread tokio
 /// runtime whenever the command waits for requests: no thread hands work to another for a
@@ -126,12 +142,12 @@ pub fn main_with(command: Command) -> ExitCode {
         }
     };
     net::install_runtime(runtime);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    end_the_run_on_panic();
+    let result = {
         let mut stdin = std::io::stdin().lock();
         let mut stdout = std::io::stdout().lock();
         command(&mut stdin, &mut stdout, &args)
-    }))
-    .unwrap_or_else(|_| Err(anyhow::anyhow!("the command stopped unexpectedly")));
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
