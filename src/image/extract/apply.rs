@@ -1,13 +1,13 @@
 //! Applying a layer: each tar entry read and dispatched, then directory modes set at the end.
 
-use super::entry::{clean, Attrs, Pax, OPAQUE, WHITEOUT};
+use super::entry::{EntryHead, OPAQUE, WHITEOUT};
 use super::error::{ExtractError, LayerStats};
 use super::extractor::{timestamps, Extractor};
 use crate::fsutil;
 use rustix::fs::Mode;
 use rustix::io::Errno;
 use std::collections::HashSet;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -79,35 +79,20 @@ impl Extractor {
         Ok(())
     }
 
+    /// Applies one entry; `false` when it was skipped (a device, a FIFO, a root entry that
+    /// does not apply, a hard link to itself).
     pub(super) fn apply_entry<R: Read>(
         &mut self,
         entry: &mut tar::Entry<'_, R>,
         created: &mut HashSet<PathBuf>,
         stats: &mut LayerStats,
     ) -> Result<bool, ExtractError> {
-        let raw_name = entry.path_bytes().into_owned();
-        let name = String::from_utf8_lossy(&raw_name).into_owned();
-        let comps = clean(&raw_name, &name)?;
-        let header = entry.header().clone();
-        let kind = header.entry_type();
-        let pax = Pax::read(entry).map_err(ExtractError::Read)?;
-        if kind == tar::EntryType::GNUSparse || pax.sparse {
-            return Err(ExtractError::Sparse {
-                entry: name,
-                how: if pax.sparse {
-                    "PAX GNU.sparse"
-                } else {
-                    "GNU 'S'"
-                },
-            });
-        }
-        let attrs = Attrs {
-            mode: header.mode().unwrap_or(0o644) & 0o7777,
-            mtime: header.mtime().unwrap_or(0) as i64,
-            uid: header.uid().unwrap_or(0) as u32,
-            gid: header.gid().unwrap_or(0) as u32,
-            xattrs: if self.image { pax.xattrs } else { Vec::new() },
-        };
+        let EntryHead {
+            name,
+            comps,
+            kind,
+            attrs,
+        } = EntryHead::read(entry, self.image)?;
         let Some((last, parents)) = comps.split_last() else {
             // "." or "./": the root itself. An image layer's own root entry sets the root's
             // mode, owner, mtime and xattrs, as the reference unpacker does.
@@ -131,22 +116,7 @@ impl Extractor {
             self.forget_resolved();
         }
 
-        if last_str == OPAQUE {
-            let dir = self.resolve_dir(parents, true, &name)?;
-            self.clear_opaque(&dir, created, &name)?;
-            return Ok(true);
-        }
-        if let Some(hidden) = last_str.strip_prefix(WHITEOUT) {
-            if hidden.is_empty() || hidden == "." || hidden == ".." {
-                return Err(ExtractError::Escape {
-                    entry: name,
-                    why: "invalid whiteout".into(),
-                });
-            }
-            if let Some(dir) = self.resolve(parents, false, &name)? {
-                let hidden = OsStr::from_bytes(&last.as_bytes()[WHITEOUT.len()..]);
-                self.remove(&dir, hidden, &name)?;
-            }
+        if self.apply_whiteout(last, parents, created, &name)? {
             return Ok(true);
         }
         if matches!(
@@ -171,5 +141,36 @@ impl Extractor {
             created.insert(rel);
         }
         Ok(true)
+    }
+
+    /// An opaque whiteout (everything this layer did not create in the directory goes) or a
+    /// plain one (the named sibling goes); `false` when `last` names neither.
+    fn apply_whiteout(
+        &mut self,
+        last: &OsStr,
+        parents: &[OsString],
+        created: &HashSet<PathBuf>,
+        name: &str,
+    ) -> Result<bool, ExtractError> {
+        let last_str = last.to_string_lossy();
+        if last_str == OPAQUE {
+            let dir = self.resolve_dir(parents, true, name)?;
+            self.clear_opaque(&dir, created, name)?;
+            return Ok(true);
+        }
+        if let Some(hidden) = last_str.strip_prefix(WHITEOUT) {
+            if hidden.is_empty() || hidden == "." || hidden == ".." {
+                return Err(ExtractError::Escape {
+                    entry: name.to_string(),
+                    why: "invalid whiteout".into(),
+                });
+            }
+            if let Some(dir) = self.resolve(parents, false, name)? {
+                let hidden = OsStr::from_bytes(&last.as_bytes()[WHITEOUT.len()..]);
+                self.remove(&dir, hidden, name)?;
+            }
+            return Ok(true);
+        }
+        Ok(false)
     }
 }

@@ -81,3 +81,51 @@ pub(super) fn clean(raw: &[u8], entry: &str) -> Result<Vec<OsString>, ExtractErr
     }
     Ok(out)
 }
+
+/// What an entry's header says: its name (for messages), its cleaned components, its type and
+/// attributes.
+pub(super) struct EntryHead {
+    pub(super) name: String,
+    pub(super) comps: Vec<OsString>,
+    pub(super) kind: tar::EntryType,
+    pub(super) attrs: Attrs,
+}
+
+impl EntryHead {
+    /// Reads the header and PAX records of `entry` (xattrs kept only for an `image`); a sparse
+    /// file or an escaping name is refused.
+    pub(super) fn read<R: Read>(
+        entry: &mut tar::Entry<'_, R>,
+        image: bool,
+    ) -> Result<EntryHead, ExtractError> {
+        let raw_name = entry.path_bytes().into_owned();
+        let name = String::from_utf8_lossy(&raw_name).into_owned();
+        let comps = clean(&raw_name, &name)?;
+        let header = entry.header().clone();
+        let kind = header.entry_type();
+        let pax = Pax::read(entry).map_err(ExtractError::Read)?;
+        if kind == tar::EntryType::GNUSparse || pax.sparse {
+            return Err(ExtractError::Sparse {
+                entry: name,
+                how: if pax.sparse {
+                    "PAX GNU.sparse"
+                } else {
+                    "GNU 'S'"
+                },
+            });
+        }
+        let attrs = Attrs {
+            mode: header.mode().unwrap_or(0o644) & 0o7777,
+            mtime: header.mtime().unwrap_or(0) as i64,
+            uid: header.uid().unwrap_or(0) as u32,
+            gid: header.gid().unwrap_or(0) as u32,
+            xattrs: if image { pax.xattrs } else { Vec::new() },
+        };
+        Ok(EntryHead {
+            name,
+            comps,
+            kind,
+            attrs,
+        })
+    }
+}

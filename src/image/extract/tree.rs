@@ -101,10 +101,7 @@ impl Extractor {
     /// bounds the depth of the tree).
     pub(super) fn check_length(&self, rel: &Path, name: &str) -> Result<(), ExtractError> {
         if self.root.as_os_str().len() + 1 + rel.as_os_str().len() >= fsutil::MAX_PATH {
-            return Err(ExtractError::Tree {
-                entry: name.to_string(),
-                detail: format!("its path is longer than {} bytes", fsutil::MAX_PATH),
-            });
+            return Err(too_long(name));
         }
         Ok(())
     }
@@ -178,14 +175,7 @@ impl Extractor {
                         length = self.root.as_os_str().len();
                         fd = reopen(&stack)?;
                     }
-                    let mut expanded: VecDeque<OsString> = target
-                        .components()
-                        .filter_map(|tc| match tc {
-                            Component::Normal(n) => Some(n.to_os_string()),
-                            Component::ParentDir => Some(OsString::from("..")),
-                            _ => None,
-                        })
-                        .collect();
+                    let mut expanded = link_components(target);
                     expanded.extend(queue);
                     queue = expanded;
                     continue;
@@ -206,10 +196,7 @@ impl Extractor {
             }
             length += c.len() + 1;
             if length >= fsutil::MAX_PATH {
-                return Err(ExtractError::Tree {
-                    entry: entry.to_string(),
-                    detail: format!("its path is longer than {} bytes", fsutil::MAX_PATH),
-                });
+                return Err(too_long(entry));
             }
             fd = fsutil::open_subdir(fd.as_fd(), &c, false).map_err(fail)?;
             stack.push(c);
@@ -218,5 +205,26 @@ impl Extractor {
             rel: stack.iter().collect(),
             fd,
         }))
+    }
+}
+
+/// The names a link's target walks: its normal components and `..` (a leading `/` is the
+/// caller's to honour).
+fn link_components(target: &Path) -> VecDeque<OsString> {
+    target
+        .components()
+        .filter_map(|tc| match tc {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The refusal of a path below the root longer than the kernel takes as one path.
+fn too_long(entry: &str) -> ExtractError {
+    ExtractError::Tree {
+        entry: entry.to_string(),
+        detail: format!("its path is longer than {} bytes", fsutil::MAX_PATH),
     }
 }

@@ -22,6 +22,17 @@ pub(super) enum XattrTarget<'a> {
     Path(&'a Path),
 }
 
+/// Where an entry goes: `last` in `dir`, `rel` below the root, what is there now, and the
+/// entry's name for errors.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    dir: &'a Dir,
+    last: &'a OsStr,
+    rel: &'a Path,
+    existing: Option<rustix::fs::Stat>,
+    name: &'a str,
+}
+
 impl Extractor {
     /// Applies the entry named `name` (`last` in `dir`, `rel` below the root); `false` when
     /// there was nothing to do (a hard link to itself).
@@ -36,159 +47,237 @@ impl Extractor {
         entry: &mut tar::Entry<'_, R>,
         name: &str,
     ) -> Result<bool, ExtractError> {
+        let existing =
+            fsutil::stat_at(dir.fd.as_fd(), last).map_err(|source| ExtractError::Write {
+                entry: name.to_string(),
+                source,
+            })?;
+        let at = &Place {
+            dir,
+            last,
+            rel,
+            existing,
+            name,
+        };
+        match kind {
+            tar::EntryType::Directory => self.write_dir(at, &attrs)?,
+            tar::EntryType::Symlink => self.write_symlink(at, &attrs, entry)?,
+            tar::EntryType::Link => return self.write_hardlink(at, &attrs, entry),
+            _ => self.write_file(at, &attrs, entry)?,
+        }
+        Ok(true)
+    }
+
+    /// A directory: made (or kept) owner-writable until `finish`, its final mode and time
+    /// recorded.
+    fn write_dir(&mut self, at: &Place<'_>, attrs: &Attrs) -> Result<(), ExtractError> {
+        let Place {
+            dir,
+            last,
+            rel,
+            existing,
+            name,
+        } = *at;
         let fail = |source: io::Error| ExtractError::Write {
             entry: name.to_string(),
             source,
         };
         let fd = dir.fd.as_fd();
-        let existing = fsutil::stat_at(fd, last).map_err(fail)?;
-        match kind {
-            tar::EntryType::Directory => {
-                match existing {
-                    Some(st) if is_dir(&st) => {}
-                    Some(_) => {
-                        self.remove(dir, last, name)?;
-                        rustix::fs::mkdirat(fd, last, Mode::from_raw_mode(0o700))
-                            .map_err(|e| fail(e.into()))?;
-                    }
-                    None => rustix::fs::mkdirat(fd, last, Mode::from_raw_mode(0o700))
-                        .map_err(|e| fail(e.into()))?,
-                }
-                let made = fsutil::open_subdir(fd, last, true).map_err(fail)?;
-                // Owner-writable until `finish`, so later entries can land inside.
-                rustix::fs::fchmod(&made, Mode::from_raw_mode(0o755 | attrs.mode))
-                    .map_err(|e| fail(e.into()))?;
-                if self.chown {
-                    rustix::fs::fchown(&made, Some(uid(attrs.uid)), Some(gid(attrs.gid)))
-                        .map_err(|e| fail(e.into()))?;
-                }
-                set_xattrs(
-                    &mut self.xattr_warned,
-                    XattrTarget::Fd(made.as_fd()),
-                    &attrs.xattrs,
-                    name,
-                )?;
-                let st = rustix::fs::fstat(&made).map_err(|e| fail(e.into()))?;
-                self.dirs.insert(
-                    rel.to_path_buf(),
-                    DirRecord {
-                        dev: st.st_dev,
-                        ino: st.st_ino,
-                        mode: attrs.mode,
-                        mtime: attrs.mtime,
-                    },
-                );
-            }
-            tar::EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| fail(io::Error::other("symlink without a target")))?
-                    .into_owned();
-                if existing.is_some() {
-                    self.remove(dir, last, name)?;
-                }
-                rustix::fs::symlinkat(OsStr::from_bytes(&target), fd, last)
-                    .map_err(|e| fail(e.into()))?;
-                if self.chown {
-                    rustix::fs::chownat(
-                        fd,
-                        last,
-                        Some(uid(attrs.uid)),
-                        Some(gid(attrs.gid)),
-                        AtFlags::SYMLINK_NOFOLLOW,
-                    )
-                    .map_err(|e| fail(e.into()))?;
-                }
-                self.set_xattrs_at(rel, &attrs, name)?;
-                rustix::fs::utimensat(
-                    fd,
-                    last,
-                    &timestamps(attrs.mtime),
-                    AtFlags::SYMLINK_NOFOLLOW,
-                )
-                .map_err(|e| fail(e.into()))?;
-            }
-            tar::EntryType::Link => {
-                let target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| fail(io::Error::other("hardlink without a target")))?
-                    .into_owned();
-                let target_name = String::from_utf8_lossy(&target).into_owned();
-                let tcomps = clean(&target, name)?;
-                let Some((tlast, tparents)) = tcomps.split_last() else {
-                    return Err(ExtractError::Escape {
-                        entry: name.to_string(),
-                        why: "hardlink to the root".into(),
-                    });
-                };
-                let tdir = self.resolve(tparents, false, name)?.ok_or_else(|| {
-                    fail(io::Error::other(format!(
-                        "hardlink target `{target_name}` does not exist"
-                    )))
-                })?;
-                let tmeta = fsutil::stat_at(tdir.fd.as_fd(), tlast)
-                    .and_then(|st| st.ok_or_else(|| io::Error::from(Errno::NOENT)))
-                    .map_err(|e| {
-                        fail(io::Error::other(format!(
-                            "hardlink target `{target_name}`: {e}"
-                        )))
-                    })?;
-                if is_dir(&tmeta) {
-                    return Err(fail(io::Error::other(format!(
-                        "hardlink target `{target_name}` is a directory"
-                    ))));
-                }
-                if tdir.rel.join(tlast) == rel {
-                    return Ok(false);
-                }
-                if existing.is_some() {
-                    self.remove(dir, last, name)?;
-                }
-                rustix::fs::linkat(&tdir.fd, tlast, fd, last, AtFlags::empty())
-                    .map_err(|e| fail(e.into()))?;
-                self.set_xattrs_at(rel, &attrs, name)?;
-            }
-            _ => {
-                // Regular files (and anything else with data): never written through a link.
-                if existing.is_some() {
-                    self.remove(dir, last, name)?;
-                }
-                let created = rustix::fs::openat(
-                    fd,
-                    last,
-                    OFlags::WRONLY
-                        | OFlags::CREATE
-                        | OFlags::EXCL
-                        | OFlags::NOFOLLOW
-                        | OFlags::CLOEXEC,
-                    Mode::from_raw_mode(0o600),
-                )
-                .map_err(|e| fail(e.into()))?;
-                let mut file = std::fs::File::from(created);
-                copy_chunks(entry, &mut file).map_err(|e| match e.kind() {
-                    io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
-                        ExtractError::Read(e)
-                    }
-                    _ => fail(e),
-                })?;
-                if self.chown {
-                    rustix::fs::fchown(&file, Some(uid(attrs.uid)), Some(gid(attrs.gid)))
-                        .map_err(|e| fail(e.into()))?;
-                }
-                rustix::fs::fchmod(&file, Mode::from_raw_mode(attrs.mode))
-                    .map_err(|e| fail(e.into()))?;
-                // After the chown, which would clear a file capability.
-                set_xattrs(
-                    &mut self.xattr_warned,
-                    XattrTarget::Fd(file.as_fd()),
-                    &attrs.xattrs,
-                    name,
-                )?;
-                rustix::fs::futimens(&file, &timestamps(attrs.mtime.max(0)))
+        match existing {
+            Some(st) if is_dir(&st) => {}
+            Some(_) => {
+                self.remove(dir, last, name)?;
+                rustix::fs::mkdirat(fd, last, Mode::from_raw_mode(0o700))
                     .map_err(|e| fail(e.into()))?;
             }
+            None => rustix::fs::mkdirat(fd, last, Mode::from_raw_mode(0o700))
+                .map_err(|e| fail(e.into()))?,
         }
+        let made = fsutil::open_subdir(fd, last, true).map_err(fail)?;
+        // Owner-writable until `finish`, so later entries can land inside.
+        rustix::fs::fchmod(&made, Mode::from_raw_mode(0o755 | attrs.mode))
+            .map_err(|e| fail(e.into()))?;
+        if self.chown {
+            rustix::fs::fchown(&made, Some(uid(attrs.uid)), Some(gid(attrs.gid)))
+                .map_err(|e| fail(e.into()))?;
+        }
+        set_xattrs(
+            &mut self.xattr_warned,
+            XattrTarget::Fd(made.as_fd()),
+            &attrs.xattrs,
+            name,
+        )?;
+        let st = rustix::fs::fstat(&made).map_err(|e| fail(e.into()))?;
+        self.dirs.insert(
+            rel.to_path_buf(),
+            DirRecord {
+                dev: st.st_dev,
+                ino: st.st_ino,
+                mode: attrs.mode,
+                mtime: attrs.mtime,
+            },
+        );
+        Ok(())
+    }
+
+    /// A symbolic link: made with `symlinkat`, owned and timed without following it.
+    fn write_symlink<R: Read>(
+        &mut self,
+        at: &Place<'_>,
+        attrs: &Attrs,
+        entry: &tar::Entry<'_, R>,
+    ) -> Result<(), ExtractError> {
+        let Place {
+            dir,
+            last,
+            rel,
+            existing,
+            name,
+        } = *at;
+        let fail = |source: io::Error| ExtractError::Write {
+            entry: name.to_string(),
+            source,
+        };
+        let fd = dir.fd.as_fd();
+        let target = entry
+            .link_name_bytes()
+            .ok_or_else(|| fail(io::Error::other("symlink without a target")))?
+            .into_owned();
+        if existing.is_some() {
+            self.remove(dir, last, name)?;
+        }
+        rustix::fs::symlinkat(OsStr::from_bytes(&target), fd, last).map_err(|e| fail(e.into()))?;
+        if self.chown {
+            rustix::fs::chownat(
+                fd,
+                last,
+                Some(uid(attrs.uid)),
+                Some(gid(attrs.gid)),
+                AtFlags::SYMLINK_NOFOLLOW,
+            )
+            .map_err(|e| fail(e.into()))?;
+        }
+        self.set_xattrs_at(rel, attrs, name)?;
+        rustix::fs::utimensat(
+            fd,
+            last,
+            &timestamps(attrs.mtime),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| fail(e.into()))?;
+        Ok(())
+    }
+
+    /// A hard link to an entry already below the root (resolved link-free, never a directory);
+    /// `false` when it links to itself.
+    fn write_hardlink<R: Read>(
+        &mut self,
+        at: &Place<'_>,
+        attrs: &Attrs,
+        entry: &tar::Entry<'_, R>,
+    ) -> Result<bool, ExtractError> {
+        let Place {
+            dir,
+            last,
+            rel,
+            existing,
+            name,
+        } = *at;
+        let fail = |source: io::Error| ExtractError::Write {
+            entry: name.to_string(),
+            source,
+        };
+        let fd = dir.fd.as_fd();
+        let target = entry
+            .link_name_bytes()
+            .ok_or_else(|| fail(io::Error::other("hardlink without a target")))?
+            .into_owned();
+        let target_name = String::from_utf8_lossy(&target).into_owned();
+        let tcomps = clean(&target, name)?;
+        let Some((tlast, tparents)) = tcomps.split_last() else {
+            return Err(ExtractError::Escape {
+                entry: name.to_string(),
+                why: "hardlink to the root".into(),
+            });
+        };
+        let tdir = self.resolve(tparents, false, name)?.ok_or_else(|| {
+            fail(io::Error::other(format!(
+                "hardlink target `{target_name}` does not exist"
+            )))
+        })?;
+        let tmeta = fsutil::stat_at(tdir.fd.as_fd(), tlast)
+            .and_then(|st| st.ok_or_else(|| io::Error::from(Errno::NOENT)))
+            .map_err(|e| {
+                fail(io::Error::other(format!(
+                    "hardlink target `{target_name}`: {e}"
+                )))
+            })?;
+        if is_dir(&tmeta) {
+            return Err(fail(io::Error::other(format!(
+                "hardlink target `{target_name}` is a directory"
+            ))));
+        }
+        if tdir.rel.join(tlast) == rel {
+            return Ok(false);
+        }
+        if existing.is_some() {
+            self.remove(dir, last, name)?;
+        }
+        rustix::fs::linkat(&tdir.fd, tlast, fd, last, AtFlags::empty())
+            .map_err(|e| fail(e.into()))?;
+        self.set_xattrs_at(rel, attrs, name)?;
         Ok(true)
+    }
+
+    /// A regular file (and anything else with data): created `O_EXCL | O_NOFOLLOW`, never
+    /// written through a link.
+    fn write_file<R: Read>(
+        &mut self,
+        at: &Place<'_>,
+        attrs: &Attrs,
+        entry: &mut tar::Entry<'_, R>,
+    ) -> Result<(), ExtractError> {
+        let Place {
+            dir,
+            last,
+            existing,
+            name,
+            ..
+        } = *at;
+        let fail = |source: io::Error| ExtractError::Write {
+            entry: name.to_string(),
+            source,
+        };
+        let fd = dir.fd.as_fd();
+        if existing.is_some() {
+            self.remove(dir, last, name)?;
+        }
+        let created = rustix::fs::openat(
+            fd,
+            last,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| fail(e.into()))?;
+        let mut file = std::fs::File::from(created);
+        copy_chunks(entry, &mut file).map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => ExtractError::Read(e),
+            _ => fail(e),
+        })?;
+        if self.chown {
+            rustix::fs::fchown(&file, Some(uid(attrs.uid)), Some(gid(attrs.gid)))
+                .map_err(|e| fail(e.into()))?;
+        }
+        rustix::fs::fchmod(&file, Mode::from_raw_mode(attrs.mode)).map_err(|e| fail(e.into()))?;
+        // After the chown, which would clear a file capability.
+        set_xattrs(
+            &mut self.xattr_warned,
+            XattrTarget::Fd(file.as_fd()),
+            &attrs.xattrs,
+            name,
+        )?;
+        rustix::fs::futimens(&file, &timestamps(attrs.mtime.max(0))).map_err(|e| fail(e.into()))?;
+        Ok(())
     }
 
     /// The layer's own `./` entry: the root's mode (owner-writable until `finish`), owner and
