@@ -185,6 +185,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn userinfo_is_stripped_from_any_text() {
+        assert_eq!(
+            strip_userinfo("GET http://u:p%40ss@h:1/simple/x/ failed, see https://a@b.io?q=1"),
+            "GET http://h:1/simple/x/ failed, see https://b.io?q=1"
+        );
+        assert_eq!(
+            strip_userinfo("`ssh://git:hunter2@[::1]:22/r` (nor at http://x/@scope%2fa)"),
+            "`ssh://[::1]:22/r` (nor at http://x/@scope%2fa)"
+        );
+        assert_eq!(strip_userinfo("a@b: no url"), "a@b: no url");
+        assert_eq!(strip_userinfo("https://u:p@"), "https://");
+    }
+
+    #[test]
     fn chain_joins_causes_once() {
         #[derive(Debug, thiserror::Error)]
         #[error("cannot write {0}")]

@@ -19,7 +19,7 @@ pub use classify::SendError;
 pub use client::Http;
 pub use error::{BrokeOff, NetError};
 pub use metadata::{metadata_request, MetadataAnswer, MetadataTimeouts};
-pub use redact::{host_of, origin_of, redact_url, same_origin, strip_userinfo};
+pub use redact::{host_of, origin_of, redact_url, same_origin};
 pub use request_body::{Body, Hashed};
 pub use response::{next_link, Response};
 pub use retry::{rate_limited, retry_truncated, retry_truncated_blocking, set_budget, streaming};

@@ -47,8 +47,6 @@ pub fn origin_of(url: &str) -> String {
     }
 }
 
-pub use crate::log::strip_userinfo;
-
 /// Whether a URL names this machine (`localhost`, `127.0.0.0/8`, `::1`).
 pub fn is_loopback(u: &url::Url) -> bool {
     match u.host() {
@@ -98,20 +96,6 @@ mod tests {
         assert!(!r.contains("SECRET"), "{r}");
         assert!(!r.contains("u:p"), "{r}");
         assert!(r.contains("digest=sha256"), "{r}");
-    }
-
-    #[test]
-    fn userinfo_is_stripped_from_any_text() {
-        assert_eq!(
-            strip_userinfo("GET http://u:p%40ss@h:1/simple/x/ failed, see https://a@b.io?q=1"),
-            "GET http://h:1/simple/x/ failed, see https://b.io?q=1"
-        );
-        assert_eq!(
-            strip_userinfo("`ssh://git:hunter2@[::1]:22/r` (nor at http://x/@scope%2fa)"),
-            "`ssh://[::1]:22/r` (nor at http://x/@scope%2fa)"
-        );
-        assert_eq!(strip_userinfo("a@b: no url"), "a@b: no url");
-        assert_eq!(strip_userinfo("https://u:p@"), "https://");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub enum PackageError {
     #[error(transparent)]
     Net(#[from] NetError),
     /// The index does not know the package.
-    #[error("{ecosystem} package `{package}` not found at {}", crate::net::strip_userinfo(.url))]
+    #[error("{ecosystem} package `{package}` not found at {url}")]
     NotFound {
         /// `PyPI`, `crates.io`.
         ecosystem: &'static str,
@@ -44,7 +44,7 @@ pub enum PackageError {
         url: String,
     },
     /// The index answered something unreadable.
-    #[error("{}: {detail}", crate::net::strip_userinfo(.url))]
+    #[error("{url}: {detail}")]
     Malformed {
         /// The document.
         url: String,
@@ -52,7 +52,7 @@ pub enum PackageError {
         detail: String,
     },
     /// A source field is wrong.
-    #[error("{field}: {}", crate::net::strip_userinfo(.detail))]
+    #[error("{field}: {detail}")]
     Invalid {
         /// The field.
         field: &'static str,
@@ -855,7 +855,7 @@ pub fn get(
     let page = release
         .url
         .as_deref()
-        .map(|u| crate::net::strip_userinfo(u).into_owned());
+        .map(|u| crate::log::strip_userinfo(u).into_owned());
     for (file, value) in [
         ("url", &page),
         ("published_at", &published_at),

@@ -123,7 +123,7 @@ impl std::fmt::Display for CredentialSource {
                 f,
                 "the docker config {}, `auths` entry `{}`{}",
                 config.display(),
-                crate::net::strip_userinfo(key),
+                crate::log::strip_userinfo(key),
                 if *identity_token {
                     " (its identitytoken)"
                 } else {
