@@ -55,6 +55,16 @@ pub enum ExtractError {
     },
 }
 
+impl ExtractError {
+    /// The `map_err` of every filesystem call made for `entry`: a [`ExtractError::Write`].
+    pub(super) fn write(entry: &str) -> impl Fn(io::Error) -> ExtractError + Copy + '_ {
+        move |source| ExtractError::Write {
+            entry: entry.to_string(),
+            source,
+        }
+    }
+}
+
 /// Counts for a layer.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LayerStats {

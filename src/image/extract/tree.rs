@@ -7,7 +7,6 @@ use rustix::fd::AsFd;
 use rustix::fs::{FileType, Mode};
 use std::collections::{HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
-use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -41,10 +40,7 @@ impl Extractor {
         child: &OsStr,
         name: &str,
     ) -> Result<(), ExtractError> {
-        let fail = |source: io::Error| ExtractError::Write {
-            entry: name.to_string(),
-            source,
-        };
+        let fail = ExtractError::write(name);
         // No resolution goes through a file; one may go through a directory or a link.
         match fsutil::stat_at(dir.fd.as_fd(), child).map_err(fail)? {
             Some(st) if fsutil::file_type(&st) == FileType::RegularFile => {}
@@ -136,10 +132,7 @@ impl Extractor {
             entry: entry.to_string(),
             why,
         };
-        let fail = |source: io::Error| ExtractError::Write {
-            entry: entry.to_string(),
-            source,
-        };
+        let fail = ExtractError::write(entry);
         let root = self.root_fd()?;
         let reopen = |stack: &[OsString]| {
             fsutil::open_dir_beneath(root, &stack.iter().collect::<PathBuf>(), false).map_err(fail)

@@ -78,10 +78,7 @@ impl Extractor {
             existing,
             name,
         } = *at;
-        let fail = |source: io::Error| ExtractError::Write {
-            entry: name.to_string(),
-            source,
-        };
+        let fail = ExtractError::write(name);
         let fd = dir.fd.as_fd();
         match existing {
             Some(st) if is_dir(&st) => {}
@@ -134,10 +131,7 @@ impl Extractor {
             existing,
             name,
         } = *at;
-        let fail = |source: io::Error| ExtractError::Write {
-            entry: name.to_string(),
-            source,
-        };
+        let fail = ExtractError::write(name);
         let fd = dir.fd.as_fd();
         let target = entry
             .link_name_bytes()
@@ -183,10 +177,7 @@ impl Extractor {
             existing,
             name,
         } = *at;
-        let fail = |source: io::Error| ExtractError::Write {
-            entry: name.to_string(),
-            source,
-        };
+        let fail = ExtractError::write(name);
         let fd = dir.fd.as_fd();
         let target = entry
             .link_name_bytes()
@@ -244,10 +235,7 @@ impl Extractor {
             name,
             ..
         } = *at;
-        let fail = |source: io::Error| ExtractError::Write {
-            entry: name.to_string(),
-            source,
-        };
+        let fail = ExtractError::write(name);
         let fd = dir.fd.as_fd();
         if existing.is_some() {
             self.remove(dir, last, name)?;
