@@ -10,6 +10,7 @@ pub mod packages;
 pub mod protocol;
 pub mod registry;
 pub mod resolve;
+pub mod schema;
 pub mod versions;
 
 use resolve::Request;

@@ -3,9 +3,10 @@
 //! login chosen as a credential provider (the source itself is never rewritten).
 
 use crate::image::ImageError;
+use crate::packages::{self, PackageSource};
 use crate::protocol::{
     self, CheckEnvelope, ImageGetParams, ImagePutParams, ImageSource, ImageVersion, InEnvelope,
-    OutEnvelope, PackageGetParams, PackageSource, PackageVersion, ProtocolError,
+    OutEnvelope, PackageGetParams, PackageVersion, ProtocolError,
 };
 use crate::registry::{RegistryError, Repository};
 use crate::{log, net};
@@ -40,7 +41,7 @@ pub type Get = Request<
 pub fn check(stdin: &mut dyn Read) -> anyhow::Result<Check> {
     let request: CheckEnvelope = protocol::read_envelope(stdin)?;
     let cursor = request.version.filter(|v| !v.is_null());
-    if protocol::is_package_source(&request.source) {
+    if packages::is_package_source(&request.source) {
         let plan = package_plan(request.source)?;
         let cursor = cursor
             .map(|v| protocol::decode_part(v, "version"))
@@ -58,7 +59,7 @@ pub fn check(stdin: &mut dyn Read) -> anyhow::Result<Check> {
 pub fn get(stdin: &mut dyn Read) -> anyhow::Result<Get> {
     let request: InEnvelope = protocol::read_envelope(stdin)?;
     let params = request.params.filter(|p| !p.is_null());
-    if protocol::is_package_source(&request.source) {
+    if packages::is_package_source(&request.source) {
         let plan = package_plan(request.source)?;
         let version = protocol::decode_part(request.version, "version")?;
         let params = decode_params(params)?;
@@ -88,9 +89,9 @@ fn decode_params<T: serde::de::DeserializeOwned + Default>(
 }
 
 fn package_plan(raw: serde_json::Value) -> anyhow::Result<PackagePlan> {
-    let source: PackageSource = protocol::decode_part(raw, "source")?;
-    log::set_debug(source.debug);
-    net::set_budget(source.request_timeout)?;
+    let source = packages::decode(raw)?;
+    log::set_debug(source.common().debug);
+    net::set_budget(source.common().request_timeout)?;
     Ok(PackagePlan { source })
 }
 

@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use uptick::protocol::{
-    is_package_source, ImageGetParams, ImagePutParams, ImageSource, PackageGetParams, PackageSource,
-};
+use uptick::packages::is_package_source;
+use uptick::protocol::{ImageGetParams, ImagePutParams, ImageSource, PackageGetParams};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -95,7 +94,9 @@ fn decode(kind: &str, value: &Value) -> Result<(), String> {
     }
     match kind {
         "image-source" => as_::<ImageSource>(value),
-        "package-source" => as_::<PackageSource>(value),
+        "package-source" => uptick::packages::decode(value.clone())
+            .map(drop)
+            .map_err(|e| e.to_string()),
         "image-get-params" => as_::<ImageGetParams>(value),
         "image-put-params" => as_::<ImagePutParams>(value),
         "package-get-params" => as_::<PackageGetParams>(value),

@@ -13,7 +13,7 @@ fn schema_files_match_the_rust_types() {
     let dir = root().join("schema");
     let update = std::env::var_os("UPDATE_SCHEMA").is_some();
     let mut stale = Vec::new();
-    for (name, schema) in uptick::protocol::json_schemas() {
+    for (name, schema) in uptick::schema::json_schemas() {
         let text = format!("{}\n", serde_json::to_string_pretty(&schema).unwrap());
         let path = dir.join(format!("{name}.json"));
         if update {
@@ -29,15 +29,21 @@ fn schema_files_match_the_rust_types() {
     );
 }
 
+/// The fields a schema has: its `properties`, or those of every branch of its `oneOf` (the package
+/// source: one branch per source).
 fn properties(name: &str) -> BTreeSet<String> {
-    let schemas = uptick::protocol::json_schemas();
+    let schemas = uptick::schema::json_schemas();
     let schema = &schemas.iter().find(|(n, _)| *n == name).unwrap().1;
-    schema["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect()
+    let branches = match schema["oneOf"].as_array() {
+        Some(branches) => branches.iter().collect(),
+        None => vec![schema],
+    };
+    let fields: BTreeSet<String> = branches
+        .iter()
+        .flat_map(|b| b["properties"].as_object().unwrap().keys().cloned())
+        .collect();
+    assert!(!fields.is_empty(), "{name}: no properties");
+    fields
 }
 
 /// The text of `docs/<page>`.
@@ -143,6 +149,29 @@ fn every_field_table_in_docs_names_only_schema_fields() {
         assert!(
             unknown.is_empty(),
             "docs/{page}: `| field |` tables name {unknown:?}, which {schema} does not have"
+        );
+    }
+}
+
+#[test]
+fn each_package_source_section_lists_its_own_fields() {
+    // The table of a source's section names every field of its own struct (the registration's)
+    // and otherwise only fields every source shares.
+    let text = doc("packages.md");
+    let common: BTreeSet<String> = uptick::packages::common_fields().into_iter().collect();
+    for registration in uptick::packages::SOURCES {
+        let documented = table_fields("packages.md", &text, registration.docs);
+        let own: BTreeSet<String> = registration.own_fields().into_iter().collect();
+        let missing: Vec<_> = own.difference(&documented).collect();
+        let foreign: Vec<_> = documented
+            .iter()
+            .filter(|f| !own.contains(*f) && !common.contains(*f))
+            .collect();
+        assert!(
+            missing.is_empty() && foreign.is_empty(),
+            "docs/packages.md {}: fields of `{}` not in its table {missing:?}; in its table but neither its own nor shared {foreign:?}",
+            registration.docs,
+            registration.key
         );
     }
 }

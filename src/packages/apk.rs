@@ -4,11 +4,47 @@
 //! size, `t:` build time).
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::empty_is_none;
 use std::io::Read as _;
 
 /// Largest index once decompressed (Alpine v3.20 main/x86_64: 2 MB; community: 8 MB).
 const MAX_INDEX_TEXT: u64 = 256 * 1024 * 1024;
+
+/// `apk:` a package of an Alpine apk repository (`python3`).
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApkSource {
+    /// A package of an Alpine apk repository (`python3`).
+    apk: String,
+    /// The repository (`https://dl-cdn.alpinelinux.org/alpine/v3.20/main`); required.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    repository: Option<String>,
+    /// Alpine architecture (`x86_64`, `aarch64`) (default: the worker's).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    architecture: Option<String>,
+}
+
+impl Source for ApkSource {
+    const KEY: &'static str = "apk";
+    const DOCS: &'static str = "## apk repositories";
+
+    fn name(&self) -> &str {
+        &self.apk
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.repository.as_deref()
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(Apk::new(self, fetcher)?))
+    }
+}
 
 /// A package of one apk repository and architecture.
 pub struct Apk {
@@ -28,8 +64,8 @@ pub fn default_architecture() -> &'static str {
 
 impl Apk {
     /// The package `source.apk` of `repository` for `architecture`.
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<Apk, PackageError> {
-        let name = source.apk.clone().unwrap_or_default();
+    pub(crate) fn new(source: &ApkSource, fetcher: Fetcher) -> Result<Apk, PackageError> {
+        let name = source.apk.clone();
         if !name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+-._".contains(&b))

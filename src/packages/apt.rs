@@ -5,8 +5,9 @@
 //! or `Codename` names the suite asked for.
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
+use super::{CommonFields, Source};
 use crate::log;
-use crate::protocol::PackageSource;
+use crate::protocol::empty_is_none;
 use sha2::Digest as _;
 use std::io::Read as _;
 
@@ -21,6 +22,53 @@ const MAX_RELEASE_SIGNATURE_BYTES: u64 = 1024 * 1024;
 /// How far in the future a Release file's `Date` may be (apt's `Acquire::Max-FutureTime` is
 /// 10 s; a worker's clock may lag more). `Valid-Until` has none, as in apt.
 const DATE_SKEW_SECONDS: i64 = super::openpgp::CLOCK_SKEW_SECONDS as i64;
+
+/// `apt:` a binary package of a Debian / Ubuntu apt repository (`openssl`).
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AptSource {
+    /// A binary package of a Debian / Ubuntu apt repository (`openssl`).
+    apt: String,
+    /// The archive root (`https://deb.debian.org/debian`, `http://security.debian.org/debian-security`); required.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    repository: Option<String>,
+    /// The suite under `dists/` (`bookworm`, `bookworm-security`, `jammy-updates`); required.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    suite: Option<String>,
+    /// The component (default `main`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    component: Option<String>,
+    /// Debian architecture (`amd64`, `arm64`) (default: the worker's).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    architecture: Option<String>,
+    /// Armored OpenPGP public key(s) (RSA or Ed25519) the suite's InRelease (or Release.gpg) must be signed by.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    signed_by: Option<String>,
+    /// `false` accepts a Release file past its `Valid-Until`, as apt's `Check-Valid-Until` (a snapshot mirror) (default `true`).
+    #[serde(default)]
+    check_valid_until: Option<bool>,
+}
+
+impl Source for AptSource {
+    const KEY: &'static str = "apt";
+    const DOCS: &'static str = "## apt repositories";
+
+    fn name(&self) -> &str {
+        &self.apt
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.repository.as_deref()
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(Apt::new(self, fetcher)?))
+    }
+}
 
 /// A binary package of one suite, component and architecture.
 pub struct Apt {
@@ -71,7 +119,7 @@ fn path_part(field: &'static str, value: &str) -> Result<String, PackageError> {
 
 impl Apt {
     /// The package `source.apt` of `repository` / `dists/<suite>` / `component` / `architecture`.
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<Apt, PackageError> {
+    pub(crate) fn new(source: &AptSource, fetcher: Fetcher) -> Result<Apt, PackageError> {
         let keys = source
             .signed_by
             .as_deref()
@@ -85,7 +133,7 @@ impl Apt {
                 Ok::<_, PackageError>((keys, id))
             })
             .transpose()?;
-        let name = source.apt.clone().unwrap_or_default();
+        let name = source.apt.clone();
         if !name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
             || !name
                 .bytes()

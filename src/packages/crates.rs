@@ -1,7 +1,41 @@
 //! crates.io (or a private registry) through the sparse index: NDJSON, one line per version.
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::empty_is_none;
+
+/// `crate:` a crate on a sparse index; yanked versions skipped.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CrateSource {
+    /// A crate on a sparse index; yanked versions skipped.
+    #[serde(rename = "crate")]
+    krate: String,
+    /// The sparse index root (default `https://index.crates.io`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    index_url: Option<String>,
+}
+
+impl Source for CrateSource {
+    const KEY: &'static str = "crate";
+    const DOCS: &'static str = "## crates.io";
+
+    fn name(&self) -> &str {
+        &self.krate
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.index_url.as_deref()
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(Crates::new(self, fetcher)))
+    }
+}
 
 /// A crate.
 pub struct Crates {
@@ -23,9 +57,9 @@ pub fn index_path(name: &str) -> String {
 
 impl Crates {
     /// The crate `source.crate` on `source.index_url` (default crates.io's sparse index).
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Crates {
+    pub(crate) fn new(source: &CrateSource, fetcher: Fetcher) -> Crates {
         Crates {
-            name: source.krate.clone().unwrap_or_default(),
+            name: source.krate.clone(),
             index: source
                 .index_url
                 .clone()

@@ -9,7 +9,40 @@
 //! description and metadata. Yanked versions are in neither.
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::empty_is_none;
+
+/// `gem:` a RubyGems gem (`rails`): the compact index, else the versions API; platform gems folded into their version.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GemSource {
+    /// A RubyGems gem (`rails`): the compact index, else the versions API; platform gems folded into their version.
+    gem: String,
+    /// The gem server root (default `https://rubygems.org`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    index_url: Option<String>,
+}
+
+impl Source for GemSource {
+    const KEY: &'static str = "gem";
+    const DOCS: &'static str = "## RubyGems";
+
+    fn name(&self) -> &str {
+        &self.gem
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.index_url.as_deref()
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(Gem::new(self, fetcher)?))
+    }
+}
 
 /// A gem.
 pub struct Gem {
@@ -30,8 +63,8 @@ struct Entry {
 
 impl Gem {
     /// The gem `source.gem` on `source.index_url` (default rubygems.org).
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<Gem, PackageError> {
-        let name = source.gem.clone().unwrap_or_default();
+    pub(crate) fn new(source: &GemSource, fetcher: Fetcher) -> Result<Gem, PackageError> {
+        let name = source.gem.clone();
         if name.is_empty()
             || name.starts_with('.')
             || !name

@@ -2,9 +2,42 @@
 //! a local repository (`file://`).
 
 use super::{tag_regex, tag_version, Backend, Ecosystem, Fetcher, PackageError, Release};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::empty_is_none;
 use regex::Regex;
 use std::path::PathBuf;
+
+/// `git:` tags of a git remote (smart or dumb HTTP, or `file://`), read without cloning.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GitSource {
+    /// Tags of a git remote (smart or dumb HTTP, or `file://`), read without cloning.
+    git: String,
+    /// Its named group `version` is the version; tags it does not match are skipped (default: the tag without a leading `v`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    tag_regex: Option<String>,
+}
+
+impl Source for GitSource {
+    const KEY: &'static str = "git";
+    const DOCS: &'static str = "## git tags";
+
+    fn name(&self) -> &str {
+        &self.git
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        None
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(Git::new(self, fetcher)?))
+    }
+}
 
 /// A git remote.
 pub struct Git {
@@ -15,8 +48,8 @@ pub struct Git {
 
 impl Git {
     /// The remote `source.git` (`https://…`, `http://…`, `file:///…`, or a local path).
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<Git, PackageError> {
-        let url = source.git.clone().unwrap_or_default();
+    pub(crate) fn new(source: &GitSource, fetcher: Fetcher) -> Result<Git, PackageError> {
+        let url = source.git.clone();
         if !(url.starts_with("https://")
             || url.starts_with("http://")
             || url.starts_with("file://")
@@ -31,7 +64,7 @@ impl Git {
         }
         Ok(Git {
             url,
-            tag_regex: tag_regex(source)?,
+            tag_regex: tag_regex(&source.tag_regex)?,
             fetcher,
         })
     }

@@ -3,8 +3,9 @@
 //! release's tag to its commit through the git refs API.
 
 use super::{tag_regex, tag_version, Backend, Ecosystem, Fetcher, PackageError, Release};
+use super::{CommonFields, Source};
 use crate::net::Body;
-use crate::protocol::PackageSource;
+use crate::protocol::{empty_is_none, Secret};
 use regex::Regex;
 
 const MAX_PAGES: usize = 50;
@@ -14,6 +15,50 @@ const MAX_TAG_DEPTH: usize = 10;
 
 /// Largest git ref or tag object document read.
 const MAX_OBJECT_BYTES: u64 = 1024 * 1024;
+
+/// `github:` gitHub releases (or tags) of `OWNER/REPO`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GitHubSource {
+    /// GitHub releases (or tags) of `OWNER/REPO`.
+    github: String,
+    /// The API root (GitHub Enterprise; default `https://api.github.com`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    api_url: Option<String>,
+    /// A token (5,000 requests an hour instead of 60), sent only to `api_url`'s origin, never logged.
+    #[serde(default)]
+    access_token: Option<Secret>,
+    /// `false` follows tags instead of releases (default `true`).
+    #[serde(default)]
+    releases: Option<bool>,
+    /// Include draft releases.
+    #[serde(default)]
+    drafts: bool,
+    /// Its named group `version` is the version; tags it does not match are skipped (default: the tag without a leading `v`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    tag_regex: Option<String>,
+}
+
+impl Source for GitHubSource {
+    const KEY: &'static str = "github";
+    const DOCS: &'static str = "## GitHub releases and tags";
+
+    fn name(&self) -> &str {
+        &self.github
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.api_url.as_deref()
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(GitHub::new(self, fetcher)?))
+    }
+}
 
 /// A GitHub repository.
 pub struct GitHub {
@@ -28,8 +73,8 @@ pub struct GitHub {
 
 impl GitHub {
     /// `source.github` (`owner/repo`) on `source.api_url` (default the public API).
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<GitHub, PackageError> {
-        let repo = source.github.clone().unwrap_or_default();
+    pub(crate) fn new(source: &GitHubSource, fetcher: Fetcher) -> Result<GitHub, PackageError> {
+        let repo = source.github.clone();
         let ok = repo.split('/').count() == 2
             && repo.split('/').all(|p| {
                 !p.is_empty()
@@ -53,7 +98,7 @@ impl GitHub {
             releases: source.releases.unwrap_or(true),
             drafts: source.drafts,
             token: source.access_token.as_ref().map(|t| t.expose().to_string()),
-            tag_regex: tag_regex(source)?,
+            tag_regex: tag_regex(&source.tag_regex)?,
             fetcher,
         })
     }

@@ -6,11 +6,53 @@
 
 use super::github::{paged_releases, ListApi};
 use super::{tag_regex, tag_version, Backend, Ecosystem, Fetcher, PackageError, Release};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::{empty_is_none, Secret};
 use regex::Regex;
 
 /// gitlab.com's API.
 const DEFAULT_API: &str = "https://gitlab.com/api/v4";
+
+/// `gitlab:` gitLab releases (or tags) of `GROUP/PROJECT` (subgroups allowed: `group/sub/project`).
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GitLabSource {
+    /// GitLab releases (or tags) of `GROUP/PROJECT` (subgroups allowed: `group/sub/project`).
+    gitlab: String,
+    /// The API root (self-managed; default `https://gitlab.com/api/v4`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    api_url: Option<String>,
+    /// A token (`read_api`), sent as `PRIVATE-TOKEN` only to `api_url`'s origin, never logged.
+    #[serde(default)]
+    access_token: Option<Secret>,
+    /// `false` follows tags instead of releases (default `true`).
+    #[serde(default)]
+    releases: Option<bool>,
+    /// Its named group `version` is the version; tags it does not match are skipped (default: the tag without a leading `v`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    tag_regex: Option<String>,
+}
+
+impl Source for GitLabSource {
+    const KEY: &'static str = "gitlab";
+    const DOCS: &'static str = "## GitLab releases and tags";
+
+    fn name(&self) -> &str {
+        &self.gitlab
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.api_url.as_deref()
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(GitLab::new(self, fetcher)?))
+    }
+}
 
 /// A GitLab project.
 pub struct GitLab {
@@ -25,8 +67,8 @@ pub struct GitLab {
 impl GitLab {
     /// `source.gitlab` (`group/project`, `group/sub/project`) on `source.api_url` (default
     /// gitlab.com's API).
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<GitLab, PackageError> {
-        let project = source.gitlab.clone().unwrap_or_default();
+    pub(crate) fn new(source: &GitLabSource, fetcher: Fetcher) -> Result<GitLab, PackageError> {
+        let project = source.gitlab.clone();
         // GitLab paths: letters, digits, `_`, `-`, `.` (not at either end), at least a group
         // and a project.
         let ok = project.split('/').count() >= 2
@@ -63,7 +105,7 @@ impl GitLab {
             api,
             releases: source.releases.unwrap_or(true),
             token: source.access_token.as_ref().map(|t| t.expose().to_string()),
-            tag_regex: tag_regex(source)?,
+            tag_regex: tag_regex(&source.tag_regex)?,
             fetcher,
         })
     }

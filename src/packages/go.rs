@@ -6,13 +6,47 @@
 //! not fit the path (`CheckPathMajor`) skipped.
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::empty_is_none;
 use crate::versions::go as version;
 
 /// The public proxy.
 const DEFAULT_PROXY: &str = "https://proxy.golang.org";
 /// Largest `.info` / `@latest` document read.
 const MAX_INFO_BYTES: u64 = 64 * 1024;
+
+/// `go:` a Go module path (`github.com/Azure/azure-sdk-for-go`) on a Go module proxy; pseudo-versions skipped.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GoSource {
+    /// A Go module path (`github.com/Azure/azure-sdk-for-go`) on a Go module proxy; pseudo-versions skipped.
+    go: String,
+    /// The Go module proxy (GOPROXY protocol; default `https://proxy.golang.org`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    proxy: Option<String>,
+}
+
+impl Source for GoSource {
+    const KEY: &'static str = "go";
+    const DOCS: &'static str = "## Go modules";
+
+    fn name(&self) -> &str {
+        &self.go
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        // Credentials go to the proxy, the default one included, and nowhere else.
+        Some(self.proxy.as_deref().unwrap_or(DEFAULT_PROXY))
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(GoModule::new(self, fetcher)?))
+    }
+}
 
 /// A module on a Go module proxy.
 pub struct GoModule {
@@ -25,8 +59,8 @@ pub struct GoModule {
 
 impl GoModule {
     /// `source.go` (a module path) on `source.proxy` (default `https://proxy.golang.org`).
-    pub fn new(source: &PackageSource, mut fetcher: Fetcher) -> Result<GoModule, PackageError> {
-        let module = source.go.clone().unwrap_or_default();
+    pub(crate) fn new(source: &GoSource, fetcher: Fetcher) -> Result<GoModule, PackageError> {
+        let module = source.go.clone();
         let invalid = |e: String| PackageError::Invalid {
             field: "source.go",
             detail: format!("`{module}` is not a Go module path: {e}"),
@@ -49,8 +83,6 @@ impl GoModule {
                 })
             }
         }
-        // Credentials go to the proxy, the default one included, and nowhere else.
-        fetcher.auth_origin = Some(proxy.clone());
         Ok(GoModule {
             path_major: path_major.to_string(),
             module,

@@ -2,7 +2,8 @@
 //! the tags of an OCI chart repository (`repository: oci://HOST/PATH`, the chart `HOST/PATH/CHART`).
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::empty_is_none;
 use crate::registry::{Client, ClientOptions, Credentials, RegistryError, Repository};
 use crate::versions::helm as versions;
 use std::collections::HashMap;
@@ -24,6 +25,38 @@ const HELM_LAYERS: [(&str, &str); 2] = [
         "tgz.prov",
     ),
 ];
+
+/// `helm:` a Helm chart (`redis`) of the chart repository `repository`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HelmSource {
+    /// A Helm chart (`redis`) of the chart repository `repository`.
+    helm: String,
+    /// The chart repository: its `index.yaml` (`https://charts.bitnami.com/bitnami`), or an OCI registry (`oci://registry-1.docker.io/bitnamicharts`); required.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    repository: Option<String>,
+}
+
+impl Source for HelmSource {
+    const KEY: &'static str = "helm";
+    const DOCS: &'static str = "## Helm chart repositories";
+
+    fn name(&self) -> &str {
+        &self.helm
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.repository.as_deref()
+    }
+
+    fn open(
+        &self,
+        common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(Helm::new(self, common, fetcher)?))
+    }
+}
 
 /// A chart of one chart repository.
 pub struct Helm {
@@ -47,8 +80,12 @@ enum Kind {
 
 impl Helm {
     /// The chart `source.helm` of `source.repository`.
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<Helm, PackageError> {
-        let chart = source.helm.clone().unwrap_or_default();
+    pub(crate) fn new(
+        source: &HelmSource,
+        common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Helm, PackageError> {
+        let chart = source.helm.clone();
         if chart.contains(['/', '\\'])
             || chart.chars().any(char::is_control)
             || chart.starts_with('.')
@@ -74,7 +111,7 @@ impl Helm {
             let name = format!("{rest}/{chart}");
             let repo = Repository::parse(&name)
                 .map_err(|e| invalid(format!("`{repository}` + chart `{chart}`: {e}")))?;
-            let credentials = match (&source.username, &source.password) {
+            let credentials = match (&common.username, &common.password) {
                 (Some(u), Some(p)) if !p.expose().is_empty() => Some(Credentials {
                     username: u.clone(),
                     password: p.clone(),
@@ -85,8 +122,8 @@ impl Helm {
             };
             let client = Client::new(ClientOptions {
                 tls: crate::net::TlsSettings {
-                    insecure: source.insecure,
-                    ca_certs: source.ca_certs.clone(),
+                    insecure: common.insecure,
+                    ca_certs: common.ca_certs.clone(),
                     client_identity: None,
                 },
                 credentials,

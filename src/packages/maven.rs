@@ -3,7 +3,8 @@
 //! files publish the hashes of its files.
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::empty_is_none;
 use quick_xml::events::Event;
 
 /// Maven Central.
@@ -27,6 +28,38 @@ struct SnapshotFile {
     extension: String,
     value: String,
     updated: Option<String>,
+}
+
+/// `maven:` an artifact of a Maven repository, `GROUP:ARTIFACT` (`org.apache.commons:commons-lang3`).
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MavenSource {
+    /// An artifact of a Maven repository, `GROUP:ARTIFACT` (`org.apache.commons:commons-lang3`).
+    maven: String,
+    /// The repository root (default Maven Central, `https://repo.maven.apache.org/maven2`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    repository: Option<String>,
+}
+
+impl Source for MavenSource {
+    const KEY: &'static str = "maven";
+    const DOCS: &'static str = "## Maven repositories";
+
+    fn name(&self) -> &str {
+        &self.maven
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.repository.as_deref()
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(Maven::new(self, fetcher)?))
+    }
 }
 
 /// An artifact (`GROUP:ARTIFACT`) of a Maven repository.
@@ -58,8 +91,8 @@ fn is_name(s: &str) -> bool {
 
 impl Maven {
     /// The artifact `source.maven` of `source.repository` (default Maven Central).
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Result<Maven, PackageError> {
-        let coordinates = source.maven.clone().unwrap_or_default();
+    pub(crate) fn new(source: &MavenSource, fetcher: Fetcher) -> Result<Maven, PackageError> {
+        let coordinates = source.maven.clone();
         let (group, artifact) = coordinates
             .split_once(':')
             .filter(|(g, a)| g.split('.').all(is_name) && is_name(a) && !a.contains(".."))

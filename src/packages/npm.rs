@@ -2,8 +2,41 @@
 //! the full document for the version's publish time (`time`), which the abbreviated one lacks.
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::empty_is_none;
 use std::collections::BTreeMap;
+
+/// `npm:` an npm package (`@scope/name` ok); deprecated versions skipped.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NpmSource {
+    /// An npm package (`@scope/name` ok); deprecated versions skipped.
+    npm: String,
+    /// The npm registry root (default `https://registry.npmjs.org`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    registry: Option<String>,
+}
+
+impl Source for NpmSource {
+    const KEY: &'static str = "npm";
+    const DOCS: &'static str = "## npm";
+
+    fn name(&self) -> &str {
+        &self.npm
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.registry.as_deref()
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(Npm::new(self, fetcher)))
+    }
+}
 
 /// An npm package.
 pub struct Npm {
@@ -14,9 +47,9 @@ pub struct Npm {
 
 impl Npm {
     /// The package `source.npm` (scoped ok) on `source.registry` (default the public registry).
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> Npm {
+    pub(crate) fn new(source: &NpmSource, fetcher: Fetcher) -> Npm {
         Npm {
-            name: source.npm.clone().unwrap_or_default(),
+            name: source.npm.clone(),
             registry: source
                 .registry
                 .clone()

@@ -1,11 +1,44 @@
 //! PyPI and private indexes: the simple API, PEP 691 JSON when offered, PEP 503 HTML otherwise.
 
 use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
-use crate::protocol::PackageSource;
+use super::{CommonFields, Source};
+use crate::protocol::empty_is_none;
 use regex::Regex;
 use std::collections::BTreeMap;
 
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// `pypi:` a PyPI project (name normalised as PEP 503): PEP 691 JSON when the index offers it, else PEP 503 HTML.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PyPiSource {
+    /// A PyPI project (name normalised as PEP 503): PEP 691 JSON when the index offers it, else PEP 503 HTML.
+    pypi: String,
+    /// The simple index root (default `https://pypi.org/simple`).
+    #[serde(default, deserialize_with = "empty_is_none")]
+    index_url: Option<String>,
+}
+
+impl Source for PyPiSource {
+    const KEY: &'static str = "pypi";
+    const DOCS: &'static str = "## PyPI";
+
+    fn name(&self) -> &str {
+        &self.pypi
+    }
+
+    fn index_root(&self) -> Option<&str> {
+        self.index_url.as_deref()
+    }
+
+    fn open(
+        &self,
+        _common: &CommonFields,
+        fetcher: Fetcher,
+    ) -> Result<Box<dyn Backend>, PackageError> {
+        Ok(Box::new(PyPi::new(self, fetcher)))
+    }
+}
 
 /// A PyPI project.
 pub struct PyPi {
@@ -53,9 +86,9 @@ pub fn version_from_filename(project: &str, filename: &str) -> Option<String> {
 
 impl PyPi {
     /// The project `source.pypi` on `source.index_url` (default PyPI).
-    pub fn new(source: &PackageSource, fetcher: Fetcher) -> PyPi {
+    pub(crate) fn new(source: &PyPiSource, fetcher: Fetcher) -> PyPi {
         PyPi {
-            name: source.pypi.clone().unwrap_or_default(),
+            name: source.pypi.clone(),
             index: source
                 .index_url
                 .clone()

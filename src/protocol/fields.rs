@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Deserializer};
 
-pub(super) fn empty_is_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+/// Empty text is absent (`index_url: ""`).
+pub(crate) fn empty_is_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
 }
 

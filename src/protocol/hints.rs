@@ -33,6 +33,19 @@ pub(super) fn shorten_serde_message(msg: &str) -> String {
     msg.to_string()
 }
 
+/// The error of a field `name` under `prefix` that none of `known` is: serde's own words, with
+/// the closest known field when one is close (as [`shorten_serde_message`]).
+pub(crate) fn unknown_field(prefix: &str, name: &str, known: &[&str]) -> super::ProtocolError {
+    let message = match closest_field(name, known) {
+        Some(k) => format!("unknown field `{name}`, did you mean `{k}`?"),
+        None => format!("unknown field `{name}`"),
+    };
+    super::ProtocolError::Field {
+        path: format!("{prefix}.{name}"),
+        message,
+    }
+}
+
 /// Longest field name compared by edit distance (known fields are short; anything longer has no
 /// close field, and the work stays bounded whatever the request holds).
 const MAX_COMPARED_NAME: usize = 64;

@@ -15,13 +15,13 @@ mod strict;
 pub use crate::log::Secret;
 pub use envelope::{CheckEnvelope, InEnvelope, MetadataField, OutEnvelope, VersionResponse};
 pub use error::ProtocolError;
+pub(crate) use fields::empty_is_none;
+pub(crate) use hints::unknown_field;
 pub use image::{
     BaseField, BaseObject, ContentTrust, ImageFormat, ImageGetParams, ImagePutParams, ImageSource,
     ImageVersion, PlatformField, RegistryMirror, VerifyField,
 };
-pub use package::{
-    is_package_source, PackageGetParams, PackageSource, PackageVersion, PACKAGE_KEYS,
-};
+pub use package::{PackageGetParams, PackageVersion};
 pub use request::{decode_part, read_envelope};
 pub use schema::{json_schemas, TagText};
 pub use stdout::write_json;

@@ -2,7 +2,7 @@
 
 use super::{
     BaseField, BaseObject, ImageGetParams, ImagePutParams, ImageSource, ImageVersion,
-    PackageGetParams, PackageSource, PackageVersion, Secret, PACKAGE_KEYS,
+    PackageGetParams, PackageVersion, Secret,
 };
 
 impl schemars::JsonSchema for Secret {
@@ -45,20 +45,15 @@ impl schemars::JsonSchema for BaseField {
     }
 }
 
-/// The JSON Schemas (draft 2020-12) of what a pipeline writes, by file name in `schema/`: each
-/// mode's `source`, get params and put params, and the versions; generated from these types
-/// (`tests/schema.rs` keeps `schema/` and the field tables of `docs/` in step with them).
+/// The JSON Schemas (draft 2020-12) of the wire types, by file name in `schema/`: the image
+/// `source`, get and put params, versions; package get params and version (the package `source`
+/// comes from its registered sources: `crate::schema`).
 pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
     fn one<T: schemars::JsonSchema>(title: &str) -> serde_json::Value {
         let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
         v["title"] = title.into();
         v
     }
-    let mut package = one::<PackageSource>("uptick package source");
-    package["oneOf"] = PACKAGE_KEYS
-        .iter()
-        .map(|k| serde_json::json!({"required": [k]}))
-        .collect();
     vec![
         ("image-source", one::<ImageSource>("uptick image source")),
         (
@@ -70,7 +65,6 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
             one::<ImagePutParams>("uptick image put params"),
         ),
         ("image-version", one::<ImageVersion>("uptick image version")),
-        ("package-source", package),
         (
             "package-get-params",
             one::<PackageGetParams>("uptick package get params"),

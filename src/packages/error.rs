@@ -1,0 +1,77 @@
+//! The one error type of package sources: the request, the index, the disk.
+
+use crate::net::{BrokeOff, NetError};
+use crate::protocol::ProtocolError;
+
+/// Errors of the package backends.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// The request failed.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// The index does not know the package.
+    #[error("{ecosystem} package `{package}` not found at {url}")]
+    NotFound {
+        /// `PyPI`, `crates.io`.
+        ecosystem: &'static str,
+        /// The name asked for.
+        package: String,
+        /// Where it was looked up.
+        url: String,
+    },
+    /// The index answered something unreadable.
+    #[error("{url}: {detail}")]
+    Malformed {
+        /// The document.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A file in DEST (or a kept index list) could not be written.
+    #[error("{path}: {source}")]
+    Disk {
+        /// The file or directory.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The request's `source` cannot be decoded.
+    #[error(transparent)]
+    Request(#[from] ProtocolError),
+    /// A field of other sources set on this one.
+    #[error("{field}: {detail}")]
+    Foreign {
+        /// The field (`source.suite`).
+        field: String,
+        /// Which sources have it.
+        detail: String,
+    },
+    /// A source field is wrong.
+    #[error("{field}: {detail}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl BrokeOff for PackageError {
+    fn broke_off(&self) -> Option<(&str, &str)> {
+        match self {
+            PackageError::Net(e) => e.broke_off(),
+            _ => None,
+        }
+    }
+}
+
+impl PackageError {
+    /// A filesystem failure at `path`, its cause kept.
+    pub(crate) fn disk(path: &std::path::Path) -> impl Fn(std::io::Error) -> PackageError + '_ {
+        move |source| PackageError::Disk {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
