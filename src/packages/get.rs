@@ -1,7 +1,7 @@
 //! `in` of a package source: the version still listed, its outputs written, files downloaded
 //! verified; DEST untouched on failure.
 
-use super::{utc_seconds, PackageError, PackageSource, Release, ReleaseFile};
+use super::{utc_seconds, Backend, PackageError, PackageSource, Release, ReleaseFile};
 use crate::log;
 use crate::protocol::{MetadataField, PackageVersion, VersionResponse};
 
@@ -97,7 +97,10 @@ fn metadata_body(body: &str) -> String {
 }
 
 /// `in`: checks the version is still listed, then writes `version`, `tag` (the release's tag,
-/// else the version) and what the index publishes of it ([`OUTPUT_FILES`]).
+/// else the version) and what the index publishes of it ([`OUTPUT_FILES`]), and downloads the
+/// files `download` matches, each verified. Everything goes to a private staging directory in
+/// DEST, moved in once all succeeded: a failed get (a file whose hash does not match, say)
+/// leaves DEST as it found it.
 pub fn get(
     source: &PackageSource,
     version: PackageVersion,
@@ -105,57 +108,112 @@ pub fn get(
     dest: &std::path::Path,
 ) -> Result<VersionResponse<PackageVersion>, PackageError> {
     let backend = source.open()?;
+    let name = source.name();
+    let release = listed_release(backend.as_ref(), name, &version)?;
+    let release = backend.details(release, download)?;
+    crate::fsutil::sweep_dead(dest, crate::fsutil::IN_LEFTOVERS);
+    let staged = crate::fsutil::Staged::new(dest).map_err(PackageError::disk(dest))?;
+    let mut out = Outputs {
+        dir: staged.path(),
+        metadata: Vec::new(),
+    };
+    write_version(&mut out, name, &version, &release)?;
+    write_published(&mut out, name, &version, &release)?;
+    if let Some(glob) = download {
+        download_files(&mut out, backend.as_ref(), name, &version, &release, glob)?;
+    }
+    if !release.dist_tags.is_empty() {
+        out.write("dist_tags", release.dist_tags.join(" "))?;
+    }
+    let metadata = out.metadata;
+    staged.commit().map_err(PackageError::disk(dest))?;
+    Ok(VersionResponse { version, metadata })
+}
+
+/// The release `version` names, as the index lists it now. Two tags can name one version
+/// (`v1.0.0`, `1.0.0`): the one `check` reported, when given.
+fn listed_release(
+    backend: &dyn Backend,
+    name: &str,
+    version: &PackageVersion,
+) -> Result<Release, PackageError> {
     let listed = backend.releases()?;
-    let name = source.name().to_string();
-    // Two tags can name one version (`v1.0.0`, `1.0.0`): the one `check` reported, when given.
     let same_tag = |r: &Release| {
         version
             .tag
             .as_deref()
             .is_none_or(|t| r.tag.as_deref().unwrap_or(&r.version) == t)
     };
-    let found = listed
+    listed
         .iter()
         .find(|r| r.version == version.version && same_tag(r))
-        .or_else(|| listed.iter().find(|r| r.version == version.version));
-    let Some(release) = found else {
-        return Err(PackageError::Invalid {
+        .or_else(|| listed.iter().find(|r| r.version == version.version))
+        .cloned()
+        .ok_or_else(|| PackageError::Invalid {
             field: "version",
             detail: format!("{name} {} is no longer listed", version.version),
-        });
-    };
-    let release = &backend.details(release.clone(), download)?;
-    // Outputs go to a private staging directory in DEST, moved in once everything succeeded:
-    // a failed get (a file whose hash does not match, say) leaves DEST as it found it.
-    let disk = PackageError::disk(dest);
-    crate::fsutil::sweep_dead(dest, crate::fsutil::IN_LEFTOVERS);
-    let staged = crate::fsutil::Staged::new(dest).map_err(&disk)?;
-    let staging = staged.path().to_path_buf();
-    let dest = staging.as_path();
-    let write = |file: &str, text: &str| {
+        })
+}
+
+/// The files `in` writes into the staging directory, and the metadata that goes with them.
+struct Outputs<'a> {
+    dir: &'a std::path::Path,
+    metadata: Vec<MetadataField>,
+}
+
+impl Outputs<'_> {
+    /// Writes `file` (one of [`OUTPUT_FILES`]) and the metadata field of that name.
+    fn write(&mut self, file: &'static str, text: String) -> Result<(), PackageError> {
+        self.write_file(file, &text)?;
+        self.metadata.push(MetadataField::new(file, text));
+        Ok(())
+    }
+
+    /// Writes `file` (one of [`OUTPUT_FILES`]) only.
+    fn write_file(&mut self, file: &'static str, text: &str) -> Result<(), PackageError> {
         debug_assert!(
             OUTPUT_FILES.contains(&file),
             "{file} is not in OUTPUT_FILES"
         );
-        crate::fsutil::write_file(&dest.join(file), text.as_bytes())
-            .map_err(PackageError::disk(dest))
-    };
-    // The version's tag (the listing's when a pinned `version` leaves it out), else the version.
+        crate::fsutil::write_file(&self.dir.join(file), text.as_bytes())
+            .map_err(PackageError::disk(self.dir))
+    }
+}
+
+/// `version` and `tag`: the version's tag (the listing's when a pinned `version` leaves it out),
+/// else the version.
+fn write_version(
+    out: &mut Outputs<'_>,
+    name: &str,
+    version: &PackageVersion,
+    release: &Release,
+) -> Result<(), PackageError> {
     let tag = version
         .tag
         .clone()
         .or_else(|| release.tag.clone())
         .unwrap_or_else(|| version.version.clone());
-    write("version", &version.version)?;
-    write("tag", &tag)?;
+    out.write_file("version", &version.version)?;
+    out.write_file("tag", &tag)?;
     log::info(format_args!("{name} {}", version.version));
-    let mut metadata = vec![
-        MetadataField::new("package", name.clone()),
-        MetadataField::new("version", version.version.clone()),
-    ];
+    out.metadata
+        .push(MetadataField::new("package", name.to_string()));
+    out.metadata
+        .push(MetadataField::new("version", version.version.clone()));
     if tag != version.version {
-        metadata.push(MetadataField::new("tag", tag.clone()));
+        out.metadata.push(MetadataField::new("tag", tag));
     }
+    Ok(())
+}
+
+/// What the index publishes of the release: its page, date, checksum, app version, commit and
+/// release notes.
+fn write_published(
+    out: &mut Outputs<'_>,
+    name: &str,
+    version: &PackageVersion,
+    release: &Release,
+) -> Result<(), PackageError> {
     // One format whatever the index wrote (an offset, nanoseconds, or not a date at all).
     let published_at = release.published_at.as_deref().and_then(|t| {
         let utc = utc_seconds(t);
@@ -173,68 +231,86 @@ pub fn get(
         .as_deref()
         .map(|u| crate::log::strip_userinfo(u).into_owned());
     for (file, value) in [
-        ("url", &page),
-        ("published_at", &published_at),
-        ("checksum", &release.checksum),
-        ("app_version", &release.app_version),
-        ("commit_sha", &release.commit_sha),
+        ("url", page),
+        ("published_at", published_at),
+        ("checksum", release.checksum.clone()),
+        ("app_version", release.app_version.clone()),
+        ("commit_sha", release.commit_sha.clone()),
     ] {
         if let Some(v) = value {
-            write(file, v)?;
-            metadata.push(MetadataField::new(file, v.clone()));
+            out.write(file, v)?;
         }
     }
     if let Some(body) = &release.body {
-        write("body", body)?;
+        out.write_file("body", body)?;
         if !body.is_empty() {
-            metadata.push(MetadataField::new("body", metadata_body(body)));
+            out.metadata
+                .push(MetadataField::new("body", metadata_body(body)));
         }
     }
-    if let Some(glob) = download {
-        let re = crate::fsutil::glob_regex(glob).map_err(|e| PackageError::Invalid {
+    Ok(())
+}
+
+/// Downloads the release files `glob` matches, each verified against its published hash,
+/// refusing first a glob that matches nothing, a name that is not safe, and a file without a hash.
+fn download_files(
+    out: &mut Outputs<'_>,
+    backend: &dyn Backend,
+    name: &str,
+    version: &PackageVersion,
+    release: &Release,
+    glob: &str,
+) -> Result<(), PackageError> {
+    let matching = matching_files(release, glob, name, version)?;
+    check_download_names(&matching, &format!("{name} {}", version.version))?;
+    let mut got = Vec::new();
+    for file in matching {
+        let hash = file.hash.as_deref().ok_or_else(|| PackageError::Invalid {
             field: "params.download",
-            detail: format!("`{glob}`: {e}"),
+            detail: format!(
+                "{}: the index publishes no hash for it; not downloading it unverified",
+                file.name
+            ),
         })?;
-        let matching: Vec<&ReleaseFile> = release
+        backend.download(file, hash, &out.dir.join(&file.name))?;
+        log::info(format_args!("downloaded {} ({hash})", file.name));
+        got.push(file.name.clone());
+    }
+    out.metadata
+        .push(MetadataField::new("files", got.join(" ")));
+    Ok(())
+}
+
+/// The release's files `glob` matches; none is an error listing what it has.
+fn matching_files<'r>(
+    release: &'r Release,
+    glob: &str,
+    name: &str,
+    version: &PackageVersion,
+) -> Result<Vec<&'r ReleaseFile>, PackageError> {
+    let re = crate::fsutil::glob_regex(glob).map_err(|e| PackageError::Invalid {
+        field: "params.download",
+        detail: format!("`{glob}`: {e}"),
+    })?;
+    let matching: Vec<&ReleaseFile> = release
+        .files
+        .iter()
+        .filter(|f| re.is_match(&f.name))
+        .collect();
+    if matching.is_empty() {
+        let names: Vec<String> = release
             .files
             .iter()
-            .filter(|f| re.is_match(&f.name))
+            .map(|f| log::shown_name(&f.name, SHOWN_NAME_CHARS))
             .collect();
-        if matching.is_empty() {
-            let names: Vec<String> = release
-                .files
-                .iter()
-                .map(|f| log::shown_name(&f.name, SHOWN_NAME_CHARS))
-                .collect();
-            return Err(PackageError::Invalid {
-                field: "params.download",
-                detail: format!(
-                    "no file of {name} {} matches `{glob}`; it has: {}",
-                    version.version,
-                    log::shown_list(names, release.files.len())
-                ),
-            });
-        }
-        check_download_names(&matching, &format!("{name} {}", version.version))?;
-        let mut got = Vec::new();
-        for file in matching {
-            let hash = file.hash.as_deref().ok_or_else(|| PackageError::Invalid {
-                field: "params.download",
-                detail: format!(
-                    "{}: the index publishes no hash for it; not downloading it unverified",
-                    file.name
-                ),
-            })?;
-            backend.download(file, hash, &dest.join(&file.name))?;
-            log::info(format_args!("downloaded {} ({hash})", file.name));
-            got.push(file.name.clone());
-        }
-        metadata.push(MetadataField::new("files", got.join(" ")));
+        return Err(PackageError::Invalid {
+            field: "params.download",
+            detail: format!(
+                "no file of {name} {} matches `{glob}`; it has: {}",
+                version.version,
+                log::shown_list(names, release.files.len())
+            ),
+        });
     }
-    if !release.dist_tags.is_empty() {
-        write("dist_tags", &release.dist_tags.join(" "))?;
-        metadata.push(MetadataField::new("dist_tags", release.dist_tags.join(" ")));
-    }
-    staged.commit().map_err(disk)?;
-    Ok(VersionResponse { version, metadata })
+    Ok(matching)
 }
