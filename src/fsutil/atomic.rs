@@ -27,30 +27,30 @@ const COPY_CHUNK: usize = 256 * 1024;
 
 /// How an [`AtomicFile`] is created and committed.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Options {
+pub(crate) struct WriteOptions {
     /// Mode the temporary file is created with (before the umask); the file keeps it.
     mode: u32,
     /// `fsync` before the rename.
     sync: bool,
 }
 
-impl Options {
+impl WriteOptions {
     /// Mode 0666 (what the umask leaves of it), no `fsync`: what every writer did so far but
     /// `image.tar`.
-    pub(crate) const DEFAULT: Options = Options {
+    pub(crate) const DEFAULT: WriteOptions = WriteOptions {
         mode: 0o666,
         sync: false,
     };
 
     /// Created with `mode` instead (before the umask).
     #[allow(dead_code, reason = "helm's OCI chart downloads are created 0600")]
-    pub(crate) const fn mode(self, mode: u32) -> Options {
-        Options { mode, ..self }
+    pub(crate) const fn mode(self, mode: u32) -> WriteOptions {
+        WriteOptions { mode, ..self }
     }
 
     /// Synced to disk (`fsync`) before the rename.
-    pub(crate) const fn synced(self) -> Options {
-        Options { sync: true, ..self }
+    pub(crate) const fn synced(self) -> WriteOptions {
+        WriteOptions { sync: true, ..self }
     }
 }
 
@@ -85,13 +85,13 @@ pub(crate) struct AtomicFile {
     name: OsString,
     tmp: OsString,
     tmp_path: PathBuf,
-    file: Option<File>,
+    file: File,
     sync: bool,
 }
 
 impl AtomicFile {
     /// A temporary file beside `path` (its directory opened as its path says, as before).
-    pub(crate) fn create(path: &Path, options: Options) -> io::Result<AtomicFile> {
+    pub(crate) fn create(path: &Path, options: WriteOptions) -> io::Result<AtomicFile> {
         let dir_path = parent(path);
         let dir = rustix::fs::openat(
             rustix::fs::CWD,
@@ -114,7 +114,7 @@ impl AtomicFile {
         dir: BorrowedFd<'_>,
         dir_path: &Path,
         name: &OsStr,
-        options: Options,
+        options: WriteOptions,
     ) -> io::Result<AtomicFile> {
         Self::create_at(dir.try_clone_to_owned()?, dir_path, name, options)
     }
@@ -123,7 +123,7 @@ impl AtomicFile {
         dir: OwnedFd,
         dir_path: &Path,
         name: &OsStr,
-        options: Options,
+        options: WriteOptions,
     ) -> io::Result<AtomicFile> {
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
@@ -138,7 +138,7 @@ impl AtomicFile {
                         dir,
                         name: name.to_os_string(),
                         tmp,
-                        file: Some(File::from(fd)),
+                        file: File::from(fd),
                         sync: options.sync,
                     })
                 }
@@ -151,12 +151,6 @@ impl AtomicFile {
     /// Where the temporary file is.
     pub(crate) fn temp_path(&self) -> &Path {
         &self.tmp_path
-    }
-
-    fn file(&mut self) -> io::Result<&mut File> {
-        self.file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("the file was already committed"))
     }
 
     /// Streams `reader` into the file, [`COPY_CHUNK`] bytes at a time; the number of bytes.
@@ -178,14 +172,12 @@ impl AtomicFile {
     /// Syncs the file when asked to, then renames it over the destination. On failure the
     /// temporary file is removed (with `self`) and the destination is as it was.
     pub(crate) fn commit(mut self) -> io::Result<()> {
-        let sync = self.sync;
-        let file = self.file()?;
-        file.flush()?;
-        if sync {
-            file.sync_all()?;
+        self.file.flush()?;
+        if self.sync {
+            self.file.sync_all()?;
         }
-        drop(self.file.take());
         rustix::fs::renameat(&self.dir, &self.tmp, &self.dir, &self.name)?;
+        // Renamed: nothing left to remove on drop.
         self.tmp.clear();
         Ok(())
     }
@@ -193,11 +185,11 @@ impl AtomicFile {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file()?.write(buf)
+        self.file.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file()?.flush()
+        self.file.flush()
     }
 }
 
@@ -212,7 +204,7 @@ impl Drop for AtomicFile {
 /// Writes `bytes` to `path` atomically through an [`AtomicFile`] (mode 0666 less the umask, no
 /// `fsync`): a failed write (a full disk) removes the temporary file; `path` is then as it was.
 pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = AtomicFile::create(path, Options::DEFAULT)?;
+    let mut file = AtomicFile::create(path, WriteOptions::DEFAULT)?;
     file.write_all(bytes)?;
     file.commit()
 }
@@ -223,7 +215,7 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 pub(crate) fn write_file_from(
     path: &Path,
     reader: &mut dyn Read,
-    options: Options,
+    options: WriteOptions,
 ) -> Result<u64, CopyError> {
     let mut file = AtomicFile::create(path, options).map_err(CopyError::Write)?;
     let n = file.copy_from(reader)?;
@@ -292,7 +284,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out");
         std::fs::write(&path, "old").unwrap();
-        let mut file = AtomicFile::create(&path, Options::DEFAULT.synced()).unwrap();
+        let mut file = AtomicFile::create(&path, WriteOptions::DEFAULT.synced()).unwrap();
         file.write_all(b"new").unwrap();
         let tmp = file.temp_path().to_path_buf();
         let tmp_name = tmp.file_name().unwrap().to_string_lossy().into_owned();
@@ -308,11 +300,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out");
         std::fs::write(&path, "old").unwrap();
-        let mut file = AtomicFile::create(&path, Options::DEFAULT).unwrap();
+        let mut file = AtomicFile::create(&path, WriteOptions::DEFAULT).unwrap();
         file.write_all(b"partial").unwrap();
         drop(file);
         let failing = &mut io::Cursor::new(b"abc".to_vec()).chain(FailingReader);
-        let got = write_file_from(&path, failing, Options::DEFAULT);
+        let got = write_file_from(&path, failing, WriteOptions::DEFAULT);
         assert!(matches!(got, Err(CopyError::Read(_))), "{got:?}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
         assert_eq!(listing(dir.path()), ["out"]);
@@ -331,7 +323,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let big = vec![7u8; COPY_CHUNK * 2 + 5];
         let path = dir.path().join("big");
-        let n = write_file_from(&path, &mut &big[..], Options::DEFAULT.mode(0o600)).unwrap();
+        let n = write_file_from(&path, &mut &big[..], WriteOptions::DEFAULT.mode(0o600)).unwrap();
         assert_eq!(n, big.len() as u64);
         assert_eq!(std::fs::read(&path).unwrap(), big);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();

@@ -1,6 +1,6 @@
 //! Private directories and `in`'s staging: outputs built aside and moved into DEST together, and what a killed run left swept by the next.
 
-use super::atomic::{AtomicFile, Options};
+use super::atomic::{AtomicFile, WriteOptions};
 use super::euid;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
@@ -303,7 +303,7 @@ impl InStaging {
             self.dir.as_fd(),
             self.path(),
             name.as_ref(),
-            Options::DEFAULT,
+            WriteOptions::DEFAULT,
         )
         .and_then(|mut file| {
             file.write_all(bytes)?;

@@ -6,7 +6,7 @@ use super::manifest::{self, ImageManifest};
 use super::platform::{self, Platform};
 use super::ImageError;
 use crate::digest::Digest;
-use crate::fsutil::{self, AtomicFile, Options};
+use crate::fsutil::{self, AtomicFile, WriteOptions};
 use crate::log;
 use crate::registry::{Client, Manifest, Repository};
 use serde::Serialize;
@@ -267,8 +267,8 @@ pub async fn tarball(
 ) -> Result<(), ImageError> {
     let final_path = dest.join("image.tar");
     // Synced before the rename: the one output written with `fsync`.
-    let file =
-        AtomicFile::create(&final_path, Options::DEFAULT.synced()).map_err(io_err(&final_path))?;
+    let file = AtomicFile::create(&final_path, WriteOptions::DEFAULT.synced())
+        .map_err(io_err(&final_path))?;
     let tmp = file.temp_path().to_path_buf();
     let mut builder = tar::Builder::new(io::BufWriter::with_capacity(1 << 20, file));
     let tar_err = io_err(&tmp);
@@ -496,7 +496,7 @@ fn write_stream(path: &Path, reader: &mut dyn Read) -> io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    fsutil::write_file_from(path, reader, Options::DEFAULT)?;
+    fsutil::write_file_from(path, reader, WriteOptions::DEFAULT)?;
     Ok(())
 }
 
