@@ -6,6 +6,7 @@ use super::manifest::{self, ImageManifest};
 use super::platform::{self, Platform};
 use super::ImageError;
 use crate::digest::Digest;
+use crate::fsutil::{self, AtomicFile, WriteOptions};
 use crate::log;
 use crate::registry::{Client, Manifest, Repository};
 use serde::Serialize;
@@ -33,7 +34,8 @@ pub(super) fn io_err(path: &Path) -> impl Fn(io::Error) -> ImageError + '_ {
     }
 }
 
-/// A sibling staging path for `final_path`, removed on drop unless `keep` was called.
+/// A sibling staging directory for `final_path` (`.<name>.uptick-<pid>`, inside `in`'s private
+/// staging directory), removed on drop unless committed.
 struct Staging {
     path: PathBuf,
     kept: bool,
@@ -51,7 +53,7 @@ impl Staging {
         Ok(Staging { path, kept: false })
     }
 
-    /// Renames the staging directory (or file) over `final_path`.
+    /// Renames the staging directory over `final_path`.
     fn commit(mut self, final_path: &Path) -> Result<(), ImageError> {
         if let Ok(m) = std::fs::symlink_metadata(final_path) {
             let r = if m.is_dir() {
@@ -71,7 +73,6 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.kept {
             let _ = std::fs::remove_dir_all(&self.path);
-            let _ = std::fs::remove_file(&self.path);
         }
     }
 }
@@ -265,12 +266,10 @@ pub async fn tarball(
     dest: &Path,
 ) -> Result<(), ImageError> {
     let final_path = dest.join("image.tar");
-    let tmp = dest.join(format!(".image.tar.uptick-{}", std::process::id()));
-    let guard = Staging {
-        path: tmp.clone(),
-        kept: false,
-    };
-    let file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    // Synced before the rename: the one output written with `fsync`.
+    let file = AtomicFile::create(&final_path, WriteOptions::DEFAULT.synced())
+        .map_err(io_err(&final_path))?;
+    let tmp = file.temp_path().to_path_buf();
     let mut builder = tar::Builder::new(io::BufWriter::with_capacity(1 << 20, file));
     let tar_err = io_err(&tmp);
     let config_name = image.config.digest.to_string();
@@ -318,14 +317,9 @@ pub async fn tarball(
     .map_err(&tar_err)?;
     let mut inner = builder.into_inner().map_err(&tar_err)?;
     inner.flush().map_err(&tar_err)?;
-    inner
-        .into_inner()
-        .map_err(|e| tar_err(e.into_error()))?
-        .sync_all()
-        .map_err(&tar_err)?;
+    let file = inner.into_inner().map_err(|e| tar_err(e.into_error()))?;
     let config = manifest::parse_config(repo, image, config_bytes)?;
-    std::fs::rename(&tmp, &final_path).map_err(io_err(&final_path))?;
-    drop(guard);
+    file.commit().map_err(io_err(&final_path))?;
     write_labels(dest, &config)
 }
 
@@ -497,30 +491,13 @@ fn write_blob_bytes(blobs: &Path, digest: &Digest, bytes: &[u8]) -> Result<(), I
     write_stream(&blob_path(blobs, digest), &mut &bytes[..]).map_err(io_err(blobs))
 }
 
-/// Writes a stream to a temporary sibling and renames it; a failed stream leaves nothing.
+/// Streams `reader` into `path` ([`fsutil::write_file_from`]); a failed stream leaves nothing.
 fn write_stream(path: &Path, reader: &mut dyn Read) -> io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let tmp = path.with_extension("uptick-tmp");
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            f.write_all(&buf[..n])?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    fsutil::write_file_from(path, reader, WriteOptions::DEFAULT)?;
+    Ok(())
 }
 
 fn write_plain(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
@@ -539,8 +516,7 @@ pub async fn image_for(
     Ok((image, config))
 }
 
-/// Writes a file atomically: a temporary sibling with a random name (removed when the write
-/// fails), then a rename.
+/// Writes a file atomically ([`fsutil::write_file`]).
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
-    crate::fsutil::write_file(path, bytes).map_err(io_err(path))
+    fsutil::write_file(path, bytes).map_err(io_err(path))
 }

@@ -401,7 +401,7 @@ fn what_is_there(sources: &Path, glob: &str) -> (PathBuf, Vec<String>, usize) {
 fn glob_paths(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let mut current = vec![root.to_path_buf()];
     for part in pattern.split('/').filter(|p| !p.is_empty() && *p != ".") {
-        let re = crate::fsutil::glob_regex(part)?;
+        let re = crate::fsutil::glob_regex(part).map_err(|e| e.to_string())?;
         let mut next = Vec::new();
         for dir in &current {
             if !part.contains(['*', '?', '[']) {
