@@ -44,12 +44,7 @@ pub fn store_until(
         releases: releases.to_vec(),
     };
     if let Ok(bytes) = serde_json::to_vec(&entry) {
-        let tmp = p.with_extension(format!("{}.tmp", std::process::id()));
-        if std::fs::write(&tmp, bytes)
-            .and_then(|()| std::fs::rename(&tmp, &p))
-            .is_err()
-        {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        // A kept list is an optimisation: a failed write leaves the last one (or none).
+        let _ = crate::fsutil::write_file(&p, &bytes);
     }
 }

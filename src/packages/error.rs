@@ -66,12 +66,12 @@ impl BrokeOff for PackageError {
     }
 }
 
-impl PackageError {
-    /// A filesystem failure at `path`, its cause kept.
-    pub(crate) fn disk(path: &std::path::Path) -> impl Fn(std::io::Error) -> PackageError + '_ {
-        move |source| PackageError::Disk {
-            path: path.display().to_string(),
-            source,
+impl From<crate::fsutil::OutputError> for PackageError {
+    /// An output of `in` that could not be staged or moved into DEST: its path and cause.
+    fn from(e: crate::fsutil::OutputError) -> PackageError {
+        PackageError::Disk {
+            path: e.path.display().to_string(),
+            source: e.source,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::common::CommonFields;
 use super::{cache, PackageError, Release};
+use crate::fsutil::WriteOptions;
 use crate::log;
 use crate::net::{Body, Http, TlsSettings};
 use base64::Engine as _;
@@ -153,17 +154,11 @@ impl Fetcher {
             });
         }
         let mut reader = verify(resp.into_reader());
-        // A hidden temporary name (no download has one): never another download's name. Dropped
-        // (removed) on failure.
-        let result = tempfile::Builder::new()
-            .prefix(".download.")
-            .suffix(".uptick-tmp")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-            .tempfile_in(path.parent().unwrap_or(std::path::Path::new(".")))
-            .and_then(|mut tmp| {
-                std::io::copy(&mut reader, &mut tmp)?;
-                tmp.persist(path).map(drop).map_err(|e| e.error)
-            });
+        // Written under a hidden temporary name beside `path`, renamed only once the whole body
+        // verified; removed on failure.
+        let result = crate::fsutil::write_file_from(path, &mut reader, WriteOptions::DEFAULT)
+            .map(drop)
+            .map_err(std::io::Error::from);
         result.map_err(|source| PackageError::Disk {
             path: url.to_string(),
             source,

@@ -111,10 +111,9 @@ pub fn get(
     let name = source.name();
     let release = listed_release(backend.as_ref(), name, &version)?;
     let release = backend.details(release, download)?;
-    crate::fsutil::sweep_dead(dest, crate::fsutil::IN_LEFTOVERS);
-    let staged = crate::fsutil::Staged::new(dest).map_err(PackageError::disk(dest))?;
+    let staging = crate::fsutil::InStaging::new(dest, OUTPUT_FILES)?;
     let mut out = Outputs {
-        dir: staged.path(),
+        staging: &staging,
         metadata: Vec::new(),
     };
     write_version(&mut out, name, &version, &release)?;
@@ -126,7 +125,7 @@ pub fn get(
         out.write("dist_tags", release.dist_tags.join(" "))?;
     }
     let metadata = out.metadata;
-    staged.commit().map_err(PackageError::disk(dest))?;
+    staging.commit()?;
     Ok(VersionResponse { version, metadata })
 }
 
@@ -157,7 +156,7 @@ fn listed_release(
 
 /// The files `in` writes into the staging directory, and the metadata that goes with them.
 struct Outputs<'a> {
-    dir: &'a std::path::Path,
+    staging: &'a crate::fsutil::InStaging,
     metadata: Vec<MetadataField>,
 }
 
@@ -171,12 +170,7 @@ impl Outputs<'_> {
 
     /// Writes `file` (one of [`OUTPUT_FILES`]) only.
     fn write_file(&mut self, file: &'static str, text: &str) -> Result<(), PackageError> {
-        debug_assert!(
-            OUTPUT_FILES.contains(&file),
-            "{file} is not in OUTPUT_FILES"
-        );
-        crate::fsutil::write_file(&self.dir.join(file), text.as_bytes())
-            .map_err(PackageError::disk(self.dir))
+        Ok(self.staging.write(file, text.as_bytes())?)
     }
 }
 
@@ -272,7 +266,7 @@ fn download_files(
                 file.name
             ),
         })?;
-        backend.download(file, hash, &out.dir.join(&file.name))?;
+        backend.download(file, hash, &out.staging.path().join(&file.name))?;
         log::info(format_args!("downloaded {} ({hash})", file.name));
         got.push(file.name.clone());
     }
