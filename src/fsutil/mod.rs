@@ -5,12 +5,7 @@ mod beneath;
 mod staging;
 
 pub use atomic::write_file;
-#[allow(
-    unused_imports,
-    reason = "packages' `download_verified` tells a read from a write failure with it"
-)]
-pub(crate) use atomic::CopyError;
-pub(crate) use atomic::{write_file_from, AtomicFile, WriteOptions};
+pub(crate) use atomic::{write_file_from, AtomicFile, CopyError, WriteOptions};
 pub(crate) use beneath::{
     file_type, list_dir, open_dir_beneath, open_subdir, regular_file_beneath, remove_at, stat_at,
     MAX_LINK_HOPS, MAX_PATH,

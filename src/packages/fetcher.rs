@@ -3,7 +3,7 @@
 
 use super::common::CommonFields;
 use super::{cache, PackageError, Release};
-use crate::fsutil::WriteOptions;
+use crate::fsutil::{CopyError, WriteOptions};
 use crate::log;
 use crate::net::{Body, Http, TlsSettings};
 use base64::Engine as _;
@@ -156,13 +156,18 @@ impl Fetcher {
         let mut reader = verify(resp.into_reader());
         // Written under a hidden temporary name beside `path`, renamed only once the whole body
         // verified; removed on failure.
-        let result = crate::fsutil::write_file_from(path, &mut reader, WriteOptions::DEFAULT)
-            .map(drop)
-            .map_err(std::io::Error::from);
-        result.map_err(|source| PackageError::Disk {
-            path: url.to_string(),
-            source,
-        })
+        match crate::fsutil::write_file_from(path, &mut reader, WriteOptions::DEFAULT) {
+            Ok(_) => Ok(()),
+            // The body: it broke off, or its bytes miss the published hash.
+            Err(CopyError::Read(e)) => Err(PackageError::Malformed {
+                url: url.to_string(),
+                detail: e.to_string(),
+            }),
+            Err(CopyError::Write(source)) => Err(PackageError::Disk {
+                path: path.display().to_string(),
+                source,
+            }),
+        }
     }
 
     /// The releases at `url`: on a 304 to `If-None-Match` / `If-Modified-Since` the list kept
