@@ -51,7 +51,11 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
 /// Refuses the files `download` matched unless each can be written into DEST under its own
 /// name without replacing anything: not one of [`OUTPUT_FILES`], not [`unsafe_name`], not
 /// listed twice. Checked before anything is downloaded.
-fn check_download_names(files: &[&ReleaseFile], what: &str) -> Result<(), PackageError> {
+fn check_download_names(
+    files: &[&ReleaseFile],
+    outputs: &[(String, String)],
+    what: &str,
+) -> Result<(), PackageError> {
     let refuse = |detail: String| PackageError::Invalid {
         field: "params.download",
         detail,
@@ -74,7 +78,7 @@ fn check_download_names(files: &[&ReleaseFile], what: &str) -> Result<(), Packag
     let colliding: Vec<&str> = files
         .iter()
         .map(|f| f.name.as_str())
-        .filter(|n| OUTPUT_FILES.contains(n))
+        .filter(|n| OUTPUT_FILES.contains(n) || outputs.iter().any(|(o, _)| o == n))
         .collect();
     if !colliding.is_empty() {
         return Err(refuse(format!(
@@ -134,8 +138,8 @@ pub fn get(
     let dest = staging.as_path();
     let write = |file: &str, text: &str| {
         debug_assert!(
-            OUTPUT_FILES.contains(&file),
-            "{file} is not in OUTPUT_FILES"
+            OUTPUT_FILES.contains(&file) || release.outputs.iter().any(|(o, _)| o == file),
+            "{file} is not in OUTPUT_FILES or the release's outputs"
         );
         crate::fsutil::write_file(&dest.join(file), text.as_bytes())
             .map_err(PackageError::disk(dest))
@@ -215,7 +219,11 @@ pub fn get(
                 ),
             });
         }
-        check_download_names(&matching, &format!("{name} {}", version.version))?;
+        check_download_names(
+            &matching,
+            &release.outputs,
+            &format!("{name} {}", version.version),
+        )?;
         let mut got = Vec::new();
         for file in matching {
             let hash = file.hash.as_deref().ok_or_else(|| PackageError::Invalid {
@@ -234,6 +242,10 @@ pub fn get(
     if !release.dist_tags.is_empty() {
         write("dist_tags", &release.dist_tags.join(" "))?;
         metadata.push(MetadataField::new("dist_tags", release.dist_tags.join(" ")));
+    }
+    for (file, value) in &release.outputs {
+        write(file, value)?;
+        metadata.push(MetadataField::new(file, value));
     }
     staged.commit().map_err(disk)?;
     Ok(VersionResponse { version, metadata })
