@@ -80,7 +80,11 @@ fn src(registry: &str, address: &str, extra: Value) -> Value {
 }
 
 fn paths(seen: &Seen) -> Vec<String> {
-    seen.lock().unwrap().iter().map(|(p, _)| p.clone()).collect()
+    seen.lock()
+        .unwrap()
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect()
 }
 
 #[test]
@@ -136,8 +140,10 @@ fn terraform_constraints_are_terraforms() {
         if let Some(p) = pre {
             extra["pre_releases"] = json!(p);
         }
-        let out = check(&json!({"source": src(&reg, "hashicorp/aws", extra), "version": {"version": "4.1.0"}}))
-            .succeeds();
+        let out = check(
+            &json!({"source": src(&reg, "hashicorp/aws", extra), "version": {"version": "4.1.0"}}),
+        )
+        .succeeds();
         versions(&out)
     };
     // `~> 5.0`: 5.x from 5.0 up; the cursor outside the constraint is gone: the newest.
@@ -227,7 +233,10 @@ fn terraform_services_on_another_host_get_no_token() {
     let other = host(None, other_seen.clone());
     let seen: Seen = Arc::default();
     let doc = json!({"providers.v1": format!("http://127.0.0.1:{other}/terraform/providers/v1")});
-    let reg = format!("http://127.0.0.1:{}", host(Some(doc.to_string()), seen.clone()));
+    let reg = format!(
+        "http://127.0.0.1:{}",
+        host(Some(doc.to_string()), seen.clone())
+    );
     let out = check(&json!({"source": src(&reg, "hashicorp/aws", json!({}))})).succeeds();
     assert_eq!(out, json!([{"version": "6.0.0"}]));
     assert_eq!(
@@ -240,7 +249,10 @@ fn terraform_services_on_another_host_get_no_token() {
     // A base URL without its trailing `/` is read as a directory, as Terraform reads it.
     assert_eq!(
         *other_seen.lock().unwrap(),
-        [("/terraform/providers/v1/hashicorp/aws/versions".to_string(), None)]
+        [(
+            "/terraform/providers/v1/hashicorp/aws/versions".to_string(),
+            None
+        )]
     );
     // No token configured: nothing is sent anywhere.
     seen.lock().unwrap().clear();
@@ -254,26 +266,36 @@ fn terraform_discovery_failures_are_named() {
     // A registry offering modules only has no provider service.
     let seen: Seen = Arc::default();
     let doc = json!({"modules.v1": "/v1/modules/"});
-    let reg = format!("http://127.0.0.1:{}", host(Some(doc.to_string()), seen.clone()));
+    let reg = format!(
+        "http://127.0.0.1:{}",
+        host(Some(doc.to_string()), seen.clone())
+    );
     let line = check(&json!({"source": src(&reg, "hashicorp/aws", json!({}))})).fails();
     assert!(
         line.contains("/.well-known/terraform.json")
-            && line.contains("the registry offers no `providers.v1` service (it offers: modules.v1)"),
+            && line
+                .contains("the registry offers no `providers.v1` service (it offers: modules.v1)"),
         "{line}"
     );
     assert_eq!(paths(&seen), ["/.well-known/terraform.json"]);
     // No discovery document at all.
     let reg = format!("http://127.0.0.1:{}", host(None, Arc::default()));
     let line = check(&json!({"source": src(&reg, "hashicorp/aws", json!({}))})).fails();
-    assert!(
-        line.contains("HTTP 404: no discovery document"),
-        "{line}"
-    );
+    assert!(line.contains("HTTP 404: no discovery document"), "{line}");
     // A service that is no string, a document that is no object.
     for (doc, expected) in [
-        (json!({"providers.v1": 1}).to_string(), "`providers.v1` is not a URL string"),
-        (json!({"providers.v1": "ftp://x/"}).to_string(), "`providers.v1` is not an http(s) URL"),
-        ("[1, 2]".to_string(), "not a discovery document (a JSON object)"),
+        (
+            json!({"providers.v1": 1}).to_string(),
+            "`providers.v1` is not a URL string",
+        ),
+        (
+            json!({"providers.v1": "ftp://x/"}).to_string(),
+            "`providers.v1` is not an http(s) URL",
+        ),
+        (
+            "[1, 2]".to_string(),
+            "not a discovery document (a JSON object)",
+        ),
     ] {
         let reg = format!("http://127.0.0.1:{}", host(Some(doc), Arc::default()));
         let line = check(&json!({"source": src(&reg, "hashicorp/aws", json!({}))})).fails();
@@ -312,13 +334,26 @@ fn terraform_bad_sources_are_refused_before_any_request() {
             "{address}: {line}"
         );
     }
-    for registry in ["registry.terraform.io", "ftp://registry.example.com", "https://r.example.com/?x=1"] {
+    for registry in [
+        "registry.terraform.io",
+        "ftp://registry.example.com",
+        "https://r.example.com/?x=1",
+    ] {
         let line = check(&json!({"source": src(registry, "hashicorp/aws", json!({}))})).fails();
         assert!(line.contains("source.registry"), "{registry}: {line}");
     }
+    let line = check(
+        &json!({"source": src(&reg, "hashicorp/aws", json!({"username": "u", "password": "p"}))}),
+    )
+    .fails();
+    assert!(
+        line.contains("source.username") && line.contains("set `access_token`"),
+        "{line}"
+    );
     assert!(paths(&seen).is_empty(), "{:?}", paths(&seen));
     // A field of other sources.
-    let line = check(&json!({"source": {"terraform": "hashicorp/aws", "suite": "bookworm"}})).fails();
+    let line =
+        check(&json!({"source": {"terraform": "hashicorp/aws", "suite": "bookworm"}})).fails();
     assert!(
         line.contains("source.suite: not a field of terraform sources (only apt sources have it)"),
         "{line}"

@@ -44,9 +44,15 @@ impl Source for TerraformSource {
 
     fn open(
         &self,
-        _common: &CommonFields,
+        common: &CommonFields,
         fetcher: Fetcher,
     ) -> Result<Box<dyn Backend>, PackageError> {
+        if common.username.is_some() || common.password.is_some() {
+            return Err(PackageError::Invalid {
+                field: "source.username",
+                detail: "a Terraform registry takes a token: set `access_token`, not `username` / `password`".into(),
+            });
+        }
         Ok(Box::new(Terraform::new(self, fetcher)?))
     }
 }
@@ -119,9 +125,7 @@ impl Address {
 /// letters, digits and single dashes inside, no dots), at most 63 characters.
 fn provider_part(what: &str, part: &str) -> Result<(), String> {
     let ok = (1..=63).contains(&part.len())
-        && part
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !part.starts_with('-')
         && !part.ends_with('-')
         && !part.contains("--");
@@ -179,7 +183,10 @@ pub struct Terraform {
 impl Terraform {
     /// `source.terraform` on `source.registry`; the address and the registry URL are checked
     /// before any request.
-    pub(crate) fn new(source: &TerraformSource, fetcher: Fetcher) -> Result<Terraform, PackageError> {
+    pub(crate) fn new(
+        source: &TerraformSource,
+        fetcher: Fetcher,
+    ) -> Result<Terraform, PackageError> {
         let address = Address::parse(&source.terraform).map_err(|why| PackageError::Invalid {
             field: "source.terraform",
             detail: format!(
@@ -325,10 +332,7 @@ fn registry_url(text: &str) -> Result<url::Url, PackageError> {
         field: "source.registry",
         detail: format!(
             "`{}` {why}",
-            crate::log::shown_name(
-                &crate::log::strip_userinfo(text),
-                super::SHOWN_NAME_CHARS
-            )
+            crate::log::shown_name(&crate::log::strip_userinfo(text), super::SHOWN_NAME_CHARS)
         ),
     };
     let url = url::Url::parse(text).map_err(|_| invalid("is not a URL"))?;
