@@ -254,6 +254,21 @@ fn terraform_services_on_another_host_get_no_token() {
             None
         )]
     );
+    // A discovery document redirected to another host: relative service URLs resolve against
+    // where it was found (after the redirect), and that host gets no token either.
+    let (moved, moved_seen) = registry();
+    let target = format!("{moved}/.well-known/terraform.json");
+    let redirecting = fake::serve(move |_, _| Reply::new(301, "").header("Location", &target));
+    let reg_r = format!("http://127.0.0.1:{redirecting}");
+    let out = check(&json!({"source": src(&reg_r, "hashicorp/aws", json!({}))})).succeeds();
+    assert_eq!(out, json!([{"version": "6.0.0"}]));
+    assert_eq!(
+        *moved_seen.lock().unwrap(),
+        [
+            ("/.well-known/terraform.json".to_string(), None),
+            ("/v1/providers/hashicorp/aws/versions".to_string(), None)
+        ]
+    );
     // No token configured: nothing is sent anywhere.
     seen.lock().unwrap().clear();
     let out = check(&json!({"source": {"terraform": "hashicorp/aws", "registry": reg}})).succeeds();
