@@ -1,0 +1,1 @@
+//! Terraform versions and constraints (hashicorp/go-version).
