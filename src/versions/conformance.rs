@@ -1,5 +1,6 @@
 //! Conformance tables: npm ranges against node-semver, PyPI specifiers against PEP 440, Debian versions
-//! and relations against dpkg, Alpine versions and comparisons against apk-tools.
+//! and relations against dpkg, Alpine versions and comparisons against apk-tools, Terraform
+//! versions and constraints against go-version, all through [`VersionScheme`].
 //!
 //! Every row is (constraint, version, `pre_releases`, expected) and was written from the
 //! node-semver README ("Ranges", "Prerelease Tags", "Advanced Range Syntax", the `includePrerelease`
@@ -7,10 +8,12 @@
 //! node-semver 7.8.5 and `packaging` 26.4 themselves.
 //!
 //! The tables are data: `tests/data/conformance/<table>.jsonl`, one JSON row a line (`#` lines
-//! say where the rows come from); this module reads every row and checks it.
+//! say where the rows come from); this module reads every row and checks it through the schemes'
+//! [`VersionScheme`] (`order`, `cmp`, `check_constraint`), as package sources use them.
 
 use super::{PreReleases, VersionScheme};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::cmp::Ordering;
 
 /// The rows of a table file: one JSON value a line, blank and `#` lines skipped.
@@ -265,5 +268,38 @@ fn three_way(rows: &[ThreeWayRow]) -> Vec<String> {
 #[test]
 fn pre_releases_absent_false_and_true() {
     let wrong = three_way(&table!("three_way.jsonl"));
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A Terraform row (see `terraform.jsonl`); `None` when it holds.
+fn terraform_row(row: &[Value]) -> Option<String> {
+    use super::terraform::{Constraints, Version};
+    let tf = scheme("Terraform");
+    let text = |i: usize| row[i].as_str().unwrap_or_else(|| panic!("{row:?}"));
+    let ok = match text(0) {
+        "valid" => tf.cmp(text(1), text(1)).is_some() == row[2],
+        "order" => sign(tf.cmp(text(1), text(2))).map(i64::from) == row[3].as_i64(),
+        "check" => {
+            let c = Constraints::parse(text(1)).unwrap_or_else(|e| panic!("{e}"));
+            let v = Version::parse(text(2)).unwrap_or_else(|| panic!("{row:?}"));
+            c.check(&v) == row[3]
+        }
+        "constraint_invalid" => tf.check_constraint(text(1), PreReleases::Default).is_err(),
+        "constraint_valid" => tf.check_constraint(text(1), PreReleases::Default).is_ok(),
+        "three_way" => {
+            let row: ThreeWayRow = serde_json::from_value(Value::Array(row[1..].to_vec()))
+                .unwrap_or_else(|e| panic!("{row:?}: {e}"));
+            return Some(three_way(&[row]).join("\n")).filter(|w| !w.is_empty());
+        }
+        other => panic!("unknown row kind {other:?}"),
+    };
+    (!ok).then(|| format!("{row:?}"))
+}
+
+#[test]
+fn terraform_versions_and_constraints_conform_to_go_version() {
+    let rows: Vec<Vec<Value>> = table!("terraform.jsonl");
+    assert!(rows.len() >= 120, "{} rows", rows.len());
+    let wrong: Vec<String> = rows.iter().filter_map(|r| terraform_row(r)).collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -258,12 +258,17 @@ impl Constraints {
         self.0.iter().any(|c| c.op == Op::Equal && c.version == *v)
     }
 
+    /// go-version's `Constraints.Check`: every condition holds, with its pre-release check.
+    pub(crate) fn check(&self, v: &Version) -> bool {
+        self.0.iter().all(|c| c.holds(v, true))
+    }
+
     /// Whether `v` meets every condition under `pre` (see the module text).
     pub(crate) fn admits(&self, v: &Version, pre: PreReleases) -> bool {
         if pre == PreReleases::All {
             return self.0.iter().all(|c| c.holds(v, false));
         }
-        (v.pre.is_empty() || self.requests(v)) && self.0.iter().all(|c| c.holds(v, true))
+        (v.pre.is_empty() || self.requests(v)) && self.check(v)
     }
 }
 
