@@ -132,7 +132,6 @@ fn terraform_providers_and_modules_are_checked_through_discovery() {
 }
 
 #[test]
-#[ignore = "needs Terraform's version scheme (src/versions/terraform.rs, branch s7-v)"]
 fn terraform_constraints_are_terraforms() {
     let (reg, _) = registry();
     let listed = |constraint: &str, pre: Option<bool>| {

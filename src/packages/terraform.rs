@@ -5,6 +5,7 @@ use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
 use super::{CommonFields, Source};
 use crate::net::Body;
 use crate::protocol::{empty_is_none, Secret};
+use crate::versions::VersionScheme;
 
 /// The public registry.
 const DEFAULT_REGISTRY: &str = "https://registry.terraform.io";
@@ -475,10 +476,14 @@ impl Backend for Terraform {
         &self.fetcher
     }
 
-    // TODO(s7-v): Terraform's own version scheme (`~>`, `=` alone selecting a pre-release)
-    // once src/versions/terraform.rs lands; node-semver ranges until then.
+    /// Unused: [`Backend::scheme`] is Terraform's own (the trait still requires it until every
+    /// backend names its scheme).
     fn ecosystem(&self) -> Ecosystem {
         Ecosystem::Loose
+    }
+
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::TERRAFORM
     }
 }
 

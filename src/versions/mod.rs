@@ -29,6 +29,7 @@ mod terraform;
 pub use legacy::{select, Constraint, Ecosystem, Parsed};
 pub use scheme::VersionScheme;
 pub(crate) use scheme::{Item, Scheme};
+pub(crate) use terraform::TERRAFORM;
 
 use std::cmp::Ordering;
 
