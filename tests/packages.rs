@@ -146,7 +146,7 @@ fn fields_of_other_sources_are_refused() {
         ),
         (
             json!({"maven": "g:a", "registry": "https://attacker.example"}),
-            "source.registry: not a field of maven sources (only npm sources have it)",
+            "source.registry: not a field of maven sources (only npm and terraform sources have it)",
         ),
         (
             json!({"pypi": "a", "api_url": "https://attacker.example"}),
@@ -154,7 +154,7 @@ fn fields_of_other_sources_are_refused() {
         ),
         (
             json!({"npm": "a", "access_token": "t0ken-value"}),
-            "source.access_token: not a field of npm sources (only github and gitlab sources have it)",
+            "source.access_token: not a field of npm sources (only github, gitlab and terraform sources have it)",
         ),
         (
             json!({"helm": "redis", "repository": "https://charts.example", "releases": false}),

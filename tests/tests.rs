@@ -32,5 +32,6 @@ mod put;
 mod referrers;
 mod retries;
 mod schema;
+mod terraform;
 mod tools;
 mod version_rules;

@@ -237,17 +237,14 @@ pub(crate) struct InStaging {
     staged: Staged,
     /// The staging directory, opened without following links.
     dir: OwnedFd,
-    outputs: &'static [&'static str],
+    outputs: Vec<String>,
     swept: Vec<PathBuf>,
 }
 
 impl InStaging {
     /// Sweeps DEST ([`IN_LEFTOVERS`], see [`sweep_dead`]) and makes the staging directory;
     /// `outputs` are the names [`InStaging::write`] and [`InStaging::output`] accept.
-    pub(crate) fn new(
-        dest: &Path,
-        outputs: &'static [&'static str],
-    ) -> Result<InStaging, OutputError> {
+    pub(crate) fn new(dest: &Path, outputs: &[&str]) -> Result<InStaging, OutputError> {
         let swept = sweep_dead(dest, IN_LEFTOVERS);
         let at_dest = |source| OutputError {
             path: dest.to_path_buf(),
@@ -264,7 +261,7 @@ impl InStaging {
         Ok(InStaging {
             staged,
             dir,
-            outputs,
+            outputs: outputs.iter().map(|o| o.to_string()).collect(),
             swept,
         })
     }
@@ -283,7 +280,7 @@ impl InStaging {
     /// Where the declared output `name` is staged.
     pub(crate) fn output(&self, name: &str) -> Result<PathBuf, OutputError> {
         let path = self.path().join(name);
-        if self.outputs.contains(&name) {
+        if self.outputs.iter().any(|o| o == name) {
             return Ok(path);
         }
         let detail = format!(

@@ -1,7 +1,7 @@
 //! The trait every package ecosystem implements: list releases, name its version scheme, download.
 
 use super::{Fetcher, PackageError, Release, ReleaseFile};
-use crate::versions::Ecosystem;
+use crate::versions::{Ecosystem, VersionScheme};
 
 /// A version source: one ecosystem's index.
 pub trait Backend {
@@ -9,6 +9,10 @@ pub trait Backend {
     fn releases(&self) -> Result<Vec<Release>, PackageError>;
     /// Its ordering and constraint syntax.
     fn ecosystem(&self) -> Ecosystem;
+    /// Its version scheme: by default its [`Backend::ecosystem`]'s.
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        self.ecosystem().scheme()
+    }
     /// Where a release file is downloaded from.
     fn file_url(&self, file: &ReleaseFile) -> Result<String, PackageError> {
         Ok(file.url.clone())

@@ -51,7 +51,11 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
 /// Refuses the files `download` matched unless each can be written into DEST under its own
 /// name without replacing anything: not one of [`OUTPUT_FILES`], not [`unsafe_name`], not
 /// listed twice. Checked before anything is downloaded.
-fn check_download_names(files: &[&ReleaseFile], what: &str) -> Result<(), PackageError> {
+fn check_download_names(
+    files: &[&ReleaseFile],
+    outputs: &[(String, String)],
+    what: &str,
+) -> Result<(), PackageError> {
     let refuse = |detail: String| PackageError::Invalid {
         field: "params.download",
         detail,
@@ -74,7 +78,7 @@ fn check_download_names(files: &[&ReleaseFile], what: &str) -> Result<(), Packag
     let colliding: Vec<&str> = files
         .iter()
         .map(|f| f.name.as_str())
-        .filter(|n| OUTPUT_FILES.contains(n))
+        .filter(|n| OUTPUT_FILES.contains(n) || outputs.iter().any(|(o, _)| o == n))
         .collect();
     if !colliding.is_empty() {
         return Err(refuse(format!(
@@ -111,7 +115,9 @@ pub fn get(
     let name = source.name();
     let release = listed_release(backend.as_ref(), name, &version)?;
     let release = backend.details(release, download)?;
-    let staging = crate::fsutil::InStaging::new(dest, OUTPUT_FILES)?;
+    // The outputs every source writes, and the source's own (a Terraform provider's platforms).
+    let own: Vec<&str> = release.outputs.iter().map(|(o, _)| o.as_str()).collect();
+    let staging = crate::fsutil::InStaging::new(dest, &[OUTPUT_FILES, &own].concat())?;
     let mut out = Outputs {
         staging: &staging,
         metadata: Vec::new(),
@@ -123,6 +129,9 @@ pub fn get(
     }
     if !release.dist_tags.is_empty() {
         out.write("dist_tags", release.dist_tags.join(" "))?;
+    }
+    for (file, value) in &release.outputs {
+        out.write(file, value.clone())?;
     }
     let metadata = out.metadata;
     staging.commit()?;
@@ -162,14 +171,14 @@ struct Outputs<'a> {
 
 impl Outputs<'_> {
     /// Writes `file` (one of [`OUTPUT_FILES`]) and the metadata field of that name.
-    fn write(&mut self, file: &'static str, text: String) -> Result<(), PackageError> {
+    fn write(&mut self, file: &str, text: String) -> Result<(), PackageError> {
         self.write_file(file, &text)?;
         self.metadata.push(MetadataField::new(file, text));
         Ok(())
     }
 
     /// Writes `file` (one of [`OUTPUT_FILES`]) only.
-    fn write_file(&mut self, file: &'static str, text: &str) -> Result<(), PackageError> {
+    fn write_file(&mut self, file: &str, text: &str) -> Result<(), PackageError> {
         Ok(self.staging.write(file, text.as_bytes())?)
     }
 }
@@ -256,7 +265,11 @@ fn download_files(
     glob: &str,
 ) -> Result<(), PackageError> {
     let matching = matching_files(release, glob, name, version)?;
-    check_download_names(&matching, &format!("{name} {}", version.version))?;
+    check_download_names(
+        &matching,
+        &release.outputs,
+        &format!("{name} {}", version.version),
+    )?;
     let mut got = Vec::new();
     for file in matching {
         let hash = file.hash.as_deref().ok_or_else(|| PackageError::Invalid {

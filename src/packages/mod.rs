@@ -27,6 +27,7 @@ pub mod maven;
 pub mod npm;
 pub mod openpgp;
 pub mod pypi;
+pub mod terraform;
 
 pub use crate::versions::Ecosystem;
 pub use backend::Backend;
@@ -58,4 +59,5 @@ pub static SOURCES: &[Registration] = &[
     Registration::of::<helm::HelmSource>(),
     Registration::of::<go::GoSource>(),
     Registration::of::<maven::MavenSource>(),
+    Registration::of::<terraform::TerraformSource>(),
 ];

@@ -39,6 +39,10 @@ pub struct Release {
     /// any, `None` where there are no release notes at all (tags).
     #[serde(default)]
     pub body: Option<String>,
+    /// Further files `in` writes, named by the source, each also a metadata entry (Terraform
+    /// providers: `protocols`, `platforms`).
+    #[serde(default)]
+    pub outputs: Vec<(String, String)>,
 }
 
 /// A release file and the hash its index publishes for it.

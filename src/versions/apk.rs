@@ -355,3 +355,41 @@ impl Constraint {
             })
     }
 }
+
+/// apk-tools' scheme (Alpine repositories): `_alpha`/`_beta`/`_pre`/`_rc` versions only with
+/// `pre_releases: true`, then the comparisons.
+pub(crate) struct ApkScheme;
+
+/// apk-tools' scheme.
+pub(crate) static APK: ApkScheme = ApkScheme;
+
+impl super::Scheme for ApkScheme {
+    type Version = Version;
+    type Constraint = Constraint;
+
+    fn name(&self) -> &'static str {
+        "Apk"
+    }
+
+    fn parse(&self, text: &str, _: Option<&Constraint>) -> Option<Version> {
+        Version::parse(text).ok()
+    }
+
+    fn constraint(&self, text: &str, _: super::PreReleases) -> Result<Constraint, String> {
+        Constraint::parse(text).map_err(|e| e.to_string())
+    }
+
+    fn is_prerelease(&self, v: &Version) -> bool {
+        v.is_prerelease()
+    }
+
+    fn admits(
+        &self,
+        c: Option<&Constraint>,
+        pre: super::PreReleases,
+        _: &str,
+        v: &Version,
+    ) -> bool {
+        super::scheme::plain_pre_rule(pre, v.is_prerelease()) && c.is_none_or(|c| c.admits(v))
+    }
+}

@@ -278,6 +278,38 @@ impl Relations {
     }
 }
 
+/// dpkg's scheme (apt repositories): Debian versions under relations; no pre-releases (`~`
+/// versions are ordinary versions ordered before their base).
+pub(crate) struct DpkgScheme;
+
+/// dpkg's scheme.
+pub(crate) static DPKG: DpkgScheme = DpkgScheme;
+
+impl super::Scheme for DpkgScheme {
+    type Version = Version;
+    type Constraint = Relations;
+
+    fn name(&self) -> &'static str {
+        "Dpkg"
+    }
+
+    fn parse(&self, text: &str, _: Option<&Relations>) -> Option<Version> {
+        Version::parse(text).ok()
+    }
+
+    fn constraint(&self, text: &str, _: super::PreReleases) -> Result<Relations, String> {
+        Relations::parse(text).map_err(|e| e.to_string())
+    }
+
+    fn is_prerelease(&self, _: &Version) -> bool {
+        false
+    }
+
+    fn admits(&self, c: Option<&Relations>, _: super::PreReleases, _: &str, v: &Version) -> bool {
+        c.is_none_or(|r| r.admits(v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -310,6 +310,48 @@ impl Requirement {
     }
 }
 
+/// RubyGems' scheme: `Gem::Dependency#match?` (a prerelease only with `pre_releases: true` or,
+/// by default, when a requirement names a prerelease), then `Gem::Requirement#satisfied_by?`.
+pub(crate) struct GemScheme;
+
+/// RubyGems' scheme.
+pub(crate) static GEM: GemScheme = GemScheme;
+
+impl super::Scheme for GemScheme {
+    type Version = Version;
+    type Constraint = Requirement;
+
+    fn name(&self) -> &'static str {
+        "Gem"
+    }
+
+    fn parse(&self, text: &str, _: Option<&Requirement>) -> Option<Version> {
+        Version::parse(text).ok()
+    }
+
+    fn constraint(&self, text: &str, _: super::PreReleases) -> Result<Requirement, String> {
+        Requirement::parse(text).map_err(|e| e.to_string())
+    }
+
+    fn is_prerelease(&self, v: &Version) -> bool {
+        v.is_prerelease()
+    }
+
+    fn admits(
+        &self,
+        c: Option<&Requirement>,
+        pre: super::PreReleases,
+        _: &str,
+        v: &Version,
+    ) -> bool {
+        let all = pre == super::PreReleases::All;
+        match c {
+            Some(r) => r.admits(v, all),
+            None => all || !v.is_prerelease(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,6 +208,44 @@ pub fn release_version(v: &str) -> Option<npm::Version> {
     ))
 }
 
+/// Go modules' scheme: versions as golang.org/x/mod orders them ([`release_version`]: a required
+/// `v`, pseudo-versions skipped) under node-semver ranges.
+pub(crate) struct GoScheme;
+
+/// Go modules' scheme (module proxies).
+pub(crate) static GO: GoScheme = GoScheme;
+
+impl super::Scheme for GoScheme {
+    type Version = npm::Version;
+    type Constraint = npm::Range;
+
+    fn name(&self) -> &'static str {
+        "Go"
+    }
+
+    fn parse(&self, text: &str, _: Option<&npm::Range>) -> Option<npm::Version> {
+        release_version(text)
+    }
+
+    fn constraint(&self, text: &str, pre: super::PreReleases) -> Result<npm::Range, String> {
+        npm::range(text, pre)
+    }
+
+    fn is_prerelease(&self, v: &npm::Version) -> bool {
+        v.is_prerelease()
+    }
+
+    fn admits(
+        &self,
+        c: Option<&npm::Range>,
+        pre: super::PreReleases,
+        _: &str,
+        v: &npm::Version,
+    ) -> bool {
+        npm::admits(c, pre, v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

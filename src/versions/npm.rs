@@ -607,3 +607,48 @@ impl fmt::Display for Range {
         f.write_str(&sets.join("||"))
     }
 }
+
+/// node-semver's scheme (npm registries): strict versions, ranges, the same-tuple rule.
+pub(crate) struct NpmScheme;
+
+/// The npm scheme.
+pub(crate) static NPM: NpmScheme = NpmScheme;
+
+impl super::Scheme for NpmScheme {
+    type Version = Version;
+    type Constraint = Range;
+
+    fn name(&self) -> &'static str {
+        "Npm"
+    }
+
+    fn parse(&self, text: &str, _: Option<&Range>) -> Option<Version> {
+        Version::parse(text).ok()
+    }
+
+    fn constraint(&self, text: &str, pre: super::PreReleases) -> Result<Range, String> {
+        range(text, pre)
+    }
+
+    fn is_prerelease(&self, v: &Version) -> bool {
+        v.is_prerelease()
+    }
+
+    fn admits(&self, c: Option<&Range>, pre: super::PreReleases, _: &str, v: &Version) -> bool {
+        admits(c, pre, v)
+    }
+}
+
+/// A node-semver range, `includePrerelease` when `pre` is [`super::PreReleases::All`] (npm, tag
+/// and Go schemes).
+pub(crate) fn range(text: &str, pre: super::PreReleases) -> Result<Range, String> {
+    Range::parse(text, pre == super::PreReleases::All).map_err(|e| e.to_string())
+}
+
+/// node-semver's `satisfies` (no range: `*`, a pre-release only with `pre_releases: true`).
+pub(crate) fn admits(c: Option<&Range>, pre: super::PreReleases, v: &Version) -> bool {
+    match c {
+        Some(r) => r.satisfies(v),
+        None => super::scheme::plain_pre_rule(pre, v.is_prerelease()),
+    }
+}

@@ -269,3 +269,83 @@ pub fn filter<T>(
         None => matches.into_iter().filter(|i| !is_pre(i)).collect(),
     }
 }
+
+/// A release under PEP 440: a version, or text that is not PEP 440 kept for an `===` naming it
+/// (it sorts after every PEP 440 version, such texts among themselves as text).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Release {
+    /// A PEP 440 version.
+    Pep(Version),
+    /// Text that is not PEP 440, admitted by an `===`.
+    Arbitrary(String),
+}
+
+impl Release {
+    fn version(&self) -> Option<&Version> {
+        match self {
+            Release::Pep(v) => Some(v),
+            Release::Arbitrary(_) => None,
+        }
+    }
+}
+
+/// PEP 440's scheme (PyPI), as `packaging`'s `SpecifierSet.filter`.
+pub(crate) struct Pep440Scheme;
+
+/// PEP 440's scheme.
+pub(crate) static PEP440: Pep440Scheme = Pep440Scheme;
+
+impl super::Scheme for Pep440Scheme {
+    type Version = Release;
+    type Constraint = Specifiers;
+
+    fn name(&self) -> &'static str {
+        "Pep440"
+    }
+
+    fn parse(&self, text: &str, constraint: Option<&Specifiers>) -> Option<Release> {
+        match text.parse() {
+            Ok(v) => Some(Release::Pep(v)),
+            Err(_) => constraint
+                .is_some_and(|c| c.admits_arbitrary(text))
+                .then(|| Release::Arbitrary(text.to_string())),
+        }
+    }
+
+    fn constraint(&self, text: &str, _: super::PreReleases) -> Result<Specifiers, String> {
+        Specifiers::parse(text).map_err(|e| e.to_string())
+    }
+
+    fn is_prerelease(&self, v: &Release) -> bool {
+        v.version().is_some_and(Version::any_prerelease)
+    }
+
+    /// On its own: matched, and not a pre-release unless `pre_releases: true` or a specifier
+    /// names one (the list-wide fallback is [`Pep440Scheme::select`]'s).
+    fn admits(
+        &self,
+        c: Option<&Specifiers>,
+        pre: super::PreReleases,
+        text: &str,
+        v: &Release,
+    ) -> bool {
+        let matched = match c {
+            Some(c) => c.contains(text, v.version()),
+            None => v.version().is_some(),
+        };
+        let pre_ok = pre == super::PreReleases::All
+            || c.is_some_and(Specifiers::names_prerelease) && pre != super::PreReleases::Never
+            || !self.is_prerelease(v);
+        matched && pre_ok
+    }
+
+    /// [`filter`], `prereleases` being [`super::PreReleases::setting`].
+    fn select<'a>(
+        &self,
+        c: Option<&Specifiers>,
+        pre: super::PreReleases,
+        items: Vec<super::Item<'a, Release>>,
+    ) -> Vec<super::Item<'a, Release>> {
+        filter(c, pre.setting(), items, |i| (i.text, i.version.version()))
+    }
+}
