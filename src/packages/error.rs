@@ -36,6 +36,15 @@ pub enum PackageError {
         #[source]
         source: std::io::Error,
     },
+    /// A registry (an OCI chart repository) failed; its error is the cause.
+    #[error("{url}")]
+    Registry {
+        /// What was asked for (`oci://HOST/PATH/CHART:TAG`).
+        url: String,
+        /// Why.
+        #[source]
+        source: crate::registry::RegistryError,
+    },
     /// The request's `source` cannot be decoded.
     #[error(transparent)]
     Request(#[from] ProtocolError),
