@@ -43,7 +43,7 @@ pub enum PackageError {
         url: String,
         /// Why.
         #[source]
-        source: crate::registry::RegistryError,
+        source: Box<crate::registry::RegistryError>,
     },
     /// The request's `source` cannot be decoded.
     #[error(transparent)]

@@ -334,9 +334,9 @@ fn app_version(
 fn registry_error(what: &str, e: RegistryError) -> PackageError {
     match e {
         RegistryError::Net(n) => PackageError::Net(n),
-        source => PackageError::Registry {
+        other => PackageError::Registry {
             url: what.to_string(),
-            source,
+            source: Box::new(other),
         },
     }
 }
