@@ -27,8 +27,9 @@ pub enum PackageError {
         /// What is wrong.
         detail: String,
     },
-    /// A file in DEST (or a kept index list) could not be written.
-    #[error("{path}: {source}")]
+    /// A file in DEST (or a kept index list) could not be written. The cause is not repeated
+    /// in the text: the error line (`{:#}`) and `log::chain` append it.
+    #[error("{path}")]
     Disk {
         /// The file or directory.
         path: String,
