@@ -27,14 +27,24 @@ pub enum PackageError {
         /// What is wrong.
         detail: String,
     },
-    /// A file in DEST (or a kept index list) could not be written.
-    #[error("{path}: {source}")]
+    /// A file in DEST (or a kept index list) could not be written. The cause is not repeated
+    /// in the text: the error line (`{:#}`) and `log::chain` append it.
+    #[error("{path}")]
     Disk {
         /// The file or directory.
         path: String,
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// A registry (an OCI chart repository) failed; its error is the cause.
+    #[error("{url}")]
+    Registry {
+        /// What was asked for (`oci://HOST/PATH/CHART:TAG`).
+        url: String,
+        /// Why.
+        #[source]
+        source: Box<crate::registry::RegistryError>,
     },
     /// The request's `source` cannot be decoded.
     #[error(transparent)]

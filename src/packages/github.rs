@@ -152,16 +152,18 @@ pub(super) struct ListApi<'a> {
     pub refused: fn(&crate::net::Response) -> Option<PackageError>,
 }
 
+/// A list endpoint's entries, and its first page's validators (`ETag`, `Last-Modified`).
+type Listing = (Vec<serde_json::Value>, Option<String>, Option<String>);
+
 /// Every page of a list endpoint, followed by `Link: rel="next"` on the first page's origin;
 /// `None` when the first page is not modified since `cached` (a conditional request). Also the
 /// first page's validators.
-#[allow(clippy::type_complexity)]
 fn pages(
     fetcher: &Fetcher,
     api: &ListApi<'_>,
     first: String,
     cached: Option<&super::cache::Entry>,
-) -> Result<Option<(Vec<serde_json::Value>, Option<String>, Option<String>)>, PackageError> {
+) -> Result<Option<Listing>, PackageError> {
     let mut items = Vec::new();
     let mut validators = (None, None);
     let first_url = first.clone();
@@ -177,68 +179,81 @@ fn pages(
             ));
             break;
         }
-        let mut headers = api.headers.clone();
-        if url == first_url {
-            if let Some(c) = cached {
-                if let Some(e) = &c.etag {
-                    headers.push(("If-None-Match", e.clone()));
-                }
-                if let Some(m) = &c.last_modified {
-                    headers.push(("If-Modified-Since", m.clone()));
-                }
-            }
-        }
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let resp = fetcher
-            .http
-            .send_blocking(
-                "GET",
-                &url,
-                &headers,
-                api.authorization.as_deref(),
-                Body::Empty,
-            )
-            .map_err(|e| PackageError::Net(e.into_error()))?;
+        let is_first = url == first_url;
+        let resp = get_page(fetcher, api, &url, cached.filter(|_| is_first))?;
         match resp.status {
-            304 if url == first_url && cached.is_some() => return Ok(None),
-            200 => {
-                if url == first_url {
-                    validators = (
-                        resp.header("ETag").map(str::to_string),
-                        resp.header("Last-Modified").map(str::to_string),
-                    );
-                }
+            304 if is_first && cached.is_some() => return Ok(None),
+            200 if is_first => {
+                validators = (
+                    resp.header("ETag").map(str::to_string),
+                    resp.header("Last-Modified").map(str::to_string),
+                );
             }
-            404 => {
-                return Err(PackageError::NotFound {
-                    ecosystem: api.name,
-                    package: api.package.to_string(),
-                    url: resp.url.clone(),
-                })
-            }
-            s => {
-                return Err(
-                    (api.refused)(&resp).unwrap_or_else(|| PackageError::Malformed {
-                        url: resp.url.clone(),
-                        detail: format!("HTTP {s}"),
-                    }),
-                )
-            }
+            200 => {}
+            _ => return Err(refusal(api, &resp)),
         }
         next = resp
             .header("Link")
             .and_then(crate::net::next_link)
             .filter(|n| crate::net::same_origin(&url, n));
-        let page_url = resp.url.clone();
-        let body = resp.read_limited_blocking(super::MAX_INDEX_BYTES)?;
-        let list: Vec<serde_json::Value> =
-            serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
-                url: page_url,
-                detail: format!("not a JSON list: {e}"),
-            })?;
-        items.extend(list);
+        items.extend(page_entries(resp)?);
     }
     Ok(Some((items, validators.0, validators.1)))
+}
+
+/// `GET url` with the API's headers, conditional on `cached`'s validators when given.
+fn get_page(
+    fetcher: &Fetcher,
+    api: &ListApi<'_>,
+    url: &str,
+    cached: Option<&super::cache::Entry>,
+) -> Result<crate::net::Response, PackageError> {
+    let mut headers = api.headers.clone();
+    if let Some(c) = cached {
+        if let Some(e) = &c.etag {
+            headers.push(("If-None-Match", e.clone()));
+        }
+        if let Some(m) = &c.last_modified {
+            headers.push(("If-Modified-Since", m.clone()));
+        }
+    }
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fetcher
+        .http
+        .send_blocking(
+            "GET",
+            url,
+            &headers,
+            api.authorization.as_deref(),
+            Body::Empty,
+        )
+        .map_err(|e| PackageError::Net(e.into_error()))
+}
+
+/// The error for a page answered other than 200 (or a 304 to a conditional first request):
+/// not found on 404, else the API's own explanation, else the status.
+fn refusal(api: &ListApi<'_>, resp: &crate::net::Response) -> PackageError {
+    match resp.status {
+        404 => PackageError::NotFound {
+            ecosystem: api.name,
+            package: api.package.to_string(),
+            url: resp.url.clone(),
+        },
+        s => (api.refused)(resp).unwrap_or_else(|| PackageError::Malformed {
+            url: resp.url.clone(),
+            detail: format!("HTTP {s}"),
+        }),
+    }
+}
+
+/// The entries of one page: a JSON list, at most [`super::MAX_INDEX_BYTES`] read.
+fn page_entries(resp: crate::net::Response) -> Result<Vec<serde_json::Value>, PackageError> {
+    let page_url = resp.url.clone();
+    let body = resp.read_limited_blocking(super::MAX_INDEX_BYTES)?;
+    serde_json::from_slice(&body).map_err(|e| PackageError::Malformed {
+        url: page_url,
+        detail: format!("not a JSON list: {e}"),
+    })
 }
 
 /// The releases of a paged list endpoint starting at `first`: the list kept under `key` when

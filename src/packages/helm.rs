@@ -223,59 +223,24 @@ impl Helm {
                 field: "version",
                 detail: format!("{} {} is no longer listed", self.chart, release.version),
             })?;
-        #[derive(serde::Deserialize)]
-        struct Descriptor {
-            #[serde(rename = "mediaType", default)]
-            media_type: String,
-            digest: String,
-            #[serde(default)]
-            size: Option<u64>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Manifest {
-            config: Option<Descriptor>,
-            #[serde(default)]
-            layers: Vec<Descriptor>,
-            #[serde(default)]
-            annotations: HashMap<String, String>,
-        }
-        let malformed = |detail: String| PackageError::Malformed {
-            url: at.clone(),
-            detail,
-        };
-        let doc: Manifest = serde_json::from_slice(&manifest.bytes)
-            .map_err(|e| malformed(format!("not an OCI image manifest: {e}")))?;
-        let config = doc
-            .config
-            .filter(|c| c.media_type == HELM_CONFIG_MEDIA_TYPE)
-            .ok_or_else(|| {
-                malformed(format!(
-                    "not a Helm chart (its config is not {HELM_CONFIG_MEDIA_TYPE})"
-                ))
-            })?;
-        let digest = config
-            .digest
-            .parse()
-            .map_err(|e| malformed(format!("config digest: {e}")))?;
-        let bytes = crate::net::block_on(client.get_blob_small(repo, &digest, MAX_CONFIG_BYTES))
-            .map_err(|e| registry_error(&at, e))?;
-        #[derive(serde::Deserialize)]
-        struct Chart {
-            #[serde(rename = "appVersion", default)]
-            app_version: Option<String>,
-        }
-        let chart: Chart = serde_json::from_slice(&bytes)
-            .map_err(|e| malformed(format!("chart config is not JSON: {e}")))?;
+        let (doc, config) = chart_manifest(&at, &manifest.bytes)?;
+        release.app_version = app_version(client, repo, &at, &config)?;
         release.checksum = Some(manifest.digest.to_string());
-        release.app_version = chart.app_version.filter(|a| !a.is_empty());
         release.published_at = doc
             .annotations
             .get("org.opencontainers.image.created")
             .filter(|c| chrono::DateTime::parse_from_rfc3339(c).is_ok())
             .cloned();
-        // The files `helm pull` writes: `<chart>-<version>.tgz` (and `.tgz.prov`), by digest.
-        release.files = Vec::new();
-        for layer in &doc.layers {
+        release.files = self.layer_files(&doc.layers, &release.version, shown);
+        release.url = Some(at);
+        Ok(release)
+    }
+
+    /// The files `helm pull` writes: `<chart>-<version>.tgz` (and `.tgz.prov`), by digest; each
+    /// layer's size kept for its download.
+    fn layer_files(&self, layers: &[Descriptor], version: &str, shown: &str) -> Vec<ReleaseFile> {
+        let mut files = Vec::new();
+        for layer in layers {
             let Some((_, ext)) = HELM_LAYERS.iter().find(|(m, _)| *m == layer.media_type) else {
                 continue;
             };
@@ -284,24 +249,94 @@ impl Helm {
                     sizes.insert(layer.digest.clone(), size);
                 }
             }
-            release.files.push(ReleaseFile {
-                name: format!("{}-{}.{ext}", self.chart, release.version),
+            files.push(ReleaseFile {
+                name: format!("{}-{version}.{ext}", self.chart),
                 url: format!("{shown}@{}", layer.digest),
                 hash: Some(layer.digest.clone()),
             });
         }
-        release.url = Some(at);
-        Ok(release)
+        files
     }
+}
+
+/// A content descriptor of an OCI manifest.
+#[derive(serde::Deserialize)]
+struct Descriptor {
+    #[serde(rename = "mediaType", default)]
+    media_type: String,
+    digest: String,
+    #[serde(default)]
+    size: Option<u64>,
+}
+
+/// What uptick reads of a chart's OCI manifest.
+#[derive(serde::Deserialize)]
+struct Manifest {
+    config: Option<Descriptor>,
+    #[serde(default)]
+    layers: Vec<Descriptor>,
+    #[serde(default)]
+    annotations: HashMap<String, String>,
+}
+
+/// What uptick reads of a chart's config blob (its `Chart.yaml` as JSON).
+#[derive(serde::Deserialize)]
+struct ChartConfig {
+    #[serde(rename = "appVersion", default)]
+    app_version: Option<String>,
+}
+
+/// An unreadable document at `at` (`oci://HOST/PATH/CHART:TAG`).
+fn malformed(at: &str) -> impl Fn(String) -> PackageError + '_ {
+    move |detail| PackageError::Malformed {
+        url: at.to_string(),
+        detail,
+    }
+}
+
+/// The manifest at `at`, and its config when that is a Helm chart's.
+fn chart_manifest(at: &str, bytes: &[u8]) -> Result<(Manifest, Descriptor), PackageError> {
+    let malformed = malformed(at);
+    let mut doc: Manifest = serde_json::from_slice(bytes)
+        .map_err(|e| malformed(format!("not an OCI image manifest: {e}")))?;
+    let config = doc
+        .config
+        .take()
+        .filter(|c| c.media_type == HELM_CONFIG_MEDIA_TYPE)
+        .ok_or_else(|| {
+            malformed(format!(
+                "not a Helm chart (its config is not {HELM_CONFIG_MEDIA_TYPE})"
+            ))
+        })?;
+    Ok((doc, config))
+}
+
+/// The chart's `appVersion`, from its config blob (`None` when empty or absent).
+fn app_version(
+    client: &Client,
+    repo: &Repository,
+    at: &str,
+    config: &Descriptor,
+) -> Result<Option<String>, PackageError> {
+    let malformed = malformed(at);
+    let digest = config
+        .digest
+        .parse()
+        .map_err(|e| malformed(format!("config digest: {e}")))?;
+    let bytes = crate::net::block_on(client.get_blob_small(repo, &digest, MAX_CONFIG_BYTES))
+        .map_err(|e| registry_error(at, e))?;
+    let chart: ChartConfig = serde_json::from_slice(&bytes)
+        .map_err(|e| malformed(format!("chart config is not JSON: {e}")))?;
+    Ok(chart.app_version.filter(|a| !a.is_empty()))
 }
 
 /// A registry failure as a package error naming `what` (`oci://HOST/PATH/CHART[:TAG]`).
 fn registry_error(what: &str, e: RegistryError) -> PackageError {
     match e {
         RegistryError::Net(n) => PackageError::Net(n),
-        other => PackageError::Malformed {
+        other => PackageError::Registry {
             url: what.to_string(),
-            detail: other.to_string(),
+            source: Box::new(other),
         },
     }
 }
@@ -358,25 +393,9 @@ fn read_index(
     chart: &str,
     body: &[u8],
 ) -> Result<Vec<Release>, PackageError> {
-    let malformed = |detail: String| PackageError::Malformed {
-        url: url.to_string(),
-        detail,
-    };
-    let text =
-        std::str::from_utf8(body).map_err(|_| malformed("index.yaml is not UTF-8".into()))?;
-    let index: IndexFile = serde_saphyr::from_str_with_options(text, yaml_options(text.len()))
-        .map_err(|e| {
-            let e = e.to_string();
-            let first = e.lines().next().unwrap_or_default().trim();
-            malformed(format!("not a Helm repository index: {first}"))
-        })?;
-    if index.api_version.as_deref().unwrap_or_default().is_empty() {
-        return Err(malformed(
-            "not a Helm repository index: no apiVersion".into(),
-        ));
-    }
+    let index = parse_index(url, body)?;
     let base = url::Url::parse(&format!("{repository}/"))
-        .map_err(|e| malformed(format!("repository URL: {e}")))?;
+        .map_err(|e| malformed(url)(format!("repository URL: {e}")))?;
     let versions = index
         .entries
         .into_iter()
@@ -390,50 +409,77 @@ fn read_index(
     Ok(versions
         .into_iter()
         .flatten()
-        .filter_map(|v| {
-            let version = v.version.filter(|s| !s.is_empty())?;
-            let checksum = v
-                .digest
-                .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(|d| format!("sha256:{}", d.to_ascii_lowercase()));
-            // Helm downloads the first URL; the others are mirrors of the same file.
-            let file_url = v
-                .urls
-                .first()
-                .and_then(|u| base.join(u).ok())
-                .filter(|u| matches!(u.scheme(), "http" | "https"));
-            let files = file_url
-                .as_ref()
-                .and_then(|u| {
-                    let name = u.path_segments()?.next_back()?.to_string();
-                    let name = percent_encoding::percent_decode_str(&name)
-                        .decode_utf8()
-                        .ok()?
-                        .into_owned();
-                    Some(ReleaseFile {
-                        name,
-                        url: u.to_string(),
-                        hash: checksum.clone(),
-                    })
-                })
-                .filter(|f| !f.name.is_empty())
-                .into_iter()
-                .collect();
-            Some(Release {
-                version,
-                yanked: v.deprecated == Some(true),
-                url: file_url.map(String::from),
-                // Helm writes RFC 3339 (with nanoseconds); anything else is not a time.
-                published_at: v
-                    .created
-                    .filter(|c| chrono::DateTime::parse_from_rfc3339(c).is_ok()),
-                checksum,
-                app_version: v.app_version.filter(|a| !a.is_empty()),
-                files,
-                ..Release::default()
-            })
-        })
+        .filter_map(|v| chart_release(v, &base))
         .collect())
+}
+
+/// `body` as a Helm repository index: UTF-8 YAML (or JSON) within [`yaml_options`], with an
+/// `apiVersion`.
+fn parse_index(url: &str, body: &[u8]) -> Result<IndexFile, PackageError> {
+    let malformed = malformed(url);
+    let text =
+        std::str::from_utf8(body).map_err(|_| malformed("index.yaml is not UTF-8".into()))?;
+    let index: IndexFile = serde_saphyr::from_str_with_options(text, yaml_options(text.len()))
+        .map_err(|e| {
+            let e = e.to_string();
+            let first = e.lines().next().unwrap_or_default().trim();
+            malformed(format!("not a Helm repository index: {first}"))
+        })?;
+    if index.api_version.as_deref().unwrap_or_default().is_empty() {
+        return Err(malformed(
+            "not a Helm repository index: no apiVersion".into(),
+        ));
+    }
+    Ok(index)
+}
+
+/// A chart version of the index as a release (`None` without a version): its first URL
+/// resolved against `base` when it is http(s), its digest as the checksum.
+fn chart_release(v: ChartVersion, base: &url::Url) -> Option<Release> {
+    let version = v.version.filter(|s| !s.is_empty())?;
+    let checksum = v
+        .digest
+        .filter(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|d| format!("sha256:{}", d.to_ascii_lowercase()));
+    // Helm downloads the first URL; the others are mirrors of the same file.
+    let file_url = v
+        .urls
+        .first()
+        .and_then(|u| base.join(u).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    let files = file_url
+        .as_ref()
+        .and_then(|u| chart_file(u, checksum.clone()))
+        .into_iter()
+        .collect();
+    Some(Release {
+        version,
+        yanked: v.deprecated == Some(true),
+        url: file_url.map(String::from),
+        // Helm writes RFC 3339 (with nanoseconds); anything else is not a time.
+        published_at: v
+            .created
+            .filter(|c| chrono::DateTime::parse_from_rfc3339(c).is_ok()),
+        checksum,
+        app_version: v.app_version.filter(|a| !a.is_empty()),
+        files,
+        ..Release::default()
+    })
+}
+
+/// The file at `url`, named by its last path segment (decoded); `None` when it has no name.
+fn chart_file(url: &url::Url, hash: Option<String>) -> Option<ReleaseFile> {
+    let name = url.path_segments()?.next_back()?.to_string();
+    let name = percent_encoding::percent_decode_str(&name)
+        .decode_utf8()
+        .ok()?
+        .into_owned();
+    Some(ReleaseFile {
+        name,
+        url: url.to_string(),
+        hash,
+    })
+    .filter(|f| !f.name.is_empty())
 }
 
 impl Backend for Helm {
@@ -489,7 +535,10 @@ impl Backend for Helm {
             .and_then(|_| std::fs::rename(&tmp, path));
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
-            return Err(failed(e.to_string()));
+            return Err(PackageError::Disk {
+                path: file.url.clone(),
+                source: e,
+            });
         }
         Ok(())
     }

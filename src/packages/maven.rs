@@ -181,6 +181,75 @@ impl Maven {
             })
         })
     }
+    /// The extension of the main artifact, from the packaging the POM at `pom_url` names
+    /// (`jar` when it names none, or there is no POM).
+    fn main_extension(&self, pom_url: &str) -> Result<String, PackageError> {
+        let mut packaging = "jar".to_string();
+        if let Some(body) = self.fetcher.bytes(pom_url, MAX_POM_BYTES)? {
+            walk(pom_url, &body, |path, text| {
+                if let ["project", "packaging"] = path {
+                    if !text.is_empty() {
+                        packaging = text.to_string();
+                    }
+                }
+            })?;
+        }
+        let ext = extension(&packaging).to_string();
+        if !is_name(&ext) {
+            return Err(PackageError::Malformed {
+                url: pom_url.to_string(),
+                detail: format!("packaging `{packaging}` is not a file extension"),
+            });
+        }
+        Ok(ext)
+    }
+
+    /// [`Maven::sidecar`]; without `download` a checksum is only metadata: a repository
+    /// refusing a sidecar (S3-backed ones answer 403 for a missing object) costs the checksum
+    /// (a warning), not the `in`.
+    fn checksum(&self, url: &str, download: Option<&str>) -> Result<Option<String>, PackageError> {
+        match self.sidecar(url) {
+            Err(e) if download.is_none() => {
+                crate::log::warn(format_args!("no checksum for {url}: {e}"));
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+}
+
+/// How a version's files are named: by the version, or (a snapshot with version-level
+/// metadata) by the file version the metadata gives for each extension.
+struct FileVersions {
+    version: String,
+    snapshots: Option<Vec<SnapshotFile>>,
+}
+
+impl FileVersions {
+    /// The version in the name of the file with extension `ext`.
+    fn of(&self, ext: &str) -> String {
+        self.snapshots
+            .as_ref()
+            .and_then(|s| {
+                s.iter()
+                    .find(|f| f.extension == ext)
+                    .or_else(|| s.iter().find(|f| f.extension == "*"))
+            })
+            .map_or(self.version.clone(), |f| f.value.clone())
+    }
+
+    /// When the snapshot's file with extension `ext` was deployed, as RFC 3339.
+    fn deployed(&self, ext: &str) -> Option<String> {
+        self.snapshots
+            .as_ref()
+            .and_then(|s| s.iter().find(|f| f.extension == ext))
+            .and_then(|f| f.updated.as_deref())
+            .and_then(|u| chrono::NaiveDateTime::parse_from_str(u, "%Y%m%d%H%M%S").ok())
+            .map(|t| {
+                t.and_utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+    }
 }
 
 /// Reads a version-level `maven-metadata.xml`: each classifier-less file's extension, the
@@ -398,15 +467,6 @@ impl Backend for Maven {
         download: Option<&str>,
     ) -> Result<Release, PackageError> {
         let version = release.version.clone();
-        // Without `download` a checksum is only metadata: a repository refusing a sidecar
-        // (S3-backed ones answer 403 for a missing object) costs the checksum, not the `in`.
-        let sidecar = |url: &str| match self.sidecar(url) {
-            Err(e) if download.is_none() => {
-                crate::log::warn(format_args!("no checksum for {url}: {e}"));
-                Ok(None)
-            }
-            other => other,
-        };
         if !is_segment(&version) {
             return Err(PackageError::Invalid {
                 field: "version",
@@ -414,66 +474,35 @@ impl Backend for Maven {
             });
         }
         let dir = format!("{}/{version}", self.base);
-        let snapshots = if version.ends_with("-SNAPSHOT") {
-            self.snapshot_files(&version)?
-        } else {
-            None
+        let names = FileVersions {
+            snapshots: if version.ends_with("-SNAPSHOT") {
+                self.snapshot_files(&version)?
+            } else {
+                None
+            },
+            version,
         };
-        let file_version = |ext: &str| {
-            snapshots
-                .as_ref()
-                .and_then(|s| {
-                    s.iter()
-                        .find(|f| f.extension == ext)
-                        .or_else(|| s.iter().find(|f| f.extension == "*"))
-                })
-                .map_or(version.clone(), |f| f.value.clone())
-        };
-        let pom_name = format!("{}-{}.pom", self.artifact, file_version("pom"));
+        let pom_name = format!("{}-{}.pom", self.artifact, names.of("pom"));
         let pom_url = format!("{dir}/{pom_name}");
-        let mut packaging = "jar".to_string();
-        if let Some(body) = self.fetcher.bytes(&pom_url, MAX_POM_BYTES)? {
-            walk(&pom_url, &body, |path, text| {
-                if let ["project", "packaging"] = path {
-                    if !text.is_empty() {
-                        packaging = text.to_string();
-                    }
-                }
-            })?;
-        }
-        let ext = extension(&packaging).to_string();
-        if !is_name(&ext) {
-            return Err(PackageError::Malformed {
-                url: pom_url,
-                detail: format!("packaging `{packaging}` is not a file extension"),
-            });
-        }
+        let ext = self.main_extension(&pom_url)?;
         let mut files = Vec::new();
         if ext != "pom" {
-            let name = format!("{}-{}.{ext}", self.artifact, file_version(&ext));
+            let name = format!("{}-{}.{ext}", self.artifact, names.of(&ext));
             let url = format!("{dir}/{name}");
             files.push(ReleaseFile {
-                hash: sidecar(&url)?,
+                hash: self.checksum(&url, download)?,
                 name,
                 url,
             });
         }
         files.push(ReleaseFile {
-            hash: sidecar(&pom_url)?,
+            hash: self.checksum(&pom_url, download)?,
             name: pom_name,
             url: pom_url,
         });
         release.url = files.first().map(|f| f.url.clone());
         release.checksum = files.first().and_then(|f| f.hash.clone());
-        release.published_at = snapshots
-            .as_ref()
-            .and_then(|s| s.iter().find(|f| f.extension == ext))
-            .and_then(|f| f.updated.as_deref())
-            .and_then(|u| chrono::NaiveDateTime::parse_from_str(u, "%Y%m%d%H%M%S").ok())
-            .map(|t| {
-                t.and_utc()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            });
+        release.published_at = names.deployed(&ext);
         release.files = files;
         Ok(release)
     }

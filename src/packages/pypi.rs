@@ -5,6 +5,7 @@ use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
 use regex::Regex;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
@@ -194,102 +195,147 @@ fn parse_page(
     content_type: &str,
     body: &[u8],
 ) -> Result<Vec<Release>, PackageError> {
-    let page_url = url.to_string();
+    let links = if content_type.contains("vnd.pypi.simple.v1+json") {
+        json_links(url, body)?
+    } else {
+        html_links(url, body)?
+    };
     let base = url::Url::parse(url).ok();
     let mut seen: BTreeMap<String, Listed> = BTreeMap::new();
-    let mut add = |filename: &str,
-                   href: &str,
-                   sha256: Option<String>,
-                   yanked: bool,
-                   uploaded: Option<&str>| {
-        if let Some(v) = version_from_filename(project, filename) {
-            let e = seen.entry(v).or_default();
-            e.files += 1;
-            if yanked {
-                e.yanked += 1;
-            }
-            if let Some(t) = uploaded.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
-                e.first_upload = Some(e.first_upload.map_or(t, |f| f.min(t)));
-            }
-            let href_no_fragment = href.split('#').next().unwrap_or(href);
-            let absolute = base
-                .as_ref()
-                .and_then(|b| b.join(href_no_fragment).ok())
-                .map(|u| u.to_string())
-                .unwrap_or_else(|| href_no_fragment.to_string());
-            let sha256 = sha256.or_else(|| {
-                href.split_once("#sha256=")
-                    .map(|(_, h)| h.to_ascii_lowercase())
-            });
-            e.list.push((
-                ReleaseFile {
-                    name: filename.to_string(),
-                    url: absolute,
-                    hash: sha256.map(|h| format!("sha256:{h}")),
-                },
-                yanked,
-            ));
-        }
-    };
-    if content_type.contains("vnd.pypi.simple.v1+json") {
-        let page: JsonPage = serde_json::from_slice(body).map_err(|e| PackageError::Malformed {
-            url: page_url.clone(),
-            detail: format!("not a PEP 691 page: {e}"),
-        })?;
-        for f in page.files {
-            let yanked = match f.yanked {
-                serde_json::Value::Bool(b) => b,
-                serde_json::Value::String(_) => true,
-                _ => false,
-            };
-            let sha = f.hashes.get("sha256").cloned();
-            add(&f.filename, &f.url, sha, yanked, f.upload_time.as_str());
-        }
-    } else {
-        let text = String::from_utf8_lossy(body);
-        if !text.to_ascii_lowercase().contains("<a") && !text.to_ascii_lowercase().contains("<html")
-        {
-            return Err(PackageError::Malformed {
-                url: page_url,
-                detail: "neither a PEP 691 JSON nor a PEP 503 HTML page".into(),
-            });
-        }
-        let anchor =
-            Regex::new(r#"(?is)<a\b([^>]*)>([^<]*)</a>"#).map_err(|e| PackageError::Malformed {
-                url: page_url.clone(),
-                detail: e.to_string(),
-            })?;
-        let href =
-            Regex::new(r#"(?i)href\s*=\s*"([^"]*)""#).map_err(|e| PackageError::Malformed {
-                url: page_url.clone(),
-                detail: e.to_string(),
-            })?;
-        for c in anchor.captures_iter(&text) {
-            let attrs = c.get(1).map_or("", |m| m.as_str());
-            let name = c.get(2).map_or("", |m| m.as_str()).trim();
-            let link = href
-                .captures(attrs)
-                .and_then(|h| h.get(1))
-                .map_or("", |m| m.as_str())
-                .replace("&amp;", "&");
-            add(name, &link, None, attrs.contains("data-yanked"), None);
+    for link in links {
+        if let Some(v) = version_from_filename(project, &link.filename) {
+            seen.entry(v).or_default().add(link, base.as_ref());
         }
     }
     Ok(seen
         .into_iter()
-        .map(|(version, listed)| {
-            let main = main_file(&listed.list);
-            Release {
-                yanked: listed.files > 0 && listed.files == listed.yanked,
-                url: main.map(|f| f.url.clone()),
-                checksum: main.and_then(|f| sha256_checksum(f.hash.as_deref()?)),
-                published_at: listed.first_upload.map(|t| t.to_rfc3339()),
-                files: listed.list.into_iter().map(|(f, _)| f).collect(),
-                version,
-                ..Release::default()
+        .map(|(version, listed)| listed.release(version))
+        .collect())
+}
+
+/// A file a simple-API page lists, as the page gives it.
+struct Link {
+    filename: String,
+    /// As written: relative, perhaps with a `#sha256=` fragment.
+    href: String,
+    sha256: Option<String>,
+    yanked: bool,
+    /// PEP 700 upload time.
+    uploaded: Option<String>,
+}
+
+/// The files of a PEP 691 JSON page.
+fn json_links(url: &str, body: &[u8]) -> Result<Vec<Link>, PackageError> {
+    let page: JsonPage = serde_json::from_slice(body).map_err(|e| PackageError::Malformed {
+        url: url.to_string(),
+        detail: format!("not a PEP 691 page: {e}"),
+    })?;
+    Ok(page
+        .files
+        .into_iter()
+        .map(|f| Link {
+            yanked: match f.yanked {
+                serde_json::Value::Bool(b) => b,
+                serde_json::Value::String(_) => true,
+                _ => false,
+            },
+            sha256: f.hashes.get("sha256").cloned(),
+            uploaded: f.upload_time.as_str().map(str::to_string),
+            filename: f.filename,
+            href: f.url,
+        })
+        .collect())
+}
+
+/// The anchors of a PEP 503 HTML page.
+fn html_links(url: &str, body: &[u8]) -> Result<Vec<Link>, PackageError> {
+    let text = String::from_utf8_lossy(body);
+    if !text.to_ascii_lowercase().contains("<a") && !text.to_ascii_lowercase().contains("<html") {
+        return Err(PackageError::Malformed {
+            url: url.to_string(),
+            detail: "neither a PEP 691 JSON nor a PEP 503 HTML page".into(),
+        });
+    }
+    let (anchor, href) = html_patterns();
+    Ok(anchor
+        .captures_iter(&text)
+        .map(|c| {
+            let attrs = c.get(1).map_or("", |m| m.as_str());
+            Link {
+                filename: c.get(2).map_or("", |m| m.as_str()).trim().to_string(),
+                href: href
+                    .captures(attrs)
+                    .and_then(|h| h.get(1))
+                    .map_or("", |m| m.as_str())
+                    .replace("&amp;", "&"),
+                sha256: None,
+                yanked: attrs.contains("data-yanked"),
+                uploaded: None,
             }
         })
         .collect())
+}
+
+/// An anchor (its attributes and text) and an `href` attribute, compiled once.
+fn html_patterns() -> &'static (Regex, Regex) {
+    static PATTERNS: OnceLock<(Regex, Regex)> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let build = |p: &str| Regex::new(p).unwrap_or_else(|e| unreachable!("static regex: {e}"));
+        (
+            build(r#"(?is)<a\b([^>]*)>([^<]*)</a>"#),
+            build(r#"(?i)href\s*=\s*"([^"]*)""#),
+        )
+    })
+}
+
+impl Listed {
+    /// Counts `link` as one of this version's files, its URL resolved against `base` (the
+    /// page) and its hash from the page's field or else the URL's `#sha256=` fragment.
+    fn add(&mut self, link: Link, base: Option<&url::Url>) {
+        self.files += 1;
+        if link.yanked {
+            self.yanked += 1;
+        }
+        let uploaded = link
+            .uploaded
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        if let Some(t) = uploaded {
+            self.first_upload = Some(self.first_upload.map_or(t, |f| f.min(t)));
+        }
+        let href = link.href.as_str();
+        let href_no_fragment = href.split('#').next().unwrap_or(href);
+        let absolute = base
+            .and_then(|b| b.join(href_no_fragment).ok())
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| href_no_fragment.to_string());
+        let sha256 = link.sha256.or_else(|| {
+            href.split_once("#sha256=")
+                .map(|(_, h)| h.to_ascii_lowercase())
+        });
+        self.list.push((
+            ReleaseFile {
+                name: link.filename,
+                url: absolute,
+                hash: sha256.map(|h| format!("sha256:{h}")),
+            },
+            link.yanked,
+        ));
+    }
+
+    /// The release `version`: yanked when all its files are, `url` and `checksum` its main file's.
+    fn release(self, version: String) -> Release {
+        let main = main_file(&self.list);
+        Release {
+            yanked: self.files > 0 && self.files == self.yanked,
+            url: main.map(|f| f.url.clone()),
+            checksum: main.and_then(|f| sha256_checksum(f.hash.as_deref()?)),
+            published_at: self.first_upload.map(|t| t.to_rfc3339()),
+            files: self.list.into_iter().map(|(f, _)| f).collect(),
+            version,
+            ..Release::default()
+        }
+    }
 }
 
 #[cfg(test)]

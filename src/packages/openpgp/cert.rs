@@ -179,6 +179,7 @@ fn certificates<'a, 'b>(all: &'b [Packet<'a>]) -> Vec<&'b [Packet<'a>]> {
 }
 
 /// Which part of a certificate the signatures that follow belong to.
+#[derive(Clone, Copy)]
 enum Component<'a> {
     Primary,
     UserId(usize, [u8; 5], &'a [u8]),
@@ -193,140 +194,189 @@ fn certificate(packets: &[Packet<'_>]) -> Result<Vec<Key>, String> {
     let Some((first, rest)) = packets.split_first() else {
         return Ok(Vec::new());
     };
-    if first.tag != 6 {
-        return Ok(Vec::new());
-    }
-    let Some(pk) = key_packet(first.body) else {
+    let Some(mut reading) = Reading::start(first) else {
         return Ok(Vec::new());
     };
-    let Some(pmat) = pk.material.clone() else {
-        return Ok(Vec::new()); // unsupported primary: its bindings cannot be checked
-    };
-    let mut primary = Primary {
-        id: hex::encode_upper(pk.id),
-        created: pk.created,
-        direct: Vec::new(),
-        user_ids: Vec::new(),
-        revocations: Vec::new(),
-    };
-    let mut subkeys: Vec<(KeyPacket<'_>, Material, Subkey)> = Vec::new();
-    let mut component = Component::Primary;
     for p in rest {
         match p.tag {
-            13 | 17 => {
-                if primary.user_ids.len() == MAX_USER_IDS {
-                    return Err(format!(
-                        "key {} has more than {MAX_USER_IDS} user IDs",
-                        primary.id
+            13 | 17 => reading.user_id(p)?,
+            14 => reading.subkey(p.body)?,
+            2 => reading.signature(p.body),
+            _ => {}
+        }
+    }
+    Ok(reading.keys())
+}
+
+/// A certificate as its packets are read: the primary key, the subkeys met so far, and the
+/// component the next signatures belong to.
+struct Reading<'a> {
+    pk: KeyPacket<'a>,
+    pmat: Material,
+    primary: Primary,
+    subkeys: Vec<(KeyPacket<'a>, Material, Subkey)>,
+    component: Component<'a>,
+}
+
+impl<'a> Reading<'a> {
+    /// From a primary key packet of a supported algorithm (`None` for anything else: an
+    /// unsupported primary's bindings cannot be checked).
+    fn start(first: &Packet<'a>) -> Option<Reading<'a>> {
+        if first.tag != 6 {
+            return None;
+        }
+        let pk = key_packet(first.body)?;
+        let pmat = pk.material.clone()?;
+        let primary = Primary {
+            id: hex::encode_upper(pk.id),
+            created: pk.created,
+            direct: Vec::new(),
+            user_ids: Vec::new(),
+            revocations: Vec::new(),
+        };
+        Some(Reading {
+            pk,
+            pmat,
+            primary,
+            subkeys: Vec::new(),
+            component: Component::Primary,
+        })
+    }
+
+    /// A user ID (13) or user attribute (17) packet: the signatures that follow certify it.
+    fn user_id(&mut self, p: &Packet<'a>) -> Result<(), String> {
+        if self.primary.user_ids.len() == MAX_USER_IDS {
+            return Err(format!(
+                "key {} has more than {MAX_USER_IDS} user IDs",
+                self.primary.id
+            ));
+        }
+        let Ok(len) = u32::try_from(p.body.len()) else {
+            self.component = Component::Skipped;
+            return Ok(());
+        };
+        let mut header = [if p.tag == 13 { 0xB4 } else { 0xD1 }, 0, 0, 0, 0];
+        header[1..].copy_from_slice(&len.to_be_bytes());
+        self.primary.user_ids.push(UserId::default());
+        self.component = Component::UserId(self.primary.user_ids.len() - 1, header, p.body);
+        Ok(())
+    }
+
+    /// A public subkey packet: the signatures that follow bind it (skipped when it is not read).
+    fn subkey(&mut self, body: &'a [u8]) -> Result<(), String> {
+        if self.subkeys.len() == MAX_SUBKEYS {
+            return Err(format!(
+                "key {} has more than {MAX_SUBKEYS} subkeys",
+                self.primary.id
+            ));
+        }
+        self.component = match key_packet(body) {
+            Some(sk) => match sk.material.clone() {
+                Some(m) => {
+                    let created = sk.created;
+                    self.subkeys.push((
+                        sk,
+                        m,
+                        Subkey {
+                            created,
+                            bindings: Vec::new(),
+                            revocations: Vec::new(),
+                        },
                     ));
+                    Component::Subkey(self.subkeys.len() - 1)
                 }
-                let Ok(len) = u32::try_from(p.body.len()) else {
-                    component = Component::Skipped;
-                    continue;
-                };
-                let mut header = [if p.tag == 13 { 0xB4 } else { 0xD1 }, 0, 0, 0, 0];
-                header[1..].copy_from_slice(&len.to_be_bytes());
-                primary.user_ids.push(UserId::default());
-                component = Component::UserId(primary.user_ids.len() - 1, header, p.body);
-            }
-            14 => {
-                if subkeys.len() == MAX_SUBKEYS {
-                    return Err(format!(
-                        "key {} has more than {MAX_SUBKEYS} subkeys",
-                        primary.id
-                    ));
-                }
-                component = match key_packet(p.body) {
-                    Some(sk) => match sk.material.clone() {
-                        Some(m) => {
-                            let created = sk.created;
-                            subkeys.push((
-                                sk,
-                                m,
-                                Subkey {
-                                    created,
-                                    bindings: Vec::new(),
-                                    revocations: Vec::new(),
-                                },
-                            ));
-                            Component::Subkey(subkeys.len() - 1)
-                        }
-                        None => Component::Skipped,
-                    },
-                    None => Component::Skipped,
-                };
-            }
-            2 => {
-                let Some(sig) = Signature::parse(p.body) else {
-                    continue;
-                };
-                // Certifications by other keys are not read (nor checked).
-                if sig.issuer.is_some_and(|i| i != pk.id) {
-                    continue;
-                }
-                let key: [&[u8]; 2] = [&pk.header, pk.body];
-                match &component {
-                    Component::Primary => match sig.typ {
-                        0x1F if sig.verifies(&key, &pmat) => primary.direct.push(binding(&sig)),
-                        0x20 if sig.verifies(&key, &pmat) => {
-                            primary.revocations.push(revocation(&sig));
-                        }
-                        _ => {}
-                    },
-                    Component::UserId(i, header, body) => {
-                        let parts = [key[0], key[1], &header[..], body];
-                        match sig.typ {
-                            0x10..=0x13 if sig.verifies(&parts, &pmat) => {
-                                primary.user_ids[*i].bindings.push(binding(&sig));
-                            }
-                            0x30 if sig.verifies(&parts, &pmat) => {
-                                primary.user_ids[*i].revocations.push(sig.created);
-                            }
-                            _ => {}
-                        }
-                    }
-                    Component::Subkey(i) => {
-                        let (sk, smat, state) = &mut subkeys[*i];
-                        let parts = [key[0], key[1], &sk.header[..], sk.body];
-                        match sig.typ {
-                            0x18 if sig.verifies(&parts, &pmat) => {
-                                let mut b = binding(&sig);
-                                b.back_signed =
-                                    sig.embedded.and_then(Signature::parse).is_some_and(|back| {
-                                        back.typ == 0x19 && back.verifies(&parts, smat)
-                                    });
-                                state.bindings.push(b);
-                            }
-                            0x28 if sig.verifies(&parts, &pmat) => {
-                                state.revocations.push(revocation(&sig));
-                            }
-                            _ => {}
-                        }
-                    }
-                    Component::Skipped => {}
-                }
+                None => Component::Skipped,
+            },
+            None => Component::Skipped,
+        };
+        Ok(())
+    }
+
+    /// A signature packet: kept when it is a self-signature over the current component that
+    /// verifies (certifications by other keys are not read, nor checked).
+    fn signature(&mut self, body: &[u8]) {
+        let Some(sig) = Signature::parse(body) else {
+            return;
+        };
+        if sig.issuer.is_some_and(|i| i != self.pk.id) {
+            return;
+        }
+        match self.component {
+            Component::Primary => self.primary_signature(&sig),
+            Component::UserId(i, header, body) => self.user_id_signature(i, &header, body, &sig),
+            Component::Subkey(i) => self.subkey_signature(i, &sig),
+            Component::Skipped => {}
+        }
+    }
+
+    /// A direct-key signature (0x1F) or key revocation (0x20) over the primary key.
+    fn primary_signature(&mut self, sig: &Signature<'_>) {
+        let key: [&[u8]; 2] = [&self.pk.header, self.pk.body];
+        match sig.typ {
+            0x1F if sig.verifies(&key, &self.pmat) => self.primary.direct.push(binding(sig)),
+            0x20 if sig.verifies(&key, &self.pmat) => {
+                self.primary.revocations.push(revocation(sig));
             }
             _ => {}
         }
     }
-    let primary = Arc::new(primary);
-    let mut out = vec![Key {
-        id: primary.id.clone(),
-        id_bytes: pk.id,
-        material: pmat,
-        primary: primary.clone(),
-        subkey: None,
-    }];
-    for (sk, m, state) in subkeys {
-        out.push(Key {
-            id: hex::encode_upper(sk.id),
-            id_bytes: sk.id,
-            material: m,
-            primary: primary.clone(),
-            subkey: Some(state),
-        });
+
+    /// A certification (0x10–0x13) or certification revocation (0x30) of user ID `i`.
+    fn user_id_signature(&mut self, i: usize, header: &[u8], body: &[u8], sig: &Signature<'_>) {
+        let parts = [&self.pk.header[..], self.pk.body, header, body];
+        match sig.typ {
+            0x10..=0x13 if sig.verifies(&parts, &self.pmat) => {
+                self.primary.user_ids[i].bindings.push(binding(sig));
+            }
+            0x30 if sig.verifies(&parts, &self.pmat) => {
+                self.primary.user_ids[i].revocations.push(sig.created);
+            }
+            _ => {}
+        }
     }
-    Ok(out)
+
+    /// A subkey binding (0x18, with the subkey's back-signature 0x19 embedded) or subkey
+    /// revocation (0x28) of subkey `i`.
+    fn subkey_signature(&mut self, i: usize, sig: &Signature<'_>) {
+        let (sk, smat, state) = &mut self.subkeys[i];
+        let parts = [&self.pk.header[..], self.pk.body, &sk.header[..], sk.body];
+        match sig.typ {
+            0x18 if sig.verifies(&parts, &self.pmat) => {
+                let mut b = binding(sig);
+                b.back_signed = sig
+                    .embedded
+                    .and_then(Signature::parse)
+                    .is_some_and(|back| back.typ == 0x19 && back.verifies(&parts, smat));
+                state.bindings.push(b);
+            }
+            0x28 if sig.verifies(&parts, &self.pmat) => {
+                state.revocations.push(revocation(sig));
+            }
+            _ => {}
+        }
+    }
+
+    /// The primary key, then each supported subkey, sharing what decides the primary's validity.
+    fn keys(self) -> Vec<Key> {
+        let primary = Arc::new(self.primary);
+        let mut out = vec![Key {
+            id: primary.id.clone(),
+            id_bytes: self.pk.id,
+            material: self.pmat,
+            primary: primary.clone(),
+            subkey: None,
+        }];
+        for (sk, m, state) in self.subkeys {
+            out.push(Key {
+                id: hex::encode_upper(sk.id),
+                id_bytes: sk.id,
+                material: m,
+                primary: primary.clone(),
+                subkey: Some(state),
+            });
+        }
+        out
+    }
 }
 
 fn binding(sig: &Signature<'_>) -> Binding {
