@@ -43,7 +43,6 @@ impl WriteOptions {
     };
 
     /// Created with `mode` instead (before the umask).
-    #[allow(dead_code, reason = "helm's OCI chart downloads are created 0600")]
     pub(crate) const fn mode(self, mode: u32) -> WriteOptions {
         WriteOptions { mode, ..self }
     }

@@ -529,18 +529,17 @@ impl Backend for Helm {
         let size = self.sizes.lock().ok().and_then(|s| s.get(hash).copied());
         let mut reader = crate::net::block_on(client.blob_reader(repo, &digest, size))
             .map_err(|e| registry_error(shown, e))?;
-        let tmp = path.with_extension("uptick-tmp");
-        let result = crate::fsutil::create_new(&tmp)
-            .and_then(|mut f| std::io::copy(&mut reader, &mut f))
-            .and_then(|_| std::fs::rename(&tmp, path));
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(PackageError::Disk {
-                path: file.url.clone(),
-                source: e,
-            });
+        // The blob reader fails when the bytes miss the digest; the file (0600, as a chart
+        // downloaded by helm) is renamed into place only once they all verified.
+        let options = crate::fsutil::WriteOptions::DEFAULT.mode(0o600);
+        match crate::fsutil::write_file_from(path, &mut reader, options) {
+            Ok(_) => Ok(()),
+            Err(crate::fsutil::CopyError::Read(e)) => Err(failed(e.to_string())),
+            Err(crate::fsutil::CopyError::Write(source)) => Err(PackageError::Disk {
+                path: path.display().to_string(),
+                source,
+            }),
         }
-        Ok(())
     }
 
     fn fetcher(&self) -> &Fetcher {
