@@ -236,58 +236,19 @@ impl Policy {
         repo: &Repository,
         digest: &Digest,
     ) -> Result<Result<usize, String>, ImageError> {
-        let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
         let mut reasons: Vec<String> = Vec::new();
         let mut budget = Budget {
             left: MAX_SIGNATURES,
         };
-        match client.get_manifest(repo, &tag).await {
-            Ok(Some(manifest)) => {
-                match self
-                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag, &mut budget)
-                    .await?
-                {
-                    Ok(key) => return Ok(Ok(key)),
-                    Err(reason) => reasons.push(reason),
-                }
-            }
-            Ok(None) => reasons.push(format!("no cosign signature (no tag {tag})")),
-            Err(e) => reasons.push(format!("{tag}: {}", artifact_reason(e)?)),
+        if let Some(key) = self
+            .judge_tag(client, repo, digest, &mut budget, &mut reasons)
+            .await?
+        {
+            return Ok(Ok(key));
         }
         // cosign's OCI 1.1 mode keeps signatures as referrers (by `artifactType`): asked only
-        // when the tag held no valid one, and only of a registry with the referrers API. The
-        // registry answered the tag's request: an error of this endpoint alone (any status,
-        // a refused token for it, a malformed list) is a reason, not a failure of the run.
-        let bounds = ListBounds {
-            count: MAX_SIGNATURES,
-            bytes: MAX_SIGNATURE_LISTING_BYTES,
-        };
-        let listed = match client
-            .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT), bounds)
-            .await
-        {
-            Ok(Some(listing)) => {
-                // More signatures than the budget are said so by it; more bytes, here.
-                if !listing.complete && listing.descriptors.len() <= MAX_SIGNATURES {
-                    reasons.push(format!(
-                        "the referrers of {digest} were read to {} bytes only; the rest were not examined",
-                        MAX_SIGNATURE_LISTING_BYTES
-                    ));
-                }
-                listing.descriptors
-            }
-            Ok(None) => Vec::new(),
-            Err(
-                e @ (RegistryError::Status { .. }
-                | RegistryError::Auth { .. }
-                | RegistryError::BadResponse { .. }
-                | RegistryError::Net(crate::net::NetError::BadResponse { .. })),
-            ) => {
-                reasons.push(format!("the referrers of {digest} could not be read: {e}"));
-                Vec::new()
-            }
-            Err(e) => return Err(e.into()),
-        };
+        // when the tag held no valid one, and only of a registry with the referrers API.
+        let listed = signature_referrers(client, repo, digest, &mut reasons).await?;
         for d in &listed {
             if !budget.take(&mut reasons) {
                 break;
@@ -313,6 +274,33 @@ impl Policy {
             }
         }
         Ok(Err(reasons.join("; ")))
+    }
+
+    /// The signatures of cosign's `.sig` tag: the key that signed `digest`, or `None` with the
+    /// reason added to `reasons`.
+    async fn judge_tag(
+        &self,
+        client: &Client,
+        repo: &Repository,
+        digest: &Digest,
+        budget: &mut Budget,
+        reasons: &mut Vec<String>,
+    ) -> Result<Option<usize>, ImageError> {
+        let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
+        match client.get_manifest(repo, &tag).await {
+            Ok(Some(manifest)) => {
+                match self
+                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag, budget)
+                    .await?
+                {
+                    Ok(key) => return Ok(Some(key)),
+                    Err(reason) => reasons.push(reason),
+                }
+            }
+            Ok(None) => reasons.push(format!("no cosign signature (no tag {tag})")),
+            Err(e) => reasons.push(format!("{tag}: {}", artifact_reason(e)?)),
+        }
+        Ok(None)
     }
 
     /// Judges each signature layer of one signature manifest (`what`: its tag or digest).
@@ -433,6 +421,50 @@ impl Policy {
         }
         Ok(key)
     }
+}
+
+/// The signature referrers of `digest` (by cosign's `artifactType`), read within the budget.
+/// The registry answered the tag's request: an error of this endpoint alone (any status, a
+/// refused token for it, a malformed list) is a reason added to `reasons`, not a failure of the
+/// run.
+async fn signature_referrers(
+    client: &Client,
+    repo: &Repository,
+    digest: &Digest,
+    reasons: &mut Vec<String>,
+) -> Result<Vec<crate::registry::referrers::Descriptor>, ImageError> {
+    let bounds = ListBounds {
+        count: MAX_SIGNATURES,
+        bytes: MAX_SIGNATURE_LISTING_BYTES,
+    };
+    Ok(
+        match client
+            .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT), bounds)
+            .await
+        {
+            Ok(Some(listing)) => {
+                // More signatures than the budget are said so by it; more bytes, here.
+                if !listing.complete && listing.descriptors.len() <= MAX_SIGNATURES {
+                    reasons.push(format!(
+                        "the referrers of {digest} were read to {} bytes only; the rest were not examined",
+                        MAX_SIGNATURE_LISTING_BYTES
+                    ));
+                }
+                listing.descriptors
+            }
+            Ok(None) => Vec::new(),
+            Err(
+                e @ (RegistryError::Status { .. }
+                | RegistryError::Auth { .. }
+                | RegistryError::BadResponse { .. }
+                | RegistryError::Net(crate::net::NetError::BadResponse { .. })),
+            ) => {
+                reasons.push(format!("the referrers of {digest} could not be read: {e}"));
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        },
+    )
 }
 
 /// Whether two repository names are the same repository (`alpine` = `index.docker.io/library/alpine`).
