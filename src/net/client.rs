@@ -2,9 +2,12 @@
 //! after a connection died), and the rule for where a request may be sent on to.
 
 use super::classify::cause_chain;
-use super::retry::budget;
+use super::deadline::budget;
+use super::error::NetError;
+use super::proxy;
+use super::redact::{self, redact_url};
 use super::runtime::handle;
-use super::{proxy, redact, redact_url, tls, NetError, TlsSettings};
+use super::tls::{self, TlsSettings};
 use std::sync::OnceLock;
 use std::time::Duration;
 

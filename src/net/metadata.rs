@@ -3,7 +3,10 @@
 
 use super::classify::classify;
 use super::client::USER_AGENT;
-use super::{redact_url, tls, NetError, Response, TlsSettings};
+use super::error::NetError;
+use super::redact::redact_url;
+use super::response::Response;
+use super::tls::{self, TlsSettings};
 use std::time::Duration;
 
 /// How long a metadata endpoint (absent off-cloud) may take to accept and to answer.
