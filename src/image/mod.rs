@@ -106,12 +106,13 @@ pub enum ImageError {
         cause: Box<ImageError>,
     },
     /// A key of `source.verify.keys` cannot be used.
-    #[error("source.verify.keys[{index}]: {detail}")]
+    #[error("source.verify.keys[{index}]")]
     BadKey {
         /// Its position in the list.
         index: usize,
         /// What is wrong with it.
-        detail: String,
+        #[source]
+        source: verify::KeyError,
     },
     /// `source.verify` is set and the image carries no valid signature by a listed key.
     #[error("{reference} is refused: not signed by a key of source.verify: {detail}")]
