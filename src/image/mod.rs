@@ -55,6 +55,17 @@ pub enum ImageError {
         /// What is wrong.
         detail: String,
     },
+    /// A manifest or index document cannot be used.
+    #[error("{reference}: {what} is not valid")]
+    Document {
+        /// Which document.
+        reference: String,
+        /// What it should be (`index`, `image manifest`).
+        what: &'static str,
+        /// Why not.
+        #[source]
+        source: platform::DocError,
+    },
     /// No manifest in an index matches the platform.
     #[error("{reference} has no image for platform {wanted}; it has: {available}")]
     Platform {
