@@ -37,7 +37,8 @@ pub async fn metadata_request(
     timeouts: MetadataTimeouts,
 ) -> Result<MetadataAnswer, NetError> {
     const LIMIT: u64 = 1 << 20;
-    let config = tls::tls_config(&TlsSettings::default()).map_err(NetError::CaCerts)?;
+    let config = tls::tls_config(&TlsSettings::default())
+        .map_err(|e| NetError::CaCerts(std::sync::Arc::new(e)))?;
     let client = reqwest::Client::builder()
         .tls_backend_preconfigured(config)
         .no_proxy()
