@@ -159,10 +159,22 @@ pub async fn semver_mode(
     cursor: Option<&ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
     let bare = source.variant.as_deref().unwrap_or("latest");
+    let tags = tags_of(client, repo).await?;
+    let candidates = semver_candidates(tags, source, constraint, bare);
+    let found = digests_above_cursor(client, repo, candidates, cursor).await?;
+    Ok(one_per_digest(found, constraint.is_some(), bare))
+}
+
+/// The tags that are versions of the source's variant, within the constraint and the
+/// pre-release rules, and the bare tag (without a version).
+fn semver_candidates(
+    tags: Vec<String>,
+    source: &ImageSource,
+    constraint: Option<&Constraints>,
+    bare: &str,
+) -> Vec<Candidate> {
     let suffix = source.variant.as_ref().map(|v| format!("-{v}"));
-    let mut candidates: Vec<Candidate> = tags_of(client, repo)
-        .await?
-        .into_iter()
+    tags.into_iter()
         .filter_map(|tag| {
             if tag == bare {
                 return Some(Candidate { tag, version: None });
@@ -183,10 +195,17 @@ pub async fn semver_mode(
                 version: Some(version),
             })
         })
-        .collect();
+        .collect()
+}
 
-    // The cursor's tag first: while it still has the cursor's digest, nothing ordered at or
-    // below it needs a HEAD.
+/// The candidates' digests (the absent dropped). The cursor's tag first: while it still has
+/// the cursor's digest, nothing ordered at or below it needs a HEAD.
+async fn digests_above_cursor(
+    client: &Client,
+    repo: &Repository,
+    mut candidates: Vec<Candidate>,
+    cursor: Option<&ImageVersion>,
+) -> Result<Vec<(Candidate, Digest)>, ImageError> {
     let mut found: Vec<(Candidate, Digest)> = Vec::new();
     let mut floor: Option<Version> = None;
     if let Some(c) = cursor {
@@ -214,8 +233,16 @@ pub async fn semver_mode(
             .zip(digests)
             .filter_map(|(c, d)| d.map(|d| (c, d))),
     );
+    Ok(found)
+}
 
-    // One version per digest: a final beats pre-releases, more dots beat fewer, else first seen.
+/// One version per digest (a final beats pre-releases, more dots beat fewer, else first seen),
+/// ascending; the bare tag last when its digest is new and no constraint is set.
+fn one_per_digest(
+    found: Vec<(Candidate, Digest)>,
+    constrained: bool,
+    bare: &str,
+) -> Vec<ImageVersion> {
     let mut by_digest: HashMap<Digest, usize> = HashMap::new();
     let mut chosen: Vec<(Version, String, Digest)> = Vec::new();
     let mut bare_digest = None;
@@ -246,7 +273,7 @@ pub async fn semver_mode(
         })
         .collect();
     if let Some(d) = bare_digest {
-        if constraint.is_none() && !by_digest.contains_key(&d) {
+        if !constrained && !by_digest.contains_key(&d) {
             out.push(ImageVersion {
                 tag: bare.to_string(),
                 digest: d,
@@ -254,7 +281,7 @@ pub async fn semver_mode(
             });
         }
     }
-    Ok(out)
+    out
 }
 
 fn prerelease_allowed(pre: &str, source: &ImageSource) -> bool {
@@ -299,36 +326,60 @@ pub async fn regex_mode(
 ) -> Result<Vec<ImageVersion>, ImageError> {
     let grouped = re.capture_names().any(|n| n == Some("version"));
     let tags = tags_of(client, repo).await?;
-    if !grouped {
-        let matched: Vec<&str> = tags
-            .iter()
-            .map(String::as_str)
-            .filter(|t| re.is_match(t))
-            .collect();
-        let digests = head_all(client, repo, &matched).await?;
-        let mut out: Vec<(ImageVersion, Option<(i64, u32)>)> = Vec::new();
-        for (tag, digest) in matched.into_iter().zip(digests) {
-            let Some(digest) = digest else { continue };
-            let created = if source.created_at_sort {
-                created_of(client, repo, source, &digest).await?
-            } else {
-                None
-            };
-            out.push((
-                ImageVersion {
-                    tag: tag.to_string(),
-                    digest,
-                    base_digest: None,
-                },
-                created,
-            ));
-        }
-        if source.created_at_sort {
-            out.sort_by_key(|(_, created)| created.unwrap_or((i64::MIN, 0)));
-        }
-        return Ok(out.into_iter().map(|(v, _)| v).collect());
+    if grouped {
+        regex_by_version(client, repo, re, tags, cursor).await
+    } else {
+        regex_in_registry_order(client, repo, source, re, &tags).await
     }
+}
 
+/// Regex mode without a `version` group: matching tags in registry order, or by config
+/// `created` with `created_at_sort`.
+async fn regex_in_registry_order(
+    client: &Client,
+    repo: &Repository,
+    source: &ImageSource,
+    re: &Regex,
+    tags: &[String],
+) -> Result<Vec<ImageVersion>, ImageError> {
+    let matched: Vec<&str> = tags
+        .iter()
+        .map(String::as_str)
+        .filter(|t| re.is_match(t))
+        .collect();
+    let digests = head_all(client, repo, &matched).await?;
+    let mut out: Vec<(ImageVersion, Option<(i64, u32)>)> = Vec::new();
+    for (tag, digest) in matched.into_iter().zip(digests) {
+        let Some(digest) = digest else { continue };
+        let created = if source.created_at_sort {
+            created_of(client, repo, source, &digest).await?
+        } else {
+            None
+        };
+        out.push((
+            ImageVersion {
+                tag: tag.to_string(),
+                digest,
+                base_digest: None,
+            },
+            created,
+        ));
+    }
+    if source.created_at_sort {
+        out.sort_by_key(|(_, created)| created.unwrap_or((i64::MIN, 0)));
+    }
+    Ok(out.into_iter().map(|(v, _)| v).collect())
+}
+
+/// Regex mode with a `version` group: ordered by the captured version; tags at or below a
+/// still-valid cursor are not HEADed.
+async fn regex_by_version(
+    client: &Client,
+    repo: &Repository,
+    re: &Regex,
+    tags: Vec<String>,
+    cursor: Option<&ImageVersion>,
+) -> Result<Vec<ImageVersion>, ImageError> {
     let mut matched: Vec<(String, String)> = tags
         .into_iter()
         .filter_map(|t| {
@@ -336,28 +387,7 @@ pub async fn regex_mode(
             Some((t, v))
         })
         .collect();
-    let parsed: Option<Vec<Version>> = matched
-        .iter()
-        .map(|(_, v)| Version::parse(v).ok())
-        .collect();
-    let order: Vec<usize> = {
-        let mut idx: Vec<usize> = (0..matched.len()).collect();
-        match &parsed {
-            Some(p) => idx.sort_by(|&a, &b| {
-                p[a].cmp(&p[b])
-                    .then(natural_cmp(&matched[a].1, &matched[b].1))
-            }),
-            None => idx.sort_by(|&a, &b| natural_cmp(&matched[a].1, &matched[b].1)),
-        }
-        idx
-    };
-    let rank: Vec<usize> = {
-        let mut r = vec![0; matched.len()];
-        for (pos, &i) in order.iter().enumerate() {
-            r[i] = pos;
-        }
-        r
-    };
+    let (order, rank) = captured_order(&matched);
     let mut keep_from = 0;
     let mut cursor_hit: Option<(usize, Digest)> = None;
     if let Some(c) = cursor {
@@ -393,6 +423,28 @@ pub async fn regex_mode(
             base_digest: None,
         })
         .collect())
+}
+
+/// The order of `(tag, captured version)` pairs (semver when every capture parses, else
+/// natural order), as indexes in that order and each index's rank.
+fn captured_order(matched: &[(String, String)]) -> (Vec<usize>, Vec<usize>) {
+    let parsed: Option<Vec<Version>> = matched
+        .iter()
+        .map(|(_, v)| Version::parse(v).ok())
+        .collect();
+    let mut order: Vec<usize> = (0..matched.len()).collect();
+    match &parsed {
+        Some(p) => order.sort_by(|&a, &b| {
+            p[a].cmp(&p[b])
+                .then(natural_cmp(&matched[a].1, &matched[b].1))
+        }),
+        None => order.sort_by(|&a, &b| natural_cmp(&matched[a].1, &matched[b].1)),
+    }
+    let mut rank = vec![0; matched.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        rank[i] = pos;
+    }
+    (order, rank)
 }
 
 async fn created_of(

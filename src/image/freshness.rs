@@ -176,9 +176,10 @@ async fn base_digests(base: &Base, top: &Manifest) -> Result<Vec<String>, ImageE
 }
 
 fn parse_index(repo: &Repository, m: &Manifest) -> Result<platform::Index, ImageError> {
-    platform::Index::parse(&m.bytes).map_err(|e| ImageError::Malformed {
+    platform::Index::parse(&m.bytes).map_err(|source| ImageError::Document {
         reference: format!("{repo}@{}", m.digest),
-        detail: format!("index is not valid: {e}"),
+        what: "index",
+        source,
     })
 }
 

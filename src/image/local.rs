@@ -263,12 +263,11 @@ fn media_type_of(bytes: &[u8]) -> Option<String> {
 }
 
 fn load_layout(files: Files<'_>, scratch: Option<Scratch>) -> Result<LocalImage, ImageError> {
-    let root = files.root;
     let index_path = files.member(Path::new("index.json"))?;
     let index_bytes = read_small(&index_path)?;
     let mut index: IndexDoc = serde_json::from_slice(&index_bytes)
         .map_err(|e| bad(&index_path, format!("not an OCI index: {e}")))?;
-    let mut index_doc = Doc {
+    let index_doc = Doc {
         media_type: index
             .media_type
             .clone()
@@ -286,39 +285,9 @@ fn load_layout(files: Files<'_>, scratch: Option<Scratch>) -> Result<LocalImage,
     let top = if let Some(desc) = &referred {
         load_doc(files, desc)?
     } else if single {
-        let single = files.member(Path::new("single-image-digest"))?;
-        let text = read_small(&single)?;
-        let digest: Digest = String::from_utf8_lossy(&text)
-            .trim()
-            .parse()
-            .map_err(|e: crate::digest::DigestError| bad(&single, e.to_string()))?;
-        let desc = index
-            .manifests
-            .iter()
-            .find(|d| d.digest == digest)
-            .cloned()
-            .unwrap_or(Desc {
-                media_type: String::new(),
-                digest,
-                size: None,
-                artifact_type: None,
-                annotations: None,
-            });
-        load_doc(files, &desc)?
+        load_doc(files, &single_image(files, &index)?)?
     } else {
-        // Unwrap an index whose only entry is another index (oci-build-task's multi-arch output).
-        loop {
-            match index.manifests.as_slice() {
-                [only] if is_index(&only.media_type) => {
-                    index_doc = load_doc(files, only)?;
-                    index = serde_json::from_slice(&index_doc.bytes)
-                        .map_err(|e| bad(root, format!("nested index is not valid: {e}")))?;
-                }
-                [only] => break load_doc(files, only)?,
-                [] => return Err(bad(&index_path, "the index lists no manifest")),
-                _ => break index_doc,
-            }
-        }
+        unwrap_nested(files, &index_path, &mut index, index_doc)?
     };
     let entries = index.manifests.clone();
     let mut image = LocalImage {
@@ -328,30 +297,82 @@ fn load_layout(files: Files<'_>, scratch: Option<Scratch>) -> Result<LocalImage,
         attached: Vec::new(),
         _scratch: scratch,
     };
-    if is_index(&top.media_type) {
-        let idx: IndexDoc = serde_json::from_slice(&top.bytes)
-            .map_err(|e| bad(root, format!("index is not valid: {e}")))?;
-        for child in &idx.manifests {
-            if is_index(&child.media_type) {
-                return Err(bad(
-                    root,
-                    format!(
-                        "nested index {} inside a multi-entry index is not supported",
-                        child.digest
-                    ),
-                ));
-            }
-            let doc = load_doc(files, child)?;
-            add_image_blobs(files, &doc, &mut image.blobs)?;
-            image.children.push(doc);
-        }
-    } else {
-        add_image_blobs(files, &top, &mut image.blobs)?;
-    }
+    add_top_blobs(files, &top, &mut image)?;
     if single || referred.is_some() {
         add_attached(files, &entries, &mut image)?;
     }
     Ok(image)
+}
+
+/// The entry `single-image-digest` names (a bare descriptor when the index does not list it).
+fn single_image(files: Files<'_>, index: &IndexDoc) -> Result<Desc, ImageError> {
+    let single = files.member(Path::new("single-image-digest"))?;
+    let text = read_small(&single)?;
+    let digest: Digest = String::from_utf8_lossy(&text)
+        .trim()
+        .parse()
+        .map_err(|e: crate::digest::DigestError| bad(&single, e.to_string()))?;
+    Ok(index
+        .manifests
+        .iter()
+        .find(|d| d.digest == digest)
+        .cloned()
+        .unwrap_or(Desc {
+            media_type: String::new(),
+            digest,
+            size: None,
+            artifact_type: None,
+            annotations: None,
+        }))
+}
+
+/// The top document of a layout whose index names no single image: its only manifest, else an
+/// index whose only entry is another index unwrapped (oci-build-task's multi-arch output), else
+/// the index itself. `index` is left as the innermost index read.
+fn unwrap_nested(
+    files: Files<'_>,
+    index_path: &Path,
+    index: &mut IndexDoc,
+    mut index_doc: Doc,
+) -> Result<Doc, ImageError> {
+    loop {
+        match index.manifests.as_slice() {
+            [only] if is_index(&only.media_type) => {
+                index_doc = load_doc(files, only)?;
+                *index = serde_json::from_slice(&index_doc.bytes)
+                    .map_err(|e| bad(files.root, format!("nested index is not valid: {e}")))?;
+            }
+            [only] => return load_doc(files, only),
+            [] => return Err(bad(index_path, "the index lists no manifest")),
+            _ => return Ok(index_doc),
+        }
+    }
+}
+
+/// The documents and blobs under `top`: an index's children (no nested index) and their blobs,
+/// or an image's blobs.
+fn add_top_blobs(files: Files<'_>, top: &Doc, image: &mut LocalImage) -> Result<(), ImageError> {
+    let root = files.root;
+    if !is_index(&top.media_type) {
+        return add_image_blobs(files, top, &mut image.blobs);
+    }
+    let idx: IndexDoc = serde_json::from_slice(&top.bytes)
+        .map_err(|e| bad(root, format!("index is not valid: {e}")))?;
+    for child in &idx.manifests {
+        if is_index(&child.media_type) {
+            return Err(bad(
+                root,
+                format!(
+                    "nested index {} inside a multi-entry index is not supported",
+                    child.digest
+                ),
+            ));
+        }
+        let doc = load_doc(files, child)?;
+        add_image_blobs(files, &doc, &mut image.blobs)?;
+        image.children.push(doc);
+    }
+    Ok(())
 }
 
 /// Of a layout's `index.json` entries, the one image the others refer to: `Some` when at least
@@ -492,31 +513,7 @@ fn load_docker_archive(files: Files<'_>, scratch: Scratch) -> Result<LocalImage,
             format!("holds {} images; exactly one is needed", entries.len()),
         ));
     };
-    let inside = |name: &str| -> Result<PathBuf, ImageError> {
-        let p = Path::new(name);
-        if p.is_absolute()
-            || p.components()
-                .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
-            return Err(bad(&mpath, format!("`{name}` points outside the archive")));
-        }
-        files.member(p)
-    };
-    let hash = |path: &Path| -> Result<(Digest, u64), ImageError> {
-        let mut f = std::fs::File::open(path).map_err(local_io(path))?;
-        let mut h = Digest::sha256_of(b"").hasher();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut n = 0u64;
-        loop {
-            let k = f.read(&mut buf).map_err(local_io(path))?;
-            if k == 0 {
-                break;
-            }
-            h.update(&buf[..k]);
-            n += k as u64;
-        }
-        Ok((h.finish(), n))
-    };
+    let inside = |name: &str| archive_member(files, &mpath, name);
     let config_path = inside(&entry.config)?;
     let (config_digest, config_size) = hash(&config_path)?;
     let mut blobs = vec![Blob {
@@ -529,17 +526,7 @@ fn load_docker_archive(files: Files<'_>, scratch: Scratch) -> Result<LocalImage,
     for name in &entry.layers {
         let path = inside(name)?;
         let (digest, size) = hash(&path)?;
-        let mut head = [0u8; 4];
-        let got = std::fs::File::open(&path)
-            .and_then(|mut f| f.read(&mut head))
-            .map_err(local_io(&path))?;
-        let media_type = if got >= 2 && head[..2] == [0x1f, 0x8b] {
-            "application/vnd.oci.image.layer.v1.tar+gzip"
-        } else if got == 4 && head == [0x28, 0xb5, 0x2f, 0xfd] {
-            "application/vnd.oci.image.layer.v1.tar+zstd"
-        } else {
-            "application/vnd.oci.image.layer.v1.tar"
-        };
+        let media_type = layer_media_type(&path)?;
         let mut desc = BTreeMap::new();
         desc.insert("mediaType", serde_json::json!(media_type));
         desc.insert("digest", serde_json::json!(digest.to_string()));
@@ -574,5 +561,50 @@ fn load_docker_archive(files: Files<'_>, scratch: Scratch) -> Result<LocalImage,
         blobs,
         attached: Vec::new(),
         _scratch: Some(scratch),
+    })
+}
+
+/// The file of a docker-save archive that `name` (from its `manifest.json`, `mpath`) names,
+/// which must stay inside the archive.
+fn archive_member(files: Files<'_>, mpath: &Path, name: &str) -> Result<PathBuf, ImageError> {
+    let p = Path::new(name);
+    if p.is_absolute()
+        || p.components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(bad(mpath, format!("`{name}` points outside the archive")));
+    }
+    files.member(p)
+}
+
+/// The SHA-256 digest and size of a file.
+fn hash(path: &Path) -> Result<(Digest, u64), ImageError> {
+    let mut f = std::fs::File::open(path).map_err(local_io(path))?;
+    let mut h = Digest::sha256_of(b"").hasher();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf).map_err(local_io(path))?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Ok((h.finish(), n))
+}
+
+/// A docker-save layer's OCI media type, by its first bytes: gzip, zstd or plain tar.
+fn layer_media_type(path: &Path) -> Result<&'static str, ImageError> {
+    let mut head = [0u8; 4];
+    let got = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(local_io(path))?;
+    Ok(if got >= 2 && head[..2] == [0x1f, 0x8b] {
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    } else if got == 4 && head == [0x28, 0xb5, 0x2f, 0xfd] {
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+    } else {
+        "application/vnd.oci.image.layer.v1.tar"
     })
 }

@@ -21,9 +21,8 @@ pub struct ImageManifest {
 
 impl ImageManifest {
     /// Parses a manifest document and checks its descriptors.
-    pub fn parse(bytes: &[u8]) -> Result<ImageManifest, String> {
-        let wire: oci_client::manifest::OciImageManifest =
-            serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    pub fn parse(bytes: &[u8]) -> Result<ImageManifest, platform::DocError> {
+        let wire: oci_client::manifest::OciImageManifest = serde_json::from_slice(bytes)?;
         Ok(ImageManifest {
             config: platform::Descriptor::from_wire(&wire.config)?,
             layers: wire
@@ -95,8 +94,12 @@ pub async fn for_platform_raw(
         detail,
     };
     let manifest = if is_index(&manifest.media_type) {
-        let index = platform::Index::parse(&manifest.bytes)
-            .map_err(|e| malformed(format!("index is not valid: {e}")))?;
+        let index =
+            platform::Index::parse(&manifest.bytes).map_err(|source| ImageError::Document {
+                reference: reference.clone(),
+                what: "index",
+                source,
+            })?;
         let child = platform::select(&index, wanted, &reference)?;
         client
             .get_manifest(repo, &child.digest.to_string())
@@ -111,9 +114,10 @@ pub async fn for_platform_raw(
 
 /// Parses a single-image manifest.
 pub fn parse_image(manifest: &Manifest, reference: &str) -> Result<ImageManifest, ImageError> {
-    ImageManifest::parse(&manifest.bytes).map_err(|e| ImageError::Malformed {
+    ImageManifest::parse(&manifest.bytes).map_err(|source| ImageError::Document {
         reference: reference.to_string(),
-        detail: format!("image manifest is not valid: {e}"),
+        what: "image manifest",
+        source,
     })
 }
 

@@ -55,6 +55,17 @@ pub enum ImageError {
         /// What is wrong.
         detail: String,
     },
+    /// A manifest or index document cannot be used.
+    #[error("{reference}: {what} is not valid")]
+    Document {
+        /// Which document.
+        reference: String,
+        /// What it should be (`index`, `image manifest`).
+        what: &'static str,
+        /// Why not.
+        #[source]
+        source: platform::DocError,
+    },
     /// No manifest in an index matches the platform.
     #[error("{reference} has no image for platform {wanted}; it has: {available}")]
     Platform {
@@ -106,12 +117,13 @@ pub enum ImageError {
         cause: Box<ImageError>,
     },
     /// A key of `source.verify.keys` cannot be used.
-    #[error("source.verify.keys[{index}]: {detail}")]
+    #[error("source.verify.keys[{index}]")]
     BadKey {
         /// Its position in the list.
         index: usize,
         /// What is wrong with it.
-        detail: String,
+        #[source]
+        source: verify::KeyError,
     },
     /// `source.verify` is set and the image carries no valid signature by a listed key.
     #[error("{reference} is refused: not signed by a key of source.verify: {detail}")]

@@ -57,9 +57,8 @@ pub struct Index {
 
 impl Index {
     /// Parses an index document (`oci_client::manifest::OciImageIndex`) and checks its entries.
-    pub fn parse(bytes: &[u8]) -> Result<Index, String> {
-        let wire: oci_client::manifest::OciImageIndex =
-            serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    pub fn parse(bytes: &[u8]) -> Result<Index, DocError> {
+        let wire: oci_client::manifest::OciImageIndex = serde_json::from_slice(bytes)?;
         let manifests = wire
             .manifests
             .into_iter()
@@ -74,6 +73,20 @@ impl Index {
             .collect::<Result<_, _>>()?;
         Ok(Index { manifests })
     }
+}
+
+/// Why a manifest or index document is not one uptick can use.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// Not the document's JSON shape (the decoder's error, as it says it).
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A descriptor's digest is not one (uptick's own digest check).
+    #[error("descriptor digest: {0}")]
+    Digest(crate::digest::DigestError),
+    /// A descriptor's size is negative.
+    #[error("descriptor size {0} is negative")]
+    NegativeSize(i64),
 }
 
 /// A content descriptor whose digest parsed and whose size is not negative.
@@ -92,12 +105,9 @@ impl Descriptor {
         digest: &str,
         size: i64,
         platform: Option<DescriptorPlatform>,
-    ) -> Result<Descriptor, String> {
-        let digest = digest
-            .parse()
-            .map_err(|e: crate::digest::DigestError| format!("descriptor digest: {e}"))?;
-        let size =
-            u64::try_from(size).map_err(|_| format!("descriptor size {size} is negative"))?;
+    ) -> Result<Descriptor, DocError> {
+        let digest = digest.parse().map_err(DocError::Digest)?;
+        let size = u64::try_from(size).map_err(|_| DocError::NegativeSize(size))?;
         Ok(Descriptor {
             size,
             digest,
@@ -106,7 +116,7 @@ impl Descriptor {
     }
 
     /// A checked copy of oci-client's descriptor (`config`, `layers`).
-    pub fn from_wire(d: &oci_client::manifest::OciDescriptor) -> Result<Descriptor, String> {
+    pub fn from_wire(d: &oci_client::manifest::OciDescriptor) -> Result<Descriptor, DocError> {
         Descriptor::checked(&d.digest, d.size, None)
     }
 }

@@ -61,35 +61,36 @@ const OID_RSA: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.
 
 impl PublicKey {
     /// A PEM `PUBLIC KEY` (SubjectPublicKeyInfo) of an ECDSA P-256, Ed25519 or RSA key.
-    pub fn from_pem(pem: &str) -> Result<PublicKey, String> {
+    pub fn from_pem(pem: &str) -> Result<PublicKey, KeyError> {
         use rustls_pki_types::pem::PemObject as _;
         use spki::der::Decode as _;
         let der = rustls_pki_types::SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes())
-            .map_err(|e| format!("not a PEM `PUBLIC KEY` block: {e}"))?;
-        let info = spki::SubjectPublicKeyInfoRef::from_der(der.as_ref())
-            .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
+            .map_err(KeyError::Pem)?;
+        let info = spki::SubjectPublicKeyInfoRef::from_der(der.as_ref()).map_err(KeyError::Spki)?;
         let bits = info
             .subject_public_key
             .as_bytes()
-            .ok_or("the public key is not a whole number of bytes")?
+            .ok_or_else(|| refused("the public key is not a whole number of bytes"))?
             .to_vec();
         let oid = info.algorithm.oid;
         let kind = if oid == OID_EC_PUBLIC_KEY {
             match info.algorithm.parameters_oid() {
                 Ok(curve) if curve == OID_P256 => KeyKind::EcdsaP256,
                 Ok(curve) => {
-                    return Err(format!("ECDSA curve {curve} is not supported (P-256 is)"))
+                    return Err(refused(format!(
+                        "ECDSA curve {curve} is not supported (P-256 is)"
+                    )))
                 }
-                Err(e) => return Err(format!("ECDSA key without a named curve: {e}")),
+                Err(e) => return Err(KeyError::Curve(e)),
             }
         } else if oid == OID_ED25519 {
             KeyKind::Ed25519
         } else if oid == OID_RSA {
             KeyKind::Rsa
         } else {
-            return Err(format!(
+            return Err(refused(format!(
                 "key algorithm {oid} is not supported (ECDSA P-256, Ed25519, RSA are)"
-            ));
+            )));
         };
         let expected_len = match kind {
             KeyKind::EcdsaP256 => Some(65),
@@ -97,19 +98,19 @@ impl PublicKey {
             KeyKind::Rsa => None,
         };
         if expected_len.is_some_and(|n| n != bits.len()) {
-            return Err(format!(
+            return Err(refused(format!(
                 "a {kind:?} key of {} bytes is malformed",
                 bits.len()
-            ));
+            )));
         }
         if kind == KeyKind::Rsa {
-            let size = rsa_modulus_bits(&bits)?;
+            let size = rsa_modulus_bits(&bits).map_err(KeyError::Rsa)?;
             if !RSA_BITS.contains(&size) {
-                return Err(format!(
+                return Err(refused(format!(
                     "an RSA key of {size} bits is not supported ({} to {} bits are)",
                     RSA_BITS.start(),
                     RSA_BITS.end()
-                ));
+                )));
             }
         }
         Ok(PublicKey { kind, bytes: bits })
@@ -134,23 +135,46 @@ impl PublicKey {
 }
 
 /// The size in bits of an RSA public key's modulus (`RSAPublicKey`, RFC 8017 A.1.1).
-fn rsa_modulus_bits(der: &[u8]) -> Result<usize, String> {
+fn rsa_modulus_bits(der: &[u8]) -> Result<usize, spki::der::Error> {
     use spki::der::{asn1::UintRef, Decode as _, Reader as _, SliceReader};
-    let bad = |e: spki::der::Error| format!("not an RSA public key: {e}");
-    let mut reader = SliceReader::new(der).map_err(bad)?;
-    let modulus = reader
-        .sequence(|seq| {
-            let n = UintRef::decode(seq)?;
-            UintRef::decode(seq)?;
-            Ok(n)
-        })
-        .map_err(bad)?;
-    reader.finish(()).map_err(bad)?;
+    let mut reader = SliceReader::new(der)?;
+    let modulus = reader.sequence(|seq| {
+        let n = UintRef::decode(seq)?;
+        UintRef::decode(seq)?;
+        Ok(n)
+    })?;
+    reader.finish(())?;
     let bytes = modulus.as_bytes();
     Ok(match bytes.first() {
         Some(first) => bytes.len() * 8 - first.leading_zeros() as usize,
         None => 0,
     })
+}
+
+/// Why a key of `source.verify.keys` cannot be used: the parser's error kept as the cause, or
+/// uptick's own finding about a key that parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The text holds no PEM `PUBLIC KEY` block.
+    #[error("not a PEM `PUBLIC KEY` block")]
+    Pem(#[source] rustls_pki_types::pem::Error),
+    /// The block is not a SubjectPublicKeyInfo.
+    #[error("not a SubjectPublicKeyInfo")]
+    Spki(#[source] spki::der::Error),
+    /// An ECDSA key whose parameters name no curve.
+    #[error("ECDSA key without a named curve")]
+    Curve(#[source] spki::Error),
+    /// An RSA key whose bits are not an `RSAPublicKey`.
+    #[error("not an RSA public key")]
+    Rsa(#[source] spki::der::Error),
+    /// A key uptick does not take (its algorithm, curve, size or length).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// uptick's own finding about a key.
+fn refused(detail: impl Into<String>) -> KeyError {
+    KeyError::Refused(detail.into())
 }
 
 /// What one failed request about one artifact (a signature manifest, a payload, a referrer)
@@ -213,7 +237,7 @@ impl Policy {
             .iter()
             .enumerate()
             .map(|(index, pem)| {
-                PublicKey::from_pem(pem).map_err(|detail| ImageError::BadKey { index, detail })
+                PublicKey::from_pem(pem).map_err(|source| ImageError::BadKey { index, source })
             })
             .collect::<Result<Vec<_>, _>>()?;
         for r in &field.repositories {
@@ -236,58 +260,19 @@ impl Policy {
         repo: &Repository,
         digest: &Digest,
     ) -> Result<Result<usize, String>, ImageError> {
-        let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
         let mut reasons: Vec<String> = Vec::new();
         let mut budget = Budget {
             left: MAX_SIGNATURES,
         };
-        match client.get_manifest(repo, &tag).await {
-            Ok(Some(manifest)) => {
-                match self
-                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag, &mut budget)
-                    .await?
-                {
-                    Ok(key) => return Ok(Ok(key)),
-                    Err(reason) => reasons.push(reason),
-                }
-            }
-            Ok(None) => reasons.push(format!("no cosign signature (no tag {tag})")),
-            Err(e) => reasons.push(format!("{tag}: {}", artifact_reason(e)?)),
+        if let Some(key) = self
+            .judge_tag(client, repo, digest, &mut budget, &mut reasons)
+            .await?
+        {
+            return Ok(Ok(key));
         }
         // cosign's OCI 1.1 mode keeps signatures as referrers (by `artifactType`): asked only
-        // when the tag held no valid one, and only of a registry with the referrers API. The
-        // registry answered the tag's request: an error of this endpoint alone (any status,
-        // a refused token for it, a malformed list) is a reason, not a failure of the run.
-        let bounds = ListBounds {
-            count: MAX_SIGNATURES,
-            bytes: MAX_SIGNATURE_LISTING_BYTES,
-        };
-        let listed = match client
-            .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT), bounds)
-            .await
-        {
-            Ok(Some(listing)) => {
-                // More signatures than the budget are said so by it; more bytes, here.
-                if !listing.complete && listing.descriptors.len() <= MAX_SIGNATURES {
-                    reasons.push(format!(
-                        "the referrers of {digest} were read to {} bytes only; the rest were not examined",
-                        MAX_SIGNATURE_LISTING_BYTES
-                    ));
-                }
-                listing.descriptors
-            }
-            Ok(None) => Vec::new(),
-            Err(
-                e @ (RegistryError::Status { .. }
-                | RegistryError::Auth { .. }
-                | RegistryError::BadResponse { .. }
-                | RegistryError::Net(crate::net::NetError::BadResponse { .. })),
-            ) => {
-                reasons.push(format!("the referrers of {digest} could not be read: {e}"));
-                Vec::new()
-            }
-            Err(e) => return Err(e.into()),
-        };
+        // when the tag held no valid one, and only of a registry with the referrers API.
+        let listed = signature_referrers(client, repo, digest, &mut reasons).await?;
         for d in &listed {
             if !budget.take(&mut reasons) {
                 break;
@@ -313,6 +298,33 @@ impl Policy {
             }
         }
         Ok(Err(reasons.join("; ")))
+    }
+
+    /// The signatures of cosign's `.sig` tag: the key that signed `digest`, or `None` with the
+    /// reason added to `reasons`.
+    async fn judge_tag(
+        &self,
+        client: &Client,
+        repo: &Repository,
+        digest: &Digest,
+        budget: &mut Budget,
+        reasons: &mut Vec<String>,
+    ) -> Result<Option<usize>, ImageError> {
+        let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
+        match client.get_manifest(repo, &tag).await {
+            Ok(Some(manifest)) => {
+                match self
+                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag, budget)
+                    .await?
+                {
+                    Ok(key) => return Ok(Some(key)),
+                    Err(reason) => reasons.push(reason),
+                }
+            }
+            Ok(None) => reasons.push(format!("no cosign signature (no tag {tag})")),
+            Err(e) => reasons.push(format!("{tag}: {}", artifact_reason(e)?)),
+        }
+        Ok(None)
     }
 
     /// Judges each signature layer of one signature manifest (`what`: its tag or digest).
@@ -433,6 +445,50 @@ impl Policy {
         }
         Ok(key)
     }
+}
+
+/// The signature referrers of `digest` (by cosign's `artifactType`), read within the budget.
+/// The registry answered the tag's request: an error of this endpoint alone (any status, a
+/// refused token for it, a malformed list) is a reason added to `reasons`, not a failure of the
+/// run.
+async fn signature_referrers(
+    client: &Client,
+    repo: &Repository,
+    digest: &Digest,
+    reasons: &mut Vec<String>,
+) -> Result<Vec<crate::registry::referrers::Descriptor>, ImageError> {
+    let bounds = ListBounds {
+        count: MAX_SIGNATURES,
+        bytes: MAX_SIGNATURE_LISTING_BYTES,
+    };
+    Ok(
+        match client
+            .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT), bounds)
+            .await
+        {
+            Ok(Some(listing)) => {
+                // More signatures than the budget are said so by it; more bytes, here.
+                if !listing.complete && listing.descriptors.len() <= MAX_SIGNATURES {
+                    reasons.push(format!(
+                        "the referrers of {digest} were read to {} bytes only; the rest were not examined",
+                        MAX_SIGNATURE_LISTING_BYTES
+                    ));
+                }
+                listing.descriptors
+            }
+            Ok(None) => Vec::new(),
+            Err(
+                e @ (RegistryError::Status { .. }
+                | RegistryError::Auth { .. }
+                | RegistryError::BadResponse { .. }
+                | RegistryError::Net(crate::net::NetError::BadResponse { .. })),
+            ) => {
+                reasons.push(format!("the referrers of {digest} could not be read: {e}"));
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        },
+    )
 }
 
 /// Whether two repository names are the same repository (`alpine` = `index.docker.io/library/alpine`).

@@ -1,8 +1,9 @@
 //! Error classification: which transport failures mean "wrong protocol", which a timeout, a
 //! refused client certificate or a broken-off body, told in one secret-free line.
 
-use super::retry::budget;
-use super::{host_of, redact_url, NetError};
+use super::deadline::budget;
+use super::error::NetError;
+use super::redact::{host_of, redact_url};
 
 /// Transport-level failure, classified so the caller can decide on an HTTP fallback.
 #[derive(Debug)]

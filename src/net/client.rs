@@ -2,10 +2,13 @@
 //! after a connection died), and the rule for where a request may be sent on to.
 
 use super::classify::cause_chain;
-use super::retry::budget;
+use super::deadline::budget;
+use super::error::NetError;
+use super::proxy;
+use super::redact::{self, redact_url};
 use super::runtime::handle;
-use super::{proxy, redact, redact_url, tls, NetError, TlsSettings};
-use std::sync::OnceLock;
+use super::tls::{self, TlsError, TlsSettings};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -16,11 +19,11 @@ pub(super) const USER_AGENT: &str = concat!("uptick/", env!("CARGO_PKG_VERSION")
 /// first use; the CA roots are read only when a server shows a certificate.
 pub struct Http {
     /// Offers HTTP/2 over TLS (ALPN `h2`, `http/1.1`): one connection carries concurrent HEADs.
-    client: OnceLock<Result<reqwest::Client, String>>,
+    client: OnceLock<Result<reqwest::Client, Arc<TlsError>>>,
     /// HTTP/1.1 only: used for the rest of the run once an https connection died under a
     /// request (an HTTP/2 connection reports a TLS refusal or a reset as text only; HTTP/1.1
     /// hands back the typed cause, so the error can say what to do).
-    client_h1: OnceLock<Result<reqwest::Client, String>>,
+    client_h1: OnceLock<Result<reqwest::Client, Arc<TlsError>>>,
     /// Set once an https connection died under a request: later requests use `client_h1`.
     pub(super) h1_only: std::sync::atomic::AtomicBool,
     proxies: proxy::ProxyEnv,
@@ -43,10 +46,10 @@ impl Http {
     /// before any request.
     pub fn validate(&self) -> Result<(), NetError> {
         for (i, pem) in self.settings.ca_certs.iter().enumerate() {
-            tls::parse_pem(i, pem).map_err(NetError::CaCerts)?;
+            tls::parse_pem(i, pem).map_err(|e| NetError::CaCerts(Arc::new(e)))?;
         }
         if let Some((cert, key)) = &self.settings.client_identity {
-            tls::client_identity(cert, key.expose()).map_err(NetError::CaCerts)?;
+            tls::client_identity(cert, key.expose()).map_err(|e| NetError::CaCerts(Arc::new(e)))?;
         }
         self.proxies.validate()
     }
@@ -85,7 +88,9 @@ impl Http {
                 Some(p) => builder.proxy(p),
                 None => builder.no_proxy(),
             };
-            builder.build().map_err(|e| cause_chain(&e))
+            builder
+                .build()
+                .map_err(|e| Arc::new(TlsError::Client(cause_chain(&e))))
         })
         .as_ref()
         .map_err(|e| NetError::CaCerts(e.clone()))

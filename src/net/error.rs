@@ -83,8 +83,8 @@ pub enum NetError {
     #[error("source.{0}")]
     Settings(String),
     /// A `ca_certs` entry or the client certificate could not be used.
-    #[error("TLS settings: {0}")]
-    CaCerts(String),
+    #[error("TLS settings")]
+    CaCerts(#[source] std::sync::Arc<super::tls::TlsError>),
     /// The HTTP client itself could not be built.
     #[error("HTTP client: {0}")]
     Client(#[source] reqwest::Error),

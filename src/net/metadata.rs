@@ -3,7 +3,10 @@
 
 use super::classify::classify;
 use super::client::USER_AGENT;
-use super::{redact_url, tls, NetError, Response, TlsSettings};
+use super::error::NetError;
+use super::redact::redact_url;
+use super::response::Response;
+use super::tls::{self, TlsSettings};
 use std::time::Duration;
 
 /// How long a metadata endpoint (absent off-cloud) may take to accept and to answer.
@@ -34,7 +37,8 @@ pub async fn metadata_request(
     timeouts: MetadataTimeouts,
 ) -> Result<MetadataAnswer, NetError> {
     const LIMIT: u64 = 1 << 20;
-    let config = tls::tls_config(&TlsSettings::default()).map_err(NetError::CaCerts)?;
+    let config = tls::tls_config(&TlsSettings::default())
+        .map_err(|e| NetError::CaCerts(std::sync::Arc::new(e)))?;
     let client = reqwest::Client::builder()
         .tls_backend_preconfigured(config)
         .no_proxy()

@@ -73,10 +73,10 @@ impl ProxyEnv {
 
     /// Fails when a proxy variable is set but is not a URL (without quoting it: it may hold a
     /// password).
-    pub fn validate(&self) -> Result<(), super::NetError> {
+    pub fn validate(&self) -> Result<(), super::error::NetError> {
         for p in [&self.http, &self.https].into_iter().flatten() {
             if url::Url::parse(p).is_err() {
-                return Err(super::NetError::Proxy(
+                return Err(super::error::NetError::Proxy(
                     "HTTP(S)_PROXY is not a usable proxy URL".into(),
                 ));
             }

@@ -1,6 +1,6 @@
 //! Request bodies: empty, bytes, or a file range streamed and, when asked, hashed on its way out.
 
-use super::NetError;
+use super::error::NetError;
 use std::sync::Mutex;
 
 /// A request body; re-sendable (a 401 retry or a redirect sends it again).

@@ -2,7 +2,9 @@
 //! `Link` header's next page.
 
 use super::classify::body_error;
-use super::{block_on, reader, NetError};
+use super::error::NetError;
+use super::reader;
+use super::runtime::block_on;
 use std::io::Read;
 
 /// A response with its URL, ready to be read.

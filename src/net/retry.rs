@@ -1,7 +1,12 @@
-//! The retry policy and deadlines: which failures are transient, backoff with jitter,
-//! `Retry-After` and rate-limit resets, and the run's `request_timeout` budget.
+//! The retry policy: which failures are transient, backoff with jitter, `Retry-After` and
+//! rate-limit resets, all within the run's budget ([`super::deadline`]); and the retry of a body
+//! that broke off.
 
-use super::{redact_url, BrokeOff, NetError, Response, SendError};
+use super::classify::SendError;
+use super::deadline::budget;
+use super::error::{BrokeOff, NetError};
+use super::redact::redact_url;
+use super::response::Response;
 use crate::log;
 use std::time::{Duration, Instant};
 
@@ -9,46 +14,6 @@ use std::time::{Duration, Instant};
 pub const RETRIES: u32 = 4;
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX_DELAY: Duration = Duration::from_secs(20);
-/// All retries of one request end within this (well under Concourse's check timeout), and a
-/// small document's body must arrive within it; `request_timeout` changes it for the run.
-const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
-static BUDGET_SECS: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(DEFAULT_BUDGET.as_secs());
-
-/// Sets the run's per-request budget (`source.request_timeout`, 1–3600 s).
-pub fn set_budget(seconds: Option<u64>) -> Result<(), NetError> {
-    let secs = seconds.unwrap_or(DEFAULT_BUDGET.as_secs());
-    if !(1..=3600).contains(&secs) {
-        return Err(NetError::Settings(format!(
-            "request_timeout must be between 1 and 3600 seconds, not {secs}"
-        )));
-    }
-    BUDGET_SECS.store(secs, std::sync::atomic::Ordering::Relaxed);
-    Ok(())
-}
-
-/// The run's per-request budget.
-pub fn budget() -> Duration {
-    Duration::from_secs(BUDGET_SECS.load(std::sync::atomic::Ordering::Relaxed))
-}
-
-tokio::task_local! {
-    /// Set while a request's answer is a stream (a blob, a download): only stalls end it.
-    static STREAMING: bool;
-}
-
-/// Runs `fut` with its requests' answers allowed to take longer than the budget (blobs,
-/// release files): a stall of `request_timeout` still ends them. Every other request — and
-/// uploads, whose bodies are files — must be answered within the budget, headers included.
-pub async fn streaming<F: std::future::Future>(fut: F) -> F::Output {
-    STREAMING.scope(true, fut).await
-}
-
-/// Whether the running request is inside [`streaming`].
-pub fn is_streaming() -> bool {
-    STREAMING.try_with(|s| *s).unwrap_or(false)
-}
-
 static RATE_LIMITED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Rate-limit answers (429, or a 403 saying when to come back) seen so far in this run:
@@ -88,37 +53,7 @@ where
     let mut attempt = 0u32;
     loop {
         let result = once().await;
-        let wait = match &result {
-            Ok(r) if matches!(r.status, 408 | 429 | 500 | 502 | 503 | 504) => Some((
-                format!("{} {}", r.status, reason_of(r.status)),
-                rate_hint(r),
-            )),
-            // A 403 is permanent, unless it is a rate limit saying when to come back.
-            Ok(r)
-                if r.status == 403
-                    && (r.header("Retry-After").is_some()
-                        || r.header("X-RateLimit-Remaining").map(str::trim) == Some("0")) =>
-            {
-                rate_hint(r).map(|wait| ("403 rate limited".to_string(), Some(wait)))
-            }
-            Err(SendError::Other(e @ (NetError::Timeout { .. } | NetError::Read { .. }))) => {
-                Some((e.to_string(), None))
-            }
-            Err(SendError::Other(NetError::Unreachable { detail, .. }))
-                if ["reset", "broken pipe", "eof", "closed", "incomplete"]
-                    .iter()
-                    .any(|w| detail.to_ascii_lowercase().contains(w)) =>
-            {
-                Some((detail.clone(), None))
-            }
-            // A plain-HTTP server hanging up without an answer (a reset connection). Over
-            // https the same symptom means "not a TLS server": that is the scheme probe's
-            // business, not a retry's.
-            Err(SendError::WrongProtocol(e)) if url.starts_with("http://") => {
-                Some((e.to_string(), None))
-            }
-            _ => None,
-        };
+        let wait = transient(&result, url);
         if matches!(&result, Ok(r) if r.status == 429)
             || matches!(&wait, Some((w, _)) if w == "403 rate limited")
         {
@@ -145,6 +80,45 @@ where
         ));
         drop(result);
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// Whether a try's outcome is worth another: why (as the retry's log line says it), and the wait
+/// the server asked for; `None` for a success or a permanent failure.
+fn transient(
+    result: &Result<Response, SendError>,
+    url: &str,
+) -> Option<(String, Option<Duration>)> {
+    match result {
+        Ok(r) if matches!(r.status, 408 | 429 | 500 | 502 | 503 | 504) => Some((
+            format!("{} {}", r.status, reason_of(r.status)),
+            rate_hint(r),
+        )),
+        // A 403 is permanent, unless it is a rate limit saying when to come back.
+        Ok(r)
+            if r.status == 403
+                && (r.header("Retry-After").is_some()
+                    || r.header("X-RateLimit-Remaining").map(str::trim) == Some("0")) =>
+        {
+            rate_hint(r).map(|wait| ("403 rate limited".to_string(), Some(wait)))
+        }
+        Err(SendError::Other(e @ (NetError::Timeout { .. } | NetError::Read { .. }))) => {
+            Some((e.to_string(), None))
+        }
+        Err(SendError::Other(NetError::Unreachable { detail, .. }))
+            if ["reset", "broken pipe", "eof", "closed", "incomplete"]
+                .iter()
+                .any(|w| detail.to_ascii_lowercase().contains(w)) =>
+        {
+            Some((detail.clone(), None))
+        }
+        // A plain-HTTP server hanging up without an answer (a reset connection). Over
+        // https the same symptom means "not a TLS server": that is the scheme probe's
+        // business, not a retry's.
+        Err(SendError::WrongProtocol(e)) if url.starts_with("http://") => {
+            Some((e.to_string(), None))
+        }
+        _ => None,
     }
 }
 

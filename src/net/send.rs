@@ -2,10 +2,15 @@
 //! origin, the body rebuilt for every hop, redirects followed only where they may go.
 
 use super::classify::classify;
-use super::retry::{self, budget, is_streaming};
-use super::{
-    block_on, origin_of, redact_url, same_origin, Body, Http, NetError, Response, SendError,
-};
+use super::classify::SendError;
+use super::client::Http;
+use super::deadline::{budget, is_streaming};
+use super::error::NetError;
+use super::redact::{origin_of, redact_url, same_origin};
+use super::request_body::Body;
+use super::response::Response;
+use super::retry;
+use super::runtime::block_on;
 use crate::log;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

@@ -17,6 +17,36 @@ pub struct TlsSettings {
     pub client_identity: Option<(String, crate::log::Secret)>,
 }
 
+/// Why the TLS settings (`ca_certs`, `client_cert`/`client_key`) cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A PEM text does not parse.
+    #[error("{what} is not valid PEM")]
+    Pem {
+        /// `client_cert`, `ca_certs entry 0`.
+        what: String,
+        /// The PEM reader's error.
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    /// A PEM text holds no certificate.
+    #[error("{0} holds no PEM CERTIFICATE block")]
+    NoCertificate(String),
+    /// The key's own parser error could quote key material: this says only that it failed.
+    #[error("client_key is not a PEM private key (PKCS#8, PKCS#1 or SEC1)")]
+    PrivateKey,
+    /// rustls refused its protocol versions.
+    #[error("TLS setup failed")]
+    Setup(#[source] rustls::Error),
+    /// rustls refused the client certificate with its key.
+    #[error("client_cert / client_key do not fit together")]
+    Identity(#[source] rustls::Error),
+    /// The HTTP client could not be built: reqwest's causes as [`super::classify`] renders
+    /// them (its wrappers skipped, URLs redacted).
+    #[error("{0}")]
+    Client(String),
+}
+
 /// Client certificate chain and key from PEM text.
 pub fn client_identity(
     cert_pem: &str,
@@ -26,39 +56,43 @@ pub fn client_identity(
         Vec<CertificateDer<'static>>,
         rustls::pki_types::PrivateKeyDer<'static>,
     ),
-    String,
+    TlsError,
 > {
     let certs: Vec<_> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("client_cert is not valid PEM: {e}"))?;
+        .map_err(|source| TlsError::Pem {
+            what: "client_cert".into(),
+            source,
+        })?;
     if certs.is_empty() {
-        return Err("client_cert holds no PEM CERTIFICATE block".into());
+        return Err(TlsError::NoCertificate("client_cert".into()));
     }
-    // The key's own parser error could quote key material: say only that it failed.
     let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
-        .map_err(|_| "client_key is not a PEM private key (PKCS#8, PKCS#1 or SEC1)".to_string())?;
+        .map_err(|_| TlsError::PrivateKey)?;
     Ok((certs, key))
 }
 
 /// The certificates of one `ca_certs` entry.
-pub fn parse_pem(index: usize, pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn parse_pem(index: usize, pem: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let what = || format!("ca_certs entry {index}");
     let certs: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("ca_certs entry {index} is not valid PEM: {e}"))?;
+        .map_err(|source| TlsError::Pem {
+            what: what(),
+            source,
+        })?;
     if certs.is_empty() {
-        return Err(format!(
-            "ca_certs entry {index} holds no PEM CERTIFICATE block"
-        ));
+        return Err(TlsError::NoCertificate(what()));
     }
     Ok(certs)
 }
 
 /// The rustls configuration for `settings` (HTTP/1.1 by ALPN).
-pub fn tls_config(settings: &TlsSettings) -> Result<rustls::ClientConfig, String> {
+pub fn tls_config(settings: &TlsSettings) -> Result<rustls::ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?;
+        .map_err(TlsError::Setup)?;
     let verifier: Arc<dyn ServerCertVerifier> = Arc::new(LazyRootsVerifier {
         provider,
         insecure: settings.insecure,
@@ -73,7 +107,7 @@ pub fn tls_config(settings: &TlsSettings) -> Result<rustls::ClientConfig, String
             let (chain, key) = client_identity(cert, key.expose())?;
             builder
                 .with_client_auth_cert(chain, key)
-                .map_err(|e| format!("client_cert / client_key do not fit together: {e}"))?
+                .map_err(TlsError::Identity)?
         }
         None => builder.with_no_client_auth(),
     };
@@ -129,7 +163,7 @@ impl LazyRootsVerifier {
                 let mut roots = rustls::RootCertStore::empty();
                 roots.add_parsable_certificates(system_roots());
                 for (i, pem) in self.ca_certs.iter().enumerate() {
-                    for cert in parse_pem(i, pem)? {
+                    for cert in parse_pem(i, pem).map_err(|e| crate::log::chain(&e))? {
                         roots.add(cert).map_err(|e| {
                             format!("ca_certs entry {i} is not a usable CA certificate: {e}")
                         })?;

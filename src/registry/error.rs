@@ -60,6 +60,16 @@ pub enum RegistryError {
     /// Credentials could not be found or obtained (docker config, helpers).
     #[error("credentials: {0}")]
     Credentials(String),
+    /// Credentials could not be obtained from `whose` (an AWS profile's `credential_process`),
+    /// for the cause it carries.
+    #[error("credentials: {whose}")]
+    CredentialsFrom {
+        /// Where they were asked for (`AWS profile `ci``).
+        whose: String,
+        /// Why none came.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A cloud credential exchange (ECR, STS, Azure AD, instance metadata) failed.
     #[error("{what} failed ({url}): {detail}")]
     Cloud {

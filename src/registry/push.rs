@@ -157,14 +157,37 @@ impl Client {
         repo: &Repository,
         blob: &PushBlob<'_>,
     ) -> Result<BlobOutcome, RegistryError> {
-        let digest = blob.digest;
-        if blob.head && self.blob_exists(repo, digest).await? {
+        if blob.head && self.blob_exists(repo, blob.digest).await? {
             return Ok(BlobOutcome::Present);
         }
+        let session = match self.mount_or_open(repo, blob).await? {
+            Start::Mounted => return Ok(BlobOutcome::Mounted),
+            Start::Session(loc) => loc,
+        };
+        if self.put_whole(repo, blob, &session).await? {
+            return Ok(BlobOutcome::Uploaded);
+        }
+        if blob.verify {
+            // Chunks are separate requests: the file is checked whole before the first.
+            check_file(blob).await?;
+        }
+        self.upload_chunked(repo, blob.digest, blob.file, blob.size)
+            .await?;
+        Ok(BlobOutcome::Uploaded)
+    }
+
+    /// A mount from each of `blob.mount_from` in turn, else an upload session: the one the last
+    /// declined mount opened, or a new one.
+    async fn mount_or_open(
+        &self,
+        repo: &Repository,
+        blob: &PushBlob<'_>,
+    ) -> Result<Start, RegistryError> {
+        let digest = blob.digest;
         let mut session = None;
         for from in blob.mount_from.iter().filter(|f| *f != repo) {
             match self.start_upload(repo, Some((digest, from))).await? {
-                Start::Mounted => return Ok(BlobOutcome::Mounted),
+                Start::Mounted => return Ok(Start::Mounted),
                 Start::Session(loc) => {
                     log::debug(|| format!("{repo}: mount of {digest} from {from} declined"));
                     // The session a declined mount opened is the upload's (the last one).
@@ -172,13 +195,21 @@ impl Client {
                 }
             }
         }
-        let session = match session {
-            Some(loc) => loc,
-            None => match self.start_upload(repo, None).await? {
-                Start::Mounted => return Ok(BlobOutcome::Mounted),
-                Start::Session(loc) => loc,
-            },
-        };
+        match session {
+            Some(loc) => Ok(Start::Session(loc)),
+            None => self.start_upload(repo, None).await,
+        }
+    }
+
+    /// The monolithic upload of the file to `session`, hashed while it is sent with
+    /// `blob.verify`; `false` when the registry refused it as too large (a 413: chunks next).
+    async fn put_whole(
+        &self,
+        repo: &Repository,
+        blob: &PushBlob<'_>,
+        session: &str,
+    ) -> Result<bool, RegistryError> {
+        let digest = blob.digest;
         let scopes = Self::push_scopes(repo, None);
         let hashed = blob.verify.then(|| crate::net::Hashed::new(digest));
         let body = Body::File {
@@ -191,7 +222,7 @@ impl Client {
             .path_request(
                 repo,
                 "PUT",
-                &with_digest(&session, digest),
+                &with_digest(session, digest),
                 &[("Content-Type", "application/octet-stream")],
                 &scopes,
                 body,
@@ -212,43 +243,23 @@ impl Client {
         match put.status {
             201 | 204 => {
                 drain(put).await;
-                return Ok(BlobOutcome::Uploaded);
+                Ok(true)
             }
             413 => {
                 drain(put).await;
                 log::info(format_args!(
                     "{repo}: monolithic upload of {digest} refused (413); uploading in chunks"
                 ));
+                Ok(false)
             }
             _ => {
                 if let Some(e) = mismatch() {
                     drain(put).await;
                     return Err(e);
                 }
-                return Err(status_error("PUT", put).await);
+                Err(status_error("PUT", put).await)
             }
         }
-        if blob.verify {
-            // Chunks are separate requests: the file is checked whole before the first.
-            let (file, size) = (blob.file, blob.size);
-            let (path, like) = (file.to_path_buf(), digest.clone());
-            let actual = crate::net::blocking(move || hash_file(&path, size, &like))
-                .await
-                .map_err(|e| RegistryError::BadResponse {
-                    url: format!("blob {digest} ({})", file.display()),
-                    detail: e.to_string(),
-                })?;
-            if actual != *digest {
-                return Err(RegistryError::DigestMismatch {
-                    url: format!("blob {digest} ({})", file.display()),
-                    expected: digest.to_string(),
-                    actual: actual.to_string(),
-                });
-            }
-        }
-        self.upload_chunked(repo, digest, blob.file, blob.size)
-            .await?;
-        Ok(BlobOutcome::Uploaded)
     }
 
     async fn upload_chunked(
@@ -339,6 +350,26 @@ impl Client {
             _ => Err(status_error("PUT", resp).await),
         }
     }
+}
+
+/// Hashes the blob's file whole: a digest other than the blob's is an error naming it.
+async fn check_file(blob: &PushBlob<'_>) -> Result<(), RegistryError> {
+    let (digest, file, size) = (blob.digest, blob.file, blob.size);
+    let (path, like) = (file.to_path_buf(), digest.clone());
+    let actual = crate::net::blocking(move || hash_file(&path, size, &like))
+        .await
+        .map_err(|e| RegistryError::BadResponse {
+            url: format!("blob {digest} ({})", file.display()),
+            detail: e.to_string(),
+        })?;
+    if actual != *digest {
+        return Err(RegistryError::DigestMismatch {
+            url: format!("blob {digest} ({})", file.display()),
+            expected: digest.to_string(),
+            actual: actual.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// An upload `Location` (absolute or relative, query kept) with `digest=` added.

@@ -87,15 +87,7 @@ impl Client {
         artifact_type: Option<&str>,
         bounds: ListBounds,
     ) -> Result<Option<Listing>, RegistryError> {
-        let mut next = Some(match artifact_type {
-            Some(t) => {
-                let q = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("artifactType", t)
-                    .finish();
-                format!("/v2/{}/referrers/{digest}?{q}", repo.path())
-            }
-            None => format!("/v2/{}/referrers/{digest}", repo.path()),
-        });
+        let mut next = Some(first_page_path(repo, digest, artifact_type));
         let scopes = [format!("repository:{}:pull", repo.path())];
         let mut listing = Listing {
             complete: true,
@@ -105,49 +97,19 @@ impl Client {
         let mut pages = 0;
         while let Some(path) = next.take() {
             pages += 1;
-            let resp = self
-                .path_request(
-                    repo,
-                    "GET",
-                    &path,
-                    &[("Accept", "application/vnd.oci.image.index.v1+json")],
-                    &scopes,
-                    Body::Empty,
-                )
-                .await?;
-            match resp.status {
-                200 => {}
-                404 | 405 if pages == 1 => {
-                    drain(resp).await;
-                    return Ok(None);
-                }
-                _ => return Err(status_error("GET", resp).await),
-            }
-            let url = resp.url.clone();
-            let filtered = resp
-                .header("OCI-Filters-Applied")
-                .is_some_and(|f| f.split(',').any(|x| x.trim() == "artifactType"));
-            let link = resp.header("Link").and_then(next_link);
-            let body = resp.read_limited(MAX_MANIFEST_BYTES).await?;
-            listing.bytes += body.len() as u64;
-            let page = index_descriptors(&body).map_err(|detail| RegistryError::BadResponse {
-                url: url.clone(),
-                detail,
-            })?;
-            drop(body);
-            // Entries not seen on an earlier page (whether the filter keeps them or not).
-            let (mut fresh, empty) = (0, page.is_empty());
-            for d in page {
-                if !seen.insert(d.digest.clone()) {
-                    continue;
-                }
-                fresh += 1;
-                let keep =
-                    filtered || artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t));
-                if keep {
-                    listing.descriptors.push(d);
-                }
-            }
+            let Some(page) = self
+                .referrers_page(repo, &path, &scopes, pages == 1)
+                .await?
+            else {
+                return Ok(None);
+            };
+            listing.bytes += page.bytes;
+            let empty = page.descriptors.is_empty();
+            let keep = |d: &Descriptor| {
+                page.filtered || artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t))
+            };
+            let fresh = keep_fresh(&mut listing, &mut seen, page.descriptors, keep);
+            let url = page.url;
             if seen.len() > MAX_REFERRERS {
                 return Err(RegistryError::BadResponse {
                     url,
@@ -156,29 +118,60 @@ impl Client {
             }
             // Past a bound with more to come: the caller decides (an error, or what it has).
             let past = listing.descriptors.len() > bounds.count || listing.bytes > bounds.bytes;
-            if past && link.is_some() {
+            if past && page.link.is_some() {
                 listing.complete = false;
                 break;
             }
-            next = match link {
-                // A page of nothing new pointing further: a loop, not more referrers.
-                Some(_) if fresh == 0 && !empty => {
-                    crate::log::warn(format_args!(
-                        "referrers at {url} repeat themselves; stopping"
-                    ));
-                    None
-                }
-                Some(target) if pages < MAX_REFERRER_PAGES => same_host_path(&url, &target),
-                Some(_) => {
-                    return Err(RegistryError::BadResponse {
-                        url,
-                        detail: format!("more than {MAX_REFERRER_PAGES} pages of referrers"),
-                    })
-                }
-                None => None,
-            };
+            next = next_page(url, page.link, fresh == 0 && !empty, pages)?;
         }
         Ok(Some(listing))
+    }
+
+    /// One page of a referrers answer at `path`; `None` when the first page says the registry
+    /// does not offer the API (a 404 or a 405).
+    async fn referrers_page(
+        &self,
+        repo: &Repository,
+        path: &str,
+        scopes: &[String],
+        first: bool,
+    ) -> Result<Option<Page>, RegistryError> {
+        let resp = self
+            .path_request(
+                repo,
+                "GET",
+                path,
+                &[("Accept", "application/vnd.oci.image.index.v1+json")],
+                scopes,
+                Body::Empty,
+            )
+            .await?;
+        match resp.status {
+            200 => {}
+            404 | 405 if first => {
+                drain(resp).await;
+                return Ok(None);
+            }
+            _ => return Err(status_error("GET", resp).await),
+        }
+        let url = resp.url.clone();
+        let filtered = resp
+            .header("OCI-Filters-Applied")
+            .is_some_and(|f| f.split(',').any(|x| x.trim() == "artifactType"));
+        let link = resp.header("Link").and_then(next_link);
+        let body = resp.read_limited(MAX_MANIFEST_BYTES).await?;
+        let descriptors =
+            index_descriptors(&body).map_err(|detail| RegistryError::BadResponse {
+                url: url.clone(),
+                detail,
+            })?;
+        Ok(Some(Page {
+            url,
+            filtered,
+            link,
+            descriptors,
+            bytes: body.len() as u64,
+        }))
     }
 
     /// PUTs manifest bytes unchanged under `reference`; `true` when the registry answered
@@ -211,4 +204,78 @@ impl Client {
             _ => Err(status_error("PUT", resp).await),
         }
     }
+}
+
+/// One page of a referrers answer, read.
+struct Page {
+    /// Where it was read (redacted).
+    url: String,
+    /// Whether the registry says it applied the `artifactType` filter.
+    filtered: bool,
+    /// The `Link` to the next page.
+    link: Option<String>,
+    /// Its descriptors.
+    descriptors: Vec<Descriptor>,
+    /// Its size.
+    bytes: u64,
+}
+
+/// The path of the referrers API for `digest`, with the `artifactType` filter asked for.
+fn first_page_path(repo: &Repository, digest: &Digest, artifact_type: Option<&str>) -> String {
+    match artifact_type {
+        Some(t) => {
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("artifactType", t)
+                .finish();
+            format!("/v2/{}/referrers/{digest}?{q}", repo.path())
+        }
+        None => format!("/v2/{}/referrers/{digest}", repo.path()),
+    }
+}
+
+/// Adds the entries of `page` not seen on an earlier page to `seen`, and those `keep` takes to
+/// the listing; how many were not seen before (whether kept or not).
+fn keep_fresh(
+    listing: &mut Listing,
+    seen: &mut std::collections::HashSet<Digest>,
+    page: Vec<Descriptor>,
+    keep: impl Fn(&Descriptor) -> bool,
+) -> usize {
+    let mut fresh = 0;
+    for d in page {
+        if !seen.insert(d.digest.clone()) {
+            continue;
+        }
+        fresh += 1;
+        if keep(&d) {
+            listing.descriptors.push(d);
+        }
+    }
+    fresh
+}
+
+/// The path of the page after the one read at `url` (`pages` read so far), if its `link` names
+/// one; a page of nothing new (`stale`) pointing further is a loop, not more referrers.
+fn next_page(
+    url: String,
+    link: Option<String>,
+    stale: bool,
+    pages: usize,
+) -> Result<Option<String>, RegistryError> {
+    Ok(match link {
+        Some(_) if stale => {
+            crate::log::warn(format_args!(
+                "referrers at {url} repeat themselves; stopping"
+            ));
+            None
+        }
+        Some(target) if pages < MAX_REFERRER_PAGES => same_host_path(&url, &target),
+        Some(_) => {
+            return Err(RegistryError::BadResponse {
+                url,
+                detail: format!("more than {MAX_REFERRER_PAGES} pages of referrers"),
+            })
+        }
+        None => None,
+    })
 }

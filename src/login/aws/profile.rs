@@ -135,7 +135,10 @@ pub(super) async fn profile_credentials(
         return assume_role(http, region, &base, arn).await;
     }
     if let Some(command) = p.get("credential_process") {
-        return credential_process(command).map_err(bad);
+        return credential_process(command).map_err(|e| RegistryError::CredentialsFrom {
+            whose: format!("AWS profile `{name}`"),
+            source: Box::new(e),
+        });
     }
     if p.keys().any(|k| k.starts_with("sso_")) {
         return Err(bad(
@@ -153,19 +156,33 @@ fn static_keys(p: &Profile) -> Option<AwsCredentials> {
     })
 }
 
+/// Why a profile's `credential_process` gave no credentials.
+#[derive(Debug, thiserror::Error)]
+enum ProcessError {
+    /// It could not be started (the I/O error kept).
+    #[error("credential_process could not start")]
+    Start(#[source] std::io::Error),
+    /// It exited unsuccessfully.
+    #[error("credential_process failed ({0})")]
+    Failed(std::process::ExitStatus),
+    /// Its output is not the JSON it should print (not quoted: it may hold secrets).
+    #[error("credential_process printed no AccessKeyId/SecretAccessKey JSON")]
+    Output,
+}
+
 /// Runs a profile's `credential_process` (its stderr is discarded: it may hold secrets).
-fn credential_process(command: &str) -> Result<AwsCredentials, String> {
+fn credential_process(command: &str) -> Result<AwsCredentials, ProcessError> {
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .output()
-        .map_err(|e| format!("credential_process could not start: {e}"))?;
+        .map_err(ProcessError::Start)?;
     if !out.status.success() {
-        return Err(format!("credential_process failed ({})", out.status));
+        return Err(ProcessError::Failed(out.status));
     }
     serde_json::from_slice::<JsonCredentials>(&out.stdout)
         .map(JsonCredentials::into_credentials)
-        .map_err(|_| "credential_process printed no AccessKeyId/SecretAccessKey JSON".into())
+        .map_err(|_| ProcessError::Output)
 }
