@@ -3,9 +3,10 @@
 //! stanza of `X:value` lines (`P:` name, `V:` version, `A:` architecture, `C:` checksum, `S:`
 //! size, `t:` build time).
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
+use super::{Backend, Fetcher, PackageError, Release, ReleaseFile};
 use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
+use crate::versions::VersionScheme;
 use std::io::Read as _;
 
 /// Largest index once decompressed (Alpine v3.20 main/x86_64: 2 MB; community: 8 MB).
@@ -214,7 +215,7 @@ impl Backend for Apk {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Apk
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::APK
     }
 }

@@ -1,18 +1,14 @@
 //! The trait every package ecosystem implements: list releases, name its version scheme, download.
 
 use super::{Fetcher, PackageError, Release, ReleaseFile};
-use crate::versions::{Ecosystem, VersionScheme};
+use crate::versions::VersionScheme;
 
 /// A version source: one ecosystem's index.
 pub trait Backend {
     /// Every release the index lists.
     fn releases(&self) -> Result<Vec<Release>, PackageError>;
-    /// Its ordering and constraint syntax.
-    fn ecosystem(&self) -> Ecosystem;
-    /// Its version scheme: by default its [`Backend::ecosystem`]'s.
-    fn scheme(&self) -> &'static dyn VersionScheme {
-        self.ecosystem().scheme()
-    }
+    /// Its version scheme: ordering, constraint syntax, pre-release rule.
+    fn scheme(&self) -> &'static dyn VersionScheme;
     /// Where a release file is downloaded from.
     fn file_url(&self, file: &ReleaseFile) -> Result<String, PackageError> {
         Ok(file.url.clone())

@@ -1,8 +1,9 @@
 //! crates.io (or a private registry) through the sparse index: NDJSON, one line per version.
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
+use super::{Backend, Fetcher, PackageError, Release};
 use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
+use crate::versions::VersionScheme;
 
 /// `crate:` a crate on a sparse index; yanked versions skipped.
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
@@ -104,8 +105,8 @@ impl Backend for Crates {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Cargo
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::CARGO
     }
 
     /// `url` (the `.crate` download, from the index's `config.json`) for the release and its

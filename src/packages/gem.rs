@@ -8,9 +8,10 @@
 //! on rubygems.org, where the versions API is a rate-limited JSON document of every version's
 //! description and metadata. Yanked versions are in neither.
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
+use super::{Backend, Fetcher, PackageError, Release, ReleaseFile};
 use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
+use crate::versions::VersionScheme;
 
 /// `gem:` a RubyGems gem (`rails`): the compact index, else the versions API; platform gems folded into their version.
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
@@ -167,8 +168,8 @@ impl Backend for Gem {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Gem
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::GEM
     }
 }
 

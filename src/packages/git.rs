@@ -1,9 +1,10 @@
 //! Any git remote: tags listed without cloning — smart (or dumb) HTTP `info/refs`, or the refs of
 //! a local repository (`file://`).
 
-use super::{tag_regex, tag_version, Backend, Ecosystem, Fetcher, PackageError, Release};
+use super::{tag_regex, tag_version, Backend, Fetcher, PackageError, Release};
 use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
+use crate::versions::VersionScheme;
 use regex::Regex;
 use std::path::PathBuf;
 
@@ -196,8 +197,8 @@ impl Backend for Git {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Loose
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::LOOSE
     }
 }
 

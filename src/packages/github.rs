@@ -2,10 +2,11 @@
 //! pre-release flags, a token, rate limits reported with their reset time; `in` resolves a
 //! release's tag to its commit through the git refs API.
 
-use super::{tag_regex, tag_version, Backend, Ecosystem, Fetcher, PackageError, Release};
+use super::{tag_regex, tag_version, Backend, Fetcher, PackageError, Release};
 use super::{CommonFields, Source};
 use crate::net::Body;
 use crate::protocol::{empty_is_none, Secret};
+use crate::versions::VersionScheme;
 use regex::Regex;
 
 const MAX_PAGES: usize = 50;
@@ -424,8 +425,8 @@ impl Backend for GitHub {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Loose
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::LOOSE
     }
 }
 

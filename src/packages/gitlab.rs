@@ -2,12 +2,13 @@
 //!
 //! The paging, conditional first page and kept list are GitHub's ([`super::github`]); the tag
 //! → version rule is the same ([`super::tag_version`]), ordered and constrained as GitHub tags
-//! ([`Ecosystem::Loose`]).
+//! ([`crate::versions::LOOSE`]).
 
 use super::github::{paged_releases, ListApi};
-use super::{tag_regex, tag_version, Backend, Ecosystem, Fetcher, PackageError, Release};
+use super::{tag_regex, tag_version, Backend, Fetcher, PackageError, Release};
 use super::{CommonFields, Source};
 use crate::protocol::{empty_is_none, Secret};
+use crate::versions::VersionScheme;
 use regex::Regex;
 
 /// gitlab.com's API.
@@ -234,35 +235,31 @@ impl Backend for GitLab {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Loose
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::LOOSE
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::versions::{select, Constraint, Parsed, PreReleases};
+    use crate::versions::{PreReleases, LOOSE};
 
     /// Whether `check` keeps `version` under `constraint` ("" = none) and `pre_releases`.
     fn admitted(version: &str, constraint: &str, pre: bool) -> bool {
         // `false` rows are the default (no `pre_releases`).
         let pre = PreReleases::from(pre.then_some(true));
-        let c = (!constraint.is_empty()).then(|| {
-            Constraint::parse(Ecosystem::Loose, constraint, pre)
+        let c = (!constraint.is_empty()).then_some(constraint);
+        if let Some(c) = c {
+            LOOSE
+                .check_constraint(c, pre)
+                .unwrap_or_else(|e| panic!("{constraint}: {e}"));
+        }
+        LOOSE.cmp(version, version).is_some()
+            && !LOOSE
+                .order(&[version], c, pre)
                 .unwrap_or_else(|e| panic!("{constraint}: {e}"))
-        });
-        let Some(p) = Parsed::parse(Ecosystem::Loose, version, c.as_ref()) else {
-            return false;
-        };
-        !select(
-            Ecosystem::Loose,
-            c.as_ref(),
-            pre,
-            vec![(version, p)],
-            |(v, p)| (v, p),
-        )
-        .is_empty()
+                .is_empty()
     }
 
     const F: bool = false;
@@ -275,7 +272,7 @@ mod tests {
     /// (`v17.5.1-ee`, `v17.6.0-rc42-ee`), gitlab-org/cli, mesa/mesa on freedesktop.org
     /// (`mesa-24.1.0-rc1`), inkscape/inkscape (`INKSCAPE_1_3_2`), wireshark/wireshark
     /// (`v4.4.0rc1`), fdroid/fdroidclient (`1.20-alpha1`), GNOME (`46.rc`, `47.alpha`); the
-    /// expectations are GitHub's rules (the same [`tag_version`] and [`Ecosystem::Loose`]),
+    /// expectations are GitHub's rules (the same [`tag_version`] and [`crate::versions::LOOSE`]),
     /// whose ranges are node-semver's (checked against node-semver in `versions::conformance`).
     #[rustfmt::skip]
     const ROWS: &[(&str, &str, &str, &str, bool, bool)] = &[
@@ -390,21 +387,20 @@ mod tests {
             "v17.6.0-rc10",
             "v17.6.0",
         ];
-        let mut parsed: Vec<(Parsed, &str)> = ascending
+        let versions: Vec<(String, &str)> = ascending
             .iter()
             .rev()
             .map(|t| {
                 let v = tag_version(t, None)
                     .unwrap_or_else(|| panic!("{t}"))
                     .version;
-                (
-                    Parsed::parse(Ecosystem::Loose, &v, None).unwrap_or_else(|| panic!("{t}")),
-                    *t,
-                )
+                assert!(LOOSE.cmp(&v, &v).is_some(), "{t}");
+                (v, *t)
             })
             .collect();
-        parsed.sort_by(|a, b| a.0.cmp(&b.0));
-        let sorted: Vec<&str> = parsed.iter().map(|(_, t)| *t).collect();
+        let texts: Vec<&str> = versions.iter().map(|(v, _)| v.as_str()).collect();
+        let order = LOOSE.order(&texts, None, PreReleases::All).unwrap();
+        let sorted: Vec<&str> = order.iter().map(|&i| versions[i].1).collect();
         // `rc10` sorts before `rc2`: alphanumeric identifiers compare as text (semver's rule).
         let mut want = ascending.to_vec();
         want.swap(11, 12);

@@ -5,10 +5,11 @@
 //! them (the first field of each line), pseudo-versions and versions whose major version does
 //! not fit the path (`CheckPathMajor`) skipped.
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
+use super::{Backend, Fetcher, PackageError, Release};
 use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
 use crate::versions::go as version;
+use crate::versions::VersionScheme;
 
 /// The public proxy.
 const DEFAULT_PROXY: &str = "https://proxy.golang.org";
@@ -181,8 +182,8 @@ impl Backend for GoModule {
             .unwrap_or_default())
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Go
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::GO
     }
 
     fn fetcher(&self) -> &Fetcher {

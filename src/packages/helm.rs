@@ -1,11 +1,12 @@
 //! Helm chart repositories: an HTTP(S) repository's `index.yaml` (Helm's documented format), or
 //! the tags of an OCI chart repository (`repository: oci://HOST/PATH`, the chart `HOST/PATH/CHART`).
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
+use super::{Backend, Fetcher, PackageError, Release, ReleaseFile};
 use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
 use crate::registry::{Client, ClientOptions, Credentials, RegistryError, Repository};
 use crate::versions::helm as versions;
+use crate::versions::VersionScheme;
 use std::collections::HashMap;
 
 /// Largest `index.yaml` read: Bitnami's, the largest public one, has been tens of MB.
@@ -546,8 +547,8 @@ impl Backend for Helm {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        versions::ECOSYSTEM
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        versions::scheme()
     }
 }
 

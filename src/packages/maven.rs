@@ -2,9 +2,10 @@
 //! versions; each version's POM names its packaging, and `.sha512` / `.sha256` / `.sha1` sidecar
 //! files publish the hashes of its files.
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
+use super::{Backend, Fetcher, PackageError, Release, ReleaseFile};
 use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
+use crate::versions::VersionScheme;
 use quick_xml::events::Event;
 
 /// Maven Central.
@@ -529,8 +530,8 @@ impl Backend for Maven {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Maven
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::MAVEN
     }
 }
 

@@ -29,7 +29,6 @@ pub mod openpgp;
 pub mod pypi;
 pub mod terraform;
 
-pub use crate::versions::Ecosystem;
 pub use backend::Backend;
 pub use check::check;
 pub use common::CommonFields;

@@ -1,9 +1,10 @@
 //! npm registries: the abbreviated package document (`versions`, `dist-tags`); `in` also reads
 //! the full document for the version's publish time (`time`), which the abbreviated one lacks.
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
+use super::{Backend, Fetcher, PackageError, Release};
 use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
+use crate::versions::VersionScheme;
 use std::collections::BTreeMap;
 
 /// `npm:` an npm package (`@scope/name` ok); deprecated versions skipped.
@@ -198,7 +199,7 @@ impl Backend for Npm {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Npm
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::NPM
     }
 }

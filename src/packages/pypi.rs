@@ -1,8 +1,9 @@
 //! PyPI and private indexes: the simple API, PEP 691 JSON when offered, PEP 503 HTML otherwise.
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
+use super::{Backend, Fetcher, PackageError, Release, ReleaseFile};
 use super::{CommonFields, Source};
 use crate::protocol::empty_is_none;
+use crate::versions::VersionScheme;
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -183,8 +184,8 @@ impl Backend for PyPi {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Pep440
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::PEP440
     }
 }
 

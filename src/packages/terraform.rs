@@ -1,7 +1,7 @@
 //! Terraform Registry providers and modules: the registry's services found as Terraform finds them
 //! (remote service discovery), then the provider's or module's `versions` document.
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release};
+use super::{Backend, Fetcher, PackageError, Release};
 use super::{CommonFields, Source};
 use crate::net::Body;
 use crate::protocol::{empty_is_none, Secret};
@@ -474,12 +474,6 @@ impl Backend for Terraform {
 
     fn fetcher(&self) -> &Fetcher {
         &self.fetcher
-    }
-
-    /// Unused: [`Backend::scheme`] is Terraform's own (the trait still requires it until every
-    /// backend names its scheme).
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Loose
     }
 
     fn scheme(&self) -> &'static dyn VersionScheme {

@@ -15,7 +15,6 @@ pub mod dpkg;
 pub mod gem;
 pub mod go;
 pub mod helm;
-mod legacy;
 mod loose;
 pub mod maven;
 pub mod npm;
@@ -26,9 +25,19 @@ mod scheme;
 pub mod semver;
 mod terraform;
 
-pub use legacy::{select, Constraint, Ecosystem, Parsed};
 pub use scheme::VersionScheme;
 pub(crate) use scheme::{Item, Scheme};
+
+// Each scheme, as package sources name theirs (`&crate::versions::PEP440`).
+pub(crate) use apk::APK;
+pub(crate) use cargo::CARGO;
+pub(crate) use dpkg::DPKG;
+pub(crate) use gem::GEM;
+pub(crate) use go::GO;
+pub(crate) use loose::LOOSE;
+pub(crate) use maven::MAVEN;
+pub(crate) use npm::NPM;
+pub(crate) use pep440::PEP440;
 pub(crate) use terraform::TERRAFORM;
 
 use std::cmp::Ordering;

@@ -4,10 +4,11 @@
 //! past its `Valid-Until`, not before its `Date`, and (with `signed_by`) only when its `Suite`
 //! or `Codename` names the suite asked for.
 
-use super::{Backend, Ecosystem, Fetcher, PackageError, Release, ReleaseFile};
+use super::{Backend, Fetcher, PackageError, Release, ReleaseFile};
 use super::{CommonFields, Source};
 use crate::log;
 use crate::protocol::empty_is_none;
+use crate::versions::VersionScheme;
 use sha2::Digest as _;
 
 mod deb822;
@@ -433,8 +434,8 @@ impl Backend for Apt {
         &self.fetcher
     }
 
-    fn ecosystem(&self) -> Ecosystem {
-        Ecosystem::Dpkg
+    fn scheme(&self) -> &'static dyn VersionScheme {
+        &crate::versions::DPKG
     }
 }
 
