@@ -10,8 +10,8 @@ fn parts(
     version: Option<serde_json::Value>,
     params: Option<serde_json::Value>,
 ) {
-    if protocol::is_package_source(&source) {
-        let _ = protocol::decode_part::<PackageSource>(source, "source");
+    if uptick::packages::is_package_source(&source) {
+        let _ = uptick::packages::decode(source);
         if let Some(v) = version {
             let _ = protocol::decode_part::<PackageVersion>(v, "version");
         }
