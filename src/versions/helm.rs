@@ -8,13 +8,17 @@
 //! `StrictNewVersion` after `_` → `+`, since `+` is not allowed in a tag): tags that are not
 //! SemVer 2.0 exactly (`latest`, `v1.2.3`, `1.2`, cosign's `sha256-….sig`) are not versions.
 //! Build metadata never orders (`1.2.3+a` = `1.2.3+b`). Versions compare as [`npm::Version`]s
-//! (the [`Ecosystem::Loose`] reading, shared with GitHub and git tags), so every node-semver range
+//! (the [`loose`] reading, shared with GitHub and git tags), so every node-semver range
 //! and `pre_releases` rule applies as for npm.
 
-use super::{npm, semver, Ecosystem};
+use super::{loose, npm, semver, Ecosystem, VersionScheme};
 
 /// The ecosystem chart versions are ordered and constrained in.
 pub const ECOSYSTEM: Ecosystem = Ecosystem::Loose;
+
+/// The scheme chart versions are ordered and constrained in (the loose tag scheme).
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) static SCHEME: &dyn VersionScheme = &loose::LOOSE;
 
 /// A chart version of an `index.yaml` as Helm reads it (`NewVersion`); `None` for an entry Helm
 /// would skip.
@@ -52,7 +56,7 @@ mod tests {
     //! `versions::semver`'s own tests.
 
     use super::*;
-    use crate::versions::{select, Constraint, Parsed, PreReleases};
+    use crate::versions::PreReleases;
     use std::cmp::Ordering;
 
     const T: bool = true;
@@ -193,10 +197,9 @@ mod tests {
     fn admits(range: &str, version: &str, pre: bool) -> bool {
         // `false` rows are the default (no `pre_releases`).
         let pre = PreReleases::from(pre.then_some(true));
-        let c = Constraint::parse(ECOSYSTEM, range, pre).unwrap();
-        let parsed = Parsed::parse(ECOSYSTEM, version, Some(&c)).unwrap();
-        let items = vec![(version.to_string(), parsed)];
-        !select(ECOSYSTEM, Some(&c), pre, items, |(v, p)| (v.as_str(), p)).is_empty()
+        assert!(SCHEME.cmp(version, version).is_some(), "{version}");
+        let kept = SCHEME.order(&[version], Some(range), pre);
+        !kept.unwrap_or_else(|e| panic!("{range}: {e}")).is_empty()
     }
 
     #[test]
@@ -208,10 +211,9 @@ mod tests {
                 assert!(a.is_some() && b.is_some(), "{pair:?}");
                 assert_eq!(a.cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
                 assert_eq!(
-                    Parsed::parse(ECOSYSTEM, pair[0], None)
-                        .cmp(&Parsed::parse(ECOSYSTEM, pair[1], None)),
-                    Ordering::Less,
-                    "{pair:?} through Parsed"
+                    SCHEME.cmp(pair[0], pair[1]),
+                    Some(Ordering::Less),
+                    "{pair:?} through the scheme"
                 );
                 rows += 1;
             }
@@ -226,7 +228,7 @@ mod tests {
                 index_version(text).is_none(),
                 "{text:?} is not a chart version"
             );
-            assert!(Parsed::parse(ECOSYSTEM, text, None).is_none(), "{text:?}");
+            assert!(SCHEME.cmp(text, text).is_none(), "{text:?}");
             rows += 1;
         }
         assert!(rows >= 50, "{rows}");
@@ -246,7 +248,9 @@ mod tests {
         assert!(RANGES.len() >= 60, "{}", RANGES.len());
         // Masterminds' comma AND, which `helm pull --version` takes, is not a node-semver range
         // (node-semver's `validRange(">= 1.2, < 2")` is null).
-        assert!(Constraint::parse(ECOSYSTEM, ">= 1.2, < 2", PreReleases::Default).is_err());
+        assert!(SCHEME
+            .check_constraint(">= 1.2, < 2", PreReleases::Default)
+            .is_err());
     }
 
     #[test]

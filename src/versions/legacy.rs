@@ -299,3 +299,98 @@ pub fn select<T>(
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The enums and [`select`] against [`VersionScheme::order`]: every constraint of the
+    //! conformance tables on every release list of its ecosystem, under each `pre_releases`.
+
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// What `packages::candidates` made of `releases` with the enums: parse, select, sort by
+    /// version then text, one of each text.
+    fn old<'a>(
+        eco: Ecosystem,
+        c: Option<&Constraint>,
+        pre: PreReleases,
+        releases: &[&'a str],
+    ) -> Vec<&'a str> {
+        let parsed: Vec<(Parsed, &str)> = releases
+            .iter()
+            .filter_map(|r| Parsed::parse(eco, r, c).map(|p| (p, *r)))
+            .collect();
+        let mut list = select(eco, c, pre, parsed, |(p, r)| (*r, p));
+        list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        list.dedup_by(|a, b| a.1 == b.1);
+        list.into_iter().map(|(_, r)| r).collect()
+    }
+
+    fn ecosystem(name: &str) -> Ecosystem {
+        [
+            Ecosystem::Pep440,
+            Ecosystem::Cargo,
+            Ecosystem::Npm,
+            Ecosystem::Loose,
+            Ecosystem::Dpkg,
+            Ecosystem::Apk,
+            Ecosystem::Gem,
+            Ecosystem::Go,
+            Ecosystem::Maven,
+        ]
+        .into_iter()
+        .find(|e| e.scheme().name() == name)
+        .unwrap_or_else(|| panic!("{name}"))
+    }
+
+    /// Per ecosystem: the constraints and the release texts of the policy tables.
+    fn cases() -> BTreeMap<String, (Vec<Option<String>>, Vec<String>)> {
+        let mut by: BTreeMap<String, (Vec<Option<String>>, Vec<String>)> = BTreeMap::new();
+        let tables = [
+            include_str!("../../tests/data/conformance/three_way.jsonl"),
+            include_str!("../../tests/data/conformance/distro_policy.jsonl"),
+        ];
+        for line in tables.iter().flat_map(|t| t.lines()) {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let row: Vec<serde_json::Value> = serde_json::from_str(line).unwrap();
+            let entry = by.entry(row[0].as_str().unwrap().to_string()).or_default();
+            entry.0.push(row[1].as_str().map(str::to_string));
+            let releases = row.iter().find_map(|v| v.as_array()).unwrap();
+            entry
+                .1
+                .extend(releases.iter().map(|r| r.as_str().unwrap().to_string()));
+        }
+        by
+    }
+
+    #[test]
+    fn schemes_answer_as_the_enums() {
+        let mut compared = 0;
+        for (name, (constraints, releases)) in cases() {
+            let eco = ecosystem(&name);
+            let scheme = eco.scheme();
+            let releases: Vec<&str> = releases.iter().map(String::as_str).collect();
+            for c in constraints.iter().chain([&None]) {
+                for pre in [PreReleases::Default, PreReleases::Never, PreReleases::All] {
+                    let parsed = c.as_deref().map(|c| Constraint::parse(eco, c, pre));
+                    let new = scheme.order(&releases, c.as_deref(), pre);
+                    let (parsed, new) = match (parsed.transpose(), new) {
+                        (Ok(parsed), Ok(new)) => (parsed, new),
+                        (Err(a), Err(b)) => {
+                            assert_eq!(a, b, "{name} {c:?}");
+                            continue;
+                        }
+                        (a, b) => panic!("{name} {c:?}: {a:?} vs {b:?}"),
+                    };
+                    let new: Vec<&str> = new.into_iter().map(|i| releases[i]).collect();
+                    let old = old(eco, parsed.as_ref(), pre, &releases);
+                    assert_eq!(new, old, "{name} {c:?} {pre:?}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared >= 100, "{compared}");
+    }
+}

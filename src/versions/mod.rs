@@ -8,7 +8,7 @@
 //! sources hold it as a [`VersionScheme`].
 
 pub mod apk;
-mod cargo;
+pub(crate) mod cargo;
 #[cfg(test)]
 mod conformance;
 pub mod dpkg;
@@ -16,7 +16,7 @@ pub mod gem;
 pub mod go;
 pub mod helm;
 mod legacy;
-mod loose;
+pub(crate) mod loose;
 pub mod maven;
 pub mod npm;
 #[cfg(test)]
@@ -24,7 +24,7 @@ mod oracle;
 pub mod pep440;
 mod scheme;
 pub mod semver;
-mod terraform;
+pub(crate) mod terraform;
 
 pub use legacy::{select, Constraint, Ecosystem, Parsed};
 pub use scheme::VersionScheme;
