@@ -8,7 +8,7 @@
 //! sources hold it as a [`VersionScheme`].
 
 pub mod apk;
-mod cargo;
+pub(crate) mod cargo;
 #[cfg(test)]
 mod conformance;
 pub mod dpkg;
@@ -23,7 +23,7 @@ mod oracle;
 pub mod pep440;
 mod scheme;
 pub mod semver;
-mod terraform;
+pub(crate) mod terraform;
 
 pub use scheme::VersionScheme;
 pub(crate) use scheme::{Item, Scheme};
