@@ -186,7 +186,7 @@ mod tests {
 
 /// Hashes and counts what passes through; at end of stream, fails with `InvalidData` unless the
 /// bytes match the expected digest and size. Reading past the expected size fails at once.
-pub struct VerifyingReader<R> {
+pub(crate) struct VerifyingReader<R> {
     inner: R,
     expected: Digest,
     size: Option<u64>,
@@ -197,7 +197,7 @@ pub struct VerifyingReader<R> {
 
 /// The verification failure carried inside the `io::Error`.
 #[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
+pub(crate) enum VerifyError {
     /// Wrong content.
     #[error("{what}: content has digest {actual}, expected {expected}")]
     Digest {
@@ -222,7 +222,7 @@ pub enum VerifyError {
 
 impl<R: std::io::Read> VerifyingReader<R> {
     /// Wraps `inner`; `what` names the content in errors (`repo@sha256:…`).
-    pub fn new(inner: R, expected: &Digest, size: Option<u64>, what: String) -> Self {
+    pub(crate) fn new(inner: R, expected: &Digest, size: Option<u64>, what: String) -> Self {
         VerifyingReader {
             inner,
             hasher: Some(expected.hasher()),
@@ -234,7 +234,7 @@ impl<R: std::io::Read> VerifyingReader<R> {
     }
 
     /// Bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
+    pub(crate) fn bytes_read(&self) -> u64 {
         self.read
     }
 }

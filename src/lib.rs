@@ -1,17 +1,24 @@
 //! uptick: a Concourse resource type for images, upstream packages, versioned tags and promotion.
 
-pub mod digest;
-pub mod fsutil;
-pub mod image;
-pub mod log;
-pub mod login;
-pub mod net;
-pub mod packages;
+#![warn(unreachable_pub)]
+
+// The library's API: the three commands (`run_check`, `run_in`, `run_out`, `main_with`), the
+// wire types and their JSON Schemas. `testing` is what the tests and fuzz targets reach inside.
 pub mod protocol;
-pub mod registry;
-pub mod resolve;
 pub mod schema;
-pub mod versions;
+#[doc(hidden)]
+pub mod testing;
+
+pub(crate) mod digest;
+pub(crate) mod fsutil;
+pub(crate) mod image;
+pub(crate) mod log;
+pub(crate) mod login;
+pub(crate) mod net;
+pub(crate) mod packages;
+pub(crate) mod registry;
+pub(crate) mod resolve;
+pub(crate) mod versions;
 
 use resolve::Request;
 use std::io::{Read, Write};
@@ -122,6 +129,30 @@ fn end_the_run_on_panic() {
         ));
         std::process::exit(1);
     }));
+}
+
+/// The multi-call binary: the command the process was started as (`check`, `in`, `out`: the
+/// resource image links all three to one binary), run as [`main_with`] runs it.
+pub fn main_by_name() -> ExitCode {
+    let name = std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    match name.as_str() {
+        "check" => main_with(run_check),
+        "in" => main_with(run_in),
+        "out" => main_with(run_out),
+        other => {
+            log::info(format_args!(
+                "error: started as `{other}`; link this binary as check, in or out"
+            ));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Runs a command with the process's stdin/stdout/args; an error is one line on stderr, exit 1.

@@ -13,7 +13,7 @@ static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 const MIN_SCRUBBED: usize = 4;
 
 /// An error and its causes (`#[source]` chain) as one message: `outer: cause: root cause`.
-pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut next = error.source();
     while let Some(cause) = next {
@@ -29,17 +29,17 @@ pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Turns debug lines (one per HTTP request) on or off for this process.
-pub fn set_debug(on: bool) {
+pub(crate) fn set_debug(on: bool) {
     DEBUG.store(on, Ordering::Relaxed);
 }
 
 /// Whether `source.debug` asked for per-request lines.
-pub fn debug_enabled() -> bool {
+pub(crate) fn debug_enabled() -> bool {
     DEBUG.load(Ordering::Relaxed)
 }
 
 /// Remembers a value that must never be written (a token a server handed out, say).
-pub fn register_secret(value: &str) {
+pub(crate) fn register_secret(value: &str) {
     let value = value.trim();
     if value.len() < MIN_SCRUBBED {
         return;
@@ -57,7 +57,7 @@ pub fn register_secret(value: &str) {
 /// `text` with the user info (`user:password@`) of every URL in it removed: what any line
 /// naming a URL shows, whether the URL parses or not. A URL's authority ends at the first `/`,
 /// `?`, `#`, blank or quote, and its user info at the last `@` before that (RFC 3986 §3.2).
-pub fn strip_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn strip_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains("://") || !text.contains('@') {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -80,7 +80,7 @@ pub fn strip_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// `text` with every URL's user info removed, every known secret replaced by `<redacted>` and
 /// control characters escaped, so a line stays one line whatever a server or a field name held.
-pub fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     let mut text = strip_userinfo(text).into_owned();
     {
         let all = SECRETS
@@ -105,7 +105,7 @@ pub fn clean(text: &str) -> String {
 
 /// A name (a file name, say) as a one-line message shows it: control characters and quotes
 /// escaped, cut after `max_chars` characters with `…`.
-pub fn shown_name(name: &str, max_chars: usize) -> String {
+pub(crate) fn shown_name(name: &str, max_chars: usize) -> String {
     let mut shown: String = name
         .chars()
         .take(max_chars)
@@ -118,7 +118,7 @@ pub fn shown_name(name: &str, max_chars: usize) -> String {
 }
 
 /// `a, b/, … and 3 more` of `total` names of which `names` are shown; `none` for none.
-pub fn shown_list(names: Vec<String>, total: usize) -> String {
+pub(crate) fn shown_list(names: Vec<String>, total: usize) -> String {
     if names.is_empty() {
         return "none".to_string();
     }
@@ -131,19 +131,19 @@ pub fn shown_list(names: Vec<String>, total: usize) -> String {
 }
 
 /// Writes one line to stderr: secrets scrubbed, control characters escaped.
-pub fn info(msg: impl std::fmt::Display) {
+pub(crate) fn info(msg: impl std::fmt::Display) {
     let text = clean(&msg.to_string());
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{text}");
 }
 
 /// Writes a warning line to stderr.
-pub fn warn(msg: impl std::fmt::Display) {
+pub(crate) fn warn(msg: impl std::fmt::Display) {
     info(format_args!("warning: {msg}"));
 }
 
 /// Writes a debug line when debug mode is on; the message is built only then.
-pub fn debug(msg: impl FnOnce() -> String) {
+pub(crate) fn debug(msg: impl FnOnce() -> String) {
     if debug_enabled() {
         info(format_args!("debug: {}", msg()));
     }

@@ -14,31 +14,32 @@ use regex::Regex;
 use std::io::Read;
 
 /// What a request is about: an image, or an upstream package, with what the command needs.
-pub enum Request<I, P> {
+pub(crate) enum Request<I, P> {
     /// An image resource.
     Image(I),
     /// A package resource.
     Package(P),
 }
 
-pub use crate::image::ImagePlan;
+pub(crate) use crate::image::ImagePlan;
 
 /// A package source, checked.
-pub struct PackagePlan {
+pub(crate) struct PackagePlan {
     /// The source as decoded.
     pub source: PackageSource,
 }
 
 /// `check`: the plan and the cursor.
-pub type Check = Request<(ImagePlan, Option<ImageVersion>), (PackagePlan, Option<PackageVersion>)>;
+pub(crate) type Check =
+    Request<(ImagePlan, Option<ImageVersion>), (PackagePlan, Option<PackageVersion>)>;
 /// `in`: the plan, the version and the params.
-pub type Get = Request<
+pub(crate) type Get = Request<
     (ImagePlan, ImageVersion, ImageGetParams),
     (PackagePlan, PackageVersion, PackageGetParams),
 >;
 
 /// Decodes and checks a `check` request.
-pub fn check(stdin: &mut dyn Read) -> anyhow::Result<Check> {
+pub(crate) fn check(stdin: &mut dyn Read) -> anyhow::Result<Check> {
     let request: CheckEnvelope = protocol::read_envelope(stdin)?;
     let cursor = request.version.filter(|v| !v.is_null());
     if packages::is_package_source(&request.source) {
@@ -56,7 +57,7 @@ pub fn check(stdin: &mut dyn Read) -> anyhow::Result<Check> {
 }
 
 /// Decodes and checks an `in` request.
-pub fn get(stdin: &mut dyn Read) -> anyhow::Result<Get> {
+pub(crate) fn get(stdin: &mut dyn Read) -> anyhow::Result<Get> {
     let request: InEnvelope = protocol::read_envelope(stdin)?;
     let params = request.params.filter(|p| !p.is_null());
     if packages::is_package_source(&request.source) {
@@ -72,7 +73,7 @@ pub fn get(stdin: &mut dyn Read) -> anyhow::Result<Get> {
 }
 
 /// Decodes and checks an `out` request (images only).
-pub fn put(stdin: &mut dyn Read) -> anyhow::Result<(ImagePlan, ImagePutParams)> {
+pub(crate) fn put(stdin: &mut dyn Read) -> anyhow::Result<(ImagePlan, ImagePutParams)> {
     let request: OutEnvelope = protocol::read_envelope(stdin)?;
     let plan = image_plan(request.source)?;
     let params = decode_params(request.params.filter(|p| !p.is_null()))?;

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use uptick::packages::is_package_source;
 use uptick::protocol::{ImageGetParams, ImagePutParams, ImageSource, PackageGetParams};
+use uptick::testing::packages::is_package_source;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -94,7 +94,7 @@ fn decode(kind: &str, value: &Value) -> Result<(), String> {
     }
     match kind {
         "image-source" => as_::<ImageSource>(value),
-        "package-source" => uptick::packages::decode(value.clone())
+        "package-source" => uptick::testing::packages::decode(value.clone())
             .map(drop)
             .map_err(|e| e.to_string()),
         "image-get-params" => as_::<ImageGetParams>(value),

@@ -180,7 +180,7 @@ fn a_full_disk_fails_the_get_and_leaves_dest_as_it_found_it() {
 
     // write_file itself: on a full disk it fails and removes its temporary file.
     std::fs::write(dest.join("filler"), &big).unwrap();
-    let err = uptick::fsutil::write_file(&dest.join("tag"), b"latest").unwrap_err();
+    let err = uptick::testing::fsutil::write_file(&dest.join("tag"), b"latest").unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::StorageFull, "{err}");
     assert_eq!(listing(dest), ["filler", "keep"]);
 }

@@ -158,8 +158,10 @@ fn each_package_source_section_lists_its_own_fields() {
     // The table of a source's section names every field of its own struct (the registration's)
     // and otherwise only fields every source shares.
     let text = doc("packages.md");
-    let common: BTreeSet<String> = uptick::packages::common_fields().into_iter().collect();
-    for registration in uptick::packages::SOURCES {
+    let common: BTreeSet<String> = uptick::testing::packages::common_fields()
+        .into_iter()
+        .collect();
+    for registration in uptick::testing::packages::SOURCES {
         let documented = table_fields("packages.md", &text, registration.docs);
         let own: BTreeSet<String> = registration.own_fields().into_iter().collect();
         let missing: Vec<_> = own.difference(&documented).collect();

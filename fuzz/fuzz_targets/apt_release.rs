@@ -6,5 +6,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    uptick::packages::apt::fuzz_release(data);
+    uptick::testing::packages::apt::fuzz_release(data);
 });

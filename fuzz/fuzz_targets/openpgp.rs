@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use uptick::packages::openpgp;
+use uptick::testing::packages::openpgp;
 
 fuzz_target!(|data: &[u8]| {
     let (keys_part, message) = match data.iter().position(|&b| b == 0) {

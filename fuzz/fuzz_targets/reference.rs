@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use uptick::registry::{Reference, Repository};
+use uptick::testing::registry::{Reference, Repository};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -20,5 +20,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = repo.on_registry("mirror.example.com:5000");
     }
     let _ = Reference::parse(text);
-    let _ = uptick::registry::reference::validate_tag(text);
+    let _ = uptick::testing::registry::reference::validate_tag(text);
 });

@@ -10,8 +10,8 @@ fn parts(
     version: Option<serde_json::Value>,
     params: Option<serde_json::Value>,
 ) {
-    if uptick::packages::is_package_source(&source) {
-        let _ = uptick::packages::decode(source);
+    if uptick::testing::packages::is_package_source(&source) {
+        let _ = uptick::testing::packages::decode(source);
         if let Some(v) = version {
             let _ = protocol::decode_part::<PackageVersion>(v, "version");
         }

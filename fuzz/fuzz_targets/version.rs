@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use uptick::versions::semver::{Constraints, Version};
-use uptick::versions::{apk, dpkg, go, maven, npm, pep440};
+use uptick::testing::versions::semver::{Constraints, Version};
+use uptick::testing::versions::{apk, dpkg, go, maven, npm, pep440};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -38,10 +38,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = (s.contains(b, parsed.as_ref()), s.names_prerelease(), s.admits_arbitrary(b));
     }
     assert_eq!(
-        uptick::versions::natural_cmp(a, b),
-        uptick::versions::natural_cmp(b, a).reverse()
+        uptick::testing::versions::natural_cmp(a, b),
+        uptick::testing::versions::natural_cmp(b, a).reverse()
     );
-    let _ = uptick::packages::tag_version(a, None);
+    let _ = uptick::testing::packages::tag_version(a, None);
     let (da, db) = (dpkg::Version::parse(a), dpkg::Version::parse(b));
     if let (Ok(x), Ok(y)) = (&da, &db) {
         assert_eq!(x.cmp(y), y.cmp(x).reverse());
@@ -68,15 +68,15 @@ fuzz_target!(|data: &[u8]| {
     }
     assert_eq!(go::compare(a, b), go::compare(b, a).reverse());
     let _ = (go::canonical_version(a), go::is_pseudo(a), go::release_version(a));
-    if uptick::packages::go::check_path(a).is_ok() {
-        let _ = uptick::packages::go::split_path_version(a);
+    if uptick::testing::packages::go::check_path(a).is_ok() {
+        let _ = uptick::testing::packages::go::split_path_version(a);
     }
-    let _ = uptick::packages::go::escape_version(a);
+    let _ = uptick::testing::packages::go::escape_version(a);
     let now = 1_800_000_000;
-    let _ = uptick::packages::openpgp::verify_detached(a.as_bytes(), data, &[], now);
-    let _ = uptick::packages::openpgp::verify_clear_signed(text, &[], now);
-    if let Ok(keys) = uptick::packages::openpgp::keys(a) {
-        let _ = uptick::packages::openpgp::verify_clear_signed(b, &keys, now);
-        let _ = uptick::packages::openpgp::verify_detached(a.as_bytes(), b.as_bytes(), &keys, now);
+    let _ = uptick::testing::packages::openpgp::verify_detached(a.as_bytes(), data, &[], now);
+    let _ = uptick::testing::packages::openpgp::verify_clear_signed(text, &[], now);
+    if let Ok(keys) = uptick::testing::packages::openpgp::keys(a) {
+        let _ = uptick::testing::packages::openpgp::verify_clear_signed(b, &keys, now);
+        let _ = uptick::testing::packages::openpgp::verify_detached(a.as_bytes(), b.as_bytes(), &keys, now);
     }
 });

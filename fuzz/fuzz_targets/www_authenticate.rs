@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = uptick::registry::auth::parse_challenge(text);
-        let _ = uptick::net::next_link(text);
+        let _ = uptick::testing::registry::auth::parse_challenge(text);
+        let _ = uptick::testing::net::next_link(text);
     }
 });

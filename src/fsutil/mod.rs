@@ -10,10 +10,7 @@ pub(crate) use beneath::{
     file_type, list_dir, open_dir_beneath, open_subdir, regular_file_beneath, remove_at, stat_at,
     MAX_LINK_HOPS, MAX_PATH,
 };
-pub use staging::{
-    make_dirs_writable, private_dir_in, remove_tree, sweep_dead, PrivateDir, Staged, IN_LEFTOVERS,
-    OUT_LEFTOVERS, STAGING_PREFIX,
-};
+pub(crate) use staging::{private_dir_in, sweep_dead, PrivateDir, OUT_LEFTOVERS};
 pub(crate) use staging::{InStaging, OutputError};
 
 use std::fs::{File, Metadata, OpenOptions};
@@ -22,19 +19,19 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// The effective uid of this process.
-pub fn euid() -> u32 {
+pub(crate) fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
 /// Whether `meta` belongs to this process's user and nobody else may write to it (what a
 /// reused file or directory in a shared place must be before it is trusted).
-pub fn owned_and_private(meta: &Metadata) -> bool {
+pub(crate) fn owned_and_private(meta: &Metadata) -> bool {
     meta.uid() == euid() && meta.mode() & 0o022 == 0
 }
 
 /// Creates `path` for writing, mode 0600: fails if anything (a file, a link planted by someone
 /// else) is already there (`O_CREAT | O_EXCL | O_NOFOLLOW`).
-pub fn create_new(path: &Path) -> io::Result<File> {
+pub(crate) fn create_new(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -44,13 +41,13 @@ pub fn create_new(path: &Path) -> io::Result<File> {
 }
 
 /// An exclusive lock (`flock`) on a lock file, released when dropped.
-pub struct Lock {
+pub(crate) struct Lock {
     _file: File,
 }
 
 /// Takes an exclusive lock on `path` (created mode 0600, never through a link), waiting for
 /// another holder; a lock file that is not this user's is refused.
-pub fn lock(path: &Path) -> io::Result<Lock> {
+pub(crate) fn lock(path: &Path) -> io::Result<Lock> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -70,7 +67,7 @@ pub fn lock(path: &Path) -> io::Result<Lock> {
 }
 
 /// `$TMPDIR/uptick-<uid>`, created mode 0700; `None` unless it is ours and private.
-pub fn cache_dir() -> Option<PathBuf> {
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     let uid = euid();
     let dir = std::env::temp_dir().join(format!("uptick-{uid}"));
     let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
@@ -82,10 +79,10 @@ pub fn cache_dir() -> Option<PathBuf> {
 /// the regex library's own message.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-pub struct GlobError(#[from] regex::Error);
+pub(crate) struct GlobError(#[from] regex::Error);
 
 /// A regex for one shell-glob component (`*`, `?`, `[...]`, `[!...]`).
-pub fn glob_regex(part: &str) -> Result<regex::Regex, GlobError> {
+pub(crate) fn glob_regex(part: &str) -> Result<regex::Regex, GlobError> {
     let mut re = String::from("^");
     let mut chars = part.chars().peekable();
     while let Some(c) = chars.next() {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// A new private directory in `parent`: mode 0700, named `<prefix><pid>-<random>` (the pid lets
 /// a later run tell it is a dead run's leftover), removed with everything in it on drop.
-pub fn private_dir_in(parent: &Path, prefix: &str) -> io::Result<PrivateDir> {
+pub(crate) fn private_dir_in(parent: &Path, prefix: &str) -> io::Result<PrivateDir> {
     let dir = tempfile::Builder::new()
         .prefix(&format!("{prefix}{}-", std::process::id()))
         .permissions(std::fs::Permissions::from_mode(0o700))
@@ -22,13 +22,13 @@ pub fn private_dir_in(parent: &Path, prefix: &str) -> io::Result<PrivateDir> {
 
 /// A directory removed on drop, read-only subdirectories (an extracted image has them)
 /// included.
-pub struct PrivateDir {
+pub(crate) struct PrivateDir {
     path: Option<PathBuf>,
 }
 
 impl PrivateDir {
     /// Where it is.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.path.as_deref().unwrap_or(Path::new(""))
     }
 }
@@ -45,17 +45,17 @@ impl Drop for PrivateDir {
 /// by [`Staged::commit`], after everything that can fail (network, disk space) is done: a run
 /// that fails, or is killed, leaves `dest` as it found it (a killed run's staging directory is
 /// swept by the next run, see [`sweep_dead`]).
-pub struct Staged {
+pub(crate) struct Staged {
     dest: PathBuf,
     dir: PrivateDir,
 }
 
 /// The name prefix of `in`'s staging directories inside DEST.
-pub const STAGING_PREFIX: &str = ".uptick-in-";
+pub(crate) const STAGING_PREFIX: &str = ".uptick-in-";
 
 /// Name prefixes (followed by a pid) of what an `in` may leave in DEST when killed: its staging
 /// directory, and the staging names earlier versions used beside their outputs.
-pub const IN_LEFTOVERS: &[&str] = &[
+pub(crate) const IN_LEFTOVERS: &[&str] = &[
     STAGING_PREFIX,
     ".rootfs.uptick-",
     ".image.tar.uptick-",
@@ -63,11 +63,11 @@ pub const IN_LEFTOVERS: &[&str] = &[
 ];
 
 /// Name prefixes (followed by a pid) of what an `out` may leave in `$TMPDIR` when killed.
-pub const OUT_LEFTOVERS: &[&str] = &["uptick-out-", "uptick-copy-"];
+pub(crate) const OUT_LEFTOVERS: &[&str] = &["uptick-out-", "uptick-copy-"];
 
 impl Staged {
     /// A staging directory in `dest`.
-    pub fn new(dest: &Path) -> io::Result<Staged> {
+    pub(crate) fn new(dest: &Path) -> io::Result<Staged> {
         Ok(Staged {
             dest: dest.to_path_buf(),
             dir: private_dir_in(dest, STAGING_PREFIX)?,
@@ -75,14 +75,14 @@ impl Staged {
     }
 
     /// Where outputs are written until the commit.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Moves every output into `dest`, replacing what is there under the same name. Renames
     /// within one directory need no space; should one still fail, the outputs moved so far are
     /// taken back and what they replaced is put back.
-    pub fn commit(self) -> io::Result<()> {
+    pub(crate) fn commit(self) -> io::Result<()> {
         let staging = self.dir.path().to_path_buf();
         let mut names: Vec<_> = std::fs::read_dir(&staging)?
             .map(|e| e.map(|e| e.file_name()))
@@ -122,7 +122,7 @@ impl Staged {
 /// run of ours left when it was killed: the pid no longer runs (or is this process's own —
 /// containers reuse pids, and nothing of this run exists yet), and the entry belongs to this
 /// user (another user's entry is never touched, nor followed). Returns the paths removed.
-pub fn sweep_dead(dir: &Path, prefixes: &[&str]) -> Vec<PathBuf> {
+pub(crate) fn sweep_dead(dir: &Path, prefixes: &[&str]) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return removed;
@@ -179,7 +179,7 @@ fn running(pid: u32) -> bool {
 
 /// Removes a file, link or directory tree (never following links), making read-only
 /// directories inside it writable first when that is what stands in the way.
-pub fn remove_tree(path: &Path) -> io::Result<()> {
+pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -198,7 +198,7 @@ pub fn remove_tree(path: &Path) -> io::Result<()> {
 }
 
 /// Adds owner rwx to every real directory under `dir` (links are not followed).
-pub fn make_dirs_writable(dir: &Path) {
+pub(crate) fn make_dirs_writable(dir: &Path) {
     let Ok(m) = std::fs::symlink_metadata(dir) else {
         return;
     };

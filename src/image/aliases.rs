@@ -10,7 +10,7 @@ use crate::versions::semver::Version;
 
 /// Tags (the version's own tag and every tag that parses as a version) whose digest is `digest`,
 /// in registry order, and the highest version among them.
-pub async fn find(
+pub(super) async fn find(
     client: &Client,
     repo: &Repository,
     digest: &Digest,

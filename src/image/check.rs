@@ -8,7 +8,7 @@ use crate::registry::{Client, Repository};
 
 /// Checks what `check` needs of the source before any request: the tag (the modes' rules are
 /// compiled in the plan).
-pub fn validate(plan: &ImagePlan) -> Result<(), ImageError> {
+pub(crate) fn validate(plan: &ImagePlan) -> Result<(), ImageError> {
     if let Some(tag) = &plan.source.tag {
         crate::registry::reference::validate_tag(tag).map_err(|detail| ImageError::Invalid {
             field: "source.tag",
@@ -20,7 +20,7 @@ pub fn validate(plan: &ImagePlan) -> Result<(), ImageError> {
 
 /// Versions oldest first, in the mode `source` selects: tag (`tag`), regex (`tag_regex`) or
 /// semver (neither). A mirror is tried first; the origin on error or an empty answer.
-pub async fn check(
+pub(crate) async fn check(
     plan: &ImagePlan,
     target: &Target,
     cursor: Option<ImageVersion>,

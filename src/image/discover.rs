@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 /// Manifest HEADs in flight at once on a public registry (Docker Hub, GHCR, Quay, ECR, GCR /
 /// Artifact Registry, ACR, MCR, GitLab): polite to a shared service.
-pub const HEAD_CONCURRENCY: usize = 8;
+pub(super) const HEAD_CONCURRENCY: usize = 8;
 /// On a registry on this machine (loopback).
 const LOOPBACK_HEAD_CONCURRENCY: usize = 64;
 /// On any other (self-hosted: Harbor, Nexus, Artifactory, `registry:2`).
@@ -38,7 +38,7 @@ const PUBLIC_REGISTRIES: &[&str] = &[
 
 /// How many HEADs `repo`'s registry gets at once: by kind (above); every rate-limit answer
 /// (429, or a 403 with a rate-limit header) seen during the run halves it, down to 1.
-pub fn head_concurrency(repo: &Repository) -> usize {
+pub(super) fn head_concurrency(repo: &Repository) -> usize {
     let host = repo.registry().split(':').next().unwrap_or("");
     if repo.is_loopback() {
         LOOPBACK_HEAD_CONCURRENCY
@@ -54,7 +54,7 @@ pub fn head_concurrency(repo: &Repository) -> usize {
 
 /// `semver_constraint` and `tag_regex`, compiled once before any request.
 #[derive(Default)]
-pub struct Rules {
+pub(crate) struct Rules {
     /// `semver_constraint`, parsed.
     pub constraint: Option<Constraints>,
     /// `tag_regex`, compiled.
@@ -63,7 +63,7 @@ pub struct Rules {
 
 impl Rules {
     /// Compiles the source's discovery rules, refusing what cannot work together.
-    pub fn of(source: &ImageSource) -> Result<Rules, ImageError> {
+    pub(crate) fn of(source: &ImageSource) -> Result<Rules, ImageError> {
         let constraint = source
             .semver_constraint
             .as_deref()
@@ -108,7 +108,7 @@ async fn tags_of(client: &Client, repo: &Repository) -> Result<Vec<String>, Imag
 /// The digests of `tags` (None where the tag has gone), in the order of `tags`; HEADs run
 /// [`head_concurrency`] at a time, fewer after each rate-limit answer; the first failure ends it
 /// (nothing new starts after it).
-pub async fn head_all(
+pub(super) async fn head_all(
     client: &Client,
     repo: &Repository,
     tags: &[&str],
@@ -151,7 +151,7 @@ struct Candidate {
 
 /// Semver mode, as registry-image-resource: version tags (of `variant`), constraint, pre-release
 /// rules, one version per digest, ascending; the bare tag last when its digest is new.
-pub async fn semver_mode(
+pub(super) async fn semver_mode(
     client: &Client,
     repo: &Repository,
     source: &ImageSource,
@@ -317,7 +317,7 @@ fn prefer(new: &Version, existing: &Version) -> bool {
 /// order (or by config `created` with `created_at_sort`). With `(?P<version>…)`, ordered by the
 /// captured version (semver when every capture parses, else natural order), and tags at or below
 /// a still-valid cursor are not HEADed.
-pub async fn regex_mode(
+pub(super) async fn regex_mode(
     client: &Client,
     repo: &Repository,
     source: &ImageSource,

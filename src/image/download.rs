@@ -180,7 +180,7 @@ impl<R: Read> Read for Counting<'_, R> {
 
 /// `rootfs/`, `metadata.json`, `labels.json`. The root filesystem is extracted beside `dest`'s
 /// `rootfs` and renamed into place only when every layer applied and verified.
-pub async fn rootfs(
+pub(super) async fn rootfs(
     client: &Client,
     repo: &Repository,
     image: &ImageManifest,
@@ -257,7 +257,7 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ImageError> {
 
 /// `image.tar` in docker-save layout (config `sha256:<hex>`, layers `<hex>.tar.gz`,
 /// `manifest.json` with `RepoTags`), plus `labels.json`. Blobs stream through verification.
-pub async fn tarball(
+pub(super) async fn tarball(
     client: &Client,
     repo: &Repository,
     image: &ImageManifest,
@@ -346,7 +346,7 @@ fn append<W: Write>(
 
 /// `oci/`: an OCI image layout of the version. An index is written whole (every child and its
 /// blobs), a single image as a one-entry index plus `single-image-digest`.
-pub async fn layout(
+pub(super) async fn layout(
     client: &Client,
     repo: &Repository,
     top: &Manifest,
@@ -505,7 +505,7 @@ fn write_plain(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
 }
 
 /// The image manifest and config for `wanted` (following an index), for rootfs and image.tar.
-pub async fn image_for(
+pub(super) async fn image_for(
     client: &Client,
     repo: &Repository,
     top: Manifest,
@@ -517,6 +517,6 @@ pub async fn image_for(
 }
 
 /// Writes a file atomically ([`fsutil::write_file`]).
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
+pub(super) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ImageError> {
     fsutil::write_file(path, bytes).map_err(io_err(path))
 }

@@ -16,7 +16,7 @@ const BASE_NAME: &str = "org.opencontainers.image.base.name";
 /// How a verdict was reached.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum Method {
+pub(crate) enum Method {
     /// Layer digests compared.
     Layers,
     /// The image's `org.opencontainers.image.base.digest` annotation compared with the base.
@@ -25,7 +25,7 @@ pub enum Method {
 
 /// One platform's comparison.
 #[derive(Debug, Serialize)]
-pub struct PlatformReport {
+pub(crate) struct PlatformReport {
     /// `linux/amd64`.
     pub platform: String,
     /// The image's layers (empty when decided by annotation).
@@ -38,7 +38,7 @@ pub struct PlatformReport {
 
 /// The verdict for an image digest against the base as it is now (or at `base_digest`).
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The image manifest (or index) digest.
     pub image_digest: String,
     /// The base's digest the image was compared with.
@@ -52,7 +52,7 @@ pub struct Report {
 }
 
 /// The base reference and its client (credentials from `base`, else none).
-pub struct Base {
+pub(crate) struct Base {
     reference: Reference,
     client: Client,
 }
@@ -60,7 +60,10 @@ pub struct Base {
 impl Base {
     /// From `source.base`, reached under the target's credentials policy; its own credentials
     /// are used only for the base's registry.
-    pub fn from_source(target: &super::Target, field: &BaseField) -> Result<Base, ImageError> {
+    pub(crate) fn from_source(
+        target: &super::Target,
+        field: &BaseField,
+    ) -> Result<Base, ImageError> {
         let reference = Reference::parse(field.reference()).map_err(|e| ImageError::Invalid {
             field: "source.base",
             detail: e.to_string(),
@@ -94,7 +97,7 @@ impl Base {
 }
 
 /// Compares `image` (a manifest of `repo`) with the base.
-pub async fn judge(
+pub(crate) async fn judge(
     client: &Client,
     repo: &Repository,
     image: &Manifest,
@@ -245,7 +248,7 @@ async fn layers(repo: &Repository, m: &Manifest) -> Result<Vec<String>, ImageErr
 }
 
 /// `check` for a source with `base`: a version only when the image is stale.
-pub async fn check(
+pub(crate) async fn check(
     source: &ImageSource,
     target: &super::Target,
     field: &BaseField,
@@ -286,6 +289,6 @@ pub async fn check(
 }
 
 /// Names in the image's annotations, for the metadata.
-pub fn base_name(image: &Manifest) -> Option<String> {
+pub(crate) fn base_name(image: &Manifest) -> Option<String> {
     annotations(image).and_then(|a| a.get(BASE_NAME).cloned())
 }

@@ -33,7 +33,7 @@ const OUTPUTS: &[&str] = &[
 type Chosen = Option<(manifest::ImageManifest, Option<Vec<u8>>)>;
 
 /// Fetches `version` into `dest` in the asked format and returns the response for Concourse.
-pub async fn get(
+pub(crate) async fn get(
     plan: &ImagePlan,
     target: &Target,
     version: ImageVersion,

@@ -18,7 +18,7 @@ const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// A manifest (or index) document to PUT, with its exact bytes.
 #[derive(Clone, Debug)]
-pub struct Doc {
+pub(super) struct Doc {
     /// Media type for `Content-Type`.
     pub media_type: String,
     /// Exact bytes.
@@ -29,7 +29,7 @@ pub struct Doc {
 
 /// A blob on disk, verified.
 #[derive(Clone, Debug)]
-pub struct Blob {
+pub(super) struct Blob {
     /// Its digest.
     pub digest: Digest,
     /// Its size.
@@ -41,7 +41,7 @@ pub struct Blob {
 }
 
 /// What `out` pushes: blobs, then child manifests (for an index), then the top document.
-pub struct LocalImage {
+pub(super) struct LocalImage {
     /// What the tags point at.
     pub top: Doc,
     /// Index children, pushed (by digest) before the index.
@@ -56,7 +56,7 @@ pub struct LocalImage {
 
 /// An artifact of a layout referring to the image or one of its index's children.
 #[derive(Clone, Debug)]
-pub struct Attached {
+pub(super) struct Attached {
     /// Its cosign tag (`sha256-<hex>.sig`, from `org.opencontainers.image.ref.name`), or
     /// `None` for an OCI 1.1 referrer (its manifest names a `subject`).
     pub tag: Option<String>,
@@ -147,7 +147,7 @@ fn file_size(path: &Path, size: Option<u64>) -> Result<u64, ImageError> {
 }
 
 /// Loads the image at `path` (a layout directory or an archive).
-pub fn load(path: &Path) -> Result<LocalImage, ImageError> {
+pub(super) fn load(path: &Path) -> Result<LocalImage, ImageError> {
     let meta = std::fs::metadata(path).map_err(local_io(path))?;
     if meta.is_dir() {
         let files = Files {

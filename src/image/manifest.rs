@@ -10,7 +10,7 @@ const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A single-platform image manifest: oci-client's `OciImageManifest`, with its descriptors
 /// checked.
-pub struct ImageManifest {
+pub(super) struct ImageManifest {
     /// The config blob.
     pub config: platform::Descriptor,
     /// Layer blobs, bottom first.
@@ -21,7 +21,7 @@ pub struct ImageManifest {
 
 impl ImageManifest {
     /// Parses a manifest document and checks its descriptors.
-    pub fn parse(bytes: &[u8]) -> Result<ImageManifest, platform::DocError> {
+    pub(super) fn parse(bytes: &[u8]) -> Result<ImageManifest, platform::DocError> {
         let wire: oci_client::manifest::OciImageManifest = serde_json::from_slice(bytes)?;
         Ok(ImageManifest {
             config: platform::Descriptor::from_wire(&wire.config)?,
@@ -37,7 +37,7 @@ impl ImageManifest {
 
 /// The parts of an image config uptick reads.
 #[derive(Deserialize, Default)]
-pub struct ConfigFile {
+pub(super) struct ConfigFile {
     /// `created` timestamp (RFC 3339), when present.
     #[serde(default)]
     pub created: Option<String>,
@@ -48,7 +48,7 @@ pub struct ConfigFile {
 
 /// `config` inside an image config.
 #[derive(Default, Deserialize)]
-pub struct ConfigSection {
+pub(super) struct ConfigSection {
     /// Image labels.
     #[serde(rename = "Labels", default)]
     pub labels: Option<BTreeMap<String, String>>,
@@ -67,12 +67,12 @@ pub struct ConfigSection {
 }
 
 /// Whether a media type names an index (OCI index or Docker manifest list).
-pub fn is_index(media_type: &str) -> bool {
+pub(super) fn is_index(media_type: &str) -> bool {
     media_type.contains("index") || media_type.contains("list")
 }
 
 /// The single-image manifest for `wanted`: the manifest itself, or the index child for it.
-pub async fn for_platform(
+pub(super) async fn for_platform(
     client: &Client,
     repo: &Repository,
     manifest: Manifest,
@@ -82,7 +82,7 @@ pub async fn for_platform(
 }
 
 /// Like [`for_platform`], also returning the chosen manifest's bytes and digest.
-pub async fn for_platform_raw(
+pub(super) async fn for_platform_raw(
     client: &Client,
     repo: &Repository,
     manifest: Manifest,
@@ -113,7 +113,10 @@ pub async fn for_platform_raw(
 }
 
 /// Parses a single-image manifest.
-pub fn parse_image(manifest: &Manifest, reference: &str) -> Result<ImageManifest, ImageError> {
+pub(super) fn parse_image(
+    manifest: &Manifest,
+    reference: &str,
+) -> Result<ImageManifest, ImageError> {
     ImageManifest::parse(&manifest.bytes).map_err(|source| ImageError::Document {
         reference: reference.to_string(),
         what: "image manifest",
@@ -122,7 +125,7 @@ pub fn parse_image(manifest: &Manifest, reference: &str) -> Result<ImageManifest
 }
 
 /// The image's config blob, verified and parsed.
-pub async fn config(
+pub(super) async fn config(
     client: &Client,
     repo: &Repository,
     image: &ImageManifest,
@@ -131,7 +134,7 @@ pub async fn config(
 }
 
 /// The raw config blob, verified.
-pub async fn config_bytes(
+pub(super) async fn config_bytes(
     client: &Client,
     repo: &Repository,
     image: &ImageManifest,
@@ -142,7 +145,7 @@ pub async fn config_bytes(
 }
 
 /// Parses config bytes read by [`config_bytes`].
-pub fn parse_config(
+pub(super) fn parse_config(
     repo: &Repository,
     image: &ImageManifest,
     bytes: &[u8],

@@ -1,19 +1,19 @@
 //! Images: the `source` resolved to registry clients, and `check` / `get` for image resources.
 
 mod aliases;
-pub mod check;
+pub(crate) mod check;
 mod discover;
-pub use discover::Rules as DiscoveryRules;
+pub(crate) use discover::Rules as DiscoveryRules;
 mod download;
-pub mod extract;
-pub mod freshness;
-pub mod get;
+pub(crate) mod extract;
+pub(crate) mod freshness;
+pub(crate) mod get;
 mod local;
 mod manifest;
 mod platform;
-pub mod put;
-pub mod referrers;
-pub mod verify;
+pub(crate) mod put;
+pub(crate) mod referrers;
+pub(crate) mod verify;
 
 use crate::net::TlsSettings;
 use crate::protocol::ImageSource;
@@ -21,7 +21,7 @@ use crate::registry::{Client, ClientOptions, Credentials, RegistryError, Reposit
 
 /// Errors of the image backend.
 #[derive(Debug, thiserror::Error)]
-pub enum ImageError {
+pub(crate) enum ImageError {
     /// A registry request failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -163,7 +163,7 @@ pub enum ImageError {
 
 /// An image source, checked and compiled: what `resolve` makes of the request before any
 /// network call (defined here, where it is used, so `image` needs nothing from above).
-pub struct ImagePlan {
+pub(crate) struct ImagePlan {
     /// The source as decoded (never rewritten).
     pub source: crate::protocol::ImageSource,
     /// `source.repository`, parsed once (on ECR's account registry when `aws_account_id` says).
@@ -184,7 +184,7 @@ pub struct ImagePlan {
 }
 
 /// Where to look for an image: the origin, and a mirror tried first when configured.
-pub struct Target {
+pub(crate) struct Target {
     /// The repository as the user wrote it (for metadata and the `repository` file).
     pub name: String,
     /// The parsed repository.
@@ -201,7 +201,7 @@ impl Target {
     /// The origin, its mirror and the policy for every other endpoint. Runs the plan's cloud
     /// login (a credential provider whose result replaces `username`/`password`, and may name
     /// the registry) before the first registry request.
-    pub async fn connect(plan: &ImagePlan) -> Result<Target, ImageError> {
+    pub(crate) async fn connect(plan: &ImagePlan) -> Result<Target, ImageError> {
         let source = &plan.source;
         reject_unsupported(source)?;
         let (repository, name, login) = match &plan.login {
@@ -255,7 +255,7 @@ impl Target {
 /// certificate); an endpoint's own credentials when it has them; else the source's
 /// `username`/`password` on the source's own registry only; else a docker config entry for
 /// that registry; else anonymous.
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     tls: TlsSettings,
     origin_registry: String,
     origin_credentials: Option<Credentials>,
@@ -265,7 +265,7 @@ pub struct Endpoints {
 impl Endpoints {
     /// The policy of `source`, whose repository is `origin`; `login` (a cloud login's
     /// credentials) replaces `username`/`password` on the origin.
-    pub fn of(
+    pub(crate) fn of(
         source: &ImageSource,
         origin: &Repository,
         login: Option<Credentials>,
@@ -291,13 +291,8 @@ impl Endpoints {
         })
     }
 
-    /// The TLS settings every endpoint of the source uses.
-    pub fn tls(&self) -> &TlsSettings {
-        &self.tls
-    }
-
     /// A client for `repo`'s registry with `own` credentials, else the policy's.
-    pub fn client(
+    pub(crate) fn client(
         &self,
         repo: &Repository,
         own: Option<Credentials>,
@@ -323,7 +318,7 @@ impl Endpoints {
 
 /// Basic credentials when both parts are set (an empty password counts as unset), from the
 /// fields of `object` (`source`, `source.base`, `source.registry_mirror`).
-pub fn credentials(
+pub(crate) fn credentials(
     username: Option<&str>,
     password: Option<&crate::protocol::Secret>,
     object: &'static str,

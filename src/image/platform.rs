@@ -5,7 +5,7 @@ use crate::protocol::PlatformField;
 
 /// `os/architecture[/variant]` wanted, defaults filled in from the running binary.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Platform {
+pub(super) struct Platform {
     /// `linux`.
     pub os: String,
     /// `amd64`.
@@ -16,7 +16,10 @@ pub struct Platform {
 
 impl Platform {
     /// Step params override source; missing parts default to the platform uptick runs on.
-    pub fn resolve(source: Option<&PlatformField>, step: Option<&PlatformField>) -> Platform {
+    pub(super) fn resolve(
+        source: Option<&PlatformField>,
+        step: Option<&PlatformField>,
+    ) -> Platform {
         let pick = step.or(source).cloned().unwrap_or_default();
         Platform {
             os: pick.os.unwrap_or_else(|| std::env::consts::OS.to_string()),
@@ -50,14 +53,14 @@ fn go_arch() -> &'static str {
 /// An index (OCI image index or Docker manifest list): oci-client's wire type, with every
 /// entry's digest and size checked before uptick uses them.
 #[derive(Debug)]
-pub struct Index {
+pub(super) struct Index {
     /// Child manifests.
     pub manifests: Vec<Descriptor>,
 }
 
 impl Index {
     /// Parses an index document (`oci_client::manifest::OciImageIndex`) and checks its entries.
-    pub fn parse(bytes: &[u8]) -> Result<Index, DocError> {
+    pub(super) fn parse(bytes: &[u8]) -> Result<Index, DocError> {
         let wire: oci_client::manifest::OciImageIndex = serde_json::from_slice(bytes)?;
         let manifests = wire
             .manifests
@@ -77,7 +80,7 @@ impl Index {
 
 /// Why a manifest or index document is not one uptick can use.
 #[derive(Debug, thiserror::Error)]
-pub enum DocError {
+pub(crate) enum DocError {
     /// Not the document's JSON shape (the decoder's error, as it says it).
     #[error(transparent)]
     Json(#[from] serde_json::Error),
@@ -91,7 +94,7 @@ pub enum DocError {
 
 /// A content descriptor whose digest parsed and whose size is not negative.
 #[derive(Clone, Debug)]
-pub struct Descriptor {
+pub(super) struct Descriptor {
     /// Size in bytes.
     pub size: u64,
     /// Digest of the target.
@@ -116,14 +119,16 @@ impl Descriptor {
     }
 
     /// A checked copy of oci-client's descriptor (`config`, `layers`).
-    pub fn from_wire(d: &oci_client::manifest::OciDescriptor) -> Result<Descriptor, DocError> {
+    pub(super) fn from_wire(
+        d: &oci_client::manifest::OciDescriptor,
+    ) -> Result<Descriptor, DocError> {
         Descriptor::checked(&d.digest, d.size, None)
     }
 }
 
 /// An index entry's platform.
 #[derive(Clone, Debug)]
-pub struct DescriptorPlatform {
+pub(super) struct DescriptorPlatform {
     /// `amd64`.
     pub architecture: String,
     /// `linux`.
@@ -133,7 +138,7 @@ pub struct DescriptorPlatform {
 }
 
 /// Picks the entry for `wanted`; a variant is matched only when asked for. Errors list what exists.
-pub fn select<'a>(
+pub(super) fn select<'a>(
     index: &'a Index,
     wanted: &Platform,
     reference: &str,

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use ring::signature::{self, UnparsedPublicKey};
 
 /// The layer annotation holding a cosign signature.
-pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+pub(crate) const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 
 /// `artifactType` of a cosign signature kept as an OCI 1.1 referrer.
 const COSIGN_SIG_ARTIFACT: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
@@ -40,7 +40,7 @@ const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
 /// A public key of `verify.keys`.
 #[derive(Clone, Debug)]
-pub struct PublicKey {
+pub(crate) struct PublicKey {
     kind: KeyKind,
     /// The key as ring takes it: the SPKI's `subjectPublicKey` bits.
     bytes: Vec<u8>,
@@ -61,7 +61,7 @@ const OID_RSA: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.
 
 impl PublicKey {
     /// A PEM `PUBLIC KEY` (SubjectPublicKeyInfo) of an ECDSA P-256, Ed25519 or RSA key.
-    pub fn from_pem(pem: &str) -> Result<PublicKey, KeyError> {
+    pub(crate) fn from_pem(pem: &str) -> Result<PublicKey, KeyError> {
         use rustls_pki_types::pem::PemObject as _;
         use spki::der::Decode as _;
         let der = rustls_pki_types::SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes())
@@ -117,7 +117,7 @@ impl PublicKey {
     }
 
     /// Whether `sig` is this key's signature of `payload` (as cosign makes them).
-    pub fn verifies(&self, payload: &[u8], sig: &[u8]) -> bool {
+    pub(crate) fn verifies(&self, payload: &[u8], sig: &[u8]) -> bool {
         let ok = |alg: &'static dyn signature::VerificationAlgorithm| {
             UnparsedPublicKey::new(alg, &self.bytes)
                 .verify(payload, sig)
@@ -154,7 +154,7 @@ fn rsa_modulus_bits(der: &[u8]) -> Result<usize, spki::der::Error> {
 /// Why a key of `source.verify.keys` cannot be used: the parser's error kept as the cause, or
 /// uptick's own finding about a key that parsed.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+pub(crate) enum KeyError {
     /// The text holds no PEM `PUBLIC KEY` block.
     #[error("not a PEM `PUBLIC KEY` block")]
     Pem(#[source] rustls_pki_types::pem::Error),
@@ -218,14 +218,14 @@ impl Budget {
 
 /// `source.verify`, compiled: the keys parsed before any request.
 #[derive(Clone, Debug)]
-pub struct Policy {
+pub(crate) struct Policy {
     keys: Vec<PublicKey>,
     repositories: Vec<String>,
 }
 
 impl Policy {
     /// Parses every key; a bad one is an error naming `source.verify.keys[i]`.
-    pub fn of(field: &VerifyField) -> Result<Policy, ImageError> {
+    pub(crate) fn of(field: &VerifyField) -> Result<Policy, ImageError> {
         if field.keys.is_empty() {
             return Err(ImageError::Invalid {
                 field: "source.verify.keys",
@@ -254,7 +254,7 @@ impl Policy {
 
     /// Whether `digest` in `repo` carries a valid signature: `Ok(Ok(key index))`, or
     /// `Ok(Err(why not))`; `Err` only for a registry that cannot be asked.
-    pub async fn judge(
+    pub(crate) async fn judge(
         &self,
         client: &Client,
         repo: &Repository,
@@ -407,7 +407,7 @@ impl Policy {
 
     /// The checks on one payload and its signature, in cosign's order: the signature by a
     /// listed key, then what the payload says.
-    pub fn judge_payload(
+    pub(crate) fn judge_payload(
         &self,
         digest: &Digest,
         payload: &[u8],
@@ -557,7 +557,7 @@ fn signature_layers(bytes: &[u8]) -> Result<Vec<Layer>, String> {
 }
 
 /// Refuses `digest` unless it is signed: the error says why.
-pub async fn require(
+pub(crate) async fn require(
     policy: &Policy,
     client: &Client,
     repo: &Repository,

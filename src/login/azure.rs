@@ -8,7 +8,7 @@ use crate::registry::{Credentials, RegistryError};
 use std::time::Duration;
 
 /// The `azure_*` fields of a source.
-pub struct AcrSettings<'a> {
+pub(crate) struct AcrSettings<'a> {
     /// The registry host (`myreg.azurecr.io`).
     pub registry: &'a str,
     /// `azure_client_id`: a user-assigned identity.
@@ -22,7 +22,7 @@ pub struct AcrSettings<'a> {
 }
 
 /// The user name ACR expects with a refresh token.
-pub const NULL_GUID: &str = "00000000-0000-0000-0000-000000000000";
+pub(crate) const NULL_GUID: &str = "00000000-0000-0000-0000-000000000000";
 
 fn cloud(what: &str, url: &str, detail: impl Into<String>) -> RegistryError {
     RegistryError::Cloud {
@@ -35,7 +35,7 @@ fn cloud(what: &str, url: &str, detail: impl Into<String>) -> RegistryError {
 /// An Azure cloud (`azure_environment`): the audience of its AAD tokens and the domain of its
 /// registries (the `acr_login_server_endpoint` suffixes of the Azure CLI's clouds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Environment {
+pub(crate) enum Environment {
     /// `AzurePublic`: `*.azurecr.io`.
     Public,
     /// `AzureGovernment`: `*.azurecr.us`.
@@ -52,7 +52,7 @@ impl Environment {
     ];
 
     /// The `azure_environment` value.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Environment::Public => "AzurePublic",
             Environment::Government => "AzureGovernment",
@@ -61,7 +61,7 @@ impl Environment {
     }
 
     /// The management resource the AAD token is asked for.
-    pub fn management_resource(self) -> &'static str {
+    pub(crate) fn management_resource(self) -> &'static str {
         match self {
             Environment::Public => "https://management.azure.com/",
             Environment::Government => "https://management.usgovcloudapi.net/",
@@ -70,7 +70,7 @@ impl Environment {
     }
 
     /// The domain its registries' login servers are under.
-    pub fn acr_suffix(self) -> &'static str {
+    pub(crate) fn acr_suffix(self) -> &'static str {
         match self {
             Environment::Public => ".azurecr.io",
             Environment::Government => ".azurecr.us",
@@ -79,7 +79,7 @@ impl Environment {
     }
 
     /// From `azure_environment`; `None` when the source leaves it out.
-    pub fn parse(field: Option<&str>) -> Result<Option<Environment>, String> {
+    pub(crate) fn parse(field: Option<&str>) -> Result<Option<Environment>, String> {
         match field.filter(|e| !e.is_empty()) {
             None => Ok(None),
             Some(name) => Environment::ALL
@@ -95,7 +95,7 @@ impl Environment {
     }
 
     /// The cloud whose registry domain `registry` is under.
-    pub fn of_registry(registry: &str) -> Option<Environment> {
+    pub(crate) fn of_registry(registry: &str) -> Option<Environment> {
         Environment::ALL
             .into_iter()
             .find(|e| is_acr_host(registry, *e))
@@ -104,7 +104,7 @@ impl Environment {
 
 /// Whether `registry` (`host[:port]`) is a login server of `env`'s registries:
 /// `<name>.azurecr.io` (or a regional `<name>.<region>.geo.azurecr.io`) on the https port.
-pub fn is_acr_host(registry: &str, env: Environment) -> bool {
+pub(crate) fn is_acr_host(registry: &str, env: Environment) -> bool {
     let registry = registry.to_ascii_lowercase();
     let host = registry.strip_suffix(":443").unwrap_or(&registry);
     host.strip_suffix(env.acr_suffix())
@@ -114,7 +114,7 @@ pub fn is_acr_host(registry: &str, env: Environment) -> bool {
 /// The cloud of a source: `azure_environment`, else the registry's domain; and whether its
 /// managed identity's token may go to `registry` (a registry of that cloud, or one listed in
 /// `cloud_login_hosts`).
-pub fn environment_for(
+pub(crate) fn environment_for(
     registry: &str,
     field: Option<&str>,
     allowed: &[String],
@@ -145,7 +145,10 @@ pub fn environment_for(
 }
 
 /// Logs in: returns the null-GUID user with an ACR refresh token.
-pub async fn acr_login(http: &Http, s: &AcrSettings<'_>) -> Result<Credentials, RegistryError> {
+pub(crate) async fn acr_login(
+    http: &Http,
+    s: &AcrSettings<'_>,
+) -> Result<Credentials, RegistryError> {
     let aad = managed_identity_token(s.environment.management_resource(), s.client_id).await?;
     let (base, challenge) = registry_base(http, s).await?;
     let tenant = match s.tenant_id.filter(|t| !t.is_empty()) {
@@ -319,7 +322,7 @@ async fn managed_identity_token(
 }
 
 /// The ACR login a source asks for (`azure_acr`), as a [`super::CloudLogin`].
-pub struct Acr {
+pub(crate) struct Acr {
     client_id: Option<String>,
     tenant_id: Option<String>,
     environment: Option<String>,
@@ -329,7 +332,7 @@ pub struct Acr {
 
 /// Reads the ACR login from `source` (`azure_acr: true`); refuses, before any request, a
 /// registry that is not one of the cloud's (unless `cloud_login_hosts` lists it).
-pub fn provider(
+pub(crate) fn provider(
     source: &crate::protocol::ImageSource,
 ) -> Result<Option<Box<dyn super::CloudLogin>>, super::LoginFieldError> {
     if !source.azure_acr {

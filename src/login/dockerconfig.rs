@@ -81,7 +81,7 @@ fn load(explicit: Option<&Path>) -> Result<Option<(PathBuf, Config)>, RegistryEr
 }
 
 /// Credentials for `registry` (`host[:port]`, or Docker Hub's canonical name) from the config.
-pub fn credentials_for(
+pub(crate) fn credentials_for(
     registry: &str,
     explicit: Option<&Path>,
 ) -> Result<Option<Credentials>, RegistryError> {

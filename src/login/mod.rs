@@ -1,10 +1,10 @@
 //! Credential providers: the cloud logins (ECR with the AWS chain, Azure ACR managed identity)
 //! behind one trait, and docker `config.json` (auths, helpers, identity tokens).
 
-pub mod aws;
-pub mod azure;
-pub mod dockerconfig;
-pub mod sigv4;
+pub(crate) mod aws;
+pub(crate) mod azure;
+pub(crate) mod dockerconfig;
+pub(crate) mod sigv4;
 
 use crate::net::TlsSettings;
 use crate::protocol::ImageSource;
@@ -14,7 +14,7 @@ use std::pin::Pin;
 
 /// What a cloud login gives: credentials for the origin registry and, when the source did not
 /// name the registry, the host it is on (ECR's proxy endpoint).
-pub struct Login {
+pub(crate) struct Login {
     /// Replace `username`/`password` on the origin.
     pub credentials: Credentials,
     /// The registry host to put in front of `source.repository` (ECR without `aws_account_id`
@@ -23,11 +23,11 @@ pub struct Login {
 }
 
 /// The future a provider's login is.
-pub type LoginFuture<'a> = Pin<Box<dyn Future<Output = Result<Login, RegistryError>> + 'a>>;
+pub(crate) type LoginFuture<'a> = Pin<Box<dyn Future<Output = Result<Login, RegistryError>> + 'a>>;
 
 /// A cloud login: read from the source before any request, run before the origin's first
 /// request. Adding one is its own file plus one line in [`PROVIDERS`].
-pub trait CloudLogin: Send + Sync {
+pub(crate) trait CloudLogin: Send + Sync {
     /// The repository as the provider reads the source, when it differs from
     /// `source.repository` (ECR's `aws_account_id` names the account's registry).
     fn repository(&self) -> Option<String> {
@@ -41,7 +41,7 @@ pub trait CloudLogin: Send + Sync {
 /// A source field combination a provider refuses.
 #[derive(Debug, thiserror::Error)]
 #[error("{field}: {detail}")]
-pub struct LoginFieldError {
+pub(crate) struct LoginFieldError {
     /// The field (`source.aws_role_arn`).
     pub field: &'static str,
     /// What is wrong.
@@ -49,11 +49,12 @@ pub struct LoginFieldError {
 }
 
 /// Reads the provider's fields from a source: `Ok(None)` when the source does not ask for it.
-pub type ProviderOf = fn(&ImageSource) -> Result<Option<Box<dyn CloudLogin>>, LoginFieldError>;
+pub(crate) type ProviderOf =
+    fn(&ImageSource) -> Result<Option<Box<dyn CloudLogin>>, LoginFieldError>;
 
 /// The registries a source allows a cloud login's tokens to reach besides the cloud's own
 /// (`cloud_login_hosts`), as [`Repository::registry`] names them.
-pub fn allowed_hosts(source: &ImageSource) -> Result<Vec<String>, LoginFieldError> {
+pub(crate) fn allowed_hosts(source: &ImageSource) -> Result<Vec<String>, LoginFieldError> {
     source
         .cloud_login_hosts
         .iter()
@@ -73,7 +74,7 @@ pub fn allowed_hosts(source: &ImageSource) -> Result<Vec<String>, LoginFieldErro
 
 /// Whether `cloud`'s tokens may go to `registry`: a host the cloud owns (`owned`), or one the
 /// source lists in `cloud_login_hosts`; else the error says where they go and how to allow it.
-pub fn check_host(
+pub(crate) fn check_host(
     cloud: &Cloud,
     registry: &str,
     owned: bool,
@@ -93,7 +94,7 @@ pub fn check_host(
 }
 
 /// How a cloud's hosts and tokens are named in [`check_host`]'s refusal.
-pub struct Cloud {
+pub(crate) struct Cloud {
     /// The field that turned the login on (`source.azure_acr`).
     pub field: &'static str,
     /// The hosts it owns (`an ACR host of AzurePublic (*.azurecr.io)`).
@@ -104,11 +105,13 @@ pub struct Cloud {
 
 /// Every cloud login, asked in this order; the first the source asks for is used (as
 /// registry-image-resource: `aws_region` turns ECR on, then `azure_acr`).
-pub const PROVIDERS: &[ProviderOf] = &[aws::provider, azure::provider];
+pub(crate) const PROVIDERS: &[ProviderOf] = &[aws::provider, azure::provider];
 
 /// The cloud login `source` asks for, its fields checked; none: `username`/`password`, a
 /// docker config, or anonymous.
-pub fn provider(source: &ImageSource) -> Result<Option<Box<dyn CloudLogin>>, LoginFieldError> {
+pub(crate) fn provider(
+    source: &ImageSource,
+) -> Result<Option<Box<dyn CloudLogin>>, LoginFieldError> {
     for of in PROVIDERS {
         if let Some(p) = of(source)? {
             return Ok(Some(p));

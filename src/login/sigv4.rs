@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 /// Keys that sign a request; the secret and session token are never logged.
 #[derive(Clone)]
-pub struct AwsCredentials {
+pub(crate) struct AwsCredentials {
     /// `AKIA…` / `ASIA…`.
     pub access_key_id: String,
     /// The secret key.
@@ -21,7 +21,7 @@ impl std::fmt::Debug for AwsCredentials {
 }
 
 /// A request to sign.
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// `GET`, `POST`.
     pub method: &'a str,
     /// `host[:port]` as sent in the `Host` header.
@@ -39,7 +39,7 @@ pub struct Request<'a> {
 /// The headers to add to the request: `X-Amz-Date`, `X-Amz-Security-Token` (temporary
 /// credentials) and `Authorization` (last). Fails only on a request aws-sigv4 cannot parse,
 /// with a message that quotes no key.
-pub fn sign(
+pub(crate) fn sign(
     req: &Request<'_>,
     creds: &AwsCredentials,
     region: &str,

@@ -17,7 +17,7 @@ pub(super) const USER_AGENT: &str = concat!("uptick/", env!("CARGO_PKG_VERSION")
 
 /// One HTTP client for one set of TLS settings (plain and TLS, direct and proxied), built on
 /// first use; the CA roots are read only when a server shows a certificate.
-pub struct Http {
+pub(crate) struct Http {
     /// Offers HTTP/2 over TLS (ALPN `h2`, `http/1.1`): one connection carries concurrent HEADs.
     client: OnceLock<Result<reqwest::Client, Arc<TlsError>>>,
     /// HTTP/1.1 only: used for the rest of the run once an https connection died under a
@@ -32,7 +32,7 @@ pub struct Http {
 
 impl Http {
     /// A new client; nothing is loaded until the first request.
-    pub fn new(settings: TlsSettings) -> Http {
+    pub(crate) fn new(settings: TlsSettings) -> Http {
         Http {
             client: OnceLock::new(),
             client_h1: OnceLock::new(),
@@ -44,7 +44,7 @@ impl Http {
 
     /// Checks `ca_certs`, the client identity and the proxy settings now, so a bad entry fails
     /// before any request.
-    pub fn validate(&self) -> Result<(), NetError> {
+    pub(crate) fn validate(&self) -> Result<(), NetError> {
         for (i, pem) in self.settings.ca_certs.iter().enumerate() {
             tls::parse_pem(i, pem).map_err(|e| NetError::CaCerts(Arc::new(e)))?;
         }
@@ -52,11 +52,6 @@ impl Http {
             tls::client_identity(cert, key.expose()).map_err(|e| NetError::CaCerts(Arc::new(e)))?;
         }
         self.proxies.validate()
-    }
-
-    /// Whether `insecure: true` was set for this client.
-    pub fn insecure(&self) -> bool {
-        self.settings.insecure
     }
 
     /// The client for HTTP/2-or-1.1 or for HTTP/1.1 only, built on first use.
@@ -98,7 +93,7 @@ impl Http {
 
     /// Whether a request may go from `from` to `to` (a redirect, an upload `Location`, a token
     /// realm): never from https down to plain http off loopback, unless `insecure` is set.
-    pub fn allowed(&self, from: &str, to: &str) -> Result<(), NetError> {
+    pub(crate) fn allowed(&self, from: &str, to: &str) -> Result<(), NetError> {
         let (Ok(a), Ok(b)) = (url::Url::parse(from), url::Url::parse(to)) else {
             return Err(NetError::BadResponse {
                 url: redact_url(from),

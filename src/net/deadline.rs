@@ -11,7 +11,7 @@ static BUDGET_SECS: std::sync::atomic::AtomicU64 =
     std::sync::atomic::AtomicU64::new(DEFAULT_BUDGET.as_secs());
 
 /// Sets the run's per-request budget (`source.request_timeout`, 1–3600 s).
-pub fn set_budget(seconds: Option<u64>) -> Result<(), NetError> {
+pub(crate) fn set_budget(seconds: Option<u64>) -> Result<(), NetError> {
     let secs = seconds.unwrap_or(DEFAULT_BUDGET.as_secs());
     if !(1..=3600).contains(&secs) {
         return Err(NetError::Settings(format!(
@@ -23,7 +23,7 @@ pub fn set_budget(seconds: Option<u64>) -> Result<(), NetError> {
 }
 
 /// The run's per-request budget.
-pub fn budget() -> Duration {
+pub(super) fn budget() -> Duration {
     Duration::from_secs(BUDGET_SECS.load(std::sync::atomic::Ordering::Relaxed))
 }
 
@@ -35,11 +35,11 @@ tokio::task_local! {
 /// Runs `fut` with its requests' answers allowed to take longer than the budget (blobs,
 /// release files): a stall of `request_timeout` still ends them. Every other request — and
 /// uploads, whose bodies are files — must be answered within the budget, headers included.
-pub async fn streaming<F: std::future::Future>(fut: F) -> F::Output {
+pub(crate) async fn streaming<F: std::future::Future>(fut: F) -> F::Output {
     STREAMING.scope(true, fut).await
 }
 
 /// Whether the running request is inside [`streaming`].
-pub fn is_streaming() -> bool {
+pub(super) fn is_streaming() -> bool {
     STREAMING.try_with(|s| *s).unwrap_or(false)
 }

@@ -91,7 +91,7 @@ pub enum NetError {
 }
 
 /// An error that may be a body breaking off mid-way: its URL and what the connection said.
-pub trait BrokeOff {
+pub(crate) trait BrokeOff {
     /// `Some((url, detail))` when the failure was a truncated read.
     fn broke_off(&self) -> Option<(&str, &str)>;
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// How long a metadata endpoint (absent off-cloud) may take to accept and to answer.
 #[derive(Clone, Copy, Debug)]
-pub struct MetadataTimeouts {
+pub(crate) struct MetadataTimeouts {
     /// To connect.
     pub connect: Duration,
     /// For the whole request, body included.
@@ -20,7 +20,7 @@ pub struct MetadataTimeouts {
 
 /// An answer of a metadata endpoint.
 #[derive(Debug)]
-pub struct MetadataAnswer {
+pub(crate) struct MetadataAnswer {
     /// HTTP status.
     pub status: u16,
     /// The body (at most 1 MiB).
@@ -30,7 +30,7 @@ pub struct MetadataAnswer {
 /// One request to a link-local metadata service (cloud credentials): never proxied, no
 /// redirects, no retries — a worker off-cloud must learn that quickly. `Err` is a transport
 /// failure (nothing answered); any status is an answer.
-pub async fn metadata_request(
+pub(crate) async fn metadata_request(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],

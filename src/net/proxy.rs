@@ -4,7 +4,7 @@
 
 /// The proxy settings of this process.
 #[derive(Clone, Debug, Default)]
-pub struct ProxyEnv {
+pub(crate) struct ProxyEnv {
     http: Option<String>,
     https: Option<String>,
     no_proxy: Vec<String>,
@@ -20,7 +20,7 @@ fn var(names: &[&str]) -> Option<String> {
 
 impl ProxyEnv {
     /// Read once from the environment.
-    pub fn from_env() -> ProxyEnv {
+    pub(crate) fn from_env() -> ProxyEnv {
         let all = var(&["ALL_PROXY", "all_proxy"]);
         ProxyEnv {
             // Lowercase `http_proxy` first, as curl does (the uppercase one is CGI-spoofable).
@@ -38,7 +38,7 @@ impl ProxyEnv {
     }
 
     /// The proxy URL for `url`, or `None` to connect directly.
-    pub fn for_url(&self, url: &str) -> Option<&str> {
+    pub(crate) fn for_url(&self, url: &str) -> Option<&str> {
         let parsed = url::Url::parse(url).ok()?;
         let proxy = match parsed.scheme() {
             "https" => self.https.as_deref()?,
@@ -73,7 +73,7 @@ impl ProxyEnv {
 
     /// Fails when a proxy variable is set but is not a URL (without quoting it: it may hold a
     /// password).
-    pub fn validate(&self) -> Result<(), super::error::NetError> {
+    pub(crate) fn validate(&self) -> Result<(), super::error::NetError> {
         for p in [&self.http, &self.https].into_iter().flatten() {
             if url::Url::parse(p).is_err() {
                 return Err(super::error::NetError::Proxy(
@@ -86,7 +86,7 @@ impl ProxyEnv {
 
     /// The rules above as reqwest's proxy (credentials in the proxy URL become
     /// `Proxy-Authorization`, on plain requests and on `CONNECT`); `None` without proxies.
-    pub fn reqwest_proxy(&self) -> Option<reqwest::Proxy> {
+    pub(crate) fn reqwest_proxy(&self) -> Option<reqwest::Proxy> {
         if self.http.is_none() && self.https.is_none() {
             return None;
         }

@@ -1,7 +1,7 @@
 //! URLs fit for logs, and the origin rules that decide where credentials may go.
 
 /// `host[:port]` of a URL, for messages and same-host checks.
-pub fn host_of(url: &str) -> String {
+pub(crate) fn host_of(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(u) => {
             let host = u.host_str().unwrap_or_default();
@@ -16,7 +16,7 @@ pub fn host_of(url: &str) -> String {
 
 /// Whether two URLs share scheme, host and port (the port a scheme implies counts): the only
 /// places a credential meant for one may go.
-pub fn same_origin(a: &str, b: &str) -> bool {
+pub(crate) fn same_origin(a: &str, b: &str) -> bool {
     match (url::Url::parse(a), url::Url::parse(b)) {
         (Ok(a), Ok(b)) => {
             a.scheme() == b.scheme()
@@ -30,7 +30,7 @@ pub fn same_origin(a: &str, b: &str) -> bool {
 
 /// `scheme://host:port` of a URL (the port always written, the one its scheme implies
 /// included), for messages about where a request may go; never any user info.
-pub fn origin_of(url: &str) -> String {
+pub(crate) fn origin_of(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(u) => {
             let host = match u.host() {
@@ -48,7 +48,7 @@ pub fn origin_of(url: &str) -> String {
 }
 
 /// Whether a URL names this machine (`localhost`, `127.0.0.0/8`, `::1`).
-pub fn is_loopback(u: &url::Url) -> bool {
+pub(crate) fn is_loopback(u: &url::Url) -> bool {
     match u.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -58,7 +58,7 @@ pub fn is_loopback(u: &url::Url) -> bool {
 }
 
 /// A URL fit for logs: no user info, and only well-known harmless query parameters kept.
-pub fn redact_url(raw: &str) -> String {
+pub(crate) fn redact_url(raw: &str) -> String {
     let Ok(mut u) = url::Url::parse(raw) else {
         return "<unparseable url>".to_string();
     };

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 /// A request body; re-sendable (a 401 retry or a redirect sends it again).
 #[derive(Clone, Copy, Debug)]
-pub enum Body<'a> {
+pub(crate) enum Body<'a> {
     /// No body (`Content-Length: 0` on methods that carry one).
     Empty,
     /// Bytes in memory (manifests).
@@ -28,14 +28,14 @@ pub enum Body<'a> {
 /// chunk is released only when the whole digest matches; otherwise the body breaks off before
 /// its end (the server never sees a complete upload) and the digest found is kept here.
 #[derive(Debug)]
-pub struct Hashed {
+pub(crate) struct Hashed {
     expected: crate::digest::Digest,
     found: std::sync::Arc<Mutex<Option<crate::digest::Digest>>>,
 }
 
 impl Hashed {
     /// A check against `expected`.
-    pub fn new(expected: &crate::digest::Digest) -> Hashed {
+    pub(crate) fn new(expected: &crate::digest::Digest) -> Hashed {
         Hashed {
             expected: expected.clone(),
             found: std::sync::Arc::default(),
@@ -43,7 +43,7 @@ impl Hashed {
     }
 
     /// The digest a send found, when it was not the expected one.
-    pub fn mismatch(&self) -> Option<crate::digest::Digest> {
+    pub(crate) fn mismatch(&self) -> Option<crate::digest::Digest> {
         self.found.lock().ok()?.clone()
     }
 

@@ -8,7 +8,7 @@ use super::runtime::block_on;
 use std::io::Read;
 
 /// A response with its URL, ready to be read.
-pub struct Response {
+pub(crate) struct Response {
     /// HTTP status.
     pub status: u16,
     /// Final URL (after redirects), without credentials.
@@ -18,30 +18,20 @@ pub struct Response {
 
 impl Response {
     /// A header's value (`None` when absent or not visible ASCII).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.inner.headers().get(name)?.to_str().ok()
-    }
-
-    /// All values of a header.
-    pub fn headers_all(&self, name: &str) -> Vec<&str> {
-        self.inner
-            .headers()
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect()
     }
 
     /// The body as a blocking stream, for code on a blocking thread (layer extraction): each
     /// read waits for the next chunk on the runtime. A body that breaks off or ends early is an
     /// error.
-    pub fn into_reader(self) -> Box<dyn Read + Send + Sync + 'static> {
+    pub(crate) fn into_reader(self) -> Box<dyn Read + Send + Sync + 'static> {
         reader::body_reader(self.url, self.inner)
     }
 
     /// Reads the body, failing when it is larger than `limit` bytes, breaks off, or has not
     /// arrived within the run's budget (a server dribbling a document byte by byte is cut off).
-    pub async fn read_limited(self, limit: u64) -> Result<Vec<u8>, NetError> {
+    pub(crate) async fn read_limited(self, limit: u64) -> Result<Vec<u8>, NetError> {
         let url = self.url;
         let mut inner = self.inner;
         if inner.content_length().is_some_and(|n| n > limit) {
@@ -63,17 +53,8 @@ impl Response {
     }
 
     /// [`Response::read_limited`] for synchronous callers.
-    pub fn read_limited_blocking(self, limit: u64) -> Result<Vec<u8>, NetError> {
+    pub(crate) fn read_limited_blocking(self, limit: u64) -> Result<Vec<u8>, NetError> {
         block_on(self.read_limited(limit))
-    }
-
-    /// The next piece of the body; `None` at its end. A body that breaks off or ends early is
-    /// an error (a stall of `request_timeout` is a timeout).
-    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, NetError> {
-        self.inner
-            .chunk()
-            .await
-            .map_err(|e| body_error("GET", &self.url, &e))
     }
 }
 

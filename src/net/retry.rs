@@ -11,14 +11,14 @@ use crate::log;
 use std::time::{Duration, Instant};
 
 /// Retries after the first try.
-pub const RETRIES: u32 = 4;
+pub(super) const RETRIES: u32 = 4;
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX_DELAY: Duration = Duration::from_secs(20);
 static RATE_LIMITED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Rate-limit answers (429, or a 403 saying when to come back) seen so far in this run:
 /// concurrent work lowers its concurrency as this grows.
-pub fn rate_limited() -> u64 {
+pub(crate) fn rate_limited() -> u64 {
     RATE_LIMITED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
@@ -40,7 +40,7 @@ fn reason_of(status: u16) -> &'static str {
 }
 
 /// Runs `once` until it succeeds, fails permanently, or the retries or the budget run out.
-pub async fn with_retries<F, Fut>(
+pub(super) async fn with_retries<F, Fut>(
     method: &str,
     url: &str,
     mut once: F,
@@ -141,7 +141,7 @@ fn rate_hint(r: &Response) -> Option<Duration> {
 
 /// An HTTP date (IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, or the obsolete RFC 850 and
 /// asctime forms) as Unix seconds.
-pub fn parse_http_date(v: &str) -> Option<i64> {
+pub(super) fn parse_http_date(v: &str) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc2822(v) {
         return Some(t.timestamp());
     }
@@ -153,7 +153,7 @@ pub fn parse_http_date(v: &str) -> Option<i64> {
 
 /// Runs `attempt` again, up to twice, when a body broke off mid-way (a truncated response);
 /// status answers were already retried by [`with_retries`].
-pub async fn retry_truncated<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+pub(crate) async fn retry_truncated<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
 where
     E: BrokeOff,
     F: FnMut() -> Fut,
@@ -171,7 +171,7 @@ where
 }
 
 /// [`retry_truncated`] for synchronous callers.
-pub fn retry_truncated_blocking<T, E: BrokeOff>(
+pub(crate) fn retry_truncated_blocking<T, E: BrokeOff>(
     mut attempt: impl FnMut() -> Result<T, E>,
 ) -> Result<T, E> {
     for i in 1..=TRUNCATED_RETRIES {

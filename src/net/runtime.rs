@@ -14,7 +14,7 @@ thread_local! {
 /// Makes `runtime` (a current-thread runtime) the one every blocking call below drives its
 /// requests on. The calling thread becomes its driver: the command runs there, and threads
 /// doing blocking work (extraction, hashing) wait for their requests while it drives.
-pub fn install_runtime(runtime: tokio::runtime::Runtime) {
+pub(crate) fn install_runtime(runtime: tokio::runtime::Runtime) {
     // ring is the one crypto provider (every client is also handed a prepared config).
     let _ = rustls::crypto::ring::default_provider().install_default();
     if RUNTIME.set(runtime).is_ok() {
@@ -30,7 +30,7 @@ pub(super) fn handle() -> Option<&'static tokio::runtime::Handle> {
 /// runtime; on another thread (one running [`blocking`] work) it waits while the driver, inside
 /// its own `block_on`, drives the I/O. Without an installed runtime (unit tests) a runtime is
 /// made for the call.
-pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     if let Some(runtime) = RUNTIME.get() {
         if DRIVER.with(std::cell::Cell::get) {
             return runtime.block_on(fut);
@@ -50,7 +50,7 @@ pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
 /// Runs blocking work (file I/O, extraction, a synchronous reader over a body) on a thread of
 /// the runtime's blocking pool while this task waits: the driver keeps driving the requests
 /// that work may read from (`Response::into_reader` waits for them there).
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     match tokio::task::spawn_blocking(f).await {
         Ok(v) => v,
         Err(e) => match e.try_into_panic() {
@@ -63,7 +63,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 
 /// Runs `f` over `items`, at most `limit` at a time, concurrently on the runtime; results in
 /// input order; the first failure (in input order) is returned and nothing new starts after it.
-pub async fn concurrently<'a, T, R, E, F, Fut>(
+pub(crate) async fn concurrently<'a, T, R, E, F, Fut>(
     items: &'a [T],
     limit: usize,
     f: F,

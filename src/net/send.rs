@@ -31,7 +31,7 @@ impl Http {
     /// connection reset or a timeout is retried with exponential backoff and jitter (a
     /// `Retry-After` up to the budget is honoured), at most `retry::RETRIES` times and within
     /// the run's budget; every retry is logged. Other answers (401, 403, 404, …) return at once.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         method: &str,
         url: &str,
@@ -47,7 +47,7 @@ impl Http {
 
     /// [`Http::send`] for synchronous callers (the credential providers and the package
     /// indexes, which make their few requests one after another).
-    pub fn send_blocking(
+    pub(crate) fn send_blocking(
         &self,
         method: &str,
         url: &str,

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 /// TLS choices from `source`: `insecure` and `ca_certs`.
 #[derive(Clone, Debug, Default)]
-pub struct TlsSettings {
+pub(crate) struct TlsSettings {
     /// Skip certificate verification.
     pub insecure: bool,
     /// Extra PEM roots added to the system ones.
@@ -48,7 +48,7 @@ pub enum TlsError {
 }
 
 /// Client certificate chain and key from PEM text.
-pub fn client_identity(
+pub(crate) fn client_identity(
     cert_pem: &str,
     key_pem: &str,
 ) -> Result<
@@ -73,7 +73,7 @@ pub fn client_identity(
 }
 
 /// The certificates of one `ca_certs` entry.
-pub fn parse_pem(index: usize, pem: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub(crate) fn parse_pem(index: usize, pem: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let what = || format!("ca_certs entry {index}");
     let certs: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<_, _>>()
@@ -88,7 +88,7 @@ pub fn parse_pem(index: usize, pem: &str) -> Result<Vec<CertificateDer<'static>>
 }
 
 /// The rustls configuration for `settings` (HTTP/1.1 by ALPN).
-pub fn tls_config(settings: &TlsSettings) -> Result<rustls::ClientConfig, TlsError> {
+pub(crate) fn tls_config(settings: &TlsSettings) -> Result<rustls::ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

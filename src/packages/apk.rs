@@ -48,7 +48,7 @@ impl Source for ApkSource {
 }
 
 /// A package of one apk repository and architecture.
-pub struct Apk {
+pub(crate) struct Apk {
     name: String,
     repository: String,
     architecture: String,
@@ -56,7 +56,7 @@ pub struct Apk {
 }
 
 /// The worker's Alpine architecture name.
-pub fn default_architecture() -> &'static str {
+pub(crate) fn default_architecture() -> &'static str {
     match std::env::consts::ARCH {
         "arm" => "armv7",
         other => other,

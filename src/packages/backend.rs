@@ -4,7 +4,7 @@ use super::{Fetcher, PackageError, Release, ReleaseFile};
 use crate::versions::VersionScheme;
 
 /// A version source: one ecosystem's index.
-pub trait Backend {
+pub(crate) trait Backend {
     /// Every release the index lists.
     fn releases(&self) -> Result<Vec<Release>, PackageError>;
     /// Its version scheme: ordering, constraint syntax, pre-release rule.

@@ -5,7 +5,7 @@ use super::Release;
 use sha2::Digest as _;
 
 #[derive(serde::Serialize, serde::Deserialize)]
-pub struct Entry {
+pub(super) struct Entry {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     /// Not used after this time (Unix seconds): apt's `Valid-Until`.
@@ -20,16 +20,21 @@ fn path(url: &str) -> Option<std::path::PathBuf> {
     Some(dir.join(hex::encode(sha2::Sha256::digest(url.as_bytes()))))
 }
 
-pub fn load(url: &str) -> Option<Entry> {
+pub(super) fn load(url: &str) -> Option<Entry> {
     serde_json::from_slice(&std::fs::read(path(url)?).ok()?).ok()
 }
 
-pub fn store(url: &str, etag: Option<String>, last_modified: Option<String>, releases: &[Release]) {
+pub(super) fn store(
+    url: &str,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    releases: &[Release],
+) {
     store_until(url, etag, last_modified, None, releases);
 }
 
 /// Like [`store`], the list not to be used after `not_after` (Unix seconds).
-pub fn store_until(
+pub(super) fn store_until(
     url: &str,
     etag: Option<String>,
     last_modified: Option<String>,

@@ -5,7 +5,7 @@ use crate::protocol::PackageVersion;
 
 /// `check`: the newest version on a first check; the cursor and everything newer while the
 /// cursor is still listed; the newest when it is gone.
-pub fn check(
+pub(crate) fn check(
     source: &PackageSource,
     cursor: Option<PackageVersion>,
 ) -> Result<Vec<PackageVersion>, PackageError> {

@@ -39,14 +39,14 @@ impl Source for CrateSource {
 }
 
 /// A crate.
-pub struct Crates {
+pub(crate) struct Crates {
     name: String,
     index: String,
     fetcher: Fetcher,
 }
 
 /// The sparse-index path of a crate name (`1/a`, `2/ab`, `3/a/abc`, `se/rd/serde`).
-pub fn index_path(name: &str) -> String {
+pub(crate) fn index_path(name: &str) -> String {
     let n = name.to_ascii_lowercase();
     match n.len() {
         1 => format!("1/{n}"),
@@ -176,7 +176,7 @@ impl Crates {
 /// Where a `.crate` is downloaded, as Cargo expands the index's `dl`: its `{crate}`,
 /// `{version}`, `{prefix}`, `{lowerprefix}` and `{sha256-checksum}` markers replaced, or
 /// `/{crate}/{version}/download` appended when it has none.
-pub fn download_url(dl: &str, name: &str, version: &str, cksum: &str) -> String {
+pub(crate) fn download_url(dl: &str, name: &str, version: &str, cksum: &str) -> String {
     const MARKERS: [&str; 5] = [
         "{crate}",
         "{version}",

@@ -12,15 +12,15 @@ use base64::Engine as _;
 pub(crate) const MAX_INDEX_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Turns an index page (`Content-Type`, body) into releases.
-pub type ParsePage<'a> = dyn Fn(&str, &[u8]) -> Result<Vec<Release>, PackageError> + 'a;
+pub(crate) type ParsePage<'a> = dyn Fn(&str, &[u8]) -> Result<Vec<Release>, PackageError> + 'a;
 
 /// Like [`ParsePage`], also saying until when (Unix seconds) the list may be used (apt's
 /// `Valid-Until`).
-pub type ParseExpiring<'a> =
+pub(crate) type ParseExpiring<'a> =
     dyn Fn(&str, &[u8]) -> Result<(Vec<Release>, Option<i64>), PackageError> + 'a;
 
 /// HTTP GETs for index documents, with optional basic credentials.
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     pub(crate) http: Http,
     authorization: Option<String>,
     /// The URL credentials belong to (the configured index / registry / API): they go only
@@ -59,13 +59,13 @@ impl Fetcher {
     }
 
     /// The same fetcher reading index documents of up to `limit` bytes.
-    pub fn with_index_limit(mut self, limit: u64) -> Fetcher {
+    pub(crate) fn with_index_limit(mut self, limit: u64) -> Fetcher {
         self.index_limit = limit;
         self
     }
 
     /// Like [`Fetcher::releases`], a 404 being the package's absence from `ecosystem`.
-    pub fn listed(
+    pub(crate) fn listed(
         &self,
         ecosystem: &'static str,
         package: &str,
@@ -83,7 +83,7 @@ impl Fetcher {
 
     /// The body of `url` (at most `limit` bytes), `None` on 404; a body that breaks off is asked
     /// for again. For documents whose bytes are verified by the caller (apt's `Packages`).
-    pub fn bytes(&self, url: &str, limit: u64) -> Result<Option<Vec<u8>>, PackageError> {
+    pub(crate) fn bytes(&self, url: &str, limit: u64) -> Result<Option<Vec<u8>>, PackageError> {
         crate::net::retry_truncated_blocking(|| {
             let resp = self
                 .http
@@ -173,7 +173,7 @@ impl Fetcher {
     /// The releases at `url`: on a 304 to `If-None-Match` / `If-Modified-Since` the list kept
     /// from the last run (the page is not parsed again); `None` on 404 or 410. A page whose body breaks
     /// off is asked for again (twice at most).
-    pub fn releases(
+    pub(crate) fn releases(
         &self,
         url: &str,
         accept: &str,
@@ -185,7 +185,7 @@ impl Fetcher {
 
     /// Like [`Fetcher::releases`], the parsed list kept under `key` rather than the URL: for a
     /// document whose releases also depend on the source (apt's `InRelease`, apk's index).
-    pub fn releases_as(
+    pub(crate) fn releases_as(
         &self,
         url: &str,
         key: &str,
@@ -200,7 +200,7 @@ impl Fetcher {
 
     /// Like [`Fetcher::releases_as`], the kept list used only until the time `parse` gave with
     /// it: past that, the document is asked for unconditionally and parsed again.
-    pub fn releases_until(
+    pub(crate) fn releases_until(
         &self,
         url: &str,
         key: &str,

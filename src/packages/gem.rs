@@ -46,7 +46,7 @@ impl Source for GemSource {
 }
 
 /// A gem.
-pub struct Gem {
+pub(crate) struct Gem {
     name: String,
     index: String,
     fetcher: Fetcher,

@@ -105,7 +105,7 @@ fn metadata_body(body: &str) -> String {
 /// files `download` matches, each verified. Everything goes to a private staging directory in
 /// DEST, moved in once all succeeded: a failed get (a file whose hash does not match, say)
 /// leaves DEST as it found it.
-pub fn get(
+pub(crate) fn get(
     source: &PackageSource,
     version: PackageVersion,
     download: Option<&str>,

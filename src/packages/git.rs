@@ -41,7 +41,7 @@ impl Source for GitSource {
 }
 
 /// A git remote.
-pub struct Git {
+pub(crate) struct Git {
     url: String,
     tag_regex: Option<Regex>,
     fetcher: Fetcher,

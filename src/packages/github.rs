@@ -62,7 +62,7 @@ impl Source for GitHubSource {
 }
 
 /// A GitHub repository.
-pub struct GitHub {
+pub(crate) struct GitHub {
     repo: String,
     api: String,
     releases: bool,

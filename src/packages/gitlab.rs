@@ -56,7 +56,7 @@ impl Source for GitLabSource {
 }
 
 /// A GitLab project.
-pub struct GitLab {
+pub(crate) struct GitLab {
     project: String,
     api: String,
     releases: bool,

@@ -50,7 +50,7 @@ impl Source for GoSource {
 }
 
 /// A module on a Go module proxy.
-pub struct GoModule {
+pub(crate) struct GoModule {
     module: String,
     escaped: String,
     path_major: String,
@@ -345,7 +345,7 @@ pub fn split_path_version(path: &str) -> Option<(&str, &str)> {
 
 /// `module.CheckPathMajor`: `v` fits a path whose suffix is `path_major` (no suffix: v0, v1 or
 /// `+incompatible`; `/v2`: v2; gopkg.in `.v1`: v1).
-pub fn matches_path_major(v: &str, path_major: &str) -> bool {
+pub(crate) fn matches_path_major(v: &str, path_major: &str) -> bool {
     let path_major = path_major.strip_suffix("-unstable").unwrap_or(path_major);
     let m = version::major(v).unwrap_or("");
     if path_major.is_empty() {

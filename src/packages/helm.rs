@@ -10,13 +10,13 @@ use crate::versions::VersionScheme;
 use std::collections::HashMap;
 
 /// Largest `index.yaml` read: Bitnami's, the largest public one, has been tens of MB.
-pub const MAX_HELM_INDEX_BYTES: u64 = 128 * 1024 * 1024;
+pub(crate) const MAX_HELM_INDEX_BYTES: u64 = 128 * 1024 * 1024;
 
 /// Largest Helm chart config blob read (a `Chart.yaml` as JSON).
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// The config media type of a Helm chart pushed to an OCI registry.
-pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
+pub(crate) const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
 
 /// The layer media types of a pushed chart: the `.tgz`, and its provenance file.
 const HELM_LAYERS: [(&str, &str); 2] = [
@@ -60,7 +60,7 @@ impl Source for HelmSource {
 }
 
 /// A chart of one chart repository.
-pub struct Helm {
+pub(crate) struct Helm {
     chart: String,
     kind: Kind,
     fetcher: Fetcher,

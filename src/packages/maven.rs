@@ -9,7 +9,7 @@ use crate::versions::VersionScheme;
 use quick_xml::events::Event;
 
 /// Maven Central.
-pub const CENTRAL: &str = "https://repo.maven.apache.org/maven2";
+pub(crate) const CENTRAL: &str = "https://repo.maven.apache.org/maven2";
 /// Largest POM or version-level `maven-metadata.xml` read.
 const MAX_POM_BYTES: u64 = 1024 * 1024;
 /// Largest checksum sidecar read (a hash, perhaps followed by a file name).
@@ -64,7 +64,7 @@ impl Source for MavenSource {
 }
 
 /// An artifact (`GROUP:ARTIFACT`) of a Maven repository.
-pub struct Maven {
+pub(crate) struct Maven {
     coordinates: String,
     artifact: String,
     /// `<repository>/<group path>/<artifact>`.

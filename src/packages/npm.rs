@@ -40,7 +40,7 @@ impl Source for NpmSource {
 }
 
 /// An npm package.
-pub struct Npm {
+pub(crate) struct Npm {
     name: String,
     registry: String,
     fetcher: Fetcher,

@@ -43,14 +43,14 @@ impl Source for PyPiSource {
 }
 
 /// A PyPI project.
-pub struct PyPi {
+pub(crate) struct PyPi {
     name: String,
     index: String,
     fetcher: Fetcher,
 }
 
 /// PEP 503 normalisation: lowercase, runs of `-_.` become `-`.
-pub fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     let mut out = String::new();
     let mut sep = false;
     for c in name.chars() {
@@ -68,7 +68,7 @@ pub fn normalize(name: &str) -> String {
 }
 
 /// The version in a distribution file name (`pkg-1.0.tar.gz`, `pkg-1.0-py3-none-any.whl`).
-pub fn version_from_filename(project: &str, filename: &str) -> Option<String> {
+pub(crate) fn version_from_filename(project: &str, filename: &str) -> Option<String> {
     let stem = if let Some(w) = filename.strip_suffix(".whl") {
         let mut parts = w.split('-');
         let name = parts.next()?;

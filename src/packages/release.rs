@@ -57,7 +57,7 @@ pub struct ReleaseFile {
 }
 
 /// An RFC 3339 date as UTC to the second (`2024-01-02T03:04:05Z`); `None` when it is not one.
-pub fn utc_seconds(text: &str) -> Option<String> {
+pub(crate) fn utc_seconds(text: &str) -> Option<String> {
     chrono::DateTime::parse_from_rfc3339(text.trim())
         .ok()
         .map(|d| {

@@ -5,7 +5,7 @@ use super::{CommonFields, SOURCES};
 use serde_json::{json, Map, Value};
 
 /// `schema/package-source.json`: exactly one branch of `oneOf` matches a valid source.
-pub fn source_schema() -> Value {
+pub(crate) fn source_schema() -> Value {
     let common = serde_json::to_value(schemars::schema_for!(CommonFields)).unwrap_or_default();
     let mut defs = Map::new();
     let branches: Vec<Value> = SOURCES

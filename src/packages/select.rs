@@ -21,7 +21,7 @@ pub(crate) fn compile(
 
 /// The releases that count, oldest first: not yanked, allowed by the regexes, `ignore`,
 /// `pre_releases` and `constraint`, read and ordered by the backend's version scheme.
-pub fn candidates(
+pub(crate) fn candidates(
     source: &PackageSource,
     backend: &dyn Backend,
 ) -> Result<Vec<Release>, PackageError> {

@@ -21,6 +21,6 @@ pub fn tag_version(tag: &str, re: Option<&Regex>) -> Option<Release> {
 }
 
 /// Compiles `source.tag_regex`.
-pub fn tag_regex(pattern: &Option<String>) -> Result<Option<Regex>, PackageError> {
+pub(crate) fn tag_regex(pattern: &Option<String>) -> Result<Option<Regex>, PackageError> {
     super::select::compile("source.tag_regex", pattern)
 }

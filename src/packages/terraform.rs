@@ -172,7 +172,7 @@ fn module_system(part: &str) -> Result<(), String> {
 }
 
 /// A provider or module of a Terraform registry.
-pub struct Terraform {
+pub(crate) struct Terraform {
     name: String,
     address: Address,
     registry: url::Url,

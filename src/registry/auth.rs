@@ -101,7 +101,7 @@ fn parse_params(s: &str) -> BTreeMap<String, String> {
 
 /// A token server's answer: `token` or `access_token`.
 #[derive(serde::Deserialize)]
-pub struct TokenResponse {
+pub(crate) struct TokenResponse {
     #[serde(default)]
     token: Option<String>,
     #[serde(default)]
@@ -110,7 +110,7 @@ pub struct TokenResponse {
 
 impl TokenResponse {
     /// The token to send as `Bearer`, if the server gave one.
-    pub fn into_token(self) -> Option<String> {
+    pub(crate) fn into_token(self) -> Option<String> {
         self.token
             .filter(|t| !t.is_empty())
             .or(self.access_token.filter(|t| !t.is_empty()))

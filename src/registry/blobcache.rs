@@ -38,7 +38,7 @@ fn read_all() -> BTreeMap<String, Registry> {
 }
 
 /// For each digest, the other repositories of `repo`'s registry remembered to hold it.
-pub fn holders(repo: &Repository, digests: &[&Digest]) -> Vec<Vec<Repository>> {
+pub(crate) fn holders(repo: &Repository, digests: &[&Digest]) -> Vec<Vec<Repository>> {
     let mut all = read_all();
     let known = all.remove(repo.registry()).unwrap_or_default();
     digests
@@ -59,7 +59,7 @@ pub fn holders(repo: &Repository, digests: &[&Digest]) -> Vec<Vec<Repository>> {
 }
 
 /// Remembers that `repo` holds `digests` (one locked read-modify-write, replaced atomically).
-pub fn remember(repo: &Repository, digests: &[&Digest]) {
+pub(crate) fn remember(repo: &Repository, digests: &[&Digest]) {
     if digests.is_empty() {
         return;
     }

@@ -10,7 +10,7 @@ use crate::net;
 impl Client {
     /// Streams a blob; the reader fails at end of stream unless the bytes match `digest` (and
     /// `size`, when known), and fails at once past `size`.
-    pub async fn blob_reader(
+    pub(crate) async fn blob_reader(
         &self,
         repo: &Repository,
         digest: &Digest,
@@ -37,7 +37,7 @@ impl Client {
     }
 
     /// Reads a small blob (an image config) whole, verified against `digest`.
-    pub async fn get_blob_small(
+    pub(crate) async fn get_blob_small(
         &self,
         repo: &Repository,
         digest: &Digest,

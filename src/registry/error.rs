@@ -85,7 +85,7 @@ pub enum RegistryError {
 /// Where a client's credentials came from, as an authentication error names it: fields, a file
 /// and its entry, a helper's name or a cloud login — never a user name or secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CredentialSource {
+pub(crate) enum CredentialSource {
     /// The `username`/`password` fields of a request object (`source`, `source.base`,
     /// `source.registry_mirror`).
     Fields(&'static str),
@@ -113,7 +113,7 @@ pub enum CredentialSource {
 
 impl CredentialSource {
     /// What an authentication error says was tried: these credentials, or none.
-    pub fn tried(source: Option<&CredentialSource>) -> String {
+    pub(crate) fn tried(source: Option<&CredentialSource>) -> String {
         match source {
             None => "no credentials were sent: anonymous".to_string(),
             Some(s) => format!("credentials from {s}"),

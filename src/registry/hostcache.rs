@@ -44,7 +44,7 @@ fn read_all() -> BTreeMap<String, Entry> {
 }
 
 /// The remembered base URL and challenge for `host`, if fresh.
-pub fn load(host: &str) -> Option<(String, Challenge)> {
+pub(crate) fn load(host: &str) -> Option<(String, Challenge)> {
     let entry = read_all().remove(host)?;
     if now().saturating_sub(entry.saved) > TTL_SECS {
         return None;
@@ -105,7 +105,7 @@ fn write_all(mut entries: BTreeMap<String, Entry>) {
 }
 
 /// Remembers what the ping of `host` found.
-pub fn store(host: &str, base: &str, challenge: &Challenge) {
+pub(crate) fn store(host: &str, base: &str, challenge: &Challenge) {
     let challenge = match challenge {
         Challenge::None => Stored::None,
         Challenge::Basic => Stored::Basic,
@@ -126,7 +126,7 @@ pub fn store(host: &str, base: &str, challenge: &Challenge) {
 }
 
 /// Forgets `host` after a request built on its entry failed.
-pub fn forget(host: &str) {
+pub(crate) fn forget(host: &str) {
     update(|entries| entries.remove(host).is_some());
 }
 

@@ -8,14 +8,14 @@ use crate::log;
 use crate::net::{self, Response};
 
 /// The four manifest media types, all sent in `Accept` (ACR and Docker Hub need them).
-pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+pub(crate) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// Largest manifest accepted (the distribution spec's limit is 4 MiB).
-pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A manifest read from the registry, verified against its digest.
 #[derive(Clone, Debug)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// `Content-Type` (or the document's own `mediaType`).
     pub media_type: String,
     /// The exact bytes served.
@@ -44,7 +44,7 @@ impl Client {
 
     /// The digest `reference` (tag or digest) points at, or `None` when it does not exist.
     /// HEAD first; GET-and-hash when HEAD fails or carries no `Docker-Content-Digest`.
-    pub async fn manifest_digest(
+    pub(crate) async fn manifest_digest(
         &self,
         repo: &Repository,
         reference: &str,
@@ -75,7 +75,7 @@ impl Client {
     }
 
     /// Reads a manifest by tag or digest, verified; `None` when it does not exist.
-    pub async fn get_manifest(
+    pub(crate) async fn get_manifest(
         &self,
         repo: &Repository,
         reference: &str,

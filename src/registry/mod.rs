@@ -1,26 +1,25 @@
 //! The OCI distribution protocol and nothing else: one client per registry and credentials,
 //! split by job (discovery, tokens, requests, manifests, tags, blobs, push).
 
-pub mod auth;
-pub mod blobcache;
+pub(crate) mod auth;
+pub(crate) mod blobcache;
 mod blobs;
 mod discovery;
-pub mod error;
-pub mod hostcache;
+pub(crate) mod error;
+pub(crate) mod hostcache;
 mod manifests;
-pub mod push;
-pub mod reference;
-pub mod referrers;
+pub(crate) mod push;
+pub(crate) mod reference;
+pub(crate) mod referrers;
 mod request;
 mod tags;
 mod tokens;
 
-pub use error::{CredentialSource, RegistryError};
-pub use manifests::{Manifest, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES};
+pub(crate) use error::{CredentialSource, RegistryError};
+pub(crate) use manifests::{Manifest, MAX_MANIFEST_BYTES};
 pub use reference::{Reference, Repository};
-pub use tags::{MAX_TAGS, TAGS_PAGE};
 
-pub use crate::net::Body;
+pub(crate) use crate::net::Body;
 use crate::net::{BrokeOff, Http, TlsSettings};
 use crate::protocol::Secret;
 use auth::Challenge;
@@ -29,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 /// A user name and password (or token) for one registry.
 #[derive(Clone, Debug)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     /// User name.
     pub username: String,
     /// Password or token; never logged.
@@ -43,7 +42,7 @@ pub struct Credentials {
 
 /// How to reach one registry.
 #[derive(Clone, Debug, Default)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     /// `insecure` / `ca_certs`.
     pub tls: TlsSettings,
     /// Used only when both user and password are set.
@@ -60,7 +59,7 @@ struct HostState {
 /// One client per registry and credentials; it caches the scheme, the challenge and tokens.
 /// Clones share all of it (a blob stream keeps one to resume itself).
 #[derive(Clone)]
-pub struct Client(Arc<ClientState>);
+pub(crate) struct Client(Arc<ClientState>);
 
 impl std::ops::Deref for Client {
     type Target = ClientState;
@@ -70,7 +69,7 @@ impl std::ops::Deref for Client {
 }
 
 /// What a [`Client`] holds.
-pub struct ClientState {
+pub(crate) struct ClientState {
     http: Http,
     insecure: bool,
     credentials: Option<Credentials>,
@@ -82,7 +81,7 @@ pub struct ClientState {
 
 impl Client {
     /// A client; `ca_certs` are checked now, nothing is sent yet.
-    pub fn new(options: ClientOptions) -> Result<Client, RegistryError> {
+    pub(crate) fn new(options: ClientOptions) -> Result<Client, RegistryError> {
         let insecure = options.tls.insecure;
         let http = Http::new(options.tls);
         http.validate()?;

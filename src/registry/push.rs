@@ -7,11 +7,11 @@ use crate::digest::Digest;
 use crate::log;
 
 /// Chunk size of the PATCH fallback (GHCR caps a request at 4 MiB).
-pub const UPLOAD_CHUNK: u64 = 4 * 1024 * 1024;
+pub(crate) const UPLOAD_CHUNK: u64 = 4 * 1024 * 1024;
 
 /// What happened to a blob.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BlobOutcome {
+pub(crate) enum BlobOutcome {
     /// The repository had it already.
     Present,
     /// Mounted from another repository of the same registry (no bytes moved).
@@ -21,7 +21,7 @@ pub enum BlobOutcome {
 }
 
 /// A blob to push from a file.
-pub struct PushBlob<'a> {
+pub(crate) struct PushBlob<'a> {
     /// Its digest.
     pub digest: &'a Digest,
     /// The file holding it.
@@ -68,7 +68,7 @@ impl Client {
     }
 
     /// Whether `repo` has the blob (HEAD).
-    pub async fn blob_exists(
+    pub(crate) async fn blob_exists(
         &self,
         repo: &Repository,
         digest: &Digest,
@@ -132,7 +132,7 @@ impl Client {
 
     /// Tries a cross-repository mount; `false` when the registry declined (a 202, which is not
     /// an error: the session it opened is simply not used).
-    pub async fn mount_blob(
+    pub(crate) async fn mount_blob(
         &self,
         repo: &Repository,
         digest: &Digest,
@@ -152,7 +152,7 @@ impl Client {
     /// uploaded from the file. With `blob.verify`, the file is hashed while it is sent and a
     /// digest other than the blob's breaks the upload off before its last byte: the error names
     /// the blob, and the registry never holds the content.
-    pub async fn push_blob(
+    pub(crate) async fn push_blob(
         &self,
         repo: &Repository,
         blob: &PushBlob<'_>,
@@ -324,7 +324,7 @@ impl Client {
     }
 
     /// PUTs manifest bytes unchanged under `reference` (a tag or their digest).
-    pub async fn put_manifest(
+    pub(crate) async fn put_manifest(
         &self,
         repo: &Repository,
         reference: &str,

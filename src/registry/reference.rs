@@ -4,7 +4,7 @@ use crate::digest::Digest;
 use std::fmt;
 
 /// Docker Hub's canonical registry name, as go-containerregistry spells it.
-pub const DOCKER_HUB: &str = "index.docker.io";
+pub(crate) const DOCKER_HUB: &str = "index.docker.io";
 const DOCKER_HUB_API: &str = "registry-1.docker.io";
 
 /// Why a reference is not valid.
@@ -281,7 +281,7 @@ fn is_alnum(b: u8) -> bool {
 }
 
 /// Whether a `host[:port]` names the loopback interface.
-pub fn is_loopback_host(registry: &str) -> bool {
+pub(crate) fn is_loopback_host(registry: &str) -> bool {
     let host = if let Some(rest) = registry.strip_prefix('[') {
         rest.split(']').next().unwrap_or_default()
     } else {

@@ -10,14 +10,14 @@ use crate::net::{next_link, Body};
 use std::collections::BTreeMap;
 
 /// Referrers of one digest read at most (a list that never ends is an error).
-pub const MAX_REFERRERS: usize = 10_000;
+pub(crate) const MAX_REFERRERS: usize = 10_000;
 
 /// Pages of a referrers answer followed at most.
 const MAX_REFERRER_PAGES: usize = 100;
 
 /// A descriptor of a referrers list (an index's `manifests` entry).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-pub struct Descriptor {
+pub(crate) struct Descriptor {
     /// The manifest's media type.
     #[serde(rename = "mediaType")]
     pub media_type: String,
@@ -38,12 +38,12 @@ pub struct Descriptor {
 }
 
 /// The referrers tag schema's tag for `digest`: `sha256-<hex>`.
-pub fn schema_tag(digest: &Digest) -> String {
+pub(crate) fn schema_tag(digest: &Digest) -> String {
     format!("{}-{}", digest.algorithm(), digest.hex())
 }
 
 /// The `manifests` of an index document (a referrers answer or a tag-schema index).
-pub fn index_descriptors(bytes: &[u8]) -> Result<Vec<Descriptor>, String> {
+pub(crate) fn index_descriptors(bytes: &[u8]) -> Result<Vec<Descriptor>, String> {
     #[derive(serde::Deserialize)]
     struct Index {
         #[serde(default)]
@@ -57,7 +57,7 @@ pub fn index_descriptors(bytes: &[u8]) -> Result<Vec<Descriptor>, String> {
 /// How much of a referrers answer to read: stop once more than `count` descriptors are kept or
 /// more than `bytes` of pages are read (the pages past either are not asked for).
 #[derive(Clone, Copy, Debug)]
-pub struct ListBounds {
+pub(crate) struct ListBounds {
     /// Descriptors kept (after the `artifactType` filter).
     pub count: usize,
     /// Bytes of answer pages read.
@@ -66,7 +66,7 @@ pub struct ListBounds {
 
 /// One referrers answer, as far as it was read.
 #[derive(Debug, Default)]
-pub struct Listing {
+pub(crate) struct Listing {
     /// The descriptors, each digest once, in the registry's order.
     pub descriptors: Vec<Descriptor>,
     /// Bytes of answer pages read.
@@ -80,7 +80,7 @@ impl Client {
     /// registry when it says it applied the filter, else here), read within `bounds`; `None`
     /// when the registry does not offer the API (a 404, as the distribution spec has it, or a
     /// 405).
-    pub async fn referrers(
+    pub(crate) async fn referrers(
         &self,
         repo: &Repository,
         digest: &Digest,
@@ -176,7 +176,7 @@ impl Client {
 
     /// PUTs manifest bytes unchanged under `reference`; `true` when the registry answered
     /// `OCI-Subject` (it indexed the manifest's `subject`: no tag-schema index needed).
-    pub async fn put_manifest_with_subject(
+    pub(crate) async fn put_manifest_with_subject(
         &self,
         repo: &Repository,
         reference: &str,

@@ -7,19 +7,22 @@ use crate::log;
 use crate::net::{self, next_link, Body};
 
 /// Tags asked for per page (ECR's maximum).
-pub const TAGS_PAGE: usize = 1000;
+pub(crate) const TAGS_PAGE: usize = 1000;
 
 const MAX_TAG_PAGES: usize = 10_000;
 
 /// More tags than any real repository holds (Docker Hub's largest have ~100k): an endless list.
-pub const MAX_TAGS: usize = 500_000;
+pub(crate) const MAX_TAGS: usize = 500_000;
 
 const MAX_TAG_PAGE_BYTES: u64 = 32 * 1024 * 1024;
 
 impl Client {
     /// Every tag of `repo` in registry order, following `Link: rel="next"` (same host only), else
     /// `last=` while full pages come back; `None` when the repository does not exist.
-    pub async fn list_tags(&self, repo: &Repository) -> Result<Option<Vec<String>>, RegistryError> {
+    pub(crate) async fn list_tags(
+        &self,
+        repo: &Repository,
+    ) -> Result<Option<Vec<String>>, RegistryError> {
         net::retry_truncated(|| self.list_tags_once(repo)).await
     }
 

@@ -367,10 +367,6 @@ impl super::Scheme for ApkScheme {
     type Version = Version;
     type Constraint = Constraint;
 
-    fn name(&self) -> &'static str {
-        "Apk"
-    }
-
     fn parse(&self, text: &str, _: Option<&Constraint>) -> Option<Version> {
         Version::parse(text).ok()
     }

@@ -14,10 +14,6 @@ impl Scheme for CargoScheme {
     type Version = Version;
     type Constraint = VersionReq;
 
-    fn name(&self) -> &'static str {
-        "Cargo"
-    }
-
     fn parse(&self, text: &str, _: Option<&VersionReq>) -> Option<Version> {
         Version::parse(text).ok()
     }

@@ -289,10 +289,6 @@ impl super::Scheme for DpkgScheme {
     type Version = Version;
     type Constraint = Relations;
 
-    fn name(&self) -> &'static str {
-        "Dpkg"
-    }
-
     fn parse(&self, text: &str, _: Option<&Relations>) -> Option<Version> {
         Version::parse(text).ok()
     }

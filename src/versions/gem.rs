@@ -30,7 +30,7 @@ use std::cmp::Ordering;
 
 /// Why a text is not a RubyGems version or requirement.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum GemError {
+pub(crate) enum GemError {
     /// The version text breaks `Gem::Version`'s pattern.
     #[error("`{0}` is not a RubyGems version")]
     Version(String),
@@ -71,8 +71,7 @@ impl Segment {
 
 /// A RubyGems version.
 #[derive(Clone, Debug)]
-pub struct Version {
-    text: String,
+pub(crate) struct Version {
     segments: Vec<Segment>,
     canonical: Vec<Segment>,
 }
@@ -90,7 +89,7 @@ fn dotted(s: &str, dash: bool) -> bool {
 impl Version {
     /// Parses `text` as `Gem::Version.new` does, except that an empty text (which RubyGems
     /// reads as `0`) is refused.
-    pub fn parse(text: &str) -> Result<Version, GemError> {
+    pub(crate) fn parse(text: &str) -> Result<Version, GemError> {
         let bad = || GemError::Version(text.to_string());
         // Ruby's `\s`: space, \t, \n, \v, \f, \r.
         let t =
@@ -106,10 +105,10 @@ impl Version {
             return Err(bad());
         }
         let normal = t.replace('-', ".pre.");
-        Ok(Version::from_segments(t.to_string(), scan(&normal)))
+        Ok(Version::from_segments(scan(&normal)))
     }
 
-    fn from_segments(text: String, segments: Vec<Segment>) -> Version {
+    fn from_segments(segments: Vec<Segment>) -> Version {
         let first_text = segments
             .iter()
             .position(|s| matches!(s, Segment::Text(_)))
@@ -122,19 +121,13 @@ impl Version {
         let mut canonical = trim(numeric);
         canonical.extend(trim(rest));
         Version {
-            text,
             segments,
             canonical,
         }
     }
 
-    /// The text as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
     /// Whether it has a letter (`1.0.0.pre`, `1.0.0-1`, `2.0.rc1`).
-    pub fn is_prerelease(&self) -> bool {
+    pub(crate) fn is_prerelease(&self) -> bool {
         self.segments.iter().any(|s| matches!(s, Segment::Text(_)))
     }
 
@@ -157,7 +150,7 @@ impl Version {
         if let Some(Segment::Number(n)) = segments.last_mut() {
             *n = increment(n);
         }
-        Version::from_segments(String::new(), segments)
+        Version::from_segments(segments)
     }
 }
 
@@ -254,13 +247,13 @@ enum Op {
 
 /// RubyGems requirements that must all hold (`~> 1.2, != 1.3.0`).
 #[derive(Clone, Debug)]
-pub struct Requirement {
+pub(crate) struct Requirement {
     all: Vec<(Op, Version)>,
 }
 
 impl Requirement {
     /// Parses comma-separated requirements, each as `Gem::Requirement.parse` reads one.
-    pub fn parse(text: &str) -> Result<Requirement, GemError> {
+    pub(crate) fn parse(text: &str) -> Result<Requirement, GemError> {
         let mut all = Vec::new();
         for piece in text.split(',') {
             let bad = || GemError::Requirement(piece.trim().to_string());
@@ -284,7 +277,7 @@ impl Requirement {
     }
 
     /// `Gem::Requirement#satisfied_by?`: every requirement holds (prereleases not considered).
-    pub fn satisfied_by(&self, v: &Version) -> bool {
+    pub(crate) fn satisfied_by(&self, v: &Version) -> bool {
         self.all.iter().all(|(op, r)| match op {
             Op::Eq => v == r,
             Op::Ne => v != r,
@@ -292,20 +285,18 @@ impl Requirement {
             Op::Lt => v < r,
             Op::Ge => v >= r,
             Op::Le => v <= r,
-            Op::Pessimistic => {
-                v >= r && Version::from_segments(String::new(), v.release()) < r.bump()
-            }
+            Op::Pessimistic => v >= r && Version::from_segments(v.release()) < r.bump(),
         })
     }
 
     /// `Gem::Requirement#prerelease?`: some requirement names a prerelease.
-    pub fn is_prerelease(&self) -> bool {
+    pub(crate) fn is_prerelease(&self) -> bool {
         self.all.iter().any(|(_, r)| r.is_prerelease())
     }
 
     /// `Gem::Dependency#match?(name, v, pre_releases)`: a prerelease only with `pre_releases`
     /// or when a requirement names one, then [`Requirement::satisfied_by`].
-    pub fn admits(&self, v: &Version, pre_releases: bool) -> bool {
+    pub(crate) fn admits(&self, v: &Version, pre_releases: bool) -> bool {
         (pre_releases || !v.is_prerelease() || self.is_prerelease()) && self.satisfied_by(v)
     }
 }
@@ -320,10 +311,6 @@ pub(crate) static GEM: GemScheme = GemScheme;
 impl super::Scheme for GemScheme {
     type Version = Version;
     type Constraint = Requirement;
-
-    fn name(&self) -> &'static str {
-        "Gem"
-    }
 
     fn parse(&self, text: &str, _: Option<&Requirement>) -> Option<Version> {
         Version::parse(text).ok()
@@ -598,6 +585,9 @@ mod tests {
         );
         assert_eq!(increment("1999"), "2000");
         assert_eq!(increment("99"), "100");
-        assert_eq!(Version::parse(" 1.2 ").unwrap().as_str(), "1.2");
+        assert_eq!(
+            Version::parse(" 1.2 ").unwrap(),
+            Version::parse("1.2").unwrap()
+        );
     }
 }

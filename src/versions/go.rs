@@ -219,10 +219,6 @@ impl super::Scheme for GoScheme {
     type Version = npm::Version;
     type Constraint = npm::Range;
 
-    fn name(&self) -> &'static str {
-        "Go"
-    }
-
     fn parse(&self, text: &str, _: Option<&npm::Range>) -> Option<npm::Version> {
         release_version(text)
     }

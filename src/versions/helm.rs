@@ -11,6 +11,7 @@
 //! (the loose tag reading, [`super::LOOSE`], shared with GitHub and git tags), so every node-semver range
 //! and `pre_releases` rule applies as for npm.
 
+#[cfg(test)]
 use super::{npm, semver};
 
 /// The ecosystem chart versions are ordered and constrained in.
@@ -20,7 +21,8 @@ pub(crate) fn scheme() -> &'static dyn super::VersionScheme {
 
 /// A chart version of an `index.yaml` as Helm reads it (`NewVersion`); `None` for an entry Helm
 /// would skip.
-pub fn index_version(text: &str) -> Option<npm::Version> {
+#[cfg(test)]
+pub(crate) fn index_version(text: &str) -> Option<npm::Version> {
     let v = semver::Version::parse(text).ok()?;
     let (major, minor, patch) = v.triple();
     Some(npm::Version::from_parts(
@@ -33,13 +35,13 @@ pub fn index_version(text: &str) -> Option<npm::Version> {
 
 /// The chart version an OCI tag stands for (`1.2.3_build.1` → `1.2.3+build.1`), when the tag is
 /// one Helm lists: SemVer 2.0 exactly once `_` is read as `+`.
-pub fn oci_version(tag: &str) -> Option<String> {
+pub(crate) fn oci_version(tag: &str) -> Option<String> {
     let version = tag.replace('_', "+");
     ::semver::Version::parse(&version).ok().map(|_| version)
 }
 
 /// The OCI tag Helm pushes a chart version under (`1.2.3+build.1` → `1.2.3_build.1`).
-pub fn oci_tag(version: &str) -> String {
+pub(crate) fn oci_tag(version: &str) -> String {
     version.replace('+', "_")
 }
 

@@ -13,10 +13,6 @@ impl Scheme for LooseScheme {
     type Version = npm::Version;
     type Constraint = npm::Range;
 
-    fn name(&self) -> &'static str {
-        "Loose"
-    }
-
     fn parse(&self, text: &str, _: Option<&npm::Range>) -> Option<npm::Version> {
         let v = semver::Version::parse(text).ok()?;
         let (major, minor, patch) = v.triple();

@@ -12,9 +12,9 @@ pub(crate) mod cargo;
 #[cfg(test)]
 mod conformance;
 pub mod dpkg;
-pub mod gem;
+pub(crate) mod gem;
 pub mod go;
-pub mod helm;
+pub(crate) mod helm;
 mod loose;
 pub mod maven;
 pub mod npm;
@@ -25,7 +25,7 @@ mod scheme;
 pub mod semver;
 pub(crate) mod terraform;
 
-pub use scheme::VersionScheme;
+pub(crate) use scheme::VersionScheme;
 pub(crate) use scheme::{Item, Scheme};
 
 // Each scheme, as package sources name theirs (`&crate::versions::PEP440`).
@@ -44,7 +44,7 @@ use std::cmp::Ordering;
 
 /// The `pre_releases` setting: absent, `false` or `true`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PreReleases {
+pub(crate) enum PreReleases {
     /// Absent: the ecosystem's own default (PEP 440's `prereleases=None`, node-semver's
     /// same-tuple rule, RubyGems' requirement naming a prerelease; none for the others).
     #[default]
@@ -58,7 +58,7 @@ pub enum PreReleases {
 
 impl PreReleases {
     /// The setting as `packaging`'s `prereleases` argument: `None`, `Some(false)`, `Some(true)`.
-    pub fn setting(self) -> Option<bool> {
+    pub(crate) fn setting(self) -> Option<bool> {
         match self {
             PreReleases::Default => None,
             PreReleases::Never => Some(false),

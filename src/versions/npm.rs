@@ -618,10 +618,6 @@ impl super::Scheme for NpmScheme {
     type Version = Version;
     type Constraint = Range;
 
-    fn name(&self) -> &'static str {
-        "Npm"
-    }
-
     fn parse(&self, text: &str, _: Option<&Range>) -> Option<Version> {
         Version::parse(text).ok()
     }

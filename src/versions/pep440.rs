@@ -299,10 +299,6 @@ impl super::Scheme for Pep440Scheme {
     type Version = Release;
     type Constraint = Specifiers;
 
-    fn name(&self) -> &'static str {
-        "Pep440"
-    }
-
     fn parse(&self, text: &str, constraint: Option<&Specifiers>) -> Option<Release> {
         match text.parse() {
             Ok(v) => Some(Release::Pep(v)),

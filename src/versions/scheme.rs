@@ -1,6 +1,7 @@
 //! The version-scheme trait (parse, order, constraint, pre-release rule) and its object-safe form.
 
 use super::PreReleases;
+#[cfg(test)]
 use std::cmp::Ordering;
 
 /// A release text with its place in the caller's list and its version.
@@ -21,9 +22,6 @@ pub(crate) trait Scheme: Sync + 'static {
     type Version: Ord;
     /// A parsed `constraint`.
     type Constraint;
-
-    /// The scheme's name (`Pep440`, `Npm`, …), as the conformance tables name it.
-    fn name(&self) -> &'static str;
 
     /// Reads `text`; `None` when it is not a version here. `constraint` is the parsed
     /// constraint of the same listing (PEP 440 keeps text that only an `===` names).
@@ -63,9 +61,10 @@ pub(crate) trait Scheme: Sync + 'static {
 
 /// A version scheme as package sources hold it (`&'static dyn VersionScheme`): everything is
 /// given and returned as text, so callers never see a scheme's own types.
-pub trait VersionScheme: Sync {
-    /// The scheme's name (`Pep440`, `Cargo`, `Npm`, `Loose`, `Dpkg`, `Apk`, `Gem`, `Go`, `Maven`,
-    /// `Terraform`).
+pub(crate) trait VersionScheme: Sync {
+    /// The scheme's name as the conformance tables write it (`Pep440`, `Loose`, …): its type's
+    /// name without `Scheme`.
+    #[cfg(test)]
     fn name(&self) -> &'static str;
 
     /// Checks a `constraint` text under `pre`; the error is one line (the caller words it as
@@ -85,16 +84,23 @@ pub trait VersionScheme: Sync {
         pre: PreReleases,
     ) -> Result<Vec<usize>, String>;
 
-    /// The scheme's order of two texts; `None` when either is not a version here.
+    /// The scheme's order of two texts; `None` when either is not a version here (for tests:
+    /// packages only ever order whole lists).
+    #[cfg(test)]
     fn cmp(&self, a: &str, b: &str) -> Option<Ordering>;
 
-    /// Whether `text` is a version the scheme calls a pre-release; `None` when it is no version.
+    /// Whether `text` is a version the scheme calls a pre-release; `None` when it is no version
+    /// (for tests).
+    #[cfg(test)]
     fn is_prerelease(&self, text: &str) -> Option<bool>;
 }
 
 impl<S: Scheme> VersionScheme for S {
+    #[cfg(test)]
     fn name(&self) -> &'static str {
-        Scheme::name(self)
+        let full = std::any::type_name::<S>();
+        let last = full.rsplit("::").next().unwrap_or(full);
+        last.strip_suffix("Scheme").unwrap_or(last)
     }
 
     fn check_constraint(&self, text: &str, pre: PreReleases) -> Result<(), String> {
@@ -115,10 +121,12 @@ impl<S: Scheme> VersionScheme for S {
         Ok(kept.into_iter().map(|i| i.index).collect())
     }
 
+    #[cfg(test)]
     fn cmp(&self, a: &str, b: &str) -> Option<Ordering> {
         Some(self.parse(a, None)?.cmp(&self.parse(b, None)?))
     }
 
+    #[cfg(test)]
     fn is_prerelease(&self, text: &str) -> Option<bool> {
         self.parse(text, None)
             .map(|v| Scheme::is_prerelease(self, &v))

@@ -283,10 +283,6 @@ impl Scheme for TerraformScheme {
     type Version = Version;
     type Constraint = Constraints;
 
-    fn name(&self) -> &'static str {
-        "Terraform"
-    }
-
     fn parse(&self, text: &str, _: Option<&Constraints>) -> Option<Version> {
         Version::parse(text)
     }

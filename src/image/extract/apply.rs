@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 impl Extractor {
     /// Applies one uncompressed tar stream, then reads it to its end (so its digest is checked).
-    pub fn apply(&mut self, tar_stream: &mut dyn Read) -> Result<LayerStats, ExtractError> {
+    pub(crate) fn apply(&mut self, tar_stream: &mut dyn Read) -> Result<LayerStats, ExtractError> {
         self.root_fd()?;
         let mut stats = LayerStats::default();
         let mut created: HashSet<PathBuf> = HashSet::new();
@@ -38,7 +38,7 @@ impl Extractor {
     /// that is gone, or whose path now crosses a link, or that is another directory than the
     /// one recorded (same device and inode), was replaced by a later entry: it is no longer
     /// part of the tree the layers describe, and is skipped.
-    pub fn finish(self) -> Result<(), ExtractError> {
+    pub(crate) fn finish(self) -> Result<(), ExtractError> {
         if self.dirs.is_empty() {
             return Ok(());
         }

@@ -6,7 +6,7 @@ use std::io::{self, BufRead, BufReader, Read};
 pub(super) const CHUNK: usize = 256 * 1024;
 
 /// Wraps a raw layer stream in the decompressor its first bytes call for (gzip, zstd, plain).
-pub fn decompress<'a, R: Read + 'a>(raw: R) -> io::Result<Box<dyn Read + 'a>> {
+pub(crate) fn decompress<'a, R: Read + 'a>(raw: R) -> io::Result<Box<dyn Read + 'a>> {
     let mut buffered = BufReader::with_capacity(CHUNK, raw);
     let head = buffered.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {

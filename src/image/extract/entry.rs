@@ -13,7 +13,7 @@ pub(super) const OPAQUE: &str = ".wh..wh..opq";
 /// lets `ping` open raw sockets without setuid) and `user.*`. Others are skipped: SELinux labels
 /// and IMA/EVM signatures belong to the host's policy, `trusted.*` (overlayfs state) and
 /// `system.*` (ACLs) are not carried.
-pub fn kept_xattr(name: &str) -> bool {
+pub(crate) fn kept_xattr(name: &str) -> bool {
     name == "security.capability" || name.starts_with("user.")
 }
 

@@ -4,7 +4,7 @@ use std::io;
 
 /// Why a layer could not be applied.
 #[derive(Debug, thiserror::Error)]
-pub enum ExtractError {
+pub(crate) enum ExtractError {
     /// An entry would write outside the root.
     #[error("layer entry `{entry}` escapes the destination ({why})")]
     Escape {
@@ -67,7 +67,7 @@ impl ExtractError {
 
 /// Counts for a layer.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct LayerStats {
+pub(crate) struct LayerStats {
     /// Entries applied.
     pub entries: u64,
     /// Device nodes and FIFOs skipped.

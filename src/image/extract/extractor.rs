@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 /// is no longer in the tree and is skipped.
 ///
 /// [`finish`]: Extractor::finish
-pub struct Extractor {
+pub(crate) struct Extractor {
     pub(super) root: PathBuf,
     /// The root, opened once (its error, if it could not be, reported by `apply`).
     pub(super) root_fd: Result<OwnedFd, Errno>,
@@ -78,7 +78,7 @@ pub(super) fn is_dir(st: &rustix::fs::Stat) -> bool {
 impl Extractor {
     /// An extractor of an image's layers onto an existing, empty directory (the root entry and
     /// xattrs applied).
-    pub fn new(root: &Path) -> Extractor {
+    pub(crate) fn new(root: &Path) -> Extractor {
         let chown = rustix::process::geteuid().is_root();
         let root_fd = rustix::fs::openat(
             rustix::fs::CWD,
@@ -101,7 +101,7 @@ impl Extractor {
 
     /// An extractor of an archive of files (an OCI or docker archive for `out`): its `./`
     /// entry and xattrs are not applied.
-    pub fn archive(root: &Path) -> Extractor {
+    pub(crate) fn archive(root: &Path) -> Extractor {
         Extractor {
             image: false,
             ..Extractor::new(root)

@@ -10,8 +10,7 @@ mod pipeline;
 mod tree;
 mod write;
 
-pub use decompress::decompress;
-pub use entry::kept_xattr;
-pub use error::{ExtractError, LayerStats};
-pub use extractor::Extractor;
-pub use pipeline::{pipelined, pump, ChannelReader, Sink};
+pub(crate) use decompress::decompress;
+pub(crate) use error::ExtractError;
+pub(crate) use extractor::Extractor;
+pub(crate) use pipeline::{pipelined, pump, ChannelReader};

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 /// over a bounded channel, so decompression and file writes use both cores. Memory: at most
 /// `depth` chunks in flight; emptied chunks travel back to be refilled (no allocation, and no
 /// copy: the producer decompresses straight into them).
-pub fn pipelined<F>(depth: usize, produce: F) -> ChannelReader
+pub(crate) fn pipelined<F>(depth: usize, produce: F) -> ChannelReader
 where
     F: FnOnce(&mut Sink) -> io::Result<()> + Send + 'static,
 {
@@ -28,7 +28,7 @@ where
 }
 
 /// The producing side of [`pipelined`]: recycled buffers out, filled ones in.
-pub struct Sink {
+pub(crate) struct Sink {
     tx: mpsc::SyncSender<io::Result<Vec<u8>>>,
     back: mpsc::Receiver<Vec<u8>>,
 }
@@ -48,7 +48,7 @@ impl Sink {
 }
 
 /// The consuming side of [`pipelined`].
-pub struct ChannelReader {
+pub(crate) struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Vec<u8>>>,
     back: mpsc::Sender<Vec<u8>>,
     current: Vec<u8>,
@@ -78,7 +78,7 @@ impl Read for ChannelReader {
 }
 
 /// Reads `reader` into the sink's buffers until end of stream (used inside [`pipelined`]).
-pub fn pump(mut reader: impl Read, sink: &mut Sink) -> io::Result<()> {
+pub(crate) fn pump(mut reader: impl Read, sink: &mut Sink) -> io::Result<()> {
     loop {
         let mut buf = sink.buffer();
         let n = loop {

@@ -39,7 +39,7 @@ impl<'a> PutSource<'a> {
 }
 
 /// Pushes or promotes, then answers with the first tag and the digest.
-pub async fn put(
+pub(crate) async fn put(
     plan: &super::ImagePlan,
     target: Target,
     params: &ImagePutParams,

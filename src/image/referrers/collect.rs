@@ -13,7 +13,7 @@ use crate::registry::{Client, Repository};
 /// tags and the tag schema; the referrers API asked per subject first. A document not bound to
 /// the subject it was found under is skipped with a warning; past the run's budget of count or
 /// bytes, an error (before anything is written).
-pub async fn collect(
+pub(crate) async fn collect(
     client: &Client,
     repo: &Repository,
     subjects: &[Digest],

@@ -11,8 +11,8 @@ mod collect;
 mod write;
 
 pub(crate) use bound::bound;
-pub use collect::collect;
-pub use write::write;
+pub(crate) use collect::collect;
+pub(crate) use write::write;
 
 use super::ImageError;
 use crate::digest::Digest;
@@ -20,7 +20,7 @@ use crate::registry::referrers::Descriptor;
 use crate::registry::Manifest;
 
 /// cosign's tag suffixes: signatures, attestations, SBOMs.
-pub const COSIGN_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
+pub(crate) const COSIGN_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
 
 /// Referrers listed (by the API or a tag-schema index) plus cosign manifests read, over every
 /// digest of the image, in one run at most. An image has a few (a signature, attestations, an
@@ -34,7 +34,7 @@ pub(crate) const MAX_RUN_REFERRER_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How an artifact is found, and so how it is written on the target.
 #[derive(Clone, Debug)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A cosign tag (`sha256-<hex>.sig`).
     Cosign(String),
     /// An OCI 1.1 referrer: its descriptor in the referrers list.
@@ -43,7 +43,7 @@ pub enum Kind {
 
 /// One artifact referring to the image (or to a child of its index).
 #[derive(Clone, Debug)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     /// How it is found.
     pub kind: Kind,
     /// The digest it refers to.
@@ -56,7 +56,7 @@ pub struct Artifact {
 
 impl Artifact {
     /// How the metadata names it: the cosign tag, or the referrer's digest.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match &self.kind {
             Kind::Cosign(tag) => tag.clone(),
             Kind::Referrer(d) => d.digest.to_string(),

@@ -16,7 +16,7 @@ const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const MAX_COSIGN_CONFIG: u64 = 1024 * 1024;
 
 /// Writes `artifacts` (their blobs already in `repo`) on the target.
-pub async fn write(
+pub(crate) async fn write(
     client: &Client,
     repo: &Repository,
     artifacts: &[Artifact],

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// The `aws_*` fields of a source.
-pub struct EcrSettings<'a> {
+pub(crate) struct EcrSettings<'a> {
     /// `aws_region`.
     pub region: &'a str,
     /// `aws_access_key_id` + `aws_secret_access_key` (+ `aws_session_token`); else the chain.
@@ -24,7 +24,7 @@ pub struct EcrSettings<'a> {
 }
 
 /// What `GetAuthorizationToken` gave: basic credentials and the registry they are for.
-pub struct EcrLogin {
+pub(crate) struct EcrLogin {
     /// `AWS` and the 12-hour password.
     pub credentials: Credentials,
     /// `<account>.dkr.ecr.<region>.amazonaws.com`.
@@ -32,7 +32,7 @@ pub struct EcrLogin {
 }
 
 /// Logs in to ECR (cached for the process: one exchange however many clients ask).
-pub async fn ecr_login(settings: &EcrSettings<'_>) -> Result<Arc<EcrLogin>, RegistryError> {
+pub(crate) async fn ecr_login(settings: &EcrSettings<'_>) -> Result<Arc<EcrLogin>, RegistryError> {
     static CACHE: OnceLock<tokio::sync::Mutex<HashMap<String, Arc<EcrLogin>>>> = OnceLock::new();
     let key = format!(
         "{}|{}|{}",

@@ -1,7 +1,7 @@
 //! Which hosts are ECR's: region names, partitions, registry hosts and the repository rewrite.
 
 /// The DNS suffix of a region's partition.
-pub fn domain(region: &str) -> &'static str {
+pub(crate) fn domain(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "amazonaws.com.cn"
     } else {
@@ -10,7 +10,7 @@ pub fn domain(region: &str) -> &'static str {
 }
 
 /// A region is a DNS label (`us-east-1`); anything else would be spliced into a host name.
-pub fn valid_region(region: &str) -> bool {
+pub(crate) fn valid_region(region: &str) -> bool {
     !region.is_empty()
         && region.len() <= 32
         && region
@@ -32,7 +32,7 @@ const ECR_PARTITIONS: [&str; 6] = [
 /// Whether `registry` (`host[:port]`) is an ECR private registry on the https port:
 /// `<account>.dkr.ecr[-fips].<region>.<partition>`, or the dual-stack
 /// `<account>.dkr-ecr.<region>.on.aws`.
-pub fn is_ecr_host(registry: &str) -> bool {
+pub(crate) fn is_ecr_host(registry: &str) -> bool {
     let registry = registry.to_ascii_lowercase();
     let host = registry.strip_suffix(":443").unwrap_or(&registry);
     let Some((account, rest)) = host.split_once('.') else {
@@ -77,7 +77,7 @@ pub(super) fn check_registry(
 /// The repository ECR is addressed as: `<account>.dkr.ecr.<region>.<domain>/<repo>` with
 /// `aws_account_id`; unchanged when it already names a registry host; else under the login's
 /// proxy endpoint (upstream's rule, plus the full-name case).
-pub fn ecr_repository(
+pub(crate) fn ecr_repository(
     repository: &str,
     account_id: Option<&str>,
     region: &str,

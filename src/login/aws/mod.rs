@@ -13,6 +13,4 @@ mod sts;
 #[cfg(test)]
 mod tests;
 
-pub use ecr::{ecr_login, EcrLogin, EcrSettings};
-pub use hosts::{domain, ecr_repository, is_ecr_host, valid_region};
-pub use provider::{provider, Ecr};
+pub(crate) use provider::provider;

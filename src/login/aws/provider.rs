@@ -8,7 +8,7 @@ use crate::net::TlsSettings;
 use crate::registry::RegistryError;
 
 /// The ECR login a source asks for (`aws_region`), as a [`crate::login::CloudLogin`].
-pub struct Ecr {
+pub(crate) struct Ecr {
     region: String,
     static_keys: Option<AwsCredentials>,
     role_arns: Vec<String>,
@@ -22,7 +22,7 @@ pub struct Ecr {
 }
 
 /// Reads the ECR login from `source` (as upstream: `aws_region` turns it on).
-pub fn provider(
+pub(crate) fn provider(
     source: &crate::protocol::ImageSource,
 ) -> Result<Option<Box<dyn crate::login::CloudLogin>>, crate::login::LoginFieldError> {
     let has_aws_fields = source.aws_access_key_id.is_some()

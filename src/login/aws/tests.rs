@@ -1,10 +1,9 @@
 //! Unit tests of the ECR login's pure parts: hosts, repository names, profiles, error answers.
 
 use super::ecr::json_error;
-use super::hosts::check_registry;
+use super::hosts::{check_registry, ecr_repository, is_ecr_host, valid_region};
 use super::profile::ini_section;
 use super::sts::xml_text;
-use super::*;
 #[test]
 fn repository_rewrite() {
     assert_eq!(

@@ -75,7 +75,7 @@ impl Source for AptSource {
 }
 
 /// A binary package of one suite, component and architecture.
-pub struct Apt {
+pub(crate) struct Apt {
     name: String,
     repository: String,
     suite: String,
@@ -89,7 +89,7 @@ pub struct Apt {
 }
 
 /// The worker's Debian architecture name.
-pub fn default_architecture() -> &'static str {
+pub(crate) fn default_architecture() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",

@@ -8,15 +8,15 @@ use super::signature::{Material, Signature};
 use std::sync::Arc;
 
 /// Largest `signed_by` text read (Debian's whole `debian-archive-keyring.gpg` armored: 75 KB).
-pub const MAX_KEY_TEXT: usize = 1024 * 1024;
+pub(crate) const MAX_KEY_TEXT: usize = 1024 * 1024;
 /// Most packets in all of `signed_by`'s key blocks (that keyring: 106).
-pub const MAX_KEY_PACKETS: usize = 10_000;
+pub(crate) const MAX_KEY_PACKETS: usize = 10_000;
 /// Most certificates (primary keys) in `signed_by` (that keyring: 9).
-pub const MAX_CERTS: usize = 64;
+pub(crate) const MAX_CERTS: usize = 64;
 /// Most subkeys of one certificate.
-pub const MAX_SUBKEYS: usize = 64;
+pub(crate) const MAX_SUBKEYS: usize = 64;
 /// Most user IDs and user attributes of one certificate.
-pub const MAX_USER_IDS: usize = 128;
+pub(crate) const MAX_USER_IDS: usize = 128;
 
 /// The OID of Ed25519 in EdDSA legacy keys (1.3.6.1.4.1.11591.15.1).
 const ED25519_OID: &[u8] = &[0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01];

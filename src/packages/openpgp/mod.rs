@@ -15,7 +15,6 @@ mod packet;
 mod signature;
 mod verify;
 
-pub use cert::{keys, Key, MAX_CERTS, MAX_KEY_PACKETS, MAX_KEY_TEXT, MAX_SUBKEYS, MAX_USER_IDS};
-pub use verify::{
-    verify_clear_signed, verify_detached, CLOCK_SKEW_SECONDS, MAX_SIGNATURES, MAX_SIGNED_BYTES,
-};
+pub use cert::{keys, Key};
+pub use verify::{verify_clear_signed, verify_detached};
+pub(crate) use verify::{CLOCK_SKEW_SECONDS, MAX_SIGNED_BYTES};

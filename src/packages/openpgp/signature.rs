@@ -55,7 +55,7 @@ fn be32(body: &[u8]) -> Option<u32> {
 impl<'a> Signature<'a> {
     /// A v4 signature packet's body; `None` for other versions, malformed ones, ones without a
     /// hashed creation time and ones with a critical subpacket not understood.
-    pub fn parse(body: &'a [u8]) -> Option<Signature<'a>> {
+    pub(super) fn parse(body: &'a [u8]) -> Option<Signature<'a>> {
         if body.first() != Some(&4) || body.len() < 6 {
             return None;
         }
@@ -101,7 +101,7 @@ impl<'a> Signature<'a> {
     }
 
     /// When it expires (Unix seconds), if it does.
-    pub fn expires_at(&self) -> Option<u64> {
+    pub(super) fn expires_at(&self) -> Option<u64> {
         match self.expires_after {
             None | Some(0) => None,
             Some(e) => Some(u64::from(self.created) + u64::from(e)),
@@ -110,12 +110,12 @@ impl<'a> Signature<'a> {
 
     /// A revocation that counts from the beginning (key compromised, or no reason given), as
     /// opposed to one that retires the key from its own creation time on (superseded, retired).
-    pub fn hard_revocation(&self) -> bool {
+    pub(super) fn hard_revocation(&self) -> bool {
         !matches!(self.revocation_reason, Some(1 | 3))
     }
 
     /// The digest algorithm: SHA-256, SHA-384 or SHA-512, nothing else.
-    pub fn digest(&self) -> Option<&'static ring::digest::Algorithm> {
+    pub(super) fn digest(&self) -> Option<&'static ring::digest::Algorithm> {
         match self.hash_algo {
             8 => Some(&ring::digest::SHA256),
             9 => Some(&ring::digest::SHA384),
@@ -134,7 +134,7 @@ impl<'a> Signature<'a> {
     }
 
     /// Whether it verifies with `key` over `parts` (the signed bytes, in order) and its trailer.
-    pub fn verifies(&self, parts: &[&[u8]], key: &Material) -> bool {
+    pub(super) fn verifies(&self, parts: &[&[u8]], key: &Material) -> bool {
         let Some(digest_alg) = self.digest() else {
             return false;
         };

@@ -7,11 +7,11 @@ use super::packet::{dearmor, packets};
 use super::signature::Signature;
 
 /// Most signature packets read from one signed file (Debian's `bookworm` `InRelease`: 3).
-pub const MAX_SIGNATURES: usize = 16;
+pub(crate) const MAX_SIGNATURES: usize = 16;
 /// Largest signed text (an `InRelease` or `Release`) verified (Debian `bookworm`: 151 KB).
-pub const MAX_SIGNED_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_SIGNED_BYTES: usize = 8 * 1024 * 1024;
 /// How far in the future a signature's creation time may be (the worker's clock may lag).
-pub const CLOCK_SKEW_SECONDS: u64 = 300;
+pub(crate) const CLOCK_SKEW_SECONDS: u64 = 300;
 
 /// The text a clear-signed message signs (dash-escaping undone) as lines, and its armored
 /// signature part.

@@ -68,10 +68,6 @@ impl super::Scheme for MavenScheme {
     type Version = Version;
     type Constraint = Range;
 
-    fn name(&self) -> &'static str {
-        "Maven"
-    }
-
     fn parse(&self, text: &str, _: Option<&Range>) -> Option<Version> {
         Version::parse(text).ok()
     }
