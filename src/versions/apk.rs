@@ -83,119 +83,87 @@ fn digits(s: &[u8], i: usize) -> usize {
     j
 }
 
+/// The token of `text` at `i` after a token of kind `last`, and where the next one starts;
+/// `None` where apk-tools' grammar has none.
+fn next_token(text: &str, i: usize, last: Kind) -> Option<(Token, usize)> {
+    let s = text.as_bytes();
+    let token = |kind, t: &str, suffix, next| {
+        Some((
+            Token {
+                kind,
+                text: t.to_string(),
+                suffix,
+            },
+            next,
+        ))
+    };
+    match s[i] {
+        c @ b'a'..=b'z' if last <= Kind::Digit => {
+            token(Kind::Letter, &(c as char).to_string(), 0, i + 1)
+        }
+        c @ (b'.' | b'0'..=b'9') => {
+            let kind = match (c, last) {
+                (b'.', Kind::InitialDigit | Kind::Digit) => Kind::Digit,
+                (b'0'..=b'9', Kind::Suffix) => Kind::SuffixNo,
+                _ => return None,
+            };
+            let start = if c == b'.' { i + 1 } else { i };
+            let end = digits(s, start);
+            (end > start).then_some(())?;
+            token(kind, &text[start..end], 0, end)
+        }
+        b'_' if last <= Kind::SuffixNo => {
+            let start = i + 1;
+            let end = run(s, start, |b| b.is_ascii_lowercase());
+            let name = &text[start..end];
+            let rank = SUFFIXES.iter().find(|(n, _)| *n == name).map(|(_, r)| *r)?;
+            token(Kind::Suffix, name, rank, end)
+        }
+        b'~' if last < Kind::CommitHash => {
+            let start = i + 1;
+            let end = run(s, start, |b| b.is_ascii_hexdigit());
+            (end > start).then_some(())?;
+            token(Kind::CommitHash, &text[start..end], 0, end)
+        }
+        b'-' if last < Kind::Revision && s.get(i + 1) == Some(&b'r') => {
+            let start = i + 2;
+            let end = digits(s, start);
+            (end > start).then_some(())?;
+            token(Kind::Revision, &text[start..end], 0, end)
+        }
+        _ => None,
+    }
+}
+
+/// The end of the run of bytes from `start` that `keep` accepts.
+fn run(s: &[u8], start: usize, keep: impl Fn(u8) -> bool) -> usize {
+    s[start..]
+        .iter()
+        .position(|&b| !keep(b))
+        .map_or(s.len(), |n| start + n)
+}
+
 impl Version {
-    /// Parses `text` by apk-tools' grammar.
+    /// Parses `text` by apk-tools' grammar: the initial number, then one token after another,
+    /// each allowed only after the kinds apk-tools allows it after.
     pub fn parse(text: &str) -> Result<Version, ApkError> {
         let bad = || ApkError::Version(text.to_string());
-        let s = text.as_bytes();
-        let mut tokens = Vec::new();
-        let end = digits(s, 0);
+        let end = digits(text.as_bytes(), 0);
         if end == 0 {
             return Err(bad());
         }
-        tokens.push(Token {
+        let mut tokens = vec![Token {
             kind: Kind::InitialDigit,
             text: text[..end].to_string(),
             suffix: 0,
-        });
+        }];
         let mut i = end;
         let mut last = Kind::InitialDigit;
-        while i < s.len() {
-            let c = s[i];
-            let token = match c {
-                b'a'..=b'z' => {
-                    if last > Kind::Digit {
-                        return Err(bad());
-                    }
-                    i += 1;
-                    Token {
-                        kind: Kind::Letter,
-                        text: (c as char).to_string(),
-                        suffix: 0,
-                    }
-                }
-                b'.' | b'0'..=b'9' => {
-                    let kind = match (c, last) {
-                        (b'.', Kind::InitialDigit | Kind::Digit) => Kind::Digit,
-                        (b'0'..=b'9', Kind::Suffix) => Kind::SuffixNo,
-                        _ => return Err(bad()),
-                    };
-                    if c == b'.' {
-                        i += 1;
-                    }
-                    let end = digits(s, i);
-                    if end == i {
-                        return Err(bad());
-                    }
-                    let t = &text[i..end];
-                    i = end;
-                    Token {
-                        kind,
-                        text: t.to_string(),
-                        suffix: 0,
-                    }
-                }
-                b'_' => {
-                    if last > Kind::SuffixNo {
-                        return Err(bad());
-                    }
-                    let start = i + 1;
-                    let mut end = start;
-                    while end < s.len() && s[end].is_ascii_lowercase() {
-                        end += 1;
-                    }
-                    let name = &text[start..end];
-                    let rank = SUFFIXES
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .map(|(_, r)| *r)
-                        .ok_or_else(bad)?;
-                    i = end;
-                    Token {
-                        kind: Kind::Suffix,
-                        text: name.to_string(),
-                        suffix: rank,
-                    }
-                }
-                b'~' => {
-                    if last >= Kind::CommitHash {
-                        return Err(bad());
-                    }
-                    let start = i + 1;
-                    let mut end = start;
-                    while end < s.len() && s[end].is_ascii_hexdigit() {
-                        end += 1;
-                    }
-                    if end == start {
-                        return Err(bad());
-                    }
-                    i = end;
-                    Token {
-                        kind: Kind::CommitHash,
-                        text: text[start..end].to_string(),
-                        suffix: 0,
-                    }
-                }
-                b'-' => {
-                    if last >= Kind::Revision || s.get(i + 1) != Some(&b'r') {
-                        return Err(bad());
-                    }
-                    let start = i + 2;
-                    let end = digits(s, start);
-                    if end == start {
-                        return Err(bad());
-                    }
-                    i = end;
-                    Token {
-                        kind: Kind::Revision,
-                        text: text[start..end].to_string(),
-                        suffix: 0,
-                    }
-                }
-                _ => return Err(bad()),
-            };
+        while i < text.len() {
+            let (token, next) = next_token(text, i, last).ok_or_else(bad)?;
             last = token.kind;
             tokens.push(token);
+            i = next;
         }
         Ok(Version {
             text: text.to_string(),
