@@ -27,6 +27,15 @@ pub enum PackageError {
         /// What is wrong.
         detail: String,
     },
+    /// The index could not be read (not the compression it claims, say); the cause is kept.
+    #[error("{url}")]
+    Index {
+        /// The document.
+        url: String,
+        /// Why, with its own causes.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A file in DEST (or a kept index list) could not be written. The cause is not repeated
     /// in the text: the error line (`{:#}`) and `log::chain` append it.
     #[error("{path}")]

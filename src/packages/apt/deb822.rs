@@ -79,17 +79,31 @@ impl std::io::Write for Limited {
     }
 }
 
-/// `Packages`, `Packages.gz` or `Packages.xz` as text, at most [`MAX_PACKAGES_TEXT`] bytes.
-pub(super) fn decompress(path: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let too_big = || format!("more than {MAX_PACKAGES_TEXT} bytes once decompressed");
+/// Why a `Packages` file could not be decompressed.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum DecompressError {
+    /// Not a gzip stream (or one that breaks off).
+    #[error("not gzip")]
+    Gzip(#[source] std::io::Error),
+    /// Not an xz stream.
+    #[error("not xz")]
+    Xz(#[source] lzma_rs::error::Error),
+    /// Over [`MAX_PACKAGES_TEXT`] once decompressed.
+    #[error("more than {MAX_PACKAGES_TEXT} bytes once decompressed")]
+    TooBig,
+}
+
+/// The text of a `Packages` file named `path` (`.gz`, `.xz`, or plain), at most
+/// [`MAX_PACKAGES_TEXT`] bytes.
+pub(super) fn decompress(path: &str, bytes: &[u8]) -> Result<Vec<u8>, DecompressError> {
     if path.ends_with(".gz") {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(bytes)
             .take(MAX_PACKAGES_TEXT + 1)
             .read_to_end(&mut out)
-            .map_err(|e| format!("not gzip: {e}"))?;
+            .map_err(DecompressError::Gzip)?;
         if out.len() as u64 > MAX_PACKAGES_TEXT {
-            return Err(too_big());
+            return Err(DecompressError::TooBig);
         }
         Ok(out)
     } else if path.ends_with(".xz") {
@@ -99,8 +113,10 @@ pub(super) fn decompress(path: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
         };
         match lzma_rs::xz_decompress(&mut std::io::BufReader::new(bytes), &mut w) {
             Ok(()) => Ok(w.out),
-            Err(_) if w.out.len() as u64 + 65536 > MAX_PACKAGES_TEXT => Err(too_big()),
-            Err(e) => Err(format!("not xz: {e}")),
+            Err(_) if w.out.len() as u64 + 65536 > MAX_PACKAGES_TEXT => {
+                Err(DecompressError::TooBig)
+            }
+            Err(e) => Err(DecompressError::Xz(e)),
         }
     } else {
         Ok(bytes.to_vec())
@@ -110,6 +126,21 @@ pub(super) fn decompress(path: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_packages_file_that_is_not_its_compression_keeps_the_cause() {
+        use std::error::Error as _;
+        let e = decompress("main/binary-amd64/Packages.gz", b"not gzip at all").unwrap_err();
+        assert!(matches!(e, DecompressError::Gzip(_)), "{e:?}");
+        assert_eq!(e.to_string(), "not gzip");
+        assert!(e.source().is_some(), "the gzip reader's error is kept");
+        let e = decompress("main/binary-amd64/Packages.xz", b"\xfd7zXZ\0 broken").unwrap_err();
+        assert!(matches!(e, DecompressError::Xz(_)), "{e:?}");
+        assert_eq!(
+            decompress("Packages", b"Package: a\n").unwrap(),
+            b"Package: a\n"
+        );
+    }
 
     #[test]
     fn stanzas_join_continuations() {

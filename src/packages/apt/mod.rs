@@ -343,7 +343,10 @@ impl Apt {
                 bytes.len()
             )));
         }
-        let text = decompress(&path, &bytes).map_err(bad)?;
+        let text = decompress(&path, &bytes).map_err(|source| PackageError::Index {
+            url: packages_url.clone(),
+            source: Box::new(source),
+        })?;
         let releases = self.parse_packages(&text);
         if releases.is_empty() {
             return Err(PackageError::NotFound {
