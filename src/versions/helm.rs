@@ -11,7 +11,7 @@
 //! (the [`loose`] reading, shared with GitHub and git tags), so every node-semver range
 //! and `pre_releases` rule applies as for npm.
 
-use super::{loose, npm, semver, Ecosystem, VersionScheme};
+use super::{loose, npm, Ecosystem, VersionScheme};
 
 /// The ecosystem chart versions are ordered and constrained in.
 pub const ECOSYSTEM: Ecosystem = Ecosystem::Loose;
@@ -23,14 +23,7 @@ pub(crate) static SCHEME: &dyn VersionScheme = &loose::LOOSE;
 /// A chart version of an `index.yaml` as Helm reads it (`NewVersion`); `None` for an entry Helm
 /// would skip.
 pub fn index_version(text: &str) -> Option<npm::Version> {
-    let v = semver::Version::parse(text).ok()?;
-    let (major, minor, patch) = v.triple();
-    Some(npm::Version::from_parts(
-        major,
-        minor,
-        patch,
-        v.prerelease(),
-    ))
+    loose::read(text)
 }
 
 /// The chart version an OCI tag stands for (`1.2.3_build.1` → `1.2.3+build.1`), when the tag is
