@@ -12,7 +12,7 @@
 //! and `pre_releases` rule applies as for npm.
 
 #[cfg(test)]
-use super::{npm, semver};
+use super::{loose, npm};
 
 /// The ecosystem chart versions are ordered and constrained in.
 pub(crate) fn scheme() -> &'static dyn super::VersionScheme {
@@ -23,14 +23,7 @@ pub(crate) fn scheme() -> &'static dyn super::VersionScheme {
 /// would skip.
 #[cfg(test)]
 pub(crate) fn index_version(text: &str) -> Option<npm::Version> {
-    let v = semver::Version::parse(text).ok()?;
-    let (major, minor, patch) = v.triple();
-    Some(npm::Version::from_parts(
-        major,
-        minor,
-        patch,
-        v.prerelease(),
-    ))
+    loose::read(text)
 }
 
 /// The chart version an OCI tag stands for (`1.2.3_build.1` → `1.2.3+build.1`), when the tag is

@@ -3,6 +3,18 @@
 
 use super::{npm, semver, PreReleases, Scheme};
 
+/// A tag or chart version read as Masterminds' `NewVersion` does, as a node-semver version.
+pub(crate) fn read(text: &str) -> Option<npm::Version> {
+    let v = semver::Version::parse(text).ok()?;
+    let (major, minor, patch) = v.triple();
+    Some(npm::Version::from_parts(
+        major,
+        minor,
+        patch,
+        v.prerelease(),
+    ))
+}
+
 /// The loose tag scheme.
 pub(crate) struct LooseScheme;
 
@@ -14,14 +26,7 @@ impl Scheme for LooseScheme {
     type Constraint = npm::Range;
 
     fn parse(&self, text: &str, _: Option<&npm::Range>) -> Option<npm::Version> {
-        let v = semver::Version::parse(text).ok()?;
-        let (major, minor, patch) = v.triple();
-        Some(npm::Version::from_parts(
-            major,
-            minor,
-            patch,
-            v.prerelease(),
-        ))
+        read(text)
     }
 
     fn constraint(&self, text: &str, pre: PreReleases) -> Result<npm::Range, String> {
