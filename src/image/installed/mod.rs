@@ -36,7 +36,7 @@ mod tests;
 
 use std::io;
 
-/// Largest database file read (`status`, `installed`); bookworm with 737 packages: 0.65 MB.
+/// Largest database file read (`status`, `installed`); a Debian 12 host with 737 packages: 0.65 MB.
 pub(crate) const MAX_DATABASE: u64 = 64 * 1024 * 1024;
 /// Most packages a database may list.
 pub(crate) const MAX_PACKAGES: usize = 100_000;
