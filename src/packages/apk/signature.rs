@@ -1,0 +1,423 @@
+//! `APKINDEX.tar.gz` signatures (`signed_by`), checked as apk-tools checks them.
+//!
+//! The format (apk-tools `extract_v2.c` / `io_gunzip.c`, abuild's `abuild-sign`): the index is
+//! a gzip stream of a tar of `.SIGN.<type>.<key name>` files with no end-of-archive blocks,
+//! followed by the unsigned `APKINDEX.tar.gz`. The first gzip stream ends where inflating it
+//! ends (its 8-byte trailer); each signature file holds an RSA PKCS#1 v1.5 signature over the
+//! digest of every byte after that point, as stored (compressed): `RSA` SHA-1 (abuild's default,
+//! still accepted by apk-tools), `RSA256` SHA-256, `RSA512` SHA-512. apk picks the key by the
+//! key name; `signed_by` gives keys without names, so each signature is tried with each key of
+//! its size instead, within [`MAX_TRIALS`].
+
+use ring::signature::{self, UnparsedPublicKey};
+use std::io::Read as _;
+
+/// Largest signature segment (the first gzip stream) once decompressed: a tar of a few small
+/// files (one 4096-bit signature: 1.5 KiB).
+pub(crate) const MAX_SIGNATURE_SEGMENT: u64 = 64 * 1024;
+/// Most signature files read from the segment (Alpine's indexes carry one).
+pub(crate) const MAX_SIGNATURES: usize = 16;
+/// Most keys in `signed_by` (Alpine's `alpine-keys` holds 7 per architecture).
+pub(crate) const MAX_KEYS: usize = 16;
+/// Most RSA verifications per index, each hashing the signed part once (16 keys tried on each
+/// of two signatures).
+pub(crate) const MAX_TRIALS: usize = 32;
+/// Largest `signed_by` text read (a 4096-bit key in PEM: 800 bytes).
+const MAX_KEY_TEXT: usize = 256 * 1024;
+/// Largest signature file (an 8192-bit RSA signature: 1 KiB).
+const MAX_SIGNATURE_BYTES: u64 = 1024;
+/// The RSA key sizes ring verifies.
+const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+/// `rsaEncryption` (RFC 8017 A.1).
+const OID_RSA: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// Why an index is not trusted with `signed_by`.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum IndexSignatureError {
+    /// The first gzip stream cannot be read.
+    #[error("the signature segment is not gzipped")]
+    Gzip(#[source] std::io::Error),
+    /// The first gzip stream is not a tar of signature files.
+    #[error("the signature segment is not a tar")]
+    Tar(#[source] std::io::Error),
+    /// uptick's own finding (no signature, none verifies, a bound passed).
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn refused(text: impl Into<String>) -> IndexSignatureError {
+    IndexSignatureError::Refused(text.into())
+}
+
+/// The digest a signature file's type names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hash {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl Hash {
+    /// The signature type as the file name spells it, and its digest.
+    fn name(self) -> &'static str {
+        match self {
+            Hash::Sha1 => "RSA (SHA-1)",
+            Hash::Sha256 => "RSA256",
+            Hash::Sha512 => "RSA512",
+        }
+    }
+
+    fn algorithm(self) -> &'static signature::RsaParameters {
+        match self {
+            Hash::Sha1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            Hash::Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+            Hash::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+        }
+    }
+}
+
+/// A key of `signed_by`: its `RSAPublicKey` DER (as ring takes it) and modulus size in bytes.
+#[derive(Debug)]
+pub(crate) struct IndexKey {
+    der: Vec<u8>,
+    modulus_bytes: usize,
+}
+
+/// The RSA public keys of `signed_by`: PEM `PUBLIC KEY` blocks (as `/etc/apk/keys/*.pub`).
+pub(crate) fn keys(text: &str) -> Result<Vec<IndexKey>, String> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::SubjectPublicKeyInfoDer;
+    if text.len() > MAX_KEY_TEXT {
+        return Err(format!("more than {MAX_KEY_TEXT} bytes of keys"));
+    }
+    let mut keys = Vec::new();
+    for (i, der) in SubjectPublicKeyInfoDer::pem_slice_iter(text.as_bytes()).enumerate() {
+        let der = der.map_err(|e| format!("key {}: not PEM: {e}", i + 1))?;
+        if keys.len() == MAX_KEYS {
+            return Err(format!("more than {MAX_KEYS} keys"));
+        }
+        keys.push(rsa_key(der.as_ref()).map_err(|e| format!("key {}: {e}", i + 1))?);
+    }
+    if keys.is_empty() {
+        return Err("no PEM `PUBLIC KEY` block (an apk key, `/etc/apk/keys/*.pub`)".into());
+    }
+    Ok(keys)
+}
+
+/// An RSA key of 2048 to 8192 bits from its SubjectPublicKeyInfo DER.
+fn rsa_key(spki_der: &[u8]) -> Result<IndexKey, String> {
+    use spki::der::Decode as _;
+    let info = spki::SubjectPublicKeyInfoRef::from_der(spki_der)
+        .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
+    if info.algorithm.oid != OID_RSA {
+        return Err(format!(
+            "a {} key, not RSA (apk signs with RSA)",
+            info.algorithm.oid
+        ));
+    }
+    let der = info
+        .subject_public_key
+        .as_bytes()
+        .ok_or("the public key is not a whole number of bytes")?
+        .to_vec();
+    let bits = modulus_bits(&der).map_err(|e| format!("not an RSA public key: {e}"))?;
+    if !RSA_BITS.contains(&bits) {
+        return Err(format!(
+            "an RSA key of {bits} bits (2048 to 8192 bits are verified)"
+        ));
+    }
+    Ok(IndexKey {
+        der,
+        modulus_bytes: bits.div_ceil(8),
+    })
+}
+
+/// The size in bits of an `RSAPublicKey`'s modulus (RFC 8017 A.1.1).
+fn modulus_bits(der: &[u8]) -> Result<usize, spki::der::Error> {
+    use spki::der::{asn1::UintRef, Decode as _, Reader as _, SliceReader};
+    let mut reader = SliceReader::new(der)?;
+    let modulus = reader.sequence(|seq| {
+        let n = UintRef::decode(seq)?;
+        UintRef::decode(seq)?;
+        Ok(n)
+    })?;
+    reader.finish(())?;
+    let bytes = modulus.as_bytes();
+    Ok(bytes
+        .first()
+        .map_or(0, |b| bytes.len() * 8 - b.leading_zeros() as usize))
+}
+
+/// The type and key name of a signature file name (`.SIGN.RSA256.<key name>`), as apk-tools
+/// reads them; `None` for any other name (`.SIGN.DSA.…` included: uptick verifies RSA only).
+pub(crate) fn signature_name(name: &str) -> Option<(Hash, &str)> {
+    let rest = name.strip_prefix(".SIGN.")?;
+    let (kind, key) = rest.split_once('.')?;
+    let hash = match kind {
+        "RSA" => Hash::Sha1,
+        "RSA256" => Hash::Sha256,
+        "RSA512" => Hash::Sha512,
+        _ => return None,
+    };
+    (!key.is_empty() && !key.contains('/')).then_some((hash, key))
+}
+
+/// The first gzip stream of `body` decompressed (at most [`MAX_SIGNATURE_SEGMENT`] bytes) and
+/// the bytes after it, as stored: where inflating the first stream ends, trailer included.
+pub(crate) fn split_segment(body: &[u8]) -> Result<(Vec<u8>, &[u8]), IndexSignatureError> {
+    let mut gz = flate2::bufread::GzDecoder::new(body);
+    let mut segment = Vec::new();
+    (&mut gz)
+        .take(MAX_SIGNATURE_SEGMENT + 1)
+        .read_to_end(&mut segment)
+        .map_err(IndexSignatureError::Gzip)?;
+    if segment.len() as u64 > MAX_SIGNATURE_SEGMENT {
+        return Err(refused(format!(
+            "the first gzip stream is over {MAX_SIGNATURE_SEGMENT} bytes: {}",
+            if first_is_signature(&segment) {
+                "too large a signature segment"
+            } else {
+                "no signature segment (an unsigned index?)"
+            }
+        )));
+    }
+    Ok((segment, gz.into_inner()))
+}
+
+/// Whether the tar `segment` starts with a signature file.
+fn first_is_signature(segment: &[u8]) -> bool {
+    segment.starts_with(b".SIGN.")
+}
+
+/// A signature of the segment: its hash, key name and bytes.
+#[derive(Debug)]
+pub(crate) struct IndexSignature {
+    pub(crate) hash: Hash,
+    pub(crate) key_name: String,
+    bytes: Vec<u8>,
+}
+
+/// The signature files of the tar `segment` (at most [`MAX_SIGNATURES`]); any other member
+/// there is refused, as the index must come only from the signed part.
+pub(crate) fn signatures(segment: &[u8]) -> Result<Vec<IndexSignature>, IndexSignatureError> {
+    let mut archive = tar::Archive::new(segment);
+    let mut out = Vec::new();
+    for entry in archive.entries().map_err(IndexSignatureError::Tar)? {
+        let mut entry = entry.map_err(IndexSignatureError::Tar)?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        if !name.starts_with(".SIGN.") {
+            return Err(refused(format!(
+                "`{}` in the signature segment: an unsigned index, or not apk's format",
+                crate::log::shown_name(&name, 200)
+            )));
+        }
+        let Some((hash, key_name)) = signature_name(&name) else {
+            continue;
+        };
+        if out.len() == MAX_SIGNATURES {
+            break;
+        }
+        let mut bytes = Vec::new();
+        (&mut entry)
+            .take(MAX_SIGNATURE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(IndexSignatureError::Tar)?;
+        out.push(IndexSignature {
+            hash,
+            key_name: key_name.to_string(),
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// Checks `body` (a whole `APKINDEX.tar.gz`) against `keys`; the signed part (the unsigned
+/// `APKINDEX.tar.gz`) when a signature verifies with one of them.
+pub(crate) fn verify<'a>(
+    body: &'a [u8],
+    keys: &[IndexKey],
+) -> Result<&'a [u8], IndexSignatureError> {
+    let (segment, signed) = split_segment(body)?;
+    if !first_is_signature(&segment) {
+        return Err(refused("no signature (an unsigned index)"));
+    }
+    let sigs = signatures(&segment)?;
+    if sigs.is_empty() {
+        return Err(refused(
+            "no RSA signature (.SIGN.RSA.*, .SIGN.RSA256.*, .SIGN.RSA512.*)",
+        ));
+    }
+    if signed.is_empty() {
+        return Err(refused("nothing after the signature segment"));
+    }
+    let mut trials = 0;
+    for sig in &sigs {
+        for key in keys.iter().filter(|k| k.modulus_bytes == sig.bytes.len()) {
+            if trials == MAX_TRIALS {
+                return Err(refused(format!(
+                    "no signature verified within {MAX_TRIALS} tries"
+                )));
+            }
+            trials += 1;
+            let key = UnparsedPublicKey::new(sig.hash.algorithm(), &key.der);
+            if key.verify(signed, &sig.bytes).is_ok() {
+                return Ok(signed);
+            }
+        }
+    }
+    let names: Vec<String> = sigs
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s.hash.name(),
+                crate::log::shown_name(&s.key_name, 100)
+            )
+        })
+        .collect();
+    Err(refused(format!(
+        "no signature (by {}) verifies with signed_by's {} key(s)",
+        names.join(", "),
+        keys.len()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn gz(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn tar_entry(name: &str, data: &[u8]) -> Vec<u8> {
+        let mut h = tar::Header::new_ustar();
+        h.set_path(name).unwrap();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        let mut out = h.as_bytes().to_vec();
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+        out
+    }
+
+    #[test]
+    fn the_signed_part_starts_where_the_first_gzip_stream_ends() {
+        let first = gz(&tar_entry(".SIGN.RSA256.k.rsa.pub", &[1; 512]));
+        let second = gz(b"the unsigned index, stored");
+        let third = gz(b"a later stream is signed too");
+        let mut body = first.clone();
+        body.extend(&second);
+        body.extend(&third);
+        let (segment, signed) = split_segment(&body).unwrap();
+        assert_eq!(segment, tar_entry(".SIGN.RSA256.k.rsa.pub", &[1; 512]));
+        assert_eq!(signed.len(), second.len() + third.len());
+        assert_eq!(signed, &body[first.len()..]);
+        // One stream only: nothing signed after it.
+        assert_eq!(split_segment(&first).unwrap().1, b"");
+        let sigs = signatures(&segment).unwrap();
+        assert_eq!(sigs.len(), 1);
+        assert_eq!(
+            (sigs[0].hash, sigs[0].key_name.as_str()),
+            (Hash::Sha256, "k.rsa.pub")
+        );
+    }
+
+    #[test]
+    fn signature_file_names_as_apk_reads_them() {
+        let name = signature_name;
+        assert_eq!(
+            name(".SIGN.RSA.alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub"),
+            Some((
+                Hash::Sha1,
+                "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub"
+            ))
+        );
+        assert_eq!(name(".SIGN.RSA256.k.pub"), Some((Hash::Sha256, "k.pub")));
+        assert_eq!(name(".SIGN.RSA512.k"), Some((Hash::Sha512, "k")));
+        for other in [
+            ".SIGN.DSA.k.pub",
+            ".SIGN.RSA.",
+            ".SIGN.RSA",
+            ".SIGN.RSA1024.k",
+            ".SIGN.rsa.k",
+            "SIGN.RSA.k",
+            ".SIGN.RSA.a/b",
+            "APKINDEX",
+            "",
+        ] {
+            assert_eq!(name(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_segment_of_other_members_or_over_the_bound_is_refused() {
+        let (segment, _) = split_segment(&gz(&tar_entry("APKINDEX", b"P:x\n"))).unwrap();
+        let e = signatures(&segment).unwrap_err().to_string();
+        assert!(e.contains("`APKINDEX` in the signature segment"), "{e}");
+        let mut big = tar_entry(".SIGN.RSA.k", &[0; 1024]);
+        big.extend(tar_entry("APKINDEX", &vec![b'x'; 70_000]));
+        let e = split_segment(&gz(&big)).unwrap_err().to_string();
+        assert!(e.contains("too large a signature segment"), "{e}");
+        let e = split_segment(&gz(&tar_entry("APKINDEX", &vec![b'x'; 70_000])))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("an unsigned index?"), "{e}");
+        // More signature files than the bound: only the first 16 are read.
+        let many: Vec<u8> = (0..40)
+            .flat_map(|i| tar_entry(&format!(".SIGN.RSA.k{i}"), &[0; 256]))
+            .collect();
+        assert_eq!(signatures(&many).unwrap().len(), MAX_SIGNATURES);
+    }
+
+    #[test]
+    fn keys_are_pem_rsa_public_keys_within_bounds() {
+        assert!(keys("not a key")
+            .unwrap_err()
+            .contains("no PEM `PUBLIC KEY`"));
+        let garbage = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
+        assert!(keys(garbage)
+            .unwrap_err()
+            .contains("key 1: not a SubjectPublicKeyInfo"));
+        assert!(keys(&"x".repeat(MAX_KEY_TEXT + 1))
+            .unwrap_err()
+            .contains("more than"));
+    }
+
+    #[test]
+    fn any_bytes_are_an_error_or_a_result_never_a_panic() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut valid = gz(&tar_entry(".SIGN.RSA.k", &[3; 256]));
+        valid.extend(gz(b"index"));
+        let keys: Vec<IndexKey> = Vec::new();
+        for round in 0..2_000 {
+            let mut body = valid.clone();
+            let len = body.len();
+            match round % 3 {
+                0 => body.truncate(next() as usize % len),
+                1 => {
+                    for _ in 0..1 + next() % 8 {
+                        let at = next() as usize % len;
+                        body[at] = next() as u8;
+                    }
+                }
+                _ => body = (0..next() % 600).map(|_| next() as u8).collect(),
+            }
+            let _ = verify(&body, &keys);
+            if let Ok((segment, _)) = split_segment(&body) {
+                let _ = signatures(&segment);
+            }
+            let _ = signatures(&body);
+        }
+    }
+}
