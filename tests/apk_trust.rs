@@ -9,6 +9,11 @@ use serde_json::{json, Value};
 use std::io::Write as _;
 use std::path::Path;
 
+/// `openssl` run in `dir`: its standard output.
+fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    sh(dir, "openssl", args)
+}
+
 fn gz(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).unwrap();
@@ -44,12 +49,8 @@ fn key(dir: &Path, name: &str) -> (String, String) {
     let private = dir.join(format!("{name}.rsa"));
     let public = dir.join(format!("{name}.rsa.pub"));
     let (private_s, public_s) = (private.to_str().unwrap(), public.to_str().unwrap());
-    sh(dir, "openssl", &["genrsa", "-out", private_s, "2048"]);
-    sh(
-        dir,
-        "openssl",
-        &["rsa", "-in", private_s, "-pubout", "-out", public_s],
-    );
+    openssl(dir, &["genrsa", "-out", private_s, "2048"]);
+    openssl(dir, &["rsa", "-in", private_s, "-pubout", "-out", public_s]);
     (
         private_s.to_string(),
         std::fs::read_to_string(&public).unwrap(),
@@ -61,9 +62,8 @@ fn key(dir: &Path, name: &str) -> (String, String) {
 fn signed(dir: &Path, unsigned: &[u8], private: &str, digest: &str, sigtype: &str) -> Vec<u8> {
     let file = dir.join("APKINDEX.unsigned.tar.gz");
     std::fs::write(&file, unsigned).unwrap();
-    let sig = sh(
+    let sig = openssl(
         dir,
-        "openssl",
         &[
             "dgst",
             &format!("-{digest}"),
@@ -80,7 +80,7 @@ fn signed(dir: &Path, unsigned: &[u8], private: &str, digest: &str, sigtype: &st
 #[test]
 #[cfg_attr(
     not(all(uptick_has_openssl, uptick_has_python3)),
-    ignore = "needs openssl, python3 (apt-get install openssl python3)"
+    ignore = "needs openssl; python3 (apt-get install openssl python3)"
 )]
 fn apk_signed_by_trusts_only_an_index_signed_by_a_given_key() {
     let keys = tempfile::tempdir().unwrap();
