@@ -406,7 +406,7 @@ mod tests {
         };
         let mut valid = gz(&tar_entry(".SIGN.RSA.k", &[3; 256]));
         valid.extend(gz(b"index"));
-        let keys: Vec<IndexKey> = Vec::new();
+        let keys = keys(KEY).unwrap();
         for round in 0..2_000 {
             let mut body = valid.clone();
             let len = body.len();
@@ -426,5 +426,74 @@ mod tests {
             }
             let _ = signatures(&body);
         }
+    }
+
+    /// A 2048-bit RSA key made by `openssl genrsa`, and its signatures (`openssl dgst -<digest>
+    /// -sign`, base64) of [`SIGNED`].
+    const KEY: &str = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwbe2YXjyURQTz0P7SzmO\n8tyLFaxpaFCQETaPoQ32uc4CJOACvB43juTD6FUFHhxt7an6Skzn6i/0UsIG/y6o\ngySJTCqL9/DiEssOWRZ6TWgTL+r/1UPQjM32Q1Irz1YwAstj3apVWzWEh8DvBlMe\nR6Qh8o3YOW8g4b+XY6yiR3rHWhyE7pD42iq2+ZZ9cc7q7BMGWNlxxg1aqySTajD7\n4sIN0sRRF4v7QquGU1WLPNDylXMVAVIbu0VrUcXY3JdAdpoI1vHWZY1y6YAqmwt+\nUnBC0VlNtRYJL6ZtyDLG+04GzRPTTm2NHBxQrWI339EjGC6K5WfsEqWUEiTaiaXn\nKwIDAQAB\n-----END PUBLIC KEY-----\n";
+    const SIGNED: &[u8] = b"the unsigned index, as stored";
+    const SHA1: &str = "jTAk8wPJgyAGgtepbKdlK7+mZC+vGuOUoz8oVYluG6MsmmaT9gESyIdiTH/I4IScZoeOcmDhzkoAviQ872i2gFC+l2IMHF/Ud1durPTxOs9E4g4x3Xxmsr2t1o4BfFuSpI2pV63Ko8/Ly8cWcmx6NOVEqisiskgNvslwKFmyBTidEW7MTuTpP+pty/hD+AHekEJzpkAmezQLHDOqGbrnNf+bg5KU6f6a0IPLs1+/4WF92WZVoSNJSq4E7PpRXSmyLXEkAKX+CBnjQO5YVnVBNon1gVZLdS/6Q6LAMCj6pSlvQsBLYkNw49szNh6TB7mPWQn01mdaL4IICHWtjqxMlQ==";
+    const SHA256: &str = "idCbf7D3AORf2TAzgjadzFHUyUL25cO3Sl9U0tRlkMh6LpHoQxRZ4XEB7vyAY/grgw8B/miOnW+tFsp87QW9BzNMjzUfCkj2v2zEyfMh5uMOP6ExpD4OipaTXf4qNZipqFuS2MAcT3gKCNJSBUVBr3sISQrX4ZfrP4iVVoLB3VCSdezIrT/sa4LgQ8mo+RlpENfV6/H21me+zTAdw8eGFwNF1Jx/hDY3P/Gz1yqe3nvkBJ2lxhLyLYLE34ZKlNHZBtf74eLP0jU48pczoBJc8C+pi/h37TeLpynxvlpz1VeIkRT0pvhT7t83yaOGSb40AohbkcEuTw2W9I5ACzpqWA==";
+    const SHA512: &str = "EcFTIkj24DX4MEVPFGJgZHmHeHHLBfIM1FiI97Yj5Et12xeIkYOOGrzAGPNn9H/KXHka1oF48Yj4jkkcBDbMhER+tzqLtl5xFmQyxhUpMNmuhYWJsLJfoNeN8SNW9EWA9sQI5cU5qtf2uzfz8zsZcv6zp14CeKcQpMye8jws91aoWNIjIIh7rg5l7N61v0rxUa8csRyBFOLXShYmctEz2AYTKkrQ345IsmZZC8Ip7NhE9hIuqV//fqfcZqzJbFft8AqVR0BarDMlV05ela2/iBoyF2fhmr6Ubbb7F5w6JHKOgpT1uVWgioRAgsKHiwPt6oDPiBhaEM7udYN1uIUC3g==";
+
+    fn signed_index(entries: &[(&str, &str)]) -> Vec<u8> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let tar: Vec<u8> = entries
+            .iter()
+            .flat_map(|(name, sig)| tar_entry(name, &b64.decode(sig).unwrap()))
+            .collect();
+        let mut body = gz(&tar);
+        body.extend_from_slice(SIGNED);
+        body
+    }
+
+    #[test]
+    fn rsa_sha1_sha256_and_sha512_signatures_verify_with_a_given_key_only() {
+        let keys = keys(KEY).unwrap();
+        for (name, sig) in [
+            (".SIGN.RSA.k.rsa.pub", SHA1),
+            (".SIGN.RSA256.k.rsa.pub", SHA256),
+            (".SIGN.RSA512.k.rsa.pub", SHA512),
+        ] {
+            let body = signed_index(&[(name, sig)]);
+            assert_eq!(verify(&body, &keys).unwrap(), SIGNED, "{name}");
+            // Another byte signed, the wrong digest named, or a DSA type: refused.
+            let mut changed = body.clone();
+            *changed.last_mut().unwrap() ^= 1;
+            assert!(verify(&changed, &keys).is_err(), "{name}");
+        }
+        let wrong_digest = signed_index(&[(".SIGN.RSA256.k", SHA1)]);
+        let e = verify(&wrong_digest, &keys).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "no signature (by RSA256 k) verifies with signed_by's 1 key(s)"
+        );
+        let dsa = signed_index(&[(".SIGN.DSA.k", SHA1)]);
+        let e = verify(&dsa, &keys).unwrap_err().to_string();
+        assert!(e.starts_with("no RSA signature"), "{e}");
+        // A bad signature first, then a good one: the good one counts.
+        let both = signed_index(&[(".SIGN.RSA.x", SHA256), (".SIGN.RSA256.k", SHA256)]);
+        assert_eq!(verify(&both, &keys).unwrap(), SIGNED);
+    }
+
+    #[test]
+    fn verifications_stop_at_the_bound() {
+        let sixteen = KEY.repeat(MAX_KEYS);
+        let keys = keys(&sixteen).unwrap();
+        assert!(super::keys(&KEY.repeat(MAX_KEYS + 1))
+            .unwrap_err()
+            .contains("more than 16 keys"));
+        // Two bad signatures use the 32 tries; the good third one is not tried.
+        let body = signed_index(&[
+            (".SIGN.RSA.a", SHA256),
+            (".SIGN.RSA.b", SHA256),
+            (".SIGN.RSA256.k", SHA256),
+        ]);
+        let e = verify(&body, &keys).unwrap_err().to_string();
+        assert_eq!(e, "no signature verified within 32 tries");
+        // A signature of another size than the key's is not tried at all.
+        let short = signed_index(&[(".SIGN.RSA.a", "AAAA"), (".SIGN.RSA256.k", SHA256)]);
+        assert_eq!(verify(&short, &keys[..1]).unwrap(), SIGNED);
     }
 }
