@@ -1,7 +1,8 @@
 //! Alpine apk repositories: `<repository>/<architecture>/APKINDEX.tar.gz` (a signature tar and
 //! the index tar, each gzipped, concatenated), whose `APKINDEX` member lists one package per
 //! stanza of `X:value` lines (`P:` name, `V:` version, `A:` architecture, `C:` checksum, `S:`
-//! size, `t:` build time).
+//! size, `t:` build time). With `signed_by` the index is read only from the part its signature
+//! segment signs, once a signature verifies with a given key ([`signature`]).
 
 use super::{Backend, Fetcher, PackageError, Release, ReleaseFile};
 use super::{CommonFields, Source};
