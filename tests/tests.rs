@@ -4,6 +4,7 @@
 
 mod support;
 
+mod apk_trust;
 mod apt_trust;
 mod bad_input;
 mod bounds;

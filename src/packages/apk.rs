@@ -1,13 +1,18 @@
 //! Alpine apk repositories: `<repository>/<architecture>/APKINDEX.tar.gz` (a signature tar and
 //! the index tar, each gzipped, concatenated), whose `APKINDEX` member lists one package per
 //! stanza of `X:value` lines (`P:` name, `V:` version, `A:` architecture, `C:` checksum, `S:`
-//! size, `t:` build time).
+//! size, `t:` build time). With `signed_by` the index is read only from the part its signature
+//! segment signs, once a signature verifies with a given key ([`signature`]).
 
 use super::{Backend, Fetcher, PackageError, Release, ReleaseFile};
 use super::{CommonFields, Source};
+use crate::log;
 use crate::protocol::empty_is_none;
 use crate::versions::VersionScheme;
+use sha2::Digest as _;
 use std::io::Read as _;
+
+mod signature;
 
 /// Largest index once decompressed (Alpine v3.20 main/x86_64: 2 MB; community: 8 MB).
 const MAX_INDEX_TEXT: u64 = 256 * 1024 * 1024;
@@ -24,6 +29,9 @@ pub(crate) struct ApkSource {
     /// Alpine architecture (`x86_64`, `aarch64`) (default: the worker's).
     #[serde(default, deserialize_with = "empty_is_none")]
     architecture: Option<String>,
+    /// PEM RSA public key(s) (`/etc/apk/keys/*.pub`) the `APKINDEX.tar.gz` must be signed by.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    signed_by: Option<String>,
 }
 
 impl Source for ApkSource {
@@ -52,6 +60,8 @@ pub(crate) struct Apk {
     name: String,
     repository: String,
     architecture: String,
+    /// `signed_by`'s keys, and a short hash of the field (part of the cache key).
+    keys: Option<(Vec<signature::IndexKey>, String)>,
     fetcher: Fetcher,
 }
 
@@ -102,6 +112,7 @@ impl Apk {
             name,
             repository: repository.trim_end_matches('/').to_string(),
             architecture,
+            keys: index_keys(source.signed_by.as_deref())?,
             fetcher,
         })
     }
@@ -110,6 +121,18 @@ impl Apk {
         let malformed = |detail: String| PackageError::Malformed {
             url: url.to_string(),
             detail,
+        };
+        let body = match &self.keys {
+            Some((keys, _)) => signature::verify(body, keys).map_err(|e| {
+                malformed(format!(
+                    "signature: {}; not trusting it (signed_by)",
+                    log::chain(&e)
+                ))
+            })?,
+            None => {
+                log::debug(|| format!("{url}: signature not checked (no signed_by)"));
+                body
+            }
         };
         let text = index_text(body).map_err(malformed)?;
         let mut out = Vec::new();
@@ -166,6 +189,21 @@ impl Apk {
     }
 }
 
+/// `signed_by`'s keys and a short hash of the text, if given.
+fn index_keys(
+    signed_by: Option<&str>,
+) -> Result<Option<(Vec<signature::IndexKey>, String)>, PackageError> {
+    let Some(text) = signed_by else {
+        return Ok(None);
+    };
+    let keys = signature::keys(text).map_err(|detail| PackageError::Invalid {
+        field: "source.signed_by",
+        detail,
+    })?;
+    let id = hex::encode(&sha2::Sha256::digest(text.as_bytes())[..8]);
+    Ok(Some((keys, id)))
+}
+
 /// The `APKINDEX` member of an `APKINDEX.tar.gz`.
 fn index_text(body: &[u8]) -> Result<String, String> {
     let gz = flate2::read::MultiGzDecoder::new(body).take(MAX_INDEX_TEXT);
@@ -197,7 +235,10 @@ impl Backend for Apk {
         self.fetcher
             .releases_as(
                 &url,
-                &format!("{url}#apk {}", self.name),
+                &match &self.keys {
+                    Some((_, id)) => format!("{url}#apk {} {id}", self.name),
+                    None => format!("{url}#apk {}", self.name),
+                },
                 "*/*",
                 None,
                 &parse,
