@@ -145,9 +145,11 @@ pub fn decode(raw: Value) -> Result<PackageSource, PackageError> {
     let registration = chosen(&object)?;
     let own_names = registration.own_fields();
     refuse_foreign(&object, registration, &own_names, &common_names)?;
+    // What is left of other sources' fields is unset (`null`, `""`): absent, as before.
     let (own, common): (Map<String, Value>, Map<String, Value>) = object
         .into_iter()
-        .partition(|(k, _)| own_names.iter().any(|n| n == k));
+        .filter(|(k, _)| own_names.contains(k) || common_names.contains(k))
+        .partition(|(k, _)| own_names.contains(k));
     let common: CommonFields = protocol::decode_part(Value::Object(common), "source")?;
     let own = (registration.decode)(Value::Object(own))?;
     Ok(PackageSource { own, common })
@@ -239,5 +241,38 @@ fn and_list(items: &[&str]) -> String {
         [] => String::new(),
         [one] => one.to_string(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unset_fields_of_other_sources_are_absent_and_set_ones_refused() {
+        let source =
+            decode(json!({"pypi": "a", "suite": "", "npm": null, "index_url": ""})).unwrap();
+        assert_eq!(source.name(), "a");
+        let err = decode(json!({"pypi": "a", "suite": "bookworm"})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "source.suite: not a field of pypi sources (only apt sources have it)"
+        );
+        let err = decode(json!({"pypi": "a", "colour": 1}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("source.colour: unknown field `colour`"),
+            "{err}"
+        );
+        let err = decode(json!({"pypi": "", "npm": ""}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("source: set one of pypi, npm, crate"),
+            "{err}"
+        );
     }
 }
