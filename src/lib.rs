@@ -18,6 +18,7 @@ pub(crate) mod net;
 pub(crate) mod packages;
 pub(crate) mod registry;
 pub(crate) mod resolve;
+pub(crate) mod rsa;
 pub(crate) mod versions;
 
 use resolve::Request;

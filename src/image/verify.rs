@@ -11,6 +11,7 @@ use crate::log;
 use crate::protocol::VerifyField;
 use crate::registry::referrers::ListBounds;
 use crate::registry::{Client, RegistryError, Repository};
+use crate::rsa::{modulus_bits, OID_RSA, RSA_BITS};
 use base64::Engine as _;
 use ring::signature::{self, UnparsedPublicKey};
 
@@ -35,9 +36,6 @@ const MAX_SIGNATURES: usize = 256;
 /// bytes: 256 of them fit many times over).
 const MAX_SIGNATURE_LISTING_BYTES: u64 = 16 * 1024 * 1024;
 
-/// ring verifies RSA keys of this many bits (of modulus) and no others.
-const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
-
 /// A public key of `verify.keys`.
 #[derive(Clone, Debug)]
 pub(crate) struct PublicKey {
@@ -57,7 +55,6 @@ const OID_EC_PUBLIC_KEY: spki::ObjectIdentifier =
     spki::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const OID_P256: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const OID_ED25519: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.3.101.112");
-const OID_RSA: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 impl PublicKey {
     /// A PEM `PUBLIC KEY` (SubjectPublicKeyInfo) of an ECDSA P-256, Ed25519 or RSA key.
@@ -104,7 +101,7 @@ impl PublicKey {
             )));
         }
         if kind == KeyKind::Rsa {
-            let size = rsa_modulus_bits(&bits).map_err(KeyError::Rsa)?;
+            let size = modulus_bits(&bits).map_err(KeyError::Rsa)?;
             if !RSA_BITS.contains(&size) {
                 return Err(refused(format!(
                     "an RSA key of {size} bits is not supported ({} to {} bits are)",
@@ -132,23 +129,6 @@ impl PublicKey {
             }
         }
     }
-}
-
-/// The size in bits of an RSA public key's modulus (`RSAPublicKey`, RFC 8017 A.1.1).
-fn rsa_modulus_bits(der: &[u8]) -> Result<usize, spki::der::Error> {
-    use spki::der::{asn1::UintRef, Decode as _, Reader as _, SliceReader};
-    let mut reader = SliceReader::new(der)?;
-    let modulus = reader.sequence(|seq| {
-        let n = UintRef::decode(seq)?;
-        UintRef::decode(seq)?;
-        Ok(n)
-    })?;
-    reader.finish(())?;
-    let bytes = modulus.as_bytes();
-    Ok(match bytes.first() {
-        Some(first) => bytes.len() * 8 - first.leading_zeros() as usize,
-        None => 0,
-    })
 }
 
 /// Why a key of `source.verify.keys` cannot be used: the parser's error kept as the cause, or

@@ -9,6 +9,7 @@
 //! key name; `signed_by` gives keys without names, so each signature is tried with each key of
 //! its size instead, within [`MAX_TRIALS`].
 
+use crate::rsa::{modulus_bits, OID_RSA, RSA_BITS};
 use ring::signature::{self, UnparsedPublicKey};
 use std::io::Read as _;
 
@@ -26,10 +27,6 @@ pub(crate) const MAX_TRIALS: usize = 32;
 const MAX_KEY_TEXT: usize = 256 * 1024;
 /// Largest signature file (an 8192-bit RSA signature: 1 KiB).
 const MAX_SIGNATURE_BYTES: u64 = 1024;
-/// The RSA key sizes ring verifies.
-const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
-/// `rsaEncryption` (RFC 8017 A.1).
-const OID_RSA: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// Why an index is not trusted with `signed_by`.
 #[derive(Debug, thiserror::Error)]
@@ -130,22 +127,6 @@ fn rsa_key(spki_der: &[u8]) -> Result<IndexKey, String> {
         der,
         modulus_bytes: bits.div_ceil(8),
     })
-}
-
-/// The size in bits of an `RSAPublicKey`'s modulus (RFC 8017 A.1.1).
-fn modulus_bits(der: &[u8]) -> Result<usize, spki::der::Error> {
-    use spki::der::{asn1::UintRef, Decode as _, Reader as _, SliceReader};
-    let mut reader = SliceReader::new(der)?;
-    let modulus = reader.sequence(|seq| {
-        let n = UintRef::decode(seq)?;
-        UintRef::decode(seq)?;
-        Ok(n)
-    })?;
-    reader.finish(())?;
-    let bytes = modulus.as_bytes();
-    Ok(bytes
-        .first()
-        .map_or(0, |b| bytes.len() * 8 - b.leading_zeros() as usize))
 }
 
 /// The type and key name of a signature file name (`.SIGN.RSA256.<key name>`), as apk-tools
