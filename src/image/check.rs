@@ -104,6 +104,7 @@ async fn check_tag(
                 tag: tag.to_string(),
                 digest: cursor.digest.clone(),
                 base_digest: None,
+                updates: None,
             });
         }
     }
@@ -111,6 +112,7 @@ async fn check_tag(
         tag: tag.to_string(),
         digest: current,
         base_digest: None,
+        updates: None,
     });
     Ok(versions)
 }

@@ -270,6 +270,7 @@ fn one_per_digest(
             tag,
             digest,
             base_digest: None,
+            updates: None,
         })
         .collect();
     if let Some(d) = bare_digest {
@@ -278,6 +279,7 @@ fn one_per_digest(
                 tag: bare.to_string(),
                 digest: d,
                 base_digest: None,
+                updates: None,
             });
         }
     }
@@ -361,6 +363,7 @@ async fn regex_in_registry_order(
                 tag: tag.to_string(),
                 digest,
                 base_digest: None,
+                updates: None,
             },
             created,
         ));
@@ -421,6 +424,7 @@ async fn regex_by_version(
             tag: std::mem::take(&mut matched[i].0),
             digest,
             base_digest: None,
+            updates: None,
         })
         .collect())
 }

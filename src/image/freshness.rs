@@ -281,6 +281,7 @@ pub(crate) async fn check(
         tag,
         digest: image.digest,
         base_digest: report.base_digest.parse().ok(),
+        updates: None,
     };
     match cursor {
         Some(c) if c == now => Ok(vec![c]),

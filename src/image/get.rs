@@ -105,6 +105,7 @@ pub(crate) async fn get(
             tag: version.tag,
             digest: version.digest,
             base_digest: version.base_digest,
+            updates: version.updates,
         },
         metadata,
     })

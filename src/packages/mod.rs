@@ -28,6 +28,7 @@ pub(crate) mod npm;
 pub(crate) mod openpgp;
 pub(crate) mod pypi;
 pub(crate) mod terraform;
+pub(crate) mod upgrades;
 
 pub(crate) use backend::Backend;
 pub(crate) use check::check;

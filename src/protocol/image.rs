@@ -51,6 +51,9 @@ pub struct ImageVersion {
     /// Freshness mode (`source.base`): the base digest the image was found stale against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_digest: Option<Digest>,
+    /// Updates mode (`source.updates`): `sha256:` of the sorted `name=installed->available` list found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates: Option<Digest>,
 }
 
 /// `base`: the image an image is built on, as a reference or `{ref, username, password}`.
@@ -293,6 +296,9 @@ pub struct ImageSource {
     /// uptick's addition: freshness mode against this base image.
     #[serde(default)]
     pub base: Option<BaseField>,
+    /// uptick's addition: stale while a package installed in the image has a newer version in these repositories.
+    #[serde(default)]
+    pub updates: Option<super::UpdatesField>,
     /// uptick's addition: only images carrying a cosign signature by one of these keys
     /// (`check` skips the others; `in` and `out` with `promote` refuse them).
     #[serde(default)]

@@ -11,6 +11,7 @@ mod request;
 mod schema;
 mod stdout;
 mod strict;
+mod updates;
 
 pub use crate::log::Secret;
 pub use envelope::{CheckEnvelope, InEnvelope, MetadataField, OutEnvelope, VersionResponse};
@@ -25,3 +26,4 @@ pub use package::{PackageGetParams, PackageVersion};
 pub use request::{decode_part, read_envelope};
 pub use schema::{json_schemas, TagText};
 pub use stdout::write_json;
+pub use updates::{UpdatesApk, UpdatesApt, UpdatesField};

@@ -204,6 +204,7 @@ fn answer(
             tag: tags[0].clone(),
             digest,
             base_digest: None,
+            updates: None,
         },
         metadata,
     }
