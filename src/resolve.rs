@@ -125,8 +125,14 @@ fn image_plan(raw: serde_json::Value) -> anyhow::Result<ImagePlan> {
         .as_ref()
         .map(crate::image::verify::Policy::of)
         .transpose()?;
+    let updates = source
+        .updates
+        .as_ref()
+        .map(crate::image::updates::Plan::new)
+        .transpose()?;
     Ok(ImagePlan {
         verify,
+        updates,
         discovery: crate::image::DiscoveryRules::of(&source)?,
         name,
         label_regex: compile(&source.label_regex, "source.label_regex")?,

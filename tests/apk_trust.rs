@@ -14,13 +14,13 @@ fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
     sh(dir, "openssl", args)
 }
 
-fn gz(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gz(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
 }
 
-fn tar_entry(name: &str, data: &[u8]) -> Vec<u8> {
+pub(crate) fn tar_entry(name: &str, data: &[u8]) -> Vec<u8> {
     let mut h = tar::Header::new_ustar();
     h.set_path(name).unwrap();
     h.set_size(data.len() as u64);
@@ -45,7 +45,7 @@ fn unsigned_index(version: &str, arch: &str) -> Vec<u8> {
 }
 
 /// An RSA 2048 key pair made by `openssl`: the private key's path and the public key's PEM.
-fn key(dir: &Path, name: &str) -> (String, String) {
+pub(crate) fn key(dir: &Path, name: &str) -> (String, String) {
     let private = dir.join(format!("{name}.rsa"));
     let public = dir.join(format!("{name}.rsa.pub"));
     let (private_s, public_s) = (private.to_str().unwrap(), public.to_str().unwrap());
@@ -59,7 +59,13 @@ fn key(dir: &Path, name: &str) -> (String, String) {
 
 /// `unsigned` signed as `abuild-sign` signs it: `openssl dgst -<digest> -sign`, the signature
 /// file `.SIGN.<sigtype>.<key name>` in a tar without end blocks, gzipped, put in front.
-fn signed(dir: &Path, unsigned: &[u8], private: &str, digest: &str, sigtype: &str) -> Vec<u8> {
+pub(crate) fn signed(
+    dir: &Path,
+    unsigned: &[u8],
+    private: &str,
+    digest: &str,
+    sigtype: &str,
+) -> Vec<u8> {
     let file = dir.join("APKINDEX.unsigned.tar.gz");
     std::fs::write(&file, unsigned).unwrap();
     let sig = openssl(

@@ -234,8 +234,8 @@ impl Repo {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn an_expired_release_file_is_refused_unless_check_valid_until_is_false() {
     // A snapshot of a year ago: made, signed and valid for a week then.
@@ -279,8 +279,8 @@ fn an_expired_release_file_is_refused_unless_check_valid_until_is_false() {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn a_release_file_dated_in_the_future_is_refused() {
     let key = Keyring::new("ed25519", "sign", None);
@@ -296,8 +296,8 @@ fn a_release_file_dated_in_the_future_is_refused() {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn another_suites_release_file_is_refused() {
     let key = Keyring::new("ed25519", "sign", None);
@@ -339,8 +339,8 @@ fn another_suites_release_file_is_refused() {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn an_expired_key_is_refused() {
     // Made two years ago without expiry, it signs today; then its expiry is set to a year
@@ -365,8 +365,8 @@ fn an_expired_key_is_refused() {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn a_revoked_key_is_refused() {
     let key = Keyring::new("ed25519", "sign", None);
@@ -404,8 +404,8 @@ fn subkey_signed(made: i64) -> (Keyring, String, Repo) {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn an_expired_signing_subkey_is_refused() {
     // Its binding re-made two years ago with a one-year expiry: expired when it signed.
@@ -461,8 +461,8 @@ fn a_subkey_not_flagged_for_signing_is_refused() {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn rsa_2048_signatures_over_sha384_and_sha512_verify() {
     let key = Keyring::new("rsa2048", "sign", None);
@@ -518,8 +518,8 @@ fn with_extra_signatures(inrelease: &str, extra: usize) -> String {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn twenty_thousand_signature_packets_are_refused() {
     // 1 MiB of signed text, then 20,000 signature packets before the good one.
@@ -550,8 +550,8 @@ fn twenty_thousand_signature_packets_are_refused() {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn the_kept_list_is_not_used_past_valid_until() {
     let key = Keyring::new("ed25519", "sign", None);
@@ -588,8 +588,8 @@ fn the_kept_list_is_not_used_past_valid_until() {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_python3),
-    ignore = "needs python3 (apt-get install python3)"
+    not(all(uptick_has_apt_tools, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils python3)"
 )]
 fn several_keys_and_signatures_as_debian_uses_them() {
     // Like debian-archive-keyring: a certification key with an RSA signing subkey and a

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 /// The two-layer Debian layout (`tests/support/debian-image.sh`), built once and cached under
 /// cargo's target tmp dir, keyed by the script's hash (re-runs skip the ~1.5 min debootstrap).
-fn debian_layout() -> PathBuf {
+pub(crate) fn debian_layout() -> PathBuf {
     static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _once = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/debian-image.sh");
@@ -42,7 +42,7 @@ fn debian_layout() -> PathBuf {
 }
 
 /// Pushes the layout's `debian` image to `reg` as `debian:bookworm`; its manifest digest.
-fn push(reg: &TestRegistry, layout: &Path) -> String {
+pub(crate) fn push(reg: &TestRegistry, layout: &Path) -> String {
     let blob =
         |digest: &str| std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).expect("blob");
     let index: Value =

@@ -119,7 +119,7 @@ pub(crate) fn suite(
 }
 
 /// A fresh gpg home with one signing key of `algo`, and the key's armored public part.
-fn gpg_key(algo: &str) -> (tempfile::TempDir, String) {
+pub(crate) fn gpg_key(algo: &str) -> (tempfile::TempDir, String) {
     let home = tempfile::tempdir().unwrap();
     gpg(
         home.path(),
@@ -151,7 +151,7 @@ pub(crate) fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
 }
 
 /// Clear-signs `dists/<suite>/Release` into `InRelease`, and removes `Release`.
-fn clearsign(root: &Path, suite: &str, home: &Path) {
+pub(crate) fn clearsign(root: &Path, suite: &str, home: &Path) {
     let dir = root.join(format!("dists/{suite}"));
     gpg(
         home,

@@ -35,4 +35,5 @@ mod retries;
 mod schema;
 mod terraform;
 mod tools;
+mod updates;
 mod version_rules;

@@ -52,8 +52,8 @@ async fn unverified(
     cursor: Option<ImageVersion>,
 ) -> Result<Vec<ImageVersion>, ImageError> {
     let source = &plan.source;
-    if let Some(base) = &source.base {
-        return super::freshness::check(source, target, base, cursor).await;
+    if source.base.is_some() || plan.updates.is_some() {
+        return super::stale::check(plan, target, cursor).await;
     }
     if let Some((repo, client)) = &target.mirror {
         match check_on(client, repo, plan, cursor.as_ref()).await {

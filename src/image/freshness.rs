@@ -6,7 +6,7 @@ use super::manifest::{self, is_index};
 use super::platform::{self, Platform};
 use super::ImageError;
 use crate::digest::Digest;
-use crate::protocol::{BaseField, ImageSource, ImageVersion};
+use crate::protocol::BaseField;
 use crate::registry::{Client, Manifest, Reference, Repository};
 use serde::Serialize;
 
@@ -188,7 +188,7 @@ fn parse_index(repo: &Repository, m: &Manifest) -> Result<platform::Index, Image
 
 /// Each platform of the image with its manifest (a single manifest counts as the base's
 /// platform: it is compared with whatever the base offers for the running platform).
-async fn platforms_of(
+pub(super) async fn platforms_of(
     client: &Client,
     repo: &Repository,
     image: &Manifest,
@@ -245,48 +245,6 @@ async fn base_for(
 async fn layers(repo: &Repository, m: &Manifest) -> Result<Vec<String>, ImageError> {
     let image = manifest::parse_image(m, &format!("{repo}@{}", m.digest))?;
     Ok(image.layers.iter().map(|l| l.digest.to_string()).collect())
-}
-
-/// `check` for a source with `base`: a version only when the image is stale.
-pub(crate) async fn check(
-    source: &ImageSource,
-    target: &super::Target,
-    field: &BaseField,
-    cursor: Option<ImageVersion>,
-) -> Result<Vec<ImageVersion>, ImageError> {
-    let tag = source.tag.clone().ok_or_else(|| ImageError::Invalid {
-        field: "source.base",
-        detail: "needs `tag` (the image to watch)".into(),
-    })?;
-    let base = Base::from_source(target, field)?;
-    let Some(image) = target.client.get_manifest(&target.repository, &tag).await? else {
-        return Ok(Vec::new());
-    };
-    let report = judge(&target.client, &target.repository, &image, &base, None).await?;
-    crate::log::info(format_args!(
-        "{}:{tag} is {} ({} against base {})",
-        target.name,
-        if report.stale { "stale" } else { "fresh" },
-        match report.method {
-            Method::Layers => "layers",
-            Method::Annotation => "annotation",
-        },
-        report.base_digest
-    ));
-    let keep = |c: Option<ImageVersion>| c.into_iter().collect::<Vec<_>>();
-    if !report.stale {
-        return Ok(keep(cursor));
-    }
-    let now = ImageVersion {
-        tag,
-        digest: image.digest,
-        base_digest: report.base_digest.parse().ok(),
-        updates: None,
-    };
-    match cursor {
-        Some(c) if c == now => Ok(vec![c]),
-        _ => Ok(vec![now]),
-    }
 }
 
 /// Names in the image's annotations, for the metadata.

@@ -27,6 +27,7 @@ const OUTPUTS: &[&str] = &[
     "stale",
     "base_digest",
     "freshness.json",
+    "updates.json",
 ];
 
 /// The chosen platform's manifest and (when read) config, kept from the download for metadata.
@@ -59,7 +60,9 @@ pub(crate) async fn get(
     let (repo, client, top) = fetch_from_mirror_or_origin(target, &digest).await?;
     let wanted = Platform::resolve(source.platform.as_ref(), params.platform.as_ref());
 
-    let (image, referrers_written) = if params.skip_download {
+    // `updates` says what to rebuild; the image itself is not needed for that.
+    let skip_download = params.skip_download || plan.updates.is_some();
+    let (image, referrers_written) = if skip_download {
         (None, None)
     } else {
         download(client, repo, &top, &wanted, params, &tag, staging.path()).await?
@@ -90,11 +93,29 @@ pub(crate) async fn get(
     if params.aliases {
         write_aliases(&staging, client, repo, &version, &tag, &mut metadata).await?;
     }
+    let mut stale = None;
     if let Some(field) = &source.base {
         let base = freshness::Base::from_source(target, field)?;
         let at = version.base_digest.as_ref();
         let report = freshness::judge(client, repo, &top, &base, at).await?;
         write_freshness(&staging, &report, &top, &mut metadata)?;
+        stale = Some(report.stale);
+    }
+    if let Some(updates) = &plan.updates {
+        let report = super::updates::judge(updates, client, repo, &top).await?;
+        if version.updates.is_some() && report.hash != version.updates {
+            log::info(format_args!(
+                "the updates found now differ from those of the version (the repositories moved on since the check)"
+            ));
+        }
+        write_updates(&staging, &report, &mut metadata)?;
+        stale = Some(stale.unwrap_or(false) || report.stale());
+    }
+    if let Some(stale) = stale {
+        staging
+            .write("stale", stale.to_string().as_bytes())
+            .map_err(output_err)?;
+        metadata.push(MetadataField::new("stale", stale.to_string()));
     }
     if plan.label_regex.is_some() || plan.annotation_regex.is_some() {
         metadata.extend(matching_metadata(plan, client, repo, top, &wanted, image).await?);
@@ -229,14 +250,12 @@ fn write_freshness(
     metadata: &mut Vec<MetadataField>,
 ) -> Result<(), ImageError> {
     let write = |name: &str, bytes: &[u8]| staging.write(name, bytes).map_err(output_err);
-    write("stale", report.stale.to_string().as_bytes())?;
     write("base_digest", report.base_digest.as_bytes())?;
     let json = serde_json::to_vec_pretty(report).map_err(|source| ImageError::Encode {
         path: staging.path().join("freshness.json").display().to_string(),
         source,
     })?;
     write("freshness.json", &json)?;
-    metadata.push(MetadataField::new("stale", report.stale.to_string()));
     metadata.push(MetadataField::new(
         "base_digest",
         report.base_digest.clone(),
@@ -248,6 +267,28 @@ fn write_freshness(
     metadata.push(MetadataField::new("freshness_method", method));
     if let Some(name) = freshness::base_name(top) {
         metadata.push(MetadataField::new("base_name", name));
+    }
+    Ok(())
+}
+
+/// `updates.json` (every update, by package) and the metadata `updates` (how many) and
+/// `updated` (the first names).
+fn write_updates(
+    staging: &fsutil::InStaging,
+    report: &super::updates::Report,
+    metadata: &mut Vec<MetadataField>,
+) -> Result<(), ImageError> {
+    let json = serde_json::to_vec_pretty(&report.updates).map_err(|source| ImageError::Encode {
+        path: staging.path().join("updates.json").display().to_string(),
+        source,
+    })?;
+    staging.write("updates.json", &json).map_err(output_err)?;
+    metadata.push(MetadataField::new(
+        "updates",
+        report.updates.len().to_string(),
+    ));
+    if let Some(names) = super::stale::first_names(&report.updates, 5) {
+        metadata.push(MetadataField::new("updated", names));
     }
     Ok(())
 }

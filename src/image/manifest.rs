@@ -44,6 +44,15 @@ pub(super) struct ConfigFile {
     /// The runtime config.
     #[serde(default)]
     pub config: ConfigSection,
+    /// `os` (`linux`).
+    #[serde(default)]
+    pub os: Option<String>,
+    /// `architecture` (`amd64`).
+    #[serde(default)]
+    pub architecture: Option<String>,
+    /// `variant` (`v7`).
+    #[serde(default)]
+    pub variant: Option<String>,
 }
 
 /// `config` inside an image config.

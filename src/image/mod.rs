@@ -8,14 +8,14 @@ mod download;
 pub(crate) mod extract;
 pub(crate) mod freshness;
 pub(crate) mod get;
-// Not yet called outside its tests: `check` reads it once #26's `updates` lands.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod installed;
 mod local;
 mod manifest;
 mod platform;
 pub(crate) mod put;
 pub(crate) mod referrers;
+mod stale;
+pub(crate) mod updates;
 pub(crate) mod verify;
 
 use crate::net::TlsSettings;
@@ -88,6 +88,18 @@ pub(crate) enum ImageError {
         #[source]
         source: std::io::Error,
     },
+    /// An image's installed-package database could not be read.
+    #[error("{reference}: reading the installed-package database")]
+    Installed {
+        /// `repo@digest (platform)`.
+        reference: String,
+        /// Why.
+        #[source]
+        source: installed::InstalledError,
+    },
+    /// A repository of `source.updates` could not be read or trusted.
+    #[error(transparent)]
+    Packages(#[from] crate::packages::PackageError),
     /// A layer's content could not be applied.
     #[error(transparent)]
     Extract(#[from] extract::ExtractError),
@@ -184,6 +196,8 @@ pub(crate) struct ImagePlan {
     pub discovery: DiscoveryRules,
     /// `source.verify`, its keys parsed.
     pub verify: Option<verify::Policy>,
+    /// `source.updates`, its repositories and filters checked.
+    pub updates: Option<updates::Plan>,
 }
 
 /// Where to look for an image: the origin, and a mirror tried first when configured.

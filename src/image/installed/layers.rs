@@ -6,16 +6,16 @@ use super::{
     MAX_PACKAGES, MAX_STATUS_D_FILE, MAX_STATUS_D_FILES,
 };
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::{self, BufReader, Read};
+use std::io::{BufReader, Read};
 
-const STATUS: [&str; 4] = ["var", "lib", "dpkg", "status"];
-const STATUS_D: [&str; 4] = ["var", "lib", "dpkg", "status.d"];
-const APK: [&str; 4] = ["lib", "apk", "db", "installed"];
+pub(super) const STATUS: [&str; 4] = ["var", "lib", "dpkg", "status"];
+pub(super) const STATUS_D: [&str; 4] = ["var", "lib", "dpkg", "status.d"];
+pub(super) const APK: [&str; 4] = ["lib", "apk", "db", "installed"];
 const WHITEOUT: &str = ".wh.";
 const OPAQUE: &str = ".wh..wh..opq";
 
 /// What a tar entry means to the walk.
-enum Event<'p> {
+pub(super) enum Event<'p> {
     /// `dir/.wh.name`: `dir/name` removed (the components of `dir/name`).
     Whiteout(Vec<&'p str>),
     /// `dir/.wh..wh..opq`: the lower layers' children of `dir` hidden.
@@ -26,7 +26,7 @@ enum Event<'p> {
 
 /// An entry name's components (`./`, `/` and empty parts dropped); `None` for names that are
 /// not UTF-8 or climb with `..` (neither can name a database path).
-fn components(raw: &[u8]) -> Option<Vec<&str>> {
+pub(super) fn components(raw: &[u8]) -> Option<Vec<&str>> {
     let text = std::str::from_utf8(raw).ok()?;
     let mut out = Vec::new();
     for c in text.split('/') {
@@ -39,7 +39,7 @@ fn components(raw: &[u8]) -> Option<Vec<&str>> {
     Some(out)
 }
 
-fn classify(comps: Vec<&str>, is_dir: bool) -> Event<'_> {
+pub(super) fn classify(comps: Vec<&str>, is_dir: bool) -> Event<'_> {
     let Some((last, dir)) = comps.split_last() else {
         return Event::Entry(comps, is_dir);
     };
@@ -123,13 +123,10 @@ impl Walk {
     /// Reads `layers` top-down until the answer cannot change.
     pub(super) fn run<'a, I>(mut self, layers: I) -> Result<Found, InstalledError>
     where
-        I: IntoIterator<Item = io::Result<Box<dyn Read + 'a>>>,
+        I: IntoIterator<Item = Result<Box<dyn Read + 'a>, InstalledError>>,
     {
         for (index, layer) in layers.into_iter().enumerate() {
-            let raw = layer.map_err(|source| InstalledError::Fetch {
-                layer: index,
-                source,
-            })?;
+            let raw = layer?;
             self.read = index + 1;
             if let Some(found) = self.layer(index, raw)? {
                 return Ok(found);

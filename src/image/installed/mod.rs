@@ -31,6 +31,8 @@
 mod apk;
 mod dpkg;
 mod layers;
+mod reduce;
+pub(crate) use reduce::reduce;
 #[cfg(test)]
 mod tests;
 
@@ -157,9 +159,23 @@ pub(crate) enum InstalledError {
 /// Reads the installed-package database from `layers`, the image's layer streams top-most
 /// first (compressed or not; each fetched only when asked for, so a lazy iterator downloads
 /// no layer below the one holding the database). See the module documentation for the rules.
+#[cfg(test)]
 pub(crate) fn read_installed<'a, I>(layers: I) -> Result<Found, InstalledError>
 where
     I: IntoIterator<Item = io::Result<Box<dyn io::Read + 'a>>>,
+{
+    let layers = layers
+        .into_iter()
+        .enumerate()
+        .map(|(layer, r)| r.map_err(|source| InstalledError::Fetch { layer, source }));
+    layers::Walk::default().run(layers)
+}
+
+/// Like [`read_installed`], over layers whose opening fails with the walk's own error (the
+/// reduced layers of [`reduce`], kept or downloaded).
+pub(crate) fn read_layers<'a, I>(layers: I) -> Result<Found, InstalledError>
+where
+    I: IntoIterator<Item = Result<Box<dyn io::Read + 'a>, InstalledError>>,
 {
     layers::Walk::default().run(layers)
 }

@@ -51,15 +51,41 @@ fn layer(entries: Vec<E>) -> Vec<u8> {
 }
 
 /// Reads `layers` (top-most first) through a lazy iterator; also says how many were opened.
+/// Every read is done twice, from the layers and from their reductions (what `check` keeps
+/// per layer digest), and both must give the same answer.
 fn read(layers: Vec<Vec<u8>>) -> (Result<Found, InstalledError>, usize) {
     let opened = Cell::new(0);
-    let mut it = layers.into_iter();
+    let mut it = layers.clone().into_iter();
     let result = read_installed(std::iter::from_fn(|| {
         let bytes = it.next()?;
         opened.set(opened.get() + 1);
         Some(Ok(Box::new(Cursor::new(bytes)) as Box<dyn Read>))
     }));
+    let reduced = read_reduced(layers);
+    assert_eq!(
+        format!("{result:?}"),
+        format!("{reduced:?}"),
+        "the reduced layers give another answer"
+    );
     (result, opened.get())
+}
+
+/// Like [`read`], each layer first cut down by [`reduce`].
+fn read_reduced(layers: Vec<Vec<u8>>) -> Result<Found, InstalledError> {
+    let mut it = layers.into_iter().enumerate();
+    read_layers(std::iter::from_fn(|| {
+        let (index, bytes) = it.next()?;
+        let stream = match crate::image::extract::decompress(Cursor::new(bytes)) {
+            Ok(s) => s,
+            Err(source) => {
+                return Some(Err(InstalledError::Tar {
+                    layer: index,
+                    source,
+                }))
+            }
+        };
+        Some(reduce(index, stream, Vec::new()).map(|t| Box::new(Cursor::new(t)) as Box<dyn Read>))
+    }))
 }
 
 fn stanza(name: &str, version: &str, status: &str) -> String {
