@@ -20,6 +20,9 @@ pub struct UpdatesField {
     /// Installed packages whose name matches are not compared (default: none).
     #[serde(default, deserialize_with = "empty_is_none")]
     pub exclude_regex: Option<String>,
+    /// Without `apt` and `apk` (the image's own repositories): repository URLs read without a signature check.
+    #[serde(default)]
+    pub insecure: Vec<String>,
 }
 
 /// One apt repository suite of `updates.apt`: the fields of an apt package source but the package.

@@ -29,6 +29,7 @@
 //! memory, and that line by line into the parsed packages); memory is bounded by the database.
 
 mod apk;
+pub(crate) mod config;
 mod dpkg;
 mod layers;
 mod reduce;

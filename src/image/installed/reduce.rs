@@ -1,16 +1,17 @@
 //! One layer cut down to what the database walk reads: the database files, the `status.d`
-//! entries, and whatever could hide them (whiteouts, opaque markers, non-directories on their
-//! paths). The result is a small tar the walk reads as it reads a layer, and what is kept per
+//! entries, the image's own package configuration (`config`), and whatever could hide them
+//! (whiteouts, opaque markers, non-directories on their paths). The result is a small tar the walk reads as it reads a layer, and what is kept per
 //! layer digest: layers are immutable, so a layer is downloaded once.
 //!
 //! The whole layer is read (its digest is checked at its end by the caller's reader); the
 //! database files are copied with their bounds ([`super::MAX_DATABASE`],
-//! [`super::MAX_STATUS_D_FILE`], [`super::MAX_STATUS_D_FILES`] per layer), every other kept entry
+//! [`super::MAX_STATUS_D_FILE`], [`super::MAX_STATUS_D_FILES`] per layer; configuration files
+//! [`config::MAX_FILE`] each), every other kept entry
 //! as a header with no data. Memory: one tar header and a 64 KiB copy buffer; the output goes
 //! to the writer given.
 
 use super::layers::{classify, components, Event, APK, STATUS, STATUS_D};
-use super::{InstalledError, MAX_DATABASE, MAX_STATUS_D_FILE, MAX_STATUS_D_FILES};
+use super::{config, InstalledError, MAX_DATABASE, MAX_STATUS_D_FILE, MAX_STATUS_D_FILES};
 use std::io::{self, Read, Write};
 
 /// What a reduced layer keeps of one entry.
@@ -57,6 +58,26 @@ fn keep(event: &Event<'_>, regular: bool) -> Keep {
                 Keep::Header
             }
         }
+        _ => keep_config(event, regular),
+    }
+}
+
+/// What is kept for the image's own package configuration ([`config::FILES`],
+/// [`config::DIRS`]).
+fn keep_config(event: &Event<'_>, regular: bool) -> Keep {
+    match event {
+        Event::Whiteout(p) if config::on_config_path(p) || config::is_config_file(p) => {
+            Keep::Header
+        }
+        Event::Opaque(d) if config::above_config(d) => Keep::Header,
+        Event::Entry(p, _) if config::is_config_file(p) => {
+            if regular {
+                Keep::Data(config::MAX_FILE)
+            } else {
+                Keep::Header
+            }
+        }
+        Event::Entry(p, false) if config::on_config_path(p) => Keep::Header,
         _ => Keep::Drop,
     }
 }
@@ -89,9 +110,9 @@ pub(crate) fn reduce<W: Write>(
             continue;
         }
         let path = comps.join("/");
-        if in_status_d(&comps) && regular {
+        if (in_status_d(&comps) || config::is_config_file(&comps)) && regular {
             status_d_files += 1;
-            if status_d_files > MAX_STATUS_D_FILES {
+            if status_d_files > MAX_STATUS_D_FILES + config::MAX_FILES {
                 return Err(InstalledError::TooMany {
                     layer: index,
                     path: "/var/lib/dpkg/status.d",

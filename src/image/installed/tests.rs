@@ -414,3 +414,76 @@ fn the_hosts_own_dpkg_status_read_through_a_layer() {
         );
     }
 }
+
+/// The configuration files of `layers` (top-most first), each layer reduced first.
+fn config_of(layers: Vec<Vec<u8>>) -> config::Config {
+    let mut it = layers.into_iter().enumerate();
+    config::read_config(std::iter::from_fn(|| {
+        let (index, bytes) = it.next()?;
+        let stream = crate::image::extract::decompress(Cursor::new(bytes)).unwrap();
+        Some(reduce(index, stream, Vec::new()).map(|t| Box::new(Cursor::new(t)) as Box<dyn Read>))
+    }))
+    .unwrap()
+}
+
+#[test]
+fn the_image_configuration_is_read_as_the_image_sees_it() {
+    let base = layer(vec![
+        file("etc/apt/sources.list", "deb http://deb.debian.org/debian bookworm main\n"),
+        file("etc/apt/sources.list.d/old.list", "deb http://old.example/ x main\n"),
+        file("etc/apt/trusted.gpg.d/old.asc", "old key"),
+        file("usr/share/keyrings/debian-archive-keyring.gpg", "keyring"),
+        file("usr/share/keyrings/nested/not-read.gpg", "deeper than a child"),
+        file("usr/share/doc/unrelated", "x"),
+        file("etc/apk/repositories", "https://dl-cdn.alpinelinux.org/alpine/v3.20/main\n"),
+    ]);
+    let top = layer(vec![
+        file("etc/apt/sources.list.d/.wh.old.list", ""),
+        file("etc/apt/trusted.gpg.d/.wh..wh..opq", ""),
+        file("etc/apt/trusted.gpg.d/new.asc", "new key"),
+        file("etc/apt/sources.list", "deb http://mirror.example/debian bookworm main\n"),
+        file("etc/apk/.wh.repositories", ""),
+        E::Symlink("etc/apt/keyrings", "/elsewhere"),
+    ]);
+    let found = config_of(vec![top, base]);
+    let names: Vec<&str> = found.files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "/etc/apt/sources.list",
+            "/etc/apt/trusted.gpg.d/new.asc",
+            "/usr/share/keyrings/debian-archive-keyring.gpg"
+        ]
+    );
+    assert_eq!(
+        found.files["/etc/apt/sources.list"],
+        b"deb http://mirror.example/debian bookworm main\n"
+    );
+    // The top layer's own whiteout and opaque marker do not hide its own entries.
+    assert_eq!(found.files["/etc/apt/trusted.gpg.d/new.asc"], b"new key");
+}
+
+#[test]
+fn a_reduced_layer_keeps_only_what_the_walks_read() {
+    let mut entries = vec![file("var/lib/dpkg/status", &stanza("a", "1", OK))];
+    for i in 0..200 {
+        entries.push(E::File(
+            Box::leak(format!("usr/lib/unrelated/{i}").into_boxed_str()),
+            vec![b'x'; 4096],
+        ));
+    }
+    let long = Box::leak(format!("var/lib/dpkg/status.d/{}", "n".repeat(150)).into_boxed_str());
+    entries.push(file(long, &stanza("long", "2", OK)));
+    let raw = layer(entries);
+    let stream = crate::image::extract::decompress(Cursor::new(raw.clone())).unwrap();
+    let reduced = reduce(0, stream, Vec::new()).unwrap();
+    // Two files and their headers (the long name takes a GNU long-name entry), not 800 KiB.
+    assert!(reduced.len() < 8 * 1024, "{} bytes", reduced.len());
+    let mut archive = tar::Archive::new(Cursor::new(&reduced));
+    let names: Vec<String> = archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert_eq!(names, ["var/lib/dpkg/status", long]);
+}
