@@ -136,6 +136,13 @@ fn a_dpkg_image_is_stale_while_its_repository_has_newer_versions() {
     let again = check(&request(versions[0].clone(), &updates));
     assert_eq!(again.succeeds(), versions);
     assert_eq!(layer_gets(&again), 0, "{:?}", again.request_lines());
+    // Another image on the same base layer: only its own layer is downloaded.
+    let other_app = files_layer(&[("srv/other", "2")]);
+    seeder.layered("other", "latest", &[os.clone(), other_app.clone()], json!({}));
+    let other = check(&json!({"source": source(&reg, "other", updates.clone())}));
+    assert_eq!(other.succeeds()[0]["updates"], expected, "{}", other.stderr);
+    assert_eq!(other.requests("GET", &sha256(&os.0)), 0, "{:?}", other.request_lines());
+    assert_eq!(other.requests("GET", &sha256(&other_app.0)), 1);
 
     // Filters: only openssl compared.
     let only = json!({"apt": updates["apt"], "include_regex": "^openssl$"});
