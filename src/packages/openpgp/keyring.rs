@@ -12,9 +12,12 @@ const BLOCK: &str = "PUBLIC KEY BLOCK";
 /// `data` (a binary or armored keyring) as one armored `PGP PUBLIC KEY BLOCK`, keeping only the
 /// certificates one of `fingerprints` (v4, hex, any case, apt's `!` suffix ignored) names as
 /// its primary key or a subkey — all of them when `fingerprints` is empty. Armored without a
-/// CRC-24 line (RFC 9580 §6.1: it SHOULD NOT be generated). Packets are framed (new format),
-/// not checked: [`super::keys`] checks the result.
-pub(crate) fn armored_keyring(data: &[u8], fingerprints: &[String]) -> Result<String, String> {
+/// CRC-24 line (RFC 9580 §6.1: it SHOULD NOT be generated); `None` when no certificate is
+/// kept. Packets are framed (new format), not checked: [`super::keys`] checks the result.
+pub(crate) fn armored_keyring(
+    data: &[u8],
+    fingerprints: &[String],
+) -> Result<Option<String>, String> {
     if data.len() > MAX_KEYRING_BYTES {
         return Err(format!(
             "{} bytes: more than the {MAX_KEYRING_BYTES} read",
@@ -42,14 +45,7 @@ pub(crate) fn armored_keyring(data: &[u8], fingerprints: &[String]) -> Result<St
             cert.iter().for_each(|p| frame(p, &mut kept));
         }
     }
-    if kept.is_empty() {
-        return Err(if fingerprints.is_empty() {
-            "no OpenPGP public key in it".into()
-        } else {
-            format!("no key with fingerprint {} in it", fingerprints.join(", "))
-        });
-    }
-    Ok(armor(&kept))
+    Ok((!kept.is_empty()).then(|| armor(&kept)))
 }
 
 /// The binary contents of `data`: its armored public key blocks, or itself when it is binary.
@@ -151,18 +147,20 @@ mod tests {
     #[test]
     fn a_gpg_export_keyring_gives_the_keys_of_its_armored_export() {
         // `gpg --export` and `gpg --armor --export` of one Ed25519 and one RSA-3072 key.
-        let binary = armored_keyring(&data("two-keys.gpg"), &[]).unwrap();
+        let binary = armored_keyring(&data("two-keys.gpg"), &[]).unwrap().unwrap();
         let armored = String::from_utf8(data("two-keys.asc")).unwrap();
         assert_eq!(ids(&binary), ids(&armored));
         assert_eq!(ids(&binary).len(), 2);
         // An armored keyring goes through unchanged in content.
-        let again = armored_keyring(armored.as_bytes(), &[]).unwrap();
+        let again = armored_keyring(armored.as_bytes(), &[]).unwrap().unwrap();
         assert_eq!(ids(&again), ids(&armored));
     }
 
     #[test]
     fn debians_archive_keyring_parses_whole() {
-        let armored = armored_keyring(&data("debian-archive-keyring.gpg"), &[]).unwrap();
+        let armored = armored_keyring(&data("debian-archive-keyring.gpg"), &[])
+            .unwrap()
+            .unwrap();
         let blocks = dearmor(&armored, BLOCK).unwrap();
         assert_eq!(blocks.len(), 1);
         // The same packets, reframed; 9 certificates (gpg --show-keys: 9 pub, 6 sub).
@@ -181,10 +179,10 @@ mod tests {
     #[test]
     fn fingerprints_select_certificates() {
         let rsa = "a15e4967d7a3087dfbc971fc010591ca7f9cd676!".to_string();
-        let one = armored_keyring(&data("two-keys.gpg"), &[rsa]).unwrap();
+        let one = armored_keyring(&data("two-keys.gpg"), &[rsa]).unwrap().unwrap();
         assert_eq!(ids(&one), vec!["010591CA7F9CD676".to_string()]);
-        let none = armored_keyring(&data("two-keys.gpg"), &["00".repeat(20)]).unwrap_err();
-        assert!(none.starts_with("no key with fingerprint"), "{none}");
+        let none = armored_keyring(&data("two-keys.gpg"), &["00".repeat(20)]).unwrap();
+        assert!(none.is_none());
     }
 
     #[test]

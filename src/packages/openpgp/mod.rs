@@ -18,6 +18,6 @@ mod signature;
 mod verify;
 
 pub use cert::{keys, Key};
-pub(crate) use keyring::{armored_keyring, MAX_KEYRING_BYTES};
+pub(crate) use keyring::armored_keyring;
 pub use verify::{verify_clear_signed, verify_detached};
 pub(crate) use verify::{CLOCK_SKEW_SECONDS, MAX_SIGNED_BYTES};
