@@ -147,7 +147,9 @@ mod tests {
     #[test]
     fn a_gpg_export_keyring_gives_the_keys_of_its_armored_export() {
         // `gpg --export` and `gpg --armor --export` of one Ed25519 and one RSA-3072 key.
-        let binary = armored_keyring(&data("two-keys.gpg"), &[]).unwrap().unwrap();
+        let binary = armored_keyring(&data("two-keys.gpg"), &[])
+            .unwrap()
+            .unwrap();
         let armored = String::from_utf8(data("two-keys.asc")).unwrap();
         assert_eq!(ids(&binary), ids(&armored));
         assert_eq!(ids(&binary).len(), 2);
@@ -179,7 +181,9 @@ mod tests {
     #[test]
     fn fingerprints_select_certificates() {
         let rsa = "a15e4967d7a3087dfbc971fc010591ca7f9cd676!".to_string();
-        let one = armored_keyring(&data("two-keys.gpg"), &[rsa]).unwrap().unwrap();
+        let one = armored_keyring(&data("two-keys.gpg"), &[rsa])
+            .unwrap()
+            .unwrap();
         assert_eq!(ids(&one), vec!["010591CA7F9CD676".to_string()]);
         let none = armored_keyring(&data("two-keys.gpg"), &["00".repeat(20)]).unwrap();
         assert!(none.is_none());
@@ -192,9 +196,7 @@ mod tests {
         assert!(armored_keyring(&[0x99, 0x01, 0xFF], &[]).is_err());
         let mut kbx = vec![0u8; 32];
         kbx[8..12].copy_from_slice(b"KBXf");
-        assert!(armored_keyring(&kbx, &[])
-            .unwrap_err()
-            .contains("keybox"));
+        assert!(armored_keyring(&kbx, &[]).unwrap_err().contains("keybox"));
         assert!(armored_keyring(&vec![0x99; MAX_KEYRING_BYTES + 1], &[]).is_err());
     }
 }

@@ -20,8 +20,7 @@ pub(super) fn repositories(
     let Some(data) = files.get(REPOSITORIES) else {
         return Ok(Vec::new());
     };
-    let text =
-        std::str::from_utf8(data).map_err(|_| format!("{REPOSITORIES}: not UTF-8 text"))?;
+    let text = std::str::from_utf8(data).map_err(|_| format!("{REPOSITORIES}: not UTF-8 text"))?;
     let urls = urls(text, notes)?;
     if urls.is_empty() {
         return Ok(Vec::new());
@@ -75,7 +74,9 @@ fn urls<'t>(text: &'t str, notes: &mut Notes) -> Result<Vec<(usize, &'t str)>, S
         }
         read += 1;
         if read > MAX_SOURCE_LINES {
-            return Err(format!("{REPOSITORIES}: more than {MAX_SOURCE_LINES} lines"));
+            return Err(format!(
+                "{REPOSITORIES}: more than {MAX_SOURCE_LINES} lines"
+            ));
         }
         let at = format!("{REPOSITORIES}:{}", n + 1);
         if first.starts_with('@') {

@@ -204,18 +204,20 @@ fn deb822_file(
     let stanzas = stanzas(path, text)?;
     for (line, fields) in &stanzas {
         let origin = format!("{path}:{line}");
-        if let Some(entry) = stanza(&origin, fields, notes).map_err(|e| format!("{origin}: {e}"))?
-        {
+        if let Some(entry) = stanza(&origin, fields, notes).map_err(|e| format!("{origin}: {e}"))? {
             out.push(entry);
         }
     }
     Ok(stanzas.len())
 }
 
+/// A stanza: the line it starts on and its fields.
+type Stanza = (usize, Vec<(String, String)>);
+
 /// The stanzas of a deb822 file: the line each starts on and its fields (continuation lines
 /// joined with newlines, a ` .` line an empty one); `#` lines are comments.
-fn stanzas(path: &str, text: &str) -> Result<Vec<(usize, Vec<(String, String)>)>, String> {
-    let mut out: Vec<(usize, Vec<(String, String)>)> = Vec::new();
+fn stanzas(path: &str, text: &str) -> Result<Vec<Stanza>, String> {
+    let mut out: Vec<Stanza> = Vec::new();
     let mut open = false;
     for (n, line) in text.lines().enumerate() {
         if line.starts_with('#') {
@@ -226,7 +228,10 @@ fn stanzas(path: &str, text: &str) -> Result<Vec<(usize, Vec<(String, String)>)>
             continue;
         }
         if line.starts_with([' ', '\t']) {
-            let last = out.last_mut().and_then(|(_, f)| f.last_mut()).filter(|_| open);
+            let last = out
+                .last_mut()
+                .and_then(|(_, f)| f.last_mut())
+                .filter(|_| open);
             let Some((_, value)) = last else {
                 return Err(format!("{path}:{}: a continuation line first", n + 1));
             };
@@ -329,9 +334,15 @@ mod tests {
         let e = one_line("f:2", "deb [check-valid-until=no] http://h/d ./")
             .unwrap()
             .unwrap();
-        assert_eq!((e.suites[0].as_str(), e.check_valid_until), ("./", Some(false)));
+        assert_eq!(
+            (e.suites[0].as_str(), e.check_valid_until),
+            ("./", Some(false))
+        );
         assert!(e.components.is_empty());
-        assert_eq!(one_line("f:3", "deb-src http://h/d bookworm main"), Ok(None));
+        assert_eq!(
+            one_line("f:3", "deb-src http://h/d bookworm main"),
+            Ok(None)
+        );
         let fp = "deb [signed-by=A15E4967D7A3087DFBC971FC010591CA7F9CD676!] http://h/d s main";
         let e = one_line("f:4", fp).unwrap().unwrap();
         assert_eq!(
@@ -356,8 +367,12 @@ mod tests {
             assert!(one_line("f:1", bad).is_err(), "{bad}");
         }
         let mut out = Vec::new();
-        let err = one_line_file("/etc/apt/sources.list", "# ok\n\ndeb http://h/d\n", &mut out)
-            .unwrap_err();
+        let err = one_line_file(
+            "/etc/apt/sources.list",
+            "# ok\n\ndeb http://h/d\n",
+            &mut out,
+        )
+        .unwrap_err();
         assert!(err.starts_with("/etc/apt/sources.list:3: "), "{err}");
     }
 
@@ -379,8 +394,15 @@ mod tests {
             )
         );
         assert_eq!(notes, ["skipped /x.sources:12: Enabled: no"]);
-        for bad in [" x: y\n", "Types: deb\nnot a field\n", "Types: deb\nURIs: http://a/\n"] {
-            assert!(deb822_file("/x", bad, &mut notes, &mut out).is_err(), "{bad}");
+        for bad in [
+            " x: y\n",
+            "Types: deb\nnot a field\n",
+            "Types: deb\nURIs: http://a/\n",
+        ] {
+            assert!(
+                deb822_file("/x", bad, &mut notes, &mut out).is_err(),
+                "{bad}"
+            );
         }
     }
 }

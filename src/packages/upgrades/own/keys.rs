@@ -78,13 +78,21 @@ impl<'a> AptKeys<'a> {
 
     /// apt's default trust: every keyring in `trusted.gpg` and `trusted.gpg.d/` that can be
     /// read (one that cannot is noted and left out, as apt warns and goes on).
-    fn default_trust(&mut self, fingerprints: &[String], notes: &mut Notes) -> Result<Keys, String> {
+    fn default_trust(
+        &mut self,
+        fingerprints: &[String],
+        notes: &mut Notes,
+    ) -> Result<Keys, String> {
         let files = self.files;
         let in_dir = files.under(TRUSTED_DIR).filter(|(path, _)| {
             let name = &path[TRUSTED_DIR.len()..];
             !name.contains('/') && (name.ends_with(".gpg") || name.ends_with(".asc"))
         });
-        let candidates = files.get(TRUSTED).map(|d| (TRUSTED, d)).into_iter().chain(in_dir);
+        let candidates = files
+            .get(TRUSTED)
+            .map(|d| (TRUSTED, d))
+            .into_iter()
+            .chain(in_dir);
         let mut blocks = Vec::new();
         let mut names = Vec::new();
         for (path, data) in candidates {
@@ -132,7 +140,11 @@ fn joined(blocks: Vec<String>, from: String, fingerprints: &[String]) -> Result<
         return Err(format!(
             "no key with fingerprint {} in {}",
             fingerprints.join(", "),
-            if from.is_empty() { "apt's default keyrings" } else { &from }
+            if from.is_empty() {
+                "apt's default keyrings"
+            } else {
+                &from
+            }
         ));
     }
     let from = match fingerprints {

@@ -47,14 +47,28 @@ fn debian_12_sources_with_their_signed_by_keyring() {
     let apt = &own.field.apt;
     let listed: Vec<(&str, &str, Option<&str>)> = apt
         .iter()
-        .map(|a| (a.repository.as_str(), a.suite.as_str(), a.component.as_deref()))
+        .map(|a| {
+            (
+                a.repository.as_str(),
+                a.suite.as_str(),
+                a.component.as_deref(),
+            )
+        })
         .collect();
     assert_eq!(
         listed,
         [
             ("http://deb.debian.org/debian", "bookworm", Some("main")),
-            ("http://deb.debian.org/debian", "bookworm-updates", Some("main")),
-            ("http://deb.debian.org/debian-security", "bookworm-security", Some("main")),
+            (
+                "http://deb.debian.org/debian",
+                "bookworm-updates",
+                Some("main")
+            ),
+            (
+                "http://deb.debian.org/debian-security",
+                "bookworm-security",
+                Some("main")
+            ),
         ]
     );
     for a in apt {
@@ -86,9 +100,9 @@ fn a_missing_keyring_is_an_error_unless_the_uri_is_insecure() {
         .apt
         .iter()
         .all(|a| a.insecure && a.signed_by.is_none()));
-    assert!(own
-        .notes
-        .contains(&"insecure: https://elsewhere.example/ is none of the image's repositories".into()));
+    assert!(own.notes.contains(
+        &"insecure: https://elsewhere.example/ is none of the image's repositories".into()
+    ));
     // A keyring that is not one, and a keyring outside what the image side gathers.
     files.insert(KEYRING.into(), b"not a keyring".to_vec());
     assert!(error(&files, &[]).contains(&format!("keyring {KEYRING}: ")));
@@ -103,9 +117,18 @@ fn a_missing_keyring_is_an_error_unless_the_uri_is_insecure() {
 fn one_line_sources_use_apts_default_keyrings() {
     let files = image(&[
         ("/etc/apt/sources.list", data("bullseye-sources.list")),
-        ("/etc/apt/sources.list.d/google-cloud-sdk.list.disabled", data("google-cloud-sdk.list")),
-        ("/etc/apt/trusted.gpg.d/debian-archive-bookworm-stable.asc", data("debian-archive-bookworm-stable.asc")),
-        ("/etc/apt/trusted.gpg.d/debian-archive-bookworm-security-automatic.asc", data("debian-archive-bookworm-security-automatic.asc")),
+        (
+            "/etc/apt/sources.list.d/google-cloud-sdk.list.disabled",
+            data("google-cloud-sdk.list"),
+        ),
+        (
+            "/etc/apt/trusted.gpg.d/debian-archive-bookworm-stable.asc",
+            data("debian-archive-bookworm-stable.asc"),
+        ),
+        (
+            "/etc/apt/trusted.gpg.d/debian-archive-bookworm-security-automatic.asc",
+            data("debian-archive-bookworm-security-automatic.asc"),
+        ),
         ("/etc/apt/trusted.gpg.d/local.gpg", data("two-keys.gpg")),
         ("/etc/apt/trusted.gpg.d/broken.gpg", b"\x99\x01".to_vec()),
         ("/etc/apt/trusted.gpg.d/README", b"not a keyring".to_vec()),
@@ -115,7 +138,14 @@ fn one_line_sources_use_apts_default_keyrings() {
     let signed: Vec<String> = apt
         .iter()
         .filter(|a| !a.insecure)
-        .map(|a| format!("{} {} {}", a.repository, a.suite, a.component.as_deref().unwrap()))
+        .map(|a| {
+            format!(
+                "{} {} {}",
+                a.repository,
+                a.suite,
+                a.component.as_deref().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         signed,
@@ -156,7 +186,13 @@ fn signed_by_inline_blocks_fingerprints_and_list_files() {
     let asc = String::from_utf8(data("two-keys.asc")).unwrap();
     let inline: String = asc
         .lines()
-        .map(|l| if l.is_empty() { " .\n".to_string() } else { format!(" {l}\n") })
+        .map(|l| {
+            if l.is_empty() {
+                " .\n".to_string()
+            } else {
+                format!(" {l}\n")
+            }
+        })
         .collect();
     let sources = format!("Types: deb\nURIs: https://a.example/apt\nSuites: stable\nComponents: main\nSigned-By:\n{inline}");
     let list = "deb [arch=amd64 signed-by=/etc/apt/keyrings/k.gpg,/usr/share/keyrings/debian-archive-keyring.gpg] https://b.example/apt stable main\n\
@@ -202,7 +238,9 @@ fn alpine_repositories_with_the_images_keys() {
         ]
     );
     let pem = String::from_utf8(data("test@example.invalid-00000001.rsa.pub")).unwrap();
-    assert!(apk.iter().all(|a| a.signed_by.as_deref() == Some(pem.as_str()) && !a.insecure));
+    assert!(apk
+        .iter()
+        .all(|a| a.signed_by.as_deref() == Some(pem.as_str()) && !a.insecure));
     let notes = own.notes.join("\n");
     for expected in [
         "skipped /etc/apk/repositories:5: a tagged repository (@testing)",
@@ -218,13 +256,20 @@ fn alpine_repositories_with_the_images_keys() {
     assert!(e.contains("/etc/apk/repositories:1: https://dl-cdn.alpinelinux.org/alpine/v3.20/main cannot be verified"), "{e}");
     let insecure = urls.iter().map(|u| format!("{u}/")).collect::<Vec<_>>();
     let own = repositories(&files, &insecure).unwrap();
-    assert!(own.field.apk.iter().all(|a| a.insecure && a.signed_by.is_none()));
+    assert!(own
+        .field
+        .apk
+        .iter()
+        .all(|a| a.insecure && a.signed_by.is_none()));
 }
 
 #[test]
 fn bounds_and_an_empty_image() {
     let mut files = bookworm();
-    files.insert("/etc/apk/repositories".into(), vec![b'#'; MAX_FILE_BYTES + 1]);
+    files.insert(
+        "/etc/apk/repositories".into(),
+        vec![b'#'; MAX_FILE_BYTES + 1],
+    );
     assert!(error(&files, &[]).contains("more than the 1048576 read"));
     let many = "deb-src http://h/d s main\n".repeat(MAX_SOURCE_LINES + 1);
     let files = image(&[("/etc/apt/sources.list", many.into_bytes())]);
@@ -252,7 +297,29 @@ fn wanted_paths() {
     ] {
         assert!(wanted(path), "{path}");
     }
-    for path in ["/etc/apt/sources.list.save", "/etc/passwd", "/etc/apk/world", "/usr/share/keyringsx"] {
+    for path in [
+        "/etc/apt/sources.list.save",
+        "/etc/passwd",
+        "/etc/apk/world",
+        "/usr/share/keyringsx",
+    ] {
         assert!(!wanted(path), "{path}");
     }
+}
+
+#[test]
+fn credentials_in_a_uri_stay_out_of_notes_and_errors() {
+    let list = "deb https://user:s3cret@apt.example/d s main\ndeb mirror+https://user:s3cret@apt.example/m s main\n";
+    let files = image(&[("/etc/apt/sources.list", list.as_bytes().to_vec())]);
+    let e = error(&files, &[]);
+    assert!(
+        e.contains("https://apt.example/d s cannot be verified") && !e.contains("s3cret"),
+        "{e}"
+    );
+    let own = repositories(&files, &["https://user:s3cret@apt.example/d".into()]).unwrap();
+    assert_eq!(
+        own.field.apt[0].repository,
+        "https://user:s3cret@apt.example/d"
+    );
+    assert!(!own.notes.join("\n").contains("s3cret"), "{:?}", own.notes);
 }
