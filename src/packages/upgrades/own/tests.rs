@@ -323,3 +323,26 @@ fn credentials_in_a_uri_stay_out_of_notes_and_errors() {
     );
     assert!(!own.notes.join("\n").contains("s3cret"), "{:?}", own.notes);
 }
+
+#[test]
+fn cut_and_flipped_files_give_errors_or_notes_never_a_panic() {
+    let originals = [
+        (SOURCES, data("debian.sources")),
+        ("/etc/apt/sources.list", data("bullseye-sources.list")),
+        ("/etc/apk/repositories", data("alpine-repositories")),
+        ("/etc/apt/trusted.gpg.d/local.gpg", data("two-keys.gpg")),
+        ("/etc/apt/trusted.gpg.d/local.asc", data("two-keys.asc")),
+    ];
+    for (path, original) in &originals {
+        let step = (original.len() / 40).max(1);
+        for at in (0..original.len()).step_by(step) {
+            let mut flipped = original.clone();
+            flipped[at] ^= 0xA5;
+            for contents in [original[..at].to_vec(), flipped] {
+                let mut files = image(&originals);
+                files.insert(path.to_string(), contents);
+                let _ = repositories(&files, &[]);
+            }
+        }
+    }
+}
