@@ -8,13 +8,16 @@
 //! - `packet`: the wire format (packets, MPIs, subpackets, armor);
 //! - `signature`: one signature packet and its cryptographic check;
 //! - `cert`: key blocks into keys with what decides their validity;
-//! - `verify`: data signatures over a Release file.
+//! - `verify`: data signatures over a Release file;
+//! - `keyring`: keyring files (binary or armored) into the armored text `keys` reads.
 
 mod cert;
+mod keyring;
 mod packet;
 mod signature;
 mod verify;
 
 pub use cert::{keys, Key};
+pub(crate) use keyring::armored_keyring;
 pub use verify::{verify_clear_signed, verify_detached};
 pub(crate) use verify::{CLOCK_SKEW_SECONDS, MAX_SIGNED_BYTES};

@@ -2,6 +2,8 @@
 //!
 //! INTERFACE ONLY (session 8): the lead's image side calls this; a helper implements it.
 
+pub(crate) mod own;
+
 use super::PackageError;
 use crate::protocol::UpdatesField;
 
