@@ -4,7 +4,7 @@
 //! loopback.
 
 use crate::apk_trust::{gz, key, signed, tar_entry};
-use crate::distro_packages::{clearsign, deb, gpg_key, suite};
+use crate::distro_packages::{clearsign, deb, gpg, gpg_key, suite};
 use crate::support::layers::{layer, media_type, Compression, Entry};
 use crate::support::registry::{Mode, TestRegistry};
 use crate::support::seed::{sha256, Seeder};
@@ -53,7 +53,7 @@ fn apt_repo(
     suite(root, suite_name, "pool", archs, &["xz"], false);
     let (home, public) = gpg_key("ed25519");
     clearsign(root, suite_name, home.path());
-    public
+    (gpg(home.path(), &["--export"]), public)
 }
 
 fn apt_entry(port: u16, suite: &str, key: &str) -> Value {
@@ -138,10 +138,20 @@ fn a_dpkg_image_is_stale_while_its_repository_has_newer_versions() {
     assert_eq!(layer_gets(&again), 0, "{:?}", again.request_lines());
     // Another image on the same base layer: only its own layer is downloaded.
     let other_app = files_layer(&[("srv/other", "2")]);
-    seeder.layered("other", "latest", &[os.clone(), other_app.clone()], json!({}));
+    seeder.layered(
+        "other",
+        "latest",
+        &[os.clone(), other_app.clone()],
+        json!({}),
+    );
     let other = check(&json!({"source": source(&reg, "other", updates.clone())}));
     assert_eq!(other.succeeds()[0]["updates"], expected, "{}", other.stderr);
-    assert_eq!(other.requests("GET", &sha256(&os.0)), 0, "{:?}", other.request_lines());
+    assert_eq!(
+        other.requests("GET", &sha256(&os.0)),
+        0,
+        "{:?}",
+        other.request_lines()
+    );
     assert_eq!(other.requests("GET", &sha256(&other_app.0)), 1);
 
     // Filters: only openssl compared.
@@ -461,6 +471,97 @@ fn a_debootstrapped_debian_image_against_a_local_signed_repository() {
     assert!(
         list[0]["installed"].as_str().unwrap().starts_with("1.9."),
         "{list}"
+    );
+    drop(server);
+}
+
+#[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_python3)),
+    ignore = "needs docker-registry; python3 (apt-get install docker-registry python3)"
+)]
+fn without_repositories_the_images_own_sources_and_keyrings_are_used() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let repo_dir = tempfile::tempdir().unwrap();
+    let (keyring, _) = apt_repo_keyed(
+        repo_dir.path(),
+        "bookworm-security",
+        &[("openssl", "3.0.13-1", "amd64")],
+        &["amd64"],
+    );
+    let server = servers::static_files(repo_dir.path());
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let sources = format!(
+        "Types: deb\nURIs: {url}\nSuites: bookworm-security\nComponents: main\n\
+         Signed-By: /usr/share/keyrings/local-archive-keyring.gpg\n"
+    );
+    let installed = status(&[("openssl", "3.0.11-1", "amd64")]);
+    let base = {
+        let entries = [
+            Entry::File("var/lib/dpkg/status", installed.as_bytes(), 0o644),
+            Entry::File(
+                "etc/apt/sources.list.d/local.sources",
+                sources.as_bytes(),
+                0o644,
+            ),
+            Entry::File(
+                "usr/share/keyrings/local-archive-keyring.gpg",
+                &keyring,
+                0o644,
+            ),
+        ];
+        (
+            layer(&entries, Compression::Gzip),
+            media_type(Compression::Gzip),
+        )
+    };
+    seeder.layered("own", "latest", &[base.clone()], json!({}));
+    let run = check(&json!({"source": source(&reg, "own", json!({}))}));
+    assert_eq!(
+        run.succeeds()[0]["updates"],
+        list_hash(&["openssl=3.0.11-1->3.0.13-1"]),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("using the image's own repositories"),
+        "{}",
+        run.stderr
+    );
+
+    // A source whose keyring is not in the image: an error naming the file and line, unless
+    // the user lists the repository under `insecure`.
+    let unkeyed = sources.replace("local-archive-keyring.gpg", "missing.gpg");
+    let entries = [
+        Entry::File("var/lib/dpkg/status", installed.as_bytes(), 0o644),
+        Entry::File(
+            "etc/apt/sources.list.d/local.sources",
+            unkeyed.as_bytes(),
+            0o644,
+        ),
+    ];
+    seeder.layered(
+        "unkeyed",
+        "latest",
+        &[(
+            layer(&entries, Compression::Gzip),
+            media_type(Compression::Gzip),
+        )],
+        json!({}),
+    );
+    let err = check(&json!({"source": source(&reg, "unkeyed", json!({}))})).fails();
+    assert!(
+        err.contains("/etc/apt/sources.list.d/local.sources"),
+        "{err}"
+    );
+    assert!(err.contains("cannot be verified"), "{err}");
+    let run = check(&json!({"source": source(&reg, "unkeyed", json!({"insecure": [url]}))}));
+    assert_eq!(
+        run.succeeds()[0]["updates"],
+        list_hash(&["openssl=3.0.11-1->3.0.13-1"]),
+        "{}",
+        run.stderr
     );
     drop(server);
 }

@@ -4,7 +4,9 @@
 //! Kept from each layer (see `reduce`): the files of [`FILES`], the direct children of
 //! [`DIRS`], and whatever hides them. Top-down, the top-most copy of a path wins; a whiteout
 //! of the path or a parent, an opaque marker in a parent or a non-directory on the way hides
-//! the lower copies. A link or other non-file at a configuration path is skipped (not followed).
+//! the lower copies. A symbolic link at a configuration path is read as the configuration file
+//! it points to (Ubuntu's `trusted.gpg.d/*.gpg` point into `/usr/share/keyrings`), never as
+//! anything outside them; other non-files are skipped.
 //! Bounds: [`MAX_FILE`] bytes a file, [`MAX_FILES`] files, [`MAX_TOTAL`] bytes together.
 
 use super::layers::{classify, components, Event};
@@ -113,6 +115,7 @@ where
         hidden.below_or_at.extend(seals.below_or_at);
         hidden.below.extend(seals.below);
     }
+    config.resolve_links();
     Ok(config)
 }
 
@@ -125,12 +128,59 @@ fn owned(p: &[&str]) -> Vec<String> {
 pub(crate) struct Config {
     /// Path → contents.
     pub files: BTreeMap<String, Vec<u8>>,
-    /// Configuration paths that are links or other non-files (not followed).
+    /// Configuration paths that are links to nothing read, or other non-files.
     pub skipped: Vec<String>,
+    /// Symbolic links at configuration paths → their targets, until resolved.
+    links: BTreeMap<String, String>,
     bytes: u64,
 }
 
+/// Most links followed from one configuration path.
+const MAX_HOPS: usize = 8;
+
+/// `target` of a link at `link` as an absolute path (`..` and `.` applied; never above `/`).
+fn link_target(link: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        let mut p: Vec<&str> = link.split('/').filter(|c| !c.is_empty()).collect();
+        p.pop();
+        p
+    };
+    for c in target.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 impl Config {
+    /// Reads each link as the configuration file it leads to (through at most [`MAX_HOPS`]
+    /// links); one leading elsewhere is skipped.
+    fn resolve_links(&mut self) {
+        let links = std::mem::take(&mut self.links);
+        for (path, first) in &links {
+            let mut at = link_target(path, first);
+            let mut hops = 1;
+            while let Some(next) = links.get(&at).filter(|_| hops < MAX_HOPS) {
+                at = link_target(&at, next);
+                hops += 1;
+            }
+            match self.files.get(&at).cloned() {
+                Some(bytes) if self.bytes + bytes.len() as u64 <= MAX_TOTAL => {
+                    self.bytes += bytes.len() as u64;
+                    self.files.insert(path.clone(), bytes);
+                }
+                _ => self.skipped.push(path.clone()),
+            }
+        }
+    }
+
     fn file<R: Read>(
         &mut self,
         index: usize,
@@ -138,6 +188,13 @@ impl Config {
         kind: tar::EntryType,
         entry: &mut tar::Entry<'_, R>,
     ) -> Result<(), InstalledError> {
+        if kind == tar::EntryType::Symlink {
+            if let Some(target) = entry.link_name_bytes() {
+                let target = String::from_utf8_lossy(&target).into_owned();
+                self.links.insert(path, target);
+                return Ok(());
+            }
+        }
         if !matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous) {
             if !kind.is_dir() {
                 self.skipped.push(path);

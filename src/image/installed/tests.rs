@@ -429,21 +429,41 @@ fn config_of(layers: Vec<Vec<u8>>) -> config::Config {
 #[test]
 fn the_image_configuration_is_read_as_the_image_sees_it() {
     let base = layer(vec![
-        file("etc/apt/sources.list", "deb http://deb.debian.org/debian bookworm main\n"),
-        file("etc/apt/sources.list.d/old.list", "deb http://old.example/ x main\n"),
+        file(
+            "etc/apt/sources.list",
+            "deb http://deb.debian.org/debian bookworm main\n",
+        ),
+        file(
+            "etc/apt/sources.list.d/old.list",
+            "deb http://old.example/ x main\n",
+        ),
         file("etc/apt/trusted.gpg.d/old.asc", "old key"),
         file("usr/share/keyrings/debian-archive-keyring.gpg", "keyring"),
-        file("usr/share/keyrings/nested/not-read.gpg", "deeper than a child"),
+        file(
+            "usr/share/keyrings/nested/not-read.gpg",
+            "deeper than a child",
+        ),
         file("usr/share/doc/unrelated", "x"),
-        file("etc/apk/repositories", "https://dl-cdn.alpinelinux.org/alpine/v3.20/main\n"),
+        file(
+            "etc/apk/repositories",
+            "https://dl-cdn.alpinelinux.org/alpine/v3.20/main\n",
+        ),
     ]);
     let top = layer(vec![
         file("etc/apt/sources.list.d/.wh.old.list", ""),
         file("etc/apt/trusted.gpg.d/.wh..wh..opq", ""),
         file("etc/apt/trusted.gpg.d/new.asc", "new key"),
-        file("etc/apt/sources.list", "deb http://mirror.example/debian bookworm main\n"),
+        file(
+            "etc/apt/sources.list",
+            "deb http://mirror.example/debian bookworm main\n",
+        ),
         file("etc/apk/.wh.repositories", ""),
         E::Symlink("etc/apt/keyrings", "/elsewhere"),
+        E::Symlink(
+            "etc/apt/trusted.gpg.d/ubuntu.gpg",
+            "../../../usr/share/keyrings/debian-archive-keyring.gpg",
+        ),
+        E::Symlink("etc/apt/trusted.gpg.d/outside.gpg", "/etc/shadow"),
     ]);
     let found = config_of(vec![top, base]);
     let names: Vec<&str> = found.files.keys().map(String::as_str).collect();
@@ -452,9 +472,13 @@ fn the_image_configuration_is_read_as_the_image_sees_it() {
         [
             "/etc/apt/sources.list",
             "/etc/apt/trusted.gpg.d/new.asc",
+            "/etc/apt/trusted.gpg.d/ubuntu.gpg",
             "/usr/share/keyrings/debian-archive-keyring.gpg"
         ]
     );
+    // A link is read as the configuration file it points to, never as anything else.
+    assert_eq!(found.files["/etc/apt/trusted.gpg.d/ubuntu.gpg"], b"keyring");
+    assert_eq!(found.skipped, ["/etc/apt/trusted.gpg.d/outside.gpg"]);
     assert_eq!(
         found.files["/etc/apt/sources.list"],
         b"deb http://mirror.example/debian bookworm main\n"
@@ -486,4 +510,20 @@ fn a_reduced_layer_keeps_only_what_the_walks_read() {
         .map(|e| e.unwrap().path().unwrap().display().to_string())
         .collect();
     assert_eq!(names, ["var/lib/dpkg/status", long]);
+}
+
+#[test]
+fn the_configuration_kept_is_what_the_own_repositories_parser_reads() {
+    let mut ours: Vec<String> = config::FILES
+        .iter()
+        .map(|f| format!("/{}", f.join("/")))
+        .chain(config::DIRS.iter().map(|d| format!("/{}/", d.join("/"))))
+        .collect();
+    ours.sort();
+    let mut theirs: Vec<String> = crate::packages::upgrades::own::WANTED
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    theirs.sort();
+    assert_eq!(ours, theirs);
 }

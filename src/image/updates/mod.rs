@@ -5,12 +5,13 @@
 mod layers;
 
 use super::freshness::platforms_of;
+use super::installed::config::read_config;
 use super::installed::{read_layers, Format, Found};
 use super::platform::Platform;
 use super::{manifest, ImageError};
 use crate::digest::Digest;
 use crate::log;
-use crate::packages::upgrades::{Manager, Package, Repositories, Update};
+use crate::packages::upgrades::{own, Manager, Package, Repositories, Update};
 use crate::protocol::UpdatesField;
 use crate::registry::{Client, Manifest, Repository};
 use regex::Regex;
@@ -18,9 +19,11 @@ use serde::Serialize;
 use sha2::Digest as _;
 use std::sync::Arc;
 
-/// `source.updates` checked before any request: the repositories and the name filters.
+/// `source.updates` checked before any request: the repositories (none given: the image's
+/// own, read per platform) and the name filters.
 pub(crate) struct Plan {
-    repositories: Arc<Repositories>,
+    repositories: Option<Arc<Repositories>>,
+    insecure: Vec<String>,
     include: Option<Regex>,
     exclude: Option<Regex>,
 }
@@ -38,14 +41,18 @@ impl Plan {
                 })
                 .transpose()
         };
-        if field.apt.is_empty() && field.apk.is_empty() {
+        let own = field.apt.is_empty() && field.apk.is_empty();
+        if !own && !field.insecure.is_empty() {
             return Err(ImageError::Invalid {
-                field: "source.updates",
-                detail: "lists no repository: give `apt` or `apk` entries".into(),
+                field: "source.updates.insecure",
+                detail: "is for the image's own repositories (without `apt` and `apk`); mark a listed repository `insecure: true` instead".into(),
             });
         }
         Ok(Plan {
-            repositories: Arc::new(Repositories::new(field)?),
+            repositories: (!own)
+                .then(|| Repositories::new(field).map(Arc::new))
+                .transpose()?,
+            insecure: field.insecure.clone(),
             include: regex("source.updates.include_regex", &field.include_regex)?,
             exclude: regex("source.updates.exclude_regex", &field.exclude_regex)?,
         })
@@ -110,7 +117,11 @@ pub(crate) async fn judge(
             configured_platform(client, repo, &parsed, platform).await?
         };
         let found = installed(client, repo, &parsed, &reference, &platform).await?;
-        platforms.push(compare(plan, &platform, &found).await?);
+        let repositories = match &plan.repositories {
+            Some(given) => Arc::clone(given),
+            None => own_repositories(plan, client, repo, &parsed, &reference, &platform).await?,
+        };
+        platforms.push(compare(plan, &repositories, &platform, &found).await?);
     }
     let mut updates: Vec<Update> = platforms
         .iter()
@@ -149,14 +160,7 @@ async fn installed(
     reference: &str,
     platform: &Platform,
 ) -> Result<Found, ImageError> {
-    let layers: Vec<layers::Layer> = image
-        .layers
-        .iter()
-        .map(|l| layers::Layer {
-            digest: l.digest.clone(),
-            size: l.size,
-        })
-        .collect();
+    let layers = layer_list(image);
     let count = layers.len();
     let mut source = layers::LayerSource::new(client.clone(), repo.clone(), layers);
     let (source, found) = crate::net::blocking(move || {
@@ -180,9 +184,50 @@ async fn installed(
     Ok(found)
 }
 
+/// The image's own repositories and keys (its apt sources and keyrings, apk repositories and
+/// keys), read from all its layers; said on stderr.
+async fn own_repositories(
+    plan: &Plan,
+    client: &Client,
+    repo: &Repository,
+    image: &manifest::ImageManifest,
+    reference: &str,
+    platform: &Platform,
+) -> Result<Arc<Repositories>, ImageError> {
+    let mut source = layers::LayerSource::new(client.clone(), repo.clone(), layer_list(image));
+    let config = crate::net::blocking(move || read_config(&mut source))
+        .await
+        .map_err(|source| ImageError::Installed {
+            reference: format!("{reference} ({platform})"),
+            source,
+        })?;
+    for path in &config.skipped {
+        log::warn(format_args!(
+            "{platform}: {path} is not a file (nor a link to one read): skipped"
+        ));
+    }
+    let own = own::repositories(&config.files, &plan.insecure)?;
+    for note in &own.notes {
+        log::info(format_args!("{platform}: {note}"));
+    }
+    Ok(Arc::new(Repositories::new(&own.field)?))
+}
+
+fn layer_list(image: &manifest::ImageManifest) -> Vec<layers::Layer> {
+    image
+        .layers
+        .iter()
+        .map(|l| layers::Layer {
+            digest: l.digest.clone(),
+            size: l.size,
+        })
+        .collect()
+}
+
 /// The updates of one platform's packages.
 async fn compare(
     plan: &Plan,
+    repositories: &Arc<Repositories>,
     platform: &Platform,
     found: &Found,
 ) -> Result<PlatformReport, ImageError> {
@@ -190,7 +235,7 @@ async fn compare(
         Format::Dpkg => Manager::Dpkg,
         Format::Apk => Manager::Apk,
     };
-    if !plan.repositories.serves(manager) {
+    if !repositories.serves(manager) {
         let (db, wanted) = match manager {
             Manager::Dpkg => ("dpkg", "apt"),
             Manager::Apk => ("apk", "apk"),
@@ -211,7 +256,7 @@ async fn compare(
         .map(|p| (p.name.clone(), p.version.clone(), p.architecture.clone()))
         .collect();
     let compared = owned.len();
-    let repositories = Arc::clone(&plan.repositories);
+    let repositories = Arc::clone(repositories);
     let (arch, variant) = (platform.architecture.clone(), platform.variant.clone());
     let updates = crate::net::blocking(move || {
         let packages: Vec<Package<'_>> = owned

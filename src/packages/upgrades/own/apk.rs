@@ -46,7 +46,7 @@ pub(super) fn repositories(
             (None, false) => {
                 return Err(format!(
                     "{REPOSITORIES}:{line}: {shown} cannot be verified: no key in {KEYS_DIR} \
-                     (*.pub); list it under insecure to read it without a signature check"
+                     (*.pub); list it under source.updates.insecure to read it without a signature check"
                 ))
             }
         };

@@ -7,7 +7,6 @@
 //! [`MAX_REPOSITORIES`] repositories.
 
 // Not called yet: the image side wires it (issue 26); remove this then.
-#![allow(dead_code)]
 
 mod apk;
 mod apt;
@@ -20,7 +19,7 @@ use crate::net::redact_url;
 use crate::protocol::{UpdatesApt, UpdatesField};
 use std::collections::BTreeMap;
 
-/// The files and directories (ending `/`: everything below) the image side gathers from the
+/// The files and directories (ending `/`: the files directly in them) the image side gathers from the
 /// image's layers for [`repositories`]: apt's source lists, apt's keyrings (the default trust
 /// and where `Signed-By` keyrings live), apk's repository list and keys.
 pub(crate) const WANTED: &[&str] = &[
@@ -46,9 +45,13 @@ pub(crate) const MAX_REPOSITORIES: usize = 64;
 /// Whether the image side should gather `path` (an absolute path in the image) for
 /// [`repositories`].
 pub(crate) fn wanted(path: &str) -> bool {
-    WANTED
-        .iter()
-        .any(|w| path == *w || (w.ends_with('/') && path.starts_with(w)))
+    WANTED.iter().any(|w| {
+        path == *w
+            || (w.ends_with('/')
+                && path
+                    .strip_prefix(w)
+                    .is_some_and(|rest| !rest.is_empty() && !rest.contains('/')))
+    })
 }
 
 /// The image's repositories as `source.updates` would list them, and one line per decision for
@@ -271,7 +274,7 @@ fn trust(
             Ok((Some(found.armored), false))
         }
         Err(why) => Err(format!(
-            "{origin}: {shown} {suite} cannot be verified: {why}; list {shown} under insecure \
+            "{origin}: {shown} {suite} cannot be verified: {why}; list {shown} under source.updates.insecure \
              to read it without a signature check"
         )),
     }
