@@ -45,6 +45,16 @@ fn apt_repo(
     packages: &[(&str, &str, &str)],
     archs: &[&str],
 ) -> String {
+    apt_repo_keyed(root, suite_name, packages, archs).1
+}
+
+/// Like [`apt_repo`]; also the key's binary export (a keyring as Debian ships them).
+fn apt_repo_keyed(
+    root: &Path,
+    suite_name: &str,
+    packages: &[(&str, &str, &str)],
+    archs: &[&str],
+) -> (Vec<u8>, String) {
     let _ = std::fs::remove_dir_all(root.join("pool"));
     let _ = std::fs::remove_dir_all(root.join("dists").join(suite_name));
     for (n, v, a) in packages {
@@ -477,8 +487,8 @@ fn a_debootstrapped_debian_image_against_a_local_signed_repository() {
 
 #[test]
 #[cfg_attr(
-    not(all(uptick_has_docker_registry, uptick_has_python3)),
-    ignore = "needs docker-registry; python3 (apt-get install docker-registry python3)"
+    not(all(uptick_has_apt_tools, uptick_has_docker_registry, uptick_has_python3)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; docker-registry; python3 (apt-get install apt-utils dpkg-dev gnupg xz-utils docker-registry python3)"
 )]
 fn without_repositories_the_images_own_sources_and_keyrings_are_used() {
     let reg = TestRegistry::start(Mode::Plain);
