@@ -360,6 +360,22 @@ mod tests {
         }
     }
 
+    /// A key `cosign generate-key-pair` encrypted with an empty password (N = 2^16), from
+    /// conforma/cli's tests (Apache-2.0): uptick opens what cosign writes.
+    const COSIGN_MADE: &str = "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCIsInBhcmFtcyI6eyJOIjo2NTUzNiwiciI6\nOCwicCI6MX0sInNhbHQiOiJLYU9OQzduQVJLOVgxM1FoaWFucjAwTTBGYys2Sitr\ndnAxN1FuanpiVk9nPSJ9LCJjaXBoZXIiOnsibmFtZSI6Im5hY2wvc2VjcmV0Ym94\nIiwibm9uY2UiOiJVOHZqWWtqMlZOUFZGdlZFZWZ3bXZ5VGloUERrelBoaCJ9LCJj\naXBoZXJ0ZXh0IjoidWNWMnQ4TTZVNFJvb29FOXc0d3dkc3E1RDYrS2RKY245dERT\nKzFwRDRGN040SVJOWEgzSTBua3h1a3NackFOUHR1emIvTkVYQ201dUp3Zjh3Qzl1\nVlprbXdwNU5jRUZ6b3ZNS3JCZmNvdXdjaEkrMzkrQ0NhbVZPbzBucmRnZjhvcmpK\ndXdrWDBYL1phY0RUTERGaUxyc1laMWVMMmlqMGU1MVRpZmVQNTl4WXNPK1FnM1Jv\nOURRVjNQMk9ndDFDaVFHeGg1VXhUZytGc3c9PSJ9\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n";
+
+    #[test]
+    fn a_key_cosign_encrypted_opens_with_its_password_only() {
+        let key = SigningKey::from_pem(COSIGN_MADE, "").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(key, SigningKey::Ecdsa(_)));
+        let older = COSIGN_MADE.replace("SIGSTORE", "COSIGN");
+        assert!(SigningKey::from_pem(&older, "").is_ok());
+        let err = SigningKey::from_pem(COSIGN_MADE, "hunter2").err();
+        assert!(matches!(err, Some(SignKeyError::Decrypt)), "{err:?}");
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
     #[test]
     fn der_lengths() {
         assert_eq!(der_len(5), [5]);
