@@ -409,3 +409,59 @@ fn a_promotion_is_signed_in_the_sig_tag_and_as_an_oci_referrer() {
     let out = check(&json!({"source": verify})).succeeds();
     assert_eq!(out[0]["digest"], json!(digest));
 }
+
+#[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_openssl)),
+    ignore = "needs docker-registry; openssl (apt-get install docker-registry openssl)"
+)]
+fn each_of_cosigns_schemes_signs_from_an_openssl_key() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let src = tempfile::tempdir().unwrap();
+    let dir = src.path();
+    let schemes: [(&str, Vec<&str>); 3] = [
+        // SEC1 `EC PRIVATE KEY`, as `openssl ecparam -genkey` writes it.
+        (
+            "ec-sec1",
+            vec!["ecparam", "-genkey", "-name", "prime256v1", "-noout"],
+        ),
+        ("ed25519", vec!["genpkey", "-algorithm", "ED25519"]),
+        (
+            "rsa",
+            vec![
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ],
+        ),
+    ];
+    for (i, (name, args)) in schemes.iter().enumerate() {
+        let path = dir.join(format!("{name}.pem"));
+        let mut args = args.clone();
+        args.extend(["-out", path.to_str().unwrap()]);
+        cosign::openssl(&args);
+        let key = std::fs::read_to_string(&path).unwrap();
+        let public = String::from_utf8(cosign::openssl(&[
+            "pkey",
+            "-in",
+            path.to_str().unwrap(),
+            "-pubout",
+        ]))
+        .unwrap();
+        let image = format!("image-{name}");
+        let digest = layout::single(&dir.join(&image), &[gz("k", &i.to_string())]);
+        put(
+            &json!({"source": reg.source("app", json!({})), "params": {"image": image, "tags": [name], "sign": {"key": key}}}),
+            dir,
+        )
+        .succeeds();
+        assert_eq!(verified(&reg, "app", name, &public), digest, "{name}");
+        let sigs = signatures(&reg, "app", &digest);
+        assert_eq!(sigs.len(), 1, "{name}");
+        if *name != "ed25519" {
+            assert!(openssl_verifies(&public, &sigs[0].0, &sigs[0].1), "{name}");
+        }
+    }
+}

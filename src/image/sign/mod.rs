@@ -306,17 +306,32 @@ fn artifact(kind: Kind, subject: &Digest, bytes: Vec<u8>, blobs: Vec<(Digest, u6
     }
 }
 
-/// Whether `repo`'s registry answers the referrers API (its first page for `digest`).
+/// Whether `repo`'s registry answers the referrers API (its first page for `digest`). A refusal
+/// of that endpoint alone (a 4xx, a malformed answer) counts as no API: the `.sig` tag is
+/// written in any case.
 async fn offers_referrers(
     client: &Client,
     repo: &Repository,
     digest: &Digest,
 ) -> Result<bool, ImageError> {
+    use crate::registry::RegistryError;
     let first_page = ListBounds { count: 0, bytes: 0 };
-    Ok(client
-        .referrers(repo, digest, None, first_page)
-        .await?
-        .is_some())
+    match client.referrers(repo, digest, None, first_page).await {
+        Ok(listing) => Ok(listing.is_some()),
+        Err(
+            e @ (RegistryError::Status {
+                status: 400..=499, ..
+            }
+            | RegistryError::BadResponse { .. }
+            | RegistryError::Net(crate::net::NetError::BadResponse { .. })),
+        ) => {
+            log::info(format_args!(
+                "{repo}: no OCI 1.1 referrer written (the referrers API answered: {e})"
+            ));
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
