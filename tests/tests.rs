@@ -33,6 +33,7 @@ mod put;
 mod referrers;
 mod retries;
 mod schema;
+mod sign;
 mod terraform;
 mod tools;
 mod updates;

@@ -14,6 +14,7 @@ mod manifest;
 mod platform;
 pub(crate) mod put;
 pub(crate) mod referrers;
+mod sign;
 mod stale;
 pub(crate) mod updates;
 pub(crate) mod verify;
@@ -139,6 +140,15 @@ pub(crate) enum ImageError {
         /// What is wrong with it.
         #[source]
         source: verify::KeyError,
+    },
+    /// The key of `sign` cannot be used (a wrong password among others).
+    #[error("{field}.key")]
+    SignKey {
+        /// `params.sign` or `source.sign`, whichever gave the key.
+        field: &'static str,
+        /// What is wrong with it (never the key or the password).
+        #[source]
+        source: sign::SignKeyError,
     },
     /// `source.verify` is set and the image carries no valid signature by a listed key.
     #[error("{reference} is refused: not signed by a key of source.verify: {detail}")]

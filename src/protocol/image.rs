@@ -37,6 +37,10 @@ pub struct ImagePutParams {
     /// addition).
     #[serde(default)]
     pub referrers: Option<bool>,
+    /// Sign what is pushed or promoted with a cosign key; its fields override `source.sign`'s
+    /// (uptick's addition).
+    #[serde(default)]
+    pub sign: Option<SignField>,
 }
 
 /// A version of an image: the tag it was found under and the manifest digest.
@@ -303,6 +307,28 @@ pub struct ImageSource {
     /// (`check` skips the others; `in` and `out` with `promote` refuse them).
     #[serde(default)]
     pub verify: Option<VerifyField>,
+    /// uptick's addition: sign what every `out` pushes or promotes with a cosign key (`params.sign` overrides it field by field).
+    #[serde(default)]
+    pub sign: Option<SignField>,
+}
+
+/// `sign {key, password, recursive, annotations}`: a cosign key-based signature of what `out`
+/// writes, stored as cosign stores it.
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignField {
+    /// The private key (PEM): cosign's `ENCRYPTED SIGSTORE PRIVATE KEY` / `ENCRYPTED COSIGN PRIVATE KEY`, or an unencrypted `PRIVATE KEY` (PKCS#8) / `EC PRIVATE KEY` of ECDSA P-256, Ed25519 or RSA; never logged.
+    #[serde(default)]
+    pub key: Option<Secret>,
+    /// The password of an encrypted key (default empty, as cosign's `COSIGN_PASSWORD=""`); never logged.
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// For a multi-arch index: also sign each platform manifest (default `false`: the index only).
+    #[serde(default)]
+    pub recursive: Option<bool>,
+    /// Annotations written into the signed payload's `optional` (as `cosign sign -a key=value`).
+    #[serde(default)]
+    pub annotations: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// `verify {keys, repositories}`: cosign key-based signatures, checked offline.

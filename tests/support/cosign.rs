@@ -252,3 +252,35 @@ pub fn referrers_tag(seeder: &Seeder, repo: &str, subject: &str, entries: &[(&Pu
     .unwrap();
     seeder.push_manifest(repo, &subject.replacen(':', "-", 1), OCI_INDEX, &index);
 }
+
+/// `pkcs8_pem` (a `PRIVATE KEY`) encrypted with `password` as `cosign generate-key-pair` writes
+/// it, by tests/support/cosign-encrypt-key.py: scrypt + XSalsa20-Poly1305 written apart from
+/// uptick's, checked first against a key cosign itself encrypted.
+pub fn encrypted_key(pkcs8_pem: &str, password: &str) -> String {
+    use std::io::Write as _;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/cosign-encrypt-key.py"
+    );
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    let input = json!({"pem": pkcs8_pem, "password": password}).to_string();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

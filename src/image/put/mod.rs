@@ -48,6 +48,7 @@ pub(crate) async fn put(
     let repo = &target.repository;
     let client = &target.client;
     let put_source = PutSource::of(params)?;
+    let signer = super::sign::Signer::of(plan.source.sign.as_ref(), params.sign.as_ref())?;
     let tags = tags::to_push(&plan.source, params, sources, client, repo).await?;
 
     // Everything is read and checked before the first write to the registry.
@@ -69,6 +70,12 @@ pub(crate) async fn put(
 
     write_image(client, repo, &docs, local.as_ref()).await?;
     write_artifacts(client, repo, &docs, &artifacts).await?;
+    // Every signature is stored before the first tag (so before `latest`): a signing failure
+    // leaves every tag where it was.
+    let signed = match &signer {
+        Some(s) => Some(s.write(client, repo, &docs.top, &docs.children).await?),
+        None => None,
+    };
     tags::write(
         client,
         repo,
@@ -77,7 +84,13 @@ pub(crate) async fn put(
         plan.source.variant.as_deref(),
     )
     .await?;
-    Ok(answer(&target, &tags, docs.top.digest, &artifacts))
+    Ok(answer(
+        &target,
+        &tags,
+        docs.top.digest,
+        &artifacts,
+        signed.as_ref(),
+    ))
 }
 
 /// The local image `glob` matches, with only the artifacts bound to the digest they stand
@@ -190,6 +203,7 @@ fn answer(
     tags: &[String],
     digest: Digest,
     artifacts: &[Artifact],
+    signed: Option<&super::sign::Signed>,
 ) -> VersionResponse<ImageVersion> {
     let mut metadata = vec![
         MetadataField::new("repository", target.name.clone()),
@@ -198,6 +212,11 @@ fn answer(
     if !artifacts.is_empty() {
         let names: Vec<String> = artifacts.iter().map(|a| a.name()).collect();
         metadata.push(MetadataField::new("referrers", names.join(" ")));
+    }
+    if let Some(s) = signed {
+        let digests: Vec<String> = s.digests.iter().map(|d| d.to_string()).collect();
+        metadata.push(MetadataField::new("signed", digests.join(" ")));
+        metadata.push(MetadataField::new("signatures", s.signatures.join(" ")));
     }
     VersionResponse {
         version: ImageVersion {

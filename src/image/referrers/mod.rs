@@ -12,7 +12,7 @@ mod write;
 
 pub(crate) use bound::bound;
 pub(crate) use collect::collect;
-pub(crate) use write::write;
+pub(crate) use write::{push_bytes, write};
 
 use super::ImageError;
 use crate::digest::Digest;

@@ -202,7 +202,7 @@ async fn merge_cosign_tag(
 }
 
 /// Pushes a small blob made in memory (a merged cosign config), unless `repo` has it.
-async fn push_bytes(
+pub(crate) async fn push_bytes(
     client: &Client,
     repo: &Repository,
     digest: &Digest,
