@@ -15,8 +15,8 @@ mod deb822;
 mod release_file;
 
 use deb822::{decompress, for_each_stanza, names_package};
-use release_file::{clear_signed, duration, names_suite, release_date};
 pub(crate) use release_file::ReleaseFields;
+use release_file::{clear_signed, duration, names_suite, release_date};
 
 /// Largest compressed `Packages` file read (Debian bookworm main/amd64 `Packages.xz`: 9 MB).
 pub(crate) const MAX_PACKAGES_BYTES: u64 = 64 * 1024 * 1024;
