@@ -35,4 +35,5 @@ mod retries;
 mod schema;
 mod terraform;
 mod tools;
+mod upgrades_index;
 mod version_rules;

@@ -17,6 +17,9 @@ mod arch;
 mod newest;
 mod stanza;
 mod stream;
+mod testing;
+
+pub use testing::testing_updates;
 
 use apk_index::ApkRepo;
 use apt_index::AptRepo;
@@ -331,56 +334,6 @@ fn newer(
     }
     out.sort_by(|a, b| (&a.package, &a.architecture).cmp(&(&b.package, &b.architecture)));
     out
-}
-
-#[doc(hidden)]
-/// Test entry (`uptick::testing::packages::upgrades::updates`): `source.updates` as JSON, the
-/// manager (`dpkg` / `apk`), the OCI platform, installed (name, version, architecture), the
-/// cache directory; each update as `[package, installed, available, repository, architecture]`,
-/// or the error with its causes.
-pub fn testing_updates(
-    field: &str,
-    manager: &str,
-    platform: (&str, Option<&str>),
-    installed: &[(&str, &str, &str)],
-    cache: &std::path::Path,
-) -> Result<Vec<[String; 5]>, String> {
-    let field: UpdatesField = serde_json::from_str(field).map_err(|e| e.to_string())?;
-    let manager = if manager == "apk" {
-        Manager::Apk
-    } else {
-        Manager::Dpkg
-    };
-    let installed: Vec<Package<'_>> = installed
-        .iter()
-        .map(|&(name, version, architecture)| Package {
-            name,
-            version,
-            architecture,
-        })
-        .collect();
-    let chain = |e: PackageError| crate::log::chain(&e);
-    let repos = Repositories::new(&field)
-        .map_err(chain)?
-        .with_cache_dir(cache.to_path_buf());
-    if !repos.serves(manager) {
-        return Ok(Vec::new());
-    }
-    let updates = repos
-        .updates(manager, platform.0, platform.1, &installed)
-        .map_err(chain)?;
-    Ok(updates
-        .into_iter()
-        .map(|u| {
-            [
-                u.package,
-                u.installed,
-                u.available,
-                u.repository,
-                u.architecture,
-            ]
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -1,0 +1,410 @@
+//! `source.updates`' index side against real repositories on loopback: an apt suite built by
+//! `dpkg-deb` and `apt-ftparchive` and clear-signed by `gpg`, an `APKINDEX.tar.gz` signed by
+//! `openssl` as `abuild-sign` signs it; requests counted by the server. One pass per index for
+//! all installed packages; an unchanged `InRelease` / `APKINDEX` costs one request.
+
+use crate::distro_packages::{deb, gpg, suite};
+use crate::support::fake::{serve_requests, Reply};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use uptick::testing::packages::upgrades::updates;
+
+/// A static file server on loopback that logs each request's path; with `validators` it sends
+/// an `ETag` (the file's SHA-256) and answers a matching `If-None-Match` with 304.
+struct Files {
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Files {
+    fn serve(root: &Path, validators: bool) -> Files {
+        let root = root.to_path_buf();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = log.clone();
+        let port = serve_requests(0, move |r| {
+            seen.lock().unwrap().push(r.path.clone());
+            let Ok(body) = std::fs::read(root.join(r.path.trim_start_matches('/'))) else {
+                return Reply::new(404, "not found");
+            };
+            if !validators {
+                return Reply::new(200, body);
+            }
+            let etag = format!("\"{}\"", sha256_hex(&body));
+            if r.header("If-None-Match") == Some(etag.as_str()) {
+                return Reply::new(304, "").header("ETag", &etag);
+            }
+            Reply::new(200, body).header("ETag", &etag)
+        });
+        Files { port, log }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The paths requested since the last call.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// An apt archive under `root/debian` with suite `bookworm-security` (amd64, i386; Packages.xz),
+/// its Release clear-signed into `InRelease` by a new gpg key; the key's home and armored public part.
+fn apt_archive(root: &Path) -> (tempfile::TempDir, String) {
+    let archive = root.join("debian");
+    for (name, version, arch) in [
+        ("openssl", "3.0.15-1~deb12u1", "amd64"),
+        ("openssl", "3.0.11-1~deb12u2", "amd64"),
+        ("tzdata", "2024b-0+deb12u1", "all"),
+        ("libc6", "2.36-9+deb12u9", "i386"),
+        ("libc6", "2.36-9+deb12u9", "amd64"),
+        ("same", "1.0-1", "amd64"),
+    ] {
+        deb(&archive, name, version, arch);
+    }
+    suite(
+        &archive,
+        "bookworm-security",
+        "pool",
+        &["amd64", "i386"],
+        &["xz"],
+        false,
+    );
+    let home = tempfile::tempdir().unwrap();
+    gpg(
+        home.path(),
+        &[
+            "--quick-gen-key",
+            "uptick updates <u@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+    );
+    let public = String::from_utf8(gpg(home.path(), &["--armor", "--export"])).unwrap();
+    let dists = archive.join("dists/bookworm-security");
+    gpg(
+        home.path(),
+        &[
+            "--clearsign",
+            "-o",
+            dists.join("InRelease").to_str().unwrap(),
+            dists.join("Release").to_str().unwrap(),
+        ],
+    );
+    std::fs::remove_file(dists.join("Release")).unwrap();
+    (home, public)
+}
+
+const INSTALLED_DEB: &[(&str, &str, &str)] = &[
+    ("openssl", "3.0.11-1~deb12u2", "amd64"),
+    ("tzdata", "2024a-0+deb12u1", "all"),
+    ("libc6", "2.36-9", "i386"),
+    ("libc6", "2.36-9+deb12u9", "amd64"),
+    ("same", "1.0-1", "amd64"),
+    ("held-local", "0.1", "amd64"),
+];
+
+fn apt_field(files: &Files, signed_by: &str) -> String {
+    serde_json::json!({"apt": [{
+        "repository": files.url("/debian"),
+        "suite": "bookworm-security",
+        "signed_by": signed_by,
+    }]})
+    .to_string()
+}
+
+#[test]
+#[cfg_attr(
+    not(uptick_has_apt_tools),
+    ignore = "needs dpkg-deb, apt-ftparchive, gpg, xz (apt-get install dpkg-dev apt-utils gnupg xz-utils)"
+)]
+fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_request() {
+    let root = tempfile::tempdir().unwrap();
+    let (_home, public) = apt_archive(root.path());
+    for validators in [true, false] {
+        let files = Files::serve(root.path(), validators);
+        let cache = tempfile::tempdir().unwrap();
+        let field = apt_field(&files, &public);
+        let got = updates(&field, "dpkg", ("amd64", None), INSTALLED_DEB, cache.path()).unwrap();
+        let repo = format!("{} bookworm-security/main", files.url("/debian"));
+        let row = |p: &str, i: &str, a: &str, arch: &str| {
+            [p, i, a, repo.as_str(), arch].map(str::to_string)
+        };
+        assert_eq!(
+            got,
+            [
+                row("libc6", "2.36-9", "2.36-9+deb12u9", "i386"),
+                row("openssl", "3.0.11-1~deb12u2", "3.0.15-1~deb12u1", "amd64"),
+                row("tzdata", "2024a-0+deb12u1", "2024b-0+deb12u1", "amd64"),
+            ],
+            "validators: {validators}"
+        );
+        // One pass: the InRelease, and each index once.
+        let mut first = files.take();
+        first.sort();
+        assert_eq!(
+            first,
+            [
+                "/debian/dists/bookworm-security/InRelease",
+                "/debian/dists/bookworm-security/main/binary-amd64/Packages.xz",
+                "/debian/dists/bookworm-security/main/binary-i386/Packages.xz",
+            ],
+            "validators: {validators}"
+        );
+        // Unchanged (a 304, or the same Release naming the same index hashes): one request.
+        let again = updates(&field, "dpkg", ("amd64", None), INSTALLED_DEB, cache.path()).unwrap();
+        assert_eq!(again, got);
+        assert_eq!(
+            files.take(),
+            ["/debian/dists/bookworm-security/InRelease"],
+            "validators: {validators}"
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(uptick_has_apt_tools),
+    ignore = "needs dpkg-deb, apt-ftparchive, gpg, xz (apt-get install dpkg-dev apt-utils gnupg xz-utils)"
+)]
+fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let (_home, public) = apt_archive(root.path());
+    let files = Files::serve(root.path(), true);
+    // Read once without signed_by (insecure): the state it keeps is not used with signed_by.
+    let insecure = serde_json::json!({"apt": [{
+        "repository": files.url("/debian"), "suite": "bookworm-security", "insecure": true,
+    }]})
+    .to_string();
+    let cache = tempfile::tempdir().unwrap();
+    let got = updates(
+        &insecure,
+        "dpkg",
+        ("amd64", None),
+        INSTALLED_DEB,
+        cache.path(),
+    )
+    .unwrap();
+    assert_eq!(got.len(), 3);
+    let other_home = tempfile::tempdir().unwrap();
+    gpg(
+        other_home.path(),
+        &[
+            "--quick-gen-key",
+            "other <o@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+    );
+    let other = String::from_utf8(gpg(other_home.path(), &["--armor", "--export"])).unwrap();
+    let e = updates(
+        &apt_field(&files, &other),
+        "dpkg",
+        ("amd64", None),
+        INSTALLED_DEB,
+        cache.path(),
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with(&format!(
+            "{}: signature: ",
+            files.url("/debian/dists/bookworm-security/InRelease")
+        )) && e.contains("not trusting it (signed_by)"),
+        "{e}"
+    );
+    // The index changed after the Release was signed: refused, naming it (fresh cache).
+    let xz = root
+        .path()
+        .join("debian/dists/bookworm-security/main/binary-amd64/Packages.xz");
+    let mut bytes = std::fs::read(&xz).unwrap();
+    bytes.push(0);
+    std::fs::write(&xz, bytes).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let e = updates(
+        &apt_field(&files, &public),
+        "dpkg",
+        ("amd64", None),
+        INSTALLED_DEB,
+        fresh.path(),
+    )
+    .unwrap_err();
+    let url = files.url("/debian/dists/bookworm-security/main/binary-amd64/Packages.xz");
+    assert!(e.starts_with(&format!("{url}: SHA256 ")), "{e}");
+    assert!(e.contains("not trusting it"), "{e}");
+    // An unknown platform, before any request.
+    files.take();
+    let e = updates(
+        &apt_field(&files, &public),
+        "dpkg",
+        ("wasm", None),
+        INSTALLED_DEB,
+        fresh.path(),
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("platform `wasm` has no Debian architecture"),
+        "{e}"
+    );
+    assert!(files.take().is_empty());
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn tar_entry(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(name).unwrap();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut out = h.as_bytes().to_vec();
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    out
+}
+
+/// An RSA key pair: the private key's path and the public PEM.
+fn rsa_key(dir: &Path, name: &str) -> (PathBuf, String) {
+    let private = dir.join(format!("{name}.rsa"));
+    let public = dir.join(format!("{name}.rsa.pub"));
+    openssl(dir, &["genrsa", "-out", private.to_str().unwrap(), "2048"]);
+    openssl(
+        dir,
+        &[
+            "rsa",
+            "-in",
+            private.to_str().unwrap(),
+            "-pubout",
+            "-out",
+            public.to_str().unwrap(),
+        ],
+    );
+    (private, std::fs::read_to_string(public).unwrap())
+}
+
+/// `index` as a signed `APKINDEX.tar.gz` (`abuild-sign`: SHA-256 signature tar in front).
+fn signed_apkindex(dir: &Path, index: &str, private: &Path) -> Vec<u8> {
+    let mut tar = tar_entry("DESCRIPTION", b"v3.20.3");
+    tar.extend(tar_entry("APKINDEX", index.as_bytes()));
+    tar.extend([0u8; 1024]);
+    let unsigned = gz(&tar);
+    let file = dir.join("APKINDEX.unsigned.tar.gz");
+    std::fs::write(&file, &unsigned).unwrap();
+    let sig = openssl(
+        dir,
+        &[
+            "dgst",
+            "-sha256",
+            "-sign",
+            private.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    );
+    let mut out = gz(&tar_entry(".SIGN.RSA256.test.rsa.pub", &sig));
+    out.extend(unsigned);
+    out
+}
+
+#[test]
+#[cfg_attr(
+    not(uptick_has_openssl),
+    ignore = "needs openssl (apt-get install openssl)"
+)]
+fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() {
+    let keys = tempfile::tempdir().unwrap();
+    let (private, public) = rsa_key(keys.path(), "good");
+    let (_, other) = rsa_key(keys.path(), "other");
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("v3.20/main/x86_64");
+    std::fs::create_dir_all(&dir).unwrap();
+    let index = "C:Q1=\nP:openssl\nV:3.3.2-r1\nA:x86_64\n\nP:openssl\nV:3.3.2-r0\nA:x86_64\n\nP:tzdata\nV:2024b-r0\nA:noarch\n\nP:musl\nV:1.2.5-r0\nA:x86_64\n\n";
+    std::fs::write(
+        dir.join("APKINDEX.tar.gz"),
+        signed_apkindex(keys.path(), index, &private),
+    )
+    .unwrap();
+    let installed = [
+        ("openssl", "3.3.2-r0", "x86_64"),
+        ("tzdata", "2024a-r0", "noarch"),
+        ("musl", "1.2.5-r0", "x86_64"),
+        ("local-tool", "1.0-r0", "x86_64"),
+    ];
+    for validators in [true, false] {
+        let files = Files::serve(root.path(), validators);
+        let field = |k: &str| {
+            serde_json::json!({"apk": [{"repository": files.url("/v3.20/main"), "signed_by": k}]})
+                .to_string()
+        };
+        let cache = tempfile::tempdir().unwrap();
+        let got = updates(
+            &field(&public),
+            "apk",
+            ("amd64", None),
+            &installed,
+            cache.path(),
+        )
+        .unwrap();
+        let repo = files.url("/v3.20/main");
+        let row =
+            |p: &str, i: &str, a: &str| [p, i, a, repo.as_str(), "x86_64"].map(str::to_string);
+        assert_eq!(
+            got,
+            [
+                row("openssl", "3.3.2-r0", "3.3.2-r1"),
+                row("tzdata", "2024a-r0", "2024b-r0")
+            ]
+        );
+        assert_eq!(files.take(), ["/v3.20/main/x86_64/APKINDEX.tar.gz"]);
+        let again = updates(
+            &field(&public),
+            "apk",
+            ("amd64", None),
+            &installed,
+            cache.path(),
+        )
+        .unwrap();
+        assert_eq!(again, got);
+        assert_eq!(files.take(), ["/v3.20/main/x86_64/APKINDEX.tar.gz"]);
+        // The same index with a key that did not sign it: refused, the kept reduction unused.
+        let e = updates(
+            &field(&other),
+            "apk",
+            ("amd64", None),
+            &installed,
+            cache.path(),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "{}: signature: no signature (by RSA256 test.rsa.pub) verifies",
+                files.url("/v3.20/main/x86_64/APKINDEX.tar.gz")
+            )),
+            "{e}"
+        );
+    }
+}
