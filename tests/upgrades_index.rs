@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use uptick::testing::packages::upgrades::updates;
 
-/// A static file server on loopback that logs each request's path; with `validators` it sends
+/// A static file server on loopback that logs each request (`<status> <path>`); with `validators` it sends
 /// an `ETag` (the file's SHA-256) and answers a matching `If-None-Match` with 304.
 struct Files {
     port: u16,
@@ -23,18 +23,22 @@ impl Files {
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = log.clone();
         let port = serve_requests(0, move |r| {
-            seen.lock().unwrap().push(r.path.clone());
-            let Ok(body) = std::fs::read(root.join(r.path.trim_start_matches('/'))) else {
-                return Reply::new(404, "not found");
+            let reply = match std::fs::read(root.join(r.path.trim_start_matches('/'))) {
+                Err(_) => Reply::new(404, "not found"),
+                Ok(body) if !validators => Reply::new(200, body),
+                Ok(body) => {
+                    let etag = format!("\"{}\"", sha256_hex(&body));
+                    if r.header("If-None-Match") == Some(etag.as_str()) {
+                        Reply::new(304, "").header("ETag", &etag)
+                    } else {
+                        Reply::new(200, body).header("ETag", &etag)
+                    }
+                }
             };
-            if !validators {
-                return Reply::new(200, body);
-            }
-            let etag = format!("\"{}\"", sha256_hex(&body));
-            if r.header("If-None-Match") == Some(etag.as_str()) {
-                return Reply::new(304, "").header("ETag", &etag);
-            }
-            Reply::new(200, body).header("ETag", &etag)
+            seen.lock()
+                .unwrap()
+                .push(format!("{} {}", reply.status, r.path));
+            reply
         });
         Files { port, log }
     }
@@ -43,7 +47,7 @@ impl Files {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// The paths requested since the last call.
+    /// The requests since the last call (`<status> <path>`).
     fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.log.lock().unwrap())
     }
@@ -152,18 +156,21 @@ fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_reques
         assert_eq!(
             first,
             [
-                "/debian/dists/bookworm-security/InRelease",
-                "/debian/dists/bookworm-security/main/binary-amd64/Packages.xz",
-                "/debian/dists/bookworm-security/main/binary-i386/Packages.xz",
+                "200 /debian/dists/bookworm-security/InRelease",
+                "200 /debian/dists/bookworm-security/main/binary-amd64/Packages.xz",
+                "200 /debian/dists/bookworm-security/main/binary-i386/Packages.xz",
             ],
             "validators: {validators}"
         );
         // Unchanged (a 304, or the same Release naming the same index hashes): one request.
         let again = updates(&field, "dpkg", ("amd64", None), INSTALLED_DEB, cache.path()).unwrap();
         assert_eq!(again, got);
+        let status = if validators { 304 } else { 200 };
         assert_eq!(
             files.take(),
-            ["/debian/dists/bookworm-security/InRelease"],
+            [format!(
+                "{status} /debian/dists/bookworm-security/InRelease"
+            )],
             "validators: {validators}"
         );
     }
@@ -379,7 +386,7 @@ fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() 
                 row("tzdata", "2024a-r0", "2024b-r0")
             ]
         );
-        assert_eq!(files.take(), ["/v3.20/main/x86_64/APKINDEX.tar.gz"]);
+        assert_eq!(files.take(), ["200 /v3.20/main/x86_64/APKINDEX.tar.gz"]);
         let again = updates(
             &field(&public),
             "apk",
@@ -389,7 +396,12 @@ fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() 
         )
         .unwrap();
         assert_eq!(again, got);
-        assert_eq!(files.take(), ["/v3.20/main/x86_64/APKINDEX.tar.gz"]);
+        // Unchanged: a 304 with validators; the same body (its reduction kept) without.
+        let status = if validators { 304 } else { 200 };
+        assert_eq!(
+            files.take(),
+            [format!("{status} /v3.20/main/x86_64/APKINDEX.tar.gz")]
+        );
         // The same index with a key that did not sign it: refused, the kept reduction unused.
         let e = updates(
             &field(&other),
