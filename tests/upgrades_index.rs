@@ -420,3 +420,113 @@ fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() 
         );
     }
 }
+
+/// A `Packages` stanza much like Debian's (~700 bytes).
+fn stanza(i: usize, version: &str) -> String {
+    format!(
+        "Package: pkg{i}\nSource: src{s}\nVersion: {version}\nInstalled-Size: {size}\nMaintainer: Debian Maintainers <debian@example.org>\nArchitecture: amd64\nDepends: libc6 (>= 2.34), libssl3 (>= 3.0.0), zlib1g (>= 1:1.1.4), libgcc-s1 (>= 3.0)\nDescription: test package number {i}\n This is a long description of the package, as Debian's are,\n spread over a few continuation lines of text.\n .\n It does nothing.\nHomepage: https://example.org/pkg{i}\nDescription-md5: {md5:032x}\nTag: role::program, implemented-in::c\nSection: utils\nPriority: optional\nFilename: pool/main/p/pkg{i}/pkg{i}_{version}_amd64.deb\nSize: {size}\nMD5sum: {md5:032x}\nSHA256: {sha:064x}\n\n",
+        s = i / 3,
+        size = 1000 + i,
+        md5 = i as u128 * 7919,
+        sha = i as u128 * 104_729,
+    )
+}
+
+/// The figures of one pass over a 60,000-package `Packages.xz` (run alone under
+/// `/usr/bin/time -v` for the peak RSS): `cargo test --test integration
+/// upgrades_index::bench -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check: prints the figures of a pass over 60,000 packages"]
+fn bench_a_pass_over_60000_packages() {
+    let root = tempfile::tempdir().unwrap();
+    let dists = root.path().join("debian/dists/bookworm-security");
+    let bin = dists.join("main/binary-amd64");
+    std::fs::create_dir_all(&bin).unwrap();
+    // Written as a stream: the test itself holds no 46 MB text (the peak RSS is the pass's).
+    let mut out = std::io::BufWriter::new(std::fs::File::create(bin.join("Packages")).unwrap());
+    let mut text_len = 0;
+    for i in 0..60_000 {
+        let s = stanza(i, &format!("1.{i}-1+deb12u1"));
+        text_len += s.len();
+        out.write_all(s.as_bytes()).unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    // As Debian publishes them: `.gz` and `.xz` (UPTICK_BENCH_FORMATS="xz": `.xz` alone).
+    let formats = std::env::var("UPTICK_BENCH_FORMATS").unwrap_or("gz xz".into());
+    let mut listed = String::new();
+    let mut sizes = Vec::new();
+    for format in formats.split_whitespace() {
+        let tool = if format == "gz" { "gzip" } else { "xz" };
+        let ok = std::process::Command::new(tool)
+            .args(["-6", "-k", "-f", bin.join("Packages").to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let packed = std::fs::read(bin.join(format!("Packages.{format}"))).unwrap();
+        listed.push_str(&format!(
+            " {} {} main/binary-amd64/Packages.{format}\n",
+            sha256_hex(&packed),
+            packed.len()
+        ));
+        sizes.push(format!("Packages.{format} {} bytes", packed.len()));
+    }
+    std::fs::write(
+        dists.join("InRelease"),
+        format!(
+            "Suite: bookworm-security\nComponents: main\nArchitectures: amd64\nSHA256:\n{listed}"
+        ),
+    )
+    .unwrap();
+    let files = Files::serve(root.path(), true);
+    let field = serde_json::json!({"apt": [{
+        "repository": files.url("/debian"), "suite": "bookworm-security", "insecure": true,
+    }]})
+    .to_string();
+    let names: Vec<String> = (0..60_000)
+        .step_by(150)
+        .map(|i| format!("pkg{i}"))
+        .collect();
+    let installed: Vec<(&str, &str, &str)> = names
+        .iter()
+        .map(|n| (n.as_str(), "1.0-1", "amd64"))
+        .collect();
+    let cache = tempfile::tempdir().unwrap();
+    // The peak RSS from here on (`xz -6` above is another process; this resets the test's own).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    eprintln!("before the pass: peak RSS {}", peak_rss());
+    let start = std::time::Instant::now();
+    let got = updates(&field, "dpkg", ("amd64", None), &installed, cache.path()).unwrap();
+    let cold = start.elapsed();
+    let hwm = peak_rss();
+    let cold_requests = files.take();
+    let start = std::time::Instant::now();
+    let again = updates(&field, "dpkg", ("amd64", None), &installed, cache.path()).unwrap();
+    let warm = start.elapsed();
+    let warm_requests = files.take();
+    assert_eq!(got.len(), installed.len());
+    assert_eq!(again, got);
+    assert_eq!(warm_requests.len(), 1);
+    eprintln!(
+        "60,000 packages: Packages {} bytes, {}; {} installed, {} updates; cold pass {:.2?} {:?}, peak RSS {hwm}; unchanged {:.2?} {:?}, peak RSS {}",
+        text_len,
+        sizes.join(", "),
+        installed.len(),
+        got.len(),
+        cold,
+        cold_requests,
+        warm,
+        warm_requests,
+        peak_rss()
+    );
+}
+
+/// `VmHWM` of this process (`/proc/self/status`).
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .map(|l| l["VmHWM:".len()..].trim().to_string())
+        .unwrap_or_default()
+}

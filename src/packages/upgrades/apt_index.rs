@@ -244,10 +244,11 @@ impl AptRepo {
     }
 }
 
-/// The preferred file of `stem` (`main/binary-amd64/Packages`) the Release lists: `.xz`,
-/// `.gz`, then plain.
+/// The preferred file of `stem` (`main/binary-amd64/Packages`) the Release lists: `.gz`
+/// (decompressed as a stream in constant memory), `.xz` (lzma-rs decompresses an xz block
+/// whole: memory is the block's text, up to [`stream::MAX_TEXT_BYTES`]), then plain.
 fn pick<'a>(files: &'a [(String, String, u64)], stem: &str) -> Option<&'a (String, String, u64)> {
-    ["xz", "gz", ""].iter().find_map(|ext| {
+    ["gz", "xz", ""].iter().find_map(|ext| {
         let want = if ext.is_empty() {
             stem.to_string()
         } else {
@@ -262,7 +263,7 @@ fn read_packages(
     path: &str,
     file: std::fs::File,
 ) -> Result<Newest, Box<dyn std::error::Error + Send + Sync>> {
-    let text = std::io::BufReader::with_capacity(64 * 1024, stream::decompressed(path, file));
+    let text = std::io::BufReader::with_capacity(64 * 1024, stream::decompressed(path, file)?);
     let mut stanzas = Stanzas::deb822(text);
     let mut newest = Newest::default();
     while let Some(stanza) = stanzas.next_stanza()? {
@@ -291,7 +292,7 @@ mod tests {
     }
 
     #[test]
-    fn xz_is_preferred_then_gz_then_plain() {
+    fn gz_is_preferred_then_xz_then_plain() {
         let f = |p: &str| (p.to_string(), "h".to_string(), 1u64);
         let files = [
             f("main/binary-amd64/Packages"),
@@ -301,11 +302,16 @@ mod tests {
         ];
         assert_eq!(
             pick(&files, "main/binary-amd64/Packages").unwrap().0,
-            files[2].0
+            files[1].0
         );
         assert_eq!(
-            pick(&files[..2], "main/binary-amd64/Packages").unwrap().0,
-            files[1].0
+            pick(
+                &[files[0].clone(), files[2].clone()],
+                "main/binary-amd64/Packages"
+            )
+            .unwrap()
+            .0,
+            files[2].0
         );
         assert_eq!(
             pick(&files, "main/binary-all/Packages").unwrap().0,
