@@ -3,7 +3,6 @@
 //! `openssl` as `abuild-sign` signs it; requests counted by the server. One pass per index for
 //! all installed packages; an unchanged `InRelease` / `APKINDEX` costs one request.
 
-use crate::distro_packages::{deb, gpg, suite};
 use crate::support::fake::{serve_requests, Reply};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -58,6 +57,80 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+/// `program` run in `dir` with `args`: its standard output.
+fn tool(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// `gpg` with its home in `home`, no passphrase.
+fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
+    let h = home.to_str().unwrap();
+    let mut all = vec!["--homedir", h, "--batch", "--pinentry-mode", "loopback"];
+    all.extend(["--passphrase", ""]);
+    all.extend_from_slice(args);
+    tool(home, "gpg", &all)
+}
+
+/// A `.deb` of `name` `version` for `arch` built by `dpkg-deb` into `archive`'s pool.
+fn deb(archive: &Path, name: &str, version: &str, arch: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let pkg = work.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
+    std::fs::write(
+        pkg.join("DEBIAN/control"),
+        format!("Package: {name}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: T <t@example.org>\nDescription: test\n"),
+    )
+    .unwrap();
+    let pool = archive.join("pool/main");
+    std::fs::create_dir_all(&pool).unwrap();
+    let file = pool.join(format!("{name}_{version}_{arch}.deb"));
+    let (pkg, file) = (pkg.to_str().unwrap(), file.to_str().unwrap());
+    tool(
+        work.path(),
+        "dpkg-deb",
+        &["--root-owner-group", "-Zgzip", "--build", pkg, file],
+    );
+}
+
+/// `dists/<suite>/main/binary-<arch>/Packages.xz` for each of `archs` by `apt-ftparchive` and
+/// `xz`, and the suite's `Release` listing them.
+fn suite(archive: &Path, suite: &str, archs: &[&str]) {
+    for arch in archs {
+        let dir = archive.join(format!("dists/{suite}/main/binary-{arch}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let packages = tool(
+            archive,
+            "apt-ftparchive",
+            &["--arch", arch, "packages", "pool"],
+        );
+        std::fs::write(dir.join("Packages"), packages).unwrap();
+        tool(&dir, "xz", &["Packages"]);
+    }
+    let release = tool(
+        archive,
+        "apt-ftparchive",
+        &[
+            "-o",
+            &format!("APT::FTPArchive::Release::Suite={suite}"),
+            "-o",
+            "APT::FTPArchive::Release::Components=main",
+            "release",
+            &format!("dists/{suite}"),
+        ],
+    );
+    std::fs::write(archive.join(format!("dists/{suite}/Release")), release).unwrap();
+}
+
 /// An apt archive under `root/debian` with suite `bookworm-security` (amd64, i386; Packages.xz),
 /// its Release clear-signed into `InRelease` by a new gpg key; the key's home and armored public part.
 fn apt_archive(root: &Path) -> (tempfile::TempDir, String) {
@@ -72,14 +145,7 @@ fn apt_archive(root: &Path) -> (tempfile::TempDir, String) {
     ] {
         deb(&archive, name, version, arch);
     }
-    suite(
-        &archive,
-        "bookworm-security",
-        "pool",
-        &["amd64", "i386"],
-        &["xz"],
-        false,
-    );
+    suite(&archive, "bookworm-security", &["amd64", "i386"]);
     let home = tempfile::tempdir().unwrap();
     gpg(
         home.path(),
@@ -127,7 +193,7 @@ fn apt_field(files: &Files, signed_by: &str) -> String {
 #[test]
 #[cfg_attr(
     not(uptick_has_apt_tools),
-    ignore = "needs dpkg-deb, apt-ftparchive, gpg, xz (apt-get install dpkg-dev apt-utils gnupg xz-utils)"
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz (apt-get install apt-utils dpkg-dev gnupg xz-utils)"
 )]
 fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_request() {
     let root = tempfile::tempdir().unwrap();
@@ -179,7 +245,7 @@ fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_reques
 #[test]
 #[cfg_attr(
     not(uptick_has_apt_tools),
-    ignore = "needs dpkg-deb, apt-ftparchive, gpg, xz (apt-get install dpkg-dev apt-utils gnupg xz-utils)"
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz (apt-get install apt-utils dpkg-dev gnupg xz-utils)"
 )]
 fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refused() {
     let root = tempfile::tempdir().unwrap();

@@ -207,7 +207,9 @@ impl<R: Read> Read for Bounded<R> {
 mod tests {
     use super::*;
 
-    fn all(text: &[u8], fold: bool) -> Result<Vec<(Option<String>, Option<String>)>, StanzaError> {
+    type Pairs = Vec<(Option<String>, Option<String>)>;
+
+    fn all(text: &[u8], fold: bool) -> Result<Pairs, StanzaError> {
         let mut s = Stanzas::new(std::io::BufReader::with_capacity(7, text), fold);
         let mut out = Vec::new();
         while let Some(st) = s.next_stanza()? {

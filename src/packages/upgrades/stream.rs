@@ -5,7 +5,7 @@ use super::stanza::Bounded;
 use crate::packages::{Fetcher, PackageError};
 use sha2::Digest as _;
 use std::io::Seek;
-use std::io::{Read, Seek as _, Write as _};
+use std::io::{Read, Write as _};
 
 /// Largest index file once decompressed (Debian bookworm main/amd64 `Packages`: 46 MB).
 pub(crate) const MAX_TEXT_BYTES: u64 = 512 * 1024 * 1024;
