@@ -116,6 +116,15 @@ fn suite(archive: &Path, suite: &str, archs: &[&str]) {
         std::fs::write(dir.join("Packages"), packages).unwrap();
         tool(&dir, "xz", &["Packages"]);
     }
+    // `binary-all` as Debian has it since bullseye: packages for every architecture.
+    let all = archive.join(format!("dists/{suite}/main/binary-all"));
+    std::fs::create_dir_all(&all).unwrap();
+    std::fs::write(
+        all.join("Packages"),
+        "Package: only-in-all\nVersion: 2.0-1\nArchitecture: all\n\n",
+    )
+    .unwrap();
+    tool(&all, "xz", &["Packages"]);
     let release = tool(
         archive,
         "apt-ftparchive",
@@ -179,6 +188,7 @@ const INSTALLED_DEB: &[(&str, &str, &str)] = &[
     ("libc6", "2.36-9+deb12u9", "amd64"),
     ("same", "1.0-1", "amd64"),
     ("held-local", "0.1", "amd64"),
+    ("only-in-all", "1.0-1", "all"),
 ];
 
 fn apt_field(files: &Files, signed_by: &str) -> String {
@@ -211,6 +221,7 @@ fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_reques
             got,
             [
                 row("libc6", "2.36-9", "2.36-9+deb12u9", "i386"),
+                row("only-in-all", "1.0-1", "2.0-1", "amd64"),
                 row("openssl", "3.0.11-1~deb12u2", "3.0.15-1~deb12u1", "amd64"),
                 row("tzdata", "2024a-0+deb12u1", "2024b-0+deb12u1", "amd64"),
             ],
@@ -223,6 +234,7 @@ fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_reques
             first,
             [
                 "200 /debian/dists/bookworm-security/InRelease",
+                "200 /debian/dists/bookworm-security/main/binary-all/Packages.xz",
                 "200 /debian/dists/bookworm-security/main/binary-amd64/Packages.xz",
                 "200 /debian/dists/bookworm-security/main/binary-i386/Packages.xz",
             ],
@@ -265,7 +277,7 @@ fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refu
         cache.path(),
     )
     .unwrap();
-    assert_eq!(got.len(), 3);
+    assert_eq!(got.len(), 4);
     let other_home = tempfile::tempdir().unwrap();
     gpg(
         other_home.path(),

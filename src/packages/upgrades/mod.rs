@@ -234,6 +234,9 @@ impl Repositories {
         variant: Option<&str>,
         installed: &[Package<'_>],
     ) -> Result<Vec<Update>, PackageError> {
+        if installed.is_empty() {
+            return Ok(Vec::new());
+        }
         let native = arch::native(manager, architecture, variant).map_err(|detail| {
             PackageError::Malformed {
                 url: "the image's platform".into(),
