@@ -37,4 +37,5 @@ mod sign;
 mod terraform;
 mod tools;
 mod updates;
+mod upgrades_index;
 mod version_rules;

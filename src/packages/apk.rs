@@ -12,7 +12,7 @@ use crate::versions::VersionScheme;
 use sha2::Digest as _;
 use std::io::Read as _;
 
-mod signature;
+pub(crate) mod signature;
 
 /// Largest index once decompressed (Alpine v3.20 main/x86_64: 2 MB; community: 8 MB).
 const MAX_INDEX_TEXT: u64 = 256 * 1024 * 1024;

@@ -66,6 +66,14 @@ pub enum PackageError {
         /// Which sources have it.
         detail: String,
     },
+    /// A field of a list entry is wrong (`source.updates.apt[0].suite`).
+    #[error("{field}: {detail}")]
+    Entry {
+        /// The field, with the entry's index.
+        field: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// A source field is wrong.
     #[error("{field}: {detail}")]
     Invalid {

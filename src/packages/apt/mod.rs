@@ -15,12 +15,13 @@ mod deb822;
 mod release_file;
 
 use deb822::{decompress, for_each_stanza, names_package};
-use release_file::{clear_signed, duration, names_suite, release_date, ReleaseFields};
+pub(crate) use release_file::ReleaseFields;
+use release_file::{clear_signed, duration, names_suite, release_date};
 
 /// Largest compressed `Packages` file read (Debian bookworm main/amd64 `Packages.xz`: 9 MB).
-const MAX_PACKAGES_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_PACKAGES_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest `InRelease` / `Release` read (Debian bookworm's `InRelease`: 151 KB).
-const MAX_RELEASE_BYTES: u64 = super::openpgp::MAX_SIGNED_BYTES as u64;
+pub(crate) const MAX_RELEASE_BYTES: u64 = super::openpgp::MAX_SIGNED_BYTES as u64;
 /// Largest `Release.gpg` read (a few signatures: about 1 KB each).
 const MAX_RELEASE_SIGNATURE_BYTES: u64 = 1024 * 1024;
 /// How far in the future a Release file's `Date` may be (apt's `Acquire::Max-FutureTime` is
@@ -104,20 +105,133 @@ pub(crate) fn default_architecture() -> &'static str {
 /// A path part given in `source` (suite, component, architecture): no `..`, no empty segment,
 /// nothing a URL would read differently.
 fn path_part(field: &'static str, value: &str) -> Result<String, PackageError> {
-    let ok = !value.is_empty()
-        && value
-            .split('/')
-            .all(|s| !s.is_empty() && s != "." && s != "..")
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._+-/".contains(&b));
-    if ok {
+    if is_path_part(value) {
         Ok(value.to_string())
     } else {
         Err(PackageError::Invalid {
             field,
             detail: format!("`{value}` is not a repository path part"),
         })
+    }
+}
+
+/// Whether `value` may be a path part (suite, component, architecture): see [`path_part`].
+pub(crate) fn is_path_part(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-/".contains(&b))
+}
+
+/// How a Release file is trusted: `signed_by`'s keys (none: read unsigned) and apt's
+/// `Check-Valid-Until`.
+pub(crate) struct ReleaseTrust<'a> {
+    /// The suite asked for (`bookworm-security`).
+    pub suite: &'a str,
+    /// `signed_by`'s keys.
+    pub keys: Option<&'a [super::openpgp::Key]>,
+    /// `false` accepts a Release file past its `Valid-Until`.
+    pub check_valid_until: bool,
+}
+
+impl ReleaseTrust<'_> {
+    /// The Release file `body` fetched from `url` (`…/InRelease` or `…/Release`), its
+    /// signature checked with the keys (a `Release` against `Release.gpg`, fetched with
+    /// `fetcher`), its fields read and checked as apt checks them ([`ReleaseTrust::current`]);
+    /// the fields and until when (Unix seconds) they may be used.
+    pub(crate) fn read(
+        &self,
+        url: &str,
+        body: &[u8],
+        fetcher: &Fetcher,
+    ) -> Result<(ReleaseFields, Option<i64>), PackageError> {
+        let malformed = |detail: String| PackageError::Malformed {
+            url: url.to_string(),
+            detail,
+        };
+        let now = chrono::Utc::now().timestamp();
+        let text = std::str::from_utf8(body).map_err(|_| malformed("not UTF-8 text".into()))?;
+        let text = match self.keys {
+            None => clear_signed(text)
+                .ok_or_else(|| malformed("a broken clear-signed message".into()))?,
+            Some(keys) if url.ends_with("/InRelease") => {
+                super::openpgp::verify_clear_signed(text, keys, now).map_err(|e| {
+                    malformed(format!("signature: {e}; not trusting it (signed_by)"))
+                })?
+            }
+            Some(keys) => {
+                let sig_url = format!("{url}.gpg");
+                let sig = fetcher
+                    .bytes(&sig_url, MAX_RELEASE_SIGNATURE_BYTES)?
+                    .ok_or_else(|| {
+                        malformed(
+                            "no InRelease and no Release.gpg: nothing to check signed_by with"
+                                .into(),
+                        )
+                    })?;
+                super::openpgp::verify_detached(body, &sig, keys, now).map_err(|e| {
+                    PackageError::Malformed {
+                        url: sig_url.clone(),
+                        detail: format!("signature: {e}; not trusting {url} (signed_by)"),
+                    }
+                })?;
+                text.to_string()
+            }
+        };
+        let release = ReleaseFields::parse(&text);
+        let not_after = self.current(&release, now).map_err(malformed)?;
+        Ok((release, not_after))
+    }
+
+    /// Whether the Release file is the current one of the suite asked for, as apt checks it
+    /// (`pkgAcqMetaBase::VerifyVendor`): not expired, not from the future, naming the suite.
+    /// Its `Valid-Until` (Unix seconds) when that is checked.
+    fn current(&self, release: &ReleaseFields, now: i64) -> Result<Option<i64>, String> {
+        let valid_until = match (&release.valid_until, self.check_valid_until) {
+            (Some(v), true) => Some(release_date(v).ok_or_else(|| {
+                format!("invalid 'Valid-Until' entry in the Release file: `{v}`")
+            })?),
+            _ => None,
+        };
+        if let Some(end) = valid_until.filter(|&end| now > end) {
+            return Err(format!(
+                "the Release file is expired (invalid since {}; Valid-Until: {}); \
+                 check_valid_until: false accepts it (a snapshot mirror)",
+                duration(now - end),
+                release.valid_until.as_deref().unwrap_or_default()
+            ));
+        }
+        match release.date.as_deref().map(|d| (d, release_date(d))) {
+            Some((d, None)) => log::warn(format_args!(
+                "invalid 'Date' entry in the Release file of suite `{}`: `{d}` (ignored, as apt does)",
+                self.suite
+            )),
+            Some((d, Some(date))) if date - DATE_SKEW_SECONDS > now => {
+                return Err(format!(
+                    "the Release file is not valid yet (invalid for another {}; Date: {d})",
+                    duration(date - DATE_SKEW_SECONDS - now)
+                ));
+            }
+            _ => {}
+        }
+        if !names_suite(release, self.suite) {
+            let conflict = format!(
+                "conflicting distribution: expected `{}` but the Release file is Suite `{}`, Codename `{}`",
+                self.suite,
+                release.suite.as_deref().unwrap_or("none"),
+                release.codename.as_deref().unwrap_or("none"),
+            );
+            if self.keys.is_some() {
+                return Err(format!(
+                    "{conflict} (another suite's Release file?); not trusting it (signed_by)"
+                ));
+            }
+            log::warn(format_args!("{conflict}"));
+        }
+        Ok(valid_until)
     }
 }
 
@@ -197,91 +311,13 @@ impl Apt {
         url: &str,
         body: &[u8],
     ) -> Result<(Vec<Release>, Option<i64>), PackageError> {
-        let malformed = |detail: String| PackageError::Malformed {
-            url: url.to_string(),
-            detail,
+        let trust = ReleaseTrust {
+            suite: &self.suite,
+            keys: self.keys.as_ref().map(|(k, _)| k.as_slice()),
+            check_valid_until: self.check_valid_until,
         };
-        let now = chrono::Utc::now().timestamp();
-        let text = std::str::from_utf8(body).map_err(|_| malformed("not UTF-8 text".into()))?;
-        let text = match &self.keys {
-            None => clear_signed(text)
-                .ok_or_else(|| malformed("a broken clear-signed message".into()))?,
-            Some((keys, _)) if url.ends_with("/InRelease") => {
-                super::openpgp::verify_clear_signed(text, keys, now).map_err(|e| {
-                    malformed(format!("signature: {e}; not trusting it (signed_by)"))
-                })?
-            }
-            Some((keys, _)) => {
-                let sig_url = format!("{url}.gpg");
-                let sig = self
-                    .fetcher
-                    .bytes(&sig_url, MAX_RELEASE_SIGNATURE_BYTES)?
-                    .ok_or_else(|| {
-                        malformed(
-                            "no InRelease and no Release.gpg: nothing to check signed_by with"
-                                .into(),
-                        )
-                    })?;
-                super::openpgp::verify_detached(body, &sig, keys, now).map_err(|e| {
-                    PackageError::Malformed {
-                        url: sig_url.clone(),
-                        detail: format!("signature: {e}; not trusting {url} (signed_by)"),
-                    }
-                })?;
-                text.to_string()
-            }
-        };
-        let release = ReleaseFields::parse(&text);
-        let not_after = self.current(&release, now).map_err(malformed)?;
+        let (release, not_after) = trust.read(url, body, &self.fetcher)?;
         Ok((self.read_packages(url, &release)?, not_after))
-    }
-
-    /// Whether the Release file is the current one of the suite asked for, as apt checks it
-    /// (`pkgAcqMetaBase::VerifyVendor`): not expired, not from the future, naming the suite.
-    /// Its `Valid-Until` (Unix seconds) when that is checked.
-    fn current(&self, release: &ReleaseFields, now: i64) -> Result<Option<i64>, String> {
-        let valid_until = match (&release.valid_until, self.check_valid_until) {
-            (Some(v), true) => Some(release_date(v).ok_or_else(|| {
-                format!("invalid 'Valid-Until' entry in the Release file: `{v}`")
-            })?),
-            _ => None,
-        };
-        if let Some(end) = valid_until.filter(|&end| now > end) {
-            return Err(format!(
-                "the Release file is expired (invalid since {}; Valid-Until: {}); \
-                 check_valid_until: false accepts it (a snapshot mirror)",
-                duration(now - end),
-                release.valid_until.as_deref().unwrap_or_default()
-            ));
-        }
-        match release.date.as_deref().map(|d| (d, release_date(d))) {
-            Some((d, None)) => log::warn(format_args!(
-                "invalid 'Date' entry in the Release file of suite `{}`: `{d}` (ignored, as apt does)",
-                self.suite
-            )),
-            Some((d, Some(date))) if date - DATE_SKEW_SECONDS > now => {
-                return Err(format!(
-                    "the Release file is not valid yet (invalid for another {}; Date: {d})",
-                    duration(date - DATE_SKEW_SECONDS - now)
-                ));
-            }
-            _ => {}
-        }
-        if !names_suite(release, &self.suite) {
-            let conflict = format!(
-                "conflicting distribution: expected `{}` but the Release file is Suite `{}`, Codename `{}`",
-                self.suite,
-                release.suite.as_deref().unwrap_or("none"),
-                release.codename.as_deref().unwrap_or("none"),
-            );
-            if self.keys.is_some() {
-                return Err(format!(
-                    "{conflict} (another suite's Release file?); not trusting it (signed_by)"
-                ));
-            }
-            log::warn(format_args!("{conflict}"));
-        }
-        Ok(valid_until)
     }
 
     /// The `Packages` index the Release file lists for the component and architecture,

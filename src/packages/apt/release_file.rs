@@ -30,11 +30,11 @@ pub(super) fn clear_signed(text: &str) -> Option<String> {
 
 /// What uptick reads from a Release file (its first paragraph, as apt reads it).
 #[derive(Default)]
-pub(super) struct ReleaseFields {
+pub(crate) struct ReleaseFields {
     /// (hash, size, path) of every file the `SHA256` field lists.
-    pub(super) sha256: Vec<(String, u64, String)>,
-    pub(super) components: Option<String>,
-    pub(super) architectures: Option<String>,
+    pub(crate) sha256: Vec<(String, u64, String)>,
+    pub(crate) components: Option<String>,
+    pub(crate) architectures: Option<String>,
     pub(super) suite: Option<String>,
     pub(super) codename: Option<String>,
     pub(super) date: Option<String>,
@@ -42,7 +42,7 @@ pub(super) struct ReleaseFields {
 }
 
 impl ReleaseFields {
-    pub(super) fn parse(text: &str) -> ReleaseFields {
+    pub(crate) fn parse(text: &str) -> ReleaseFields {
         let mut r = ReleaseFields::default();
         let mut current = String::new();
         let mut started = false;

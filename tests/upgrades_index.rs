@@ -1,0 +1,610 @@
+//! `source.updates`' index side against real repositories on loopback: an apt suite built by
+//! `dpkg-deb` and `apt-ftparchive` and clear-signed by `gpg`, an `APKINDEX.tar.gz` signed by
+//! `openssl` as `abuild-sign` signs it; requests counted by the server. One pass per index for
+//! all installed packages; an unchanged `InRelease` / `APKINDEX` costs one request.
+
+use crate::support::fake::{serve_requests, Reply};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use uptick::testing::packages::upgrades::updates;
+
+/// A static file server on loopback that logs each request (`<status> <path>`); with `validators` it sends
+/// an `ETag` (the file's SHA-256) and answers a matching `If-None-Match` with 304.
+struct Files {
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Files {
+    fn serve(root: &Path, validators: bool) -> Files {
+        let root = root.to_path_buf();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = log.clone();
+        let port = serve_requests(0, move |r| {
+            let reply = match std::fs::read(root.join(r.path.trim_start_matches('/'))) {
+                Err(_) => Reply::new(404, "not found"),
+                Ok(body) if !validators => Reply::new(200, body),
+                Ok(body) => {
+                    let etag = format!("\"{}\"", sha256_hex(&body));
+                    if r.header("If-None-Match") == Some(etag.as_str()) {
+                        Reply::new(304, "").header("ETag", &etag)
+                    } else {
+                        Reply::new(200, body).header("ETag", &etag)
+                    }
+                }
+            };
+            seen.lock()
+                .unwrap()
+                .push(format!("{} {}", reply.status, r.path));
+            reply
+        });
+        Files { port, log }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The requests since the last call (`<status> <path>`).
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// `program` run in `dir` with `args`: its standard output.
+fn tool(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// `gpg` with its home in `home`, no passphrase.
+fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
+    let h = home.to_str().unwrap();
+    let mut all = vec!["--homedir", h, "--batch", "--pinentry-mode", "loopback"];
+    all.extend(["--passphrase", ""]);
+    all.extend_from_slice(args);
+    tool(home, "gpg", &all)
+}
+
+/// A `.deb` of `name` `version` for `arch` built by `dpkg-deb` into `archive`'s pool.
+fn deb(archive: &Path, name: &str, version: &str, arch: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let pkg = work.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
+    std::fs::write(
+        pkg.join("DEBIAN/control"),
+        format!("Package: {name}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: T <t@example.org>\nDescription: test\n"),
+    )
+    .unwrap();
+    let pool = archive.join("pool/main");
+    std::fs::create_dir_all(&pool).unwrap();
+    let file = pool.join(format!("{name}_{version}_{arch}.deb"));
+    let (pkg, file) = (pkg.to_str().unwrap(), file.to_str().unwrap());
+    tool(
+        work.path(),
+        "dpkg-deb",
+        &["--root-owner-group", "-Zgzip", "--build", pkg, file],
+    );
+}
+
+/// `dists/<suite>/main/binary-<arch>/Packages.xz` for each of `archs` by `apt-ftparchive` and
+/// `xz`, and the suite's `Release` listing them.
+fn suite(archive: &Path, suite: &str, archs: &[&str]) {
+    for arch in archs {
+        let dir = archive.join(format!("dists/{suite}/main/binary-{arch}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let packages = tool(
+            archive,
+            "apt-ftparchive",
+            &["--arch", arch, "packages", "pool"],
+        );
+        std::fs::write(dir.join("Packages"), packages).unwrap();
+        tool(&dir, "xz", &["Packages"]);
+    }
+    // `binary-all` as Debian has it since bullseye: packages for every architecture.
+    let all = archive.join(format!("dists/{suite}/main/binary-all"));
+    std::fs::create_dir_all(&all).unwrap();
+    std::fs::write(
+        all.join("Packages"),
+        "Package: only-in-all\nVersion: 2.0-1\nArchitecture: all\n\n",
+    )
+    .unwrap();
+    tool(&all, "xz", &["Packages"]);
+    let release = tool(
+        archive,
+        "apt-ftparchive",
+        &[
+            "-o",
+            &format!("APT::FTPArchive::Release::Suite={suite}"),
+            "-o",
+            "APT::FTPArchive::Release::Components=main",
+            "release",
+            &format!("dists/{suite}"),
+        ],
+    );
+    std::fs::write(archive.join(format!("dists/{suite}/Release")), release).unwrap();
+}
+
+/// An apt archive under `root/debian` with suite `bookworm-security` (amd64, i386; Packages.xz),
+/// its Release clear-signed into `InRelease` by a new gpg key; the key's home and armored public part.
+fn apt_archive(root: &Path) -> (tempfile::TempDir, String) {
+    let archive = root.join("debian");
+    for (name, version, arch) in [
+        ("openssl", "3.0.15-1~deb12u1", "amd64"),
+        ("openssl", "3.0.11-1~deb12u2", "amd64"),
+        ("tzdata", "2024b-0+deb12u1", "all"),
+        ("libc6", "2.36-9+deb12u9", "i386"),
+        ("libc6", "2.36-9+deb12u9", "amd64"),
+        ("same", "1.0-1", "amd64"),
+    ] {
+        deb(&archive, name, version, arch);
+    }
+    suite(&archive, "bookworm-security", &["amd64", "i386"]);
+    let home = tempfile::tempdir().unwrap();
+    gpg(
+        home.path(),
+        &[
+            "--quick-gen-key",
+            "uptick updates <u@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+    );
+    let public = String::from_utf8(gpg(home.path(), &["--armor", "--export"])).unwrap();
+    let dists = archive.join("dists/bookworm-security");
+    gpg(
+        home.path(),
+        &[
+            "--clearsign",
+            "-o",
+            dists.join("InRelease").to_str().unwrap(),
+            dists.join("Release").to_str().unwrap(),
+        ],
+    );
+    std::fs::remove_file(dists.join("Release")).unwrap();
+    (home, public)
+}
+
+const INSTALLED_DEB: &[(&str, &str, &str)] = &[
+    ("openssl", "3.0.11-1~deb12u2", "amd64"),
+    ("tzdata", "2024a-0+deb12u1", "all"),
+    ("libc6", "2.36-9", "i386"),
+    ("libc6", "2.36-9+deb12u9", "amd64"),
+    ("same", "1.0-1", "amd64"),
+    ("held-local", "0.1", "amd64"),
+    ("only-in-all", "1.0-1", "all"),
+];
+
+fn apt_field(files: &Files, signed_by: &str) -> String {
+    serde_json::json!({"apt": [{
+        "repository": files.url("/debian"),
+        "suite": "bookworm-security",
+        "signed_by": signed_by,
+    }]})
+    .to_string()
+}
+
+#[test]
+#[cfg_attr(
+    not(uptick_has_apt_tools),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz (apt-get install apt-utils dpkg-dev gnupg xz-utils)"
+)]
+fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_request() {
+    let root = tempfile::tempdir().unwrap();
+    let (_home, public) = apt_archive(root.path());
+    for validators in [true, false] {
+        let files = Files::serve(root.path(), validators);
+        let cache = tempfile::tempdir().unwrap();
+        let field = apt_field(&files, &public);
+        let got = updates(&field, "dpkg", ("amd64", None), INSTALLED_DEB, cache.path()).unwrap();
+        let repo = format!("{} bookworm-security/main", files.url("/debian"));
+        let row = |p: &str, i: &str, a: &str, arch: &str| {
+            [p, i, a, repo.as_str(), arch].map(str::to_string)
+        };
+        assert_eq!(
+            got,
+            [
+                row("libc6", "2.36-9", "2.36-9+deb12u9", "i386"),
+                row("only-in-all", "1.0-1", "2.0-1", "amd64"),
+                row("openssl", "3.0.11-1~deb12u2", "3.0.15-1~deb12u1", "amd64"),
+                row("tzdata", "2024a-0+deb12u1", "2024b-0+deb12u1", "amd64"),
+            ],
+            "validators: {validators}"
+        );
+        // One pass: the InRelease, and each index once.
+        let mut first = files.take();
+        first.sort();
+        assert_eq!(
+            first,
+            [
+                "200 /debian/dists/bookworm-security/InRelease",
+                "200 /debian/dists/bookworm-security/main/binary-all/Packages.xz",
+                "200 /debian/dists/bookworm-security/main/binary-amd64/Packages.xz",
+                "200 /debian/dists/bookworm-security/main/binary-i386/Packages.xz",
+            ],
+            "validators: {validators}"
+        );
+        // Unchanged (a 304, or the same Release naming the same index hashes): one request.
+        let again = updates(&field, "dpkg", ("amd64", None), INSTALLED_DEB, cache.path()).unwrap();
+        assert_eq!(again, got);
+        let status = if validators { 304 } else { 200 };
+        assert_eq!(
+            files.take(),
+            [format!(
+                "{status} /debian/dists/bookworm-security/InRelease"
+            )],
+            "validators: {validators}"
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(uptick_has_apt_tools),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz (apt-get install apt-utils dpkg-dev gnupg xz-utils)"
+)]
+fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let (_home, public) = apt_archive(root.path());
+    let files = Files::serve(root.path(), true);
+    // Read once without signed_by (insecure): the state it keeps is not used with signed_by.
+    let insecure = serde_json::json!({"apt": [{
+        "repository": files.url("/debian"), "suite": "bookworm-security", "insecure": true,
+    }]})
+    .to_string();
+    let cache = tempfile::tempdir().unwrap();
+    let got = updates(
+        &insecure,
+        "dpkg",
+        ("amd64", None),
+        INSTALLED_DEB,
+        cache.path(),
+    )
+    .unwrap();
+    assert_eq!(got.len(), 4);
+    let other_home = tempfile::tempdir().unwrap();
+    gpg(
+        other_home.path(),
+        &[
+            "--quick-gen-key",
+            "other <o@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+    );
+    let other = String::from_utf8(gpg(other_home.path(), &["--armor", "--export"])).unwrap();
+    let e = updates(
+        &apt_field(&files, &other),
+        "dpkg",
+        ("amd64", None),
+        INSTALLED_DEB,
+        cache.path(),
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with(&format!(
+            "{}: signature: ",
+            files.url("/debian/dists/bookworm-security/InRelease")
+        )) && e.contains("not trusting it (signed_by)"),
+        "{e}"
+    );
+    // The index changed after the Release was signed: refused, naming it (fresh cache).
+    let xz = root
+        .path()
+        .join("debian/dists/bookworm-security/main/binary-amd64/Packages.xz");
+    let mut bytes = std::fs::read(&xz).unwrap();
+    bytes.push(0);
+    std::fs::write(&xz, bytes).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let e = updates(
+        &apt_field(&files, &public),
+        "dpkg",
+        ("amd64", None),
+        INSTALLED_DEB,
+        fresh.path(),
+    )
+    .unwrap_err();
+    let url = files.url("/debian/dists/bookworm-security/main/binary-amd64/Packages.xz");
+    assert!(e.starts_with(&format!("{url}: SHA256 ")), "{e}");
+    assert!(e.contains("not trusting it"), "{e}");
+    // An unknown platform, before any request.
+    files.take();
+    let e = updates(
+        &apt_field(&files, &public),
+        "dpkg",
+        ("wasm", None),
+        INSTALLED_DEB,
+        fresh.path(),
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("platform `wasm` has no Debian architecture"),
+        "{e}"
+    );
+    assert!(files.take().is_empty());
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn tar_entry(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(name).unwrap();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut out = h.as_bytes().to_vec();
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    out
+}
+
+/// An RSA key pair: the private key's path and the public PEM.
+fn rsa_key(dir: &Path, name: &str) -> (PathBuf, String) {
+    let private = dir.join(format!("{name}.rsa"));
+    let public = dir.join(format!("{name}.rsa.pub"));
+    openssl(dir, &["genrsa", "-out", private.to_str().unwrap(), "2048"]);
+    openssl(
+        dir,
+        &[
+            "rsa",
+            "-in",
+            private.to_str().unwrap(),
+            "-pubout",
+            "-out",
+            public.to_str().unwrap(),
+        ],
+    );
+    (private, std::fs::read_to_string(public).unwrap())
+}
+
+/// `index` as a signed `APKINDEX.tar.gz` (`abuild-sign`: SHA-256 signature tar in front).
+fn signed_apkindex(dir: &Path, index: &str, private: &Path) -> Vec<u8> {
+    let mut tar = tar_entry("DESCRIPTION", b"v3.20.3");
+    tar.extend(tar_entry("APKINDEX", index.as_bytes()));
+    tar.extend([0u8; 1024]);
+    let unsigned = gz(&tar);
+    let file = dir.join("APKINDEX.unsigned.tar.gz");
+    std::fs::write(&file, &unsigned).unwrap();
+    let sig = openssl(
+        dir,
+        &[
+            "dgst",
+            "-sha256",
+            "-sign",
+            private.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    );
+    let mut out = gz(&tar_entry(".SIGN.RSA256.test.rsa.pub", &sig));
+    out.extend(unsigned);
+    out
+}
+
+#[test]
+#[cfg_attr(
+    not(uptick_has_openssl),
+    ignore = "needs openssl (apt-get install openssl)"
+)]
+fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() {
+    let keys = tempfile::tempdir().unwrap();
+    let (private, public) = rsa_key(keys.path(), "good");
+    let (_, other) = rsa_key(keys.path(), "other");
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("v3.20/main/x86_64");
+    std::fs::create_dir_all(&dir).unwrap();
+    let index = "C:Q1=\nP:openssl\nV:3.3.2-r1\nA:x86_64\n\nP:openssl\nV:3.3.2-r0\nA:x86_64\n\nP:tzdata\nV:2024b-r0\nA:noarch\n\nP:musl\nV:1.2.5-r0\nA:x86_64\n\n";
+    std::fs::write(
+        dir.join("APKINDEX.tar.gz"),
+        signed_apkindex(keys.path(), index, &private),
+    )
+    .unwrap();
+    let installed = [
+        ("openssl", "3.3.2-r0", "x86_64"),
+        ("tzdata", "2024a-r0", "noarch"),
+        ("musl", "1.2.5-r0", "x86_64"),
+        ("local-tool", "1.0-r0", "x86_64"),
+    ];
+    for validators in [true, false] {
+        let files = Files::serve(root.path(), validators);
+        let field = |k: &str| {
+            serde_json::json!({"apk": [{"repository": files.url("/v3.20/main"), "signed_by": k}]})
+                .to_string()
+        };
+        let cache = tempfile::tempdir().unwrap();
+        let got = updates(
+            &field(&public),
+            "apk",
+            ("amd64", None),
+            &installed,
+            cache.path(),
+        )
+        .unwrap();
+        let repo = files.url("/v3.20/main");
+        let row =
+            |p: &str, i: &str, a: &str| [p, i, a, repo.as_str(), "x86_64"].map(str::to_string);
+        assert_eq!(
+            got,
+            [
+                row("openssl", "3.3.2-r0", "3.3.2-r1"),
+                row("tzdata", "2024a-r0", "2024b-r0")
+            ]
+        );
+        assert_eq!(files.take(), ["200 /v3.20/main/x86_64/APKINDEX.tar.gz"]);
+        let again = updates(
+            &field(&public),
+            "apk",
+            ("amd64", None),
+            &installed,
+            cache.path(),
+        )
+        .unwrap();
+        assert_eq!(again, got);
+        // Unchanged: a 304 with validators; the same body (its reduction kept) without.
+        let status = if validators { 304 } else { 200 };
+        assert_eq!(
+            files.take(),
+            [format!("{status} /v3.20/main/x86_64/APKINDEX.tar.gz")]
+        );
+        // The same index with a key that did not sign it: refused, the kept reduction unused.
+        let e = updates(
+            &field(&other),
+            "apk",
+            ("amd64", None),
+            &installed,
+            cache.path(),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "{}: signature: no signature (by RSA256 test.rsa.pub) verifies",
+                files.url("/v3.20/main/x86_64/APKINDEX.tar.gz")
+            )),
+            "{e}"
+        );
+    }
+}
+
+/// A `Packages` stanza much like Debian's (~700 bytes).
+fn stanza(i: usize, version: &str) -> String {
+    format!(
+        "Package: pkg{i}\nSource: src{s}\nVersion: {version}\nInstalled-Size: {size}\nMaintainer: Debian Maintainers <debian@example.org>\nArchitecture: amd64\nDepends: libc6 (>= 2.34), libssl3 (>= 3.0.0), zlib1g (>= 1:1.1.4), libgcc-s1 (>= 3.0)\nDescription: test package number {i}\n This is a long description of the package, as Debian's are,\n spread over a few continuation lines of text.\n .\n It does nothing.\nHomepage: https://example.org/pkg{i}\nDescription-md5: {md5:032x}\nTag: role::program, implemented-in::c\nSection: utils\nPriority: optional\nFilename: pool/main/p/pkg{i}/pkg{i}_{version}_amd64.deb\nSize: {size}\nMD5sum: {md5:032x}\nSHA256: {sha:064x}\n\n",
+        s = i / 3,
+        size = 1000 + i,
+        md5 = i as u128 * 7919,
+        sha = i as u128 * 104_729,
+    )
+}
+
+/// The figures of one pass over a 60,000-package `Packages.xz` (run alone under
+/// `/usr/bin/time -v` for the peak RSS): `cargo test --test integration
+/// upgrades_index::bench -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check: prints the figures of a pass over 60,000 packages"]
+fn bench_a_pass_over_60000_packages() {
+    let root = tempfile::tempdir().unwrap();
+    let dists = root.path().join("debian/dists/bookworm-security");
+    let bin = dists.join("main/binary-amd64");
+    std::fs::create_dir_all(&bin).unwrap();
+    // Written as a stream: the test itself holds no 46 MB text (the peak RSS is the pass's).
+    let mut out = std::io::BufWriter::new(std::fs::File::create(bin.join("Packages")).unwrap());
+    let mut text_len = 0;
+    for i in 0..60_000 {
+        let s = stanza(i, &format!("1.{i}-1+deb12u1"));
+        text_len += s.len();
+        out.write_all(s.as_bytes()).unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    // As Debian publishes them: `.gz` and `.xz` (UPTICK_BENCH_FORMATS="xz": `.xz` alone).
+    let formats = std::env::var("UPTICK_BENCH_FORMATS").unwrap_or("gz xz".into());
+    let mut listed = String::new();
+    let mut sizes = Vec::new();
+    for format in formats.split_whitespace() {
+        let tool = if format == "gz" { "gzip" } else { "xz" };
+        let ok = std::process::Command::new(tool)
+            .args(["-6", "-k", "-f", bin.join("Packages").to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let packed = std::fs::read(bin.join(format!("Packages.{format}"))).unwrap();
+        listed.push_str(&format!(
+            " {} {} main/binary-amd64/Packages.{format}\n",
+            sha256_hex(&packed),
+            packed.len()
+        ));
+        sizes.push(format!("Packages.{format} {} bytes", packed.len()));
+    }
+    std::fs::write(
+        dists.join("InRelease"),
+        format!(
+            "Suite: bookworm-security\nComponents: main\nArchitectures: amd64\nSHA256:\n{listed}"
+        ),
+    )
+    .unwrap();
+    let files = Files::serve(root.path(), true);
+    let field = serde_json::json!({"apt": [{
+        "repository": files.url("/debian"), "suite": "bookworm-security", "insecure": true,
+    }]})
+    .to_string();
+    let names: Vec<String> = (0..60_000)
+        .step_by(150)
+        .map(|i| format!("pkg{i}"))
+        .collect();
+    let installed: Vec<(&str, &str, &str)> = names
+        .iter()
+        .map(|n| (n.as_str(), "1.0-1", "amd64"))
+        .collect();
+    let cache = tempfile::tempdir().unwrap();
+    // The peak RSS from here on (`xz -6` above is another process; this resets the test's own).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    eprintln!("before the pass: peak RSS {}", peak_rss());
+    let start = std::time::Instant::now();
+    let got = updates(&field, "dpkg", ("amd64", None), &installed, cache.path()).unwrap();
+    let cold = start.elapsed();
+    let hwm = peak_rss();
+    let cold_requests = files.take();
+    let start = std::time::Instant::now();
+    let again = updates(&field, "dpkg", ("amd64", None), &installed, cache.path()).unwrap();
+    let warm = start.elapsed();
+    let warm_requests = files.take();
+    assert_eq!(got.len(), installed.len());
+    assert_eq!(again, got);
+    assert_eq!(warm_requests.len(), 1);
+    eprintln!(
+        "60,000 packages: Packages {} bytes, {}; {} installed, {} updates; cold pass {:.2?} {:?}, peak RSS {hwm}; unchanged {:.2?} {:?}, peak RSS {}",
+        text_len,
+        sizes.join(", "),
+        installed.len(),
+        got.len(),
+        cold,
+        cold_requests,
+        warm,
+        warm_requests,
+        peak_rss()
+    );
+}
+
+/// `VmHWM` of this process (`/proc/self/status`).
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .map(|l| l["VmHWM:".len()..].trim().to_string())
+        .unwrap_or_default()
+}
