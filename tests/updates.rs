@@ -380,7 +380,7 @@ fn lying_repositories_and_images_without_a_database_are_refused() {
     let server = servers::static_files(repo_dir.path());
     let installed = status(&[("openssl", "3.0.11-1", "amd64")]);
     let os = files_layer(&[("var/lib/dpkg/status", &installed)]);
-    seeder.layered("app", "latest", &[os.clone()], json!({}));
+    seeder.layered("app", "latest", std::slice::from_ref(&os), json!({}));
     // The database whited out above: no database; an image with none at all: the same.
     seeder.layered(
         "gone",
@@ -526,7 +526,7 @@ fn without_repositories_the_images_own_sources_and_keyrings_are_used() {
             media_type(Compression::Gzip),
         )
     };
-    seeder.layered("own", "latest", &[base.clone()], json!({}));
+    seeder.layered("own", "latest", std::slice::from_ref(&base), json!({}));
     let run = check(&json!({"source": source(&reg, "own", json!({}))}));
     assert_eq!(
         run.succeeds()[0]["updates"],

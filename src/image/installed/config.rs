@@ -37,7 +37,7 @@ pub(crate) const MAX_TOTAL: u64 = 16 * 1024 * 1024;
 
 /// `p` is one of [`FILES`] or a direct child of one of [`DIRS`].
 pub(crate) fn is_config_file(p: &[&str]) -> bool {
-    FILES.iter().any(|f| p == *f)
+    FILES.contains(&p)
         || DIRS
             .iter()
             .any(|d| p.len() == d.len() + 1 && p.starts_with(d))
