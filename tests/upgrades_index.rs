@@ -3,9 +3,10 @@
 //! `openssl` as `abuild-sign` signs it; requests counted by the server. One pass per index for
 //! all installed packages; an unchanged `InRelease` / `APKINDEX` costs one request.
 
+use crate::apk_trust::{gz, key, signed, tar_entry};
+use crate::distro_packages::{deb, gpg, sh as tool};
 use crate::support::fake::{serve_requests, Reply};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use uptick::testing::packages::upgrades::updates;
 
@@ -55,51 +56,6 @@ impl Files {
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
-}
-
-/// `program` run in `dir` with `args`: its standard output.
-fn tool(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
-    let out = std::process::Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// `gpg` with its home in `home`, no passphrase.
-fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
-    let h = home.to_str().unwrap();
-    let mut all = vec!["--homedir", h, "--batch", "--pinentry-mode", "loopback"];
-    all.extend(["--passphrase", ""]);
-    all.extend_from_slice(args);
-    tool(home, "gpg", &all)
-}
-
-/// A `.deb` of `name` `version` for `arch` built by `dpkg-deb` into `archive`'s pool.
-fn deb(archive: &Path, name: &str, version: &str, arch: &str) {
-    let work = tempfile::tempdir().unwrap();
-    let pkg = work.path().join("pkg");
-    std::fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
-    std::fs::write(
-        pkg.join("DEBIAN/control"),
-        format!("Package: {name}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: T <t@example.org>\nDescription: test\n"),
-    )
-    .unwrap();
-    let pool = archive.join("pool/main");
-    std::fs::create_dir_all(&pool).unwrap();
-    let file = pool.join(format!("{name}_{version}_{arch}.deb"));
-    let (pkg, file) = (pkg.to_str().unwrap(), file.to_str().unwrap());
-    tool(
-        work.path(),
-        "dpkg-deb",
-        &["--root-owner-group", "-Zgzip", "--build", pkg, file],
-    );
 }
 
 /// `dists/<suite>/main/binary-<arch>/Packages.xz` for each of `archs` by `apt-ftparchive` and
@@ -341,78 +297,12 @@ fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refu
     assert!(files.take().is_empty());
 }
 
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
-
-fn tar_entry(name: &str, data: &[u8]) -> Vec<u8> {
-    let mut h = tar::Header::new_ustar();
-    h.set_path(name).unwrap();
-    h.set_size(data.len() as u64);
-    h.set_mode(0o644);
-    h.set_cksum();
-    let mut out = h.as_bytes().to_vec();
-    out.extend_from_slice(data);
-    out.resize(out.len().div_ceil(512) * 512, 0);
-    out
-}
-
-/// An RSA key pair: the private key's path and the public PEM.
-fn rsa_key(dir: &Path, name: &str) -> (PathBuf, String) {
-    let private = dir.join(format!("{name}.rsa"));
-    let public = dir.join(format!("{name}.rsa.pub"));
-    openssl(dir, &["genrsa", "-out", private.to_str().unwrap(), "2048"]);
-    openssl(
-        dir,
-        &[
-            "rsa",
-            "-in",
-            private.to_str().unwrap(),
-            "-pubout",
-            "-out",
-            public.to_str().unwrap(),
-        ],
-    );
-    (private, std::fs::read_to_string(public).unwrap())
-}
-
 /// `index` as a signed `APKINDEX.tar.gz` (`abuild-sign`: SHA-256 signature tar in front).
-fn signed_apkindex(dir: &Path, index: &str, private: &Path) -> Vec<u8> {
+fn signed_apkindex(dir: &Path, index: &str, private: &str) -> Vec<u8> {
     let mut tar = tar_entry("DESCRIPTION", b"v3.20.3");
     tar.extend(tar_entry("APKINDEX", index.as_bytes()));
     tar.extend([0u8; 1024]);
-    let unsigned = gz(&tar);
-    let file = dir.join("APKINDEX.unsigned.tar.gz");
-    std::fs::write(&file, &unsigned).unwrap();
-    let sig = openssl(
-        dir,
-        &[
-            "dgst",
-            "-sha256",
-            "-sign",
-            private.to_str().unwrap(),
-            file.to_str().unwrap(),
-        ],
-    );
-    let mut out = gz(&tar_entry(".SIGN.RSA256.test.rsa.pub", &sig));
-    out.extend(unsigned);
-    out
+    signed(dir, &gz(&tar), private, "sha256", "RSA256")
 }
 
 #[test]
@@ -422,8 +312,8 @@ fn signed_apkindex(dir: &Path, index: &str, private: &Path) -> Vec<u8> {
 )]
 fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() {
     let keys = tempfile::tempdir().unwrap();
-    let (private, public) = rsa_key(keys.path(), "good");
-    let (_, other) = rsa_key(keys.path(), "other");
+    let (private, public) = key(keys.path(), "good");
+    let (_, other) = key(keys.path(), "other");
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("v3.20/main/x86_64");
     std::fs::create_dir_all(&dir).unwrap();

@@ -9,7 +9,7 @@
 //! anything outside them; other non-files are skipped.
 //! Bounds: [`MAX_FILE`] bytes a file, [`MAX_FILES`] files, [`MAX_TOTAL`] bytes together.
 
-use super::layers::{classify, components, Event};
+use super::layers::{each_entry, Event};
 use super::InstalledError;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -80,38 +80,28 @@ where
     let mut config = Config::default();
     let mut decided: BTreeSet<String> = BTreeSet::new();
     for (index, layer) in layers.into_iter().enumerate() {
-        let tar_error = |source| InstalledError::Tar {
-            layer: index,
-            source,
-        };
-        let stream = crate::image::extract::decompress(layer?).map_err(tar_error)?;
-        let mut archive = tar::Archive::new(stream);
+        let stream =
+            crate::image::extract::decompress(layer?).map_err(|source| InstalledError::Tar {
+                layer: index,
+                source,
+            })?;
         let mut seals = Hidden::default();
-        for entry in archive.entries().map_err(tar_error)? {
-            let mut entry = entry.map_err(tar_error)?;
-            let name = entry.path_bytes().into_owned();
-            let Some(comps) = components(&name) else {
-                continue;
-            };
-            let kind = entry.header().entry_type();
-            match classify(comps, kind.is_dir()) {
+        each_entry(index, stream, |_, event, kind, entry| {
+            match event {
                 Event::Whiteout(p) => seals.below_or_at.push(owned(&p)),
                 Event::Opaque(d) => seals.below.push(owned(&d)),
                 Event::Entry(p, is_dir) => {
                     if !is_dir {
                         seals.below_or_at.push(owned(&p));
                     }
-                    if !is_config_file(&p) || hidden.hides(&p) {
-                        continue;
-                    }
                     let path = format!("/{}", p.join("/"));
-                    if !decided.insert(path.clone()) {
-                        continue;
+                    if is_config_file(&p) && !hidden.hides(&p) && decided.insert(path.clone()) {
+                        config.file(index, path, kind, entry)?;
                     }
-                    config.file(index, path, kind, &mut entry)?;
                 }
             }
-        }
+            Ok(false)
+        })?;
         hidden.below_or_at.extend(seals.below_or_at);
         hidden.below.extend(seals.below);
     }

@@ -26,7 +26,7 @@ pub(super) enum Event<'p> {
 
 /// An entry name's components (`./`, `/` and empty parts dropped); `None` for names that are
 /// not UTF-8 or climb with `..` (neither can name a database path).
-pub(super) fn components(raw: &[u8]) -> Option<Vec<&str>> {
+fn components(raw: &[u8]) -> Option<Vec<&str>> {
     let text = std::str::from_utf8(raw).ok()?;
     let mut out = Vec::new();
     for c in text.split('/') {
@@ -39,7 +39,7 @@ pub(super) fn components(raw: &[u8]) -> Option<Vec<&str>> {
     Some(out)
 }
 
-pub(super) fn classify(comps: Vec<&str>, is_dir: bool) -> Event<'_> {
+fn classify(comps: Vec<&str>, is_dir: bool) -> Event<'_> {
     let Some((last, dir)) = comps.split_last() else {
         return Event::Entry(comps, is_dir);
     };
@@ -54,6 +54,39 @@ pub(super) fn classify(comps: Vec<&str>, is_dir: bool) -> Event<'_> {
         }
         None => Event::Entry(comps, is_dir),
     }
+}
+
+/// Calls `f` with each entry of the tar stream `stream` (layer `index`) whose name can name a
+/// path (UTF-8, no `..`): its components, what it means, its type and the entry to read; until
+/// `f` says stop (`true`).
+pub(super) fn each_entry<R: Read>(
+    index: usize,
+    stream: R,
+    mut f: impl FnMut(
+        &[&str],
+        Event<'_>,
+        tar::EntryType,
+        &mut tar::Entry<'_, R>,
+    ) -> Result<bool, InstalledError>,
+) -> Result<(), InstalledError> {
+    let tar_error = |source| InstalledError::Tar {
+        layer: index,
+        source,
+    };
+    let mut archive = tar::Archive::new(stream);
+    for entry in archive.entries().map_err(tar_error)? {
+        let mut entry = entry.map_err(tar_error)?;
+        let name = entry.path_bytes().into_owned();
+        let Some(comps) = components(&name) else {
+            continue;
+        };
+        let kind = entry.header().entry_type();
+        let event = classify(comps.clone(), kind.is_dir());
+        if f(&comps, event, kind, &mut entry)? {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `event` in a layer hides the lower layers' copies of `target`: a whiteout of it or
@@ -145,27 +178,25 @@ impl Walk {
         index: usize,
         raw: Box<dyn Read + '_>,
     ) -> Result<Option<Found>, InstalledError> {
-        let tar_error = |source| InstalledError::Tar {
-            layer: index,
-            source,
-        };
-        let stream = crate::image::extract::decompress(raw).map_err(tar_error)?;
-        let mut archive = tar::Archive::new(stream);
+        let stream =
+            crate::image::extract::decompress(raw).map_err(|source| InstalledError::Tar {
+                layer: index,
+                source,
+            })?;
         let mut seals = Seals::default();
-        for entry in archive.entries().map_err(tar_error)? {
-            let mut entry = entry.map_err(tar_error)?;
-            let name = entry.path_bytes().into_owned();
-            let Some(comps) = components(&name) else {
-                continue;
-            };
-            let kind = entry.header().entry_type();
-            let event = classify(comps, kind.is_dir());
+        let mut found = None;
+        each_entry(index, stream, |_, event, kind, entry| {
             if let Event::Entry(path, _) = &event {
-                if let Some(found) = self.entry(index, path, kind, &mut entry)? {
-                    return Ok(Some(found));
+                found = self.entry(index, path, kind, entry)?;
+                if found.is_some() {
+                    return Ok(true);
                 }
             }
             seals.note(&event);
+            Ok(false)
+        })?;
+        if found.is_some() {
+            return Ok(found);
         }
         self.status_hidden |= seals.status;
         self.apk_hidden |= seals.apk;

@@ -10,9 +10,13 @@
 //! as a header with no data. Memory: one tar header and a 64 KiB copy buffer; the output goes
 //! to the writer given.
 
-use super::layers::{classify, components, Event, APK, STATUS, STATUS_D};
+use super::layers::{each_entry, Event, APK, STATUS, STATUS_D};
 use super::{config, InstalledError, MAX_DATABASE, MAX_STATUS_D_FILE, MAX_STATUS_D_FILES};
 use std::io::{self, Read, Write};
+
+/// Most files one reduced layer keeps with their data (`status`, `installed`, `status.d`,
+/// configuration).
+const MAX_KEPT_FILES: usize = MAX_STATUS_D_FILES + config::MAX_FILES + 2;
 
 /// What a reduced layer keeps of one entry.
 #[derive(Debug, PartialEq, Eq)]
@@ -93,37 +97,30 @@ pub(crate) fn reduce<W: Write>(
         layer: index,
         source,
     };
-    let mut archive = tar::Archive::new(layer);
     let mut builder = tar::Builder::new(out);
-    let mut status_d_files = 0usize;
-    for entry in archive.entries().map_err(tar_error)? {
-        let mut entry = entry.map_err(tar_error)?;
-        let name = entry.path_bytes().into_owned();
-        let Some(comps) = components(&name) else {
-            continue;
-        };
-        let kind = entry.header().entry_type();
+    let mut files = 0usize;
+    each_entry(index, layer, |comps, event, kind, entry| {
         let regular = matches!(kind, tar::EntryType::Regular | tar::EntryType::Continuous);
-        let event = classify(comps.clone(), kind.is_dir());
         let kept = keep(&event, regular);
         if kept == Keep::Drop {
-            continue;
+            return Ok(false);
         }
-        let path = comps.join("/");
-        if (in_status_d(&comps) || config::is_config_file(&comps)) && regular {
-            status_d_files += 1;
-            if status_d_files > MAX_STATUS_D_FILES + config::MAX_FILES {
+        if matches!(kept, Keep::Data(_)) {
+            files += 1;
+            if files > MAX_KEPT_FILES {
                 return Err(InstalledError::TooMany {
                     layer: index,
-                    path: "/var/lib/dpkg/status.d",
+                    path: "the package database and configuration",
                     what: "files",
-                    limit: MAX_STATUS_D_FILES,
+                    limit: MAX_KEPT_FILES,
                 });
             }
         }
+        let path = comps.join("/");
         check_size(index, &path, entry.size(), &kept)?;
-        copy_entry(&mut builder, &mut entry, &path, kind, &kept).map_err(tar_error)?;
-    }
+        copy_entry(&mut builder, entry, &path, kind, &kept).map_err(tar_error)?;
+        Ok(false)
+    })?;
     builder.into_inner().map_err(tar_error)
 }
 
