@@ -38,10 +38,6 @@ pub mod packages {
     pub mod go {
         pub use crate::packages::go::{check_path, escape_version, split_path_version};
     }
-    /// Installed packages against apt / apk indexes (`source.updates`).
-    pub mod upgrades {
-        pub use crate::packages::upgrades::testing_updates as updates;
-    }
     /// OpenPGP keys and signatures.
     pub mod openpgp {
         pub use crate::packages::openpgp::{keys, verify_clear_signed, verify_detached, Key};

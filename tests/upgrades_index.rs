@@ -6,9 +6,13 @@
 use crate::apk_trust::{gz, key, signed, tar_entry};
 use crate::distro_packages::{deb, gpg, sh as tool};
 use crate::support::fake::{serve_requests, Reply};
+use crate::support::layers::{layer, media_type, Compression, Entry};
+use crate::support::registry::{Mode, TestRegistry};
+use crate::support::seed::Seeder;
+use crate::support::{run_env, Bin};
+use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use uptick::testing::packages::upgrades::updates;
 
 /// A static file server on loopback that logs each request (`<status> <path>`); with `validators` it sends
 /// an `ETag` (the file's SHA-256) and answers a matching `If-None-Match` with 304.
@@ -51,6 +55,87 @@ impl Files {
     fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.log.lock().unwrap())
     }
+}
+
+/// The updates `source.updates` = `field` finds for an image whose `manager` database (`dpkg`
+/// or `apk`) lists `installed` (name, version, architecture) on OCI `platform`, through the real
+/// binaries: `check`, then `in` for `updates.json`, with `cache` as their `TMPDIR` (what a reused
+/// check container keeps). Each update as `[package, installed, available, repository,
+/// architecture]`, or the error line. `files` keeps only the requests `check` made.
+fn updates(
+    files: &Files,
+    field: &str,
+    manager: &str,
+    platform: (&str, Option<&str>),
+    installed: &[(&str, &str, &str)],
+    cache: &Path,
+) -> Result<Vec<[String; 5]>, String> {
+    let reg = TestRegistry::start(Mode::Plain);
+    let (path, database) = if manager == "apk" {
+        let text: String = installed
+            .iter()
+            .map(|(n, v, a)| format!("P:{n}\nV:{v}\nA:{a}\n\n"))
+            .collect();
+        ("lib/apk/db/installed", text)
+    } else {
+        let text: String = installed
+            .iter()
+            .map(|(n, v, a)| {
+                format!("Package: {n}\nStatus: install ok installed\nArchitecture: {a}\nVersion: {v}\n\n")
+            })
+            .collect();
+        ("var/lib/dpkg/status", text)
+    };
+    let bytes = layer(
+        &[Entry::File(path, database.as_bytes(), 0o644)],
+        Compression::Gzip,
+    );
+    let config = json!({"architecture": platform.0, "variant": platform.1});
+    Seeder::new(&reg).layered(
+        "image",
+        "latest",
+        &[(bytes, media_type(Compression::Gzip))],
+        config,
+    );
+    let field: Value = serde_json::from_str(field).unwrap();
+    let source = reg.source("image", json!({"tag": "latest", "updates": field}));
+    let env = [("TMPDIR", cache.to_str().unwrap())];
+    let run = |bin, request: &Value, args: &[&str]| run_env(bin, &request.to_string(), args, &env);
+    let checked = run(Bin::Check, &json!({"source": source}), &[]);
+    if checked.code != 0 {
+        let line = checked.fails();
+        return Err(line.trim_start_matches("error: ").to_string());
+    }
+    let versions = checked.succeeds();
+    let Some(version) = versions.as_array().and_then(|v| v.first()) else {
+        return Ok(Vec::new());
+    };
+    let seen = files.take();
+    let dest = tempfile::tempdir().unwrap();
+    let dest_arg = dest.path().to_str().unwrap();
+    run(
+        Bin::In,
+        &json!({"source": source, "version": version}),
+        &[dest_arg],
+    )
+    .succeeds();
+    files.take();
+    files.log.lock().unwrap().extend(seen);
+    let list: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dest.path().join("updates.json")).unwrap()).unwrap();
+    Ok(list
+        .iter()
+        .map(|u| {
+            [
+                "package",
+                "installed",
+                "available",
+                "repository",
+                "architecture",
+            ]
+            .map(|k| u[k].as_str().unwrap_or_default().to_string())
+        })
+        .collect())
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -158,8 +243,8 @@ fn apt_field(files: &Files, signed_by: &str) -> String {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_apt_tools),
-    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz (apt-get install apt-utils dpkg-dev gnupg xz-utils)"
+    not(all(uptick_has_apt_tools, uptick_has_docker_registry)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; docker-registry (apt-get install apt-utils dpkg-dev gnupg xz-utils docker-registry)"
 )]
 fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_request() {
     let root = tempfile::tempdir().unwrap();
@@ -168,7 +253,15 @@ fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_reques
         let files = Files::serve(root.path(), validators);
         let cache = tempfile::tempdir().unwrap();
         let field = apt_field(&files, &public);
-        let got = updates(&field, "dpkg", ("amd64", None), INSTALLED_DEB, cache.path()).unwrap();
+        let got = updates(
+            &files,
+            &field,
+            "dpkg",
+            ("amd64", None),
+            INSTALLED_DEB,
+            cache.path(),
+        )
+        .unwrap();
         let repo = format!("{} bookworm-security/main", files.url("/debian"));
         let row = |p: &str, i: &str, a: &str, arch: &str| {
             [p, i, a, repo.as_str(), arch].map(str::to_string)
@@ -197,7 +290,15 @@ fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_reques
             "validators: {validators}"
         );
         // Unchanged (a 304, or the same Release naming the same index hashes): one request.
-        let again = updates(&field, "dpkg", ("amd64", None), INSTALLED_DEB, cache.path()).unwrap();
+        let again = updates(
+            &files,
+            &field,
+            "dpkg",
+            ("amd64", None),
+            INSTALLED_DEB,
+            cache.path(),
+        )
+        .unwrap();
         assert_eq!(again, got);
         let status = if validators { 304 } else { 200 };
         assert_eq!(
@@ -212,8 +313,8 @@ fn apt_one_pass_finds_newer_versions_and_an_unchanged_inrelease_costs_one_reques
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_apt_tools),
-    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz (apt-get install apt-utils dpkg-dev gnupg xz-utils)"
+    not(all(uptick_has_apt_tools, uptick_has_docker_registry)),
+    ignore = "needs apt-ftparchive, dpkg-scanpackages, dpkg-deb, gpg and xz; docker-registry (apt-get install apt-utils dpkg-dev gnupg xz-utils docker-registry)"
 )]
 fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refused() {
     let root = tempfile::tempdir().unwrap();
@@ -226,6 +327,7 @@ fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refu
     .to_string();
     let cache = tempfile::tempdir().unwrap();
     let got = updates(
+        &files,
         &insecure,
         "dpkg",
         ("amd64", None),
@@ -247,6 +349,7 @@ fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refu
     );
     let other = String::from_utf8(gpg(other_home.path(), &["--armor", "--export"])).unwrap();
     let e = updates(
+        &files,
         &apt_field(&files, &other),
         "dpkg",
         ("amd64", None),
@@ -270,6 +373,7 @@ fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refu
     std::fs::write(&xz, bytes).unwrap();
     let fresh = tempfile::tempdir().unwrap();
     let e = updates(
+        &files,
         &apt_field(&files, &public),
         "dpkg",
         ("amd64", None),
@@ -283,6 +387,7 @@ fn apt_an_index_that_misses_its_hash_or_a_release_not_signed_by_the_keys_is_refu
     // An unknown platform, before any request.
     files.take();
     let e = updates(
+        &files,
         &apt_field(&files, &public),
         "dpkg",
         ("wasm", None),
@@ -307,8 +412,8 @@ fn signed_apkindex(dir: &Path, index: &str, private: &str) -> Vec<u8> {
 
 #[test]
 #[cfg_attr(
-    not(uptick_has_openssl),
-    ignore = "needs openssl (apt-get install openssl)"
+    not(all(uptick_has_docker_registry, uptick_has_openssl)),
+    ignore = "needs docker-registry; openssl (apt-get install docker-registry openssl)"
 )]
 fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() {
     let keys = tempfile::tempdir().unwrap();
@@ -337,6 +442,7 @@ fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() 
         };
         let cache = tempfile::tempdir().unwrap();
         let got = updates(
+            &files,
             &field(&public),
             "apk",
             ("amd64", None),
@@ -356,6 +462,7 @@ fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() 
         );
         assert_eq!(files.take(), ["200 /v3.20/main/x86_64/APKINDEX.tar.gz"]);
         let again = updates(
+            &files,
             &field(&public),
             "apk",
             ("amd64", None),
@@ -372,6 +479,7 @@ fn apk_one_pass_finds_newer_versions_and_an_unchanged_index_costs_one_request() 
         );
         // The same index with a key that did not sign it: refused, the kept reduction unused.
         let e = updates(
+            &files,
             &field(&other),
             "apk",
             ("amd64", None),

@@ -19,9 +19,6 @@ mod arch;
 mod newest;
 mod stanza;
 mod stream;
-mod testing;
-
-pub use testing::testing_updates;
 
 use apk_index::ApkRepo;
 use apt_index::AptRepo;
@@ -209,12 +206,6 @@ impl Repositories {
             fetcher,
             cache: Cache::default_dir(),
         })
-    }
-
-    /// The same repositories keeping their state in `dir` rather than the process's cache.
-    pub(crate) fn with_cache_dir(mut self, dir: std::path::PathBuf) -> Repositories {
-        self.cache = Cache::at(dir);
-        self
     }
 
     /// Whether any repository is given for `manager`.

@@ -111,6 +111,7 @@ impl Cache {
     }
 
     /// A cache in `dir` (tests).
+    #[cfg(test)]
     pub(crate) fn at(dir: std::path::PathBuf) -> Cache {
         Cache { dir: Some(dir) }
     }
