@@ -164,6 +164,17 @@ fn a_dpkg_image_is_stale_while_its_repository_has_newer_versions() {
     );
     assert_eq!(other.requests("GET", &sha256(&other_app.0)), 1);
 
+    // With `base` too: fresh by its base (the same layer), stale by its packages: the version
+    // carries both.
+    seeder.layered("base", "12", std::slice::from_ref(&os), json!({}));
+    let mut both = source(&reg, "app", updates.clone());
+    both["base"] = json!(reg.repo("base") + ":12");
+    let run = check(&json!({"source": both}));
+    let v = run.succeeds();
+    assert!(run.stderr.contains("is fresh"), "{}", run.stderr);
+    assert_eq!(v[0]["updates"], expected, "{}", run.stderr);
+    assert!(v[0]["base_digest"].as_str().unwrap().starts_with("sha256:"), "{v}");
+
     // Filters: only openssl compared.
     let only = json!({"apt": updates["apt"], "include_regex": "^openssl$"});
     let filtered = check(&request(Value::Null, &only)).succeeds();
