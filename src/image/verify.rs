@@ -1,9 +1,10 @@
-//! `source.verify`: cosign key-based signatures (tag `sha256-<hex>.sig`), checked offline.
+//! `source.verify`: cosign signatures (tag `sha256-<hex>.sig`, or referrers), checked offline.
 //!
 //! The format is cosign's `SIGNATURE_SPEC`: one image manifest per signed digest, each layer a
 //! simple-signing payload (the blob) with its base64 signature in the layer annotation
-//! `dev.cosignproject.cosign/signature`. ECDSA P-256 and RSA sign the payload with SHA-256;
-//! Ed25519 signs the payload itself. No transparency log is consulted.
+//! `dev.cosignproject.cosign/signature`. With `keys`, ECDSA P-256 and RSA sign the payload with
+//! SHA-256; Ed25519 signs the payload itself. With `identities`, the layer's Fulcio certificate
+//! and Rekor bundle are judged against the trusted root ([`super::keyless`]); no log is asked.
 
 use super::ImageError;
 use crate::digest::Digest;
@@ -12,6 +13,7 @@ use crate::protocol::VerifyField;
 use crate::registry::referrers::ListBounds;
 use crate::registry::{Client, RegistryError, Repository};
 use crate::rsa::{modulus_bits, OID_RSA, RSA_BITS};
+use super::keyless::Keyless;
 use base64::Engine as _;
 use ring::signature::{self, UnparsedPublicKey};
 
@@ -196,20 +198,54 @@ impl Budget {
     }
 }
 
-/// `source.verify`, compiled: the keys parsed before any request.
+/// `source.verify`, compiled: the keys, identities and trusted root parsed before any request.
 #[derive(Clone, Debug)]
 pub(crate) struct Policy {
     keys: Vec<PublicKey>,
     repositories: Vec<String>,
+    keyless: Option<Keyless>,
+    /// Both kinds required (`verify.all`).
+    all: bool,
+}
+
+/// The signers found so far for one digest.
+#[derive(Default)]
+struct Found {
+    key: Option<usize>,
+    identity: Option<String>,
+}
+
+impl Found {
+    fn add(&mut self, other: Found) {
+        self.key = self.key.or(other.key);
+        if self.identity.is_none() {
+            self.identity = other.identity;
+        }
+    }
+
+    /// Who signed, as the log says it.
+    fn describe(&self) -> String {
+        let key = self.key.map(|k| format!("source.verify.keys[{k}]"));
+        let id = self.identity.as_ref().map(|i| format!("identity {i}"));
+        key.into_iter().chain(id).collect::<Vec<_>>().join(" and ")
+    }
 }
 
 impl Policy {
     /// Parses every key; a bad one is an error naming `source.verify.keys[i]`.
     pub(crate) fn of(field: &VerifyField) -> Result<Policy, ImageError> {
-        if field.keys.is_empty() {
+        let keyless = Keyless::of(field)
+            .map_err(|(field, detail)| ImageError::Invalid { field, detail })?;
+        if field.keys.is_empty() && keyless.is_none() {
             return Err(ImageError::Invalid {
                 field: "source.verify.keys",
-                detail: "at least one public key is needed".into(),
+                detail: "at least one public key (or an identity of source.verify.identities) is needed".into(),
+            });
+        }
+        if field.all && (field.keys.is_empty() || keyless.is_none()) {
+            return Err(ImageError::Invalid {
+                field: "source.verify.all",
+                detail: "needs both keys and identities".into(),
             });
         }
         let keys = field
@@ -229,26 +265,37 @@ impl Policy {
         Ok(Policy {
             keys,
             repositories: field.repositories.clone(),
+            keyless,
+            all: field.all,
         })
     }
 
-    /// Whether `digest` in `repo` carries a valid signature: `Ok(Ok(key index))`, or
+    /// Whether what was found is enough: a signer of either kind, or of both with `all`.
+    fn satisfied(&self, found: &Found) -> bool {
+        if self.all {
+            found.key.is_some() && found.identity.is_some()
+        } else {
+            found.key.is_some() || found.identity.is_some()
+        }
+    }
+
+    /// Whether `digest` in `repo` carries a valid signature: `Ok(Ok(who signed))`, or
     /// `Ok(Err(why not))`; `Err` only for a registry that cannot be asked.
     pub(crate) async fn judge(
         &self,
         client: &Client,
         repo: &Repository,
         digest: &Digest,
-    ) -> Result<Result<usize, String>, ImageError> {
+    ) -> Result<Result<String, String>, ImageError> {
         let mut reasons: Vec<String> = Vec::new();
         let mut budget = Budget {
             left: MAX_SIGNATURES,
         };
-        if let Some(key) = self
-            .judge_tag(client, repo, digest, &mut budget, &mut reasons)
-            .await?
-        {
-            return Ok(Ok(key));
+        let mut found = Found::default();
+        self.judge_tag(client, repo, digest, &mut budget, &mut reasons, &mut found)
+            .await?;
+        if self.satisfied(&found) {
+            return Ok(Ok(found.describe()));
         }
         // cosign's OCI 1.1 mode keeps signatures as referrers (by `artifactType`): asked only
         // when the tag held no valid one, and only of a registry with the referrers API.
@@ -269,18 +316,27 @@ impl Policy {
                     continue;
                 }
             };
-            match self
+            if let Err(reason) = self
                 .judge_manifest(client, repo, digest, &manifest.bytes, &what, &mut budget)
                 .await?
+                .map(|f| found.add(f))
             {
-                Ok(key) => return Ok(Ok(key)),
-                Err(reason) => reasons.push(reason),
+                reasons.push(reason);
             }
+            if self.satisfied(&found) {
+                return Ok(Ok(found.describe()));
+            }
+        }
+        if self.all && (found.key.is_some() || found.identity.is_some()) {
+            reasons.push(format!(
+                "source.verify.all: signed by {} only, both kinds are required",
+                found.describe()
+            ));
         }
         Ok(Err(reasons.join("; ")))
     }
 
-    /// The signatures of cosign's `.sig` tag: the key that signed `digest`, or `None` with the
+    /// The signatures of cosign's `.sig` tag: who signed `digest` added to `found`, or the
     /// reason added to `reasons`.
     async fn judge_tag(
         &self,
@@ -289,7 +345,8 @@ impl Policy {
         digest: &Digest,
         budget: &mut Budget,
         reasons: &mut Vec<String>,
-    ) -> Result<Option<usize>, ImageError> {
+        found: &mut Found,
+    ) -> Result<(), ImageError> {
         let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
         match client.get_manifest(repo, &tag).await {
             Ok(Some(manifest)) => {
@@ -297,14 +354,14 @@ impl Policy {
                     .judge_manifest(client, repo, digest, &manifest.bytes, &tag, budget)
                     .await?
                 {
-                    Ok(key) => return Ok(Some(key)),
+                    Ok(f) => found.add(f),
                     Err(reason) => reasons.push(reason),
                 }
             }
             Ok(None) => reasons.push(format!("no cosign signature (no tag {tag})")),
             Err(e) => reasons.push(format!("{tag}: {}", artifact_reason(e)?)),
         }
-        Ok(None)
+        Ok(())
     }
 
     /// Judges each signature layer of one signature manifest (`what`: its tag or digest).
@@ -316,12 +373,13 @@ impl Policy {
         bytes: &[u8],
         what: &str,
         budget: &mut Budget,
-    ) -> Result<Result<usize, String>, ImageError> {
+    ) -> Result<Result<Found, String>, ImageError> {
         let layers = match signature_layers(bytes) {
             Ok(l) => l,
             Err(detail) => return Ok(Err(format!("{what}: {detail}"))),
         };
         let mut reasons: Vec<String> = Vec::new();
+        let mut found = Found::default();
         for layer in &layers {
             let Some(sig_text) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
                 continue;
@@ -333,12 +391,21 @@ impl Policy {
                 .judge_one(client, repo, digest, layer, sig_text)
                 .await?
             {
-                Ok(key) => return Ok(Ok(key)),
+                Ok(f) => {
+                    found.add(f);
+                    if self.satisfied(&found) {
+                        return Ok(Ok(found));
+                    }
+                    continue;
+                }
                 Err(reason) => reason,
             };
             if !reasons.contains(&reason) {
                 reasons.push(reason);
             }
+        }
+        if found.key.is_some() || found.identity.is_some() {
+            return Ok(Ok(found));
         }
         if reasons.is_empty() {
             return Ok(Err(format!("{what} holds no signature layer")));
@@ -353,7 +420,7 @@ impl Policy {
         digest: &Digest,
         layer: &Layer,
         sig_text: &str,
-    ) -> Result<Result<usize, String>, ImageError> {
+    ) -> Result<Result<Found, String>, ImageError> {
         let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(sig_text.trim()) else {
             return Ok(Err("a signature annotation is not base64".into()));
         };
@@ -382,7 +449,39 @@ impl Policy {
                 )))
             }
         };
-        Ok(self.judge_payload(digest, &payload, &sig))
+        Ok(self.judge_layer(digest, &payload, &sig, &layer.annotations))
+    }
+
+    /// One signature layer, by each kind configured: who signed it, or why neither did.
+    fn judge_layer(
+        &self,
+        digest: &Digest,
+        payload: &[u8],
+        sig: &[u8],
+        annotations: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Found, String> {
+        let mut found = Found::default();
+        let mut reasons = Vec::new();
+        if !self.keys.is_empty() {
+            match self.judge_payload(digest, payload, sig) {
+                Ok(key) => found.key = Some(key),
+                Err(r) => reasons.push(r),
+            }
+        }
+        if let Some(keyless) = &self.keyless {
+            match keyless
+                .judge(payload, sig, annotations)
+                .and_then(|id| self.check_claims(digest, payload).map(|()| id))
+            {
+                Ok(id) => found.identity = Some(id),
+                Err(r) => reasons.push(r),
+            }
+        }
+        if found.key.is_some() || found.identity.is_some() {
+            Ok(found)
+        } else {
+            Err(reasons.join("; "))
+        }
     }
 
     /// The checks on one payload and its signature, in cosign's order: the signature by a
@@ -399,6 +498,12 @@ impl Policy {
                     .into(),
             );
         };
+        self.check_claims(digest, payload)?;
+        Ok(key)
+    }
+
+    /// What a signed payload says: a cosign signature of `digest`, in an accepted repository.
+    fn check_claims(&self, digest: &Digest, payload: &[u8]) -> Result<(), String> {
         let claims = Claims::parse(payload)?;
         if claims.kind != COSIGN_TYPE {
             return Err(format!(
@@ -423,7 +528,7 @@ impl Policy {
                 claims.reference
             ));
         }
-        Ok(key)
+        Ok(())
     }
 }
 
@@ -544,10 +649,8 @@ pub(crate) async fn require(
     digest: &Digest,
 ) -> Result<(), ImageError> {
     match policy.judge(client, repo, digest).await? {
-        Ok(key) => {
-            log::info(format_args!(
-                "{repo}@{digest}: signed by source.verify.keys[{key}]"
-            ));
+        Ok(signer) => {
+            log::info(format_args!("{repo}@{digest}: signed by {signer}"));
             Ok(())
         }
         Err(detail) => Err(ImageError::Unsigned {

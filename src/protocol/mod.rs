@@ -20,7 +20,7 @@ pub(crate) use fields::empty_is_none;
 pub(crate) use hints::unknown_field;
 pub use image::{
     BaseField, BaseObject, ContentTrust, ImageFormat, ImageGetParams, ImagePutParams, ImageSource,
-    ImageVersion, PlatformField, RegistryMirror, SignField, VerifyField,
+    IdentityField, ImageVersion, PlatformField, RegistryMirror, SignField, VerifyField,
 };
 pub use package::{PackageGetParams, PackageVersion};
 pub use request::{decode_part, read_envelope};
