@@ -6,6 +6,7 @@
 //! SHA-256; Ed25519 signs the payload itself. With `identities`, the layer's Fulcio certificate
 //! and Rekor bundle are judged against the trusted root ([`super::keyless`]); no log is asked.
 
+use super::keyless::Keyless;
 use super::ImageError;
 use crate::digest::Digest;
 use crate::log;
@@ -13,7 +14,6 @@ use crate::protocol::VerifyField;
 use crate::registry::referrers::ListBounds;
 use crate::registry::{Client, RegistryError, Repository};
 use crate::rsa::{modulus_bits, OID_RSA, RSA_BITS};
-use super::keyless::Keyless;
 use base64::Engine as _;
 use ring::signature::{self, UnparsedPublicKey};
 
@@ -213,6 +213,8 @@ pub(crate) struct Policy {
 struct Found {
     key: Option<usize>,
     identity: Option<String>,
+    /// Why a layer that one kind accepted was refused by the other (said when `all` fails).
+    notes: Vec<String>,
 }
 
 impl Found {
@@ -234,12 +236,14 @@ impl Found {
 impl Policy {
     /// Parses every key; a bad one is an error naming `source.verify.keys[i]`.
     pub(crate) fn of(field: &VerifyField) -> Result<Policy, ImageError> {
-        let keyless = Keyless::of(field)
-            .map_err(|(field, detail)| ImageError::Invalid { field, detail })?;
+        let keyless =
+            Keyless::of(field).map_err(|(field, detail)| ImageError::Invalid { field, detail })?;
         if field.keys.is_empty() && keyless.is_none() {
             return Err(ImageError::Invalid {
                 field: "source.verify.keys",
-                detail: "at least one public key (or an identity of source.verify.identities) is needed".into(),
+                detail:
+                    "at least one public key is needed (or an identity of source.verify.identities)"
+                        .into(),
             });
         }
         if field.all && (field.keys.is_empty() || keyless.is_none()) {
@@ -317,9 +321,16 @@ impl Policy {
                 }
             };
             if let Err(reason) = self
-                .judge_manifest(client, repo, digest, &manifest.bytes, &what, &mut budget)
+                .judge_manifest(
+                    client,
+                    repo,
+                    digest,
+                    &manifest.bytes,
+                    &what,
+                    &mut budget,
+                    &mut found,
+                )
                 .await?
-                .map(|f| found.add(f))
             {
                 reasons.push(reason);
             }
@@ -350,12 +361,11 @@ impl Policy {
         let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
         match client.get_manifest(repo, &tag).await {
             Ok(Some(manifest)) => {
-                match self
-                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag, budget)
+                if let Err(reason) = self
+                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag, budget, found)
                     .await?
                 {
-                    Ok(f) => found.add(f),
-                    Err(reason) => reasons.push(reason),
+                    reasons.push(reason);
                 }
             }
             Ok(None) => reasons.push(format!("no cosign signature (no tag {tag})")),
@@ -364,7 +374,9 @@ impl Policy {
         Ok(())
     }
 
-    /// Judges each signature layer of one signature manifest (`what`: its tag or digest).
+    /// Judges each signature layer of one signature manifest (`what`: its tag or digest),
+    /// adding who signed to `found`; `Err` says why the other layers were refused.
+    #[allow(clippy::too_many_arguments)]
     async fn judge_manifest(
         &self,
         client: &Client,
@@ -373,13 +385,14 @@ impl Policy {
         bytes: &[u8],
         what: &str,
         budget: &mut Budget,
-    ) -> Result<Result<Found, String>, ImageError> {
+        found: &mut Found,
+    ) -> Result<Result<(), String>, ImageError> {
         let layers = match signature_layers(bytes) {
             Ok(l) => l,
             Err(detail) => return Ok(Err(format!("{what}: {detail}"))),
         };
         let mut reasons: Vec<String> = Vec::new();
-        let mut found = Found::default();
+        let mut judged = 0;
         for layer in &layers {
             let Some(sig_text) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
                 continue;
@@ -391,10 +404,16 @@ impl Policy {
                 .judge_one(client, repo, digest, layer, sig_text)
                 .await?
             {
-                Ok(f) => {
+                Ok(mut f) => {
+                    judged += 1;
+                    for note in std::mem::take(&mut f.notes) {
+                        if !reasons.contains(&note) {
+                            reasons.push(note);
+                        }
+                    }
                     found.add(f);
-                    if self.satisfied(&found) {
-                        return Ok(Ok(found));
+                    if self.satisfied(found) {
+                        return Ok(Ok(()));
                     }
                     continue;
                 }
@@ -404,10 +423,10 @@ impl Policy {
                 reasons.push(reason);
             }
         }
-        if found.key.is_some() || found.identity.is_some() {
-            return Ok(Ok(found));
-        }
         if reasons.is_empty() {
+            if judged > 0 {
+                return Ok(Ok(()));
+            }
             return Ok(Err(format!("{what} holds no signature layer")));
         }
         Ok(Err(reasons.join("; ")))
@@ -478,6 +497,7 @@ impl Policy {
             }
         }
         if found.key.is_some() || found.identity.is_some() {
+            found.notes = reasons;
             Ok(found)
         } else {
             Err(reasons.join("; "))

@@ -56,7 +56,11 @@ fn valid_at(cert: &X509Certificate<'_>, t: i64) -> bool {
 /// signature.
 fn issued(issuer: &X509Certificate<'_>, child: &X509Certificate<'_>) -> Result<(), String> {
     if issuer.subject().as_raw() != child.issuer().as_raw() {
-        return Err(format!("issued by {}, not {}", child.issuer(), issuer.subject()));
+        return Err(format!(
+            "issued by {}, not {}",
+            child.issuer(),
+            issuer.subject()
+        ));
     }
     match issuer.basic_constraints() {
         Ok(Some(bc)) if bc.value.ca => {}
@@ -65,7 +69,11 @@ fn issued(issuer: &X509Certificate<'_>, child: &X509Certificate<'_>) -> Result<(
     let oid = child.signature_algorithm.algorithm.to_id_string();
     let hash = signature_hash(&oid).ok_or(format!("signature algorithm {oid} is not supported"))?;
     let key = public_key(issuer).map_err(|e| format!("{}: {e}", issuer.subject()))?;
-    if !key.verifies(hash, child.tbs_certificate.as_ref(), &child.signature_value.data) {
+    if !key.verifies(
+        hash,
+        child.tbs_certificate.as_ref(),
+        &child.signature_value.data,
+    ) {
         return Err(format!(
             "the signature of {} does not verify with the key of {}",
             child.subject(),
@@ -91,7 +99,9 @@ pub(crate) fn chain_to(
     let mut reasons = Vec::new();
     for (i, ca) in authorities.iter().enumerate() {
         if !ca.window.covers(t) {
-            reasons.push(format!("certificateAuthorities[{i}]: validFor does not cover {t}"));
+            reasons.push(format!(
+                "certificateAuthorities[{i}]: validFor does not cover {t}"
+            ));
             continue;
         }
         match chain_to_one(leaf, &extra, ca, t) {

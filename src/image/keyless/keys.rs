@@ -72,7 +72,9 @@ impl LogKey {
             _ => true,
         };
         if !agrees {
-            return Err(format!("keyDetails {details} does not match a {kind:?} key"));
+            return Err(format!(
+                "keyDetails {details} does not match a {kind:?} key"
+            ));
         }
         Ok(LogKey { kind, bits })
     }

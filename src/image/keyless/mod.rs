@@ -48,7 +48,9 @@ impl Identity {
             (Some(s), None) if !s.is_empty() => Subject::Exact(s.clone()),
             (None, Some(r)) => {
                 if r.len() > MAX_REGEX_LEN {
-                    return Err(format!("subject_regex is longer than {MAX_REGEX_LEN} bytes"));
+                    return Err(format!(
+                        "subject_regex is longer than {MAX_REGEX_LEN} bytes"
+                    ));
                 }
                 let re = regex::RegexBuilder::new(&format!("^(?:{r})$"))
                     .size_limit(REGEX_SIZE_LIMIT)
@@ -128,7 +130,9 @@ impl Keyless {
         annotations: &BTreeMap<String, String>,
     ) -> Result<String, String> {
         let Some(cert_pem) = annotations.get(CERTIFICATE_ANNOTATION) else {
-            return Err(format!("keyless: no certificate ({CERTIFICATE_ANNOTATION})"));
+            return Err(format!(
+                "keyless: no certificate ({CERTIFICATE_ANNOTATION})"
+            ));
         };
         let leaf_der = cert::pem_certs(cert_pem, 1)
             .map_err(|e| format!("keyless certificate: {e}"))?
@@ -193,8 +197,8 @@ impl Keyless {
         if entry.signature != sig {
             return Err("it is for another signature".into());
         }
-        let certs = cert::pem_certs(&entry.public_key, 1)
-            .map_err(|e| format!("its certificate: {e}"))?;
+        let certs =
+            cert::pem_certs(&entry.public_key, 1).map_err(|e| format!("its certificate: {e}"))?;
         if certs.first().map(Vec::as_slice) != Some(leaf_der) {
             return Err("it is for another certificate".into());
         }

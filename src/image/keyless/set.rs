@@ -113,7 +113,9 @@ impl Bundle {
         };
         let algorithm = text(&spec["data"]["hash"]["algorithm"], "data.hash.algorithm")?;
         if algorithm != "sha256" {
-            return Err(format!("the entry's payload hash is {algorithm}, not sha256"));
+            return Err(format!(
+                "the entry's payload hash is {algorithm}, not sha256"
+            ));
         }
         let payload_sha256 = text(&spec["data"]["hash"]["value"], "data.hash.value")?;
         let b64 = |v: &serde_json::Value, what: &str| -> Result<Vec<u8>, String> {
