@@ -131,6 +131,116 @@ impl Pki {
         self.issue(name, "P-256", ca, "1", &ext);
     }
 
+    /// A leaf (as [`Pki::leaf`], valid ten minutes around now) issued by `openssl ca` twice
+    /// with the same serial and dates: first without an SCT, whose TBS is the precertificate's;
+    /// then with an embedded SCT over it, signed by `ct_key` under the log id of `ct_id`.
+    fn leaf_with_sct(&self, name: &str, ca: &str, ct_key: &str, ct_id: &str) {
+        self.key(name, "P-256");
+        let csr = self.p(&format!("{name}.csr"));
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            &self.p(&format!("{name}.key")),
+            "-subj",
+            &format!("/O=test/CN={name}"),
+            "-out",
+            &csr,
+        ]);
+        let now = chrono::Utc::now();
+        let start = (now - chrono::Duration::seconds(300))
+            .format("%Y%m%d%H%M%SZ")
+            .to_string();
+        let end = (now + chrono::Duration::seconds(300))
+            .format("%Y%m%d%H%M%SZ")
+            .to_string();
+        let dir = self.path(&format!("{name}-ca"));
+        std::fs::create_dir_all(dir.join("new")).unwrap();
+        let d = dir.to_str().unwrap();
+        std::fs::write(
+            dir.join("ca.cnf"),
+            format!("[ca]\ndefault_ca = t\n[t]\ndatabase = {d}/index.txt\nnew_certs_dir = {d}/new\nserial = {d}/serial\ndefault_md = sha384\npolicy = p\nunique_subject = no\n[p]\ncommonName = supplied\norganizationName = optional\n"),
+        )
+        .unwrap();
+        let base = format!(
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\nsubjectAltName=critical,email:{EMAIL}\n1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:{ISSUER}\n"
+        );
+        let issue = |ext: &str, out: &str| {
+            std::fs::write(dir.join("index.txt"), "").unwrap();
+            std::fs::write(dir.join("serial"), "1000\n").unwrap();
+            std::fs::write(dir.join("ext"), ext).unwrap();
+            openssl(&[
+                "ca",
+                "-batch",
+                "-notext",
+                "-preserveDN",
+                "-config",
+                &format!("{d}/ca.cnf"),
+                "-cert",
+                &self.p(&format!("{ca}.pem")),
+                "-keyfile",
+                &self.p(&format!("{ca}.key")),
+                "-in",
+                &csr,
+                "-startdate",
+                &start,
+                "-enddate",
+                &end,
+                "-extfile",
+                &format!("{d}/ext"),
+                "-out",
+                out,
+            ]);
+        };
+        let pre = format!("{d}/pre.pem");
+        issue(&base, &pre);
+        let pre_der = openssl(&["x509", "-in", &pre, "-outform", "DER"]);
+        let tbs = first_element(&pre_der);
+        // RFC 6962 3.2: the digitally-signed struct of a precert entry.
+        let timestamp = (now.timestamp_millis() as u64).to_be_bytes();
+        let issuer_key_hash = ring::digest::digest(&ring::digest::SHA256, &self.spki_of_cert(ca));
+        let mut signed = vec![0u8, 0];
+        signed.extend_from_slice(&timestamp);
+        signed.extend_from_slice(&[0, 1]);
+        signed.extend_from_slice(issuer_key_hash.as_ref());
+        signed.extend_from_slice(&(tbs.len() as u32).to_be_bytes()[1..]);
+        signed.extend_from_slice(tbs);
+        signed.extend_from_slice(&[0, 0]);
+        let sig = sign(&self.signer(ct_key), &signed);
+        let log_id = ring::digest::digest(&ring::digest::SHA256, &self.spki(ct_id));
+        let mut sct = vec![0u8];
+        sct.extend_from_slice(log_id.as_ref());
+        sct.extend_from_slice(&timestamp);
+        sct.extend_from_slice(&[0, 0, 4, 3]);
+        sct.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+        sct.extend_from_slice(&sig);
+        let mut list = ((sct.len() + 2) as u16).to_be_bytes().to_vec();
+        list.extend_from_slice(&(sct.len() as u16).to_be_bytes());
+        list.extend_from_slice(&sct);
+        let mut octets = vec![0x04, 0x81, list.len() as u8];
+        assert!(list.len() < 256);
+        octets.extend_from_slice(&list);
+        let ext = format!(
+            "{base}1.3.6.1.4.1.11129.2.4.2=DER:{}\n",
+            hex::encode_upper(&octets)
+        );
+        issue(&ext, &self.p(&format!("{name}.pem")));
+    }
+
+    /// The DER SubjectPublicKeyInfo of certificate `name.pem`.
+    fn spki_of_cert(&self, name: &str) -> Vec<u8> {
+        let pem = openssl(&[
+            "x509",
+            "-in",
+            &self.p(&format!("{name}.pem")),
+            "-pubkey",
+            "-noout",
+        ]);
+        let path = self.p(&format!("{name}.pub"));
+        std::fs::write(&path, pem).unwrap();
+        openssl(&["pkey", "-pubin", "-in", &path, "-outform", "DER"])
+    }
+
     fn pem(&self, name: &str) -> String {
         std::fs::read_to_string(self.path(&format!("{name}.pem"))).unwrap()
     }
@@ -184,6 +294,24 @@ fn sign(key: &EcdsaKeyPair, msg: &[u8]) -> Vec<u8> {
         .unwrap()
         .as_ref()
         .to_vec()
+}
+
+/// The first element inside a DER SEQUENCE (a certificate's TBS), header included.
+fn first_element(der: &[u8]) -> &[u8] {
+    let header = |at: usize| -> (usize, usize) {
+        let first = der[at + 1] as usize;
+        if first < 0x80 {
+            return (2, first);
+        }
+        let n = first & 0x7f;
+        let len = der[at + 2..at + 2 + n]
+            .iter()
+            .fold(0, |a, b| a << 8 | *b as usize);
+        (2 + n, len)
+    };
+    let (outer, _) = header(0);
+    let (h, len) = header(outer);
+    &der[outer..outer + h + len]
 }
 
 fn now() -> i64 {
@@ -657,4 +785,59 @@ fn keys_and_identities_combine_either_suffices_and_all_requires_both() {
         let err = check(&json!({"source": {"repository": "127.0.0.1:1/app", "verify": v}})).fails();
         assert!(err.contains(expected), "{expected}: {err}");
     }
+}
+
+#[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_openssl)),
+    ignore = "needs docker-registry; openssl (apt-get install docker-registry openssl)"
+)]
+fn an_embedded_sct_is_checked_against_ctlogs_and_require_sct_accepts_a_valid_one() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let repo = reg.repo("app");
+    let s = Sigstore::new();
+    s.pki.key("ctlog", "P-256");
+    s.pki.key("forger", "P-256");
+    s.pki.leaf_with_sct("sct", "intermediate", "ctlog", "ctlog");
+    s.pki
+        .leaf_with_sct("badsct", "intermediate", "forger", "ctlog");
+    let t = now();
+    let root = s.trusted_root(&["intermediate", "root"], "rekor");
+    let mut with_ct = root.clone();
+    let ct_spki = s.pki.spki("ctlog");
+    with_ct["ctlogs"] = json!([{
+        "baseUrl": "https://ct.invalid", "hashAlgorithm": "SHA2_256",
+        "publicKey": {"rawBytes": STANDARD.encode(&ct_spki), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": "2020-01-01T00:00:00Z"}},
+        "logId": {"keyId": STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &ct_spki))},
+    }]);
+    let img = |tag: &str| seeder.image("app", tag, tag, &[], &[]);
+    let (good, bad) = (img("good"), img("bad"));
+    let payload = cosign::payload(&repo, &good.digest);
+    push_sig(
+        &seeder,
+        "app",
+        &good.digest,
+        vec![s.layer("sct", &payload, "rekor", t, None)],
+    );
+    let payload = cosign::payload(&repo, &bad.digest);
+    push_sig(
+        &seeder,
+        "app",
+        &bad.digest,
+        vec![s.layer("badsct", &payload, "rekor", t, None)],
+    );
+
+    let strict = json!({"identities": [identity(ISSUER, EMAIL)], "trusted_root": with_ct, "require_sct": true});
+    accepted(&reg, &strict, &good.digest);
+    let err = refused(&reg, &strict, &bad.digest);
+    assert!(
+        err.contains("keyless SCT: the SCT does not verify with the key of ctlogs[0]"),
+        "{err}"
+    );
+    // Present, the SCT is checked even when not required: here no ctlog of the root is its log.
+    let lax = json!({"identities": [identity(ISSUER, EMAIL)], "trusted_root": root});
+    let err = refused(&reg, &lax, &good.digest);
+    assert!(err.contains("keyless SCT: an SCT of log"), "{err}");
+    assert!(err.contains("not in ctlogs"), "{err}");
 }

@@ -84,13 +84,14 @@ fn issued(issuer: &X509Certificate<'_>, child: &X509Certificate<'_>) -> Result<(
 }
 
 /// The path from `leaf` through `extra` (the `chain` annotation's certificates, in any order)
-/// to one of `authorities`, every certificate valid at `t` and the CA's window covering it.
+/// to one of `authorities`, every certificate valid at `t` and the CA's window covering it: the
+/// leaf's issuer's SubjectPublicKeyInfo (DER).
 pub(crate) fn chain_to(
     leaf: &X509Certificate<'_>,
     extra: &[Vec<u8>],
     authorities: &[Authority],
     t: i64,
-) -> Result<(), String> {
+) -> Result<Vec<u8>, String> {
     let extra = extra
         .iter()
         .map(|d| parse(d))
@@ -105,7 +106,7 @@ pub(crate) fn chain_to(
             continue;
         }
         match chain_to_one(leaf, &extra, ca, t) {
-            Ok(()) => return Ok(()),
+            Ok(spki) => return Ok(spki),
             Err(e) => reasons.push(format!("certificateAuthorities[{i}]: {e}")),
         }
     }
@@ -117,7 +118,7 @@ fn chain_to_one(
     extra: &[X509Certificate<'_>],
     ca: &Authority,
     t: i64,
-) -> Result<(), String> {
+) -> Result<Vec<u8>, String> {
     let trusted = ca
         .certs
         .iter()
@@ -135,12 +136,16 @@ fn chain_to_one(
     }
     // Up from the leaf through the annotation's intermediates to the CA's first certificate.
     let mut current = leaf;
+    let mut leaf_issuer = None;
     for _ in 0..=MAX_CHAIN {
         if !valid_at(current, t) {
             return Err(format!("{} was not valid at {t}", current.subject()));
         }
         let why = match issued(first, current) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                let spki = leaf_issuer.unwrap_or(first.public_key().raw);
+                return Ok(spki.to_vec());
+            }
             Err(e) => e,
         };
         let Some(next) = extra
@@ -149,6 +154,7 @@ fn chain_to_one(
         else {
             return Err(why);
         };
+        leaf_issuer.get_or_insert(next.public_key().raw);
         current = next;
     }
     Err(format!("no path within {MAX_CHAIN} certificates"))
@@ -196,11 +202,4 @@ pub(crate) fn signer(cert: &X509Certificate<'_>) -> Result<Signer, String> {
         }
     }
     Ok(Signer { subjects, issuer })
-}
-
-/// Whether the certificate embeds a signed certificate timestamp (RFC 6962 3.3).
-pub(crate) fn has_sct(cert: &X509Certificate<'_>) -> bool {
-    cert.extensions()
-        .iter()
-        .any(|e| e.oid.to_id_string() == "1.3.6.1.4.1.11129.2.4.2")
 }

@@ -5,6 +5,7 @@
 mod cert;
 mod keys;
 mod root;
+mod sct;
 mod set;
 
 pub use set::fuzz as fuzz_bundle;
@@ -151,7 +152,7 @@ impl Keyless {
                 .map_err(|e| format!("keyless certificate chain: {e}"))?,
             None => Vec::new(),
         };
-        cert::chain_to(&leaf, &extra, &self.root.authorities, t)
+        let issuer_spki = cert::chain_to(&leaf, &extra, &self.root.authorities, t)
             .map_err(|e| format!("keyless certificate chain (at integrated time {t}): {e}"))?;
         let signer = cert::signer(&leaf).map_err(|e| format!("keyless certificate: {e}"))?;
         let Some(identity) = self.identities.iter().find(|i| i.matches(&signer)) else {
@@ -169,11 +170,14 @@ impl Keyless {
         }
         self.binds(&bundle, payload, sig, &leaf_der)
             .map_err(|e| format!("keyless Rekor entry: {e}"))?;
-        if self.require_sct && !cert::has_sct(&leaf) {
-            return Err(
+        match sct::check(&leaf, &issuer_spki, &self.root.ctlogs) {
+            Ok(Some(_)) => {}
+            Ok(None) if self.require_sct => return Err(
                 "keyless SCT: the certificate embeds none and source.verify.require_sct is true"
                     .into(),
-            );
+            ),
+            Ok(None) => {}
+            Err(e) => return Err(format!("keyless SCT: {e}")),
         }
         Ok(format!(
             "{} (issuer {})",
