@@ -35,7 +35,7 @@ pub(crate) fn pem_certs(text: &str, max: usize) -> Result<Vec<Vec<u8>>, String> 
 /// Parses one DER certificate.
 pub(crate) fn parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
     match x509_parser::parse_x509_certificate(der) {
-        Ok((rest, c)) if rest.is_empty() => Ok(c),
+        Ok(([], c)) => Ok(c),
         Ok(_) => Err("trailing bytes after the certificate".into()),
         Err(e) => Err(format!("not a certificate: {e}")),
     }
