@@ -146,6 +146,9 @@ impl Keyless {
         bundle
             .verify(&self.root.tlogs)
             .map_err(|e| format!("keyless Rekor SET: {e}"))?;
+        // What the log holds must be this signature before anything else is spent on it.
+        self.binds(&bundle, payload, sig, &leaf_der)
+            .map_err(|e| format!("keyless Rekor entry: {e}"))?;
         let t = bundle.integrated_time();
         let extra = match annotations.get(CHAIN_ANNOTATION) {
             Some(text) => cert::pem_certs(text, MAX_CHAIN)
@@ -168,8 +171,6 @@ impl Keyless {
                 "keyless signature: does not verify with the certificate's key (a payload changed after signing)".into(),
             );
         }
-        self.binds(&bundle, payload, sig, &leaf_der)
-            .map_err(|e| format!("keyless Rekor entry: {e}"))?;
         match sct::check(&leaf, &issuer_spki, &self.root.ctlogs) {
             Ok(Some(_)) => {}
             Ok(None) if self.require_sct => return Err(

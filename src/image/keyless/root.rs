@@ -238,3 +238,31 @@ fn window(doc: Option<&WindowDoc>) -> Result<Window, String> {
         end: time(&doc.end)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_and_missing_parts_are_refused_naming_them() {
+        let err = |v: serde_json::Value| TrustedRoot::of(&v).err().unwrap_or_default();
+        let big = serde_json::Value::String(" ".repeat(MAX_TRUSTED_ROOT_BYTES + 1));
+        assert!(err(big).contains("larger than 1048576 bytes"));
+        let many: Vec<serde_json::Value> = (0..=MAX_ENTRIES)
+            .map(|_| serde_json::json!({"publicKey": {"rawBytes": ""}, "logId": {"keyId": ""}}))
+            .collect();
+        assert!(
+            err(serde_json::json!({ "tlogs": many })).contains("tlogs: 33 entries, more than 32")
+        );
+        assert!(err(serde_json::json!({})).contains("no certificateAuthorities"));
+        let chain =
+            serde_json::json!({"certificateAuthorities": [{"certChain": {"certificates": []}}]});
+        assert!(err(chain).contains("certificateAuthorities[0]: certChain holds 0 certificates"));
+        assert!(err(serde_json::json!("not json")).contains("not a trusted_root.json"));
+        let w = window(Some(&WindowDoc {
+            start: Some("2024-01-01T00:00:00Z".into()),
+            end: None,
+        }));
+        assert!(w.is_ok_and(|w| w.covers(1_704_067_200) && !w.covers(1_704_067_199)));
+    }
+}
