@@ -25,6 +25,11 @@ pub mod registry {
     }
 }
 
+/// `image`: cosign's Rekor bundle parser (keyless signatures).
+pub mod image {
+    pub use crate::image::keyless::fuzz_bundle;
+}
+
 /// `packages`: the registrations and decoder, tag versions, the parsers fuzzed.
 pub mod packages {
     pub use crate::packages::{

@@ -24,6 +24,7 @@ mod gitlab;
 mod go;
 mod helm;
 mod hostile;
+mod keyless;
 mod maven;
 mod ondisk;
 mod origins;

@@ -9,6 +9,7 @@ pub(crate) mod extract;
 pub(crate) mod freshness;
 pub(crate) mod get;
 pub(crate) mod installed;
+pub(crate) mod keyless;
 mod local;
 mod manifest;
 mod platform;

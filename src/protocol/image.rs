@@ -331,15 +331,43 @@ pub struct SignField {
     pub annotations: Option<std::collections::BTreeMap<String, String>>,
 }
 
-/// `verify {keys, repositories}`: cosign key-based signatures, checked offline.
+/// `verify {keys, repositories, identities, trusted_root, require_sct, all}`: cosign key-based
+/// and keyless signatures, checked offline.
 #[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyField {
     /// Public keys (PEM `PUBLIC KEY`: ECDSA P-256, Ed25519 or RSA); a signature by any one suffices.
+    #[serde(default)]
     pub keys: Vec<String>,
     /// Accepted `docker-reference`s of the signed payload (default: any, as cosign).
     #[serde(default)]
     pub repositories: Vec<String>,
+    /// Keyless signers: a signature whose Fulcio certificate names one of them suffices.
+    #[serde(default)]
+    pub identities: Vec<IdentityField>,
+    /// A Sigstore `trusted_root.json` (its text, or the object itself): the Fulcio CAs, Rekor and CT log keys keyless signatures are judged against.
+    #[serde(default)]
+    pub trusted_root: Option<serde_json::Value>,
+    /// Refuse a keyless signature whose certificate embeds no SCT (default `false`: the Rekor SET already proves the log entry).
+    #[serde(default)]
+    pub require_sct: bool,
+    /// With both `keys` and `identities`: require a signature of each kind (default `false`: either suffices).
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// One keyless signer: the OIDC issuer and the certificate's subject (SAN email or URI).
+#[derive(Clone, Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityField {
+    /// The OIDC issuer, exactly as the Fulcio issuer extension holds it.
+    pub issuer: String,
+    /// The subject (SAN email or URI), exactly.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// A regular expression the whole subject matches (instead of `subject`).
+    #[serde(default)]
+    pub subject_regex: Option<String>,
 }
 
 /// Get params of an image resource.

@@ -19,8 +19,9 @@ pub use error::ProtocolError;
 pub(crate) use fields::empty_is_none;
 pub(crate) use hints::unknown_field;
 pub use image::{
-    BaseField, BaseObject, ContentTrust, ImageFormat, ImageGetParams, ImagePutParams, ImageSource,
-    ImageVersion, PlatformField, RegistryMirror, SignField, VerifyField,
+    BaseField, BaseObject, ContentTrust, IdentityField, ImageFormat, ImageGetParams,
+    ImagePutParams, ImageSource, ImageVersion, PlatformField, RegistryMirror, SignField,
+    VerifyField,
 };
 pub use package::{PackageGetParams, PackageVersion};
 pub use request::{decode_part, read_envelope};

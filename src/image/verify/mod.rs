@@ -1,19 +1,22 @@
-//! `source.verify`: cosign key-based signatures (tag `sha256-<hex>.sig`), checked offline.
+//! `source.verify`: cosign signatures (tag `sha256-<hex>.sig`, or referrers), checked offline.
 //!
 //! The format is cosign's `SIGNATURE_SPEC`: one image manifest per signed digest, each layer a
 //! simple-signing payload (the blob) with its base64 signature in the layer annotation
-//! `dev.cosignproject.cosign/signature`. ECDSA P-256 and RSA sign the payload with SHA-256;
-//! Ed25519 signs the payload itself. No transparency log is consulted.
+//! `dev.cosignproject.cosign/signature`. With `keys`, ECDSA P-256 and RSA sign the payload with
+//! SHA-256; Ed25519 signs the payload itself. With `identities`, the layer's Fulcio certificate
+//! and Rekor bundle are judged against the trusted root ([`super::keyless`]); no log is asked.
 
+use super::keyless::Keyless;
 use super::ImageError;
 use crate::digest::Digest;
 use crate::log;
 use crate::protocol::VerifyField;
 use crate::registry::referrers::ListBounds;
 use crate::registry::{Client, RegistryError, Repository};
-use crate::rsa::{modulus_bits, OID_RSA, RSA_BITS};
 use base64::Engine as _;
-use ring::signature::{self, UnparsedPublicKey};
+
+mod key;
+pub(crate) use key::{KeyError, PublicKey};
 
 /// The layer annotation holding a cosign signature.
 pub(crate) const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
@@ -35,127 +38,6 @@ const MAX_SIGNATURES: usize = 256;
 /// Bytes of one digest's signature referrers list read at most (a descriptor is a few hundred
 /// bytes: 256 of them fit many times over).
 const MAX_SIGNATURE_LISTING_BYTES: u64 = 16 * 1024 * 1024;
-
-/// A public key of `verify.keys`.
-#[derive(Clone, Debug)]
-pub(crate) struct PublicKey {
-    kind: KeyKind,
-    /// The key as ring takes it: the SPKI's `subjectPublicKey` bits.
-    bytes: Vec<u8>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum KeyKind {
-    EcdsaP256,
-    Ed25519,
-    Rsa,
-}
-
-const OID_EC_PUBLIC_KEY: spki::ObjectIdentifier =
-    spki::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const OID_P256: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const OID_ED25519: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.3.101.112");
-
-impl PublicKey {
-    /// A PEM `PUBLIC KEY` (SubjectPublicKeyInfo) of an ECDSA P-256, Ed25519 or RSA key.
-    pub(crate) fn from_pem(pem: &str) -> Result<PublicKey, KeyError> {
-        use rustls_pki_types::pem::PemObject as _;
-        use spki::der::Decode as _;
-        let der = rustls_pki_types::SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes())
-            .map_err(KeyError::Pem)?;
-        let info = spki::SubjectPublicKeyInfoRef::from_der(der.as_ref()).map_err(KeyError::Spki)?;
-        let bits = info
-            .subject_public_key
-            .as_bytes()
-            .ok_or_else(|| refused("the public key is not a whole number of bytes"))?
-            .to_vec();
-        let oid = info.algorithm.oid;
-        let kind = if oid == OID_EC_PUBLIC_KEY {
-            match info.algorithm.parameters_oid() {
-                Ok(curve) if curve == OID_P256 => KeyKind::EcdsaP256,
-                Ok(curve) => {
-                    return Err(refused(format!(
-                        "ECDSA curve {curve} is not supported (P-256 is)"
-                    )))
-                }
-                Err(e) => return Err(KeyError::Curve(e)),
-            }
-        } else if oid == OID_ED25519 {
-            KeyKind::Ed25519
-        } else if oid == OID_RSA {
-            KeyKind::Rsa
-        } else {
-            return Err(refused(format!(
-                "key algorithm {oid} is not supported (ECDSA P-256, Ed25519, RSA are)"
-            )));
-        };
-        let expected_len = match kind {
-            KeyKind::EcdsaP256 => Some(65),
-            KeyKind::Ed25519 => Some(32),
-            KeyKind::Rsa => None,
-        };
-        if expected_len.is_some_and(|n| n != bits.len()) {
-            return Err(refused(format!(
-                "a {kind:?} key of {} bytes is malformed",
-                bits.len()
-            )));
-        }
-        if kind == KeyKind::Rsa {
-            let size = modulus_bits(&bits).map_err(KeyError::Rsa)?;
-            if !RSA_BITS.contains(&size) {
-                return Err(refused(format!(
-                    "an RSA key of {size} bits is not supported ({} to {} bits are)",
-                    RSA_BITS.start(),
-                    RSA_BITS.end()
-                )));
-            }
-        }
-        Ok(PublicKey { kind, bytes: bits })
-    }
-
-    /// Whether `sig` is this key's signature of `payload` (as cosign makes them).
-    pub(crate) fn verifies(&self, payload: &[u8], sig: &[u8]) -> bool {
-        let ok = |alg: &'static dyn signature::VerificationAlgorithm| {
-            UnparsedPublicKey::new(alg, &self.bytes)
-                .verify(payload, sig)
-                .is_ok()
-        };
-        match self.kind {
-            KeyKind::EcdsaP256 => ok(&signature::ECDSA_P256_SHA256_ASN1),
-            KeyKind::Ed25519 => ok(&signature::ED25519),
-            KeyKind::Rsa => {
-                ok(&signature::RSA_PKCS1_2048_8192_SHA256)
-                    || ok(&signature::RSA_PSS_2048_8192_SHA256)
-            }
-        }
-    }
-}
-
-/// Why a key of `source.verify.keys` cannot be used: the parser's error kept as the cause, or
-/// uptick's own finding about a key that parsed.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum KeyError {
-    /// The text holds no PEM `PUBLIC KEY` block.
-    #[error("not a PEM `PUBLIC KEY` block")]
-    Pem(#[source] rustls_pki_types::pem::Error),
-    /// The block is not a SubjectPublicKeyInfo.
-    #[error("not a SubjectPublicKeyInfo")]
-    Spki(#[source] spki::der::Error),
-    /// An ECDSA key whose parameters name no curve.
-    #[error("ECDSA key without a named curve")]
-    Curve(#[source] spki::Error),
-    /// An RSA key whose bits are not an `RSAPublicKey`.
-    #[error("not an RSA public key")]
-    Rsa(#[source] spki::der::Error),
-    /// A key uptick does not take (its algorithm, curve, size or length).
-    #[error("{0}")]
-    Refused(String),
-}
-
-/// uptick's own finding about a key.
-fn refused(detail: impl Into<String>) -> KeyError {
-    KeyError::Refused(detail.into())
-}
 
 /// What one failed request about one artifact (a signature manifest, a payload, a referrer)
 /// says as a refusal reason: a 4xx answer, a malformed or oversized response, content not
@@ -196,20 +78,58 @@ impl Budget {
     }
 }
 
-/// `source.verify`, compiled: the keys parsed before any request.
+/// `source.verify`, compiled: the keys, identities and trusted root parsed before any request.
 #[derive(Clone, Debug)]
 pub(crate) struct Policy {
     keys: Vec<PublicKey>,
     repositories: Vec<String>,
+    keyless: Option<Keyless>,
+    /// Both kinds required (`verify.all`).
+    all: bool,
+}
+
+/// The signers found so far for one digest.
+#[derive(Default)]
+struct Found {
+    key: Option<usize>,
+    identity: Option<String>,
+    /// Why a layer that one kind accepted was refused by the other (said when `all` fails).
+    notes: Vec<String>,
+}
+
+impl Found {
+    fn add(&mut self, other: Found) {
+        self.key = self.key.or(other.key);
+        if self.identity.is_none() {
+            self.identity = other.identity;
+        }
+    }
+
+    /// Who signed, as the log says it.
+    fn describe(&self) -> String {
+        let key = self.key.map(|k| format!("source.verify.keys[{k}]"));
+        let id = self.identity.as_ref().map(|i| format!("identity {i}"));
+        key.into_iter().chain(id).collect::<Vec<_>>().join(" and ")
+    }
 }
 
 impl Policy {
     /// Parses every key; a bad one is an error naming `source.verify.keys[i]`.
     pub(crate) fn of(field: &VerifyField) -> Result<Policy, ImageError> {
-        if field.keys.is_empty() {
+        let keyless =
+            Keyless::of(field).map_err(|(field, detail)| ImageError::Invalid { field, detail })?;
+        if field.keys.is_empty() && keyless.is_none() {
             return Err(ImageError::Invalid {
                 field: "source.verify.keys",
-                detail: "at least one public key is needed".into(),
+                detail:
+                    "at least one public key is needed (or an identity of source.verify.identities)"
+                        .into(),
+            });
+        }
+        if field.all && (field.keys.is_empty() || keyless.is_none()) {
+            return Err(ImageError::Invalid {
+                field: "source.verify.all",
+                detail: "needs both keys and identities".into(),
             });
         }
         let keys = field
@@ -229,26 +149,37 @@ impl Policy {
         Ok(Policy {
             keys,
             repositories: field.repositories.clone(),
+            keyless,
+            all: field.all,
         })
     }
 
-    /// Whether `digest` in `repo` carries a valid signature: `Ok(Ok(key index))`, or
+    /// Whether what was found is enough: a signer of either kind, or of both with `all`.
+    fn satisfied(&self, found: &Found) -> bool {
+        if self.all {
+            found.key.is_some() && found.identity.is_some()
+        } else {
+            found.key.is_some() || found.identity.is_some()
+        }
+    }
+
+    /// Whether `digest` in `repo` carries a valid signature: `Ok(Ok(who signed))`, or
     /// `Ok(Err(why not))`; `Err` only for a registry that cannot be asked.
     pub(crate) async fn judge(
         &self,
         client: &Client,
         repo: &Repository,
         digest: &Digest,
-    ) -> Result<Result<usize, String>, ImageError> {
+    ) -> Result<Result<String, String>, ImageError> {
         let mut reasons: Vec<String> = Vec::new();
         let mut budget = Budget {
             left: MAX_SIGNATURES,
         };
-        if let Some(key) = self
-            .judge_tag(client, repo, digest, &mut budget, &mut reasons)
-            .await?
-        {
-            return Ok(Ok(key));
+        let mut found = Found::default();
+        self.judge_tag(client, repo, digest, &mut budget, &mut reasons, &mut found)
+            .await?;
+        if self.satisfied(&found) {
+            return Ok(Ok(found.describe()));
         }
         // cosign's OCI 1.1 mode keeps signatures as referrers (by `artifactType`): asked only
         // when the tag held no valid one, and only of a registry with the referrers API.
@@ -269,18 +200,34 @@ impl Policy {
                     continue;
                 }
             };
-            match self
-                .judge_manifest(client, repo, digest, &manifest.bytes, &what, &mut budget)
+            if let Err(reason) = self
+                .judge_manifest(
+                    client,
+                    repo,
+                    digest,
+                    &manifest.bytes,
+                    &what,
+                    &mut budget,
+                    &mut found,
+                )
                 .await?
             {
-                Ok(key) => return Ok(Ok(key)),
-                Err(reason) => reasons.push(reason),
+                reasons.push(reason);
             }
+            if self.satisfied(&found) {
+                return Ok(Ok(found.describe()));
+            }
+        }
+        if self.all && (found.key.is_some() || found.identity.is_some()) {
+            reasons.push(format!(
+                "source.verify.all: signed by {} only, both kinds are required",
+                found.describe()
+            ));
         }
         Ok(Err(reasons.join("; ")))
     }
 
-    /// The signatures of cosign's `.sig` tag: the key that signed `digest`, or `None` with the
+    /// The signatures of cosign's `.sig` tag: who signed `digest` added to `found`, or the
     /// reason added to `reasons`.
     async fn judge_tag(
         &self,
@@ -289,25 +236,27 @@ impl Policy {
         digest: &Digest,
         budget: &mut Budget,
         reasons: &mut Vec<String>,
-    ) -> Result<Option<usize>, ImageError> {
+        found: &mut Found,
+    ) -> Result<(), ImageError> {
         let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
         match client.get_manifest(repo, &tag).await {
             Ok(Some(manifest)) => {
-                match self
-                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag, budget)
+                if let Err(reason) = self
+                    .judge_manifest(client, repo, digest, &manifest.bytes, &tag, budget, found)
                     .await?
                 {
-                    Ok(key) => return Ok(Some(key)),
-                    Err(reason) => reasons.push(reason),
+                    reasons.push(reason);
                 }
             }
             Ok(None) => reasons.push(format!("no cosign signature (no tag {tag})")),
             Err(e) => reasons.push(format!("{tag}: {}", artifact_reason(e)?)),
         }
-        Ok(None)
+        Ok(())
     }
 
-    /// Judges each signature layer of one signature manifest (`what`: its tag or digest).
+    /// Judges each signature layer of one signature manifest (`what`: its tag or digest),
+    /// adding who signed to `found`; `Err` says why the other layers were refused.
+    #[allow(clippy::too_many_arguments)]
     async fn judge_manifest(
         &self,
         client: &Client,
@@ -316,12 +265,14 @@ impl Policy {
         bytes: &[u8],
         what: &str,
         budget: &mut Budget,
-    ) -> Result<Result<usize, String>, ImageError> {
+        found: &mut Found,
+    ) -> Result<Result<(), String>, ImageError> {
         let layers = match signature_layers(bytes) {
             Ok(l) => l,
             Err(detail) => return Ok(Err(format!("{what}: {detail}"))),
         };
         let mut reasons: Vec<String> = Vec::new();
+        let mut judged = 0;
         for layer in &layers {
             let Some(sig_text) = layer.annotations.get(SIGNATURE_ANNOTATION) else {
                 continue;
@@ -333,7 +284,19 @@ impl Policy {
                 .judge_one(client, repo, digest, layer, sig_text)
                 .await?
             {
-                Ok(key) => return Ok(Ok(key)),
+                Ok(mut f) => {
+                    judged += 1;
+                    for note in std::mem::take(&mut f.notes) {
+                        if !reasons.contains(&note) {
+                            reasons.push(note);
+                        }
+                    }
+                    found.add(f);
+                    if self.satisfied(found) {
+                        return Ok(Ok(()));
+                    }
+                    continue;
+                }
                 Err(reason) => reason,
             };
             if !reasons.contains(&reason) {
@@ -341,6 +304,9 @@ impl Policy {
             }
         }
         if reasons.is_empty() {
+            if judged > 0 {
+                return Ok(Ok(()));
+            }
             return Ok(Err(format!("{what} holds no signature layer")));
         }
         Ok(Err(reasons.join("; ")))
@@ -353,7 +319,7 @@ impl Policy {
         digest: &Digest,
         layer: &Layer,
         sig_text: &str,
-    ) -> Result<Result<usize, String>, ImageError> {
+    ) -> Result<Result<Found, String>, ImageError> {
         let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(sig_text.trim()) else {
             return Ok(Err("a signature annotation is not base64".into()));
         };
@@ -382,7 +348,40 @@ impl Policy {
                 )))
             }
         };
-        Ok(self.judge_payload(digest, &payload, &sig))
+        Ok(self.judge_layer(digest, &payload, &sig, &layer.annotations))
+    }
+
+    /// One signature layer, by each kind configured: who signed it, or why neither did.
+    fn judge_layer(
+        &self,
+        digest: &Digest,
+        payload: &[u8],
+        sig: &[u8],
+        annotations: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Found, String> {
+        let mut found = Found::default();
+        let mut reasons = Vec::new();
+        if !self.keys.is_empty() {
+            match self.judge_payload(digest, payload, sig) {
+                Ok(key) => found.key = Some(key),
+                Err(r) => reasons.push(r),
+            }
+        }
+        if let Some(keyless) = &self.keyless {
+            match keyless
+                .judge(payload, sig, annotations)
+                .and_then(|id| self.check_claims(digest, payload).map(|()| id))
+            {
+                Ok(id) => found.identity = Some(id),
+                Err(r) => reasons.push(r),
+            }
+        }
+        if found.key.is_some() || found.identity.is_some() {
+            found.notes = reasons;
+            Ok(found)
+        } else {
+            Err(reasons.join("; "))
+        }
     }
 
     /// The checks on one payload and its signature, in cosign's order: the signature by a
@@ -399,6 +398,12 @@ impl Policy {
                     .into(),
             );
         };
+        self.check_claims(digest, payload)?;
+        Ok(key)
+    }
+
+    /// What a signed payload says: a cosign signature of `digest`, in an accepted repository.
+    fn check_claims(&self, digest: &Digest, payload: &[u8]) -> Result<(), String> {
         let claims = Claims::parse(payload)?;
         if claims.kind != COSIGN_TYPE {
             return Err(format!(
@@ -423,7 +428,7 @@ impl Policy {
                 claims.reference
             ));
         }
-        Ok(key)
+        Ok(())
     }
 }
 
@@ -544,10 +549,8 @@ pub(crate) async fn require(
     digest: &Digest,
 ) -> Result<(), ImageError> {
     match policy.judge(client, repo, digest).await? {
-        Ok(key) => {
-            log::info(format_args!(
-                "{repo}@{digest}: signed by source.verify.keys[{key}]"
-            ));
+        Ok(signer) => {
+            log::info(format_args!("{repo}@{digest}: signed by {signer}"));
             Ok(())
         }
         Err(detail) => Err(ImageError::Unsigned {

@@ -1,0 +1,170 @@
+//! cosign's Rekor bundle (`dev.sigstore.cosign/bundle`): the signed entry timestamp (SET) over
+//! the canonical JSON of `{body, integratedTime, logID, logIndex}`, and what the entry's body
+//! (a `hashedrekord` or `rekord`) binds.
+
+use super::root::Log;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+/// Largest bundle annotation read (real ones are 2–4 KiB).
+pub(crate) const MAX_BUNDLE_BYTES: usize = 64 * 1024;
+
+/// The bundle as cosign writes it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Bundle {
+    #[serde(rename = "SignedEntryTimestamp")]
+    set: String,
+    #[serde(rename = "Payload")]
+    payload: Payload,
+}
+
+/// What Rekor signed. The fields are declared in sorted key order: serialized compactly by
+/// serde_json they are the canonical JSON Rekor signs (the values are base64, hex and integers,
+/// which need no escaping beyond JSON's own).
+#[derive(Debug, Deserialize, Serialize)]
+struct Payload {
+    body: String,
+    #[serde(rename = "integratedTime")]
+    integrated_time: i64,
+    #[serde(rename = "logID")]
+    log_id: String,
+    #[serde(rename = "logIndex")]
+    log_index: i64,
+}
+
+/// What a log entry's body binds.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// The SHA-256 of the signed payload, lowercase hex.
+    pub(crate) payload_sha256: String,
+    /// The signature.
+    pub(crate) signature: Vec<u8>,
+    /// The certificate or key, as the entry holds it (PEM text).
+    pub(crate) public_key: String,
+}
+
+impl Bundle {
+    /// Parses the annotation's text, within [`MAX_BUNDLE_BYTES`].
+    pub(crate) fn parse(text: &str) -> Result<Bundle, String> {
+        if text.len() > MAX_BUNDLE_BYTES {
+            return Err(format!("larger than {MAX_BUNDLE_BYTES} bytes"));
+        }
+        serde_json::from_str(text).map_err(|e| format!("not a Rekor bundle: {e}"))
+    }
+
+    /// The time Rekor integrated the entry (seconds since the epoch), as the SET says.
+    pub(crate) fn integrated_time(&self) -> i64 {
+        self.payload.integrated_time
+    }
+
+    /// The SET verifies with the key of a log of `tlogs` whose id is the bundle's `logID` and
+    /// whose window covers the integrated time: that log's index.
+    pub(crate) fn verify(&self, tlogs: &[Log]) -> Result<usize, String> {
+        let id = hex::decode(&self.payload.log_id)
+            .map_err(|_| format!("logID {:?} is not hex", self.payload.log_id))?;
+        let Some(index) = tlogs.iter().position(|l| l.id == id) else {
+            return Err(format!(
+                "logID {} names no tlog of the trusted root",
+                self.payload.log_id
+            ));
+        };
+        let log = &tlogs[index];
+        let t = self.payload.integrated_time;
+        if !log.window.covers(t) {
+            return Err(format!(
+                "tlogs[{index}]: validFor does not cover the integrated time {t}"
+            ));
+        }
+        let set = base64::engine::general_purpose::STANDARD
+            .decode(self.set.trim())
+            .map_err(|_| "SignedEntryTimestamp is not base64".to_string())?;
+        let canonical = self.canonical()?;
+        if !log.key.verifies(log.key.default_hash(), &canonical, &set) {
+            return Err(format!(
+                "the SignedEntryTimestamp does not verify with the key of tlogs[{index}]"
+            ));
+        }
+        Ok(index)
+    }
+
+    /// The bytes Rekor signed.
+    fn canonical(&self) -> Result<Vec<u8>, String> {
+        serde_json::to_vec(&self.payload).map_err(|e| format!("cannot serialize: {e}"))
+    }
+
+    /// The entry's body (base64 JSON): what it binds.
+    pub(crate) fn entry(&self) -> Result<Entry, String> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(self.payload.body.trim())
+            .map_err(|_| "the body is not base64".to_string())?;
+        let doc: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
+        let kind = doc["kind"].as_str().unwrap_or_default();
+        if kind != "hashedrekord" && kind != "rekord" {
+            return Err(format!(
+                "an entry of kind {kind:?}, not hashedrekord or rekord"
+            ));
+        }
+        let spec = &doc["spec"];
+        let text = |v: &serde_json::Value, what: &str| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or(format!("the {kind} entry has no {what}"))
+        };
+        let algorithm = text(&spec["data"]["hash"]["algorithm"], "data.hash.algorithm")?;
+        if algorithm != "sha256" {
+            return Err(format!(
+                "the entry's payload hash is {algorithm}, not sha256"
+            ));
+        }
+        let payload_sha256 = text(&spec["data"]["hash"]["value"], "data.hash.value")?;
+        let b64 = |v: &serde_json::Value, what: &str| -> Result<Vec<u8>, String> {
+            base64::engine::general_purpose::STANDARD
+                .decode(text(v, what)?.trim())
+                .map_err(|_| format!("the entry's {what} is not base64"))
+        };
+        let signature = b64(&spec["signature"]["content"], "signature.content")?;
+        let key = b64(
+            &spec["signature"]["publicKey"]["content"],
+            "signature.publicKey.content",
+        )?;
+        Ok(Entry {
+            payload_sha256: payload_sha256.to_ascii_lowercase(),
+            signature,
+            public_key: String::from_utf8(key)
+                .map_err(|_| "the entry's public key is not PEM text".to_string())?,
+        })
+    }
+}
+
+/// The fuzz target's entry: parses `data` as a bundle and its body, never panicking.
+pub fn fuzz(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(b) = Bundle::parse(text) {
+        let _ = b.canonical();
+        let _ = b.entry();
+        let _ = b.verify(&[]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_payload_has_sorted_keys_and_no_spaces() {
+        let b = Bundle::parse(
+            r#"{"SignedEntryTimestamp":"AA==","Payload":{"logIndex":7,"logID":"ab","integratedTime":12,"body":"Ym9keQ=="}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = b.canonical().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            String::from_utf8_lossy(&c),
+            r#"{"body":"Ym9keQ==","integratedTime":12,"logID":"ab","logIndex":7}"#
+        );
+        assert!(b.entry().is_err());
+        assert!(Bundle::parse(&"x".repeat(MAX_BUNDLE_BYTES + 1)).is_err());
+    }
+}
