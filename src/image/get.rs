@@ -93,30 +93,16 @@ pub(crate) async fn get(
     if params.aliases {
         write_aliases(&staging, client, repo, &version, &tag, &mut metadata).await?;
     }
-    let mut stale = None;
-    if let Some(field) = &source.base {
-        let base = freshness::Base::from_source(target, field)?;
-        let at = version.base_digest.as_ref();
-        let report = freshness::judge(client, repo, &top, &base, at).await?;
-        write_freshness(&staging, &report, &top, &mut metadata)?;
-        stale = Some(report.stale);
-    }
-    if let Some(updates) = &plan.updates {
-        let report = super::updates::judge(updates, client, repo, &top).await?;
-        if version.updates.is_some() && report.hash != version.updates {
-            log::info(format_args!(
-                "the updates found now differ from those of the version (the repositories moved on since the check)"
-            ));
-        }
-        write_updates(&staging, &report, &mut metadata)?;
-        stale = Some(stale.unwrap_or(false) || report.stale());
-    }
-    if let Some(stale) = stale {
-        staging
-            .write("stale", stale.to_string().as_bytes())
-            .map_err(output_err)?;
-        metadata.push(MetadataField::new("stale", stale.to_string()));
-    }
+    write_staleness(
+        plan,
+        target,
+        (client, repo),
+        &top,
+        &version,
+        &staging,
+        &mut metadata,
+    )
+    .await?;
     if plan.label_regex.is_some() || plan.annotation_regex.is_some() {
         metadata.extend(matching_metadata(plan, client, repo, top, &wanted, image).await?);
     }
@@ -239,6 +225,44 @@ async fn write_aliases(
         metadata.push(MetadataField::new("version", v.clone()));
     }
     metadata.push(MetadataField::new("aliases", aliases.join(" ")));
+    Ok(())
+}
+
+/// With `base` and/or `updates`: `stale` (either says so) and each one's files and metadata.
+async fn write_staleness(
+    plan: &ImagePlan,
+    target: &Target,
+    (client, repo): (&Client, &Repository),
+    top: &Manifest,
+    version: &ImageVersion,
+    staging: &fsutil::InStaging,
+    metadata: &mut Vec<MetadataField>,
+) -> Result<(), ImageError> {
+    let source = &plan.source;
+    let mut stale = None;
+    if let Some(field) = &source.base {
+        let base = freshness::Base::from_source(target, field)?;
+        let at = version.base_digest.as_ref();
+        let report = freshness::judge(client, repo, top, &base, at).await?;
+        write_freshness(staging, &report, top, metadata)?;
+        stale = Some(report.stale);
+    }
+    if let Some(updates) = &plan.updates {
+        let report = super::updates::judge(updates, client, repo, top).await?;
+        if version.updates.is_some() && report.hash != version.updates {
+            log::info(format_args!(
+                "the updates found now differ from those of the version (the repositories moved on since the check)"
+            ));
+        }
+        write_updates(staging, &report, metadata)?;
+        stale = Some(stale.unwrap_or(false) || report.stale());
+    }
+    if let Some(stale) = stale {
+        staging
+            .write("stale", stale.to_string().as_bytes())
+            .map_err(output_err)?;
+        metadata.push(MetadataField::new("stale", stale.to_string()));
+    }
     Ok(())
 }
 
