@@ -173,7 +173,10 @@ fn a_dpkg_image_is_stale_while_its_repository_has_newer_versions() {
     let v = run.succeeds();
     assert!(run.stderr.contains("is fresh"), "{}", run.stderr);
     assert_eq!(v[0]["updates"], expected, "{}", run.stderr);
-    assert!(v[0]["base_digest"].as_str().unwrap().starts_with("sha256:"), "{v}");
+    assert!(
+        v[0]["base_digest"].as_str().unwrap().starts_with("sha256:"),
+        "{v}"
+    );
 
     // Filters: only openssl compared.
     let only = json!({"apt": updates["apt"], "include_regex": "^openssl$"});
