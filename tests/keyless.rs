@@ -1057,3 +1057,67 @@ fn a_sigstore_bundle_referrer_is_judged_by_the_same_keyless_steps() {
         "{log:?}"
     );
 }
+
+/// `bundle` as cosign 3 stores it on a registry without the referrers API: the referrer
+/// manifest, and the tag schema's index (`sha256-<hex>`) listing it.
+fn push_bundle_by_tag_schema(seeder: &Seeder, subject: &Pushed, bundle: &[u8]) {
+    let manifest = cosign::artifact_manifest(
+        seeder,
+        "app",
+        &[(bundle.to_vec(), SIGSTORE_BUNDLE, Value::Null)],
+        json!({"artifactType": SIGSTORE_BUNDLE,
+            "subject": {"mediaType": OCI_MANIFEST, "digest": subject.digest, "size": subject.size}}),
+    );
+    let pushed = seeder.push_manifest("app", &sha256(&manifest), OCI_MANIFEST, &manifest);
+    cosign::referrers_tag(
+        seeder,
+        "app",
+        &subject.digest,
+        &[(&pushed, SIGSTORE_BUNDLE)],
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_openssl)),
+    ignore = "needs docker-registry; openssl (apt-get install docker-registry openssl)"
+)]
+fn a_sigstore_bundle_listed_by_the_referrers_tag_schema_is_found_without_the_api() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let repo = reg.repo("app");
+    let s = Sigstore::new();
+    s.pki.leaf(
+        "leaf",
+        "intermediate",
+        &format!("email:{EMAIL}"),
+        ISSUER,
+        true,
+    );
+    let root = s.trusted_root(&["intermediate", "root"], "rekor");
+    let verify = json!({"identities": [identity(ISSUER, EMAIL)], "trusted_root": root});
+    let t = now();
+    let good = seeder.image("app", "good", "good", &[], &[]);
+    push_bundle_by_tag_schema(
+        &seeder,
+        &good,
+        &s.sigstore_bundle("leaf", &repo, &good.digest, "rekor", t),
+    );
+    let stderr = accepted(&reg, &verify, &good.digest);
+    assert!(
+        stderr.contains(&format!("signed by identity {EMAIL}")),
+        "{stderr}"
+    );
+
+    let copied = seeder.image("app", "copied", "copied", &[], &[]);
+    push_bundle_by_tag_schema(
+        &seeder,
+        &copied,
+        &s.sigstore_bundle("leaf", &repo, &good.digest, "rekor", t),
+    );
+    let err = refused(&reg, &verify, &copied.digest);
+    assert!(
+        err.contains("the signed statement is for another digest"),
+        "{err}"
+    );
+}

@@ -5,6 +5,7 @@ use super::{artifact_reason, same_repository, signature_referrers, Budget, Found
 use crate::digest::Digest;
 use crate::image::keyless::{statement, Keyless, MAX_BUNDLE_BYTES};
 use crate::image::ImageError;
+use crate::registry::referrers::{index_descriptors, schema_tag, Descriptor};
 use crate::registry::{Client, RegistryError, Repository};
 
 /// `artifactType` of a Sigstore bundle referrer, and its layer's media type.
@@ -37,7 +38,11 @@ impl Policy {
         let Some(keyless) = &self.keyless else {
             return Ok(());
         };
-        let listed = signature_referrers(client, repo, digest, BUNDLE_ARTIFACT, reasons).await?;
+        let mut listed =
+            signature_referrers(client, repo, digest, BUNDLE_ARTIFACT, reasons).await?;
+        if listed.is_empty() {
+            listed = schema_listed(client, repo, digest, reasons).await?;
+        }
         for d in &listed {
             if !budget.take(reasons) {
                 break;
@@ -144,6 +149,35 @@ impl Policy {
             );
         }
         Ok(())
+    }
+}
+
+/// The bundles listed by the referrers tag schema's index (`sha256-<hex>`), as cosign writes
+/// them to a registry without the referrers API. A missing or malformed index lists none.
+async fn schema_listed(
+    client: &Client,
+    repo: &Repository,
+    digest: &Digest,
+    reasons: &mut Vec<String>,
+) -> Result<Vec<Descriptor>, ImageError> {
+    let tag = schema_tag(digest);
+    let bytes = match client.get_manifest(repo, &tag).await {
+        Ok(Some(m)) => m.bytes,
+        Ok(None) => return Ok(Vec::new()),
+        Err(e) => {
+            reasons.push(format!("{tag}: {}", artifact_reason(e)?));
+            return Ok(Vec::new());
+        }
+    };
+    match index_descriptors(&bytes) {
+        Ok(listed) => Ok(listed
+            .into_iter()
+            .filter(|d| d.artifact_type.as_deref() == Some(BUNDLE_ARTIFACT))
+            .collect()),
+        Err(e) => {
+            reasons.push(format!("{tag}: {e}"));
+            Ok(Vec::new())
+        }
     }
 }
 
