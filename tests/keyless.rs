@@ -848,21 +848,24 @@ const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
 impl Sigstore {
     /// A Sigstore bundle as cosign 3 signs an image: a DSSE envelope over an in-toto statement
-    /// naming `subject` (a digest) in `repo`, signed by `leaf`, its `dsse` entry's SET made by
-    /// `rekor` at `time`.
+    /// naming `subject` (a digest; in `repo` when given, cosign 3 names none and no predicate),
+    /// signed by `leaf`, its `dsse` entry's SET made by `rekor` at `time`.
     fn sigstore_bundle(
         &self,
         leaf: &str,
-        repo: &str,
+        repo: Option<&str>,
         subject: &str,
         rekor: &str,
         time: i64,
     ) -> Vec<u8> {
+        let mut named = json!({"digest": {"sha256": subject.trim_start_matches("sha256:")}});
+        if let Some(repo) = repo {
+            named["name"] = json!(repo);
+        }
         let statement = json!({
             "_type": "https://in-toto.io/Statement/v1",
-            "subject": [{"name": repo, "digest": {"sha256": subject.trim_start_matches("sha256:")}}],
+            "subject": [named],
             "predicateType": "https://sigstore.dev/cosign/sign/v1",
-            "predicate": {},
         });
         let payload = serde_json::to_vec(&statement).unwrap();
         let payload_type = "application/vnd.in-toto+json";
@@ -978,7 +981,7 @@ fn a_sigstore_bundle_referrer_is_judged_by_the_same_keyless_steps() {
     push_bundle_referrer(
         &fake,
         &good,
-        &s.sigstore_bundle("leaf", &repo, &good.digest, "rekor", t),
+        &s.sigstore_bundle("leaf", None, &good.digest, "rekor", t),
     );
     let ok = run(&verify, &good);
     ok.succeeds();
@@ -987,8 +990,21 @@ fn a_sigstore_bundle_referrer_is_judged_by_the_same_keyless_steps() {
         stderr.contains(&format!("signed by identity {EMAIL} (issuer {ISSUER})")),
         "{stderr}"
     );
+    // `repositories`: cosign 3's statement names no repository, so it cannot be checked; a
+    // statement naming this one passes, another is refused.
     let with_repo = json!({"identities": [identity(ISSUER, EMAIL)], "trusted_root": root, "repositories": [repo]});
-    run(&with_repo, &good).succeeds();
+    let err = run(&with_repo, &good).fails();
+    assert!(
+        err.contains("the signed statement names no repository (cosign 3 signs the digest alone)"),
+        "{err}"
+    );
+    let named = oci11_image(&fake, "named");
+    push_bundle_referrer(
+        &fake,
+        &named,
+        &s.sigstore_bundle("leaf", Some(&repo), &named.digest, "rekor", t),
+    );
+    run(&with_repo, &named).succeeds();
 
     // Another identity; another repository.
     let other_id =
@@ -999,9 +1015,9 @@ fn a_sigstore_bundle_referrer_is_judged_by_the_same_keyless_steps() {
         "{err}"
     );
     let other_repo = json!({"identities": [identity(ISSUER, EMAIL)], "trusted_root": root, "repositories": ["example.com/else"]});
-    let err = run(&other_repo, &good).fails();
+    let err = run(&other_repo, &named).fails();
     assert!(
-        err.contains("names no repository of source.verify.repositories"),
+        err.contains("subject names no repository of source.verify.repositories"),
         "{err}"
     );
 
@@ -1010,7 +1026,7 @@ fn a_sigstore_bundle_referrer_is_judged_by_the_same_keyless_steps() {
     push_bundle_referrer(
         &fake,
         &copied,
-        &s.sigstore_bundle("leaf", &repo, &good.digest, "rekor", t),
+        &s.sigstore_bundle("leaf", None, &good.digest, "rekor", t),
     );
     let err = run(&verify, &copied).fails();
     assert!(
@@ -1026,7 +1042,7 @@ fn a_sigstore_bundle_referrer_is_judged_by_the_same_keyless_steps() {
     push_bundle_referrer(
         &fake,
         &forged,
-        &s.sigstore_bundle("leaf", &repo, &forged.digest, "forger", t),
+        &s.sigstore_bundle("leaf", None, &forged.digest, "forger", t),
     );
     let err = run(&verify, &forged).fails();
     assert!(
@@ -1041,7 +1057,7 @@ fn a_sigstore_bundle_referrer_is_judged_by_the_same_keyless_steps() {
     push_bundle_referrer(
         &fake,
         &late,
-        &s.sigstore_bundle("leaf", &repo, &late.digest, "rekor", t + 3 * 86400),
+        &s.sigstore_bundle("leaf", None, &late.digest, "rekor", t + 3 * 86400),
     );
     let err = run(&verify, &late).fails();
     assert!(err.contains("CN=leaf was not valid at"), "{err}");
@@ -1101,7 +1117,7 @@ fn a_sigstore_bundle_listed_by_the_referrers_tag_schema_is_found_without_the_api
     push_bundle_by_tag_schema(
         &seeder,
         &good,
-        &s.sigstore_bundle("leaf", &repo, &good.digest, "rekor", t),
+        &s.sigstore_bundle("leaf", None, &good.digest, "rekor", t),
     );
     let stderr = accepted(&reg, &verify, &good.digest);
     assert!(
@@ -1113,7 +1129,7 @@ fn a_sigstore_bundle_listed_by_the_referrers_tag_schema_is_found_without_the_api
     push_bundle_by_tag_schema(
         &seeder,
         &copied,
-        &s.sigstore_bundle("leaf", &repo, &good.digest, "rekor", t),
+        &s.sigstore_bundle("leaf", None, &good.digest, "rekor", t),
     );
     let err = refused(&reg, &verify, &copied.digest);
     assert!(

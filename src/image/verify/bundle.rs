@@ -138,10 +138,18 @@ impl Policy {
                 named.join(", ")
             ));
         }
-        if !self.repositories.is_empty()
-            && !ours
-                .iter()
-                .any(|n| self.repositories.iter().any(|r| same_repository(r, n)))
+        if self.repositories.is_empty() {
+            return Ok(());
+        }
+        if ours.iter().all(|n| n.is_empty()) {
+            return Err(
+                "the signed statement names no repository (cosign 3 signs the digest alone), so source.verify.repositories cannot be checked"
+                    .into(),
+            );
+        }
+        if !ours
+            .iter()
+            .any(|n| self.repositories.iter().any(|r| same_repository(r, n)))
         {
             return Err(
                 "the signed statement's subject names no repository of source.verify.repositories"
