@@ -1101,7 +1101,6 @@ fn push_bundle_by_tag_schema(seeder: &Seeder, subject: &Pushed, bundle: &[u8]) {
 fn a_sigstore_bundle_listed_by_the_referrers_tag_schema_is_found_without_the_api() {
     let reg = TestRegistry::start(Mode::Plain);
     let seeder = Seeder::new(&reg);
-    let repo = reg.repo("app");
     let s = Sigstore::new();
     s.pki.leaf(
         "leaf",
