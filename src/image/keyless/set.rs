@@ -225,6 +225,28 @@ mod tests {
             r#"{"body":"Ym9keQ==","integratedTime":12,"logID":"ab","logIndex":7}"#
         );
         assert!(b.entry().is_err());
+        // A dsse body: its verifier (or, in older schemas, publicKey) and exactly one signature.
+        let dsse = |sigs: serde_json::Value| {
+            let body = serde_json::json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {
+                "payloadHash": {"algorithm": "sha256", "value": "AB"}, "signatures": sigs}});
+            let body = base64::engine::general_purpose::STANDARD.encode(body.to_string());
+            Bundle::of_parts("AA==".into(), body, 1, "ab".into(), 2).entry()
+        };
+        let pem = base64::engine::general_purpose::STANDARD.encode("PEM");
+        for key in ["verifier", "publicKey"] {
+            let e = dsse(serde_json::json!([{"signature": "AQI=", key: pem}]))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                (e.payload_sha256.as_str(), e.signature.as_slice()),
+                ("ab", &[1u8, 2][..])
+            );
+            assert_eq!(e.public_key, "PEM");
+        }
+        let two = serde_json::json!([{"signature": "AQI=", "verifier": pem}, {"signature": "AQI=", "verifier": pem}]);
+        assert!(dsse(two)
+            .err()
+            .unwrap_or_default()
+            .contains("2 signatures, not one"));
         assert!(Bundle::parse(&"x".repeat(MAX_BUNDLE_BYTES + 1)).is_err());
     }
 }

@@ -478,7 +478,10 @@ async fn signature_referrers(
                 | RegistryError::BadResponse { .. }
                 | RegistryError::Net(crate::net::NetError::BadResponse { .. })),
             ) => {
-                reasons.push(format!("the referrers of {digest} could not be read: {e}"));
+                let said = format!("the referrers of {digest} could not be read: {e}");
+                if !reasons.contains(&said) {
+                    reasons.push(said);
+                }
                 Vec::new()
             }
             Err(e) => return Err(e.into()),
