@@ -1037,6 +1037,21 @@ fn a_sigstore_bundle_referrer_is_judged_by_the_same_keyless_steps() {
         "{err}"
     );
 
+    // The envelope's statement swapped for one naming this digest: the log entry binds another.
+    let swapped = oci11_image(&fake, "swapped");
+    let mut b: Value =
+        serde_json::from_slice(&s.sigstore_bundle("leaf", None, &good.digest, "rekor", t)).unwrap();
+    let statement = json!({"_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"digest": {"sha256": swapped.digest.trim_start_matches("sha256:")}}],
+        "predicateType": "https://sigstore.dev/cosign/sign/v1"});
+    b["dsseEnvelope"]["payload"] = json!(STANDARD.encode(statement.to_string()));
+    push_bundle_referrer(&fake, &swapped, &serde_json::to_vec(&b).unwrap());
+    let err = run(&verify, &swapped).fails();
+    assert!(
+        err.contains("keyless Rekor entry: it is for another payload"),
+        "{err}"
+    );
+
     // A SET by a key the trusted root does not list.
     let forged = oci11_image(&fake, "forged");
     push_bundle_referrer(
