@@ -279,6 +279,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_prefix_and_byte_flip_of_the_fuzz_seed_is_handled_without_panic() {
+        let seed = include_bytes!("../../../fuzz/corpus/rekor_bundle/seed-sigstore-bundle-dsse");
+        assert!(parse(seed).is_ok());
+        for end in 0..seed.len() {
+            super::super::fuzz_bundle(&seed[..end]);
+        }
+        for at in (0..seed.len()).step_by(7) {
+            let mut bytes = seed.to_vec();
+            bytes[at] ^= 0x5a;
+            super::super::fuzz_bundle(&bytes);
+        }
+    }
+
+    #[test]
     fn pae_is_dsse_v1() {
         assert_eq!(
             pae("application/vnd.in-toto+json", b"{}"),
