@@ -317,6 +317,16 @@ mod tests {
         assert_eq!(p.payload, b"{}");
         assert_eq!(p.sig, [1, 2]);
         assert_eq!(p.log.integrated_time(), 12);
+        // The older x509CertificateChain: the leaf first, the rest its intermediates.
+        let other = base64::engine::general_purpose::STANDARD.encode(b"ca");
+        let chained = format!(
+            r#"{{"x509CertificateChain":{{"certificates":[{{"rawBytes":"{cert}"}},{{"rawBytes":"{other}"}}]}},"tlogEntries":[{entry}]}}"#
+        );
+        let p = parse(doc(&chained, envelope).as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (p.leaf_der.as_slice(), p.chain.as_slice()),
+            (&b"der"[..], &[b"ca".to_vec()][..])
+        );
         let why = |text: String| parse(text.as_bytes()).err().unwrap_or_default();
         assert!(why(doc(&material, r#""messageSignature":{}"#)).contains("messageSignature"));
         let keyed = format!(r#"{{"publicKey":{{"hint":"x"}},"tlogEntries":[{entry}]}}"#);
