@@ -4,6 +4,7 @@
 //! written by hand) named by a `trusted_root.json`; signatures pushed to the real registry.
 
 use crate::support::cosign::{self, openssl, Key};
+use crate::support::oci11::Oci11;
 use crate::support::registry::{Mode, TestRegistry};
 use crate::support::seed::{sha256, Pushed, Seeder, OCI_MANIFEST};
 use crate::support::{check, get};
@@ -840,4 +841,313 @@ fn an_embedded_sct_is_checked_against_ctlogs_and_require_sct_accepts_a_valid_one
     let err = refused(&reg, &lax, &good.digest);
     assert!(err.contains("keyless SCT: an SCT of log"), "{err}");
     assert!(err.contains("not in ctlogs"), "{err}");
+}
+
+/// The media type (and referrer `artifactType`) of cosign 3's Sigstore bundle.
+const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+impl Sigstore {
+    /// A Sigstore bundle as cosign 3 signs an image: a DSSE envelope over an in-toto statement
+    /// naming `subject` (a digest; in `repo` when given, cosign 3 names none and no predicate),
+    /// signed by `leaf`, its `dsse` entry's SET made by `rekor` at `time`.
+    fn sigstore_bundle(
+        &self,
+        leaf: &str,
+        repo: Option<&str>,
+        subject: &str,
+        rekor: &str,
+        time: i64,
+    ) -> Vec<u8> {
+        let mut named = json!({"digest": {"sha256": subject.trim_start_matches("sha256:")}});
+        if let Some(repo) = repo {
+            named["name"] = json!(repo);
+        }
+        let statement = json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [named],
+            "predicateType": "https://sigstore.dev/cosign/sign/v1",
+        });
+        let payload = serde_json::to_vec(&statement).unwrap();
+        let payload_type = "application/vnd.in-toto+json";
+        // DSSE v1's pre-authentication encoding.
+        let mut pae = format!(
+            "DSSEv1 {} {payload_type} {} ",
+            payload_type.len(),
+            payload.len()
+        )
+        .into_bytes();
+        pae.extend_from_slice(&payload);
+        let sig = sign(&self.pki.signer(leaf), &pae);
+        let envelope = json!({"payload": STANDARD.encode(&payload), "payloadType": payload_type,
+            "signatures": [{"sig": STANDARD.encode(&sig), "keyid": ""}]});
+        let body = json!({
+            "apiVersion": "0.0.1", "kind": "dsse",
+            "spec": {
+                "envelopeHash": {"algorithm": "sha256", "value": sha256(envelope.to_string().as_bytes()).trim_start_matches("sha256:")},
+                "payloadHash": {"algorithm": "sha256", "value": sha256(&payload).trim_start_matches("sha256:")},
+                "signatures": [{"signature": STANDARD.encode(&sig), "verifier": STANDARD.encode(self.pki.pem(leaf))}],
+            },
+        });
+        let body = STANDARD.encode(serde_json::to_vec(&body).unwrap());
+        let log_key = ring::digest::digest(&ring::digest::SHA256, &self.pki.spki("rekor"));
+        let canonical = format!(
+            r#"{{"body":"{body}","integratedTime":{time},"logID":"{}","logIndex":42}}"#,
+            hex::encode(log_key)
+        );
+        let set = sign(&self.pki.signer(rekor), canonical.as_bytes());
+        serde_json::to_vec(&json!({
+            "mediaType": SIGSTORE_BUNDLE,
+            "verificationMaterial": {
+                "certificate": {"rawBytes": STANDARD.encode(self.pki.der(leaf))},
+                "tlogEntries": [{
+                    "logIndex": "42", "logId": {"keyId": STANDARD.encode(log_key)},
+                    "kindVersion": {"kind": "dsse", "version": "0.0.1"},
+                    "integratedTime": time.to_string(),
+                    "inclusionPromise": {"signedEntryTimestamp": STANDARD.encode(set)},
+                    "canonicalizedBody": body,
+                }],
+            },
+            "dsseEnvelope": envelope,
+        }))
+        .unwrap()
+    }
+}
+
+/// An image pushed into the in-memory OCI 1.1 registry, tagged `tag`.
+fn oci11_image(fake: &Oci11, tag: &str) -> Pushed {
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"tag":"{tag}"}}"#
+    );
+    let config_digest = fake.put_blob("app", config.as_bytes());
+    let m = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [],
+    }))
+    .unwrap();
+    fake.put_manifest("app", tag, OCI_MANIFEST, &m);
+    Pushed {
+        digest: sha256(&m),
+        size: m.len(),
+    }
+}
+
+/// `bundle` stored as cosign 3 stores it: a referrer manifest of `subject` with one layer.
+fn push_bundle_referrer(fake: &Oci11, subject: &Pushed, bundle: &[u8]) {
+    let layer = fake.put_blob("app", bundle);
+    let empty = fake.put_blob("app", b"{}");
+    let m = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": SIGSTORE_BUNDLE,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": SIGSTORE_BUNDLE, "digest": layer, "size": bundle.len()}],
+        "annotations": {"dev.sigstore.bundle.content": "dsse-envelope",
+            "dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1"},
+        "subject": {"mediaType": OCI_MANIFEST, "digest": subject.digest, "size": subject.size},
+    }))
+    .unwrap();
+    fake.put_manifest("app", &sha256(&m), OCI_MANIFEST, &m);
+}
+
+#[test]
+#[cfg_attr(
+    not(uptick_has_openssl),
+    ignore = "needs openssl (apt-get install openssl)"
+)]
+fn a_sigstore_bundle_referrer_is_judged_by_the_same_keyless_steps() {
+    let fake = Oci11::start();
+    let repo = fake.repo("app");
+    let s = Sigstore::new();
+    s.pki.leaf(
+        "leaf",
+        "intermediate",
+        &format!("email:{EMAIL}"),
+        ISSUER,
+        true,
+    );
+    s.pki.key("forger", "P-256");
+    let root = s.trusted_root(&["intermediate", "root"], "rekor");
+    let verify = json!({"identities": [identity(ISSUER, EMAIL)], "trusted_root": root});
+    let t = now();
+    let run = |verify: &Value, img: &Pushed| {
+        let dest = tempfile::tempdir().unwrap();
+        let source = json!({"repository": repo, "verify": verify});
+        get(
+            &json!({"source": source, "version": {"digest": img.digest}, "params": {"skip_download": true}}),
+            dest.path(),
+        )
+    };
+
+    let good = oci11_image(&fake, "good");
+    push_bundle_referrer(
+        &fake,
+        &good,
+        &s.sigstore_bundle("leaf", None, &good.digest, "rekor", t),
+    );
+    let ok = run(&verify, &good);
+    ok.succeeds();
+    let stderr = ok.stderr;
+    assert!(
+        stderr.contains(&format!("signed by identity {EMAIL} (issuer {ISSUER})")),
+        "{stderr}"
+    );
+    // `repositories`: cosign 3's statement names no repository, so it cannot be checked; a
+    // statement naming this one passes, another is refused.
+    let with_repo = json!({"identities": [identity(ISSUER, EMAIL)], "trusted_root": root, "repositories": [repo]});
+    let err = run(&with_repo, &good).fails();
+    assert!(
+        err.contains("the signed statement names no repository (cosign 3 signs the digest alone)"),
+        "{err}"
+    );
+    let named = oci11_image(&fake, "named");
+    push_bundle_referrer(
+        &fake,
+        &named,
+        &s.sigstore_bundle("leaf", Some(&repo), &named.digest, "rekor", t),
+    );
+    run(&with_repo, &named).succeeds();
+
+    // Another identity; another repository.
+    let other_id =
+        json!({"identities": [identity(ISSUER, "other@example.com")], "trusted_root": root});
+    let err = run(&other_id, &good).fails();
+    assert!(
+        err.contains("keyless identity: the certificate names dev@example.com"),
+        "{err}"
+    );
+    let other_repo = json!({"identities": [identity(ISSUER, EMAIL)], "trusted_root": root, "repositories": ["example.com/else"]});
+    let err = run(&other_repo, &named).fails();
+    assert!(
+        err.contains("subject names no repository of source.verify.repositories"),
+        "{err}"
+    );
+
+    // A valid bundle of another digest, attached here.
+    let copied = oci11_image(&fake, "copied");
+    push_bundle_referrer(
+        &fake,
+        &copied,
+        &s.sigstore_bundle("leaf", None, &good.digest, "rekor", t),
+    );
+    let err = run(&verify, &copied).fails();
+    assert!(
+        err.contains(&format!(
+            "the signed statement is for another digest ({})",
+            good.digest
+        )),
+        "{err}"
+    );
+
+    // The envelope's statement swapped for one naming this digest: the log entry binds another.
+    let swapped = oci11_image(&fake, "swapped");
+    let mut b: Value =
+        serde_json::from_slice(&s.sigstore_bundle("leaf", None, &good.digest, "rekor", t)).unwrap();
+    let statement = json!({"_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"digest": {"sha256": swapped.digest.trim_start_matches("sha256:")}}],
+        "predicateType": "https://sigstore.dev/cosign/sign/v1"});
+    b["dsseEnvelope"]["payload"] = json!(STANDARD.encode(statement.to_string()));
+    push_bundle_referrer(&fake, &swapped, &serde_json::to_vec(&b).unwrap());
+    let err = run(&verify, &swapped).fails();
+    assert!(
+        err.contains("keyless Rekor entry: it is for another payload"),
+        "{err}"
+    );
+
+    // A SET by a key the trusted root does not list.
+    let forged = oci11_image(&fake, "forged");
+    push_bundle_referrer(
+        &fake,
+        &forged,
+        &s.sigstore_bundle("leaf", None, &forged.digest, "forger", t),
+    );
+    let err = run(&verify, &forged).fails();
+    assert!(
+        err.contains(
+            "keyless Rekor SET: the SignedEntryTimestamp does not verify with the key of tlogs[0]"
+        ),
+        "{err}"
+    );
+
+    // Integrated after the leaf expired.
+    let late = oci11_image(&fake, "late");
+    push_bundle_referrer(
+        &fake,
+        &late,
+        &s.sigstore_bundle("leaf", None, &late.digest, "rekor", t + 3 * 86400),
+    );
+    let err = run(&verify, &late).fails();
+    assert!(err.contains("CN=leaf was not valid at"), "{err}");
+
+    // Found by the artifactType filter.
+    let log = fake.log();
+    let filtered = format!(
+        "/v2/app/referrers/{}?artifactType=application%2Fvnd.dev.sigstore.bundle.v0.3%2Bjson",
+        good.digest
+    );
+    assert!(
+        log.iter().any(|(m, p)| m == "GET" && *p == filtered),
+        "{log:?}"
+    );
+}
+
+/// `bundle` as cosign 3 stores it on a registry without the referrers API: the referrer
+/// manifest, and the tag schema's index (`sha256-<hex>`) listing it.
+fn push_bundle_by_tag_schema(seeder: &Seeder, subject: &Pushed, bundle: &[u8]) {
+    let manifest = cosign::artifact_manifest(
+        seeder,
+        "app",
+        &[(bundle.to_vec(), SIGSTORE_BUNDLE, Value::Null)],
+        json!({"artifactType": SIGSTORE_BUNDLE,
+            "subject": {"mediaType": OCI_MANIFEST, "digest": subject.digest, "size": subject.size}}),
+    );
+    let pushed = seeder.push_manifest("app", &sha256(&manifest), OCI_MANIFEST, &manifest);
+    cosign::referrers_tag(
+        seeder,
+        "app",
+        &subject.digest,
+        &[(&pushed, SIGSTORE_BUNDLE)],
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(all(uptick_has_docker_registry, uptick_has_openssl)),
+    ignore = "needs docker-registry; openssl (apt-get install docker-registry openssl)"
+)]
+fn a_sigstore_bundle_listed_by_the_referrers_tag_schema_is_found_without_the_api() {
+    let reg = TestRegistry::start(Mode::Plain);
+    let seeder = Seeder::new(&reg);
+    let s = Sigstore::new();
+    s.pki.leaf(
+        "leaf",
+        "intermediate",
+        &format!("email:{EMAIL}"),
+        ISSUER,
+        true,
+    );
+    let root = s.trusted_root(&["intermediate", "root"], "rekor");
+    let verify = json!({"identities": [identity(ISSUER, EMAIL)], "trusted_root": root});
+    let t = now();
+    let good = seeder.image("app", "good", "good", &[], &[]);
+    push_bundle_by_tag_schema(
+        &seeder,
+        &good,
+        &s.sigstore_bundle("leaf", None, &good.digest, "rekor", t),
+    );
+    let stderr = accepted(&reg, &verify, &good.digest);
+    assert!(
+        stderr.contains(&format!("signed by identity {EMAIL}")),
+        "{stderr}"
+    );
+
+    let copied = seeder.image("app", "copied", "copied", &[], &[]);
+    push_bundle_by_tag_schema(
+        &seeder,
+        &copied,
+        &s.sigstore_bundle("leaf", None, &good.digest, "rekor", t),
+    );
+    let err = refused(&reg, &verify, &copied.digest);
+    assert!(
+        err.contains("the signed statement is for another digest"),
+        "{err}"
+    );
 }

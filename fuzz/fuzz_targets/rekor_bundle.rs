@@ -1,6 +1,6 @@
-//! cosign's Rekor bundle (`dev.sigstore.cosign/bundle`): the bundle JSON, its canonical SET
-//! payload and the log entry's body (base64 JSON of a hashedrekord / rekord) never panic on any
-//! bytes.
+//! cosign's Rekor bundle (`dev.sigstore.cosign/bundle`) and the Sigstore bundle cosign 3 keeps as
+//! a referrer: the bundle JSON, its canonical SET payload, the log entry's body (base64 JSON of a
+//! hashedrekord / rekord / dsse) and the DSSE statement never panic on any bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,5 +1,5 @@
 //! `verify.identities`: cosign keyless signatures (a Fulcio certificate and a Rekor bundle in
-//! the signature layer's annotations), judged offline against `verify.trusted_root` at the
+//! the signature layer's annotations, or a Sigstore bundle kept as a referrer), judged offline against `verify.trusted_root` at the
 //! time Rekor integrated the entry, never the clock.
 
 mod cert;
@@ -7,13 +7,22 @@ mod keys;
 mod root;
 mod sct;
 mod set;
+mod sigbundle;
 
-pub use set::fuzz as fuzz_bundle;
+pub(crate) use set::MAX_BUNDLE_BYTES;
+pub(crate) use sigbundle::statement;
+
+/// The fuzz target's entry: `data` as cosign's Rekor bundle and as a Sigstore bundle.
+pub fn fuzz_bundle(data: &[u8]) {
+    set::fuzz(data);
+    sigbundle::fuzz(data);
+}
 
 use crate::protocol::{IdentityField, VerifyField};
 use root::{TrustedRoot, MAX_CHAIN};
 use set::Bundle;
 use sha2::Digest as _;
+use sigbundle::Parts;
 use std::collections::BTreeMap;
 
 /// The layer annotation holding the signing certificate (PEM).
@@ -138,24 +147,45 @@ impl Keyless {
         let leaf_der = cert::pem_certs(cert_pem, 1)
             .map_err(|e| format!("keyless certificate: {e}"))?
             .remove(0);
-        let leaf = cert::parse(&leaf_der).map_err(|e| format!("keyless certificate: {e}"))?;
-        let bundle = annotations
+        let log = annotations
             .get(BUNDLE_ANNOTATION)
             .ok_or(format!("keyless: no Rekor bundle ({BUNDLE_ANNOTATION})"))
             .and_then(|b| Bundle::parse(b).map_err(|e| format!("keyless Rekor bundle: {e}")))?;
-        bundle
-            .verify(&self.root.tlogs)
-            .map_err(|e| format!("keyless Rekor SET: {e}"))?;
-        // What the log holds must be this signature before anything else is spent on it.
-        self.binds(&bundle, payload, sig, &leaf_der)
-            .map_err(|e| format!("keyless Rekor entry: {e}"))?;
-        let t = bundle.integrated_time();
-        let extra = match annotations.get(CHAIN_ANNOTATION) {
+        let chain = match annotations.get(CHAIN_ANNOTATION) {
             Some(text) => cert::pem_certs(text, MAX_CHAIN)
                 .map_err(|e| format!("keyless certificate chain: {e}"))?,
             None => Vec::new(),
         };
-        let issuer_spki = cert::chain_to(&leaf, &extra, &self.root.authorities, t)
+        self.judge_parts(&Parts {
+            leaf_der,
+            chain,
+            log,
+            payload: payload.to_vec(),
+            signed: payload.to_vec(),
+            sig: sig.to_vec(),
+        })
+    }
+
+    /// Judges a Sigstore bundle (a referrer's blob): `Ok((the identity that signed, the signed
+    /// statement))`, or the failed step. What the statement says is the caller's to check.
+    pub(crate) fn judge_bundle(&self, bytes: &[u8]) -> Result<(String, Vec<u8>), String> {
+        let parts = sigbundle::parse(bytes).map_err(|e| format!("keyless Sigstore bundle: {e}"))?;
+        let id = self.judge_parts(&parts)?;
+        Ok((id, parts.payload))
+    }
+
+    /// The steps of either form, in order: SET, log entry, chain at the integrated time,
+    /// identity, signature, SCT.
+    fn judge_parts(&self, p: &Parts) -> Result<String, String> {
+        let leaf = cert::parse(&p.leaf_der).map_err(|e| format!("keyless certificate: {e}"))?;
+        p.log
+            .verify(&self.root.tlogs)
+            .map_err(|e| format!("keyless Rekor SET: {e}"))?;
+        // What the log holds must be this signature before anything else is spent on it.
+        self.binds(&p.log, &p.payload, &p.sig, &p.leaf_der)
+            .map_err(|e| format!("keyless Rekor entry: {e}"))?;
+        let t = p.log.integrated_time();
+        let issuer_spki = cert::chain_to(&leaf, &p.chain, &self.root.authorities, t)
             .map_err(|e| format!("keyless certificate chain (at integrated time {t}): {e}"))?;
         let signer = cert::signer(&leaf).map_err(|e| format!("keyless certificate: {e}"))?;
         let Some(identity) = self.identities.iter().find(|i| i.matches(&signer)) else {
@@ -166,7 +196,7 @@ impl Keyless {
             ));
         };
         let key = cert::public_key(&leaf).map_err(|e| format!("keyless certificate: {e}"))?;
-        if !key.verifies(key.default_hash(), payload, sig) {
+        if !key.verifies(key.default_hash(), &p.signed, &p.sig) {
             return Err(
                 "keyless signature: does not verify with the certificate's key (a payload changed after signing)".into(),
             );

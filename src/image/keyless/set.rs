@@ -1,6 +1,6 @@
-//! cosign's Rekor bundle (`dev.sigstore.cosign/bundle`): the signed entry timestamp (SET) over
-//! the canonical JSON of `{body, integratedTime, logID, logIndex}`, and what the entry's body
-//! (a `hashedrekord` or `rekord`) binds.
+//! cosign's Rekor bundle (`dev.sigstore.cosign/bundle`, or a Sigstore bundle's tlog entry): the
+//! signed entry timestamp (SET) over the canonical JSON of `{body, integratedTime, logID,
+//! logIndex}`, and what the entry's body (a `hashedrekord`, `rekord` or `dsse`) binds.
 
 use super::root::Log;
 use base64::Engine as _;
@@ -52,6 +52,25 @@ impl Bundle {
         serde_json::from_str(text).map_err(|e| format!("not a Rekor bundle: {e}"))
     }
 
+    /// The same from a Sigstore bundle's tlog entry: `set` and `body` base64, `log_id` hex.
+    pub(crate) fn of_parts(
+        set: String,
+        body: String,
+        integrated_time: i64,
+        log_id: String,
+        log_index: i64,
+    ) -> Bundle {
+        Bundle {
+            set,
+            payload: Payload {
+                body,
+                integrated_time,
+                log_id,
+                log_index,
+            },
+        }
+    }
+
     /// The time Rekor integrated the entry (seconds since the epoch), as the SET says.
     pub(crate) fn integrated_time(&self) -> i64 {
         self.payload.integrated_time
@@ -100,45 +119,86 @@ impl Bundle {
         let doc: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
         let kind = doc["kind"].as_str().unwrap_or_default();
-        if kind != "hashedrekord" && kind != "rekord" {
-            return Err(format!(
-                "an entry of kind {kind:?}, not hashedrekord or rekord"
-            ));
+        match kind {
+            "hashedrekord" | "rekord" => hashed_entry(kind, &doc["spec"]),
+            "dsse" => dsse_entry(&doc["spec"]),
+            _ => Err(format!(
+                "an entry of kind {kind:?}, not hashedrekord, rekord or dsse"
+            )),
         }
-        let spec = &doc["spec"];
-        let text = |v: &serde_json::Value, what: &str| {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or(format!("the {kind} entry has no {what}"))
-        };
-        let algorithm = text(&spec["data"]["hash"]["algorithm"], "data.hash.algorithm")?;
-        if algorithm != "sha256" {
-            return Err(format!(
-                "the entry's payload hash is {algorithm}, not sha256"
-            ));
-        }
-        let payload_sha256 = text(&spec["data"]["hash"]["value"], "data.hash.value")?;
-        let b64 = |v: &serde_json::Value, what: &str| -> Result<Vec<u8>, String> {
-            base64::engine::general_purpose::STANDARD
-                .decode(text(v, what)?.trim())
-                .map_err(|_| format!("the entry's {what} is not base64"))
-        };
-        let signature = b64(&spec["signature"]["content"], "signature.content")?;
-        let key = b64(
-            &spec["signature"]["publicKey"]["content"],
-            "signature.publicKey.content",
-        )?;
-        Ok(Entry {
-            payload_sha256: payload_sha256.to_ascii_lowercase(),
-            signature,
-            public_key: String::from_utf8(key)
-                .map_err(|_| "the entry's public key is not PEM text".to_string())?,
-        })
     }
 }
 
+/// A string field of an entry's spec.
+fn text(v: &serde_json::Value, kind: &str, what: &str) -> Result<String, String> {
+    v.as_str()
+        .map(str::to_string)
+        .ok_or(format!("the {kind} entry has no {what}"))
+}
+
+/// A base64 field of an entry's spec, decoded.
+fn b64(v: &serde_json::Value, kind: &str, what: &str) -> Result<Vec<u8>, String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text(v, kind, what)?.trim())
+        .map_err(|_| format!("the entry's {what} is not base64"))
+}
+
+/// `{algorithm: sha256, value}` of an entry's spec: the lowercase hex value.
+fn sha256_of(v: &serde_json::Value, kind: &str, what: &str) -> Result<String, String> {
+    let algorithm = text(&v["algorithm"], kind, &format!("{what}.algorithm"))?;
+    if algorithm != "sha256" {
+        return Err(format!("the entry's {what} is {algorithm}, not sha256"));
+    }
+    Ok(text(&v["value"], kind, &format!("{what}.value"))?.to_ascii_lowercase())
+}
+
+/// A `hashedrekord` / `rekord` body: the payload's hash, the signature and the certificate.
+fn hashed_entry(kind: &str, spec: &serde_json::Value) -> Result<Entry, String> {
+    let payload_sha256 = sha256_of(&spec["data"]["hash"], kind, "data.hash")?;
+    let signature = b64(&spec["signature"]["content"], kind, "signature.content")?;
+    let key = b64(
+        &spec["signature"]["publicKey"]["content"],
+        kind,
+        "signature.publicKey.content",
+    )?;
+    new_entry(payload_sha256, signature, key)
+}
+
+/// A `dsse` body: the envelope payload's hash and its one signature with its verifier (the
+/// certificate; `publicKey` in older schemas).
+fn dsse_entry(spec: &serde_json::Value) -> Result<Entry, String> {
+    let payload_sha256 = sha256_of(&spec["payloadHash"], "dsse", "payloadHash")?;
+    let sigs = spec["signatures"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let [one] = sigs else {
+        return Err(format!(
+            "the dsse entry holds {} signatures, not one",
+            sigs.len()
+        ));
+    };
+    let signature = b64(&one["signature"], "dsse", "signatures[0].signature")?;
+    let verifier = if one["verifier"].is_string() {
+        &one["verifier"]
+    } else {
+        &one["publicKey"]
+    };
+    let key = b64(verifier, "dsse", "signatures[0].verifier")?;
+    new_entry(payload_sha256, signature, key)
+}
+
+fn new_entry(payload_sha256: String, signature: Vec<u8>, key: Vec<u8>) -> Result<Entry, String> {
+    Ok(Entry {
+        payload_sha256,
+        signature,
+        public_key: String::from_utf8(key)
+            .map_err(|_| "the entry's public key is not PEM text".to_string())?,
+    })
+}
+
 /// The fuzz target's entry: parses `data` as a bundle and its body, never panicking.
-pub fn fuzz(data: &[u8]) {
+pub(crate) fn fuzz(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -165,6 +225,28 @@ mod tests {
             r#"{"body":"Ym9keQ==","integratedTime":12,"logID":"ab","logIndex":7}"#
         );
         assert!(b.entry().is_err());
+        // A dsse body: its verifier (or, in older schemas, publicKey) and exactly one signature.
+        let dsse = |sigs: serde_json::Value| {
+            let body = serde_json::json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {
+                "payloadHash": {"algorithm": "sha256", "value": "AB"}, "signatures": sigs}});
+            let body = base64::engine::general_purpose::STANDARD.encode(body.to_string());
+            Bundle::of_parts("AA==".into(), body, 1, "ab".into(), 2).entry()
+        };
+        let pem = base64::engine::general_purpose::STANDARD.encode("PEM");
+        for key in ["verifier", "publicKey"] {
+            let e = dsse(serde_json::json!([{"signature": "AQI=", key: pem}]))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                (e.payload_sha256.as_str(), e.signature.as_slice()),
+                ("ab", &[1u8, 2][..])
+            );
+            assert_eq!(e.public_key, "PEM");
+        }
+        let two = serde_json::json!([{"signature": "AQI=", "verifier": pem}, {"signature": "AQI=", "verifier": pem}]);
+        assert!(dsse(two)
+            .err()
+            .unwrap_or_default()
+            .contains("2 signatures, not one"));
         assert!(Bundle::parse(&"x".repeat(MAX_BUNDLE_BYTES + 1)).is_err());
     }
 }

@@ -1,4 +1,5 @@
-//! `source.verify`: cosign signatures (tag `sha256-<hex>.sig`, or referrers), checked offline.
+//! `source.verify`: cosign signatures (tag `sha256-<hex>.sig`, referrers, or Sigstore bundle
+//! referrers), checked offline.
 //!
 //! The format is cosign's `SIGNATURE_SPEC`: one image manifest per signed digest, each layer a
 //! simple-signing payload (the blob) with its base64 signature in the layer annotation
@@ -15,6 +16,7 @@ use crate::registry::referrers::ListBounds;
 use crate::registry::{Client, RegistryError, Repository};
 use base64::Engine as _;
 
+mod bundle;
 mod key;
 pub(crate) use key::{KeyError, PublicKey};
 
@@ -183,7 +185,8 @@ impl Policy {
         }
         // cosign's OCI 1.1 mode keeps signatures as referrers (by `artifactType`): asked only
         // when the tag held no valid one, and only of a registry with the referrers API.
-        let listed = signature_referrers(client, repo, digest, &mut reasons).await?;
+        let listed =
+            signature_referrers(client, repo, digest, COSIGN_SIG_ARTIFACT, &mut reasons).await?;
         for d in &listed {
             if !budget.take(&mut reasons) {
                 break;
@@ -217,6 +220,12 @@ impl Policy {
             if self.satisfied(&found) {
                 return Ok(Ok(found.describe()));
             }
+        }
+        // cosign 3 keeps a Sigstore bundle as a referrer: judged keyless.
+        self.judge_bundles(client, repo, digest, &mut budget, &mut reasons, &mut found)
+            .await?;
+        if self.satisfied(&found) {
+            return Ok(Ok(found.describe()));
         }
         if self.all && (found.key.is_some() || found.identity.is_some()) {
             reasons.push(format!(
@@ -432,7 +441,7 @@ impl Policy {
     }
 }
 
-/// The signature referrers of `digest` (by cosign's `artifactType`), read within the budget.
+/// The referrers of `digest` of `artifact_type` (a signature's), read within the budget.
 /// The registry answered the tag's request: an error of this endpoint alone (any status, a
 /// refused token for it, a malformed list) is a reason added to `reasons`, not a failure of the
 /// run.
@@ -440,6 +449,7 @@ async fn signature_referrers(
     client: &Client,
     repo: &Repository,
     digest: &Digest,
+    artifact_type: &str,
     reasons: &mut Vec<String>,
 ) -> Result<Vec<crate::registry::referrers::Descriptor>, ImageError> {
     let bounds = ListBounds {
@@ -448,7 +458,7 @@ async fn signature_referrers(
     };
     Ok(
         match client
-            .referrers(repo, digest, Some(COSIGN_SIG_ARTIFACT), bounds)
+            .referrers(repo, digest, Some(artifact_type), bounds)
             .await
         {
             Ok(Some(listing)) => {
@@ -468,7 +478,10 @@ async fn signature_referrers(
                 | RegistryError::BadResponse { .. }
                 | RegistryError::Net(crate::net::NetError::BadResponse { .. })),
             ) => {
-                reasons.push(format!("the referrers of {digest} could not be read: {e}"));
+                let said = format!("the referrers of {digest} could not be read: {e}");
+                if !reasons.contains(&said) {
+                    reasons.push(said);
+                }
                 Vec::new()
             }
             Err(e) => return Err(e.into()),
