@@ -1,12 +1,14 @@
 //! cosign 3's signatures: Sigstore bundles kept as OCI 1.1 referrers of the image
 //! (`artifactType` `application/vnd.dev.sigstore.bundle.v0.3+json`), judged by the keyless steps.
 
-use super::{artifact_reason, same_repository, signature_referrers, Budget, Found, Policy};
+use super::{
+    artifact_blob, artifact_reason, same_repository, signature_referrers, Budget, Found, Policy,
+};
 use crate::digest::Digest;
 use crate::image::keyless::{statement, Keyless, MAX_BUNDLE_BYTES};
 use crate::image::ImageError;
 use crate::registry::referrers::{index_descriptors, schema_tag, Descriptor};
-use crate::registry::{Client, RegistryError, Repository};
+use crate::registry::{Client, Repository};
 
 /// `artifactType` of a Sigstore bundle referrer, and its layer's media type.
 pub(super) const BUNDLE_ARTIFACT: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -84,28 +86,11 @@ impl Policy {
             Err(r) => return Ok(Err(r)),
         };
         let limit = MAX_BUNDLE_BYTES as u64;
-        if layer.size > limit {
-            return Ok(Err(format!(
-                "bundle {} is larger than {limit} bytes",
-                layer.digest
-            )));
-        }
-        let bytes = match client.get_blob_small(repo, &layer.digest, limit).await {
-            Ok(b) => b,
-            Err(RegistryError::DigestMismatch { .. }) => {
-                return Ok(Err(format!(
-                    "bundle {} was tampered with (its bytes do not match its digest)",
-                    layer.digest
-                )))
-            }
-            Err(e) => {
-                return Ok(Err(format!(
-                    "bundle {}: {}",
-                    layer.digest,
-                    artifact_reason(e)?
-                )))
-            }
-        };
+        let bytes =
+            match artifact_blob(client, repo, &layer.digest, layer.size, limit, "bundle").await? {
+                Ok(b) => b,
+                Err(why) => return Ok(Err(why)),
+            };
         Ok(keyless
             .judge_bundle(&bytes)
             .and_then(|(id, payload)| self.check_statement(digest, &payload).map(|()| id)))

@@ -45,6 +45,29 @@ const MAX_SIGNATURE_LISTING_BYTES: u64 = 16 * 1024 * 1024;
 /// says as a refusal reason: a 4xx answer, a malformed or oversized response, content not
 /// matching its digest. `Err` for what is about the registry itself (connection, TLS,
 /// credentials, a 5xx or 429 answer): that fails the run rather than refusing one digest.
+/// A small artifact blob (`what`: `payload`, `bundle`) of `size` bytes read whole, verified
+/// against `digest`, at most `limit` bytes; why it cannot be used when the registry's answer is
+/// about the artifact (too large, tampered with, refused), an error when the registry failed.
+pub(super) async fn artifact_blob(
+    client: &Client,
+    repo: &Repository,
+    digest: &Digest,
+    size: u64,
+    limit: u64,
+    what: &str,
+) -> Result<Result<Vec<u8>, String>, ImageError> {
+    if size > limit {
+        return Ok(Err(format!("{what} {digest} is larger than {limit} bytes")));
+    }
+    match client.get_blob_small(repo, digest, limit).await {
+        Ok(bytes) => Ok(Ok(bytes)),
+        Err(RegistryError::DigestMismatch { .. }) => Ok(Err(format!(
+            "{what} {digest} was tampered with (its bytes do not match its digest)"
+        ))),
+        Err(e) => Ok(Err(format!("{what} {digest}: {}", artifact_reason(e)?))),
+    }
+}
+
 fn artifact_reason(e: RegistryError) -> Result<String, ImageError> {
     match e {
         RegistryError::Status { status, .. }
@@ -332,30 +355,18 @@ impl Policy {
         let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(sig_text.trim()) else {
             return Ok(Err("a signature annotation is not base64".into()));
         };
-        if layer.size > MAX_PAYLOAD_BYTES {
-            return Ok(Err(format!(
-                "payload {} is larger than {MAX_PAYLOAD_BYTES} bytes",
-                layer.digest
-            )));
-        }
-        let payload = match client
-            .get_blob_small(repo, &layer.digest, MAX_PAYLOAD_BYTES)
-            .await
+        let payload = match artifact_blob(
+            client,
+            repo,
+            &layer.digest,
+            layer.size,
+            MAX_PAYLOAD_BYTES,
+            "payload",
+        )
+        .await?
         {
             Ok(p) => p,
-            Err(RegistryError::DigestMismatch { .. }) => {
-                return Ok(Err(format!(
-                    "payload {} was tampered with (its bytes do not match its digest)",
-                    layer.digest
-                )))
-            }
-            Err(e) => {
-                return Ok(Err(format!(
-                    "payload {}: {}",
-                    layer.digest,
-                    artifact_reason(e)?
-                )))
-            }
+            Err(why) => return Ok(Err(why)),
         };
         Ok(self.judge_layer(digest, &payload, &sig, &layer.annotations))
     }
