@@ -19,6 +19,21 @@ pub(crate) type ParsePage<'a> = dyn Fn(&str, &[u8]) -> Result<Vec<Release>, Pack
 pub(crate) type ParseExpiring<'a> =
     dyn Fn(&str, &[u8]) -> Result<(Vec<Release>, Option<i64>), PackageError> + 'a;
 
+/// What a conditional GET answered.
+pub(crate) enum Conditional {
+    /// 304 to the validators given.
+    NotModified,
+    /// 200: the body and its validators.
+    Body {
+        body: Vec<u8>,
+        content_type: String,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    /// 404 or 410.
+    Missing,
+}
+
 /// HTTP GETs for index documents, with optional basic credentials.
 pub(crate) struct Fetcher {
     pub(crate) http: Http,
@@ -221,45 +236,87 @@ impl Fetcher {
     ) -> Result<Option<Vec<Release>>, PackageError> {
         let now = chrono::Utc::now().timestamp();
         let cached = cache::load(key).filter(|c| c.not_after.is_none_or(|t| now <= t));
-        let mut headers = vec![("Accept", accept.to_string())];
-        if let Some(c) = &cached {
-            if let Some(e) = &c.etag {
-                headers.push(("If-None-Match", e.clone()));
+        let validators = cached
+            .as_ref()
+            .map(|c| (c.etag.as_deref(), c.last_modified.as_deref()));
+        let limit = self.index_limit;
+        match self.conditional_once(url, Some(accept), validators, auth, limit)? {
+            Conditional::NotModified => {
+                log::debug(|| format!("{url}: not modified; using the kept list"));
+                Ok(cached.map(|c| c.releases))
             }
-            if let Some(m) = &c.last_modified {
-                headers.push(("If-Modified-Since", m.clone()));
+            Conditional::Body {
+                body,
+                content_type,
+                etag,
+                last_modified,
+            } => {
+                let (releases, not_after) = parse(&content_type, &body)?;
+                if etag.is_some() || last_modified.is_some() {
+                    cache::store_until(key, etag, last_modified, not_after, &releases);
+                }
+                Ok(Some(releases))
             }
+            Conditional::Missing => Ok(None),
         }
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    }
+
+    /// GET `url` (at most `limit` bytes), conditional on `validators` (`ETag`,
+    /// `Last-Modified`) when given; credentials only to the index's origin. A body that breaks
+    /// off is asked for again (twice at most).
+    pub(crate) fn conditional(
+        &self,
+        url: &str,
+        validators: Option<(Option<&str>, Option<&str>)>,
+        limit: u64,
+    ) -> Result<Conditional, PackageError> {
+        crate::net::retry_truncated_blocking(|| {
+            self.conditional_once(url, None, validators, None, limit)
+        })
+    }
+
+    fn conditional_once(
+        &self,
+        url: &str,
+        accept: Option<&str>,
+        validators: Option<(Option<&str>, Option<&str>)>,
+        auth: Option<&str>,
+        limit: u64,
+    ) -> Result<Conditional, PackageError> {
+        let (etag, modified) = validators.unwrap_or((None, None));
+        let headers: Vec<(&str, &str)> = [
+            accept.map(|a| ("Accept", a)),
+            etag.map(|e| ("If-None-Match", e)),
+            modified.map(|m| ("If-Modified-Since", m)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let auth = auth.or(self.auth_for(url));
         let resp = self
             .http
             .send_blocking("GET", url, &headers, auth, Body::Empty)
             .map_err(|e| PackageError::Net(e.into_error()))?;
         match resp.status {
-            304 => match cached {
-                Some(c) => {
-                    log::debug(|| format!("{url}: not modified; using the kept list"));
-                    Ok(Some(c.releases))
-                }
-                None => Err(PackageError::Malformed {
-                    url: resp.url.clone(),
-                    detail: "304 without a conditional request".into(),
-                }),
-            },
+            304 if validators.is_some() => Ok(Conditional::NotModified),
+            304 => Err(PackageError::Malformed {
+                url: resp.url.clone(),
+                detail: "304 without a conditional request".into(),
+            }),
             200 => {
-                let ct = resp.header("Content-Type").unwrap_or("").to_string();
+                let content_type = resp.header("Content-Type").unwrap_or("").to_string();
                 let etag = resp.header("ETag").map(str::to_string);
                 let last_modified = resp.header("Last-Modified").map(str::to_string);
-                let body = resp.read_limited_blocking(self.index_limit)?;
-                let (releases, not_after) = parse(&ct, &body)?;
-                if etag.is_some() || last_modified.is_some() {
-                    cache::store_until(key, etag, last_modified, not_after, &releases);
-                }
-                Ok(Some(releases))
+                let body = resp.read_limited_blocking(limit)?;
+                Ok(Conditional::Body {
+                    body,
+                    content_type,
+                    etag,
+                    last_modified,
+                })
             }
             // 410 Gone: how Go module proxies say "not found" as well.
-            404 | 410 => Ok(None),
+            404 | 410 => Ok(Conditional::Missing),
             status => Err(PackageError::Malformed {
                 url: resp.url.clone(),
                 detail: format!("HTTP {status}"),

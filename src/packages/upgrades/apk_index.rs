@@ -2,12 +2,11 @@
 //! index verified as the apk source verifies it, read as a stream, reduced to name → newest
 //! version and kept by the SHA256 of the index (and `signed_by`).
 
-use super::apt_index::{conditional_get, Answer};
 use super::newest::{Cache, Newest};
 use super::stanza::{Bounded, Stanzas};
 use super::Manager;
 use crate::packages::apk::signature::{self, IndexKey};
-use crate::packages::{Fetcher, PackageError};
+use crate::packages::{Conditional, Fetcher, PackageError};
 use sha2::Digest as _;
 use std::io::Read as _;
 
@@ -48,10 +47,12 @@ impl ApkRepo {
         let kept = cache
             .load::<IndexState>("apkindex", &state_key)
             .and_then(|s| Some((cache.load::<Newest>("packages", &map_key(&s.sha256))?, s)));
-        let validators = kept.as_ref().map(|(_, s)| (&s.etag, &s.last_modified));
+        let validators = kept
+            .as_ref()
+            .map(|(_, s)| (s.etag.as_deref(), s.last_modified.as_deref()));
         let (body, etag, last_modified) =
-            match conditional_get(fetcher, &url, validators, MAX_INDEX_BYTES)? {
-                Answer::NotModified => {
+            match fetcher.conditional(&url, validators, MAX_INDEX_BYTES)? {
+                Conditional::NotModified => {
                     if let Some((newest, _)) = kept {
                         crate::log::debug(|| format!("{url}: not modified; using the kept list"));
                         return Ok(newest);
@@ -61,12 +62,13 @@ impl ApkRepo {
                         detail: "304 without a conditional request".into(),
                     });
                 }
-                Answer::Body {
+                Conditional::Body {
                     body,
                     etag,
                     last_modified,
+                    ..
                 } => (body, etag, last_modified),
-                Answer::Missing => {
+                Conditional::Missing => {
                     return Err(PackageError::Malformed {
                         url,
                         detail: format!(

@@ -7,7 +7,7 @@ use super::stanza::Stanzas;
 use super::{stream, Manager};
 use crate::packages::apt::{ReleaseTrust, MAX_PACKAGES_BYTES, MAX_RELEASE_BYTES};
 use crate::packages::openpgp::Key;
-use crate::packages::{Fetcher, PackageError};
+use crate::packages::{Conditional, Fetcher, PackageError};
 
 /// One `updates.apt` entry, validated.
 pub(crate) struct AptRepo {
@@ -28,57 +28,6 @@ struct ReleaseState {
     last_modified: Option<String>,
     not_after: Option<i64>,
     files: Vec<(String, String, u64)>,
-}
-
-/// What a conditional GET answered.
-pub(crate) enum Answer {
-    NotModified,
-    Body {
-        body: Vec<u8>,
-        etag: Option<String>,
-        last_modified: Option<String>,
-    },
-    Missing,
-}
-
-/// GET `url` (at most `limit` bytes), conditional on `validators` (ETag, Last-Modified).
-pub(crate) fn conditional_get(
-    fetcher: &Fetcher,
-    url: &str,
-    validators: Option<(&Option<String>, &Option<String>)>,
-    limit: u64,
-) -> Result<Answer, PackageError> {
-    let mut headers = Vec::new();
-    if let Some((etag, modified)) = validators {
-        if let Some(e) = etag {
-            headers.push(("If-None-Match", e.as_str()));
-        }
-        if let Some(m) = modified {
-            headers.push(("If-Modified-Since", m.as_str()));
-        }
-    }
-    let resp = fetcher
-        .http
-        .send_blocking("GET", url, &headers, None, crate::net::Body::Empty)
-        .map_err(|e| PackageError::Net(e.into_error()))?;
-    match resp.status {
-        304 if validators.is_some() => Ok(Answer::NotModified),
-        200 => {
-            let etag = resp.header("ETag").map(str::to_string);
-            let last_modified = resp.header("Last-Modified").map(str::to_string);
-            let body = resp.read_limited_blocking(limit)?;
-            Ok(Answer::Body {
-                body,
-                etag,
-                last_modified,
-            })
-        }
-        404 | 410 => Ok(Answer::Missing),
-        status => Err(PackageError::Malformed {
-            url: resp.url.clone(),
-            detail: format!("HTTP {status}"),
-        }),
-    }
 }
 
 impl AptRepo {
@@ -118,18 +67,21 @@ impl AptRepo {
             let kept: Option<ReleaseState> = cache
                 .load("release", &key)
                 .filter(|s: &ReleaseState| s.not_after.is_none_or(|t| now <= t));
-            let validators = kept.as_ref().map(|s| (&s.etag, &s.last_modified));
-            match conditional_get(fetcher, &url, validators, MAX_RELEASE_BYTES)? {
-                Answer::NotModified => {
+            let validators = kept
+                .as_ref()
+                .map(|s| (s.etag.as_deref(), s.last_modified.as_deref()));
+            match fetcher.conditional(&url, validators, MAX_RELEASE_BYTES)? {
+                Conditional::NotModified => {
                     if let Some(state) = kept {
                         crate::log::debug(|| format!("{url}: not modified; using the kept list"));
                         return Ok(state.files);
                     }
                 }
-                Answer::Body {
+                Conditional::Body {
                     body,
                     etag,
                     last_modified,
+                    ..
                 } => {
                     let (release, not_after) = self.trust().read(&url, &body, fetcher)?;
                     if release.sha256.is_empty() {
@@ -156,7 +108,7 @@ impl AptRepo {
                     }
                     return Ok(files);
                 }
-                Answer::Missing => {}
+                Conditional::Missing => {}
             }
         }
         Err(PackageError::Malformed {
